@@ -1,0 +1,71 @@
+package dev.mjrelay.account;
+
+import dev.mjrelay.config.RelayConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The accounts of {@code relay.accounts.*} and the lookup of a caller by API key. The lookup
+ * compares digests of every key in constant time and never stops early, so its duration says
+ * nothing about which keys exist.
+ */
+@ApplicationScoped
+public class Accounts {
+
+    private record Entry(byte[] keyDigest, Account account) {
+    }
+
+    private final List<Entry> entries = new ArrayList<>();
+    private final Map<String, Account> byName = new java.util.HashMap<>();
+
+    Accounts(RelayConfig config) {
+        config.accounts().forEach((name, settings) -> {
+            WebhookSecret secret;
+            try {
+                secret = WebhookSecret.parse(settings.webhookSecret());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException("relay.accounts." + name + ".webhook-secret " + e.getMessage());
+            }
+            Account account = new Account(name, secret, settings.maxPending());
+            entries.add(new Entry(digest(settings.apiKey()), account));
+            byName.put(name, account);
+        });
+    }
+
+    public Optional<Account> byApiKey(String apiKey) {
+        if (apiKey == null || apiKey.isEmpty()) {
+            return Optional.empty();
+        }
+        byte[] presented = digest(apiKey);
+        Account found = null;
+        for (Entry entry : entries) {
+            if (MessageDigest.isEqual(entry.keyDigest(), presented) && found == null) {
+                found = entry.account();
+            }
+        }
+        return Optional.ofNullable(found);
+    }
+
+    public Optional<Account> byName(String name) {
+        return Optional.ofNullable(byName.get(name));
+    }
+
+    public java.util.Collection<Account> all() {
+        return byName.values();
+    }
+
+    private static byte[] digest(String key) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

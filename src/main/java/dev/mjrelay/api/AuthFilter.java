@@ -1,0 +1,58 @@
+package dev.mjrelay.api;
+
+import dev.mjrelay.account.Account;
+import dev.mjrelay.account.Accounts;
+import dev.mjrelay.task.RelayException;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import org.jboss.resteasy.reactive.RestResponse;
+import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Authenticates every {@code /mj/**} and {@code /v1/**} request before anything else happens to it
+ * (the body is not even read): {@code Authorization: Bearer <key>} or {@code mj-api-secret: <key>}.
+ * A missing, doubled or unknown key is a 401.
+ */
+public class AuthFilter {
+
+    private final Accounts accounts;
+    private final Caller caller;
+
+    AuthFilter(Accounts accounts, Caller caller) {
+        this.accounts = accounts;
+        this.caller = caller;
+    }
+
+    @ServerRequestFilter(preMatching = true)
+    Optional<RestResponse<ErrorAnswer>> authenticate(ContainerRequestContext request) {
+        String path = request.getUriInfo().getPath();
+        if (!(path.startsWith("/mj/") || path.equals("/mj") || path.startsWith("/v1/") || path.equals("/v1"))) {
+            return Optional.empty();
+        }
+        Optional<Account> account = presentedKey(request).flatMap(accounts::byApiKey);
+        if (account.isEmpty()) {
+            return Optional.of(ErrorMapper.answer(RelayException.unauthorized()));
+        }
+        caller.set(account.get());
+        return Optional.empty();
+    }
+
+    private static Optional<String> presentedKey(ContainerRequestContext request) {
+        List<String> authorization = request.getHeaders().get("Authorization");
+        List<String> secret = request.getHeaders().get("mj-api-secret");
+        int count = (authorization == null ? 0 : authorization.size()) + (secret == null ? 0 : secret.size());
+        if (count != 1) {
+            return Optional.empty();
+        }
+        if (authorization != null) {
+            String value = authorization.get(0).trim();
+            if (value.length() > 7 && value.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                return Optional.of(value.substring(7).trim());
+            }
+            return Optional.empty();
+        }
+        return Optional.of(secret.get(0).trim());
+    }
+}

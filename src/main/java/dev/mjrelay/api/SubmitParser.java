@@ -1,0 +1,172 @@
+package dev.mjrelay.api;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.mjrelay.task.Action;
+import dev.mjrelay.task.RelayException;
+import dev.mjrelay.task.Submission;
+
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads submit bodies strictly: a JSON object, each known field of the right type and size. Every
+ * problem is a 400 naming the field. Unknown fields are ignored, as the upstream's clients send extras.
+ */
+final class SubmitParser {
+
+    static final int MAX_BODY_CHARS = 64 * 1024;
+    static final int MAX_PROMPT = 8000;
+    static final int MAX_STATE = 4096;
+    static final int MAX_TASK_ID = 128;
+
+    private static final Pattern SIMPLE_CHANGE = Pattern.compile("^(\\S+) (?:([UuVv])([1-4])|([Rr]))$");
+    private static final ObjectMapper STRICT = JsonMapper.builder()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    static {
+        STRICT.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                .maxNestingDepth(64).maxStringLength(MAX_BODY_CHARS).build());
+    }
+
+    private SubmitParser() {
+    }
+
+    static Submission imagine(String body) {
+        JsonNode json = object(body);
+        String prompt = string(json, "prompt", MAX_PROMPT, true);
+        if (prompt.isBlank()) {
+            throw RelayException.badRequest("prompt must not be blank");
+        }
+        return Submission.imagine(prompt, callbackUrl(json), string(json, "state", MAX_STATE, false),
+                bool(json, "notifyProgress"));
+    }
+
+    static Submission change(String body) {
+        JsonNode json = object(body);
+        String taskId = taskId(string(json, "taskId", MAX_TASK_ID, true), "taskId");
+        String actionName = string(json, "action", 32, true);
+        Action action;
+        try {
+            action = Action.valueOf(actionName.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            action = null;
+        }
+        if (action == null || !action.isChange()) {
+            throw RelayException.badRequest("action must be UPSCALE, VARIATION or REROLL");
+        }
+        Integer index = null;
+        if (action.needsIndex()) {
+            JsonNode node = json.get("index");
+            if (node == null || node.isNull()) {
+                throw RelayException.badRequest("index is required for " + action + " (1 to 4)");
+            }
+            if (!node.isIntegralNumber() || !node.canConvertToInt() || node.asInt() < 1 || node.asInt() > 4) {
+                throw RelayException.badRequest("index must be a whole number from 1 to 4");
+            }
+            index = node.asInt();
+        }
+        return Submission.change(action, false, taskId, index, callbackUrl(json),
+                string(json, "state", MAX_STATE, false), bool(json, "notifyProgress"));
+    }
+
+    static Submission simpleChange(String body) {
+        JsonNode json = object(body);
+        String content = string(json, "content", MAX_TASK_ID + 4, true);
+        Matcher m = SIMPLE_CHANGE.matcher(content);
+        if (!m.matches()) {
+            throw RelayException.badRequest("content must be '<taskId> U<n>', '<taskId> V<n>' or '<taskId> R', n from 1 to 4");
+        }
+        String taskId = taskId(m.group(1), "content");
+        Action action;
+        Integer index = null;
+        if (m.group(4) != null) {
+            action = Action.REROLL;
+        } else {
+            action = m.group(2).equalsIgnoreCase("U") ? Action.UPSCALE : Action.VARIATION;
+            index = Integer.parseInt(m.group(3));
+        }
+        return Submission.change(action, true, taskId, index, callbackUrl(json),
+                string(json, "state", MAX_STATE, false), bool(json, "notifyProgress"));
+    }
+
+    private static JsonNode object(String body) {
+        if (body == null || body.isBlank()) {
+            throw RelayException.badRequest("the body must be a JSON object");
+        }
+        if (body.length() > MAX_BODY_CHARS) {
+            throw RelayException.badRequest("the body is larger than " + MAX_BODY_CHARS + " characters");
+        }
+        JsonNode json;
+        try {
+            json = STRICT.readTree(body);
+        } catch (Exception e) {
+            throw RelayException.badRequest("the body is not valid JSON");
+        }
+        if (json == null || !json.isObject()) {
+            throw RelayException.badRequest("the body must be a JSON object");
+        }
+        return json;
+    }
+
+    private static String callbackUrl(JsonNode json) {
+        String callback = string(json, "callbackUrl", Integer.MAX_VALUE, false);
+        String notifyHook = string(json, "notifyHook", Integer.MAX_VALUE, false);
+        if (callback != null && notifyHook != null && !callback.equals(notifyHook)) {
+            throw RelayException.badRequest("callbackUrl and notifyHook differ; send one of them");
+        }
+        String url = callback != null ? callback : notifyHook;
+        if (url != null && url.length() > 2048) {
+            throw RelayException.badRequest("callbackUrl must be at most 2048 characters");
+        }
+        return url == null || url.isEmpty() ? null : url;
+    }
+
+    private static String string(JsonNode json, String field, int max, boolean required) {
+        JsonNode node = json.get(field);
+        if (node == null || node.isNull()) {
+            if (required) {
+                throw RelayException.badRequest(field + " is required");
+            }
+            return null;
+        }
+        if (!node.isTextual()) {
+            throw RelayException.badRequest(field + " must be a string");
+        }
+        String value = node.asText();
+        if (value.length() > max) {
+            throw RelayException.badRequest(field + " must be at most " + max + " characters");
+        }
+        return value;
+    }
+
+    private static boolean bool(JsonNode json, String field) {
+        JsonNode node = json.get(field);
+        if (node == null || node.isNull()) {
+            return false;
+        }
+        if (!node.isBoolean()) {
+            throw RelayException.badRequest(field + " must be true or false");
+        }
+        return node.asBoolean();
+    }
+
+    private static String taskId(String id, String field) {
+        String trimmed = id.trim();
+        if (trimmed.isEmpty()) {
+            throw RelayException.badRequest(field + " must name a task");
+        }
+        for (int i = 0; i < trimmed.length(); i++) {
+            char c = trimmed.charAt(i);
+            if (c < 0x21 || c > 0x7e) {
+                throw RelayException.badRequest(field + " holds a character no task id has");
+            }
+        }
+        return trimmed;
+    }
+}

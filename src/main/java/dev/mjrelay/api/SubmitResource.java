@@ -1,0 +1,77 @@
+package dev.mjrelay.api;
+
+import dev.mjrelay.task.Submission;
+import dev.mjrelay.task.TaskService;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+
+/** The three submit paths, in the upstream's dialect plus callbackUrl, state and notifyProgress. */
+@Path("/mj/submit")
+@Consumes(MediaType.WILDCARD)
+@Produces(MediaType.APPLICATION_JSON)
+@SecurityRequirement(name = "apiKey")
+public class SubmitResource {
+
+    private final TaskService tasks;
+    private final Caller caller;
+
+    SubmitResource(TaskService tasks, Caller caller) {
+        this.tasks = tasks;
+        this.caller = caller;
+    }
+
+    @POST
+    @Path("/imagine")
+    @Operation(summary = "Text to image; a signed webhook follows when the task ends")
+    public Uni<SubmitAnswer> imagine(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = ImagineRequest.class))) String body) {
+        return submit(SubmitParser.imagine(body));
+    }
+
+    @POST
+    @Path("/change")
+    @Operation(summary = "Upscale, vary or reroll a succeeded task")
+    public Uni<SubmitAnswer> change(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = ChangeRequest.class))) String body) {
+        return submit(SubmitParser.change(body));
+    }
+
+    @POST
+    @Path("/simple-change")
+    @Operation(summary = "The short form: '<taskId> U1'..'U4', 'V1'..'V4' or 'R'")
+    public Uni<SubmitAnswer> simpleChange(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = SimpleChangeRequest.class))) String body) {
+        return submit(SubmitParser.simpleChange(body));
+    }
+
+    private Uni<SubmitAnswer> submit(Submission submission) {
+        return tasks.submit(caller.account(), submission).map(SubmitAnswer::success);
+    }
+
+    /** Documentation of the imagine body. */
+    public record ImagineRequest(@Schema(required = true, maxLength = 8000) String prompt,
+                                 @Schema(maxLength = 2048) String callbackUrl, String notifyHook,
+                                 @Schema(maxLength = 4096) String state, Boolean notifyProgress) {
+    }
+
+    /** Documentation of the change body. */
+    public record ChangeRequest(@Schema(required = true) String taskId,
+                                @Schema(required = true, enumeration = {"UPSCALE", "VARIATION", "REROLL"}) String action,
+                                @Schema(minimum = "1", maximum = "4") Integer index,
+                                String callbackUrl, String notifyHook, String state, Boolean notifyProgress) {
+    }
+
+    /** Documentation of the simple-change body. */
+    public record SimpleChangeRequest(@Schema(required = true, example = "abc123 U1") String content,
+                                      String callbackUrl, String notifyHook, String state, Boolean notifyProgress) {
+    }
+}

@@ -1,0 +1,84 @@
+package dev.mjrelay.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mjrelay.task.Task;
+import dev.mjrelay.task.TaskService;
+import dev.mjrelay.task.TaskStatus;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+
+/** A task as of its last poll, from the relay's own store, in the upstream's shape. */
+@Path("/mj/task")
+@Produces(MediaType.APPLICATION_JSON)
+@SecurityRequirement(name = "apiKey")
+public class TaskResource {
+
+    private final TaskService tasks;
+    private final Caller caller;
+    private final ObjectMapper mapper;
+
+    TaskResource(TaskService tasks, Caller caller, ObjectMapper mapper) {
+        this.tasks = tasks;
+        this.caller = caller;
+        this.mapper = mapper;
+    }
+
+    @GET
+    @Path("/{id}/fetch")
+    @Operation(summary = "The task as of the last poll; never waits for the upstream")
+    public Uni<JsonNode> fetch(@PathParam("id") String id) {
+        return tasks.fetch(caller.account(), id).map(this::view);
+    }
+
+    private JsonNode view(Task task) {
+        ObjectNode view = parseSnapshot(task.snapshot());
+        ObjectNode upstreamTask = view.path("task").isObject() ? (ObjectNode) view.get("task") : view.putObject("task");
+        upstreamTask.put("task_id", task.id());
+        if (!upstreamTask.has("task_type")) {
+            upstreamTask.put("task_type", "");
+        }
+        upstreamTask.put("status", task.status().name());
+        if (task.status() == TaskStatus.TASK_STATUS_FAILED && task.failReason() != null) {
+            upstreamTask.put("reason", task.failReason());
+        } else if (!upstreamTask.has("reason")) {
+            upstreamTask.put("reason", "");
+        }
+        if (!upstreamTask.has("eta")) {
+            upstreamTask.put("eta", 0);
+        }
+        if (!upstreamTask.has("progress_percent")) {
+            upstreamTask.put("progress_percent", task.progress());
+        }
+        if (!view.has("extra")) {
+            view.putObject("extra");
+        }
+        for (String list : new String[]{"images", "videos", "audios"}) {
+            if (!view.path(list).isArray()) {
+                view.putArray(list);
+            }
+        }
+        return view;
+    }
+
+    private ObjectNode parseSnapshot(String snapshot) {
+        if (snapshot != null) {
+            try {
+                JsonNode node = mapper.readTree(snapshot);
+                if (node.isObject()) {
+                    return (ObjectNode) node;
+                }
+            } catch (Exception ignored) {
+                // a snapshot is only ever stored after it parsed; fall through to the empty shape
+            }
+        }
+        return mapper.createObjectNode();
+    }
+}

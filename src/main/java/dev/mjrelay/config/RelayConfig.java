@@ -1,0 +1,149 @@
+package dev.mjrelay.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every {@code relay.*} setting, documented once here. README's configuration table mirrors this
+ * interface (a test checks that they agree).
+ */
+@ConfigMapping(prefix = "relay")
+public interface RelayConfig {
+
+    Upstream upstream();
+
+    Poll poll();
+
+    Webhook webhook();
+
+    Task task();
+
+    /** Accounts by name: {@code relay.accounts.<name>.api-key} and friends. */
+    Map<String, Account> accounts();
+
+    Events events();
+
+    Store store();
+
+    Simulator simulator();
+
+    interface Upstream {
+        /** Upstream base URL. Unset in dev/demo/test: the built-in simulator at {@code /sim}. */
+        Optional<String> url();
+
+        /** Bearer key sent on every upstream call. */
+        Optional<String> apiKey();
+
+        /** Time allowed to open a connection to the upstream. */
+        @WithDefault("5s")
+        Duration connectTimeout();
+
+        /** Time allowed for one upstream answer. */
+        @WithDefault("20s")
+        Duration readTimeout();
+    }
+
+    interface Poll {
+        /** Longest wait between two polls of one task. */
+        @WithDefault("5s")
+        Duration interval();
+
+        /** Upstream fetches in flight per replica. */
+        @WithDefault("256")
+        int concurrency();
+
+        /**
+         * How long a claimed task stays invisible to other pollers; a replica that dies mid-poll
+         * loses nothing, the task is due again when the lease ends. Must exceed the read time-out.
+         */
+        @WithDefault("60s")
+        Duration lease();
+
+        /** How long the poll loop sleeps when nothing is due. */
+        @WithDefault("100ms")
+        Duration idle();
+    }
+
+    interface Webhook {
+        /** Webhook attempts in flight per replica. */
+        @WithDefault("256")
+        int concurrency();
+
+        /** Time allowed for one attempt, connect to answer. */
+        @WithDefault("15s")
+        Duration timeout();
+
+        /** Waits before each retry: N entries give N+1 attempts; each gets ±20% jitter. */
+        @WithDefault("5s,5m,30m,2h,5h,10h,10h")
+        List<Duration> retrySchedule();
+
+        /** Allow loopback/private/link-local webhook targets (true in dev and demo only). */
+        @WithDefault("false")
+        boolean allowPrivateTargets();
+
+        /** How long a claimed delivery stays invisible to other dispatchers. */
+        @WithDefault("60s")
+        Duration lease();
+    }
+
+    interface Task {
+        /** A task not ended upstream this long after its submission fails with a time-out. */
+        @WithDefault("30m")
+        Duration timeout();
+
+        /** How long ended tasks and their delivery log stay fetchable. */
+        @WithDefault("7d")
+        Duration retention();
+    }
+
+    interface Account {
+        /** The account's API key, sent as {@code Authorization: Bearer} or {@code mj-api-secret}. */
+        String apiKey();
+
+        /** Standard Webhooks secret: {@code whsec_} + base64 of 24–64 random bytes. */
+        String webhookSecret();
+
+        /** Most tasks the account may have pending at once. */
+        @WithDefault("1000")
+        int maxPending();
+    }
+
+    interface Events {
+        /** Redis Stream that receives every task event. */
+        @WithDefault("mj-relay:events")
+        String stream();
+
+        /** Approximate length the stream is trimmed to. */
+        @WithDefault("100000")
+        long maxLen();
+    }
+
+    interface Store {
+        /** Hash-tagged shards of the due sets, so Redis Cluster spreads the load. */
+        @WithDefault("16")
+        int partitions();
+
+        /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
+        @WithDefault("mj-relay")
+        String keyPrefix();
+    }
+
+    interface Simulator {
+        /** Mount the built-in upstream simulator and demo inbox under /sim (never in prod). */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** How long a simulated task takes from submission to its end. */
+        @WithDefault("8s")
+        Duration duration();
+
+        /** How long a simulated task stays queued before it starts processing. */
+        @WithDefault("1s")
+        Duration queued();
+    }
+}

@@ -1,0 +1,109 @@
+package dev.mjrelay.config;
+
+import dev.mjrelay.account.Accounts;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.configuration.ConfigUtils;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Refuses to start on settings that make no sense, naming the key: a non-positive interval, a bad
+ * secret, and in prod a missing upstream, Redis or account, or the simulator switched on.
+ */
+@ApplicationScoped
+public class StartupCheck {
+
+    private static final Logger LOG = Logger.getLogger(StartupCheck.class);
+
+    void check(@Observes @Priority(1) StartupEvent event, RelayConfig config, Accounts accounts) {
+        List<String> problems = problems(config, ConfigUtils.getProfiles());
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException("mj-relay cannot start: " + String.join("; ", problems));
+        }
+        if (config.simulator().enabled()) {
+            config.accounts().forEach((name, account) -> LOG.infof(
+                    "demo: account '%s' has API key '%s'; upstream simulator at /sim, demo inbox at /sim/inbox",
+                    name, account.apiKey()));
+        }
+    }
+
+    static List<String> problems(RelayConfig config, List<String> profiles) {
+        List<String> problems = new ArrayList<>();
+        positive(problems, "relay.poll.interval", config.poll().interval());
+        positive(problems, "relay.poll.lease", config.poll().lease());
+        positive(problems, "relay.poll.idle", config.poll().idle());
+        positive(problems, "relay.webhook.timeout", config.webhook().timeout());
+        positive(problems, "relay.webhook.lease", config.webhook().lease());
+        positive(problems, "relay.task.timeout", config.task().timeout());
+        positive(problems, "relay.task.retention", config.task().retention());
+        positive(problems, "relay.upstream.connect-timeout", config.upstream().connectTimeout());
+        positive(problems, "relay.upstream.read-timeout", config.upstream().readTimeout());
+        if (config.poll().lease().compareTo(config.upstream().connectTimeout().plus(config.upstream().readTimeout())) <= 0) {
+            problems.add("relay.poll.lease must be longer than relay.upstream.connect-timeout + read-timeout");
+        }
+        for (Duration wait : config.webhook().retrySchedule()) {
+            if (wait.isNegative()) {
+                problems.add("relay.webhook.retry-schedule must not hold a negative wait");
+            }
+        }
+        atLeast(problems, "relay.poll.concurrency", config.poll().concurrency(), 1);
+        atLeast(problems, "relay.webhook.concurrency", config.webhook().concurrency(), 1);
+        atLeast(problems, "relay.store.partitions", config.store().partitions(), 1);
+        if (config.store().partitions() > 1024) {
+            problems.add("relay.store.partitions must be at most 1024");
+        }
+        if (config.events().maxLen() < 1) {
+            problems.add("relay.events.max-len must be at least 1");
+        }
+        if (config.store().keyPrefix().isBlank() || config.store().keyPrefix().contains("{")) {
+            problems.add("relay.store.key-prefix must be non-blank and hold no '{'");
+        }
+        Set<String> keys = new HashSet<>();
+        config.accounts().forEach((name, account) -> {
+            String key = "relay.accounts." + name;
+            if (account.apiKey().isBlank()) {
+                problems.add(key + ".api-key must not be blank");
+            } else if (!keys.add(account.apiKey())) {
+                problems.add(key + ".api-key is the same as another account's");
+            }
+            atLeast(problems, key + ".max-pending", account.maxPending(), 1);
+        });
+        boolean prod = profiles.contains("prod");
+        if (prod) {
+            if (config.accounts().isEmpty()) {
+                problems.add("relay.accounts: no account is configured (set relay.accounts.<name>.api-key and .webhook-secret)");
+            }
+            if (config.upstream().url().isEmpty()) {
+                problems.add("relay.upstream.url must be set in prod");
+            }
+            if (ConfigProvider.getConfig().getOptionalValue("quarkus.redis.hosts", String.class).isEmpty()) {
+                problems.add("quarkus.redis.hosts must be set in prod");
+            }
+            if (config.simulator().enabled()) {
+                problems.add("relay.simulator.enabled must not be true in prod");
+            }
+        }
+        return problems;
+    }
+
+    private static void positive(List<String> problems, String key, Duration value) {
+        if (value.isNegative() || value.isZero()) {
+            problems.add(key + " must be positive, not " + value);
+        }
+    }
+
+    private static void atLeast(List<String> problems, String key, int value, int min) {
+        if (value < min) {
+            problems.add(key + " must be at least " + min + ", not " + value);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package dev.mjrelay.loop;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * The engine shared by the poller and the webhook dispatcher: claims due work from every partition
+ * of Redis and runs it with at most {@code concurrency} items in flight, without ever blocking the
+ * event loop. One claim round runs at a time; a full round is followed at once by the next, an
+ * empty one after {@code idle}.
+ *
+ * @param <T> a claimed item
+ */
+public final class ClaimLoop<T> {
+
+    /** Claims up to {@code max} due items of one partition. */
+    @FunctionalInterface
+    public interface Claimer<T> {
+        Uni<List<T>> claim(int partition, int max);
+    }
+
+    private static final Logger LOG = Logger.getLogger(ClaimLoop.class);
+    private static final long SATURATED_RETRY_MS = 20;
+    private static final long ERROR_RETRY_MS = 1000;
+
+    private final String name;
+    private final Vertx vertx;
+    private final int partitions;
+    private final int concurrency;
+    private final int batch;
+    private final long idleMs;
+    private final Claimer<T> claimer;
+    private final Function<T, Uni<Void>> worker;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile boolean running;
+    private int nextPartition;
+
+    public ClaimLoop(String name, Vertx vertx, int partitions, int concurrency, Duration idle,
+                     Claimer<T> claimer, Function<T, Uni<Void>> worker) {
+        this.name = name;
+        this.vertx = vertx;
+        this.partitions = partitions;
+        this.concurrency = concurrency;
+        this.batch = Math.max(1, Math.min(concurrency, 256));
+        this.idleMs = Math.max(1, idle.toMillis());
+        this.claimer = claimer;
+        this.worker = worker;
+    }
+
+    public void start() {
+        running = true;
+        vertx.runOnContext(ignored -> round());
+    }
+
+    /** Stops claiming; work in flight goes on. */
+    public void stop() {
+        running = false;
+    }
+
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    private void round() {
+        if (!running) {
+            return;
+        }
+        int free = concurrency - inFlight.get();
+        if (free <= 0) {
+            later(SATURATED_RETRY_MS);
+            return;
+        }
+        int first = nextPartition;
+        nextPartition = (nextPartition + 1) % partitions;
+        claimFrom(first, 0, Math.min(free, batch), 0).subscribe().with(
+                claimed -> later(claimed > 0 ? 0 : idleMs),
+                failure -> {
+                    LOG.warnf("%s: claiming failed, retrying in %d ms: %s", name, ERROR_RETRY_MS, failure.getMessage());
+                    later(ERROR_RETRY_MS);
+                });
+    }
+
+    /** Claims partition after partition until {@code room} items are claimed or every partition was asked. */
+    private Uni<Integer> claimFrom(int first, int asked, int room, int claimedSoFar) {
+        if (asked == partitions || room <= 0 || !running) {
+            return Uni.createFrom().item(claimedSoFar);
+        }
+        int partition = (first + asked) % partitions;
+        return claimer.claim(partition, room).chain(items -> {
+            items.forEach(this::launch);
+            return claimFrom(first, asked + 1, room - items.size(), claimedSoFar + items.size());
+        });
+    }
+
+    private void launch(T item) {
+        inFlight.incrementAndGet();
+        Uni.createFrom().deferred(() -> worker.apply(item))
+                .onFailure().invoke(e -> LOG.errorf(e, "%s: work on a claimed item failed; it is retried after its lease", name))
+                .onTermination().invoke(inFlight::decrementAndGet)
+                .subscribe().with(ignored -> {
+                }, ignored -> {
+                });
+    }
+
+    private void later(long delayMs) {
+        if (!running) {
+            return;
+        }
+        if (delayMs <= 0) {
+            vertx.runOnContext(ignored -> round());
+        } else {
+            vertx.setTimer(delayMs, ignored -> round());
+        }
+    }
+}

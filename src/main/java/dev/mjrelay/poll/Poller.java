@@ -1,0 +1,129 @@
+package dev.mjrelay.poll;
+
+import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.loop.ClaimLoop;
+import dev.mjrelay.store.DueTask;
+import dev.mjrelay.store.TaskStore;
+import dev.mjrelay.task.TaskStatus;
+import dev.mjrelay.upstream.FetchOutcome;
+import dev.mjrelay.upstream.UpstreamClient;
+import dev.mjrelay.webhook.Notifier;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * Polls the upstream for every pending task: claims due tasks from Redis, fetches them with at most
+ * {@code relay.poll.concurrency} in flight, and applies each answer — ended tasks are finished
+ * (exactly once, by the store), running ones are due again, upstream trouble is retried with back-off
+ * and never fails a task; only the deadline or an upstream that lost the task does.
+ */
+@ApplicationScoped
+public class Poller {
+
+    /** Consecutive upstream 404s after which a task counts as lost by the upstream. */
+    static final int NOT_FOUND_LIMIT = 3;
+
+    private final TaskStore store;
+    private final UpstreamClient upstream;
+    private final Notifier notifier;
+    private final Clock clock;
+    private final MeterRegistry registry;
+    private final Duration interval;
+    private final Duration taskTimeout;
+    private final ClaimLoop<DueTask> loop;
+
+    Poller(TaskStore store, UpstreamClient upstream, Notifier notifier, Clock clock, MeterRegistry registry,
+           RelayConfig config, Vertx vertx) {
+        this.store = store;
+        this.upstream = upstream;
+        this.notifier = notifier;
+        this.clock = clock;
+        this.registry = registry;
+        this.interval = config.poll().interval();
+        this.taskTimeout = config.task().timeout();
+        Duration lease = config.poll().lease();
+        this.loop = new ClaimLoop<>("poller", vertx, store.partitions(), config.poll().concurrency(),
+                config.poll().idle(), (partition, max) -> {
+                    Instant now = clock.instant();
+                    return store.claimDue(partition, now, max, now.plus(lease));
+                }, this::poll);
+    }
+
+    void start(@Observes StartupEvent event) {
+        loop.start();
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        loop.stop();
+    }
+
+    Uni<Void> poll(DueTask task) {
+        if (clock.millis() >= task.deadlineMs()) {
+            count("timeout");
+            return notifier.finish(task.id(), TaskStatus.TASK_STATUS_FAILED, null,
+                    "timed out: the upstream did not end the task within " + taskTimeout).replaceWithVoid();
+        }
+        return upstream.fetch(task.upstreamId()).chain(outcome -> apply(task, outcome));
+    }
+
+    private Uni<Void> apply(DueTask task, FetchOutcome outcome) {
+        Instant now = clock.instant();
+        if (outcome instanceof FetchOutcome.Snapshot snapshot) {
+            TaskStatus status = TaskStatus.fromUpstream(snapshot.status());
+            if (status.isTerminal()) {
+                count("ended");
+                String reason = status == TaskStatus.TASK_STATUS_FAILED
+                        ? (snapshot.reason().isBlank() ? "the upstream reported a failure without a reason" : snapshot.reason())
+                        : null;
+                return notifier.finish(task.id(), status, snapshot.body(), reason).replaceWithVoid();
+            }
+            count("running");
+            return reschedule(task, now.plus(interval), Map.of(
+                    "status", status.name(),
+                    "progress", Integer.toString(Math.max(0, Math.min(100, snapshot.progress()))),
+                    "snapshot", snapshot.body().toString(),
+                    "notFound", "0",
+                    "errors", "0"));
+        }
+        if (outcome instanceof FetchOutcome.NotFound) {
+            count("not_found");
+            int misses = task.notFound() + 1;
+            if (misses >= NOT_FOUND_LIMIT) {
+                return notifier.finish(task.id(), TaskStatus.TASK_STATUS_FAILED, null,
+                        "lost: the upstream no longer knows this task (" + NOT_FOUND_LIMIT + " fetches in a row answered 404)")
+                        .replaceWithVoid();
+            }
+            return reschedule(task, now.plus(interval), Map.of("notFound", Integer.toString(misses)));
+        }
+        count("error");
+        int errors = task.errors() + 1;
+        return reschedule(task, now.plus(backoff(errors)), Map.of("errors", Integer.toString(errors)));
+    }
+
+    /** Waits after consecutive upstream errors: the interval, doubling, at most four intervals. */
+    Duration backoff(int errors) {
+        long factor = 1L << Math.min(errors - 1, 2);
+        return interval.multipliedBy(factor);
+    }
+
+    private Uni<Void> reschedule(DueTask task, Instant next, Map<String, String> fields) {
+        Instant deadline = Instant.ofEpochMilli(task.deadlineMs());
+        return store.recordPoll(task.id(), next.isAfter(deadline) ? deadline : next, fields).replaceWithVoid();
+    }
+
+    private void count(String outcome) {
+        Counter.builder("relay.polls").description("Upstream polls by outcome").tag("outcome", outcome)
+                .register(registry).increment();
+    }
+}

@@ -1,0 +1,250 @@
+package dev.mjrelay.simulator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mjrelay.config.RelayConfig;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The built-in upstream for dev, demo and tests: the MJ Proxy API of upstream-api.md under
+ * {@code /sim}. Tasks go QUEUED → PROCESSING → SUCCEED over {@code relay.simulator.duration}, with an
+ * honest eta and progress, and their images are real PNGs served here. Prompt markers script the
+ * odd cases: {@code --fail} fails the task, {@code --refuse} refuses the submit, {@code --lost}
+ * makes the task unknown to fetch. Mounted only when {@code relay.simulator.enabled} (never in prod).
+ */
+@ApplicationScoped
+public class Simulator {
+
+    private static final Logger LOG = Logger.getLogger(Simulator.class);
+    private static final Pattern SIMPLE_CHANGE = Pattern.compile("^(\\S+) (?:([UuVv])([1-4])|([Rr]))$");
+
+    /** One call the simulator received, for tests that check what the relay sent upstream. */
+    public record Call(String path, String authorization, JsonNode body) {
+    }
+
+    /** How the next fetches answer, for tests of upstream trouble. */
+    public enum Fault {
+        NONE, HTTP_500, GARBAGE, SLOW
+    }
+
+    private record SimTask(String id, String kind, long createdAt, long duration, boolean fail, boolean lost,
+                           int images) {
+    }
+
+    private final RelayConfig config;
+    private final ObjectMapper mapper;
+    private final Clock clock;
+    private final Map<String, SimTask> tasks = new ConcurrentHashMap<>();
+    private final List<Call> calls = new CopyOnWriteArrayList<>();
+    private final AtomicLong fetches = new AtomicLong();
+    private final AtomicInteger sequence = new AtomicInteger();
+    private volatile Fault fault = Fault.NONE;
+
+    Simulator(RelayConfig config, ObjectMapper mapper, Clock clock) {
+        this.config = config;
+        this.mapper = mapper;
+        this.clock = clock;
+    }
+
+    void mount(@Observes Router router) {
+        if (!config.simulator().enabled()) {
+            return;
+        }
+        router.post("/sim/mj/*").handler(BodyHandler.create().setBodyLimit(1024 * 1024));
+        router.post("/sim/mj/submit/:kind").handler(this::submit);
+        router.get("/sim/mj/task/:id/fetch").handler(this::fetch);
+        router.get("/sim/images/:task/:file").handler(this::image);
+        LOG.info("upstream simulator mounted at /sim");
+    }
+
+    public List<Call> calls() {
+        return List.copyOf(calls);
+    }
+
+    public long fetchCount() {
+        return fetches.get();
+    }
+
+    public void fault(Fault fault) {
+        this.fault = fault;
+    }
+
+    /** Makes a task the upstream knows end at once, as if it had run its course. */
+    public void finishNow(String upstreamId) {
+        tasks.computeIfPresent(upstreamId, (id, t) -> new SimTask(t.id(), t.kind(), t.createdAt() - t.duration(),
+                t.duration(), t.fail(), t.lost(), t.images()));
+    }
+
+    private boolean authorized(RoutingContext ctx) {
+        String expected = config.upstream().apiKey().map(key -> "Bearer " + key).orElse(null);
+        if (expected != null && !expected.equals(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))) {
+            json(ctx, 401, mapper.createObjectNode().put("code", 401).put("description", "bad upstream API key"));
+            return false;
+        }
+        return true;
+    }
+
+    private void submit(RoutingContext ctx) {
+        if (!authorized(ctx)) {
+            return;
+        }
+        JsonNode body;
+        try {
+            body = mapper.readTree(ctx.body().asString());
+        } catch (Exception e) {
+            refuse(ctx, 4, "body is not JSON");
+            return;
+        }
+        String kind = ctx.pathParam("kind");
+        calls.add(new Call("/mj/submit/" + kind, ctx.request().getHeader(HttpHeaders.AUTHORIZATION), body));
+        long duration = config.simulator().duration().toMillis();
+        switch (kind) {
+            case "imagine" -> {
+                String prompt = body.path("prompt").asText("");
+                if (prompt.isBlank()) {
+                    refuse(ctx, 4, "prompt is required");
+                } else if (prompt.contains("--refuse")) {
+                    refuse(ctx, 24, "banned prompt");
+                } else {
+                    accept(ctx, new SimTask(newId(), "IMAGINE", clock.millis(), duration, prompt.contains("--fail"),
+                            prompt.contains("--lost"), 4));
+                }
+            }
+            case "change" -> change(ctx, body.path("taskId").asText(""), body.path("action").asText(""), duration);
+            case "simple-change" -> {
+                Matcher m = SIMPLE_CHANGE.matcher(body.path("content").asText(""));
+                if (!m.matches()) {
+                    refuse(ctx, 4, "bad content");
+                } else {
+                    String action = m.group(4) != null ? "REROLL"
+                            : m.group(2).equalsIgnoreCase("U") ? "UPSCALE" : "VARIATION";
+                    change(ctx, m.group(1), action, duration);
+                }
+            }
+            default -> refuse(ctx, 4, "unknown submit kind");
+        }
+    }
+
+    private void change(RoutingContext ctx, String parentId, String action, long duration) {
+        SimTask parent = tasks.get(parentId);
+        if (parent == null) {
+            refuse(ctx, 3, "original task not found");
+        } else if (!"SUCCEED".equals(phase(parent))) {
+            refuse(ctx, 4, "original task has not succeeded");
+        } else {
+            String kind = action.toUpperCase(Locale.ROOT);
+            accept(ctx, new SimTask(newId(), kind, clock.millis(), duration, false, false, kind.equals("UPSCALE") ? 1 : 4));
+        }
+    }
+
+    private void accept(RoutingContext ctx, SimTask task) {
+        tasks.put(task.id(), task);
+        json(ctx, 200, mapper.createObjectNode().put("code", 1).put("description", "submit success")
+                .put("result", task.id()));
+    }
+
+    private void refuse(RoutingContext ctx, int code, String description) {
+        json(ctx, 200, mapper.createObjectNode().put("code", code).put("description", description));
+    }
+
+    private void fetch(RoutingContext ctx) {
+        if (!authorized(ctx)) {
+            return;
+        }
+        fetches.incrementAndGet();
+        switch (fault) {
+            case HTTP_500 -> {
+                ctx.response().setStatusCode(500).end("upstream exploded");
+                return;
+            }
+            case GARBAGE -> {
+                ctx.response().setStatusCode(200).putHeader("Content-Type", "application/json").end("{\"task\": {\"sta");
+                return;
+            }
+            case SLOW -> {
+                ctx.vertx().setTimer(config.upstream().readTimeout().toMillis() + 2000, t -> fetchAnswer(ctx));
+                return;
+            }
+            default -> fetchAnswer(ctx);
+        }
+    }
+
+    private void fetchAnswer(RoutingContext ctx) {
+        if (ctx.response().ended() || ctx.response().closed()) {
+            return;
+        }
+        SimTask task = tasks.get(ctx.pathParam("id"));
+        if (task == null || task.lost()) {
+            json(ctx, 404, mapper.createObjectNode().put("code", 3).put("description", "task not found"));
+            return;
+        }
+        long elapsed = clock.millis() - task.createdAt();
+        long queued = Math.min(config.simulator().queued().toMillis(), task.duration() / 2);
+        String phase = phase(task);
+        ObjectNode answer = mapper.createObjectNode();
+        answer.putObject("extra").putArray("has_nsfw_contents");
+        ObjectNode t = answer.putObject("task");
+        t.put("task_id", task.id());
+        t.put("task_type", "MIDJOURNEY_" + task.kind() + "_FAST_MODE");
+        t.put("status", "TASK_STATUS_" + phase);
+        t.put("reason", "FAILED".equals(phase) ? "the simulator was asked to fail this task (--fail)" : "");
+        t.put("eta", Math.max(0, (task.duration() - elapsed + 999) / 1000));
+        int progress = elapsed < queued ? 0
+                : (int) Math.min(100, (elapsed - queued) * 100 / Math.max(1, task.duration() - queued));
+        t.put("progress_percent", "SUCCEED".equals(phase) ? 100 : progress);
+        ArrayNode images = answer.putArray("images");
+        if ("SUCCEED".equals(phase)) {
+            String base = ctx.request().scheme() + "://" + ctx.request().authority() + "/sim/images/" + task.id() + "/";
+            for (int i = 1; i <= task.images(); i++) {
+                images.addObject().put("image_url", base + i + ".png").put("image_url_ttl", "0")
+                        .put("image_type", "png").putNull("nsfw_detection_result");
+            }
+        }
+        answer.putArray("videos");
+        answer.putArray("audios");
+        json(ctx, 200, answer);
+    }
+
+    private String phase(SimTask task) {
+        long elapsed = clock.millis() - task.createdAt();
+        if (elapsed >= task.duration()) {
+            return task.fail() ? "FAILED" : "SUCCEED";
+        }
+        return elapsed < Math.min(config.simulator().queued().toMillis(), task.duration() / 2) ? "QUEUED" : "PROCESSING";
+    }
+
+    private void image(RoutingContext ctx) {
+        String file = ctx.pathParam("file");
+        int seed = (ctx.pathParam("task") + file).hashCode();
+        byte[] png = Png.gradient(256, seed & 0xffffff, ~seed & 0xffffff);
+        ctx.response().putHeader("Content-Type", "image/png").putHeader("Cache-Control", "max-age=86400")
+                .end(io.vertx.core.buffer.Buffer.buffer(png));
+    }
+
+    private String newId() {
+        return "sim-" + Long.toString(clock.millis(), 36) + "-" + sequence.incrementAndGet();
+    }
+
+    private void json(RoutingContext ctx, int status, JsonNode body) {
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.toString());
+    }
+}

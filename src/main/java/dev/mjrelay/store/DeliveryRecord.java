@@ -1,0 +1,9 @@
+package dev.mjrelay.store;
+
+/**
+ * A delivery claimed for an attempt: one event to one target. {@code attempt} counts the attempts
+ * made so far; {@code secretRef} names the signing secret ({@code account} or an endpoint's).
+ */
+public record DeliveryRecord(String id, String taskId, String account, String webhookId, String type,
+                             String target, String secretRef, int attempt, String body, long createdAtMs) {
+}

@@ -1,0 +1,87 @@
+package dev.mjrelay.store;
+
+import dev.mjrelay.config.RelayConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32;
+
+/**
+ * The Redis key layout. Every key of a task (its hash, its deliveries, its log) and the due sets it
+ * sits in share the hash tag of the task's partition, so each script touches one Redis Cluster slot
+ * and the partitions spread over the cluster's nodes.
+ *
+ * <pre>
+ * {prefix}:{pN}:task:{taskId}        hash   the task
+ * {prefix}:{pN}:due                  zset   task ids by next poll time (ms)
+ * {prefix}:{pN}:pending              hash   account -> pending task count
+ * {prefix}:{pN}:dlv:{deliveryId}     hash   one delivery of one event to one target
+ * {prefix}:{pN}:dlv-due              zset   delivery ids by next attempt time (ms)
+ * {prefix}:{pN}:log:{taskId}         list   every webhook attempt for the task (JSON)
+ * {prefix}:{pN}:dead:{account}       zset   the account's dead delivery ids by time of death
+ * </pre>
+ */
+@ApplicationScoped
+public class Keys {
+
+    private final String prefix;
+    private final int partitions;
+
+    @Inject
+    public Keys(RelayConfig config) {
+        this(config.store().keyPrefix(), config.store().partitions());
+    }
+
+    Keys(String prefix, int partitions) {
+        this.prefix = prefix;
+        this.partitions = partitions;
+    }
+
+    public int partitions() {
+        return partitions;
+    }
+
+    /** The partition a task id belongs to: a stable hash, so every replica agrees. */
+    public int partitionOf(String taskId) {
+        CRC32 crc = new CRC32();
+        crc.update(taskId.getBytes(StandardCharsets.UTF_8));
+        return (int) (crc.getValue() % partitions);
+    }
+
+    String base(int partition) {
+        return prefix + ":{p" + partition + "}:";
+    }
+
+    String taskPrefix(int partition) {
+        return base(partition) + "task:";
+    }
+
+    String task(String taskId) {
+        return taskPrefix(partitionOf(taskId)) + taskId;
+    }
+
+    String due(int partition) {
+        return base(partition) + "due";
+    }
+
+    String pending(int partition) {
+        return base(partition) + "pending";
+    }
+
+    String deliveryPrefix(int partition) {
+        return base(partition) + "dlv:";
+    }
+
+    String deliveryDue(int partition) {
+        return base(partition) + "dlv-due";
+    }
+
+    String log(String taskId) {
+        return base(partitionOf(taskId)) + "log:" + taskId;
+    }
+
+    String dead(int partition, String account) {
+        return base(partition) + "dead:" + account;
+    }
+}

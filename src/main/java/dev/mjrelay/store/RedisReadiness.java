@@ -1,0 +1,30 @@
+package dev.mjrelay.store;
+
+import io.smallrye.health.api.AsyncHealthCheck;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Readiness;
+
+import java.time.Duration;
+
+/** Ready means Redis answers a PING within two seconds; it comes back by itself when Redis does. */
+@Readiness
+@ApplicationScoped
+public class RedisReadiness implements AsyncHealthCheck {
+
+    private final Scripts scripts;
+
+    RedisReadiness(Scripts scripts) {
+        this.scripts = scripts;
+    }
+
+    @Override
+    public Uni<HealthCheckResponse> call() {
+        return scripts.command("PING")
+                .ifNoItem().after(Duration.ofSeconds(2)).fail()
+                .map(ok -> HealthCheckResponse.up("redis"))
+                .onFailure().recoverWithItem(e -> HealthCheckResponse.named("redis").down()
+                        .withData("error", e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()).build());
+    }
+}

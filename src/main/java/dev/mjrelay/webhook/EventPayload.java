@@ -1,0 +1,63 @@
+package dev.mjrelay.webhook;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mjrelay.task.Task;
+import dev.mjrelay.task.TaskStatus;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/** Builds the JSON body of a task event, as the contract's §4 shows it. */
+public final class EventPayload {
+
+    /** ISO-8601 UTC with milliseconds, as in {@code 2026-11-28T12:00:00.000Z}. */
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
+
+    private EventPayload() {
+    }
+
+    /**
+     * @param snapshot the upstream's last answer for the task, or null if it never answered
+     * @param at       when the event happened: the event's {@code timestamp} and, for a terminal
+     *                 event, {@code finishedAt}
+     */
+    public static ObjectNode build(ObjectMapper mapper, EventType type, Task task, TaskStatus status,
+                                   JsonNode snapshot, String failReason, Instant at) {
+        ObjectNode event = mapper.createObjectNode();
+        event.put("type", type.wireName());
+        event.put("timestamp", TIME.format(at));
+        ObjectNode data = event.putObject("data");
+        data.put("taskId", task.id());
+        data.put("action", task.action().name());
+        data.put("status", status.name());
+        int progress = snapshot == null ? task.progress() : snapshot.path("task").path("progress_percent").asInt(0);
+        data.put("progressPercent", status == TaskStatus.TASK_STATUS_SUCCEED ? 100 : progress);
+        ArrayNode urls = data.putArray("imageUrls");
+        ArrayNode images = data.putArray("images");
+        if (status == TaskStatus.TASK_STATUS_SUCCEED && snapshot != null && snapshot.path("images").isArray()) {
+            for (JsonNode image : snapshot.path("images")) {
+                images.add(image);
+                if (image.path("image_url").isTextual()) {
+                    urls.add(image.path("image_url").asText());
+                }
+            }
+        }
+        data.put("failReason", failReason);
+        data.put("prompt", task.prompt());
+        data.put("parentTaskId", task.parentTaskId());
+        data.put("index", task.index());
+        data.put("state", task.state());
+        data.put("submittedAt", TIME.format(task.submittedAt()));
+        if (type == EventType.PROGRESS) {
+            data.putNull("finishedAt");
+        } else {
+            data.put("finishedAt", TIME.format(at));
+        }
+        return event;
+    }
+}

@@ -1,0 +1,178 @@
+package dev.mjrelay.webhook;
+
+import dev.mjrelay.config.RelayConfig;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Keeps webhooks away from the relay's own network (SSRF): a target must be an absolute http(s) URL
+ * whose host resolves only to globally routable addresses. Checked when a URL is submitted and again
+ * at connect time, when the dispatcher connects to exactly the addresses checked here.
+ */
+@ApplicationScoped
+public class TargetGuard {
+
+    public static final int MAX_URL_LENGTH = 2048;
+
+    private static final Pattern NUMERIC_HOST = Pattern.compile("^(0x[0-9a-f]*|[0-9]+)(\\.(0x[0-9a-f]*|[0-9]*))*\\.?$");
+    private static final Pattern DOTTED_QUAD = Pattern.compile("^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+            + "(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$");
+
+    private final boolean allowPrivate;
+
+    @Inject
+    TargetGuard(RelayConfig config) {
+        this(config.webhook().allowPrivateTargets());
+    }
+
+    public TargetGuard(boolean allowPrivate) {
+        this.allowPrivate = allowPrivate;
+    }
+
+    /** A URL that passed the syntax checks. */
+    public record Target(URI uri, String host, int port, boolean https) {
+    }
+
+    /** A target and the addresses it may be reached at. */
+    public record Resolved(Target target, List<InetAddress> addresses) {
+    }
+
+    /**
+     * Checks the form of a URL: absolute, http or https, a host, no user info, at most 2,048
+     * characters, and no unusual numeric host (decimal, octal or hex IPv4 forms).
+     *
+     * @throws IllegalArgumentException saying what is wrong
+     */
+    public Target parse(String url) {
+        if (url == null || url.isBlank()) {
+            throw new IllegalArgumentException("must be an absolute http or https URL");
+        }
+        if (url.length() > MAX_URL_LENGTH) {
+            throw new IllegalArgumentException("must be at most " + MAX_URL_LENGTH + " characters");
+        }
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("is not a valid URL");
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new IllegalArgumentException("must use http or https");
+        }
+        if (uri.getRawUserInfo() != null) {
+            throw new IllegalArgumentException("must not carry user credentials");
+        }
+        String host = uri.getHost();
+        if (host == null || host.isEmpty()) {
+            throw new IllegalArgumentException("must name a host");
+        }
+        host = host.toLowerCase(Locale.ROOT);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        if (NUMERIC_HOST.matcher(host).matches() && !DOTTED_QUAD.matcher(host).matches()) {
+            throw new IllegalArgumentException("uses an unusual numeric form of an IP address; write it as a.b.c.d");
+        }
+        boolean https = scheme.equals("https");
+        int port = uri.getPort() == -1 ? (https ? 443 : 80) : uri.getPort();
+        return new Target(uri, host, port, https);
+    }
+
+    /**
+     * Resolves the target's host (on a worker thread, DNS may block) and checks every address.
+     * Fails with {@link IllegalArgumentException} when the name does not resolve or any address
+     * is not globally routable (unless private targets are allowed).
+     */
+    public Uni<Resolved> resolve(Target target) {
+        return Uni.createFrom().item(() -> resolveNow(target))
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+
+    Resolved resolveNow(Target target) {
+        InetAddress[] addresses;
+        try {
+            addresses = InetAddress.getAllByName(target.host());
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("names a host that does not resolve");
+        }
+        if (!allowPrivate) {
+            for (InetAddress address : addresses) {
+                if (!isGlobal(address)) {
+                    throw new IllegalArgumentException("resolves to a non-public address, which webhooks may not reach");
+                }
+            }
+        }
+        return new Resolved(target, List.of(addresses));
+    }
+
+    /** Whether an address is in globally routable unicast space. */
+    public static boolean isGlobal(InetAddress address) {
+        if (address instanceof Inet4Address) {
+            return isGlobalV4(address.getAddress());
+        }
+        if (address instanceof Inet6Address) {
+            return isGlobalV6(address.getAddress());
+        }
+        return false;
+    }
+
+    private static boolean isGlobalV4(byte[] a) {
+        int b0 = a[0] & 0xff;
+        int b1 = a[1] & 0xff;
+        int b2 = a[2] & 0xff;
+        return !(b0 == 0                                   // "this network", 0.0.0.0
+                || b0 == 10                                // RFC 1918
+                || b0 == 127                               // loopback
+                || (b0 == 100 && b1 >= 64 && b1 <= 127)    // CGNAT 100.64/10
+                || (b0 == 169 && b1 == 254)                // link-local, cloud metadata
+                || (b0 == 172 && b1 >= 16 && b1 <= 31)     // RFC 1918
+                || (b0 == 192 && b1 == 0 && b2 == 0)       // IETF protocol assignments
+                || (b0 == 192 && b1 == 0 && b2 == 2)       // TEST-NET-1
+                || (b0 == 192 && b1 == 88 && b2 == 99)     // 6to4 relay anycast
+                || (b0 == 192 && b1 == 168)                // RFC 1918
+                || (b0 == 198 && (b1 == 18 || b1 == 19))   // benchmarking
+                || (b0 == 198 && b1 == 51 && b2 == 100)    // TEST-NET-2
+                || (b0 == 203 && b1 == 0 && b2 == 113)     // TEST-NET-3
+                || b0 >= 224);                             // multicast, reserved, broadcast
+    }
+
+    private static boolean isGlobalV6(byte[] a) {
+        boolean firstTenZero = true;
+        for (int i = 0; i < 10; i++) {
+            firstTenZero &= a[i] == 0;
+        }
+        if (firstTenZero && ((a[10] == (byte) 0xff && a[11] == (byte) 0xff) || (a[10] == 0 && a[11] == 0))) {
+            // IPv4-mapped ::ffff:a.b.c.d and IPv4-compatible ::a.b.c.d (which covers :: and ::1)
+            return isGlobalV4(new byte[]{a[12], a[13], a[14], a[15]});
+        }
+        int w0 = ((a[0] & 0xff) << 8) | (a[1] & 0xff);
+        int w1 = ((a[2] & 0xff) << 8) | (a[3] & 0xff);
+        if (w0 == 0x0064 && w1 == 0xff9b) {                 // NAT64 64:ff9b::/96 embeds an IPv4 address
+            return isGlobalV4(new byte[]{a[12], a[13], a[14], a[15]});
+        }
+        if (w0 == 0x2002) {                                 // 6to4 embeds an IPv4 address
+            return isGlobalV4(new byte[]{a[2], a[3], a[4], a[5]});
+        }
+        return !((w0 & 0xfe00) == 0xfc00                    // unique local fc00::/7
+                || (w0 & 0xffc0) == 0xfe80                  // link-local fe80::/10
+                || (w0 & 0xffc0) == 0xfec0                  // site-local fec0::/10
+                || (w0 & 0xff00) == 0xff00                  // multicast
+                || (w0 == 0x2001 && w1 == 0x0db8)           // documentation
+                || (w0 == 0x2001 && w1 == 0x0000)           // Teredo
+                || (w0 == 0x0100 && w1 == 0)                // discard-only 100::/64
+                || w0 == 0);                                // anything else under ::/16
+    }
+}

@@ -1,0 +1,136 @@
+package dev.mjrelay.webhook;
+
+import dev.mjrelay.config.RelayConfig;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Sends one webhook attempt: checks the target (SSRF) at connect time, connects to exactly the
+ * address it checked, follows no redirect, and reads at most {@link #MAX_BODY} bytes of the answer.
+ * Never fails: every problem is a {@link Result} with an error.
+ */
+@ApplicationScoped
+public class WebhookSender {
+
+    static final int MAX_BODY = 2048;
+
+    /** What one attempt got: a status (null without an answer), an error, and the answer's start. */
+    public record Result(Integer statusCode, String error, String responseBody, Duration retryAfter, long durationMs) {
+        public boolean isSuccess() {
+            return statusCode != null && statusCode >= 200 && statusCode < 300;
+        }
+    }
+
+    private final HttpClient client;
+    private final TargetGuard guard;
+    private final Duration timeout;
+
+    WebhookSender(Vertx vertx, RelayConfig config, TargetGuard guard) {
+        this.timeout = config.webhook().timeout();
+        this.guard = guard;
+        this.client = vertx.createHttpClient(new HttpClientOptions()
+                .setMaxPoolSize(Math.max(8, config.webhook().concurrency()))
+                .setConnectTimeout((int) timeout.toMillis())
+                .setKeepAlive(true)
+                .setVerifyHost(true)
+                .setMaxRedirects(0));
+    }
+
+    public Uni<Result> send(String url, Map<String, String> headers, String body) {
+        long start = System.nanoTime();
+        return Uni.createFrom().item(() -> guard.parse(url))
+                .chain(guard::resolve)
+                .chain(resolved -> Uni.createFrom().completionStage(() -> post(resolved, headers, body).toCompletionStage()))
+                .ifNoItem().after(timeout).failWith(() -> new java.util.concurrent.TimeoutException("timed out"))
+                .map(result -> withDuration(result, start))
+                .onFailure().recoverWithItem(e -> new Result(null, describe(e), null, null, elapsedMs(start)));
+    }
+
+    private Future<Result> post(TargetGuard.Resolved resolved, Map<String, String> headers, String body) {
+        TargetGuard.Target target = resolved.target();
+        String path = target.uri().getRawPath() == null || target.uri().getRawPath().isEmpty()
+                ? "/" : target.uri().getRawPath();
+        if (target.uri().getRawQuery() != null) {
+            path += "?" + target.uri().getRawQuery();
+        }
+        RequestOptions options = new RequestOptions()
+                .setMethod(HttpMethod.POST)
+                .setHost(target.host())
+                .setPort(target.port())
+                .setSsl(target.https())
+                .setURI(path)
+                .setServer(SocketAddress.inetSocketAddress(target.port(), resolved.addresses().get(0).getHostAddress()))
+                .setFollowRedirects(false)
+                .setConnectTimeout(timeout.toMillis())
+                .setIdleTimeout(timeout.toMillis());
+        headers.forEach(options::putHeader);
+        return client.request(options)
+                .compose(request -> request.send(Buffer.buffer(body, StandardCharsets.UTF_8.name())))
+                .compose(this::read);
+    }
+
+    private Future<Result> read(HttpClientResponse response) {
+        Promise<Result> promise = Promise.promise();
+        Buffer start = Buffer.buffer();
+        response.handler(chunk -> {
+            int room = MAX_BODY - start.length();
+            if (room > 0) {
+                start.appendBuffer(chunk, 0, Math.min(room, chunk.length()));
+            }
+        });
+        response.exceptionHandler(promise::tryFail);
+        response.endHandler(done -> promise.tryComplete(new Result(response.statusCode(), null,
+                start.toString(StandardCharsets.UTF_8), retryAfter(response.getHeader("Retry-After")), 0)));
+        return promise.future();
+    }
+
+    /** Retry-After in seconds; the HTTP-date form is read as absent. */
+    static Duration retryAfter(String header) {
+        if (header == null) {
+            return null;
+        }
+        try {
+            long seconds = Long.parseLong(header.trim());
+            return seconds < 0 ? null : Duration.ofSeconds(seconds);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static Result withDuration(Result result, long start) {
+        return new Result(result.statusCode(), result.error(), result.responseBody(), result.retryAfter(),
+                elapsedMs(start));
+    }
+
+    private static long elapsedMs(long start) {
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    private static String describe(Throwable e) {
+        if (e instanceof IllegalArgumentException) {
+            return "target refused: URL " + e.getMessage();
+        }
+        if (e instanceof java.util.concurrent.TimeoutException || e.getClass().getSimpleName().contains("Timeout")) {
+            return "timed out";
+        }
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (message.contains("Connection refused")) {
+            return "connection refused";
+        }
+        return message.length() > 300 ? message.substring(0, 300) : message;
+    }
+}

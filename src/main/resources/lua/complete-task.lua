@@ -1,0 +1,32 @@
+-- Ends a task exactly once: records its result, takes it off the due set, frees its pending slot,
+-- lets it expire after the retention, and enqueues one delivery of its terminal event per target,
+-- all or nothing. A task that has already ended is left alone, which is what makes the terminal
+-- event exactly-once across replicas.
+-- KEYS[1] task hash, KEYS[2] task due set, KEYS[3] delivery due set, KEYS[4] pending counts
+-- ARGV[1] task id, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] delivery key prefix,
+-- ARGV[5] webhook id, ARGV[6] event type, ARGV[7] event body, ARGV[8] number N of task field/value
+-- entries that follow, ARGV[9 .. 8+N] those entries, then (delivery id, target, secret ref) triples.
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == false or status == 'TASK_STATUS_SUCCEED' or status == 'TASK_STATUS_FAILED' then
+  return 0
+end
+local n = tonumber(ARGV[8])
+redis.call('HSET', KEYS[1], unpack(ARGV, 9, 8 + n))
+redis.call('HSET', KEYS[1], 'webhookId', ARGV[5])
+redis.call('ZREM', KEYS[2], ARGV[1])
+local account = redis.call('HGET', KEYS[1], 'account')
+if tonumber(redis.call('HINCRBY', KEYS[4], account, -1)) <= 0 then
+  redis.call('HDEL', KEYS[4], account)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+local i = 9 + n
+while i + 2 <= #ARGV do
+  local id = ARGV[i]
+  redis.call('HSET', ARGV[4] .. id,
+    'taskId', ARGV[1], 'account', account, 'webhookId', ARGV[5], 'type', ARGV[6],
+    'target', ARGV[i + 1], 'secret', ARGV[i + 2], 'body', ARGV[7],
+    'attempt', 0, 'state', 'pending', 'createdAt', ARGV[2])
+  redis.call('ZADD', KEYS[3], ARGV[2], id)
+  i = i + 3
+end
+return 1
