@@ -1,0 +1,91 @@
+package dev.mjrelay;
+
+import dev.mjrelay.webhook.TargetGuard;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.net.InetAddress;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TargetGuardTest {
+
+    private final TargetGuard strict = new TargetGuard(false);
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "127.0.0.1", "127.255.0.9", "0.0.0.0", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
+            "169.254.169.254", "169.254.0.1", "100.64.0.1", "100.127.255.254", "224.0.0.1", "255.255.255.255",
+            "198.18.0.1", "192.0.2.10",
+            "::1", "::", "fc00::1", "fd12:3456::1", "fe80::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254", "64:ff9b::a00:1", "2002:c0a8:101::1", "2001:db8::1"})
+    void nonGlobalAddressesAreRefused(String address) throws Exception {
+        assertFalse(TargetGuard.isGlobal(InetAddress.getByName(address)), address);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"8.8.8.8", "1.1.1.1", "93.184.216.34", "172.32.0.1", "100.128.0.1", "2606:4700::1111",
+            "::ffff:8.8.8.8"})
+    void globalAddressesAreAllowed(String address) throws Exception {
+        assertTrue(TargetGuard.isGlobal(InetAddress.getByName(address)), address);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"http://2130706433/hook", "http://0177.0.0.1/hook", "http://0x7f.0.0.1/hook",
+            "http://0x7f000001/hook", "http://127.1/hook", "http://017700000001/"})
+    void unusualNumericHostFormsAreRefused(String url) {
+        // some of these are not even hosts to java.net.URI; refused either way, before any lookup
+        assertThrows(IllegalArgumentException.class, () -> strict.parse(url));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ftp://example.com/x", "file:///etc/passwd", "/relative/path", "example.com/hook",
+            "http://user:pw@example.com/", "http:///nohost", "gopher://example.com/", "not a url"})
+    void malformedOrForeignSchemeUrlsAreRefused(String url) {
+        assertThrows(IllegalArgumentException.class, () -> strict.parse(url));
+    }
+
+    @Test
+    void aTooLongUrlIsRefused() {
+        String url = "https://example.com/" + "a".repeat(2048);
+        assertThrows(IllegalArgumentException.class, () -> strict.parse(url));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"http://localhost:8080/hook", "http://127.0.0.1/hook", "http://[::1]/hook",
+            "http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/", "http://[::ffff:192.168.0.1]/",
+            "http://100.64.1.1/"})
+    void namesAndLiteralsResolvingToPrivateSpaceAreRefused(String url) {
+        TargetGuard.Target target = strict.parse(url);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> strict.resolve(target).await().indefinitely());
+        assertTrue(e.getMessage().contains("non-public"), e.getMessage());
+    }
+
+    @Test
+    void aNameThatDoesNotResolveIsRefused() {
+        TargetGuard.Target target = strict.parse("https://no-such-host.invalid/hook");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> strict.resolve(target).await().indefinitely());
+        assertTrue(e.getMessage().contains("does not resolve"), e.getMessage());
+    }
+
+    @Test
+    void aPublicLiteralPassesAndKeepsItsPort() {
+        TargetGuard.Target target = strict.parse("https://8.8.8.8:8443/hook?x=1");
+        assertEquals(8443, target.port());
+        assertDoesNotThrow(() -> strict.resolve(target).await().indefinitely());
+    }
+
+    @Test
+    void privateTargetsPassWhenAllowed() {
+        TargetGuard lenient = new TargetGuard(true);
+        TargetGuard.Target target = lenient.parse("http://localhost:8080/hook");
+        assertDoesNotThrow(() -> lenient.resolve(target).await().indefinitely());
+    }
+}

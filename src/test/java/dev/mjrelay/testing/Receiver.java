@@ -1,0 +1,96 @@
+package dev.mjrelay.testing;
+
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+
+/**
+ * A real webhook receiver for tests: an HTTP server on a free port that records every request and
+ * answers from a script (then 200 once the script is spent).
+ */
+public final class Receiver implements AutoCloseable {
+
+    /** One request as received. */
+    public record Request(String path, Map<String, List<String>> headers, String body, Instant at) {
+        public String header(String name) {
+            return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name))
+                    .map(e -> e.getValue().get(0)).findFirst().orElse(null);
+        }
+    }
+
+    /** A scripted answer. */
+    public record Answer(int status, Map<String, String> headers) {
+        public static Answer of(int status) {
+            return new Answer(status, Map.of());
+        }
+    }
+
+    private final HttpServer server;
+    private final List<Request> requests = new CopyOnWriteArrayList<>();
+    private final Queue<Answer> script = new ConcurrentLinkedQueue<>();
+
+    public Receiver() {
+        try {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.setExecutor(Executors.newFixedThreadPool(8));
+        server.createContext("/", exchange -> {
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            requests.add(new Request(exchange.getRequestURI().toString(), Map.copyOf(exchange.getRequestHeaders()),
+                    body, Instant.now()));
+            Answer answer = script.poll();
+            if (answer == null) {
+                answer = Answer.of(200);
+            }
+            answer.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
+            byte[] reply = ("status " + answer.status()).getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(answer.status(), reply.length);
+            exchange.getResponseBody().write(reply);
+            exchange.close();
+        });
+        server.start();
+    }
+
+    public Receiver answer(Answer... answers) {
+        script.addAll(List.of(answers));
+        return this;
+    }
+
+    public Receiver answer(int... statuses) {
+        for (int status : statuses) {
+            script.add(Answer.of(status));
+        }
+        return this;
+    }
+
+    public String url(String path) {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+    }
+
+    public List<Request> requests() {
+        return new ArrayList<>(requests);
+    }
+
+    /** Requests whose body mentions the task id. */
+    public List<Request> forTask(String taskId) {
+        return requests.stream().filter(r -> r.body().contains("\"" + taskId + "\"")).toList();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
