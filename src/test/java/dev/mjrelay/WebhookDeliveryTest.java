@@ -1,0 +1,112 @@
+package dev.mjrelay;
+
+import dev.mjrelay.store.DeliveryStore;
+import dev.mjrelay.testing.Receiver;
+import dev.mjrelay.testing.RedisTestResource;
+import dev.mjrelay.testing.Webhooks;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static dev.mjrelay.testing.Api.ALICE;
+import static dev.mjrelay.testing.Api.ALICE_SECRET;
+import static dev.mjrelay.testing.Api.submit;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Delivery rules of §4 against real receivers (the test profile's schedule is 200ms,200ms,200ms). */
+@QuarkusTest
+@QuarkusTestResource(RedisTestResource.class)
+class WebhookDeliveryTest {
+
+    @Inject
+    DeliveryStore deliveries;
+
+    @Test
+    void aWebhookIsRetriedUntil2xxWithOneWebhookIdAndFreshSignatures() {
+        try (Receiver receiver = new Receiver().answer(503, 503, 200)) {
+            String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "retry me", "callbackUrl", receiver.url("/h")));
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> receiver.forTask(id).size() == 3);
+            await().during(Duration.ofMillis(1200)).atMost(Duration.ofSeconds(3)).until(() -> receiver.forTask(id).size() == 3);
+
+            List<Receiver.Request> attempts = receiver.forTask(id);
+            Set<String> ids = attempts.stream().map(r -> r.header("webhook-id")).collect(Collectors.toSet());
+            assertEquals(1, ids.size(), "every attempt carries the same webhook-id");
+            attempts.forEach(r -> assertTrue(Webhooks.verifies(ALICE_SECRET, r)));
+            assertEquals(Set.of(attempts.get(0).body()), attempts.stream().map(Receiver.Request::body).collect(Collectors.toSet()));
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                List<JsonPath> log = log(id);
+                assertEquals(List.of(503, 503, 200), log.stream().map(e -> e.getInt("statusCode")).toList());
+                assertEquals(List.of("failed", "failed", "delivered"), log.stream().map(e -> e.getString("outcome")).toList());
+            });
+        }
+    }
+
+    @Test
+    void a410StopsDeliveryAtOnce() {
+        try (Receiver receiver = new Receiver().answer(410)) {
+            String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "gone", "callbackUrl", receiver.url("/h")));
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> receiver.forTask(id).size() == 1);
+            await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> receiver.forTask(id).size() == 1);
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                    assertEquals(List.of("dead"), log(id).stream().map(e -> e.getString("outcome")).toList()));
+        }
+    }
+
+    @Test
+    void anExhaustedScheduleMakesTheDeliveryDeadAfterNPlusOneAttempts() {
+        try (Receiver receiver = new Receiver().answer(500, 500, 500, 500, 500, 500)) {
+            String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "never", "callbackUrl", receiver.url("/h")));
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> receiver.forTask(id).size() == 4);
+            await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> receiver.forTask(id).size() == 4);
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertEquals(
+                    List.of("failed", "failed", "failed", "dead"), log(id).stream().map(e -> e.getString("outcome")).toList()));
+        }
+    }
+
+    @Test
+    void redirectsAreNotFollowed() {
+        try (Receiver elsewhere = new Receiver();
+             Receiver receiver = new Receiver().answer(new Receiver.Answer(302, Map.of("Location", "http://127.0.0.1:1/"))) ) {
+            receiver.answer(new Receiver.Answer(307, Map.of("Location", elsewhere.url("/stolen"))));
+            String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "redirect", "callbackUrl", receiver.url("/h")));
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> receiver.forTask(id).size() == 3);
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertEquals(List.of(302, 307, 200),
+                    log(id).stream().map(e -> e.getInt("statusCode")).toList()));
+            assertTrue(elsewhere.requests().isEmpty(), "the redirect target got nothing");
+        }
+    }
+
+    @Test
+    void aReceiverThatIsDownIsRetriedAndTheErrorIsLogged() {
+        Receiver later = new Receiver();
+        String url = later.url("/h");
+        later.close();
+        String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "nobody home", "callbackUrl", url));
+
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            List<JsonPath> log = log(id);
+            assertEquals(4, log.size());
+            assertTrue(log.get(0).getString("error").contains("refused"), log.get(0).prettify());
+            assertNull(log.get(0).get("statusCode"));
+        });
+    }
+
+    private List<JsonPath> log(String taskId) {
+        return deliveries.log(taskId).await().indefinitely().stream().map(JsonPath::from).toList();
+    }
+}
