@@ -6,6 +6,8 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -14,31 +16,75 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import redis.embedded.RedisServer;
+
 /**
  * Gives each test run its own key prefix on the shared Redis (other runs may have left keys there)
- * and deletes this run's keys afterwards. Redis itself is real: QUARKUS_REDIS_HOSTS, else 127.0.0.1:6379.
+ * and deletes this run's keys afterwards. Redis is always a real server: QUARKUS_REDIS_HOSTS, else
+ * the one at 127.0.0.1:6379, else (a machine without Redis) an embedded Redis on a free port.
  */
 public class RedisTestResource implements QuarkusTestResourceLifecycleManager {
 
     public static final String PREFIX = "mjt-" + UUID.randomUUID().toString().substring(0, 8);
 
+    private static final String LOCAL = "redis://127.0.0.1:6379";
+
+    private RedisServer embedded;
+    private String hosts;
+
     @Override
     public Map<String, String> start() {
-        return Map.of("relay.store.key-prefix", PREFIX);
+        String env = System.getenv("QUARKUS_REDIS_HOSTS");
+        if (env != null && !env.isBlank()) {
+            hosts = env.split(",")[0];
+            return Map.of("relay.store.key-prefix", PREFIX);
+        }
+        if (answers(LOCAL)) {
+            hosts = LOCAL;
+            return Map.of("relay.store.key-prefix", PREFIX);
+        }
+        try {
+            int port;
+            try (ServerSocket socket = new ServerSocket(0)) {
+                port = socket.getLocalPort();
+            }
+            embedded = RedisServer.newRedisServer().port(port).bind("127.0.0.1").setting("save \"\"")
+                    .setting("appendonly no").build();
+            embedded.start();
+            hosts = "redis://127.0.0.1:" + port;
+            System.out.println("tests: no Redis at " + LOCAL + "; started an embedded one at " + hosts);
+            return Map.of("relay.store.key-prefix", PREFIX, "quarkus.redis.hosts", hosts);
+        } catch (IOException e) {
+            throw new UncheckedIOException("no Redis to test against, and the embedded one did not start", e);
+        }
     }
 
     @Override
     public void stop() {
         try {
-            deleteKeys(hosts(), PREFIX + ":*");
+            deleteKeys(hosts, PREFIX + ":*");
         } catch (IOException e) {
             System.err.println("could not clean up test keys " + PREFIX + ": " + e.getMessage());
         }
+        if (embedded != null) {
+            try {
+                embedded.stop();
+            } catch (IOException ignored) {
+                // the process goes with the JVM
+            }
+        }
     }
 
-    public static String hosts() {
-        String env = System.getenv("QUARKUS_REDIS_HOSTS");
-        return env == null || env.isBlank() ? "redis://127.0.0.1:6379" : env.split(",")[0];
+    private static boolean answers(String hosts) {
+        URI uri = URI.create(hosts);
+        try (Socket socket = new Socket()) {
+            socket.connect(new java.net.InetSocketAddress(uri.getHost(), uri.getPort()), 500);
+            socket.setSoTimeout(1000);
+            send(socket.getOutputStream(), "PING");
+            return "PONG".equals(read(new BufferedInputStream(socket.getInputStream())));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Deletes every key matching the pattern, with SCAN and DEL over a bare RESP connection. */

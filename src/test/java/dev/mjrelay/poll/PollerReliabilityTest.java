@@ -1,0 +1,160 @@
+package dev.mjrelay.poll;
+
+import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.simulator.Simulator;
+import dev.mjrelay.store.DueTask;
+import dev.mjrelay.store.TaskStore;
+import dev.mjrelay.testing.Receiver;
+import dev.mjrelay.testing.RedisTestResource;
+import dev.mjrelay.upstream.UpstreamClient;
+import dev.mjrelay.webhook.Notifier;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.Vertx;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static dev.mjrelay.testing.Api.ALICE;
+import static dev.mjrelay.testing.Api.submit;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What keeps a task from being lost or notified twice: leases, the exactly-once end, riding out upstream trouble. */
+@QuarkusTest
+@QuarkusTestResource(RedisTestResource.class)
+class PollerReliabilityTest {
+
+    @Inject
+    TaskStore store;
+
+    @Inject
+    UpstreamClient upstream;
+
+    @Inject
+    Notifier notifier;
+
+    @Inject
+    Clock clock;
+
+    @Inject
+    MeterRegistry registry;
+
+    @Inject
+    RelayConfig config;
+
+    @Inject
+    Vertx vertx;
+
+    @Inject
+    Simulator simulator;
+
+    @Test
+    void aTaskClaimedByAPollerThatNeverFinishesIsPolledAgainAfterTheLease() {
+        try (Receiver receiver = new Receiver()) {
+            String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "orphaned", "callbackUrl", receiver.url("/h")));
+            // a poller claims the task with a 3 s lease, then dies without a word
+            Instant leaseEnd = clock.instant().plusSeconds(3);
+            List<DueTask> claimed = claimEverywhere(id, leaseEnd);
+            assertEquals(List.of(id), claimed.stream().map(DueTask::id).toList());
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> !receiver.forTask(id).isEmpty());
+            assertTrue(!receiver.forTask(id).get(0).at().isBefore(leaseEnd), "not polled before the lease ran out");
+            assertEquals(1, receiver.forTask(id).size());
+        }
+    }
+
+    @Test
+    void twoPollersOnOneRedisDeliverEachTerminalEventOnce() {
+        // a second replica's poller, with its own loop, on the same Redis as the application's
+        Poller second = new Poller(store, upstream, notifier, clock, registry, config, vertx);
+        second.start(null);
+        try (Receiver receiver = new Receiver()) {
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                ids.add(submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "pair " + i, "callbackUrl", receiver.url("/h"))));
+            }
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> ids.stream().allMatch(id -> !receiver.forTask(id).isEmpty()));
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+                    .until(() -> receiver.requests().size() == ids.size());
+            Map<String, Long> perWebhookId = receiver.requests().stream()
+                    .collect(Collectors.groupingBy(r -> r.header("webhook-id"), Collectors.counting()));
+            assertEquals(ids.size(), perWebhookId.size());
+            assertTrue(perWebhookId.values().stream().allMatch(n -> n == 1), perWebhookId.toString());
+        } finally {
+            second.stop(null);
+        }
+    }
+
+    @Test
+    void upstreamErrorsAndGarbageAreRiddenOutWithoutFailingTasks() {
+        try (Receiver receiver = new Receiver()) {
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                ids.add(submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "weather " + i, "callbackUrl", receiver.url("/h"))));
+            }
+            simulator.fault(Simulator.Fault.HTTP_500);
+            long before = simulator.fetchCount();
+            await().atMost(Duration.ofSeconds(10)).until(() -> simulator.fetchCount() > before + 5);
+            simulator.fault(Simulator.Fault.GARBAGE);
+            long during = simulator.fetchCount();
+            await().atMost(Duration.ofSeconds(10)).until(() -> simulator.fetchCount() > during + 5);
+            simulator.fault(Simulator.Fault.NONE);
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> ids.stream().allMatch(id -> !receiver.forTask(id).isEmpty()));
+            ids.forEach(id -> {
+                assertEquals(1, receiver.forTask(id).size());
+                assertTrue(receiver.forTask(id).get(0).body().contains("\"task.succeeded\""));
+            });
+        } finally {
+            simulator.fault(Simulator.Fault.NONE);
+        }
+    }
+
+    @Test
+    void aTaskTheUpstreamLostFailsWithThatReason() {
+        try (Receiver receiver = new Receiver()) {
+            String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "vanish --lost", "callbackUrl", receiver.url("/h")));
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> !receiver.forTask(id).isEmpty());
+            String body = receiver.forTask(id).get(0).body();
+            assertTrue(body.contains("\"task.failed\"") && body.contains("no longer knows"), body);
+            given().header("Authorization", "Bearer " + ALICE).get("/mj/task/" + id + "/fetch").then()
+                    .body("task.status", equalTo("TASK_STATUS_FAILED"));
+        }
+    }
+
+    @Test
+    void backoffGrowsFromTheIntervalToFourIntervals() {
+        Poller poller = new Poller(store, upstream, notifier, clock, registry, config, vertx);
+        Duration interval = config.poll().interval();
+        assertEquals(interval, poller.backoff(1));
+        assertEquals(interval.multipliedBy(2), poller.backoff(2));
+        assertEquals(interval.multipliedBy(4), poller.backoff(3));
+        assertEquals(interval.multipliedBy(4), poller.backoff(30));
+    }
+
+    private List<DueTask> claimEverywhere(String id, Instant leaseEnd) {
+        // claim as if the clock were a minute ahead, so the fresh task counts as due
+        Map<String, DueTask> found = new HashMap<>();
+        for (int p = 0; p < store.partitions(); p++) {
+            for (DueTask task : store.claimDue(p, clock.instant().plusSeconds(60), 1000, leaseEnd).await().indefinitely()) {
+                found.put(task.id(), task);
+            }
+        }
+        return found.containsKey(id) ? List.of(found.get(id)) : List.copyOf(found.values());
+    }
+}
