@@ -1,5 +1,6 @@
 -- Records one webhook attempt in its task's delivery log and moves the delivery on: delivered,
--- due again for a retry, or dead (kept, and listed for its account). An attempt that is not the
+-- due again for a retry, or dead (kept, and listed for its account unless it was a progress
+-- event, which gets one attempt only and is not worth a replay). An attempt that is not the
 -- next one of a pending delivery is stale (its lease ran out and another dispatcher went on) and
 -- changes nothing.
 -- KEYS[1] delivery hash, KEYS[2] delivery due set, KEYS[3] the task's delivery log, KEYS[4] the
@@ -26,7 +27,7 @@ if ARGV[2] == 'failed' then
 else
   redis.call('ZREM', KEYS[2], ARGV[1])
   redis.call('PEXPIRE', KEYS[1], ARGV[6])
-  if ARGV[2] == 'dead' then
+  if ARGV[2] == 'dead' and redis.call('HGET', KEYS[1], 'type') ~= 'task.progress' then
     redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1])
     redis.call('PEXPIRE', KEYS[4], ARGV[6])
   end

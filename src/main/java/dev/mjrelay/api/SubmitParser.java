@@ -95,7 +95,7 @@ final class SubmitParser {
                 string(json, "state", MAX_STATE, false), bool(json, "notifyProgress"));
     }
 
-    private static JsonNode object(String body) {
+    static JsonNode object(String body) {
         if (body == null || body.isBlank()) {
             throw RelayException.badRequest("the body must be a JSON object");
         }

@@ -1,9 +1,12 @@
 package dev.mjrelay.api;
 
+import dev.mjrelay.task.IdempotencyKey;
+import dev.mjrelay.task.RelayException;
 import dev.mjrelay.task.Submission;
 import dev.mjrelay.task.TaskService;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -33,28 +36,38 @@ public class SubmitResource {
     @Path("/imagine")
     @Operation(summary = "Text to image; a signed webhook follows when the task ends")
     public Uni<SubmitAnswer> imagine(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
-            schema = @Schema(implementation = ImagineRequest.class))) String body) {
-        return submit(SubmitParser.imagine(body));
+            schema = @Schema(implementation = ImagineRequest.class))) String body,
+            @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        return submit(SubmitParser.imagine(body), "imagine", idempotencyKey, body);
     }
 
     @POST
     @Path("/change")
     @Operation(summary = "Upscale, vary or reroll a succeeded task")
     public Uni<SubmitAnswer> change(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
-            schema = @Schema(implementation = ChangeRequest.class))) String body) {
-        return submit(SubmitParser.change(body));
+            schema = @Schema(implementation = ChangeRequest.class))) String body,
+            @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        return submit(SubmitParser.change(body), "change", idempotencyKey, body);
     }
 
     @POST
     @Path("/simple-change")
     @Operation(summary = "The short form: '<taskId> U1'..'U4', 'V1'..'V4' or 'R'")
     public Uni<SubmitAnswer> simpleChange(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
-            schema = @Schema(implementation = SimpleChangeRequest.class))) String body) {
-        return submit(SubmitParser.simpleChange(body));
+            schema = @Schema(implementation = SimpleChangeRequest.class))) String body,
+            @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        return submit(SubmitParser.simpleChange(body), "simple-change", idempotencyKey, body);
     }
 
-    private Uni<SubmitAnswer> submit(Submission submission) {
-        return tasks.submit(caller.account(), submission).map(SubmitAnswer::success);
+    private Uni<SubmitAnswer> submit(Submission submission, String path, String idempotencyKey, String body) {
+        IdempotencyKey key = null;
+        if (idempotencyKey != null) {
+            if (idempotencyKey.isBlank() || idempotencyKey.length() > IdempotencyKey.MAX_LENGTH) {
+                throw RelayException.badRequest("Idempotency-Key must be 1 to " + IdempotencyKey.MAX_LENGTH + " characters");
+            }
+            key = IdempotencyKey.of(path, idempotencyKey, body);
+        }
+        return tasks.submit(caller.account(), submission, key).map(SubmitAnswer::success);
     }
 
     /** Documentation of the imagine body. */

@@ -121,6 +121,13 @@ public interface RelayConfig {
         /** Approximate length the stream is trimmed to. */
         @WithDefault("100000")
         long maxLen();
+
+        /**
+         * One stream per partition ({@code <stream>:{pN}}) instead of one: required on Redis Cluster,
+         * where a script may only append to a stream in its own slot.
+         */
+        @WithDefault("false")
+        boolean perPartition();
     }
 
     interface Store {

@@ -89,12 +89,17 @@ public class Poller {
                 return notifier.finish(task.id(), status, snapshot.body(), reason).replaceWithVoid();
             }
             count("running");
-            return reschedule(task, now.plus(interval), Map.of(
+            Map<String, String> fields = Map.of(
                     "status", status.name(),
                     "progress", Integer.toString(Math.max(0, Math.min(100, snapshot.progress()))),
                     "snapshot", snapshot.body().toString(),
                     "notFound", "0",
-                    "errors", "0"));
+                    "errors", "0");
+            if (task.notifyProgress() && !status.name().equals(task.status())) {
+                return notifier.progress(task.id(), status, snapshot.body()).chain(event -> store.recordPoll(task.id(),
+                        capped(task, now.plus(interval)), fields, now, status.name(), event)).replaceWithVoid();
+            }
+            return reschedule(task, now.plus(interval), fields);
         }
         if (outcome instanceof FetchOutcome.NotFound) {
             count("not_found");
@@ -118,8 +123,13 @@ public class Poller {
     }
 
     private Uni<Void> reschedule(DueTask task, Instant next, Map<String, String> fields) {
+        return store.recordPoll(task.id(), capped(task, next), fields, clock.instant(), null, null).replaceWithVoid();
+    }
+
+    /** No poll is scheduled past the task's deadline, so a time-out is noticed on time. */
+    private static Instant capped(DueTask task, Instant next) {
         Instant deadline = Instant.ofEpochMilli(task.deadlineMs());
-        return store.recordPoll(task.id(), next.isAfter(deadline) ? deadline : next, fields).replaceWithVoid();
+        return next.isAfter(deadline) ? deadline : next;
     }
 
     private void count(String outcome) {

@@ -1,5 +1,6 @@
 package dev.mjrelay.store;
 
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -7,6 +8,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /** Webhook deliveries in Redis: one hash per delivery, a due set per partition, a log per task. */
@@ -64,6 +66,61 @@ public class DeliveryStore {
                 response.forEach(entry -> entries.add(entry.toString()));
             }
             return entries;
+        });
+    }
+
+    /**
+     * The account's dead deliveries, newest first: up to {@code limit} that come after the cursor
+     * position ({@code beforeMs}, {@code beforeId}), or from the newest when {@code beforeId} is null.
+     */
+    public Uni<List<DeadDelivery>> dead(String account, long beforeMs, String beforeId, int limit) {
+        String max = beforeId == null ? "+inf" : Long.toString(beforeMs);
+        return Multi.createFrom().range(0, keys.partitions())
+                .onItem().transformToUniAndConcatenate(p -> scripts.command("ZREVRANGEBYSCORE", keys.dead(p, account),
+                        max, "-inf", "WITHSCORES", "LIMIT", "0", Integer.toString(limit + 50)))
+                .collect().in(ArrayList<Scored>::new, (all, response) -> all.addAll(scored(response)))
+                .map(all -> all.stream()
+                        .filter(s -> beforeId == null || s.score() < beforeMs || (s.score() == beforeMs && s.id().compareTo(beforeId) < 0))
+                        .sorted(Comparator.comparingLong(Scored::score).thenComparing(Scored::id).reversed())
+                        .limit(limit)
+                        .toList())
+                .chain(page -> Multi.createFrom().iterable(page)
+                        .onItem().transformToUniAndConcatenate(this::deadDelivery)
+                        .filter(java.util.Objects::nonNull)
+                        .collect().asList());
+    }
+
+    private record Scored(String id, long score) {
+    }
+
+    private static List<Scored> scored(Response response) {
+        List<Scored> items = new ArrayList<>();
+        if (response == null || response.size() == 0) {
+            return items;
+        }
+        if (response.get(0).type() == io.vertx.redis.client.ResponseType.MULTI) {
+            response.forEach(pair -> items.add(new Scored(pair.get(0).toString(), (long) Double.parseDouble(pair.get(1).toString()))));
+        } else {
+            for (int i = 0; i + 1 < response.size(); i += 2) {
+                items.add(new Scored(response.get(i).toString(), (long) Double.parseDouble(response.get(i + 1).toString())));
+            }
+        }
+        return items;
+    }
+
+    private Uni<DeadDelivery> deadDelivery(Scored scored) {
+        String taskId = scored.id().substring(0, scored.id().indexOf(':'));
+        int p = keys.partitionOf(taskId);
+        return scripts.command("HMGET", keys.deliveryPrefix(p) + scored.id(),
+                "taskId", "webhookId", "type", "target", "attempt", "lastStatus", "lastError").map(r -> {
+            if (r.get(0) == null) {
+                return null;
+            }
+            String status = r.get(5) == null ? "" : r.get(5).toString();
+            return new DeadDelivery(scored.id(), r.get(0).toString(), r.get(1).toString(), r.get(2).toString(),
+                    r.get(3).toString(), Integer.parseInt(r.get(4).toString()),
+                    status.isEmpty() ? null : Integer.valueOf(status),
+                    r.get(6) == null || r.get(6).toString().isEmpty() ? null : r.get(6).toString(), scored.score());
         });
     }
 

@@ -2,5 +2,5 @@ package dev.mjrelay.store;
 
 /** A task claimed for a poll: what the poller needs to fetch it and judge the answer. */
 public record DueTask(String id, String upstreamId, long deadlineMs, int notFound, int errors,
-                      String status, int progress) {
+                      String status, int progress, boolean notifyProgress) {
 }

@@ -20,6 +20,10 @@ import java.util.zip.CRC32;
  * {prefix}:{pN}:dlv-due              zset   delivery ids by next attempt time (ms)
  * {prefix}:{pN}:log:{taskId}         list   every webhook attempt for the task (JSON)
  * {prefix}:{pN}:dead:{account}       zset   the account's dead delivery ids by time of death
+ * {prefix}:endpoints:{account}       hash   endpoint id -> registered endpoint (JSON)
+ * {prefix}:idem:{account}:{digest}   string an Idempotency-Key's reservation or first answer
+ * relay.events.stream                stream task events; with per-partition streams, one per
+ *                                           partition: {stream}:{pN}, in the partition's slot
  * </pre>
  */
 @ApplicationScoped
@@ -27,15 +31,20 @@ public class Keys {
 
     private final String prefix;
     private final int partitions;
+    private final String stream;
+    private final boolean streamPerPartition;
 
     @Inject
     public Keys(RelayConfig config) {
-        this(config.store().keyPrefix(), config.store().partitions());
+        this(config.store().keyPrefix(), config.store().partitions(), config.events().stream(),
+                config.events().perPartition());
     }
 
-    Keys(String prefix, int partitions) {
+    Keys(String prefix, int partitions, String stream, boolean streamPerPartition) {
         this.prefix = prefix;
         this.partitions = partitions;
+        this.stream = stream;
+        this.streamPerPartition = streamPerPartition;
     }
 
     public int partitions() {
@@ -83,5 +92,18 @@ public class Keys {
 
     String dead(int partition, String account) {
         return base(partition) + "dead:" + account;
+    }
+
+    /** The event stream a partition's scripts append to. */
+    public String stream(int partition) {
+        return streamPerPartition ? stream + ":{p" + partition + "}" : stream;
+    }
+
+    String endpoints(String account) {
+        return prefix + ":endpoints:" + account;
+    }
+
+    String idempotency(String account, String digest) {
+        return prefix + ":idem:" + account + ":" + digest;
     }
 }

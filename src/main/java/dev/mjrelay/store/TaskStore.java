@@ -1,5 +1,6 @@
 package dev.mjrelay.store;
 
+import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.task.Action;
 import dev.mjrelay.task.Task;
 import dev.mjrelay.task.TaskStatus;
@@ -27,28 +28,32 @@ public class TaskStore {
 
     private final Scripts scripts;
     private final Keys keys;
+    private final long maxLen;
 
-    TaskStore(Scripts scripts, Keys keys) {
+    TaskStore(Scripts scripts, Keys keys, RelayConfig config) {
         this.scripts = scripts;
         this.keys = keys;
+        this.maxLen = config.events().maxLen();
     }
 
     public int partitions() {
         return keys.partitions();
     }
 
-    /** Stores a new task and makes it due at {@code firstPoll}. */
-    public Uni<Void> create(Task task, Instant firstPoll) {
+    /** Stores a new task, makes it due at {@code firstPoll} and appends task.submitted ({@code eventData}). */
+    public Uni<Void> create(Task task, Instant firstPoll, String eventData) {
         int p = keys.partitionOf(task.id());
         List<String> args = new ArrayList<>();
         args.add(task.id());
         args.add(Long.toString(firstPoll.toEpochMilli()));
         args.add(task.account());
+        args.add(Long.toString(maxLen));
+        args.add(eventData);
         toFields(task).forEach((field, value) -> {
             args.add(field);
             args.add(value);
         });
-        return scripts.run("create-task", List.of(keys.task(task.id()), keys.due(p), keys.pending(p)), args)
+        return scripts.run("create-task", List.of(keys.task(task.id()), keys.due(p), keys.pending(p), keys.stream(p)), args)
                 .replaceWithVoid();
     }
 
@@ -79,17 +84,33 @@ public class TaskStore {
                 .map(TaskStore::toDueTasks);
     }
 
-    /** Records a poll of a running task and makes it due again at {@code nextPoll}; false if it has ended. */
-    public Uni<Boolean> recordPoll(String id, Instant nextPoll, Map<String, String> fields) {
+    /**
+     * Records a poll of a running task and makes it due again at {@code nextPoll}; false if it has
+     * ended. With a {@code progress} event (status word and event), also records and enqueues it,
+     * unless that status word was already notified.
+     */
+    public Uni<Boolean> recordPoll(String id, Instant nextPoll, Map<String, String> fields, Instant now,
+                                   String progressWord, Event progress) {
         int p = keys.partitionOf(id);
         List<String> args = new ArrayList<>();
         args.add(id);
         args.add(Long.toString(nextPoll.toEpochMilli()));
+        args.add(Long.toString(now.toEpochMilli()));
+        args.add(Integer.toString(fields.size() * 2));
         fields.forEach((field, value) -> {
             args.add(field);
             args.add(value);
         });
-        return scripts.run("record-poll", List.of(keys.task(id), keys.due(p)), args)
+        if (progress != null) {
+            args.add(progressWord);
+            args.add(keys.deliveryPrefix(p));
+            args.add(Long.toString(maxLen));
+            args.add(progress.webhookId());
+            args.add(progress.body());
+            args.add(progress.data());
+            addTargets(args, progress);
+        }
+        return scripts.run("record-poll", List.of(keys.task(id), keys.due(p), keys.deliveryDue(p), keys.stream(p)), args)
                 .map(response -> response.toLong() == 1L);
     }
 
@@ -108,27 +129,52 @@ public class TaskStore {
         if (completion.failReason() != null) {
             fields.put("failReason", completion.failReason());
         }
+        Event event = completion.event();
         List<String> args = new ArrayList<>();
         args.add(id);
         args.add(Long.toString(now.toEpochMilli()));
         args.add(Long.toString(retention.toMillis()));
         args.add(keys.deliveryPrefix(p));
-        args.add(completion.webhookId());
-        args.add(completion.eventType());
-        args.add(completion.eventBody());
+        args.add(event.webhookId());
+        args.add(event.type());
+        args.add(event.body());
+        args.add(event.data());
+        args.add(Long.toString(maxLen));
         args.add(Integer.toString(fields.size() * 2));
         fields.forEach((field, value) -> {
             args.add(field);
             args.add(value);
         });
-        for (Completion.Target target : completion.targets()) {
+        addTargets(args, event);
+        return scripts.run("complete-task",
+                        List.of(keys.task(id), keys.due(p), keys.deliveryDue(p), keys.pending(p), keys.stream(p)), args)
+                .map(response -> response.toLong() == 1L);
+    }
+
+    /**
+     * Enqueues the ended task's terminal event again, one new delivery per target. The item is the
+     * number enqueued, -1 when the task has not ended, 0 when it does not exist.
+     */
+    public Uni<Long> redeliver(String id, List<Event.Target> targets, Instant now) {
+        int p = keys.partitionOf(id);
+        List<String> args = new ArrayList<>();
+        args.add(id);
+        args.add(Long.toString(now.toEpochMilli()));
+        args.add(keys.deliveryPrefix(p));
+        for (Event.Target target : targets) {
             args.add(target.deliveryId());
             args.add(target.url());
             args.add(target.secretRef());
         }
-        return scripts.run("complete-task",
-                        List.of(keys.task(id), keys.due(p), keys.deliveryDue(p), keys.pending(p)), args)
-                .map(response -> response.toLong() == 1L);
+        return scripts.run("redeliver", List.of(keys.task(id), keys.deliveryDue(p)), args).map(Response::toLong);
+    }
+
+    private static void addTargets(List<String> args, Event event) {
+        for (Event.Target target : event.targets()) {
+            args.add(target.deliveryId());
+            args.add(target.url());
+            args.add(target.secretRef());
+        }
     }
 
     /** Tasks not yet ended, over all partitions. */
@@ -149,11 +195,11 @@ public class TaskStore {
 
     private static List<DueTask> toDueTasks(Response response) {
         List<DueTask> due = new ArrayList<>();
-        for (int i = 0; i + 6 < response.size(); i += 7) {
+        for (int i = 0; i + 7 < response.size(); i += 8) {
             due.add(new DueTask(response.get(i).toString(), response.get(i + 1).toString(),
                     parseLong(response.get(i + 2).toString()), (int) parseLong(response.get(i + 3).toString()),
                     (int) parseLong(response.get(i + 4).toString()), response.get(i + 5).toString(),
-                    (int) parseLong(response.get(i + 6).toString())));
+                    (int) parseLong(response.get(i + 6).toString()), "1".equals(response.get(i + 7).toString())));
         }
         return due;
     }

@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.account.Account;
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.store.IdempotencyStore;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.upstream.SubmitOutcome;
 import dev.mjrelay.upstream.UpstreamClient;
 import dev.mjrelay.upstream.UpstreamUnavailableException;
+import dev.mjrelay.webhook.Notifier;
 import dev.mjrelay.webhook.TargetGuard;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,8 +28,16 @@ import java.time.Instant;
 public class TaskService {
 
     private static final Logger LOG = Logger.getLogger(TaskService.class);
+    private static final String PENDING = "pending:";
+    private static final String DONE = "done:";
+    private static final Duration IDEMPOTENCY_TTL = Duration.ofHours(24);
+    private static final Duration IN_FLIGHT_TTL = Duration.ofMinutes(2);
+    private static final Duration IN_FLIGHT_POLL = Duration.ofMillis(100);
+    private static final int IN_FLIGHT_WAITS = 100;
 
     private final TaskStore store;
+    private final IdempotencyStore idempotency;
+    private final Notifier notifier;
     private final UpstreamClient upstream;
     private final TargetGuard guard;
     private final ObjectMapper mapper;
@@ -35,9 +45,11 @@ public class TaskService {
     private final Duration firstPoll;
     private final Duration timeout;
 
-    TaskService(TaskStore store, UpstreamClient upstream, TargetGuard guard, ObjectMapper mapper, Clock clock,
-                RelayConfig config) {
+    TaskService(TaskStore store, IdempotencyStore idempotency, Notifier notifier, UpstreamClient upstream,
+                TargetGuard guard, ObjectMapper mapper, Clock clock, RelayConfig config) {
         this.store = store;
+        this.idempotency = idempotency;
+        this.notifier = notifier;
         this.upstream = upstream;
         this.guard = guard;
         this.mapper = mapper;
@@ -46,8 +58,51 @@ public class TaskService {
         this.timeout = config.task().timeout();
     }
 
-    /** Submits a job for the account; the item is the new task's id. */
-    public Uni<String> submit(Account account, Submission submission) {
+    /**
+     * Submits a job for the account; the item is the new task's id. With an idempotency key, a
+     * repeat within 24 hours answers the first submit's task id and sends nothing upstream.
+     */
+    public Uni<String> submit(Account account, Submission submission, IdempotencyKey key) {
+        if (key == null) {
+            return submit(account, submission);
+        }
+        return idempotency.reserve(account.name(), key.digest(), PENDING + key.fingerprint(), IN_FLIGHT_TTL)
+                .chain(existing -> existing == null
+                        ? submit(account, submission)
+                            .call(id -> idempotency.remember(account.name(), key.digest(),
+                                    DONE + key.fingerprint() + ":" + id, IDEMPOTENCY_TTL))
+                            .onFailure().call(() -> idempotency.release(account.name(), key.digest())
+                                    .onFailure().recoverWithNull())
+                        : answered(account, submission, key, existing, 0));
+    }
+
+    /** The first request's answer for a repeated key, waiting a little while the first is in flight. */
+    private Uni<String> answered(Account account, Submission submission, IdempotencyKey key, String stored,
+                                 int waited) {
+        if (stored == null) {
+            // the first request failed and freed the key while this one waited: this one goes ahead
+            return submit(account, submission, key);
+        }
+        boolean done = stored.startsWith(DONE);
+        String rest = stored.substring(done ? DONE.length() : PENDING.length());
+        String fingerprint = done ? rest.substring(0, rest.indexOf(':')) : rest;
+        if (!fingerprint.equals(key.fingerprint())) {
+            return Uni.createFrom().failure(RelayException.conflict(
+                    "this Idempotency-Key was already used with a different request body"));
+        }
+        if (done) {
+            return Uni.createFrom().item(rest.substring(rest.indexOf(':') + 1));
+        }
+        if (waited >= IN_FLIGHT_WAITS) {
+            return Uni.createFrom().failure(RelayException.conflict(
+                    "a request with this Idempotency-Key is still in flight; retry shortly"));
+        }
+        return Uni.createFrom().voidItem().onItem().delayIt().by(IN_FLIGHT_POLL)
+                .chain(() -> idempotency.get(account.name(), key.digest()))
+                .chain(now -> answered(account, submission, key, now, waited + 1));
+    }
+
+    private Uni<String> submit(Account account, Submission submission) {
         return checkCallback(submission.callbackUrl())
                 .chain(() -> submission.action().isChange() ? parentOf(account, submission.parentTaskId())
                         : Uni.createFrom().nullItem())
@@ -137,7 +192,9 @@ public class TaskService {
                 submission.parentTaskId(), submission.index(), submission.callbackUrl(), submission.state(),
                 submission.notifyProgress(), upstreamId, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null,
                 now.plus(timeout));
-        return store.create(task, now.plus(firstPoll))
+        return store.create(task, now.plus(firstPoll), notifier.submittedData(task))
+                .onFailure().invoke(e -> LOG.warnf("task of account %s accepted upstream as %s but not stored: %s",
+                        account.name(), upstreamId, e.getMessage()))
                 .invoke(() -> LOG.infof("task %s of account %s submitted: %s (upstream %s)", task.id(),
                         account.name(), task.action(), upstreamId))
                 .replaceWith(task.id());

@@ -37,10 +37,12 @@ import java.util.Random;
 public class Dispatcher {
 
     private static final Logger LOG = Logger.getLogger(Dispatcher.class);
+    private static final Duration AFTER_TIMEOUT = Duration.ofSeconds(60);
 
     private final DeliveryStore store;
     private final WebhookSender sender;
     private final Accounts accounts;
+    private final Endpoints endpoints;
     private final RetryPolicy retryPolicy;
     private final Clock clock;
     private final ObjectMapper mapper;
@@ -49,12 +51,14 @@ public class Dispatcher {
     private final String userAgent;
     private final ClaimLoop<DeliveryRecord> loop;
 
-    Dispatcher(DeliveryStore store, WebhookSender sender, Accounts accounts, RelayConfig config, Clock clock,
+    Dispatcher(DeliveryStore store, WebhookSender sender, Accounts accounts, Endpoints endpoints, RelayConfig config,
+               Clock clock,
                ObjectMapper mapper, MeterRegistry registry, Vertx vertx,
                @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         this.store = store;
         this.sender = sender;
         this.accounts = accounts;
+        this.endpoints = endpoints;
         this.clock = clock;
         this.mapper = mapper;
         this.registry = registry;
@@ -81,20 +85,21 @@ public class Dispatcher {
     Uni<Void> attempt(DeliveryRecord delivery) {
         int attempt = delivery.attempt() + 1;
         Instant at = clock.instant();
-        WebhookSecret secret = secretFor(delivery);
-        if (secret == null) {
-            return record(delivery, attempt, at, new WebhookSender.Result(null,
-                    "no signing secret: the account or endpoint no longer exists", null, null, 0), Outcome.dead);
-        }
-        long timestamp = at.getEpochSecond();
-        Map<String, String> headers = new LinkedHashMap<>();
-        headers.put("Content-Type", "application/json");
-        headers.put("User-Agent", userAgent);
-        headers.put("webhook-id", delivery.webhookId());
-        headers.put("webhook-timestamp", Long.toString(timestamp));
-        headers.put("webhook-signature", Signer.sign(secret.key(), delivery.webhookId(), timestamp, delivery.body()));
-        return sender.send(delivery.target(), headers, delivery.body())
-                .chain(result -> record(delivery, attempt, at, result, outcomeOf(delivery, attempt, result)));
+        return secretFor(delivery).chain(secret -> {
+            if (secret == null) {
+                return record(delivery, attempt, at, new WebhookSender.Result(null,
+                        "not sent: the account or endpoint no longer exists", null, null, 0), Outcome.dead);
+            }
+            long timestamp = at.getEpochSecond();
+            Map<String, String> headers = new LinkedHashMap<>();
+            headers.put("Content-Type", "application/json");
+            headers.put("User-Agent", userAgent);
+            headers.put("webhook-id", delivery.webhookId());
+            headers.put("webhook-timestamp", Long.toString(timestamp));
+            headers.put("webhook-signature", Signer.sign(secret.key(), delivery.webhookId(), timestamp, delivery.body()));
+            return sender.send(delivery.target(), headers, delivery.body())
+                    .chain(result -> record(delivery, attempt, at, result, outcomeOf(delivery, attempt, result)));
+        });
     }
 
     private Outcome outcomeOf(DeliveryRecord delivery, int attempt, WebhookSender.Result result) {
@@ -111,7 +116,7 @@ public class Dispatcher {
     private Uni<Void> record(DeliveryRecord delivery, int attempt, Instant at, WebhookSender.Result result,
                              Outcome outcome) {
         Instant now = clock.instant();
-        Duration wait = outcome == Outcome.failed ? retryPolicy.waitAfter(attempt, retryAfterOf(result)) : Duration.ZERO;
+        Duration wait = outcome == Outcome.failed ? waitAfter(attempt, result) : Duration.ZERO;
         ObjectNode entry = mapper.createObjectNode();
         entry.put("deliveryId", delivery.id());
         entry.put("webhookId", delivery.webhookId());
@@ -141,16 +146,28 @@ public class Dispatcher {
                 result.error(), now, retention).replaceWithVoid();
     }
 
+    /** The schedule's wait; after a time-out at least a minute, so a struggling receiver is not piled on. */
+    private Duration waitAfter(int attempt, WebhookSender.Result result) {
+        Duration wait = retryPolicy.waitAfter(attempt, retryAfterOf(result));
+        boolean timedOut = result.statusCode() == null && "timed out".equals(result.error());
+        return timedOut && wait.compareTo(AFTER_TIMEOUT) < 0 ? AFTER_TIMEOUT : wait;
+    }
+
     private static Duration retryAfterOf(WebhookSender.Result result) {
         boolean honoured = result.statusCode() != null && (result.statusCode() == 429 || result.statusCode() == 503);
         return honoured ? result.retryAfter() : null;
     }
 
-    private WebhookSecret secretFor(DeliveryRecord delivery) {
-        if ("account".equals(delivery.secretRef())) {
-            return accounts.byName(delivery.account()).map(a -> a.webhookSecret()).orElse(null);
+    private Uni<WebhookSecret> secretFor(DeliveryRecord delivery) {
+        String ref = delivery.secretRef();
+        if ("account".equals(ref)) {
+            return Uni.createFrom().item(accounts.byName(delivery.account()).map(a -> a.webhookSecret()).orElse(null));
         }
-        return null;
+        if (ref.startsWith("endpoint:")) {
+            return endpoints.find(delivery.account(), ref.substring("endpoint:".length()))
+                    .map(endpoint -> endpoint == null ? null : WebhookSecret.parse(endpoint.secret()));
+        }
+        return Uni.createFrom().nullItem();
     }
 
     private static String hostOf(String url) {

@@ -53,7 +53,7 @@ public final class EventPayload {
         data.put("index", task.index());
         data.put("state", task.state());
         data.put("submittedAt", TIME.format(task.submittedAt()));
-        if (type == EventType.PROGRESS) {
+        if (type == EventType.PROGRESS || type == EventType.SUBMITTED) {
             data.putNull("finishedAt");
         } else {
             data.put("finishedAt", TIME.format(at));

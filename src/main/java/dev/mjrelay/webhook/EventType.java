@@ -1,8 +1,8 @@
 package dev.mjrelay.webhook;
 
-/** The kinds of task event, by their wire names. */
+/** The kinds of task event, by their wire names. task.submitted goes to the event stream only. */
 public enum EventType {
-    SUCCEEDED("task.succeeded"), FAILED("task.failed"), PROGRESS("task.progress");
+    SUBMITTED("task.submitted"), SUCCEEDED("task.succeeded"), FAILED("task.failed"), PROGRESS("task.progress");
 
     private final String wireName;
 

@@ -2,10 +2,13 @@ package dev.mjrelay.webhook;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.store.Completion;
+import dev.mjrelay.store.Event;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.task.Ids;
+import dev.mjrelay.task.RelayException;
 import dev.mjrelay.task.Task;
 import dev.mjrelay.task.TaskStatus;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,9 +24,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Ends tasks: builds the one terminal event of a task and hands it, with its targets, to the store's
- * exactly-once completion. Called by the poller when the upstream reports an end, or when the relay
- * ends a task itself (time-out, lost upstream).
+ * Creates task events and decides where they go: the task's callbackUrl and each of the account's
+ * endpoints that subscribed to the event's type. The store then records each event together with
+ * the state change it reports, so an event exists exactly when its change does.
  */
 @ApplicationScoped
 public class Notifier {
@@ -31,17 +34,26 @@ public class Notifier {
     private static final Logger LOG = Logger.getLogger(Notifier.class);
 
     private final TaskStore tasks;
+    private final Endpoints endpoints;
     private final ObjectMapper mapper;
     private final Clock clock;
     private final MeterRegistry registry;
     private final Duration retention;
 
-    Notifier(TaskStore tasks, ObjectMapper mapper, Clock clock, MeterRegistry registry, RelayConfig config) {
+    Notifier(TaskStore tasks, Endpoints endpoints, ObjectMapper mapper, Clock clock, MeterRegistry registry,
+             RelayConfig config) {
         this.tasks = tasks;
+        this.endpoints = endpoints;
         this.mapper = mapper;
         this.clock = clock;
         this.registry = registry;
         this.retention = config.task().retention();
+    }
+
+    /** The {@code data} of a fresh task's task.submitted event (JSON), for the event stream. */
+    public String submittedData(Task task) {
+        return EventPayload.build(mapper, EventType.SUBMITTED, task, TaskStatus.TASK_STATUS_QUEUED, null, null,
+                task.submittedAt()).get("data").toString();
     }
 
     /**
@@ -57,11 +69,11 @@ public class Notifier {
             }
             Instant now = clock.instant();
             EventType type = status == TaskStatus.TASK_STATUS_SUCCEED ? EventType.SUCCEEDED : EventType.FAILED;
-            String body = EventPayload.build(mapper, type, task, status, snapshot, failReason, now).toString();
-            String stored = snapshot == null ? null : snapshot.toString();
-            Completion completion = new Completion(status.name(), stored, failReason, now.toEpochMilli(),
-                    Ids.webhookId(), type.wireName(), body, targetsOf(task));
-            return tasks.complete(taskId, completion, now, retention).invoke(ended -> {
+            return event(task, type, status, snapshot, failReason, now, "t").chain(event -> {
+                Completion completion = new Completion(status.name(), snapshot == null ? null : snapshot.toString(),
+                        failReason, now.toEpochMilli(), event);
+                return tasks.complete(taskId, completion, now, retention);
+            }).invoke(ended -> {
                 if (ended) {
                     recordDuration(task, status, now);
                     LOG.infof("task %s of account %s ended: %s%s", task.id(), task.account(), status.name(),
@@ -71,12 +83,51 @@ public class Notifier {
         });
     }
 
-    private static List<Completion.Target> targetsOf(Task task) {
-        List<Completion.Target> targets = new ArrayList<>();
-        if (task.callbackUrl() != null) {
-            targets.add(new Completion.Target(task.id() + ":callback", task.callbackUrl(), "account"));
+    /** The task.progress event for a running task that reached status {@code word} (notifyProgress tasks only). */
+    public Uni<Event> progress(String taskId, TaskStatus status, JsonNode snapshot) {
+        return tasks.find(taskId).chain(task -> task == null || task.status().isTerminal()
+                ? Uni.createFrom().nullItem()
+                : event(task, EventType.PROGRESS, status, snapshot, null, clock.instant(), "p-" + status.name()));
+    }
+
+    /** Sends the ended task's terminal event again to its current targets, with the same webhook id. */
+    public Uni<Integer> redeliver(Task task) {
+        if (!task.status().isTerminal()) {
+            return Uni.createFrom().failure(RelayException.conflict("task " + task.id() + " has not ended yet"));
         }
-        return targets;
+        EventType type = task.status() == TaskStatus.TASK_STATUS_SUCCEED ? EventType.SUCCEEDED : EventType.FAILED;
+        Instant now = clock.instant();
+        return targets(task, type, "r" + now.toEpochMilli())
+                .chain(targets -> tasks.redeliver(task.id(), targets, now))
+                .map(count -> {
+                    if (count < 0) {
+                        throw RelayException.conflict("task " + task.id() + " has not ended yet");
+                    }
+                    return count.intValue();
+                });
+    }
+
+    private Uni<Event> event(Task task, EventType type, TaskStatus status, JsonNode snapshot, String failReason,
+                             Instant at, String kind) {
+        ObjectNode body = EventPayload.build(mapper, type, task, status, snapshot, failReason, at);
+        return targets(task, type, kind).map(targets -> new Event(Ids.webhookId(), type.wireName(), body.toString(),
+                body.get("data").toString(), targets));
+    }
+
+    private Uni<List<Event.Target>> targets(Task task, EventType type, String kind) {
+        return endpoints.list(task.account()).map(registered -> {
+            List<Event.Target> targets = new ArrayList<>();
+            if (task.callbackUrl() != null) {
+                targets.add(new Event.Target(task.id() + ":" + kind + ":callback", task.callbackUrl(), "account"));
+            }
+            for (Endpoint endpoint : registered) {
+                if (endpoint.wants(type)) {
+                    targets.add(new Event.Target(task.id() + ":" + kind + ":" + endpoint.id(), endpoint.url(),
+                            "endpoint:" + endpoint.id()));
+                }
+            }
+            return targets;
+        });
     }
 
     private void recordDuration(Task task, TaskStatus status, Instant now) {

@@ -26,6 +26,7 @@ import redis.embedded.RedisServer;
 public class RedisTestResource implements QuarkusTestResourceLifecycleManager {
 
     public static final String PREFIX = "mjt-" + UUID.randomUUID().toString().substring(0, 8);
+    public static final String STREAM = PREFIX + ":events";
 
     private static final String LOCAL = "redis://127.0.0.1:6379";
 
@@ -37,11 +38,11 @@ public class RedisTestResource implements QuarkusTestResourceLifecycleManager {
         String env = System.getenv("QUARKUS_REDIS_HOSTS");
         if (env != null && !env.isBlank()) {
             hosts = env.split(",")[0];
-            return Map.of("relay.store.key-prefix", PREFIX);
+            return Map.of("relay.store.key-prefix", PREFIX, "relay.events.stream", STREAM);
         }
         if (answers(LOCAL)) {
             hosts = LOCAL;
-            return Map.of("relay.store.key-prefix", PREFIX);
+            return Map.of("relay.store.key-prefix", PREFIX, "relay.events.stream", STREAM);
         }
         try {
             int port;
@@ -53,7 +54,7 @@ public class RedisTestResource implements QuarkusTestResourceLifecycleManager {
             embedded.start();
             hosts = "redis://127.0.0.1:" + port;
             System.out.println("tests: no Redis at " + LOCAL + "; started an embedded one at " + hosts);
-            return Map.of("relay.store.key-prefix", PREFIX, "quarkus.redis.hosts", hosts);
+            return Map.of("relay.store.key-prefix", PREFIX, "relay.events.stream", STREAM, "quarkus.redis.hosts", hosts);
         } catch (IOException e) {
             throw new UncheckedIOException("no Redis to test against, and the embedded one did not start", e);
         }

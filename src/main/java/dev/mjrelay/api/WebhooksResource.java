@@ -1,0 +1,111 @@
+package dev.mjrelay.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mjrelay.task.RelayException;
+import dev.mjrelay.webhook.Deliveries;
+import dev.mjrelay.webhook.Endpoint;
+import dev.mjrelay.webhook.Endpoints;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.jboss.resteasy.reactive.RestResponse;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Registered endpoints: every matching event of the account's tasks goes to each, signed with its own secret. */
+@Path("/v1/webhooks")
+@Consumes(MediaType.WILDCARD)
+@Produces(MediaType.APPLICATION_JSON)
+@SecurityRequirement(name = "apiKey")
+public class WebhooksResource {
+
+    /** An endpoint as listed; {@code secret} is only whole in the answer to its registration. */
+    public record EndpointView(String id, String url, List<String> events, String secret, String createdAt) {
+    }
+
+    private final Endpoints endpoints;
+    private final Caller caller;
+    private final ObjectMapper mapper;
+
+    WebhooksResource(Endpoints endpoints, Caller caller, ObjectMapper mapper) {
+        this.endpoints = endpoints;
+        this.caller = caller;
+        this.mapper = mapper;
+    }
+
+    @POST
+    @Operation(summary = "Register an endpoint for all of the account's tasks; the answer holds its secret, once")
+    public Uni<RestResponse<EndpointView>> register(String body) {
+        JsonNode json = SubmitParser.object(body);
+        JsonNode url = json.get("url");
+        if (url == null || !url.isTextual() || url.asText().isBlank()) {
+            throw RelayException.badRequest("url is required and must be a string");
+        }
+        List<String> events = null;
+        JsonNode requested = json.get("events");
+        if (requested != null && !requested.isNull()) {
+            if (!requested.isArray()) {
+                throw RelayException.badRequest("events must be an array of event names");
+            }
+            events = new ArrayList<>();
+            for (JsonNode event : requested) {
+                if (!event.isTextual()) {
+                    throw RelayException.badRequest("events must be an array of event names");
+                }
+                events.add(event.asText());
+            }
+        }
+        return endpoints.register(caller.account().name(), url.asText(), events)
+                .map(endpoint -> RestResponse.status(RestResponse.Status.CREATED, view(endpoint, false)));
+    }
+
+    @GET
+    @Operation(summary = "The account's endpoints, secrets masked")
+    public Uni<Deliveries.Page<EndpointView>> list(@QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
+        int max = Limits.of(limit);
+        int offset = offset(cursor);
+        return endpoints.list(caller.account().name()).map(all -> {
+            List<EndpointView> items = all.stream().skip(offset).limit(max).map(e -> view(e, true)).toList();
+            return new Deliveries.Page<>(items, offset + items.size() < all.size() ? Integer.toString(offset + items.size()) : null);
+        });
+    }
+
+    @DELETE
+    @Path("/{id}")
+    @Operation(summary = "Remove an endpoint: it gets nothing from then on")
+    public Uni<RestResponse<Void>> remove(@PathParam("id") String id) {
+        return endpoints.remove(caller.account().name(), id).map(ignored -> RestResponse.noContent());
+    }
+
+    private static EndpointView view(Endpoint endpoint, boolean masked) {
+        String secret = masked ? endpoint.secret().substring(0, 6) + "..." + endpoint.secret().substring(endpoint.secret().length() - 4)
+                : endpoint.secret();
+        return new EndpointView(endpoint.id(), endpoint.url(), endpoint.events(), secret, endpoint.createdAt().toString());
+    }
+
+    private static int offset(String cursor) {
+        if (cursor == null || cursor.isBlank()) {
+            return 0;
+        }
+        try {
+            int offset = Integer.parseInt(cursor);
+            if (offset >= 0) {
+                return offset;
+            }
+        } catch (NumberFormatException ignored) {
+            // falls through to the 400
+        }
+        throw RelayException.badRequest("cursor is not one this list gave out");
+    }
+}

@@ -1,0 +1,47 @@
+package dev.mjrelay.store;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Response;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Registered webhook endpoints, per account, each kept as the JSON the webhook layer gives it. */
+@ApplicationScoped
+public class EndpointStore {
+
+    private final Scripts scripts;
+    private final Keys keys;
+
+    EndpointStore(Scripts scripts, Keys keys) {
+        this.scripts = scripts;
+        this.keys = keys;
+    }
+
+    /** Adds the endpoint; false when the account already has {@code max}. */
+    public Uni<Boolean> add(String account, String id, String json, int max) {
+        return scripts.run("add-endpoint", List.of(keys.endpoints(account)), List.of(id, json, Integer.toString(max)))
+                .map(response -> response.toLong() == 1L);
+    }
+
+    public Uni<List<String>> all(String account) {
+        return scripts.command("HVALS", keys.endpoints(account)).map(response -> {
+            List<String> values = new ArrayList<>();
+            if (response != null) {
+                response.forEach(value -> values.add(value.toString()));
+            }
+            return values;
+        });
+    }
+
+    /** The endpoint's JSON, or null. */
+    public Uni<String> find(String account, String id) {
+        return scripts.command("HGET", keys.endpoints(account), id).map(r -> r == null ? null : r.toString());
+    }
+
+    /** True if there was such an endpoint. */
+    public Uni<Boolean> remove(String account, String id) {
+        return scripts.command("HDEL", keys.endpoints(account), id).map(Response::toLong).map(n -> n == 1L);
+    }
+}

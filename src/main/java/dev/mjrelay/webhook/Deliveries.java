@@ -1,0 +1,114 @@
+package dev.mjrelay.webhook;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mjrelay.account.Account;
+import dev.mjrelay.store.DeadDelivery;
+import dev.mjrelay.store.DeliveryStore;
+import dev.mjrelay.task.RelayException;
+import dev.mjrelay.task.TaskService;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/** What happened to a task's webhooks, replaying them, and the account's dead deliveries. */
+@ApplicationScoped
+public class Deliveries {
+
+    /** One page of a list and the cursor of the next (null on the last page). */
+    public record Page<T>(List<T> items, String nextCursor) {
+    }
+
+    private final TaskService tasks;
+    private final DeliveryStore store;
+    private final Notifier notifier;
+    private final ObjectMapper mapper;
+
+    Deliveries(TaskService tasks, DeliveryStore store, Notifier notifier, ObjectMapper mapper) {
+        this.tasks = tasks;
+        this.store = store;
+        this.notifier = notifier;
+        this.mapper = mapper;
+    }
+
+    /** Every attempt for the account's task, oldest first. */
+    public Uni<Page<JsonNode>> log(Account account, String taskId, String cursor, int limit) {
+        int offset = cursor == null ? 0 : parseOffset(cursor);
+        return tasks.fetch(account, taskId).chain(task -> store.log(taskId)).map(entries -> {
+            List<JsonNode> items = new ArrayList<>();
+            for (int i = offset; i < entries.size() && items.size() < limit; i++) {
+                items.add(parse(entries.get(i)));
+            }
+            int next = offset + items.size();
+            return new Page<>(items, next < entries.size() ? encode("o:" + next) : null);
+        });
+    }
+
+    /** Sends the task's terminal event again; the item is the number of targets it goes to. */
+    public Uni<Integer> redeliver(Account account, String taskId) {
+        return tasks.fetch(account, taskId).chain(notifier::redeliver);
+    }
+
+    /** The account's dead deliveries, newest first. */
+    public Uni<Page<DeadDelivery>> dead(Account account, String cursor, int limit) {
+        long beforeMs = Long.MAX_VALUE;
+        String beforeId = null;
+        if (cursor != null) {
+            String text = decode(cursor);
+            int colon = text.indexOf(':');
+            if (!text.startsWith("d") || colon < 0) {
+                throw RelayException.badRequest("cursor is not one this list gave out");
+            }
+            try {
+                beforeMs = Long.parseLong(text.substring(1, colon));
+            } catch (NumberFormatException e) {
+                throw RelayException.badRequest("cursor is not one this list gave out");
+            }
+            beforeId = text.substring(colon + 1);
+        }
+        return store.dead(account.name(), beforeMs, beforeId, limit + 1).map(found -> {
+            List<DeadDelivery> items = found.size() > limit ? found.subList(0, limit) : found;
+            DeadDelivery last = items.isEmpty() ? null : items.get(items.size() - 1);
+            return new Page<>(items, found.size() > limit ? encode("d" + last.diedAtMs() + ":" + last.id()) : null);
+        });
+    }
+
+    private JsonNode parse(String json) {
+        try {
+            return mapper.readTree(json);
+        } catch (Exception e) {
+            throw new IllegalStateException("a delivery log entry is not readable", e);
+        }
+    }
+
+    private static int parseOffset(String cursor) {
+        String text = decode(cursor);
+        try {
+            if (text.startsWith("o:")) {
+                int offset = Integer.parseInt(text.substring(2));
+                if (offset >= 0) {
+                    return offset;
+                }
+            }
+        } catch (NumberFormatException ignored) {
+            // falls through to the 400
+        }
+        throw RelayException.badRequest("cursor is not one this list gave out");
+    }
+
+    private static String encode(String text) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String decode(String cursor) {
+        try {
+            return new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw RelayException.badRequest("cursor is not one this list gave out");
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.mjrelay.webhook;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mjrelay.account.WebhookSecret;
+import dev.mjrelay.store.EndpointStore;
+import dev.mjrelay.task.Ids;
+import dev.mjrelay.task.RelayException;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+
+/** Registering, listing and removing an account's webhook endpoints. */
+@ApplicationScoped
+public class Endpoints {
+
+    /** Most endpoints one account may register. */
+    public static final int MAX_PER_ACCOUNT = 20;
+    public static final List<String> DEFAULT_EVENTS = List.of(EventType.SUCCEEDED.wireName(), EventType.FAILED.wireName());
+    private static final Set<String> KNOWN_EVENTS = Set.of(EventType.SUCCEEDED.wireName(), EventType.FAILED.wireName(),
+            EventType.PROGRESS.wireName());
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final EndpointStore store;
+    private final TargetGuard guard;
+    private final ObjectMapper mapper;
+    private final Clock clock;
+
+    Endpoints(EndpointStore store, TargetGuard guard, ObjectMapper mapper, Clock clock) {
+        this.store = store;
+        this.guard = guard;
+        this.mapper = mapper;
+        this.clock = clock;
+    }
+
+    /** Registers an endpoint; the item carries its secret, which is shown only this once. */
+    public Uni<Endpoint> register(String account, String url, List<String> events) {
+        List<String> wanted = events == null ? DEFAULT_EVENTS : events.stream().distinct().toList();
+        if (wanted.isEmpty() || !KNOWN_EVENTS.containsAll(wanted)) {
+            return Uni.createFrom().failure(RelayException.badRequest(
+                    "events must be a non-empty subset of task.succeeded, task.failed, task.progress"));
+        }
+        return Uni.createFrom().item(() -> guard.parse(url))
+                .chain(guard::resolve)
+                .onFailure(IllegalArgumentException.class).transform(e -> RelayException.badRequest("url " + e.getMessage()))
+                .chain(() -> {
+                    byte[] key = new byte[32];
+                    RANDOM.nextBytes(key);
+                    Endpoint endpoint = new Endpoint("ep_" + Ids.random(20), url, wanted,
+                            WebhookSecret.of(key).reveal(), clock.instant());
+                    return store.add(account, endpoint.id(), toJson(endpoint), MAX_PER_ACCOUNT).map(added -> {
+                        if (!added) {
+                            throw RelayException.badRequest("the account already has " + MAX_PER_ACCOUNT
+                                    + " endpoints, the most it may have");
+                        }
+                        return endpoint;
+                    });
+                });
+    }
+
+    /** The account's endpoints, oldest first. */
+    public Uni<List<Endpoint>> list(String account) {
+        return store.all(account).map(all -> {
+            List<Endpoint> endpoints = new ArrayList<>();
+            all.forEach(json -> endpoints.add(fromJson(json)));
+            endpoints.sort(Comparator.comparing(Endpoint::createdAt).thenComparing(Endpoint::id));
+            return endpoints;
+        });
+    }
+
+    /** The endpoint, or null when the account has none by that id. */
+    public Uni<Endpoint> find(String account, String id) {
+        return store.find(account, id).map(json -> json == null ? null : fromJson(json));
+    }
+
+    public Uni<Void> remove(String account, String id) {
+        return store.remove(account, id).invoke(removed -> {
+            if (!removed) {
+                throw RelayException.notFound("endpoint " + id);
+            }
+        }).replaceWithVoid();
+    }
+
+    private String toJson(Endpoint endpoint) {
+        ObjectNode json = mapper.createObjectNode();
+        json.put("id", endpoint.id());
+        json.put("url", endpoint.url());
+        endpoint.events().forEach(json.putArray("events")::add);
+        json.put("secret", endpoint.secret());
+        json.put("createdAt", endpoint.createdAt().toEpochMilli());
+        return json.toString();
+    }
+
+    private Endpoint fromJson(String text) {
+        try {
+            JsonNode json = mapper.readTree(text);
+            List<String> events = new ArrayList<>();
+            json.path("events").forEach(e -> events.add(e.asText()));
+            return new Endpoint(json.path("id").asText(), json.path("url").asText(), events,
+                    json.path("secret").asText(), Instant.ofEpochMilli(json.path("createdAt").asLong()));
+        } catch (Exception e) {
+            throw new IllegalStateException("a stored endpoint is not readable", e);
+        }
+    }
+}
