@@ -1,0 +1,69 @@
+package dev.mjrelay.config;
+
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class StartupCheckTest {
+
+    private static final Map<String, String> VALID = Map.of(
+            "relay.upstream.url", "https://mj.example.com",
+            "relay.accounts.acme.api-key", "k1",
+            "relay.accounts.acme.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+
+    @Test
+    void aSensibleProdConfigurationPasses() {
+        assertEquals(List.of(), StartupCheck.problems(config(Map.of()), List.of("dev")));
+    }
+
+    @Test
+    void aNegativeIntervalIsRefusedByName() {
+        List<String> problems = StartupCheck.problems(config(Map.of("relay.poll.interval", "-5s")), List.of("dev"));
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("relay.poll.interval")), problems.toString());
+    }
+
+    @Test
+    void zeroConcurrencyAndPartitionsAreRefusedByName() {
+        List<String> problems = StartupCheck.problems(config(Map.of("relay.poll.concurrency", "0",
+                "relay.store.partitions", "0")), List.of("dev"));
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("relay.poll.concurrency")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("relay.store.partitions")), problems.toString());
+    }
+
+    @Test
+    void prodWithoutUpstreamOrAccountsIsRefused() {
+        Map<String, String> none = new HashMap<>();
+        List<String> problems = StartupCheck.problems(build(none), List.of("prod"));
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("relay.accounts")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("relay.upstream.url")), problems.toString());
+    }
+
+    @Test
+    void theSimulatorIsRefusedInProd() {
+        List<String> problems = StartupCheck.problems(config(Map.of("relay.simulator.enabled", "true")), List.of("prod"));
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("relay.simulator.enabled")), problems.toString());
+    }
+
+    private static RelayConfig config(Map<String, String> overrides) {
+        Map<String, String> all = new HashMap<>(VALID);
+        all.putAll(overrides);
+        return build(all);
+    }
+
+    private static RelayConfig build(Map<String, String> properties) {
+        SmallRyeConfig config = new SmallRyeConfigBuilder()
+                .withMapping(RelayConfig.class)
+                .withSources(new PropertiesConfigSource(properties, "test", 500))
+                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
+                .build();
+        return config.getConfigMapping(RelayConfig.class);
+    }
+}
