@@ -32,6 +32,17 @@ public interface RelayConfig {
 
     Simulator simulator();
 
+    Shutdown shutdown();
+
+    interface Shutdown {
+        /**
+         * On SIGTERM, how long polls and webhook attempts in flight may take to finish; what has not
+         * finished by then goes back to Redis as due now. Keep it below the pod's grace period.
+         */
+        @WithDefault("20s")
+        Duration drainTimeout();
+    }
+
     interface Upstream {
         /** Upstream base URL. Unset in dev/demo/test: the built-in simulator at {@code /sim}. */
         Optional<String> url();

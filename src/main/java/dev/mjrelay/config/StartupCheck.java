@@ -47,6 +47,7 @@ public class StartupCheck {
         positive(problems, "relay.task.retention", config.task().retention());
         positive(problems, "relay.upstream.connect-timeout", config.upstream().connectTimeout());
         positive(problems, "relay.upstream.read-timeout", config.upstream().readTimeout());
+        positive(problems, "relay.shutdown.drain-timeout", config.shutdown().drainTimeout());
         if (config.poll().lease().compareTo(config.upstream().connectTimeout().plus(config.upstream().readTimeout())) <= 0) {
             problems.add("relay.poll.lease must be longer than relay.upstream.connect-timeout + read-timeout");
         }

@@ -6,7 +6,8 @@ import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -37,7 +38,7 @@ public final class ClaimLoop<T> {
     private final long idleMs;
     private final Claimer<T> claimer;
     private final Function<T, Uni<Void>> worker;
-    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Set<T> inFlight = ConcurrentHashMap.newKeySet();
     private volatile boolean running;
     private int nextPartition;
 
@@ -64,14 +65,33 @@ public final class ClaimLoop<T> {
     }
 
     public int inFlight() {
-        return inFlight.get();
+        return inFlight.size();
+    }
+
+    /**
+     * Stops claiming and waits up to {@code timeout} for the work in flight to finish; answers the
+     * items still unfinished, for the caller to hand back. Blocks: call it from a shutdown thread,
+     * never from an event loop.
+     */
+    public List<T> drain(Duration timeout) {
+        running = false;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!inFlight.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return List.copyOf(inFlight);
     }
 
     private void round() {
         if (!running) {
             return;
         }
-        int free = concurrency - inFlight.get();
+        int free = concurrency - inFlight.size();
         if (free <= 0) {
             later(SATURATED_RETRY_MS);
             return;
@@ -99,10 +119,10 @@ public final class ClaimLoop<T> {
     }
 
     private void launch(T item) {
-        inFlight.incrementAndGet();
+        inFlight.add(item);
         Uni.createFrom().deferred(() -> worker.apply(item))
                 .onFailure().invoke(e -> LOG.errorf(e, "%s: work on a claimed item failed; it is retried after its lease", name))
-                .onTermination().invoke(inFlight::decrementAndGet)
+                .onTermination().invoke(() -> inFlight.remove(item))
                 .subscribe().with(ignored -> {
                 }, ignored -> {
                 });

@@ -16,6 +16,8 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.annotation.Priority;
+import dev.mjrelay.loop.Lifecycle;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -31,6 +33,8 @@ import java.util.Map;
 @ApplicationScoped
 public class Poller {
 
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(Poller.class);
+
     /** Consecutive upstream 404s after which a task counts as lost by the upstream. */
     static final int NOT_FOUND_LIMIT = 3;
 
@@ -41,6 +45,7 @@ public class Poller {
     private final MeterRegistry registry;
     private final Duration interval;
     private final Duration taskTimeout;
+    private final Duration drainTimeout;
     private final ClaimLoop<DueTask> loop;
 
     Poller(TaskStore store, UpstreamClient upstream, Notifier notifier, Clock clock, MeterRegistry registry,
@@ -52,6 +57,7 @@ public class Poller {
         this.registry = registry;
         this.interval = config.poll().interval();
         this.taskTimeout = config.task().timeout();
+        this.drainTimeout = config.shutdown().drainTimeout();
         Duration lease = config.poll().lease();
         this.loop = new ClaimLoop<>("poller", vertx, store.partitions(), config.poll().concurrency(),
                 config.poll().idle(), (partition, max) -> {
@@ -64,8 +70,17 @@ public class Poller {
         loop.start();
     }
 
-    void stop(@Observes ShutdownEvent event) {
+    void stop(@Observes @Priority(Lifecycle.STOP_CLAIMING) ShutdownEvent event) {
         loop.stop();
+    }
+
+    /** Lets work in flight finish within the drain time-out and hands the rest back to Redis, due now. */
+    void drain(@Observes @Priority(Lifecycle.DRAIN) ShutdownEvent event) {
+        var left = loop.drain(drainTimeout);
+        if (!left.isEmpty()) {
+            store.release(left.stream().map(DueTask::id).toList(), clock.instant()).await().atMost(Duration.ofSeconds(5));
+        }
+        LOG.infof("polls drained: %d handed back to Redis as due now", left.size());
     }
 
     Uni<Void> poll(DueTask task) {

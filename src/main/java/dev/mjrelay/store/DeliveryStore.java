@@ -58,6 +58,12 @@ public class DeliveryStore {
                 .map(response -> response.toLong() == 1L);
     }
 
+    /** Makes claimed deliveries not yet attempted to the end due now (a draining replica hands them back). */
+    public Uni<Void> release(List<String> ids, Instant now) {
+        return Releases.release(scripts, ids, id -> keys.partitionOf(id.substring(0, id.indexOf(':'))),
+                keys::deliveryDue, now);
+    }
+
     /** Every attempt logged for the task, oldest first, as stored (JSON). */
     public Uni<List<String>> log(String taskId) {
         return scripts.command("LRANGE", keys.log(taskId), "0", "-1").map(response -> {

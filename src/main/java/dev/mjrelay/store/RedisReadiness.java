@@ -1,5 +1,6 @@
 package dev.mjrelay.store;
 
+import dev.mjrelay.loop.Lifecycle;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -8,19 +9,27 @@ import org.eclipse.microprofile.health.Readiness;
 
 import java.time.Duration;
 
-/** Ready means Redis answers a PING within two seconds; it comes back by itself when Redis does. */
+/**
+ * Ready means Redis answers a PING within two seconds (it comes back by itself when Redis does) and
+ * the replica is not draining.
+ */
 @Readiness
 @ApplicationScoped
 public class RedisReadiness implements AsyncHealthCheck {
 
     private final Scripts scripts;
+    private final Lifecycle lifecycle;
 
-    RedisReadiness(Scripts scripts) {
+    RedisReadiness(Scripts scripts, Lifecycle lifecycle) {
         this.scripts = scripts;
+        this.lifecycle = lifecycle;
     }
 
     @Override
     public Uni<HealthCheckResponse> call() {
+        if (lifecycle.draining()) {
+            return Uni.createFrom().item(HealthCheckResponse.named("redis").down().withData("draining", true).build());
+        }
         return scripts.command("PING")
                 .ifNoItem().after(Duration.ofSeconds(2)).fail()
                 .map(ok -> HealthCheckResponse.up("redis"))

@@ -177,6 +177,11 @@ public class TaskStore {
         }
     }
 
+    /** Makes claimed tasks that have not ended due now (a draining replica hands them back). */
+    public Uni<Void> release(List<String> ids, Instant now) {
+        return Releases.release(scripts, ids, keys::partitionOf, keys::due, now);
+    }
+
     /** Tasks not yet ended, over all partitions. */
     public Uni<Long> pendingTotal() {
         return Multi.createFrom().range(0, keys.partitions())

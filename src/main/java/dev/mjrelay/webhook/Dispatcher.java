@@ -18,6 +18,8 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.annotation.Priority;
+import dev.mjrelay.loop.Lifecycle;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -49,6 +51,7 @@ public class Dispatcher {
     private final MeterRegistry registry;
     private final Duration retention;
     private final String userAgent;
+    private final Duration drainTimeout;
     private final ClaimLoop<DeliveryRecord> loop;
 
     Dispatcher(DeliveryStore store, WebhookSender sender, Accounts accounts, Endpoints endpoints, RelayConfig config,
@@ -65,6 +68,7 @@ public class Dispatcher {
         this.retryPolicy = new RetryPolicy(config.webhook().retrySchedule(), new Random());
         this.retention = config.task().retention();
         this.userAgent = "mj-relay/" + version;
+        this.drainTimeout = config.shutdown().drainTimeout();
         Duration lease = config.webhook().lease().compareTo(config.webhook().timeout().multipliedBy(2)) < 0
                 ? config.webhook().timeout().multipliedBy(2) : config.webhook().lease();
         this.loop = new ClaimLoop<>("webhook dispatcher", vertx, store.partitions(), config.webhook().concurrency(),
@@ -78,8 +82,17 @@ public class Dispatcher {
         loop.start();
     }
 
-    void stop(@Observes ShutdownEvent event) {
+    void stop(@Observes @Priority(Lifecycle.STOP_CLAIMING) ShutdownEvent event) {
         loop.stop();
+    }
+
+    /** Lets work in flight finish within the drain time-out and hands the rest back to Redis, due now. */
+    void drain(@Observes @Priority(Lifecycle.DRAIN) ShutdownEvent event) {
+        var left = loop.drain(drainTimeout);
+        if (!left.isEmpty()) {
+            store.release(left.stream().map(DeliveryRecord::id).toList(), clock.instant()).await().atMost(Duration.ofSeconds(5));
+        }
+        LOG.infof("webhook attempts drained: %d handed back to Redis as due now", left.size());
     }
 
     Uni<Void> attempt(DeliveryRecord delivery) {

@@ -61,6 +61,9 @@ class PollerReliabilityTest {
     @Inject
     Simulator simulator;
 
+    @Inject
+    io.quarkus.redis.datasource.RedisDataSource redis;
+
     @Test
     void aTaskClaimedByAPollerThatNeverFinishesIsPolledAgainAfterTheLease() {
         try (Receiver receiver = new Receiver()) {
@@ -135,6 +138,30 @@ class PollerReliabilityTest {
             given().header("Authorization", "Bearer " + ALICE).get("/mj/task/" + id + "/fetch").then()
                     .body("task.status", equalTo("TASK_STATUS_FAILED"));
         }
+    }
+
+    @Test
+    void releasedTasksAreDueNowInsteadOfAtTheEndOfTheirLease() {
+        String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "hand me back"));
+        Instant leaseEnd = clock.instant().plusSeconds(60);
+        assertEquals(List.of(id), claimEverywhere(id, leaseEnd).stream().map(DueTask::id).toList());
+        int p = keysPartition(id);
+        assertTrue(score(p, id) >= leaseEnd.toEpochMilli() - 1, "claimed: hidden until the lease ends");
+
+        Instant now = clock.instant();
+        store.release(List.of(id), now).await().indefinitely();
+
+        assertTrue(score(p, id) <= now.toEpochMilli(), "released: due now");
+    }
+
+    private int keysPartition(String id) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return (int) (crc.getValue() % store.partitions());
+    }
+
+    private double score(int partition, String id) {
+        return redis.execute("ZSCORE", RedisTestResource.PREFIX + ":{p" + partition + "}:due", id).toDouble();
     }
 
     @Test
