@@ -29,7 +29,9 @@ public class StartupCheck {
         if (!problems.isEmpty()) {
             throw new IllegalStateException("mj-relay cannot start: " + String.join("; ", problems));
         }
-        if (config.simulator().enabled()) {
+        List<String> profiles = ConfigUtils.getProfiles();
+        if (config.simulator().enabled() && (profiles.contains("demo") || profiles.contains("dev"))) {
+            // demo keys only, in the demo and dev profiles; no other profile ever logs a key
             config.accounts().forEach((name, account) -> LOG.infof(
                     "demo: account '%s' has API key '%s'; upstream simulator at /sim, demo inbox at /sim/inbox",
                     name, account.apiKey()));

@@ -193,10 +193,10 @@ public class TaskService {
                 submission.notifyProgress(), upstreamId, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null,
                 now.plus(timeout));
         return store.create(task, now.plus(firstPoll), notifier.submittedData(task))
-                .onFailure().invoke(e -> LOG.warnf("task of account %s accepted upstream as %s but not stored: %s",
-                        account.name(), upstreamId, e.getMessage()))
-                .invoke(() -> LOG.infof("task %s of account %s submitted: %s (upstream %s)", task.id(),
-                        account.name(), task.action(), upstreamId))
+                .onFailure().invoke(e -> TaskLog.warn(LOG, task.id(), account.name(),
+                        "accepted upstream as %s but not stored: %s", upstreamId, e.getMessage()))
+                .invoke(() -> TaskLog.info(LOG, task.id(), account.name(), "submitted %s (upstream %s)",
+                        task.action(), upstreamId))
                 .replaceWith(task.id());
     }
 }

@@ -9,6 +9,7 @@ import dev.mjrelay.loop.ClaimLoop;
 import dev.mjrelay.store.DeliveryRecord;
 import dev.mjrelay.store.DeliveryStore;
 import dev.mjrelay.store.DeliveryStore.Outcome;
+import dev.mjrelay.task.TaskLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -151,8 +152,8 @@ public class Dispatcher {
                     .publishPercentileHistogram().register(registry)
                     .record(Duration.ofMillis(Math.max(0, now.toEpochMilli() - delivery.createdAtMs())));
         } else {
-            LOG.infof("webhook %s of task %s to %s: attempt %d %s (%s)", delivery.type(), delivery.taskId(),
-                    hostOf(delivery.target()), attempt, outcome,
+            TaskLog.info(LOG, delivery.taskId(), delivery.account(), "webhook %s to %s: attempt %d %s (%s)",
+                    delivery.type(), hostOf(delivery.target()), attempt, outcome,
                     result.statusCode() != null ? "HTTP " + result.statusCode() : result.error());
         }
         return store.recordAttempt(delivery, attempt, outcome, now.plus(wait), entry.toString(), result.statusCode(),

@@ -10,6 +10,7 @@ import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.task.Ids;
 import dev.mjrelay.task.RelayException;
 import dev.mjrelay.task.Task;
+import dev.mjrelay.task.TaskLog;
 import dev.mjrelay.task.TaskStatus;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -76,7 +77,7 @@ public class Notifier {
             }).invoke(ended -> {
                 if (ended) {
                     recordDuration(task, status, now);
-                    LOG.infof("task %s of account %s ended: %s%s", task.id(), task.account(), status.name(),
+                    TaskLog.info(LOG, task.id(), task.account(), "ended %s%s", status.name(),
                             failReason == null ? "" : " (" + failReason + ")");
                 }
             });
