@@ -2,15 +2,10 @@ package dev.mjrelay.testing;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -78,84 +73,30 @@ public class RedisTestResource implements QuarkusTestResourceLifecycleManager {
 
     private static boolean answers(String hosts) {
         URI uri = URI.create(hosts);
-        try (Socket socket = new Socket()) {
-            socket.connect(new java.net.InetSocketAddress(uri.getHost(), uri.getPort()), 500);
-            socket.setSoTimeout(1000);
-            send(socket.getOutputStream(), "PING");
-            return "PONG".equals(read(new BufferedInputStream(socket.getInputStream())));
+        try (Resp redis = new Resp(uri.getHost(), uri.getPort())) {
+            return "PONG".equals(redis.call("PING"));
         } catch (IOException e) {
             return false;
         }
     }
 
-    /** Deletes every key matching the pattern, with SCAN and DEL over a bare RESP connection. */
+    /** Deletes every key matching the pattern, with SCAN and DEL. */
+    @SuppressWarnings("unchecked")
     static void deleteKeys(String hosts, String pattern) throws IOException {
         URI uri = URI.create(hosts);
-        try (Socket socket = new Socket(uri.getHost(), uri.getPort() == -1 ? 6379 : uri.getPort())) {
-            OutputStream out = socket.getOutputStream();
-            InputStream in = new BufferedInputStream(socket.getInputStream());
+        try (Resp redis = new Resp(uri.getHost(), uri.getPort() == -1 ? 6379 : uri.getPort())) {
             String cursor = "0";
             do {
-                send(out, "SCAN", cursor, "MATCH", pattern, "COUNT", "1000");
-                List<Object> reply = (List<Object>) read(in);
+                List<Object> reply = (List<Object>) redis.call("SCAN", cursor, "MATCH", pattern, "COUNT", "1000");
                 cursor = (String) reply.get(0);
                 List<Object> keys = (List<Object>) reply.get(1);
                 if (!keys.isEmpty()) {
                     List<String> command = new ArrayList<>();
                     command.add("DEL");
                     keys.forEach(k -> command.add((String) k));
-                    send(out, command.toArray(String[]::new));
-                    read(in);
+                    redis.call(command.toArray(String[]::new));
                 }
             } while (!"0".equals(cursor));
         }
-    }
-
-    private static void send(OutputStream out, String... args) throws IOException {
-        StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
-        for (String arg : args) {
-            sb.append('$').append(arg.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(arg).append("\r\n");
-        }
-        out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
-        out.flush();
-    }
-
-    private static Object read(InputStream in) throws IOException {
-        String line = line(in);
-        switch (line.charAt(0)) {
-            case '+', '-', ':' -> {
-                return line.substring(1);
-            }
-            case '$' -> {
-                int length = Integer.parseInt(line.substring(1));
-                if (length < 0) {
-                    return null;
-                }
-                byte[] data = in.readNBytes(length + 2);
-                return new String(data, 0, length, StandardCharsets.UTF_8);
-            }
-            case '*' -> {
-                int count = Integer.parseInt(line.substring(1));
-                List<Object> items = new ArrayList<>();
-                for (int i = 0; i < count; i++) {
-                    items.add(read(in));
-                }
-                return items;
-            }
-            default -> throw new IOException("unexpected RESP reply: " + line);
-        }
-    }
-
-    private static String line(InputStream in) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        int c;
-        while ((c = in.read()) != '\r') {
-            if (c == -1) {
-                throw new IOException("connection closed");
-            }
-            sb.append((char) c);
-        }
-        in.read();
-        return sb.toString();
     }
 }
