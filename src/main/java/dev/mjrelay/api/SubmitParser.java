@@ -142,7 +142,26 @@ final class SubmitParser {
         if (value.length() > max) {
             throw RelayException.badRequest(field + " must be at most " + max + " characters");
         }
+        checkCharacters(field, value);
         return value;
+    }
+
+    /** No control characters (but tab and line breaks) and no broken UTF-16: nothing an upstream would choke on. */
+    private static void checkCharacters(String field, String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+                throw RelayException.badRequest(field + " must not contain control characters");
+            }
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 >= value.length() || !Character.isLowSurrogate(value.charAt(i + 1))) {
+                    throw RelayException.badRequest(field + " is not valid Unicode text");
+                }
+                i++;
+            } else if (Character.isLowSurrogate(c)) {
+                throw RelayException.badRequest(field + " is not valid Unicode text");
+            }
+        }
     }
 
     private static boolean bool(JsonNode json, String field) {

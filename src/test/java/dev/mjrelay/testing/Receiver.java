@@ -39,14 +39,20 @@ public final class Receiver implements AutoCloseable {
     private final HttpServer server;
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final Queue<Answer> script = new ConcurrentLinkedQueue<>();
+    private volatile long delayMs;
 
     public Receiver() {
+        this(0);
+    }
+
+    /** A receiver on the given port (0: any free one), e.g. to come back where one went down. */
+    public Receiver(int port) {
         try {
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        server.setExecutor(Executors.newFixedThreadPool(8));
+        server.setExecutor(Executors.newFixedThreadPool(64));
         server.createContext("/", exchange -> {
             String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
             requests.add(new Request(exchange.getRequestURI().toString(), Map.copyOf(exchange.getRequestHeaders()),
@@ -54,6 +60,13 @@ public final class Receiver implements AutoCloseable {
             Answer answer = script.poll();
             if (answer == null) {
                 answer = Answer.of(200);
+            }
+            if (delayMs > 0) {
+                try {
+                    Thread.sleep(delayMs);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
             answer.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
             byte[] reply = ("status " + answer.status()).getBytes(StandardCharsets.UTF_8);
@@ -76,8 +89,18 @@ public final class Receiver implements AutoCloseable {
         return this;
     }
 
+    /** Answers every request only after this long, like a slow receiver. */
+    public Receiver slow(long delayMs) {
+        this.delayMs = delayMs;
+        return this;
+    }
+
     public String url(String path) {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+        return "http://127.0.0.1:" + port() + path;
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
     }
 
     public List<Request> requests() {

@@ -1,9 +1,7 @@
 package dev.mjrelay.testing;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import redis.embedded.core.ExecutableProvider;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -26,7 +24,7 @@ public class RedisCluster implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
         try {
-            String binary = binary();
+            String binary = RedisBinary.path();
             Path dir = Files.createTempDirectory("mj-relay-cluster");
             PORTS.clear();
             for (int i = 0; i < 3; i++) {
@@ -82,18 +80,6 @@ public class RedisCluster implements QuarkusTestResourceLifecycleManager {
             }
         }
         return counts;
-    }
-
-    private static String binary() throws IOException {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            Path candidate = Path.of(dir, "redis-server");
-            if (Files.isExecutable(candidate)) {
-                return candidate.toString();
-            }
-        }
-        File embedded = ExecutableProvider.newJarResourceProvider().get();
-        embedded.setExecutable(true);
-        return embedded.getAbsolutePath();
     }
 
     private static boolean ping(int port) {

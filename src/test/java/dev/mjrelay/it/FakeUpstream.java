@@ -1,0 +1,120 @@
+package dev.mjrelay.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A scripted upstream MJ Proxy for the suite: tasks succeed after {@code durationMs}, and fetches
+ * can be switched to answer 500, hang past the relay's time-out, or send truncated JSON.
+ */
+final class FakeUpstream implements AutoCloseable {
+
+    enum Fault { NONE, HTTP_500, SLOW, TRUNCATED }
+
+    static final String KEY = "upstream-secret-key-7f3a";
+
+    private final HttpServer server;
+    private final ObjectMapper mapper = new ObjectMapper();
+    private final Map<String, Long> created = new ConcurrentHashMap<>();
+    private final AtomicInteger submits = new AtomicInteger();
+    private final AtomicInteger fetches = new AtomicInteger();
+    private volatile long durationMs;
+    private volatile Fault fault = Fault.NONE;
+
+    FakeUpstream(long durationMs) throws IOException {
+        this.durationMs = durationMs;
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(Executors.newFixedThreadPool(64));
+        server.createContext("/mj/submit/", this::submit);
+        server.createContext("/mj/task/", this::fetch);
+        server.start();
+    }
+
+    String url() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    int submits() {
+        return submits.get();
+    }
+
+    int fetches() {
+        return fetches.get();
+    }
+
+    void fault(Fault fault) {
+        this.fault = fault;
+    }
+
+    private void submit(HttpExchange exchange) throws IOException {
+        if (!("Bearer " + KEY).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            answer(exchange, 401, "{\"code\":401,\"description\":\"bad key\"}");
+            return;
+        }
+        JsonNode body = mapper.readTree(exchange.getRequestBody());
+        submits.incrementAndGet();
+        String id = "up-" + submits.get() + "-" + System.nanoTime();
+        created.put(id, System.currentTimeMillis());
+        answer(exchange, 200, "{\"code\":1,\"description\":\"submit success\",\"result\":\"" + id + "\"}");
+        body.size();
+    }
+
+    private void fetch(HttpExchange exchange) throws IOException {
+        fetches.incrementAndGet();
+        switch (fault) {
+            case HTTP_500 -> {
+                answer(exchange, 500, "oops");
+                return;
+            }
+            case TRUNCATED -> {
+                answer(exchange, 200, "{\"task\": {\"status\": \"TASK_STA");
+                return;
+            }
+            case SLOW -> OwnRedis.sleep(5000);
+            default -> {
+            }
+        }
+        String path = exchange.getRequestURI().getPath();
+        String id = path.substring("/mj/task/".length(), path.lastIndexOf("/fetch"));
+        Long start = created.get(id);
+        if (start == null) {
+            answer(exchange, 404, "{\"code\":3,\"description\":\"not found\"}");
+            return;
+        }
+        long elapsed = System.currentTimeMillis() - start;
+        boolean done = elapsed >= durationMs;
+        String status = done ? "TASK_STATUS_SUCCEED" : elapsed < durationMs / 4 ? "TASK_STATUS_QUEUED" : "TASK_STATUS_PROCESSING";
+        String images = done ? "[{\"image_url\":\"https://img.example/" + id + "/1.png\",\"image_type\":\"png\"}]" : "[]";
+        answer(exchange, 200, "{\"extra\":{},\"task\":{\"task_id\":\"" + id + "\",\"task_type\":\"MIDJOURNEY\",\"status\":\""
+                + status + "\",\"reason\":\"\",\"eta\":" + Math.max(0, (durationMs - elapsed) / 1000) + ",\"progress_percent\":"
+                + Math.min(100, elapsed * 100 / durationMs) + "},\"images\":" + images + ",\"videos\":[],\"audios\":[]}");
+    }
+
+    private static void answer(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        try {
+            exchange.sendResponseHeaders(status, bytes.length);
+            exchange.getResponseBody().write(bytes);
+        } catch (IOException ignored) {
+            // the relay gave up waiting (time-out): nobody is listening any more
+        } finally {
+            exchange.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

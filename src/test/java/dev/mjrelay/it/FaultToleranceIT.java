@@ -1,0 +1,319 @@
+package dev.mjrelay.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mjrelay.testing.Receiver;
+import dev.mjrelay.testing.Webhooks;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Faults done to the packaged relay as production would do them: kill -9, replicas dying, Redis
+ * going away, the upstream misbehaving, the receiver down, SIGTERM. Each scenario asserts that every
+ * task gets exactly one terminal event, accepted by the receiver.
+ */
+class FaultToleranceIT {
+
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    static final ObjectMapper JSON = new ObjectMapper();
+    static OwnRedis redis;
+    static FakeUpstream upstream;
+
+    @BeforeAll
+    static void startRedisAndUpstream() throws IOException {
+        redis = new OwnRedis();
+        upstream = new FakeUpstream(3000);
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        upstream.close();
+        redis.close();
+    }
+
+    @Test
+    void killDash9WhilePollingLosesNothingAndDuplicatesNothing() throws Exception {
+        String prefix = prefix();
+        try (Receiver receiver = new Receiver();
+             RelayProcess relay = new RelayProcess("kill-polling", redis.hosts(), prefix, upstream.url(), Map.of()).start()) {
+            List<String> ids = submit(relay, receiver, 40);
+            OwnRedis.sleep(1500);
+            relay.kill9();
+            relay.start();
+
+            awaitAllDelivered(receiver, ids, 60);
+            Outcome outcome = outcome(receiver, ids);
+            Figures.report("faults", "kill -9 while polling: tasks in flight " + ids.size() + ", faults injected 1, lost "
+                    + outcome.lost + ", duplicated " + outcome.duplicated);
+            assertEquals(0, outcome.lost);
+            assertEquals(0, outcome.duplicated);
+            assertEquals(0, outcome.repeated, "no task polled to its end twice");
+        }
+    }
+
+    @Test
+    void killDash9WhileWebhooksAreAttemptedLosesNothing() throws Exception {
+        String prefix = prefix();
+        try (Receiver receiver = new Receiver().slow(2000);
+             RelayProcess relay = new RelayProcess("kill-delivering", redis.hosts(), prefix, upstream.url(), Map.of()).start()) {
+            List<String> ids = submit(relay, receiver, 30);
+            await().atMost(Duration.ofSeconds(30)).until(() -> receiver.requests().size() >= 5);
+            relay.kill9();
+            relay.start();
+            receiver.slow(0);
+
+            awaitAllDelivered(receiver, ids, 60);
+            Outcome outcome = outcome(receiver, ids);
+            Figures.report("faults", "kill -9 while attempting webhooks: tasks in flight " + ids.size()
+                    + ", faults injected 1, lost " + outcome.lost + ", duplicated " + outcome.duplicated
+                    + ", attempts repeated after the crash (same webhook-id, allowed) " + outcome.repeated);
+            assertEquals(0, outcome.lost);
+            assertEquals(0, outcome.duplicated);
+        }
+    }
+
+    @Test
+    void twoReplicasOneKilledTheOtherFinishesEverything() throws Exception {
+        String prefix = prefix();
+        try (Receiver receiver = new Receiver();
+             RelayProcess first = new RelayProcess("replica-a", redis.hosts(), prefix, upstream.url(), Map.of()).start();
+             RelayProcess second = new RelayProcess("replica-b", redis.hosts(), prefix, upstream.url(), Map.of()).start()) {
+            List<String> ids = new ArrayList<>(submit(first, receiver, 30));
+            ids.addAll(submit(second, receiver, 30));
+            OwnRedis.sleep(1500);
+            first.kill9();
+
+            awaitAllDelivered(receiver, ids, 60);
+            Outcome outcome = outcome(receiver, ids);
+            Figures.report("faults", "two replicas, one killed -9: tasks in flight " + ids.size()
+                    + ", faults injected 1, lost " + outcome.lost + ", duplicated " + outcome.duplicated);
+            assertEquals(0, outcome.lost);
+            assertEquals(0, outcome.duplicated);
+            assertEquals(0, outcome.repeated);
+        }
+    }
+
+    @Test
+    void redisAwayForTenSecondsThenBackWithAof() throws Exception {
+        String prefix = prefix();
+        try (Receiver receiver = new Receiver();
+             RelayProcess relay = new RelayProcess("redis-outage", redis.hosts(), prefix, upstream.url(), Map.of()).start()) {
+            List<String> ids = submit(relay, receiver, 30);
+            redis.kill();
+            long down = System.currentTimeMillis();
+            await().atMost(Duration.ofSeconds(8)).until(() -> relay.status("/q/health/ready") == 503);
+            HttpResponse<String> during = post(relay, "/mj/submit/imagine", RelayProcess.ALPHA_KEY, "{\"prompt\":\"during\"}");
+            assertEquals(503, during.statusCode());
+            assertEquals(9, JSON.readTree(during.body()).path("code").asInt());
+            assertEquals(200, relay.status("/q/health/live"));
+            OwnRedis.sleep(Math.max(0, 10_000 - (System.currentTimeMillis() - down)));
+            redis.start();
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> relay.status("/q/health/ready") == 200);
+            awaitAllDelivered(receiver, ids, 60);
+            Outcome outcome = outcome(receiver, ids);
+            Figures.report("faults", "Redis stopped 10 s (AOF): tasks in flight " + ids.size()
+                    + ", faults injected 1, lost " + outcome.lost + ", duplicated " + outcome.duplicated
+                    + ", submits during the outage answered 503");
+            assertEquals(0, outcome.lost);
+            assertEquals(0, outcome.duplicated);
+        }
+    }
+
+    @Test
+    void redisRestartKeepsPendingTasksAndPendingDeliveries() throws Exception {
+        String prefix = prefix();
+        try (Receiver receiver = new Receiver().answer(503, 503, 503, 503, 503, 503, 503, 503, 503, 503);
+             RelayProcess relay = new RelayProcess("redis-restart", redis.hosts(), prefix, upstream.url(), Map.of()).start()) {
+            List<String> early = submit(relay, receiver, 5);
+            await().atMost(Duration.ofSeconds(20)).until(() -> receiver.requests().size() >= 5);
+            List<String> pending = submit(relay, receiver, 10);
+            long pendingTasks = redis.keys(prefix + ":*:task:*");
+            long pendingDeliveries = redis.keys(prefix + ":*:dlv:*");
+            redis.kill();
+            redis.start();
+            assertEquals(pendingTasks, redis.keys(prefix + ":*:task:*"), "tasks survive the restart");
+            assertEquals(pendingDeliveries, redis.keys(prefix + ":*:dlv:*"), "deliveries survive the restart");
+
+            List<String> ids = new ArrayList<>(early);
+            ids.addAll(pending);
+            awaitAllDelivered(receiver, ids, 90);
+            Outcome outcome = outcome(receiver, ids);
+            Figures.report("faults", "Redis restarted (AOF): tasks in flight " + ids.size() + ", faults injected 1, lost "
+                    + outcome.lost + ", duplicated " + outcome.duplicated);
+            assertEquals(0, outcome.lost);
+            assertEquals(0, outcome.duplicated);
+        }
+    }
+
+    @Test
+    void upstream500sTimeoutsAndTruncatedJsonAreRiddenOut() throws Exception {
+        String prefix = prefix();
+        try (Receiver receiver = new Receiver();
+             RelayProcess relay = new RelayProcess("upstream-faults", redis.hosts(), prefix, upstream.url(), Map.of()).start()) {
+            List<String> ids = submit(relay, receiver, 20);
+            try {
+                for (FakeUpstream.Fault fault : List.of(FakeUpstream.Fault.HTTP_500, FakeUpstream.Fault.SLOW,
+                        FakeUpstream.Fault.TRUNCATED)) {
+                    upstream.fault(fault);
+                    OwnRedis.sleep(10_000);
+                }
+            } finally {
+                upstream.fault(FakeUpstream.Fault.NONE);
+            }
+
+            awaitAllDelivered(receiver, ids, 90);
+            Outcome outcome = outcome(receiver, ids);
+            long failed = ids.stream().filter(id -> receiver.forTask(id).stream()
+                    .anyMatch(r -> r.body().contains("\"task.failed\""))).count();
+            Figures.report("faults", "upstream 500s, time-outs, truncated JSON for 30 s: tasks in flight " + ids.size()
+                    + ", faults injected 3, lost " + outcome.lost + ", duplicated " + outcome.duplicated + ", failed " + failed);
+            assertEquals(0, outcome.lost);
+            assertEquals(0, outcome.duplicated);
+            assertEquals(0, failed, "no task fails because of the upstream's trouble");
+        }
+    }
+
+    @Test
+    void aReceiverDownLongerThanTheFirstRetriesGetsEverythingWhenBack() throws Exception {
+        String prefix = prefix();
+        Receiver placeholder = new Receiver();
+        int port = placeholder.port();
+        String url = placeholder.url("/down");
+        placeholder.close();
+        try (RelayProcess relay = new RelayProcess("receiver-down", redis.hosts(), prefix, upstream.url(), Map.of()).start()) {
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                ids.add(submitOne(relay, RelayProcess.ALPHA_KEY, url, "down " + i));
+            }
+            OwnRedis.sleep(9000);
+            try (Receiver receiver = new Receiver(port)) {
+                awaitAllDelivered(receiver, ids, 60);
+                Outcome outcome = outcome(receiver, ids);
+                JsonNode log = JSON.readTree(get(relay, "/v1/tasks/" + ids.get(0) + "/deliveries", RelayProcess.ALPHA_KEY).body());
+                int attempts = log.path("items").size();
+                Figures.report("faults", "receiver down ~9 s: tasks in flight " + ids.size() + ", faults injected 1, lost "
+                        + outcome.lost + ", duplicated " + outcome.duplicated + ", attempts logged for the first task " + attempts);
+                assertEquals(0, outcome.lost);
+                assertEquals(0, outcome.duplicated);
+                assertTrue(attempts >= 3, "failed attempts are in the log: " + log);
+                assertTrue(log.path("items").get(0).path("error").asText().contains("refused"), log.toString());
+                assertEquals("delivered", log.path("items").get(attempts - 1).path("outcome").asText());
+            }
+        }
+    }
+
+    @Test
+    void sigtermDuringLoadDrainsWithNothingLostOrTwice() throws Exception {
+        String prefix = prefix();
+        try (Receiver receiver = new Receiver().slow(300);
+             RelayProcess relay = new RelayProcess("sigterm", redis.hosts(), prefix, upstream.url(), Map.of()).start()) {
+            List<String> ids = submit(relay, receiver, 40);
+            await().atMost(Duration.ofSeconds(30)).until(() -> receiver.requests().size() >= 3);
+            int exit = relay.sigterm();
+            String log = relay.logText();
+            assertTrue(log.contains("drained"), "the relay drained before it stopped");
+            relay.start();
+            receiver.slow(0);
+
+            awaitAllDelivered(receiver, ids, 60);
+            Outcome outcome = outcome(receiver, ids);
+            Figures.report("faults", "SIGTERM during load: tasks in flight " + ids.size() + ", faults injected 1, lost "
+                    + outcome.lost + ", duplicated " + outcome.duplicated + ", repeated " + outcome.repeated + ", exit " + exit);
+            assertEquals(0, outcome.lost);
+            assertEquals(0, outcome.duplicated);
+            assertEquals(0, outcome.repeated, "a drain finishes attempts instead of repeating them");
+        }
+    }
+
+    // ---- helpers ----
+
+    record Outcome(int lost, int duplicated, int repeated) {
+    }
+
+    /**
+     * lost: tasks with no accepted terminal webhook; duplicated: tasks with more than one terminal
+     * event (distinct webhook-ids) or a bad signature; repeated: extra accepted copies of the same event.
+     */
+    static Outcome outcome(Receiver receiver, List<String> ids) {
+        int lost = 0;
+        int duplicated = 0;
+        int repeated = 0;
+        for (String id : ids) {
+            List<Receiver.Request> got = receiver.forTask(id).stream()
+                    .filter(r -> r.body().contains("\"task.succeeded\"") || r.body().contains("\"task.failed\"")).toList();
+            Set<String> events = got.stream().map(r -> r.header("webhook-id")).collect(Collectors.toSet());
+            if (got.isEmpty()) {
+                lost++;
+            }
+            if (events.size() > 1 || got.stream().anyMatch(r -> !Webhooks.verifies(RelayProcess.ALPHA_SECRET, r))) {
+                duplicated++;
+            }
+            repeated += Math.max(0, got.size() - 1);
+        }
+        return new Outcome(lost, duplicated, repeated);
+    }
+
+    static void awaitAllDelivered(Receiver receiver, List<String> ids, int seconds) {
+        await().atMost(Duration.ofSeconds(seconds)).pollInterval(Duration.ofMillis(250))
+                .until(() -> ids.stream().allMatch(id -> !receiver.forTask(id).isEmpty()));
+        // and nothing more arrives after a moment of quiet
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10)).until(() -> true);
+    }
+
+    static String prefix() {
+        return "mjit-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    static List<String> submit(RelayProcess relay, Receiver receiver, int n) throws Exception {
+        List<String> ids = new ArrayList<>();
+        AtomicInteger i = new AtomicInteger();
+        for (int k = 0; k < n; k++) {
+            ids.add(submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), "task " + i.incrementAndGet()));
+        }
+        return ids;
+    }
+
+    static String submitOne(RelayProcess relay, String key, String callback, String prompt) throws Exception {
+        HttpResponse<String> response = post(relay, "/mj/submit/imagine", key,
+                JSON.writeValueAsString(Map.of("prompt", prompt, "callbackUrl", callback)));
+        assertEquals(200, response.statusCode(), response.body());
+        return JSON.readTree(response.body()).path("result").asText();
+    }
+
+    static HttpResponse<String> post(RelayProcess relay, String path, String key, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(relay.url() + path)).timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> get(RelayProcess relay, String path, String key) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(relay.url() + path)).timeout(Duration.ofSeconds(10)).GET();
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}

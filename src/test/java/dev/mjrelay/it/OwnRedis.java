@@ -1,0 +1,71 @@
+package dev.mjrelay.it;
+
+import dev.mjrelay.testing.RedisBinary;
+import dev.mjrelay.testing.Resp;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** A redis-server process of the suite's own (never the shared one): a free port, AOF on, stoppable. */
+final class OwnRedis implements AutoCloseable {
+
+    final int port;
+    private final Path dir;
+    private Process process;
+
+    OwnRedis() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        dir = Files.createTempDirectory("mj-relay-it-redis");
+        start();
+    }
+
+    String hosts() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    void start() throws IOException {
+        process = new ProcessBuilder(RedisBinary.path(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--dir", dir.toString(), "--save", "", "--appendonly", "yes", "--appendfsync", "always")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (System.currentTimeMillis() < deadline) {
+            try (Resp redis = new Resp("127.0.0.1", port)) {
+                if ("PONG".equals(redis.call("PING"))) {
+                    return;
+                }
+            } catch (IOException e) {
+                sleep(50);
+            }
+        }
+        throw new IOException("redis-server did not start on " + port);
+    }
+
+    /** Stops Redis the hard way: what AOF (fsync always) holds is what survives. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    long keys(String pattern) throws IOException {
+        try (Resp redis = new Resp("127.0.0.1", port)) {
+            return ((java.util.List<?>) redis.call("KEYS", pattern)).size();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        kill();
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

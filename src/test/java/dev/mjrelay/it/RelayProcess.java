@@ -1,0 +1,125 @@
+package dev.mjrelay.it;
+
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The packaged relay ({@code target/quarkus-app/quarkus-run.jar}) as a separate process, configured
+ * the way an operator would: secrets in the environment, everything else as -D settings.
+ */
+final class RelayProcess implements AutoCloseable {
+
+    static final String ALPHA_KEY = "alpha-api-key-3c9d1e";
+    static final String BETA_KEY = "beta-api-key-88aa02";
+    static final String ALPHA_SECRET = "whsec_87a7qHKu+/Q3yx/byKHZvKMqLfo7rVLclGVZf6nppYQ=";
+    static final String BETA_SECRET = "whsec_Zxb54sG+2RUFPY5bAE2JGWk7F68Yk5X9QdyH5eRHWcs=";
+
+    final int port;
+    final Path log;
+    private final List<String> command = new ArrayList<>();
+    private final Map<String, String> env = new HashMap<>();
+    private Process process;
+
+    RelayProcess(String name, String redisHosts, String prefix, String upstreamUrl, Map<String, String> settings)
+            throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Files.createDirectories(Path.of("target/it-logs"));
+        log = Path.of("target/it-logs/" + name + "-" + port + ".log");
+        Map<String, String> all = new HashMap<>(Map.of(
+                "quarkus.http.port", Integer.toString(port),
+                "quarkus.redis.hosts", redisHosts,
+                "relay.store.key-prefix", prefix,
+                "relay.events.stream", prefix + ":events",
+                "relay.upstream.url", upstreamUrl,
+                "relay.webhook.allow-private-targets", "true",
+                "relay.poll.interval", "1s",
+                "relay.poll.lease", "8s",
+                "relay.upstream.read-timeout", "2s",
+                "relay.upstream.connect-timeout", "1s"));
+        all.putAll(Map.of(
+                "relay.webhook.timeout", "3s",
+                "relay.webhook.lease", "8s",
+                "relay.webhook.retry-schedule", "1s,1s,2s,2s,3s,5s,10s",
+                "relay.shutdown.drain-timeout", "5s"));
+        all.putAll(settings);
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        all.forEach((k, v) -> command.add("-D" + k + "=" + v));
+        command.add("-jar");
+        command.add("target/quarkus-app/quarkus-run.jar");
+        env.put("RELAY_UPSTREAM_API_KEY", FakeUpstream.KEY);
+        env.put("RELAY_ACCOUNTS_ALPHA_API_KEY", ALPHA_KEY);
+        env.put("RELAY_ACCOUNTS_ALPHA_WEBHOOK_SECRET", ALPHA_SECRET);
+        env.put("RELAY_ACCOUNTS_BETA_API_KEY", BETA_KEY);
+        env.put("RELAY_ACCOUNTS_BETA_WEBHOOK_SECRET", BETA_SECRET);
+    }
+
+    String url() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    RelayProcess start() throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().putAll(env);
+        process = builder.start();
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (System.currentTimeMillis() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException("the relay exited at start-up; see " + log);
+            }
+            if (status("/q/health/ready") == 200) {
+                return this;
+            }
+            OwnRedis.sleep(200);
+        }
+        throw new IOException("the relay did not become ready; see " + log);
+    }
+
+    /** SIGKILL: no drain, no goodbye. */
+    void kill9() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    /** SIGTERM, then wait for the drain to end. */
+    int sigterm() throws InterruptedException {
+        process.destroy();
+        return process.waitFor();
+    }
+
+    boolean alive() {
+        return process != null && process.isAlive();
+    }
+
+    int status(String path) {
+        try {
+            HttpURLConnection connection = (HttpURLConnection) URI.create(url() + path).toURL().openConnection();
+            connection.setConnectTimeout(1000);
+            connection.setReadTimeout(6000);
+            return connection.getResponseCode();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    String logText() throws IOException {
+        return Files.readString(log);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (alive()) {
+            kill9();
+        }
+    }
+}
