@@ -2,6 +2,7 @@ package dev.mjrelay.api;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -9,6 +10,10 @@ import dev.mjrelay.task.Action;
 import dev.mjrelay.task.RelayException;
 import dev.mjrelay.task.Submission;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,6 +32,7 @@ final class SubmitParser {
     private static final Pattern SIMPLE_CHANGE = Pattern.compile("^(\\S+) (?:([UuVv])([1-4])|([Rr]))$");
     private static final ObjectMapper STRICT = JsonMapper.builder()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
     static {
@@ -35,6 +41,27 @@ final class SubmitParser {
     }
 
     private SubmitParser() {
+    }
+
+    /**
+     * Decodes a request body strictly as UTF-8: a body with broken bytes is refused, not patched
+     * with replacement characters and sent upstream.
+     */
+    static String text(byte[] body) {
+        if (body == null) {
+            return "";
+        }
+        if (body.length > MAX_BODY_CHARS * 4) {
+            throw RelayException.badRequest("the body is larger than " + MAX_BODY_CHARS + " characters");
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            throw RelayException.badRequest("the body is not valid UTF-8");
+        }
     }
 
     static Submission imagine(String body) {

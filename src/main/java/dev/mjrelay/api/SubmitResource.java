@@ -6,16 +6,19 @@ import dev.mjrelay.task.Submission;
 import dev.mjrelay.task.TaskService;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+
+import java.util.List;
 
 /** The three submit paths, in the upstream's dialect plus callbackUrl, state and notifyProgress. */
 @Path("/mj/submit")
@@ -36,36 +39,42 @@ public class SubmitResource {
     @Path("/imagine")
     @Operation(summary = "Text to image; a signed webhook follows when the task ends")
     public Uni<SubmitAnswer> imagine(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
-            schema = @Schema(implementation = ImagineRequest.class))) String body,
-            @HeaderParam("Idempotency-Key") String idempotencyKey) {
-        return submit(SubmitParser.imagine(body), "imagine", idempotencyKey, body);
+            schema = @Schema(implementation = ImagineRequest.class))) byte[] body,
+            @Context HttpHeaders headers) {
+        String text = SubmitParser.text(body);
+        return submit(SubmitParser.imagine(text), "imagine", headers, text);
     }
 
     @POST
     @Path("/change")
     @Operation(summary = "Upscale, vary or reroll a succeeded task")
     public Uni<SubmitAnswer> change(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
-            schema = @Schema(implementation = ChangeRequest.class))) String body,
-            @HeaderParam("Idempotency-Key") String idempotencyKey) {
-        return submit(SubmitParser.change(body), "change", idempotencyKey, body);
+            schema = @Schema(implementation = ChangeRequest.class))) byte[] body,
+            @Context HttpHeaders headers) {
+        String text = SubmitParser.text(body);
+        return submit(SubmitParser.change(text), "change", headers, text);
     }
 
     @POST
     @Path("/simple-change")
     @Operation(summary = "The short form: '<taskId> U1'..'U4', 'V1'..'V4' or 'R'")
     public Uni<SubmitAnswer> simpleChange(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
-            schema = @Schema(implementation = SimpleChangeRequest.class))) String body,
-            @HeaderParam("Idempotency-Key") String idempotencyKey) {
-        return submit(SubmitParser.simpleChange(body), "simple-change", idempotencyKey, body);
+            schema = @Schema(implementation = SimpleChangeRequest.class))) byte[] body,
+            @Context HttpHeaders headers) {
+        String text = SubmitParser.text(body);
+        return submit(SubmitParser.simpleChange(text), "simple-change", headers, text);
     }
 
-    private Uni<SubmitAnswer> submit(Submission submission, String path, String idempotencyKey, String body) {
+    private Uni<SubmitAnswer> submit(Submission submission, String path, HttpHeaders headers, String body) {
         IdempotencyKey key = null;
-        if (idempotencyKey != null) {
-            if (idempotencyKey.isBlank() || idempotencyKey.length() > IdempotencyKey.MAX_LENGTH) {
-                throw RelayException.badRequest("Idempotency-Key must be 1 to " + IdempotencyKey.MAX_LENGTH + " characters");
+        List<String> given = headers.getRequestHeader("Idempotency-Key");
+        if (given != null && !given.isEmpty()) {
+            String value = given.get(0) == null ? "" : given.get(0).trim();
+            if (given.size() > 1 || value.isEmpty() || value.length() > IdempotencyKey.MAX_LENGTH) {
+                throw RelayException.badRequest("Idempotency-Key must be one header of 1 to "
+                        + IdempotencyKey.MAX_LENGTH + " characters");
             }
-            key = IdempotencyKey.of(path, idempotencyKey, body);
+            key = IdempotencyKey.of(path, value, body);
         }
         return tasks.submit(caller.account(), submission, key).map(SubmitAnswer::success);
     }

@@ -46,8 +46,8 @@ public class WebhooksResource {
 
     @POST
     @Operation(summary = "Register an endpoint for all of the account's tasks; the answer holds its secret, once")
-    public Uni<RestResponse<EndpointView>> register(String body) {
-        JsonNode json = SubmitParser.object(body);
+    public Uni<RestResponse<EndpointView>> register(byte[] body) {
+        JsonNode json = SubmitParser.object(SubmitParser.text(body));
         JsonNode url = json.get("url");
         if (url == null || !url.isTextual() || url.asText().isBlank()) {
             throw RelayException.badRequest("url is required and must be a string");
