@@ -68,6 +68,10 @@ public interface RelayConfig {
         @WithDefault("256")
         int concurrency();
 
+        /** Soonest a task is polled again, however close the upstream says its end is. */
+        @WithDefault("250ms")
+        Duration floor();
+
         /**
          * How long a claimed task stays invisible to other pollers; a replica that dies mid-poll
          * loses nothing, the task is due again when the lease ends. Must exceed the read time-out.

@@ -41,6 +41,7 @@ public class StartupCheck {
     static List<String> problems(RelayConfig config, List<String> profiles) {
         List<String> problems = new ArrayList<>();
         positive(problems, "relay.poll.interval", config.poll().interval());
+        positive(problems, "relay.poll.floor", config.poll().floor());
         positive(problems, "relay.poll.lease", config.poll().lease());
         positive(problems, "relay.poll.idle", config.poll().idle());
         positive(problems, "relay.webhook.timeout", config.webhook().timeout());

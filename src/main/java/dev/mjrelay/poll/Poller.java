@@ -22,6 +22,7 @@ import dev.mjrelay.loop.Lifecycle;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -46,6 +47,7 @@ public class Poller {
     private final Duration interval;
     private final Duration taskTimeout;
     private final Duration drainTimeout;
+    private final PollSchedule schedule;
     private final ClaimLoop<DueTask> loop;
 
     Poller(TaskStore store, UpstreamClient upstream, Notifier notifier, Clock clock, MeterRegistry registry,
@@ -58,6 +60,7 @@ public class Poller {
         this.interval = config.poll().interval();
         this.taskTimeout = config.task().timeout();
         this.drainTimeout = config.shutdown().drainTimeout();
+        this.schedule = new PollSchedule(interval, config.poll().floor(), new java.util.Random());
         Duration lease = config.poll().lease();
         this.loop = new ClaimLoop<>("poller", vertx, store.partitions(), config.poll().concurrency(),
                 config.poll().idle(), (partition, max) -> {
@@ -104,17 +107,23 @@ public class Poller {
                 return notifier.finish(task.id(), status, snapshot.body(), reason).replaceWithVoid();
             }
             count("running");
-            Map<String, String> fields = Map.of(
+            int progress = Math.max(0, Math.min(100, snapshot.progress()));
+            Map<String, String> fields = new HashMap<>(Map.of(
                     "status", status.name(),
-                    "progress", Integer.toString(Math.max(0, Math.min(100, snapshot.progress()))),
+                    "progress", Integer.toString(progress),
                     "snapshot", snapshot.body().toString(),
                     "notFound", "0",
-                    "errors", "0");
+                    "errors", "0"));
+            if (progress != task.progress() || task.progressAt() == 0) {
+                fields.put("progressAt", Long.toString(now.toEpochMilli()));
+            }
+            Instant next = now.plus(schedule.next(snapshot.eta(), progress, task.progress(), task.progressAt(),
+                    now.toEpochMilli()));
             if (task.notifyProgress() && !status.name().equals(task.status())) {
                 return notifier.progress(task.id(), status, snapshot.body()).chain(event -> store.recordPoll(task.id(),
-                        capped(task, now.plus(interval)), fields, now, status.name(), event)).replaceWithVoid();
+                        capped(task, next), fields, now, status.name(), event)).replaceWithVoid();
             }
-            return reschedule(task, now.plus(interval), fields);
+            return reschedule(task, next, fields);
         }
         if (outcome instanceof FetchOutcome.NotFound) {
             count("not_found");

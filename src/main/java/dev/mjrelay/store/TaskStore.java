@@ -200,11 +200,12 @@ public class TaskStore {
 
     private static List<DueTask> toDueTasks(Response response) {
         List<DueTask> due = new ArrayList<>();
-        for (int i = 0; i + 7 < response.size(); i += 8) {
+        for (int i = 0; i + 8 < response.size(); i += 9) {
             due.add(new DueTask(response.get(i).toString(), response.get(i + 1).toString(),
                     parseLong(response.get(i + 2).toString()), (int) parseLong(response.get(i + 3).toString()),
                     (int) parseLong(response.get(i + 4).toString()), response.get(i + 5).toString(),
-                    (int) parseLong(response.get(i + 6).toString()), "1".equals(response.get(i + 7).toString())));
+                    (int) parseLong(response.get(i + 6).toString()), "1".equals(response.get(i + 7).toString()),
+                    parseLong(response.get(i + 8).toString())));
         }
         return due;
     }

@@ -13,9 +13,16 @@ final class OwnRedis implements AutoCloseable {
 
     final int port;
     private final Path dir;
+    private final boolean aof;
     private Process process;
 
     OwnRedis() throws IOException {
+        this(true);
+    }
+
+    /** @param aof AOF with fsync always (the fault scenarios), or nothing on disk (the benchmark) */
+    OwnRedis(boolean aof) throws IOException {
+        this.aof = aof;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
@@ -29,7 +36,7 @@ final class OwnRedis implements AutoCloseable {
 
     void start() throws IOException {
         process = new ProcessBuilder(RedisBinary.path(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--dir", dir.toString(), "--save", "", "--appendonly", "yes", "--appendfsync", "always")
+                "--dir", dir.toString(), "--save", "", "--appendonly", aof ? "yes" : "no", "--appendfsync", "always")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
         long deadline = System.currentTimeMillis() + 10_000;
         while (System.currentTimeMillis() < deadline) {
@@ -48,6 +55,19 @@ final class OwnRedis implements AutoCloseable {
     void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor();
+    }
+
+    /** used_memory from INFO, in bytes. */
+    long usedMemory() throws IOException {
+        try (Resp redis = new Resp("127.0.0.1", port)) {
+            String info = (String) redis.call("INFO", "memory");
+            for (String line : info.split("\r\n")) {
+                if (line.startsWith("used_memory:")) {
+                    return Long.parseLong(line.substring("used_memory:".length()).trim());
+                }
+            }
+            return 0;
+        }
     }
 
     long keys(String pattern) throws IOException {

@@ -30,6 +30,11 @@ final class RelayProcess implements AutoCloseable {
 
     RelayProcess(String name, String redisHosts, String prefix, String upstreamUrl, Map<String, String> settings)
             throws IOException {
+        this(name, redisHosts, prefix, upstreamUrl, settings, List.of());
+    }
+
+    RelayProcess(String name, String redisHosts, String prefix, String upstreamUrl, Map<String, String> settings,
+                 List<String> jvmOptions) throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
@@ -53,6 +58,7 @@ final class RelayProcess implements AutoCloseable {
                 "relay.shutdown.drain-timeout", "5s"));
         all.putAll(settings);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
         all.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.add("-jar");
         command.add("target/quarkus-app/quarkus-run.jar");
@@ -95,6 +101,10 @@ final class RelayProcess implements AutoCloseable {
     int sigterm() throws InterruptedException {
         process.destroy();
         return process.waitFor();
+    }
+
+    long pid() {
+        return process.pid();
     }
 
     boolean alive() {

@@ -1,0 +1,79 @@
+package dev.mjrelay.it;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+/**
+ * A lean upstream for the benchmark, on Vert.x so that it is not the bottleneck: each task ends
+ * after a duration drawn by {@code durations}, with an honest eta (seconds left, rounded up) and a
+ * progress that moves linearly. It remembers when each task ended, the reference for notification lag.
+ */
+final class BenchUpstream implements AutoCloseable {
+
+    record Sim(long createdAt, long durationMs) {
+        long endsAt() {
+            return createdAt + durationMs;
+        }
+    }
+
+    final Map<String, Sim> tasks = new ConcurrentHashMap<>();
+    final AtomicLong fetches = new AtomicLong();
+    private final AtomicLong sequence = new AtomicLong();
+    private final Vertx vertx;
+    private final HttpServer server;
+
+    BenchUpstream(Vertx vertx, LongSupplier durations) throws Exception {
+        this.vertx = vertx;
+        server = vertx.createHttpServer().requestHandler(request -> {
+            String path = request.path();
+            if (path.startsWith("/mj/submit/")) {
+                request.body().onSuccess(body -> {
+                    String id = "b" + sequence.incrementAndGet();
+                    tasks.put(id, new Sim(System.currentTimeMillis(), durations.getAsLong()));
+                    request.response().putHeader("Content-Type", "application/json")
+                            .end("{\"code\":1,\"description\":\"submit success\",\"result\":\"" + id + "\"}");
+                });
+            } else if (path.startsWith("/mj/task/") && path.endsWith("/fetch")) {
+                fetches.incrementAndGet();
+                String id = path.substring("/mj/task/".length(), path.length() - "/fetch".length());
+                Sim sim = tasks.get(id);
+                if (sim == null) {
+                    request.response().setStatusCode(404).end("{\"code\":3,\"description\":\"not found\"}");
+                    return;
+                }
+                long now = System.currentTimeMillis();
+                long elapsed = now - sim.createdAt();
+                boolean done = elapsed >= sim.durationMs();
+                JsonObject task = new JsonObject().put("task_id", id).put("task_type", "MIDJOURNEY_TEXT_TO_IMAGE")
+                        .put("status", done ? "TASK_STATUS_SUCCEED" : "TASK_STATUS_PROCESSING").put("reason", "")
+                        .put("eta", done ? 0 : (sim.durationMs() - elapsed + 999) / 1000)
+                        .put("progress_percent", done ? 100 : (int) (elapsed * 100 / sim.durationMs()));
+                String images = done ? "[{\"image_url\":\"https://img.example/" + id + ".png\",\"image_type\":\"png\"}]" : "[]";
+                request.response().putHeader("Content-Type", "application/json")
+                        .end("{\"extra\":{},\"task\":" + task.encode() + ",\"images\":" + images + ",\"videos\":[],\"audios\":[]}");
+            } else {
+                request.response().setStatusCode(404).end();
+            }
+        }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    String url() {
+        return "http://127.0.0.1:" + server.actualPort();
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    Vertx vertx() {
+        return vertx;
+    }
+}

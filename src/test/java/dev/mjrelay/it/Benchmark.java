@@ -1,0 +1,216 @@
+package dev.mjrelay.it;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Vertx;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The benchmark: on this one machine, a Redis of its own, the packaged relay as its own process, a
+ * lean upstream whose tasks last a drawn duration with an honest eta and progress, and a sink that
+ * records arrivals. Per load level it submits N tasks as fast as the relay takes them and measures
+ * what a user cares about: submit rate and latency, upstream fetches (per task, per second, against
+ * the wrk limit of the same upstream), notification lag, relay CPU and RSS, Redis memory per task,
+ * lost and duplicated webhooks.
+ */
+final class Benchmark {
+
+    record Level(int tasks, double submitsPerSecond, double submitP50Ms, double submitP99Ms, double fetchesPerTask,
+                 double fixedPollingFetchesPerTask, double fetchesPerSecond, double webhooksPerSecond, double lagP50Ms,
+                 double lagP99Ms, double lagMaxMs, double relayCpuPercent, long relayRssMbAtPeak, double redisBytesPerTask,
+                 int peakPending, long lost, long duplicated, List<Long> lags) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final long minDurationMs;
+    private final long maxDurationMs;
+    private final int concurrency;
+
+    Benchmark(long minDurationMs, long maxDurationMs, int concurrency) {
+        this.minDurationMs = minDurationMs;
+        this.maxDurationMs = maxDurationMs;
+        this.concurrency = concurrency;
+    }
+
+    Map<String, Object> run(List<Integer> levels, boolean measureLimit) throws Exception {
+        Vertx vertx = Vertx.vertx();
+        Map<String, Object> results = new LinkedHashMap<>();
+        try (OwnRedis redis = new OwnRedis(false);
+             BenchUpstream upstream = new BenchUpstream(vertx, () -> ThreadLocalRandom.current().nextLong(minDurationMs, maxDurationMs + 1));
+             BenchSink sink = new BenchSink(vertx);
+             RelayProcess relay = new RelayProcess("bench", redis.hosts(), FaultToleranceIT.prefix(), upstream.url(), Map.of(
+                     "relay.poll.interval", "5s", "relay.poll.lease", "60s", "relay.upstream.read-timeout", "20s",
+                     "relay.upstream.connect-timeout", "5s", "relay.webhook.timeout", "15s", "relay.webhook.lease", "60s",
+                     "relay.webhook.retry-schedule", "5s,5m,30m,2h,5h,10h,10h", "relay.accounts.alpha.max-pending", "1000000",
+                     "quarkus.log.category.\"dev.mjrelay\".level", "WARN"), List.of("-Xmx1g")).start()) {
+            results.put("machine", Runtime.getRuntime().availableProcessors() + " cores, "
+                    + (Files.readString(Path.of("/proc/meminfo")).lines().findFirst().orElse("").replaceAll("\\s+", " ")));
+            results.put("durations", "uniform " + minDurationMs / 1000.0 + "-" + maxDurationMs / 1000.0 + " s");
+            if (measureLimit) {
+                results.put("wrkFetchesPerSecond", wrkLimit(upstream));
+            }
+            List<Level> measured = new ArrayList<>();
+            for (int n : levels) {
+                measured.add(level(n, redis, upstream, sink, relay));
+            }
+            results.put("levels", measured);
+        } finally {
+            vertx.close();
+        }
+        return results;
+    }
+
+    private Level level(int n, OwnRedis redis, BenchUpstream upstream, BenchSink sink, RelayProcess relay) throws Exception {
+        long memoryBefore = redis.usedMemory();
+        long fetchesBefore = upstream.fetches.get();
+        long[] cpuBefore = cpu(relay.pid());
+        long start = System.currentTimeMillis();
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        Semaphore inFlight = new Semaphore(concurrency);
+        ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+        List<String> ids = Collections.synchronizedList(new ArrayList<>());
+        List<CompletableFuture<?>> all = new ArrayList<>();
+        String body = JSON.writeValueAsString(Map.of("prompt", "bench", "callbackUrl", sink.url()));
+        for (int i = 0; i < n; i++) {
+            inFlight.acquire();
+            long sent = System.nanoTime();
+            HttpRequest request = HttpRequest.newBuilder(URI.create(relay.url() + "/mj/submit/imagine"))
+                    .header("Authorization", "Bearer " + RelayProcess.ALPHA_KEY).header("Content-Type", "application/json")
+                    .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            all.add(client.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
+                inFlight.release();
+                latencies.add((System.nanoTime() - sent) / 1000);
+                if (error == null && response.statusCode() == 200) {
+                    try {
+                        ids.add(JSON.readTree(response.body()).path("result").asText());
+                    } catch (IOException ignored) {
+                        // counted as lost below
+                    }
+                }
+            }));
+        }
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
+        double submitSeconds = (System.currentTimeMillis() - start) / 1000.0;
+
+        long peakRss = 0;
+        long peakMemory = memoryBefore;
+        int peakPending = 0;
+        long deadline = System.currentTimeMillis() + maxDurationMs + 180_000;
+        while (System.currentTimeMillis() < deadline) {
+            int delivered = (int) ids.stream().filter(sink.arrivals::containsKey).count();
+            int pending = ids.size() - delivered;
+            long rss = rss(relay.pid());
+            long memory = redis.usedMemory();
+            if (pending >= peakPending) {
+                peakPending = pending;
+                peakRss = Math.max(peakRss, rss);
+                peakMemory = Math.max(peakMemory, memory);
+            }
+            if (pending == 0) {
+                break;
+            }
+            Thread.sleep(1000);
+        }
+        long end = System.currentTimeMillis();
+        long[] cpuAfter = cpu(relay.pid());
+        long fetches = upstream.fetches.get() - fetchesBefore;
+
+        List<Long> lags = new ArrayList<>();
+        double fixed = 0;
+        long firstArrival = Long.MAX_VALUE;
+        long lastArrival = 0;
+        for (String id : ids) {
+            Long arrival = sink.arrivals.get(id);
+            BenchUpstream.Sim sim = upstream.tasks.get(sink.upstreamIds.getOrDefault(id, ""));
+            if (sim != null) {
+                fixed += Math.floor(sim.durationMs() / 5000.0) + 1;
+            }
+            if (arrival != null && sim != null) {
+                lags.add(arrival - sim.endsAt());
+                firstArrival = Math.min(firstArrival, arrival);
+                lastArrival = Math.max(lastArrival, arrival);
+            }
+        }
+        Collections.sort(lags);
+        List<Long> sortedLatencies = new ArrayList<>(latencies);
+        Collections.sort(sortedLatencies);
+        long ticks = (cpuAfter[0] + cpuAfter[1]) - (cpuBefore[0] + cpuBefore[1]);
+        double cpuPercent = 100.0 * ticks / 100.0 / ((end - start) / 1000.0);
+        return new Level(n, n / submitSeconds, percentile(sortedLatencies, 50) / 1000.0,
+                percentile(sortedLatencies, 99) / 1000.0, (double) fetches / Math.max(1, ids.size()),
+                fixed / Math.max(1, ids.size()), fetches / ((end - start) / 1000.0),
+                lags.size() / Math.max(0.001, (lastArrival - firstArrival) / 1000.0), percentile(lags, 50), percentile(lags, 99),
+                lags.isEmpty() ? 0 : lags.get(lags.size() - 1), cpuPercent, peakRss / 1024,
+                peakPending == 0 ? 0 : (double) (peakMemory - memoryBefore) / peakPending, peakPending,
+                n - lags.size(), sink.duplicates(), lags);
+    }
+
+    private static double wrkLimit(BenchUpstream upstream) throws Exception {
+        String id = upstream.tasks.keySet().stream().findFirst().orElse(null);
+        if (id == null) {
+            upstream.tasks.put("b0", new BenchUpstream.Sim(System.currentTimeMillis(), 1));
+            id = "b0";
+        }
+        Process wrk;
+        try {
+            wrk = new ProcessBuilder("wrk", "-t2", "-c64", "-d10s", upstream.url() + "/mj/task/" + id + "/fetch")
+                    .redirectErrorStream(true).start();
+        } catch (IOException e) {
+            return -1;
+        }
+        String out = new String(wrk.getInputStream().readAllBytes());
+        wrk.waitFor();
+        Matcher m = Pattern.compile("Requests/sec:\\s+([0-9.]+)").matcher(out);
+        upstream.fetches.set(0);
+        return m.find() ? Double.parseDouble(m.group(1)) : -1;
+    }
+
+    private static long rss(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException ignored) {
+            // the process is gone
+        }
+        return 0;
+    }
+
+    private static long[] cpu(long pid) {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/" + pid + "/stat")).split("\\) ")[1].split(" ");
+            return new long[]{Long.parseLong(fields[11]), Long.parseLong(fields[12])};
+        } catch (IOException e) {
+            return new long[]{0, 0};
+        }
+    }
+
+    static double percentile(List<Long> sorted, int p) {
+        if (sorted.isEmpty()) {
+            return 0;
+        }
+        int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    }
+}

@@ -1,0 +1,99 @@
+package dev.mjrelay.it;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The full benchmark, run only by {@code ./mvnw -Pbench verify}: levels {@code -Dbench.levels}
+ * (default 1000,10000,100000), task durations {@code -Dbench.min}/{@code -Dbench.max} seconds
+ * (default 5/40). Writes target/bench/results.md, results.json and lag.svg.
+ */
+class BenchmarkRun {
+
+    @Test
+    void run() throws Exception {
+        List<Integer> levels = Arrays.stream(System.getProperty("bench.levels", "1000,10000,100000").split(","))
+                .map(String::trim).map(Integer::valueOf).toList();
+        long min = Long.parseLong(System.getProperty("bench.min", "5")) * 1000;
+        long max = Long.parseLong(System.getProperty("bench.max", "40")) * 1000;
+        Map<String, Object> results = new Benchmark(min, max, 64).run(levels, true);
+        Path dir = Files.createDirectories(Path.of("target/bench"));
+        Files.writeString(dir.resolve("results.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValueAsString(withoutLags(results)));
+        String markdown = markdown(results);
+        Files.writeString(dir.resolve("results.md"), markdown);
+        Files.writeString(dir.resolve("lag.svg"), svg((List<Benchmark.Level>) results.get("levels")));
+        System.out.println(markdown);
+    }
+
+    private static Map<String, Object> withoutLags(Map<String, Object> results) {
+        Map<String, Object> copy = new java.util.LinkedHashMap<>(results);
+        copy.put("levels", ((List<Benchmark.Level>) results.get("levels")).stream().map(l -> {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            for (var c : Benchmark.Level.class.getRecordComponents()) {
+                if (!c.getName().equals("lags")) {
+                    try {
+                        m.put(c.getName(), c.getAccessor().invoke(l));
+                    } catch (ReflectiveOperationException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }
+            return m;
+        }).toList());
+        return copy;
+    }
+
+    static String markdown(Map<String, Object> results) {
+        double limit = results.get("wrkFetchesPerSecond") instanceof Double d ? d : -1;
+        StringBuilder md = new StringBuilder();
+        md.append("Machine: ").append(results.get("machine")).append("; task durations ").append(results.get("durations"))
+                .append("; wrk limit of the upstream's fetch: ")
+                .append(limit > 0 ? String.format(Locale.ROOT, "%.0f fetches/s", limit) : "not measured (no wrk)").append("\n\n");
+        md.append("| tasks | submits/s | submit p50 / p99 ms | fetches/task (fixed 5 s: duration/5+1) | fetches/s (of wrk limit) "
+                + "| webhooks/s | lag p50 / p99 / max ms | relay CPU | relay RSS at peak | Redis bytes/pending task | lost | dup |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (Benchmark.Level l : (List<Benchmark.Level>) results.get("levels")) {
+            md.append(String.format(Locale.ROOT, "| %d | %.0f | %.1f / %.1f | %.2f (%.2f) | %.0f (%s) | %.0f | %.0f / %.0f / %.0f | %.0f%% | %d MB | %.0f | %d | %d |%n",
+                    l.tasks(), l.submitsPerSecond(), l.submitP50Ms(), l.submitP99Ms(), l.fetchesPerTask(),
+                    l.fixedPollingFetchesPerTask(), l.fetchesPerSecond(),
+                    limit > 0 ? String.format(Locale.ROOT, "%.0f%%", 100 * l.fetchesPerSecond() / limit) : "n/a",
+                    l.webhooksPerSecond(), l.lagP50Ms(), l.lagP99Ms(), l.lagMaxMs(), l.relayCpuPercent(), l.relayRssMbAtPeak(),
+                    l.redisBytesPerTask(), l.lost(), l.duplicated()));
+        }
+        return md.toString();
+    }
+
+    /** One histogram of notification lag per level, 100 ms buckets up to 5 s. */
+    static String svg(List<Benchmark.Level> levels) {
+        int width = 720;
+        int rowHeight = 160;
+        StringBuilder svg = new StringBuilder("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + width + "\" height=\""
+                + (rowHeight * levels.size() + 20) + "\" font-family=\"sans-serif\" font-size=\"11\">\n");
+        for (int row = 0; row < levels.size(); row++) {
+            Benchmark.Level level = levels.get(row);
+            int[] buckets = new int[51];
+            level.lags().forEach(lag -> buckets[(int) Math.max(0, Math.min(50, lag / 100))]++);
+            int most = Arrays.stream(buckets).max().orElse(1);
+            int top = row * rowHeight + 20;
+            svg.append(String.format("<text x=\"10\" y=\"%d\">%d tasks: notification lag (0-5 s, 100 ms buckets; last = more)</text>%n",
+                    top - 5, level.tasks()));
+            for (int b = 0; b < buckets.length; b++) {
+                int h = most == 0 ? 0 : buckets[b] * (rowHeight - 40) / most;
+                svg.append(String.format("<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"%d\" fill=\"#4a7ab5\"/>%n",
+                        10 + b * 13, top + (rowHeight - 40) - h, h));
+            }
+            svg.append(String.format("<text x=\"10\" y=\"%d\">0 s</text><text x=\"%d\" y=\"%d\">5 s</text>%n",
+                    top + rowHeight - 25, 10 + 50 * 13, top + rowHeight - 25));
+        }
+        return svg.append("</svg>\n").toString();
+    }
+}
