@@ -43,7 +43,7 @@ public class TaskResource {
         ObjectNode upstreamTask = view.path("task").isObject() ? (ObjectNode) view.get("task") : view.putObject("task");
         upstreamTask.put("task_id", task.id());
         if (!upstreamTask.has("task_type")) {
-            upstreamTask.put("task_type", "");
+            upstreamTask.put("task_type", task.taskType() == null ? "" : task.taskType());
         }
         upstreamTask.put("status", task.status().name());
         if (task.status() == TaskStatus.TASK_STATUS_FAILED && task.failReason() != null) {
@@ -52,7 +52,7 @@ public class TaskResource {
             upstreamTask.put("reason", "");
         }
         if (!upstreamTask.has("eta")) {
-            upstreamTask.put("eta", 0);
+            upstreamTask.put("eta", task.status().isTerminal() ? 0 : task.eta());
         }
         if (!upstreamTask.has("progress_percent")) {
             upstreamTask.put("progress_percent", task.progress());

@@ -7,9 +7,10 @@ import java.util.random.RandomGenerator;
  * When to poll a running task next. A fixed interval makes the webhook late by up to a whole
  * interval; the upstream tells us more: its {@code eta}, and how fast {@code progress_percent}
  * moves (remaining ≈ (100 − p) × Δt / Δp). The next poll aims just after the sooner of the two
- * predicted ends — never later than the interval, never sooner than the floor, and up to 10% early
- * so that tasks submitted together do not poll together. Without a usable hint (eta 0 and no
- * progress movement, as some upstreams report) it is the interval.
+ * predicted ends — never later than the interval, never sooner than the floor. Without a usable
+ * hint (eta 0 and no progress movement, as some upstreams report) it is the interval. Tasks
+ * submitted together are spread by {@link #first()}, up to 10% early; after that each follows its
+ * own upstream's hints, and a jittered prediction would only poll before the end for nothing.
  */
 public final class PollSchedule {
 
@@ -43,7 +44,11 @@ public final class PollSchedule {
             predicted = Math.min(predicted, remaining);
         }
         long wait = predicted == Long.MAX_VALUE ? intervalMs : Math.min(intervalMs, predicted + MARGIN_MS);
-        wait = Math.round(wait * (0.9 + 0.1 * random.nextDouble()));
-        return Duration.ofMillis(Math.max(floorMs, Math.min(intervalMs, wait)));
+        return Duration.ofMillis(Math.max(floorMs, wait));
+    }
+
+    /** The wait before a new task's first poll: the interval, up to 10% early, so a burst spreads out. */
+    public Duration first() {
+        return Duration.ofMillis(Math.max(floorMs, Math.round(intervalMs * (0.9 + 0.1 * random.nextDouble()))));
     }
 }

@@ -108,10 +108,12 @@ public class Poller {
             }
             count("running");
             int progress = Math.max(0, Math.min(100, snapshot.progress()));
+            // small values only: a Redis hash of short fields stays in its compact encoding
             Map<String, String> fields = new HashMap<>(Map.of(
                     "status", status.name(),
                     "progress", Integer.toString(progress),
-                    "snapshot", snapshot.body().toString(),
+                    "eta", Long.toString(Math.max(0, snapshot.eta())),
+                    "taskType", abbreviate(snapshot.body().path("task").path("task_type").asText("")),
                     "notFound", "0",
                     "errors", "0"));
             if (progress != task.progress() || task.progressAt() == 0) {
@@ -138,6 +140,10 @@ public class Poller {
         count("error");
         int errors = task.errors() + 1;
         return reschedule(task, now.plus(backoff(errors)), Map.of("errors", Integer.toString(errors)));
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() > 48 ? text.substring(0, 48) : text;
     }
 
     /** Waits after consecutive upstream errors: the interval, doubling, at most four intervals. */

@@ -24,7 +24,7 @@ public class TaskStore {
 
     private static final List<String> FIELDS = List.of("account", "action", "prompt", "parent", "index",
             "callback", "state", "notifyProgress", "upstreamId", "status", "progress", "snapshot", "failReason",
-            "submittedAt", "finishedAt", "deadline");
+            "submittedAt", "finishedAt", "deadline", "taskType", "eta");
 
     private final Scripts scripts;
     private final Keys keys;
@@ -228,6 +228,10 @@ public class TaskStore {
         f.put("submittedAt", Long.toString(task.submittedAt().toEpochMilli()));
         put(f, "finishedAt", task.finishedAt() == null ? null : Long.toString(task.finishedAt().toEpochMilli()));
         f.put("deadline", Long.toString(task.deadline().toEpochMilli()));
+        put(f, "taskType", task.taskType());
+        if (task.eta() > 0) {
+            f.put("eta", Long.toString(task.eta()));
+        }
         return f;
     }
 
@@ -237,7 +241,7 @@ public class TaskStore {
                 f.get("callback"), f.get("state"), "1".equals(f.get("notifyProgress")), f.get("upstreamId"),
                 TaskStatus.fromUpstream(f.get("status")), (int) parseLong(f.get("progress")), f.get("snapshot"),
                 f.get("failReason"), instant(f.get("submittedAt")), instant(f.get("finishedAt")),
-                instant(f.get("deadline")));
+                instant(f.get("deadline")), f.get("taskType"), parseLong(f.get("eta")));
     }
 
     private static void put(Map<String, String> fields, String name, String value) {

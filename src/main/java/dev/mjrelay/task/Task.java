@@ -3,8 +3,9 @@ package dev.mjrelay.task;
 import java.time.Instant;
 
 /**
- * A task as the relay stores it. {@code snapshot} is the upstream's last fetch answer (JSON), or
- * null before the first poll; {@code failReason} is set when the task failed.
+ * A task as the relay stores it. While it runs, the last poll is kept small ({@code status},
+ * {@code progress}, {@code eta}, {@code taskType}); {@code snapshot} is the upstream's whole answer
+ * (JSON) that showed its end. {@code failReason} is set when the task failed.
  */
 public record Task(
         String id,
@@ -23,5 +24,7 @@ public record Task(
         String failReason,
         Instant submittedAt,
         Instant finishedAt,
-        Instant deadline) {
+        Instant deadline,
+        String taskType,
+        long eta) {
 }

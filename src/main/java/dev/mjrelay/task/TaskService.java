@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.account.Account;
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.poll.PollSchedule;
 import dev.mjrelay.store.IdempotencyStore;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.upstream.SubmitOutcome;
@@ -42,7 +43,7 @@ public class TaskService {
     private final TargetGuard guard;
     private final ObjectMapper mapper;
     private final Clock clock;
-    private final Duration firstPoll;
+    private final PollSchedule schedule;
     private final Duration timeout;
 
     TaskService(TaskStore store, IdempotencyStore idempotency, Notifier notifier, UpstreamClient upstream,
@@ -54,7 +55,7 @@ public class TaskService {
         this.guard = guard;
         this.mapper = mapper;
         this.clock = clock;
-        this.firstPoll = config.poll().interval();
+        this.schedule = new PollSchedule(config.poll().interval(), config.poll().floor(), new java.util.Random());
         this.timeout = config.task().timeout();
     }
 
@@ -191,8 +192,8 @@ public class TaskService {
         Task task = new Task(Ids.taskId(), account.name(), submission.action(), submission.prompt(),
                 submission.parentTaskId(), submission.index(), submission.callbackUrl(), submission.state(),
                 submission.notifyProgress(), upstreamId, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null,
-                now.plus(timeout));
-        return store.create(task, now.plus(firstPoll), notifier.submittedData(task))
+                now.plus(timeout), null, 0);
+        return store.create(task, now.plus(schedule.first()), notifier.submittedData(task))
                 .onFailure().invoke(e -> TaskLog.warn(LOG, task.id(), account.name(),
                         "accepted upstream as %s but not stored: %s", upstreamId, e.getMessage()))
                 .invoke(() -> TaskLog.info(LOG, task.id(), account.name(), "submitted %s (upstream %s)",

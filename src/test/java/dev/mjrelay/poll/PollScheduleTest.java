@@ -66,20 +66,26 @@ class PollScheduleTest {
     }
 
     @Test
-    void jitterOnlyEverMakesAPollUpToTenPercentEarlierWithinTheBounds() {
+    void predictionsAreNotJitteredSoTheyNeverLandBeforeTheEnd() {
+        PollSchedule jittered = new PollSchedule(Duration.ofSeconds(5), Duration.ofMillis(250), new Random(7));
+        for (int i = 0; i < 100; i++) {
+            assertEquals(Duration.ofMillis(2000 + PollSchedule.MARGIN_MS), jittered.next(2, 60, 0, 0, NOW));
+        }
+    }
+
+    @Test
+    void theFirstPollIsSpreadUpToTenPercentEarlyWithinTheBounds() {
         PollSchedule jittered = new PollSchedule(Duration.ofSeconds(5), Duration.ofMillis(250), new Random(7));
         long least = Long.MAX_VALUE;
         long most = 0;
         for (int i = 0; i < 10_000; i++) {
-            long wait = jittered.next(0, 0, 0, 0, NOW).toMillis();
+            long wait = jittered.first().toMillis();
             least = Math.min(least, wait);
             most = Math.max(most, wait);
         }
         assertTrue(least >= 4500 && most <= 5000, least + ".." + most);
         assertTrue(most - least > 300, "spread " + least + ".." + most);
-        for (int i = 0; i < 1000; i++) {
-            long wait = jittered.next(0, 99, 98, NOW - 5, NOW).toMillis();
-            assertTrue(wait >= 250, "floor holds under jitter: " + wait);
-        }
+        PollSchedule tight = new PollSchedule(Duration.ofMillis(200), Duration.ofMillis(250), new Random(7));
+        assertEquals(Duration.ofMillis(200), tight.next(0, 0, 0, 0, NOW), "the floor never exceeds the interval");
     }
 }
