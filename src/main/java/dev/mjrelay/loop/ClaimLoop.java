@@ -74,6 +74,22 @@ public final class ClaimLoop<T> {
      * never from an event loop.
      */
     public List<T> drain(Duration timeout) {
+        return awaitInFlight(timeout);
+    }
+
+    /**
+     * {@link #drain(Duration)}, then hands what did not finish to {@code handBack} (waiting up to
+     * five seconds for it) and logs how many. For a shutdown observer.
+     */
+    public void drainAndHandBack(Duration timeout, Function<List<T>, Uni<Void>> handBack) {
+        List<T> left = awaitInFlight(timeout);
+        if (!left.isEmpty()) {
+            handBack.apply(left).await().atMost(Duration.ofSeconds(5));
+        }
+        LOG.infof("%s drained: %d handed back to Redis as due now", name, left.size());
+    }
+
+    private List<T> awaitInFlight(Duration timeout) {
         running = false;
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!inFlight.isEmpty() && System.nanoTime() < deadline) {

@@ -34,8 +34,6 @@ import java.util.Map;
 @ApplicationScoped
 public class Poller {
 
-    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(Poller.class);
-
     /** Consecutive upstream 404s after which a task counts as lost by the upstream. */
     static final int NOT_FOUND_LIMIT = 3;
 
@@ -79,11 +77,8 @@ public class Poller {
 
     /** Lets work in flight finish within the drain time-out and hands the rest back to Redis, due now. */
     void drain(@Observes @Priority(Lifecycle.DRAIN) ShutdownEvent event) {
-        var left = loop.drain(drainTimeout);
-        if (!left.isEmpty()) {
-            store.release(left.stream().map(DueTask::id).toList(), clock.instant()).await().atMost(Duration.ofSeconds(5));
-        }
-        LOG.infof("polls drained: %d handed back to Redis as due now", left.size());
+        loop.drainAndHandBack(drainTimeout,
+                left -> store.release(left.stream().map(DueTask::id).toList(), clock.instant()));
     }
 
     Uni<Void> poll(DueTask task) {

@@ -89,11 +89,8 @@ public class Dispatcher {
 
     /** Lets work in flight finish within the drain time-out and hands the rest back to Redis, due now. */
     void drain(@Observes @Priority(Lifecycle.DRAIN) ShutdownEvent event) {
-        var left = loop.drain(drainTimeout);
-        if (!left.isEmpty()) {
-            store.release(left.stream().map(DeliveryRecord::id).toList(), clock.instant()).await().atMost(Duration.ofSeconds(5));
-        }
-        LOG.infof("webhook attempts drained: %d handed back to Redis as due now", left.size());
+        loop.drainAndHandBack(drainTimeout,
+                left -> store.release(left.stream().map(DeliveryRecord::id).toList(), clock.instant()));
     }
 
     Uni<Void> attempt(DeliveryRecord delivery) {

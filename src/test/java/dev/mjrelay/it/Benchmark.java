@@ -36,7 +36,9 @@ final class Benchmark {
 
     record Level(int tasks, double submitsPerSecond, double submitP50Ms, double submitP99Ms, double fetchesPerTask,
                  double fixedPollingFetchesPerTask, double fetchesPerSecond, double webhooksPerSecond, double lagP50Ms,
-                 double lagP99Ms, double lagMaxMs, double relayCpuPercent, long relayRssMbAtPeak, double redisBytesPerTask,
+                 double lagP99Ms, double lagMaxMs, double relayCpuPercent, long relayRssMbAtPeak,
+                 /* Redis growth over the level / tasks: a task's hash, its events in the stream, its delivery and log */
+                 double redisBytesPerTask,
                  int peakPending, long lost, long duplicated, List<Long> lags) {
     }
 
@@ -123,8 +125,8 @@ final class Benchmark {
             if (pending >= peakPending) {
                 peakPending = pending;
                 peakRss = Math.max(peakRss, rss);
-                peakMemory = Math.max(peakMemory, memory);
             }
+            peakMemory = Math.max(peakMemory, memory);
             if (pending == 0) {
                 break;
             }
@@ -160,7 +162,7 @@ final class Benchmark {
                 fixed / Math.max(1, ids.size()), fetches / ((end - start) / 1000.0),
                 lags.size() / Math.max(0.001, (lastArrival - firstArrival) / 1000.0), percentile(lags, 50), percentile(lags, 99),
                 lags.isEmpty() ? 0 : lags.get(lags.size() - 1), cpuPercent, peakRss / 1024,
-                peakPending == 0 ? 0 : (double) (peakMemory - memoryBefore) / peakPending, peakPending,
+                ids.isEmpty() ? 0 : (double) (peakMemory - memoryBefore) / ids.size(), peakPending,
                 n - lags.size(), sink.duplicates(), lags);
     }
 

@@ -245,6 +245,54 @@ class FaultToleranceIT {
         }
     }
 
+    @Test
+    void sigtermWithPollsStuckHandsThemBackToRedisDueNow() throws Exception {
+        String prefix = prefix();
+        try (Receiver receiver = new Receiver();
+             RelayProcess relay = new RelayProcess("sigterm-handback", redis.hosts(), prefix, upstream.url(),
+                     Map.of("relay.shutdown.drain-timeout", "1s", "relay.upstream.read-timeout", "8s",
+                             "relay.poll.lease", "30s")).start()) {
+            List<String> ids = submit(relay, receiver, 10);
+            upstream.fault(FakeUpstream.Fault.SLOW);
+            try {
+                int before = upstream.fetches();
+                await().atMost(Duration.ofSeconds(10)).until(() -> upstream.fetches() >= before + 10);
+                long stoppedAt = System.currentTimeMillis();
+                relay.sigterm();
+                assertTrue(relay.logText().contains("poller drained"), "the poller drained");
+                // claimed for 30 s, yet due again at once: handed back by the drain, or rescheduled after the
+                // poll failed as the relay closed its connections, either way not left to the lease
+                List<Double> scores = dueScores(prefix);
+                assertEquals(10, scores.size());
+                scores.forEach(score -> assertTrue(score <= stoppedAt + 5_000,
+                        "due again soon, not at the end of the 30 s lease: " + (score - stoppedAt) + " ms after the stop"));
+                Figures.report("faults", "SIGTERM with 10 polls stuck on a hanging upstream: due again within 5 s "
+                        + scores.size() + " of 10 (lease 30 s)");
+            } finally {
+                upstream.fault(FakeUpstream.Fault.NONE);
+            }
+            relay.start();
+            awaitAllDelivered(receiver, ids, 60);
+            Outcome outcome = outcome(receiver, ids);
+            assertEquals(0, outcome.lost);
+            assertEquals(0, outcome.duplicated);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Double> dueScores(String prefix) throws IOException {
+        List<Double> scores = new ArrayList<>();
+        try (dev.mjrelay.testing.Resp resp = new dev.mjrelay.testing.Resp("127.0.0.1", redis.port)) {
+            for (Object key : (List<Object>) resp.call("KEYS", prefix + ":*:due")) {
+                List<Object> flat = (List<Object>) resp.call("ZRANGE", (String) key, "0", "-1", "WITHSCORES");
+                for (int i = 1; i < flat.size(); i += 2) {
+                    scores.add(Double.parseDouble((String) flat.get(i)));
+                }
+            }
+        }
+        return scores;
+    }
+
     // ---- helpers ----
 
     record Outcome(int lost, int duplicated, int repeated) {
