@@ -19,6 +19,7 @@ final class BenchSink implements AutoCloseable {
     final Map<String, String> upstreamIds = new ConcurrentHashMap<>();
     final Map<String, Integer> perWebhookId = new ConcurrentHashMap<>();
     final List<Long> arrivalTimes = new CopyOnWriteArrayList<>();
+    final Map<String, String> taskOfWebhook = new ConcurrentHashMap<>();
     private final HttpServer server;
 
     BenchSink(Vertx vertx) throws Exception {
@@ -32,6 +33,7 @@ final class BenchSink implements AutoCloseable {
                 upstreamIds.putIfAbsent(taskId, url.substring(url.lastIndexOf('/') + 1).replace(".png", ""));
             }
             perWebhookId.merge(request.getHeader("webhook-id"), 1, Integer::sum);
+            taskOfWebhook.putIfAbsent(request.getHeader("webhook-id"), taskId);
             arrivalTimes.add(now);
             request.response().setStatusCode(204).end();
         })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -153,6 +153,19 @@ final class Benchmark {
             }
         }
         Collections.sort(lags);
+        sink.perWebhookId.forEach((webhookId, count) -> {
+            if (count > 1) {
+                String taskId = sink.taskOfWebhook.get(webhookId);
+                try {
+                    System.out.println("BENCH duplicate " + webhookId + " of task " + taskId + ": " + HttpClient.newHttpClient().send(
+                            HttpRequest.newBuilder(URI.create(relay.url() + "/v1/tasks/" + taskId + "/deliveries"))
+                                    .header("Authorization", "Bearer " + RelayProcess.ALPHA_KEY).build(),
+                            HttpResponse.BodyHandlers.ofString()).body());
+                } catch (Exception e) {
+                    System.out.println("BENCH duplicate " + webhookId + " of task " + taskId);
+                }
+            }
+        });
         List<Long> sortedLatencies = new ArrayList<>(latencies);
         Collections.sort(sortedLatencies);
         long ticks = (cpuAfter[0] + cpuAfter[1]) - (cpuBefore[0] + cpuBefore[1]);
