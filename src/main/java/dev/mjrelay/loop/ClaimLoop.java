@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -114,7 +115,7 @@ public final class ClaimLoop<T> {
         }
         int first = nextPartition;
         nextPartition = (nextPartition + 1) % partitions;
-        claimFrom(first, 0, Math.min(free, batch), 0).subscribe().with(
+        claimEverywhere(first, Math.min(free, batch)).subscribe().with(
                 claimed -> later(claimed > 0 ? 0 : idleMs),
                 failure -> {
                     LOG.warnf("%s: claiming failed, retrying in %d ms: %s", name, ERROR_RETRY_MS, failure.getMessage());
@@ -122,15 +123,28 @@ public final class ClaimLoop<T> {
                 });
     }
 
-    /** Claims partition after partition until {@code room} items are claimed or every partition was asked. */
-    private Uni<Integer> claimFrom(int first, int asked, int room, int claimedSoFar) {
-        if (asked == partitions || room <= 0 || !running) {
-            return Uni.createFrom().item(claimedSoFar);
+    /**
+     * Claims from every partition at once, {@code room} split between them (the first ones, in an
+     * order that rotates each round, take the remainder), so one round costs one Redis round trip,
+     * not one per partition, and never claims more than there is room for.
+     */
+    private Uni<Integer> claimEverywhere(int first, int room) {
+        int share = room / partitions;
+        int extra = room % partitions;
+        List<Uni<List<T>>> claims = new ArrayList<>();
+        for (int i = 0; i < partitions; i++) {
+            int max = share + (i < extra ? 1 : 0);
+            if (max > 0) {
+                claims.add(claimer.claim((first + i) % partitions, max));
+            }
         }
-        int partition = (first + asked) % partitions;
-        return claimer.claim(partition, room).chain(items -> {
-            items.forEach(this::launch);
-            return claimFrom(first, asked + 1, room - items.size(), claimedSoFar + items.size());
+        return Uni.join().all(claims).andFailFast().map(batches -> {
+            int claimed = 0;
+            for (List<T> items : batches) {
+                items.forEach(this::launch);
+                claimed += items.size();
+            }
+            return claimed;
         });
     }
 

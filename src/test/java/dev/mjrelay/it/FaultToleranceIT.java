@@ -53,10 +53,12 @@ class FaultToleranceIT {
     @Test
     void killDash9WhilePollingLosesNothingAndDuplicatesNothing() throws Exception {
         String prefix = prefix();
-        try (Receiver receiver = new Receiver();
-             RelayProcess relay = new RelayProcess("kill-polling", redis.hosts(), prefix, upstream.url(), Map.of()).start()) {
+        // tasks of 8 s, so that the kill lands while they are polled and before any webhook is attempted
+        try (Receiver receiver = new Receiver(); FakeUpstream slowTasks = new FakeUpstream(8000);
+             RelayProcess relay = new RelayProcess("kill-polling", redis.hosts(), prefix, slowTasks.url(), Map.of()).start()) {
             List<String> ids = submit(relay, receiver, 40);
-            OwnRedis.sleep(1500);
+            await().atMost(Duration.ofSeconds(10)).until(() -> slowTasks.fetches() >= 40);
+            assertTrue(receiver.requests().isEmpty(), "no webhook attempted yet");
             relay.kill9();
             relay.start();
 
@@ -94,12 +96,14 @@ class FaultToleranceIT {
     @Test
     void twoReplicasOneKilledTheOtherFinishesEverything() throws Exception {
         String prefix = prefix();
-        try (Receiver receiver = new Receiver();
-             RelayProcess first = new RelayProcess("replica-a", redis.hosts(), prefix, upstream.url(), Map.of()).start();
-             RelayProcess second = new RelayProcess("replica-b", redis.hosts(), prefix, upstream.url(), Map.of()).start()) {
+        // tasks of 8 s: the kill lands mid-polling, before any webhook is attempted
+        try (Receiver receiver = new Receiver(); FakeUpstream slowTasks = new FakeUpstream(8000);
+             RelayProcess first = new RelayProcess("replica-a", redis.hosts(), prefix, slowTasks.url(), Map.of()).start();
+             RelayProcess second = new RelayProcess("replica-b", redis.hosts(), prefix, slowTasks.url(), Map.of()).start()) {
             List<String> ids = new ArrayList<>(submit(first, receiver, 30));
             ids.addAll(submit(second, receiver, 30));
-            OwnRedis.sleep(1500);
+            await().atMost(Duration.ofSeconds(10)).until(() -> slowTasks.fetches() >= 60);
+            assertTrue(receiver.requests().isEmpty(), "no webhook attempted yet");
             first.kill9();
 
             awaitAllDelivered(receiver, ids, 60);
