@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  * {@code /sim}. Tasks go QUEUED → PROCESSING → SUCCEED over {@code relay.simulator.duration}, with an
  * honest eta and progress, and their images are real PNGs served here. Prompt markers script the
  * odd cases: {@code --fail} fails the task, {@code --refuse} refuses the submit, {@code --lost}
- * makes the task unknown to fetch. Mounted only when {@code relay.simulator.enabled} (never in prod).
+ * makes the task unknown to fetch, {@code --never} keeps it processing forever. Mounted only when {@code relay.simulator.enabled} (never in prod).
  */
 @ApplicationScoped
 public class Simulator {
@@ -125,7 +125,8 @@ public class Simulator {
                 } else if (prompt.contains("--refuse")) {
                     refuse(ctx, 24, "banned prompt");
                 } else {
-                    accept(ctx, new SimTask(newId(), "IMAGINE", clock.millis(), duration, prompt.contains("--fail"),
+                    long runs = prompt.contains("--never") ? Long.MAX_VALUE / 4 : duration;
+                    accept(ctx, new SimTask(newId(), "IMAGINE", clock.millis(), runs, prompt.contains("--fail"),
                             prompt.contains("--lost"), 4));
                 }
             }
