@@ -14,11 +14,12 @@ import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -35,6 +36,7 @@ import java.util.regex.Pattern;
 public class Simulator {
 
     private static final Logger LOG = Logger.getLogger(Simulator.class);
+    private static final int KEEP_CALLS = 10_000;
     private static final Pattern SIMPLE_CHANGE = Pattern.compile("^(\\S+) (?:([UuVv])([1-4])|([Rr]))$");
 
     /** One call the simulator received, for tests that check what the relay sent upstream. */
@@ -54,7 +56,8 @@ public class Simulator {
     private final ObjectMapper mapper;
     private final Clock clock;
     private final Map<String, SimTask> tasks = new ConcurrentHashMap<>();
-    private final List<Call> calls = new CopyOnWriteArrayList<>();
+    /** The latest submits, for tests; bounded so a long demo does not grow without end. */
+    private final Deque<Call> calls = new ArrayDeque<>();
     private final AtomicLong fetches = new AtomicLong();
     private final AtomicInteger sequence = new AtomicInteger();
     private volatile Fault fault = Fault.NONE;
@@ -77,7 +80,9 @@ public class Simulator {
     }
 
     public List<Call> calls() {
-        return List.copyOf(calls);
+        synchronized (calls) {
+            return List.copyOf(calls);
+        }
     }
 
     public long fetchCount() {
@@ -115,7 +120,12 @@ public class Simulator {
             return;
         }
         String kind = ctx.pathParam("kind");
-        calls.add(new Call("/mj/submit/" + kind, ctx.request().getHeader(HttpHeaders.AUTHORIZATION), body));
+        synchronized (calls) {
+            calls.addLast(new Call("/mj/submit/" + kind, ctx.request().getHeader(HttpHeaders.AUTHORIZATION), body));
+            if (calls.size() > KEEP_CALLS) {
+                calls.removeFirst();
+            }
+        }
         long duration = config.simulator().duration().toMillis();
         switch (kind) {
             case "imagine" -> {
