@@ -72,7 +72,7 @@ class ConnectTimeGuardTest {
             String id = "rebind" + System.nanoTime();
             Task task = new Task(id, "alice", Action.IMAGINE, "dns rebinding", null, null, receiver.url("/rebound"), null,
                     false, upstreamId, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null, now.plusSeconds(600), null, 0);
-            tasks.create(task, now, notifier.submittedData(task)).await().indefinitely();
+            tasks.create(task, now, notifier.submittedData(task), now).await().indefinitely();
 
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
                 List<JsonPath> log = deliveries.log(id).await().indefinitely().stream().map(JsonPath::from).toList();

@@ -5,17 +5,54 @@ import java.util.random.RandomGenerator;
 
 /**
  * When to poll a running task next. A fixed interval makes the webhook late by up to a whole
- * interval; the upstream tells us more: its {@code eta}, and how fast {@code progress_percent}
- * moves (remaining ≈ (100 − p) × Δt / Δp). The next poll aims just after the sooner of the two
- * predicted ends — never later than the interval, never sooner than the floor. Without a usable
- * hint (eta 0 and no progress movement, as some upstreams report) it is the interval. Tasks
- * submitted together are spread by {@link #first()}, up to 10% early; after that each follows its
- * own upstream's hints, and a jittered prediction would only poll before the end for nothing.
+ * interval; the upstream tells us more, and each hint gives the <em>latest</em> moment the task can
+ * end if the hint is honest:
+ * <ul>
+ *   <li>{@code eta} (whole seconds, rounded up): the task ends by {@code answer + eta};</li>
+ *   <li>{@code progress_percent} p, moving from 0 since the task left the queue (at the latest
+ *   when the relay last saw it queued, or sent it upstream): the task ends by
+ *   {@code base + (answer − base) × 100 / p}, since p is rounded down;</li>
+ *   <li>every earlier poll's bound that has not passed yet.</li>
+ * </ul>
+ * The next poll aims just after the earliest of those bounds — never later than the interval,
+ * never sooner than the floor. Aiming at an upper bound rather than a guess means a poll almost
+ * never lands before the end, so eta-aware polling needs no more fetches than fixed polling. When a
+ * poll finds the task still running after its bound has passed, a hint was wrong: that bound is
+ * dropped, and each such miss doubles the least wait (floor, 2×floor, … up to the interval), so an
+ * upstream whose hints lie costs no more than fixed polling. Without any hint (eta 0 and progress 0,
+ * as some upstreams report) the wait is the interval. Tasks submitted together are spread by
+ * {@link #first()}, up to 2% early.
  */
 public final class PollSchedule {
 
-    /** Aim this long after the predicted end, so the poll finds the task ended. */
-    static final long MARGIN_MS = 100;
+    /** Aim this long after the bound, for the time an answer takes to travel. */
+    static final long MARGIN_MS = 50;
+
+    /**
+     * What the relay keeps between polls of one task (epoch ms).
+     *
+     * @param baseAt when the task's progress was last known to be 0 at the latest: sent upstream, or seen queued
+     * @param endBy  the earliest bound on the task's end so far, 0 for none
+     * @param misses polls that found the task running after its bound had passed
+     */
+    public record Memory(long baseAt, long endBy, int misses) {
+    }
+
+    /**
+     * One answer showing the task running.
+     *
+     * @param sentAt     when the fetch was sent (epoch ms)
+     * @param receivedAt when its answer arrived (epoch ms)
+     * @param etaSeconds the upstream's eta, 0 when it gives none
+     * @param progress   progress_percent
+     * @param queued     whether the upstream reported the task still queued
+     */
+    public record Answer(long sentAt, long receivedAt, long etaSeconds, int progress, boolean queued) {
+    }
+
+    /** How long to wait from the answer, and what to remember for the next poll. */
+    public record Plan(Duration delay, Memory memory) {
+    }
 
     private final long intervalMs;
     private final long floorMs;
@@ -27,28 +64,39 @@ public final class PollSchedule {
         this.random = random;
     }
 
-    /**
-     * @param etaSeconds      the upstream's eta, 0 when it gives none
-     * @param progress        progress_percent now
-     * @param lastProgress    progress_percent at the last poll that saw it change
-     * @param lastProgressAt  when that was (epoch ms), 0 if never
-     * @param now             epoch ms
-     */
-    public Duration next(long etaSeconds, int progress, int lastProgress, long lastProgressAt, long now) {
-        long predicted = Long.MAX_VALUE;
-        if (etaSeconds > 0) {
-            predicted = etaSeconds * 1000;
+    public Plan next(Memory memory, Answer answer) {
+        int misses = memory.misses();
+        long bound = memory.endBy();
+        if (bound > 0 && bound <= answer.sentAt()) {
+            misses++;
+            bound = 0;
         }
-        if (lastProgressAt > 0 && progress > lastProgress && progress < 100 && now > lastProgressAt) {
-            long remaining = (100L - progress) * (now - lastProgressAt) / (progress - lastProgress);
-            predicted = Math.min(predicted, remaining);
+        long baseAt = answer.queued() ? answer.sentAt() : memory.baseAt();
+        long now = answer.receivedAt();
+        if (answer.etaSeconds() > 0) {
+            bound = earliest(bound, now + answer.etaSeconds() * 1000);
         }
-        long wait = predicted == Long.MAX_VALUE ? intervalMs : Math.min(intervalMs, predicted + MARGIN_MS);
-        return Duration.ofMillis(Math.max(floorMs, wait));
+        if (answer.progress() >= 100) {
+            bound = earliest(bound, now);
+        } else if (answer.progress() > 0 && baseAt > 0 && now > baseAt) {
+            bound = earliest(bound, baseAt + (now - baseAt) * 100 / answer.progress());
+        }
+        // the interval counts from when this poll was sent, so polls do not drift by the answer's travel time
+        long latest = answer.sentAt() + intervalMs;
+        long at = bound == 0 ? latest : Math.min(latest, bound + MARGIN_MS);
+        long least = Math.min(intervalMs, floorMs << Math.min(misses, 20));
+        return new Plan(Duration.ofMillis(Math.max(least, at - now)), new Memory(baseAt, bound, misses));
     }
 
-    /** The wait before a new task's first poll: the interval, up to 10% early, so a burst spreads out. */
+    private static long earliest(long bound, long candidate) {
+        return bound == 0 ? candidate : Math.min(bound, candidate);
+    }
+
+    /**
+     * The wait before a new task's first poll: the interval, up to 2% early, so a burst spreads out
+     * (over 100 ms at 5 s). Every millisecond early is paid for in fetches, so the spread is small.
+     */
     public Duration first() {
-        return Duration.ofMillis(Math.max(floorMs, Math.round(intervalMs * (0.9 + 0.1 * random.nextDouble()))));
+        return Duration.ofMillis(Math.max(floorMs, Math.round(intervalMs * (0.98 + 0.02 * random.nextDouble()))));
     }
 }

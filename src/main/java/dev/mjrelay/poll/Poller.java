@@ -87,10 +87,11 @@ public class Poller {
             return notifier.finish(task.id(), TaskStatus.TASK_STATUS_FAILED, null,
                     "timed out: the upstream did not end the task within " + taskTimeout).replaceWithVoid();
         }
-        return upstream.fetch(task.upstreamId()).chain(outcome -> apply(task, outcome));
+        long sentAt = clock.millis();
+        return upstream.fetch(task.upstreamId()).chain(outcome -> apply(task, outcome, sentAt));
     }
 
-    private Uni<Void> apply(DueTask task, FetchOutcome outcome) {
+    private Uni<Void> apply(DueTask task, FetchOutcome outcome, long sentAt) {
         Instant now = clock.instant();
         if (outcome instanceof FetchOutcome.Snapshot snapshot) {
             TaskStatus status = TaskStatus.fromUpstream(snapshot.status());
@@ -103,19 +104,32 @@ public class Poller {
             }
             count("running");
             int progress = Math.max(0, Math.min(100, snapshot.progress()));
+            PollSchedule.Plan plan = schedule.next(new PollSchedule.Memory(task.baseAt(), task.endBy(), task.misses()),
+                    new PollSchedule.Answer(sentAt, now.toEpochMilli(), Math.max(0, snapshot.eta()), progress,
+                            status == TaskStatus.TASK_STATUS_QUEUED));
             // small values only: a Redis hash of short fields stays in its compact encoding
-            Map<String, String> fields = new HashMap<>(Map.of(
-                    "status", status.name(),
-                    "progress", Integer.toString(progress),
-                    "eta", Long.toString(Math.max(0, snapshot.eta())),
-                    "taskType", abbreviate(snapshot.body().path("task").path("task_type").asText("")),
-                    "notFound", "0",
-                    "errors", "0"));
-            if (progress != task.progress() || task.progressAt() == 0) {
-                fields.put("progressAt", Long.toString(now.toEpochMilli()));
+            Map<String, String> fields = new HashMap<>(16);
+            fields.put("status", status.name());
+            fields.put("progress", Integer.toString(progress));
+            fields.put("eta", Long.toString(Math.max(0, snapshot.eta())));
+            fields.put("endBy", Long.toString(plan.memory().endBy()));
+            if (task.notFound() != 0) {
+                fields.put("notFound", "0");
             }
-            Instant next = now.plus(schedule.next(snapshot.eta(), progress, task.progress(), task.progressAt(),
-                    now.toEpochMilli()));
+            if (task.errors() != 0) {
+                fields.put("errors", "0");
+            }
+            if (plan.memory().baseAt() != task.baseAt()) {
+                fields.put("baseAt", Long.toString(plan.memory().baseAt()));
+            }
+            if (plan.memory().misses() != task.misses()) {
+                fields.put("misses", Integer.toString(plan.memory().misses()));
+            }
+            String taskType = abbreviate(snapshot.body().path("task").path("task_type").asText(""));
+            if (!taskType.equals(task.taskType())) {
+                fields.put("taskType", taskType);
+            }
+            Instant next = now.plus(plan.delay());
             if (task.notifyProgress() && !status.name().equals(task.status())) {
                 return notifier.progress(task.id(), status, snapshot.body()).chain(event -> store.recordPoll(task.id(),
                         capped(task, next), fields, now, status.name(), event)).replaceWithVoid();

@@ -1,9 +1,10 @@
 package dev.mjrelay.store;
 
 /**
- * A task claimed for a poll: what the poller needs to fetch it and judge the answer.
- * {@code progressAt} is when {@code progress} was last seen to change (epoch ms, 0 if never).
+ * A task claimed for a poll: what the poller needs to fetch it, judge the answer and plan the next
+ * poll. {@code baseAt}, {@code endBy} and {@code misses} are the schedule's memory (see
+ * {@code PollSchedule.Memory}); 0 when not known yet.
  */
 public record DueTask(String id, String upstreamId, long deadlineMs, int notFound, int errors,
-                      String status, int progress, boolean notifyProgress, long progressAt) {
+                      String status, boolean notifyProgress, String taskType, long baseAt, long endBy, int misses) {
 }

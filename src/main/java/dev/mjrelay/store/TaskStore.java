@@ -40,8 +40,11 @@ public class TaskStore {
         return keys.partitions();
     }
 
-    /** Stores a new task, makes it due at {@code firstPoll} and appends task.submitted ({@code eventData}). */
-    public Uni<Void> create(Task task, Instant firstPoll, String eventData) {
+    /**
+     * Stores a new task, makes it due at {@code firstPoll} and appends task.submitted ({@code eventData}).
+     * {@code sentUpstreamAt} is when the upstream was asked for it: its progress was 0 then.
+     */
+    public Uni<Void> create(Task task, Instant firstPoll, String eventData, Instant sentUpstreamAt) {
         int p = keys.partitionOf(task.id());
         List<String> args = new ArrayList<>();
         args.add(task.id());
@@ -53,6 +56,8 @@ public class TaskStore {
             args.add(field);
             args.add(value);
         });
+        args.add("baseAt");
+        args.add(Long.toString(sentUpstreamAt.toEpochMilli()));
         return scripts.run("create-task", List.of(keys.task(task.id()), keys.due(p), keys.pending(p), keys.stream(p)), args)
                 .replaceWithVoid();
     }
@@ -200,12 +205,13 @@ public class TaskStore {
 
     private static List<DueTask> toDueTasks(Response response) {
         List<DueTask> due = new ArrayList<>();
-        for (int i = 0; i + 8 < response.size(); i += 9) {
+        for (int i = 0; i + 10 < response.size(); i += 11) {
             due.add(new DueTask(response.get(i).toString(), response.get(i + 1).toString(),
                     parseLong(response.get(i + 2).toString()), (int) parseLong(response.get(i + 3).toString()),
                     (int) parseLong(response.get(i + 4).toString()), response.get(i + 5).toString(),
-                    (int) parseLong(response.get(i + 6).toString()), "1".equals(response.get(i + 7).toString()),
-                    parseLong(response.get(i + 8).toString())));
+                    "1".equals(response.get(i + 6).toString()), response.get(i + 7).toString(),
+                    parseLong(response.get(i + 8).toString()), parseLong(response.get(i + 9).toString()),
+                    (int) parseLong(response.get(i + 10).toString())));
         }
         return due;
     }

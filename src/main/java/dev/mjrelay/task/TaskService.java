@@ -108,8 +108,11 @@ public class TaskService {
                 .chain(() -> submission.action().isChange() ? parentOf(account, submission.parentTaskId())
                         : Uni.createFrom().nullItem())
                 .call(() -> checkLimit(account))
-                .chain(parent -> sendUpstream(submission, parent)
-                        .chain(upstreamId -> store(account, submission, upstreamId)));
+                .chain(parent -> {
+                    Instant sentAt = clock.instant();
+                    return sendUpstream(submission, parent)
+                            .chain(upstreamId -> store(account, submission, upstreamId, sentAt));
+                });
     }
 
     /** The account's task; 404 for an unknown id and for another account's task alike. */
@@ -187,13 +190,13 @@ public class TaskService {
         };
     }
 
-    private Uni<String> store(Account account, Submission submission, String upstreamId) {
+    private Uni<String> store(Account account, Submission submission, String upstreamId, Instant sentAt) {
         Instant now = clock.instant();
         Task task = new Task(Ids.taskId(), account.name(), submission.action(), submission.prompt(),
                 submission.parentTaskId(), submission.index(), submission.callbackUrl(), submission.state(),
                 submission.notifyProgress(), upstreamId, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null,
                 now.plus(timeout), null, 0);
-        return store.create(task, now.plus(schedule.first()), notifier.submittedData(task))
+        return store.create(task, now.plus(schedule.first()), notifier.submittedData(task), sentAt)
                 .onFailure().invoke(e -> TaskLog.warn(LOG, task.id(), account.name(),
                         "accepted upstream as %s but not stored: %s", upstreamId, e.getMessage()))
                 .invoke(() -> TaskLog.info(LOG, task.id(), account.name(), "submitted %s (upstream %s)",

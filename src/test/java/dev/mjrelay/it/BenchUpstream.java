@@ -25,6 +25,8 @@ final class BenchUpstream implements AutoCloseable {
 
     final Map<String, Sim> tasks = new ConcurrentHashMap<>();
     final AtomicLong fetches = new AtomicLong();
+    /** When a fetch first found each task ended (epoch ms): splits lag into polling and the relay's own work. */
+    final Map<String, Long> firstSeenEnded = new ConcurrentHashMap<>();
     private final AtomicLong sequence = new AtomicLong();
     private final Vertx vertx;
     private final HttpServer server;
@@ -51,6 +53,9 @@ final class BenchUpstream implements AutoCloseable {
                 long now = System.currentTimeMillis();
                 long elapsed = now - sim.createdAt();
                 boolean done = elapsed >= sim.durationMs();
+                if (done) {
+                    firstSeenEnded.putIfAbsent(id, now);
+                }
                 JsonObject task = new JsonObject().put("task_id", id).put("task_type", "MIDJOURNEY_TEXT_TO_IMAGE")
                         .put("status", done ? "TASK_STATUS_SUCCEED" : "TASK_STATUS_PROCESSING").put("reason", "")
                         .put("eta", done ? 0 : (sim.durationMs() - elapsed + 999) / 1000)

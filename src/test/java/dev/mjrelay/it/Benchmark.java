@@ -36,7 +36,10 @@ final class Benchmark {
 
     record Level(int tasks, double submitsPerSecond, double submitP50Ms, double submitP99Ms, double fetchesPerTask,
                  double fixedPollingFetchesPerTask, double fetchesPerSecond, double webhooksPerSecond, double lagP50Ms,
-                 double lagP99Ms, double lagMaxMs, double relayCpuPercent, long relayRssMbAtPeak,
+                 double lagP99Ms, double lagMaxMs,
+                 /* the two parts of lag, p50 and p99: upstream end -> first fetch that saw it; that fetch -> sink arrival */
+                 double pollLateP50Ms, double pollLateP99Ms, double relayWorkP50Ms, double relayWorkP99Ms,
+                 double relayCpuPercent, long relayRssMbAtPeak,
                  /* Redis growth over the level / tasks: a task's hash, its events in the stream, its delivery and log */
                  double redisBytesPerTask,
                  int peakPending, long lost, long duplicated, List<Long> lags) {
@@ -137,6 +140,8 @@ final class Benchmark {
         long fetches = upstream.fetches.get() - fetchesBefore;
 
         List<Long> lags = new ArrayList<>();
+        List<Long> pollLate = new ArrayList<>();
+        List<Long> relayWork = new ArrayList<>();
         double fixed = 0;
         long firstArrival = Long.MAX_VALUE;
         long lastArrival = 0;
@@ -148,11 +153,18 @@ final class Benchmark {
             }
             if (arrival != null && sim != null) {
                 lags.add(arrival - sim.endsAt());
+                Long seen = upstream.firstSeenEnded.get(sink.upstreamIds.get(id));
+                if (seen != null) {
+                    pollLate.add(seen - sim.endsAt());
+                    relayWork.add(arrival - seen);
+                }
                 firstArrival = Math.min(firstArrival, arrival);
                 lastArrival = Math.max(lastArrival, arrival);
             }
         }
         Collections.sort(lags);
+        Collections.sort(pollLate);
+        Collections.sort(relayWork);
         sink.perWebhookId.forEach((webhookId, count) -> {
             if (count > 1) {
                 String taskId = sink.taskOfWebhook.get(webhookId);
@@ -174,7 +186,8 @@ final class Benchmark {
                 percentile(sortedLatencies, 99) / 1000.0, (double) fetches / Math.max(1, ids.size()),
                 fixed / Math.max(1, ids.size()), fetches / ((end - start) / 1000.0),
                 lags.size() / Math.max(0.001, (lastArrival - firstArrival) / 1000.0), percentile(lags, 50), percentile(lags, 99),
-                lags.isEmpty() ? 0 : lags.get(lags.size() - 1), cpuPercent, peakRss / 1024,
+                lags.isEmpty() ? 0 : lags.get(lags.size() - 1), percentile(pollLate, 50), percentile(pollLate, 99),
+                percentile(relayWork, 50), percentile(relayWork, 99), cpuPercent, peakRss / 1024,
                 ids.isEmpty() ? 0 : (double) (peakMemory - memoryBefore) / ids.size(), peakPending,
                 n - lags.size(), sink.duplicates(), lags);
     }
