@@ -1,6 +1,7 @@
 package dev.mjrelay.loop;
 
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.jboss.logging.Logger;
 
@@ -9,55 +10,87 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
- * The engine shared by the poller and the webhook dispatcher: claims due work from every partition
+ * The engine shared by the poller and the webhook dispatcher: claims due work from the partitions
  * of Redis and runs it with at most {@code concurrency} items in flight, without ever blocking the
- * event loop. One claim round runs at a time; a full round is followed at once by the next, an
- * empty one after {@code idle}.
+ * event loop.
+ * <p>
+ * It knows when each partition has work due next — each claim answers the earliest time left in
+ * its partition, and this replica reports what it schedules itself ({@link #dueAt}) — so it claims
+ * a partition just when its work falls due rather than on a fixed tick, and only the partitions
+ * with something due. Work that other replicas schedule is found by a sweep of every partition
+ * once per {@code idle}. One claim round runs at a time, on one event-loop context.
  *
  * @param <T> a claimed item
  */
 public final class ClaimLoop<T> {
 
+    /**
+     * What one claim got: the items, and the earliest due time still in the partition (epoch ms,
+     * {@link Long#MAX_VALUE} when it is empty).
+     */
+    public record Claim<T>(List<T> items, long nextDueMs) {
+    }
+
     /** Claims up to {@code max} due items of one partition. */
     @FunctionalInterface
     public interface Claimer<T> {
-        Uni<List<T>> claim(int partition, int max);
+        Uni<Claim<T>> claim(int partition, int max);
     }
 
     private static final Logger LOG = Logger.getLogger(ClaimLoop.class);
     private static final long SATURATED_RETRY_MS = 20;
     private static final long ERROR_RETRY_MS = 1000;
+    /** Least time between rounds unless a partition has more due now: lets due work gather into batches. */
+    private static final long GATHER_MS = 5;
+    private static final long NONE = Long.MAX_VALUE;
 
     private final String name;
     private final Vertx vertx;
+    private final Context context;
     private final int partitions;
     private final int concurrency;
     private final int batch;
     private final long idleMs;
+    private final LongSupplier clock;
     private final Claimer<T> claimer;
     private final Function<T, Uni<Void>> worker;
     private final Set<T> inFlight = ConcurrentHashMap.newKeySet();
+    /** Per partition, the earliest time work is known to be due there. */
+    private final AtomicLongArray nextDue;
     private volatile boolean running;
+    /** When the armed timer fires, NONE when none is armed (or a round is on its way). */
+    private volatile long armedFor = NONE;
+    // confined to the context
+    private long timer = -1;
+    /** Bumped each time a round is arranged; a timer or task of an older arrangement does nothing. */
+    private long arrangement;
+    private boolean claiming;
+    private long lastSweep;
     private int nextPartition;
 
-    public ClaimLoop(String name, Vertx vertx, int partitions, int concurrency, Duration idle,
+    public ClaimLoop(String name, Vertx vertx, int partitions, int concurrency, Duration idle, LongSupplier clock,
                      Claimer<T> claimer, Function<T, Uni<Void>> worker) {
         this.name = name;
         this.vertx = vertx;
+        this.context = vertx.getOrCreateContext();
         this.partitions = partitions;
         this.concurrency = concurrency;
         this.batch = Math.max(1, Math.min(concurrency, 256));
         this.idleMs = Math.max(1, idle.toMillis());
+        this.clock = clock;
         this.claimer = claimer;
         this.worker = worker;
+        this.nextDue = new AtomicLongArray(partitions);
     }
 
     public void start() {
         running = true;
-        vertx.runOnContext(ignored -> round());
+        context.runOnContext(ignored -> armAt(0, 0));
     }
 
     /** Stops claiming; work in flight goes on. */
@@ -104,48 +137,107 @@ public final class ClaimLoop<T> {
         return List.copyOf(inFlight);
     }
 
+    /**
+     * Tells the loop that this replica just made work due in {@code partition} at {@code atMs}, so
+     * it is claimed then rather than at the next sweep. Any thread; cheap when {@code atMs} is later
+     * than the next round anyway.
+     */
+    public void dueAt(int partition, long atMs) {
+        long known;
+        do {
+            known = nextDue.get(partition);
+        } while (atMs < known && !nextDue.compareAndSet(partition, known, atMs));
+        if (running && atMs < armedFor) {
+            context.runOnContext(ignored -> {
+                if (!claiming && atMs < armedFor) {
+                    arm(clock.getAsLong());
+                }
+            });
+        }
+    }
+
+    private void fire(long which) {
+        if (which == arrangement) {
+            timer = -1;
+            // a round is running: it arranges the next one, so hints need not wake it
+            armedFor = 0;
+            round();
+        }
+    }
+
     private void round() {
-        if (!running) {
+        if (!running || claiming) {
             return;
         }
+        long now = clock.getAsLong();
         int free = concurrency - inFlight.size();
         if (free <= 0) {
-            later(SATURATED_RETRY_MS);
+            armAt(now + SATURATED_RETRY_MS, now);
             return;
         }
-        int first = nextPartition;
+        boolean sweep = now - lastSweep >= idleMs;
+        if (sweep) {
+            lastSweep = now;
+        }
+        List<Integer> due = new ArrayList<>();
+        for (int i = 0; i < partitions; i++) {
+            int p = (nextPartition + i) % partitions;
+            if (sweep || nextDue.get(p) <= now) {
+                due.add(p);
+            }
+        }
         nextPartition = (nextPartition + 1) % partitions;
-        claimEverywhere(first, Math.min(free, batch)).subscribe().with(
-                claimed -> later(claimed > 0 ? 0 : idleMs),
-                failure -> {
+        if (due.isEmpty()) {
+            arm(now);
+            return;
+        }
+        claiming = true;
+        claim(due, Math.min(free, batch)).subscribe().with(
+                more -> context.runOnContext(ignored -> {
+                    claiming = false;
+                    if (more) {
+                        armAt(now, now);
+                    } else {
+                        arm(clock.getAsLong());
+                    }
+                }),
+                failure -> context.runOnContext(ignored -> {
+                    claiming = false;
                     LOG.warnf("%s: claiming failed, retrying in %d ms: %s", name, ERROR_RETRY_MS, failure.getMessage());
-                    later(ERROR_RETRY_MS);
-                });
+                    long retry = clock.getAsLong() + ERROR_RETRY_MS;
+                    due.forEach(p -> dueAt(p, retry));
+                    armAt(retry, retry - ERROR_RETRY_MS);
+                }));
     }
 
     /**
-     * Claims from every partition at once, {@code room} split between them (the first ones, in an
-     * order that rotates each round, take the remainder), so one round costs one Redis round trip,
-     * not one per partition, and never claims more than there is room for.
+     * Claims from the given partitions at once, {@code room} split between them (the first ones, in
+     * an order that rotates each round, take the remainder), so a round costs one Redis round trip
+     * and never claims more than there is room for. True when some partition may have more due now.
      */
-    private Uni<Integer> claimEverywhere(int first, int room) {
-        int share = room / partitions;
-        int extra = room % partitions;
-        List<Uni<List<T>>> claims = new ArrayList<>();
-        for (int i = 0; i < partitions; i++) {
+    private Uni<Boolean> claim(List<Integer> due, int room) {
+        int share = room / due.size();
+        int extra = room % due.size();
+        List<Uni<Boolean>> claims = new ArrayList<>();
+        for (int i = 0; i < due.size(); i++) {
+            int p = due.get(i);
             int max = share + (i < extra ? 1 : 0);
-            if (max > 0) {
-                claims.add(claimer.claim((first + i) % partitions, max));
+            if (max == 0) {
+                continue;
             }
+            // forget what is known of the partition: the claim answers it, and hints meanwhile still count
+            nextDue.set(p, NONE);
+            claims.add(claimer.claim(p, max).map(claim -> {
+                claim.items().forEach(this::launch);
+                boolean full = claim.items().size() >= max;
+                dueAt(p, full ? 0 : claim.nextDueMs());
+                return full;
+            }));
         }
-        return Uni.join().all(claims).andFailFast().map(batches -> {
-            int claimed = 0;
-            for (List<T> items : batches) {
-                items.forEach(this::launch);
-                claimed += items.size();
-            }
-            return claimed;
-        });
+        if (claims.isEmpty()) {
+            return Uni.createFrom().item(true);
+        }
+        return Uni.join().all(claims).andCollectFailures().map(fulls -> fulls.contains(true));
     }
 
     private void launch(T item) {
@@ -158,14 +250,29 @@ public final class ClaimLoop<T> {
                 });
     }
 
-    private void later(long delayMs) {
+    /** Arms the timer for the next round: the earliest due partition, the next sweep, at least GATHER_MS away. */
+    private void arm(long now) {
+        long at = lastSweep + idleMs;
+        for (int p = 0; p < partitions; p++) {
+            at = Math.min(at, nextDue.get(p));
+        }
+        armAt(Math.max(at, now + GATHER_MS), now);
+    }
+
+    private void armAt(long at, long now) {
         if (!running) {
             return;
         }
-        if (delayMs <= 0) {
-            vertx.runOnContext(ignored -> round());
+        if (timer != -1) {
+            vertx.cancelTimer(timer);
+            timer = -1;
+        }
+        long which = ++arrangement;
+        armedFor = at;
+        if (at <= now) {
+            context.runOnContext(ignored -> fire(which));
         } else {
-            vertx.setTimer(delayMs, ignored -> round());
+            timer = vertx.setTimer(at - now, ignored -> context.runOnContext(v -> fire(which)));
         }
     }
 }

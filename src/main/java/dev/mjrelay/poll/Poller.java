@@ -2,6 +2,7 @@ package dev.mjrelay.poll;
 
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.loop.ClaimLoop;
+import dev.mjrelay.store.DueHints;
 import dev.mjrelay.store.DueTask;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.task.TaskStatus;
@@ -49,7 +50,7 @@ public class Poller {
     private final ClaimLoop<DueTask> loop;
 
     Poller(TaskStore store, UpstreamClient upstream, Notifier notifier, Clock clock, MeterRegistry registry,
-           RelayConfig config, Vertx vertx) {
+           RelayConfig config, Vertx vertx, DueHints hints) {
         this.store = store;
         this.upstream = upstream;
         this.notifier = notifier;
@@ -61,10 +62,11 @@ public class Poller {
         this.schedule = new PollSchedule(interval, config.poll().floor(), new java.util.Random());
         Duration lease = config.poll().lease();
         this.loop = new ClaimLoop<>("poller", vertx, store.partitions(), config.poll().concurrency(),
-                config.poll().idle(), (partition, max) -> {
+                config.poll().idle(), clock::millis, (partition, max) -> {
                     Instant now = clock.instant();
                     return store.claimDue(partition, now, max, now.plus(lease));
                 }, this::poll);
+        hints.onTasks(loop::dueAt);
     }
 
     void start(@Observes StartupEvent event) {

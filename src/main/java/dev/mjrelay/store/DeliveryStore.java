@@ -1,5 +1,6 @@
 package dev.mjrelay.store;
 
+import dev.mjrelay.loop.ClaimLoop;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
@@ -22,10 +23,12 @@ public class DeliveryStore {
 
     private final Scripts scripts;
     private final Keys keys;
+    private final DueHints hints;
 
-    DeliveryStore(Scripts scripts, Keys keys) {
+    DeliveryStore(Scripts scripts, Keys keys, DueHints hints) {
         this.scripts = scripts;
         this.keys = keys;
+        this.hints = hints;
     }
 
     public int partitions() {
@@ -33,7 +36,7 @@ public class DeliveryStore {
     }
 
     /** Claims up to {@code max} deliveries due in one partition, hidden from other dispatchers until {@code leaseEnd}. */
-    public Uni<List<DeliveryRecord>> claimDue(int partition, Instant now, int max, Instant leaseEnd) {
+    public Uni<ClaimLoop.Claim<DeliveryRecord>> claimDue(int partition, Instant now, int max, Instant leaseEnd) {
         return scripts.run("claim-deliveries", List.of(keys.deliveryDue(partition)), List.of(
                         Long.toString(now.toEpochMilli()), Integer.toString(max),
                         Long.toString(leaseEnd.toEpochMilli()), keys.deliveryPrefix(partition)))
@@ -55,7 +58,13 @@ public class DeliveryStore {
                                 Long.toString(nextAttempt.toEpochMilli()), logEntry, Long.toString(retention.toMillis()),
                                 Long.toString(now.toEpochMilli()), statusCode == null ? "" : statusCode.toString(),
                                 error == null ? "" : error))
-                .map(response -> response.toLong() == 1L);
+                .map(response -> {
+                    boolean recorded = response.toLong() == 1L;
+                    if (recorded && outcome == Outcome.failed) {
+                        hints.deliveryDue(p, nextAttempt.toEpochMilli());
+                    }
+                    return recorded;
+                });
     }
 
     /** Makes claimed deliveries not yet attempted to the end due now (a draining replica hands them back). */
@@ -130,15 +139,15 @@ public class DeliveryStore {
         });
     }
 
-    private static List<DeliveryRecord> toDeliveries(Response response) {
+    private static ClaimLoop.Claim<DeliveryRecord> toDeliveries(Response response) {
         List<DeliveryRecord> deliveries = new ArrayList<>();
-        for (int i = 0; i + 9 < response.size(); i += 10) {
+        for (int i = 1; i + 9 < response.size(); i += 10) {
             deliveries.add(new DeliveryRecord(response.get(i).toString(), response.get(i + 1).toString(),
                     response.get(i + 2).toString(), response.get(i + 3).toString(), response.get(i + 4).toString(),
                     response.get(i + 5).toString(), response.get(i + 6).toString(),
                     Integer.parseInt(response.get(i + 7).toString()), response.get(i + 8).toString(),
                     Long.parseLong(response.get(i + 9).toString())));
         }
-        return deliveries;
+        return new ClaimLoop.Claim<>(deliveries, Scores.nextDue(response.get(0)));
     }
 }

@@ -4,6 +4,7 @@ import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.task.Action;
 import dev.mjrelay.task.Task;
 import dev.mjrelay.task.TaskStatus;
+import dev.mjrelay.loop.ClaimLoop;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
@@ -28,11 +29,13 @@ public class TaskStore {
 
     private final Scripts scripts;
     private final Keys keys;
+    private final DueHints hints;
     private final long maxLen;
 
-    TaskStore(Scripts scripts, Keys keys, RelayConfig config) {
+    TaskStore(Scripts scripts, Keys keys, DueHints hints, RelayConfig config) {
         this.scripts = scripts;
         this.keys = keys;
+        this.hints = hints;
         this.maxLen = config.events().maxLen();
     }
 
@@ -59,6 +62,7 @@ public class TaskStore {
         args.add("baseAt");
         args.add(Long.toString(sentUpstreamAt.toEpochMilli()));
         return scripts.run("create-task", List.of(keys.task(task.id()), keys.due(p), keys.pending(p), keys.stream(p)), args)
+                .invoke(() -> hints.taskDue(p, firstPoll.toEpochMilli()))
                 .replaceWithVoid();
     }
 
@@ -82,7 +86,7 @@ public class TaskStore {
     }
 
     /** Claims up to {@code max} due tasks of one partition, hiding them from other pollers until {@code leaseEnd}. */
-    public Uni<List<DueTask>> claimDue(int partition, Instant now, int max, Instant leaseEnd) {
+    public Uni<ClaimLoop.Claim<DueTask>> claimDue(int partition, Instant now, int max, Instant leaseEnd) {
         return scripts.run("claim-due", List.of(keys.due(partition)), List.of(
                         Long.toString(now.toEpochMilli()), Integer.toString(max),
                         Long.toString(leaseEnd.toEpochMilli()), keys.taskPrefix(partition)))
@@ -116,7 +120,16 @@ public class TaskStore {
             addTargets(args, progress);
         }
         return scripts.run("record-poll", List.of(keys.task(id), keys.due(p), keys.deliveryDue(p), keys.stream(p)), args)
-                .map(response -> response.toLong() == 1L);
+                .map(response -> {
+                    boolean recorded = response.toLong() == 1L;
+                    if (recorded) {
+                        hints.taskDue(p, nextPoll.toEpochMilli());
+                        if (progress != null) {
+                            hints.deliveryDue(p, now.toEpochMilli());
+                        }
+                    }
+                    return recorded;
+                });
     }
 
     /**
@@ -153,7 +166,13 @@ public class TaskStore {
         addTargets(args, event);
         return scripts.run("complete-task",
                         List.of(keys.task(id), keys.due(p), keys.deliveryDue(p), keys.pending(p), keys.stream(p)), args)
-                .map(response -> response.toLong() == 1L);
+                .map(response -> {
+                    boolean ended = response.toLong() == 1L;
+                    if (ended) {
+                        hints.deliveryDue(p, now.toEpochMilli());
+                    }
+                    return ended;
+                });
     }
 
     /**
@@ -171,7 +190,13 @@ public class TaskStore {
             args.add(target.url());
             args.add(target.secretRef());
         }
-        return scripts.run("redeliver", List.of(keys.task(id), keys.deliveryDue(p)), args).map(Response::toLong);
+        return scripts.run("redeliver", List.of(keys.task(id), keys.deliveryDue(p)), args)
+                .map(Response::toLong)
+                .invoke(count -> {
+                    if (count > 0) {
+                        hints.deliveryDue(p, now.toEpochMilli());
+                    }
+                });
     }
 
     private static void addTargets(List<String> args, Event event) {
@@ -203,9 +228,9 @@ public class TaskStore {
                 .collect().with(java.util.stream.Collectors.summingLong(Long::longValue));
     }
 
-    private static List<DueTask> toDueTasks(Response response) {
+    private static ClaimLoop.Claim<DueTask> toDueTasks(Response response) {
         List<DueTask> due = new ArrayList<>();
-        for (int i = 0; i + 10 < response.size(); i += 11) {
+        for (int i = 1; i + 10 < response.size(); i += 11) {
             due.add(new DueTask(response.get(i).toString(), response.get(i + 1).toString(),
                     parseLong(response.get(i + 2).toString()), (int) parseLong(response.get(i + 3).toString()),
                     (int) parseLong(response.get(i + 4).toString()), response.get(i + 5).toString(),
@@ -213,7 +238,7 @@ public class TaskStore {
                     parseLong(response.get(i + 8).toString()), parseLong(response.get(i + 9).toString()),
                     (int) parseLong(response.get(i + 10).toString())));
         }
-        return due;
+        return new ClaimLoop.Claim<>(due, Scores.nextDue(response.get(0)));
     }
 
     static Map<String, String> toFields(Task task) {

@@ -6,6 +6,7 @@ import dev.mjrelay.account.Accounts;
 import dev.mjrelay.account.WebhookSecret;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.loop.ClaimLoop;
+import dev.mjrelay.store.DueHints;
 import dev.mjrelay.store.DeliveryRecord;
 import dev.mjrelay.store.DeliveryStore;
 import dev.mjrelay.store.DeliveryStore.Outcome;
@@ -57,7 +58,7 @@ public class Dispatcher {
 
     Dispatcher(DeliveryStore store, WebhookSender sender, Accounts accounts, Endpoints endpoints, RelayConfig config,
                Clock clock,
-               ObjectMapper mapper, MeterRegistry registry, Vertx vertx,
+               ObjectMapper mapper, MeterRegistry registry, Vertx vertx, DueHints hints,
                @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         this.store = store;
         this.sender = sender;
@@ -73,10 +74,11 @@ public class Dispatcher {
         Duration lease = config.webhook().lease().compareTo(config.webhook().timeout().multipliedBy(2)) < 0
                 ? config.webhook().timeout().multipliedBy(2) : config.webhook().lease();
         this.loop = new ClaimLoop<>("webhook dispatcher", vertx, store.partitions(), config.webhook().concurrency(),
-                config.poll().idle(), (partition, max) -> {
+                config.poll().idle(), clock::millis, (partition, max) -> {
                     Instant now = clock.instant();
                     return store.claimDue(partition, now, max, now.plus(lease));
                 }, this::attempt);
+        hints.onDeliveries(loop::dueAt);
     }
 
     void start(@Observes StartupEvent event) {

@@ -8,8 +8,10 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.awaitility.Awaitility.await;
@@ -31,13 +33,13 @@ class ClaimLoopTest {
         AtomicInteger most = new AtomicInteger();
         AtomicInteger done = new AtomicInteger();
         AtomicInteger next = new AtomicInteger();
-        ClaimLoop<Integer> loop = new ClaimLoop<>("test", vertx, 4, 5, Duration.ofMillis(5),
+        ClaimLoop<Integer> loop = new ClaimLoop<>("test", vertx, 4, 5, Duration.ofMillis(5), System::currentTimeMillis,
                 (partition, max) -> Uni.createFrom().item(() -> {
                     List<Integer> batch = new ArrayList<>();
                     for (int i = 0; i < max && next.get() < 100; i++) {
                         batch.add(next.getAndIncrement());
                     }
-                    return batch;
+                    return new ClaimLoop.Claim<>(batch, next.get() < 100 ? 0 : Long.MAX_VALUE);
                 }),
                 item -> Uni.createFrom().voidItem().invoke(() -> most.accumulateAndGet(running.incrementAndGet(), Math::max))
                         .onItem().delayIt().by(Duration.ofMillis(10))
@@ -57,14 +59,14 @@ class ClaimLoopTest {
     void drainWaitsForWorkInFlightAndAnswersWhatDidNotFinish() {
         Set<Integer> claimed = ConcurrentHashMap.newKeySet();
         AtomicInteger next = new AtomicInteger();
-        ClaimLoop<Integer> loop = new ClaimLoop<>("test", vertx, 1, 4, Duration.ofMillis(5),
+        ClaimLoop<Integer> loop = new ClaimLoop<>("test", vertx, 1, 4, Duration.ofMillis(5), System::currentTimeMillis,
                 (partition, max) -> Uni.createFrom().item(() -> {
                     List<Integer> batch = new ArrayList<>();
                     for (int i = 0; i < max && next.get() < 4; i++) {
                         batch.add(next.getAndIncrement());
                     }
                     claimed.addAll(batch);
-                    return batch;
+                    return new ClaimLoop.Claim<>(batch, Long.MAX_VALUE);
                 }),
                 // items 0 and 1 finish quickly; 2 and 3 hang, like polls of an upstream that stopped answering
                 item -> item < 2 ? Uni.createFrom().voidItem().onItem().delayIt().by(Duration.ofMillis(50))
@@ -75,5 +77,47 @@ class ClaimLoopTest {
         List<Integer> left = loop.drain(Duration.ofMillis(500));
 
         assertEquals(Set.of(2, 3), Set.copyOf(left));
+    }
+
+    /**
+     * A partition is claimed when its work falls due — as the last claim answered, or as this
+     * replica reported — not only at the sweep, and partitions with nothing due are left alone
+     * between sweeps.
+     */
+    @Test
+    void claimsAPartitionWhenItsWorkFallsDueAndLeavesTheOthersAloneBetweenSweeps() throws Exception {
+        Map<Integer, List<Long>> claims = new ConcurrentHashMap<>();
+        long start = System.currentTimeMillis();
+        long[] due = {Long.MAX_VALUE, start + 300, Long.MAX_VALUE, Long.MAX_VALUE};
+        ClaimLoop<String> loop = new ClaimLoop<>("test", vertx, 4, 8, Duration.ofHours(1), System::currentTimeMillis,
+                (partition, max) -> Uni.createFrom().item(() -> {
+                    long now = System.currentTimeMillis();
+                    claims.computeIfAbsent(partition, p -> new CopyOnWriteArrayList<>()).add(now);
+                    synchronized (due) {
+                        if (due[partition] <= now) {
+                            due[partition] = Long.MAX_VALUE;
+                            return new ClaimLoop.Claim<>(List.of("work-" + partition), Long.MAX_VALUE);
+                        }
+                        return new ClaimLoop.Claim<>(List.<String>of(), due[partition]);
+                    }
+                }),
+                item -> Uni.createFrom().voidItem());
+        loop.start();
+
+        // the first round sweeps all four; then only partition 1, when its work is due
+        await().atMost(Duration.ofSeconds(5)).until(() -> claims.getOrDefault(1, List.of()).size() == 2);
+        assertTrue(claims.get(1).get(1) >= start + 300, "not before it was due");
+        // this replica schedules work in partition 3 in 200 ms: claimed then, without a sweep
+        long reported = System.currentTimeMillis() + 200;
+        synchronized (due) {
+            due[3] = reported;
+        }
+        loop.dueAt(3, reported);
+        await().atMost(Duration.ofSeconds(5)).until(() -> claims.getOrDefault(3, List.of()).size() == 2);
+        assertTrue(claims.get(3).get(1) >= reported, "not before it was due");
+        loop.stop();
+
+        assertEquals(1, claims.get(0).size(), "partition 0 never had work: swept once, at the start");
+        assertEquals(1, claims.get(2).size(), "partition 2 never had work: swept once, at the start");
     }
 }

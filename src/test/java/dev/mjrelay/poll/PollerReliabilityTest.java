@@ -2,6 +2,7 @@ package dev.mjrelay.poll;
 
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.simulator.Simulator;
+import dev.mjrelay.store.DueHints;
 import dev.mjrelay.store.DueTask;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.testing.Receiver;
@@ -82,7 +83,7 @@ class PollerReliabilityTest {
     @Test
     void twoPollersOnOneRedisDeliverEachTerminalEventOnce() {
         // a second replica's poller, with its own loop, on the same Redis as the application's
-        Poller second = new Poller(store, upstream, notifier, clock, registry, config, vertx);
+        Poller second = new Poller(store, upstream, notifier, clock, registry, config, vertx, new DueHints());
         second.start(null);
         try (Receiver receiver = new Receiver()) {
             List<String> ids = new ArrayList<>();
@@ -166,7 +167,7 @@ class PollerReliabilityTest {
 
     @Test
     void backoffGrowsFromTheIntervalToFourIntervals() {
-        Poller poller = new Poller(store, upstream, notifier, clock, registry, config, vertx);
+        Poller poller = new Poller(store, upstream, notifier, clock, registry, config, vertx, new DueHints());
         Duration interval = config.poll().interval();
         assertEquals(interval, poller.backoff(1));
         assertEquals(interval.multipliedBy(2), poller.backoff(2));
@@ -178,7 +179,7 @@ class PollerReliabilityTest {
         // claim as if the clock were a minute ahead, so the fresh task counts as due
         Map<String, DueTask> found = new HashMap<>();
         for (int p = 0; p < store.partitions(); p++) {
-            for (DueTask task : store.claimDue(p, clock.instant().plusSeconds(60), 1000, leaseEnd).await().indefinitely()) {
+            for (DueTask task : store.claimDue(p, clock.instant().plusSeconds(60), 1000, leaseEnd).await().indefinitely().items()) {
                 found.put(task.id(), task);
             }
         }
