@@ -40,8 +40,12 @@ final class Benchmark {
                  /* the two parts of lag, p50 and p99: upstream end -> first fetch that saw it; that fetch -> sink arrival */
                  double pollLateP50Ms, double pollLateP99Ms, double relayWorkP50Ms, double relayWorkP99Ms,
                  double relayCpuPercent, long relayRssMbAtPeak,
-                 /* Redis growth over the level / tasks: a task's hash, its events in the stream, its delivery and log */
-                 double redisBytesPerTask,
+                 /*
+                  * Redis memory per task, solved from two readings (at peak pending, and once all ended):
+                  * a pending task (its hash, due-set entry and task.submitted stream entry), and what an
+                  * ended task keeps for relay.task.retention (final answer, delivery, log, terminal event)
+                  */
+                 double redisBytesPerPendingTask, double redisBytesPerEndedTask,
                  int peakPending, long lost, long duplicated, List<Long> lags) {
     }
 
@@ -117,7 +121,8 @@ final class Benchmark {
         double submitSeconds = (System.currentTimeMillis() - start) / 1000.0;
 
         long peakRss = 0;
-        long peakMemory = memoryBefore;
+        long memoryAtPeak = memoryBefore;
+        int endedAtPeak = 0;
         int peakPending = 0;
         long deadline = System.currentTimeMillis() + maxDurationMs + 180_000;
         while (System.currentTimeMillis() < deadline) {
@@ -128,14 +133,17 @@ final class Benchmark {
             if (pending >= peakPending) {
                 peakPending = pending;
                 peakRss = Math.max(peakRss, rss);
+                memoryAtPeak = memory;
+                endedAtPeak = delivered;
             }
-            peakMemory = Math.max(peakMemory, memory);
             if (pending == 0) {
                 break;
             }
             Thread.sleep(1000);
         }
         long end = System.currentTimeMillis();
+        double perEnded = ids.isEmpty() ? 0 : (double) (redis.usedMemory() - memoryBefore) / ids.size();
+        double perPending = peakPending == 0 ? 0 : (memoryAtPeak - memoryBefore - perEnded * endedAtPeak) / peakPending;
         long[] cpuAfter = cpu(relay.pid());
         long fetches = upstream.fetches.get() - fetchesBefore;
 
@@ -188,7 +196,7 @@ final class Benchmark {
                 lags.size() / Math.max(0.001, (lastArrival - firstArrival) / 1000.0), percentile(lags, 50), percentile(lags, 99),
                 lags.isEmpty() ? 0 : lags.get(lags.size() - 1), percentile(pollLate, 50), percentile(pollLate, 99),
                 percentile(relayWork, 50), percentile(relayWork, 99), cpuPercent, peakRss / 1024,
-                ids.isEmpty() ? 0 : (double) (peakMemory - memoryBefore) / ids.size(), peakPending,
+                perPending, perEnded, peakPending,
                 n - lags.size(), sink.duplicates(), lags);
     }
 
