@@ -80,22 +80,36 @@ public class WebhookSender {
         headers.forEach(options::putHeader);
         return client.request(options)
                 .compose(request -> request.send(Buffer.buffer(body, StandardCharsets.UTF_8.name())))
-                .compose(this::read);
+                .compose(WebhookSender::read);
     }
 
-    private Future<Result> read(HttpClientResponse response) {
+    /**
+     * Reads the answer, keeping only the start of its body. The answer's events come on the
+     * connection's event loop, which may not be this one: a small answer can have ended before the
+     * handlers are set. Vert.x then refuses the handlers, and the body it already holds is read
+     * instead; before this, such a delivered webhook was recorded as failed and sent again.
+     */
+    static Future<Result> read(HttpClientResponse response) {
         Promise<Result> promise = Promise.promise();
         Buffer start = Buffer.buffer();
-        response.handler(chunk -> {
-            int room = MAX_BODY - start.length();
-            if (room > 0) {
-                start.appendBuffer(chunk, 0, Math.min(room, chunk.length()));
-            }
-        });
-        response.exceptionHandler(promise::tryFail);
-        response.endHandler(done -> promise.tryComplete(new Result(response.statusCode(), null,
-                start.toString(StandardCharsets.UTF_8), retryAfter(response.getHeader("Retry-After")), 0)));
+        try {
+            response.exceptionHandler(promise::tryFail);
+            response.handler(chunk -> {
+                int room = MAX_BODY - start.length();
+                if (room > 0) {
+                    start.appendBuffer(chunk, 0, Math.min(room, chunk.length()));
+                }
+            });
+            response.endHandler(done -> promise.tryComplete(answered(response, start)));
+        } catch (IllegalStateException alreadyEnded) {
+            return response.body().map(body -> answered(response, body.slice(0, Math.min(MAX_BODY, body.length()))));
+        }
         return promise.future();
+    }
+
+    private static Result answered(HttpClientResponse response, Buffer bodyStart) {
+        return new Result(response.statusCode(), null, bodyStart.toString(StandardCharsets.UTF_8),
+                retryAfter(response.getHeader("Retry-After")), 0);
     }
 
     /** Retry-After in seconds; the HTTP-date form is read as absent. */

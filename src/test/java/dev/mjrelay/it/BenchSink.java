@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -43,8 +44,11 @@ final class BenchSink implements AutoCloseable {
         return "http://127.0.0.1:" + server.actualPort() + "/hook";
     }
 
-    long duplicates() {
-        return perWebhookId.values().stream().filter(n -> n > 1).count();
+    /** Webhook ids that arrived more than once, among those of the given tasks. */
+    long duplicatesAmong(Set<String> taskIds) {
+        return perWebhookId.entrySet().stream()
+                .filter(e -> e.getValue() > 1 && taskIds.contains(taskOfWebhook.get(e.getKey())))
+                .count();
     }
 
     @Override

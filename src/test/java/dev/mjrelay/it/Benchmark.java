@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
@@ -173,8 +174,9 @@ final class Benchmark {
         Collections.sort(lags);
         Collections.sort(pollLate);
         Collections.sort(relayWork);
+        Set<String> levelIds = Set.copyOf(ids);
         sink.perWebhookId.forEach((webhookId, count) -> {
-            if (count > 1) {
+            if (count > 1 && levelIds.contains(sink.taskOfWebhook.get(webhookId))) {
                 String taskId = sink.taskOfWebhook.get(webhookId);
                 try {
                     System.out.println("BENCH duplicate " + webhookId + " of task " + taskId + ": " + HttpClient.newHttpClient().send(
@@ -197,7 +199,7 @@ final class Benchmark {
                 lags.isEmpty() ? 0 : lags.get(lags.size() - 1), percentile(pollLate, 50), percentile(pollLate, 99),
                 percentile(relayWork, 50), percentile(relayWork, 99), cpuPercent, peakRss / 1024,
                 perPending, perEnded, peakPending,
-                n - lags.size(), sink.duplicates(), lags);
+                n - lags.size(), sink.duplicatesAmong(Set.copyOf(ids)), lags);
     }
 
     private static double wrkLimit(BenchUpstream upstream) throws Exception {

@@ -1,0 +1,47 @@
+package dev.mjrelay.webhook;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * A receiver's answer can end before the sender gets to read it (its events come on the
+ * connection's event loop). That answer must still count as the receiver's answer: recording a
+ * delivered webhook as failed sends it again.
+ */
+class WebhookSenderReadTest {
+
+    private final Vertx vertx = Vertx.vertx();
+
+    @AfterEach
+    void close() throws Exception {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void anAnswerThatEndedBeforeItIsReadIsStillTheReceiversAnswer() throws Exception {
+        HttpServer server = vertx.createHttpServer()
+                .requestHandler(request -> request.response().setStatusCode(202).end("thanks"))
+                .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        HttpClient client = vertx.createHttpClient();
+        HttpClientResponse response = client.request(HttpMethod.POST, server.actualPort(), "127.0.0.1", "/hook")
+                .compose(request -> request.send("{}"))
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Thread.sleep(300); // the whole answer has arrived, and ended, before anyone reads it
+
+        WebhookSender.Result result = WebhookSender.read(response).toCompletionStage().toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
+
+        assertEquals(202, result.statusCode());
+        assertNull(result.error());
+    }
+}
