@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Polls the upstream for every pending task: claims due tasks from Redis, fetches them with at most
@@ -48,6 +49,7 @@ public class Poller {
     private final Duration drainTimeout;
     private final PollSchedule schedule;
     private final ClaimLoop<DueTask> loop;
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
     Poller(TaskStore store, UpstreamClient upstream, Notifier notifier, Clock clock, MeterRegistry registry,
            RelayConfig config, Vertx vertx, DueHints hints) {
@@ -174,7 +176,7 @@ public class Poller {
     }
 
     private void count(String outcome) {
-        Counter.builder("relay.polls").description("Upstream polls by outcome").tag("outcome", outcome)
-                .register(registry).increment();
+        counters.computeIfAbsent(outcome, name -> Counter.builder("relay.polls").description("Upstream polls by outcome")
+                .tag("outcome", name).register(registry)).increment();
     }
 }

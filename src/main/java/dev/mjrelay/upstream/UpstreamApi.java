@@ -3,7 +3,6 @@ package dev.mjrelay.upstream;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
-import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -14,8 +13,8 @@ import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
 import org.jboss.resteasy.reactive.RestResponse;
 
 /**
- * The upstream MJ Proxy API, raw: bodies come back as text so that {@link UpstreamClient} decides
- * what every answer means, including the malformed ones.
+ * The upstream MJ Proxy API's submits, raw: bodies come back as text so that {@link UpstreamClient}
+ * decides what every answer means, including the malformed ones. (Fetches take a leaner path there.)
  */
 @RegisterRestClient(configKey = "upstream")
 @Path("/mj")
@@ -27,9 +26,4 @@ interface UpstreamApi {
     @Produces(MediaType.APPLICATION_JSON)
     Uni<RestResponse<String>> submit(@HeaderParam("Authorization") String authorization,
                                      @PathParam("kind") String kind, ObjectNode body);
-
-    @GET
-    @Path("/task/{id}/fetch")
-    @Produces(MediaType.APPLICATION_JSON)
-    Uni<RestResponse<String>> fetch(@HeaderParam("Authorization") String authorization, @PathParam("id") String id);
 }
