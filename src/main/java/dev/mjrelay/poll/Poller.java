@@ -49,6 +49,7 @@ public class Poller {
     private final Duration drainTimeout;
     private final PollSchedule schedule;
     private final ClaimLoop<DueTask> loop;
+    private final PollBatches batches;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
     Poller(TaskStore store, UpstreamClient upstream, Notifier notifier, Clock clock, MeterRegistry registry,
@@ -62,6 +63,7 @@ public class Poller {
         this.taskTimeout = config.task().timeout();
         this.drainTimeout = config.shutdown().drainTimeout();
         this.schedule = new PollSchedule(interval, config.poll().floor(), new java.util.Random());
+        this.batches = new PollBatches(store, vertx);
         Duration lease = config.poll().lease();
         this.loop = new ClaimLoop<>("poller", vertx, store.partitions(), config.poll().concurrency(),
                 config.poll().idle(), clock::millis, (partition, max) -> {
@@ -166,7 +168,8 @@ public class Poller {
     }
 
     private Uni<Void> reschedule(DueTask task, Instant next, Map<String, String> fields) {
-        return store.recordPoll(task.id(), capped(task, next), fields, clock.instant(), null, null).replaceWithVoid();
+        return batches.record(store.partitionOf(task.id()), new TaskStore.PollRecord(task.id(), capped(task, next), fields))
+                .replaceWithVoid();
     }
 
     /** No poll is scheduled past the task's deadline, so a time-out is noticed on time. */

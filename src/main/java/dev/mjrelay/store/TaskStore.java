@@ -43,6 +43,10 @@ public class TaskStore {
         return keys.partitions();
     }
 
+    public int partitionOf(String taskId) {
+        return keys.partitionOf(taskId);
+    }
+
     /**
      * Stores a new task, makes it due at {@code firstPoll} and appends task.submitted ({@code eventData}).
      * {@code sentUpstreamAt} is when the upstream was asked for it: its progress was 0 then.
@@ -130,6 +134,41 @@ public class TaskStore {
                     }
                     return recorded;
                 });
+    }
+
+    /** One running task's poll, to record with others of its partition: see {@link #recordPolls}. */
+    public record PollRecord(String id, Instant nextPoll, Map<String, String> fields) {
+    }
+
+    /**
+     * Records polls of running tasks of one partition in one script call, each made due again at its
+     * {@code nextPoll}; per task, false if it has ended meanwhile.
+     */
+    public Uni<List<Boolean>> recordPolls(int partition, List<PollRecord> polls) {
+        List<String> keyNames = new ArrayList<>(polls.size() + 1);
+        keyNames.add(keys.due(partition));
+        List<String> args = new ArrayList<>(polls.size() * 16);
+        for (PollRecord poll : polls) {
+            keyNames.add(keys.task(poll.id()));
+            args.add(poll.id());
+            args.add(Long.toString(poll.nextPoll().toEpochMilli()));
+            args.add(Integer.toString(poll.fields().size() * 2));
+            poll.fields().forEach((field, value) -> {
+                args.add(field);
+                args.add(value);
+            });
+        }
+        return scripts.run("record-polls", keyNames, args).map(response -> {
+            List<Boolean> recorded = new ArrayList<>(polls.size());
+            for (int i = 0; i < polls.size(); i++) {
+                boolean done = response.get(i).toLong() == 1L;
+                recorded.add(done);
+                if (done) {
+                    hints.taskDue(partition, polls.get(i).nextPoll().toEpochMilli());
+                }
+            }
+            return recorded;
+        });
     }
 
     /**

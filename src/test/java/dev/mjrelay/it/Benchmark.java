@@ -40,7 +40,7 @@ final class Benchmark {
                  double lagP99Ms, double lagMaxMs,
                  /* the two parts of lag, p50 and p99: upstream end -> first fetch that saw it; that fetch -> sink arrival */
                  double pollLateP50Ms, double pollLateP99Ms, double relayWorkP50Ms, double relayWorkP99Ms,
-                 double relayCpuPercent, long relayRssMbAtPeak,
+                 double relayCpuPercent, double redisCpuPercent, /* all cores, everything on the box */ double machineBusyPercent, long relayRssMbAtPeak,
                  /*
                   * Redis memory per task, solved from two readings (at peak pending, and once all ended):
                   * a pending task (its hash, due-set entry and task.submitted stream entry), and what an
@@ -93,6 +93,8 @@ final class Benchmark {
         long memoryBefore = redis.usedMemory();
         long fetchesBefore = upstream.fetches.get();
         long[] cpuBefore = cpu(relay.pid());
+        double redisCpuBefore = redis.cpuSeconds();
+        long[] machineBefore = machineTicks();
         long start = System.currentTimeMillis();
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         Semaphore inFlight = new Semaphore(concurrency);
@@ -146,6 +148,9 @@ final class Benchmark {
         double perEnded = ids.isEmpty() ? 0 : (double) (redis.usedMemory() - memoryBefore) / ids.size();
         double perPending = peakPending == 0 ? 0 : (memoryAtPeak - memoryBefore - perEnded * endedAtPeak) / peakPending;
         long[] cpuAfter = cpu(relay.pid());
+        double redisCpuPercent = 100.0 * (redis.cpuSeconds() - redisCpuBefore) / ((end - start) / 1000.0);
+        long[] machineAfter = machineTicks();
+        double machineBusy = 100.0 - 100.0 * (machineAfter[1] - machineBefore[1]) / Math.max(1, machineAfter[0] - machineBefore[0]);
         long fetches = upstream.fetches.get() - fetchesBefore;
 
         List<Long> lags = new ArrayList<>();
@@ -197,7 +202,7 @@ final class Benchmark {
                 fixed / Math.max(1, ids.size()), fetches / ((end - start) / 1000.0),
                 lags.size() / Math.max(0.001, (lastArrival - firstArrival) / 1000.0), percentile(lags, 50), percentile(lags, 99),
                 lags.isEmpty() ? 0 : lags.get(lags.size() - 1), percentile(pollLate, 50), percentile(pollLate, 99),
-                percentile(relayWork, 50), percentile(relayWork, 99), cpuPercent, peakRss / 1024,
+                percentile(relayWork, 50), percentile(relayWork, 99), cpuPercent, redisCpuPercent, machineBusy, peakRss / 1024,
                 perPending, perEnded, peakPending,
                 n - lags.size(), sink.duplicatesAmong(Set.copyOf(ids)), lags);
     }
@@ -233,6 +238,20 @@ final class Benchmark {
             // the process is gone
         }
         return 0;
+    }
+
+    /** Total and idle (idle + iowait) ticks of all cores, from /proc/stat. */
+    private static long[] machineTicks() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long total = 0;
+            for (int i = 1; i < f.length; i++) {
+                total += Long.parseLong(f[i]);
+            }
+            return new long[]{total, Long.parseLong(f[4]) + Long.parseLong(f[5])};
+        } catch (IOException e) {
+            return new long[]{0, 0};
+        }
     }
 
     private static long[] cpu(long pid) {

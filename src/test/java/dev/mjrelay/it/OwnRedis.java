@@ -70,6 +70,20 @@ final class OwnRedis implements AutoCloseable {
         }
     }
 
+    /** CPU seconds Redis has used so far, user and system. */
+    double cpuSeconds() throws IOException {
+        try (Resp redis = new Resp("127.0.0.1", port)) {
+            String info = (String) redis.call("INFO", "cpu");
+            double seconds = 0;
+            for (String line : info.split("\r\n")) {
+                if (line.startsWith("used_cpu_sys:") || line.startsWith("used_cpu_user:")) {
+                    seconds += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+                }
+            }
+            return seconds;
+        }
+    }
+
     long keys(String pattern) throws IOException {
         try (Resp redis = new Resp("127.0.0.1", port)) {
             return ((java.util.List<?>) redis.call("KEYS", pattern)).size();

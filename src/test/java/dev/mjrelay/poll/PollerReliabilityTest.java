@@ -5,6 +5,9 @@ import dev.mjrelay.simulator.Simulator;
 import dev.mjrelay.store.DueHints;
 import dev.mjrelay.store.DueTask;
 import dev.mjrelay.store.TaskStore;
+import dev.mjrelay.task.Action;
+import dev.mjrelay.task.Task;
+import dev.mjrelay.task.TaskStatus;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
 import dev.mjrelay.upstream.UpstreamClient;
@@ -163,6 +166,42 @@ class PollerReliabilityTest {
 
     private double score(int partition, String id) {
         return redis.execute("ZSCORE", RedisTestResource.PREFIX + ":{p" + partition + "}:due", id).toDouble();
+    }
+
+    @Test
+    void aBatchOfPollsReschedulesRunningTasksAndLeavesAnEndedOneAlone() {
+        // three tasks of one partition, first poll an hour away so that no poller touches them
+        Instant now = clock.instant();
+        int p = -1;
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; ids.size() < 3; i++) {
+            String id = "batch" + System.nanoTime() + "x" + i;
+            if (p == -1) {
+                p = keysPartition(id);
+            }
+            if (keysPartition(id) == p) {
+                Task task = new Task(id, "alice", Action.IMAGINE, "batch", null, null, null, null, false, "up-" + id,
+                        TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null, now.plusSeconds(7200), null, 0);
+                store.create(task, now.plusSeconds(3600), notifier.submittedData(task), now).await().indefinitely();
+                ids.add(id);
+            }
+        }
+        assertTrue(notifier.finish(ids.get(1), TaskStatus.TASK_STATUS_FAILED, null, "ended before the batch")
+                .await().indefinitely());
+        Instant next = now.plusSeconds(1800);
+
+        List<Boolean> recorded = store.recordPolls(p, ids.stream().map(id -> new TaskStore.PollRecord(id, next,
+                Map.of("status", "TASK_STATUS_PROCESSING", "progress", "42"))).toList()).await().indefinitely();
+
+        assertEquals(List.of(true, false, true), recorded);
+        for (String id : List.of(ids.get(0), ids.get(2))) {
+            assertEquals(next.toEpochMilli(), (long) score(p, id), "running: due at its next poll");
+            assertEquals(42, store.find(id).await().indefinitely().progress());
+        }
+        Task ended = store.find(ids.get(1)).await().indefinitely();
+        assertEquals(TaskStatus.TASK_STATUS_FAILED, ended.status(), "an ended task keeps its end");
+        assertEquals(null, redis.execute("ZSCORE", RedisTestResource.PREFIX + ":{p" + p + "}:due", ids.get(1)),
+                "and is never due again");
     }
 
     @Test
