@@ -79,7 +79,10 @@ public interface RelayConfig {
         @WithDefault("60s")
         Duration lease();
 
-        /** How long the poll loop sleeps when nothing is due. */
+        /**
+         * How often the poll and delivery loops sweep every partition, for work other replicas
+         * scheduled; this replica's own work is claimed when it falls due.
+         */
         @WithDefault("100ms")
         Duration idle();
     }

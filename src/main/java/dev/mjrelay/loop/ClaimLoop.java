@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -43,7 +44,8 @@ public final class ClaimLoop<T> {
     }
 
     private static final Logger LOG = Logger.getLogger(ClaimLoop.class);
-    private static final long SATURATED_RETRY_MS = 20;
+    /** When full, a round is also tried this often, should a wake-up on freed room go amiss. */
+    private static final long SATURATED_RETRY_MS = 100;
     private static final long ERROR_RETRY_MS = 1000;
     /** Least time between rounds unless a partition has more due now: lets due work gather into batches. */
     private static final long GATHER_MS = 5;
@@ -60,6 +62,10 @@ public final class ClaimLoop<T> {
     private final Claimer<T> claimer;
     private final Function<T, Uni<Void>> worker;
     private final Set<T> inFlight = ConcurrentHashMap.newKeySet();
+    /** Set while the loop is full: the work that frees enough room starts the next round at once. */
+    private final AtomicBoolean waitingForRoom = new AtomicBoolean();
+    /** Room worth a claim round when full: a quarter of a batch, so rounds stay batched. */
+    private final int refill;
     /** Per partition, the earliest time work is known to be due there. */
     private final AtomicLongArray nextDue;
     private volatile boolean running;
@@ -81,6 +87,7 @@ public final class ClaimLoop<T> {
         this.partitions = partitions;
         this.concurrency = concurrency;
         this.batch = Math.max(1, Math.min(concurrency, 256));
+        this.refill = Math.max(1, batch / 4);
         this.idleMs = Math.max(1, idle.toMillis());
         this.clock = clock;
         this.claimer = claimer;
@@ -171,8 +178,12 @@ public final class ClaimLoop<T> {
         }
         long now = clock.getAsLong();
         int free = concurrency - inFlight.size();
-        if (free <= 0) {
+        if (free < refill && !inFlight.isEmpty()) {
+            waitingForRoom.set(true);
             armAt(now + SATURATED_RETRY_MS, now);
+            if (concurrency - inFlight.size() >= refill) {
+                roomFreed();
+            }
             return;
         }
         boolean sweep = now - lastSweep >= idleMs;
@@ -244,10 +255,25 @@ public final class ClaimLoop<T> {
         inFlight.add(item);
         Uni.createFrom().deferred(() -> worker.apply(item))
                 .onFailure().invoke(e -> LOG.errorf(e, "%s: work on a claimed item failed; it is retried after its lease", name))
-                .onTermination().invoke(() -> inFlight.remove(item))
+                .onTermination().invoke(() -> {
+                    inFlight.remove(item);
+                    if (concurrency - inFlight.size() >= refill) {
+                        roomFreed();
+                    }
+                })
                 .subscribe().with(ignored -> {
                 }, ignored -> {
                 });
+    }
+
+    private void roomFreed() {
+        if (waitingForRoom.compareAndSet(true, false)) {
+            context.runOnContext(ignored -> {
+                if (!claiming) {
+                    armAt(0, 0);
+                }
+            });
+        }
     }
 
     /** Arms the timer for the next round: the earliest due partition, the next sweep, at least GATHER_MS away. */
