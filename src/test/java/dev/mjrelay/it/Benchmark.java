@@ -67,11 +67,9 @@ final class Benchmark {
         try (OwnRedis redis = new OwnRedis(false);
              BenchUpstream upstream = new BenchUpstream(vertx, () -> ThreadLocalRandom.current().nextLong(minDurationMs, maxDurationMs + 1));
              BenchSink sink = new BenchSink(vertx);
-             RelayProcess relay = new RelayProcess("bench", redis.hosts(), FaultToleranceIT.prefix(), upstream.url(), Map.of(
-                     "relay.poll.interval", "5s", "relay.poll.lease", "60s", "relay.upstream.read-timeout", "20s",
-                     "relay.upstream.connect-timeout", "5s", "relay.webhook.timeout", "15s", "relay.webhook.lease", "60s",
-                     "relay.webhook.retry-schedule", "5s,5m,30m,2h,5h,10h,10h", "relay.accounts.alpha.max-pending", "1000000",
-                     "quarkus.log.category.\"dev.mjrelay\".level", "WARN"), List.of("-Xmx1g")).start()) {
+             RelayProcess relay = new RelayProcess("bench", redis.hosts(), FaultToleranceIT.prefix(), upstream.url(),
+                     relaySettings(), List.of("-Xmx1g")).start()) {
+            results.put("relaySettings", relaySettings());
             results.put("machine", Runtime.getRuntime().availableProcessors() + " cores, "
                     + (Files.readString(Path.of("/proc/meminfo")).lines().findFirst().orElse("").replaceAll("\\s+", " ")));
             results.put("durations", "uniform " + minDurationMs / 1000.0 + "-" + maxDurationMs / 1000.0 + " s");
@@ -87,6 +85,21 @@ final class Benchmark {
             vertx.close();
         }
         return results;
+    }
+
+    /**
+     * The relay's defaults that matter here, spelled out, plus any {@code -Dbench.relay.X=V}
+     * given to the benchmark as {@code relay.X=V}, to measure other settings the same way.
+     */
+    private static Map<String, String> relaySettings() {
+        Map<String, String> settings = new LinkedHashMap<>(Map.of(
+                "relay.poll.interval", "5s", "relay.poll.lease", "60s", "relay.upstream.read-timeout", "20s",
+                "relay.upstream.connect-timeout", "5s", "relay.webhook.timeout", "15s", "relay.webhook.lease", "60s",
+                "relay.webhook.retry-schedule", "5s,5m,30m,2h,5h,10h,10h", "relay.accounts.alpha.max-pending", "1000000",
+                "quarkus.log.category.\"dev.mjrelay\".level", "WARN"));
+        System.getProperties().stringPropertyNames().stream().filter(name -> name.startsWith("bench.relay."))
+                .forEach(name -> settings.put(name.substring("bench.".length()), System.getProperty(name)));
+        return settings;
     }
 
     private Level level(int n, OwnRedis redis, BenchUpstream upstream, BenchSink sink, RelayProcess relay) throws Exception {
