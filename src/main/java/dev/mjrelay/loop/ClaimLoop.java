@@ -62,6 +62,9 @@ public final class ClaimLoop<T> {
     private final Claimer<T> claimer;
     private final Function<T, Uni<Void>> worker;
     private final Set<T> inFlight = ConcurrentHashMap.newKeySet();
+    /** Event-loop contexts that claimed items run on, in turn. */
+    private final Context[] workers;
+    private int nextWorker;
     /** Set while the loop is full: the work that frees enough room starts the next round at once. */
     private final AtomicBoolean waitingForRoom = new AtomicBoolean();
     /** Room worth a claim round when full: a quarter of a batch, so rounds stay batched. */
@@ -84,6 +87,12 @@ public final class ClaimLoop<T> {
         this.name = name;
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
+        int loops = Math.max(1, Runtime.getRuntime().availableProcessors() * 2);
+        this.workers = new Context[loops];
+        for (int i = 0; i < loops; i++) {
+            // made off any event loop, each new context is bound to the next loop of the pool
+            workers[i] = Vertx.currentContext() == null ? vertx.getOrCreateContext() : context;
+        }
         this.partitions = partitions;
         this.concurrency = concurrency;
         this.batch = Math.max(1, Math.min(concurrency, 256));
@@ -253,6 +262,13 @@ public final class ClaimLoop<T> {
 
     private void launch(T item) {
         inFlight.add(item);
+        // each item starts on the next of several event loops: the calls it makes (HTTP, Redis) stay
+        // on that loop, so a claimed batch does not all run on the one thread that claimed it
+        Context on = workers[Math.floorMod(nextWorker++, workers.length)];
+        on.runOnContext(ignored -> run(item));
+    }
+
+    private void run(T item) {
         Uni.createFrom().deferred(() -> worker.apply(item))
                 .onFailure().invoke(e -> LOG.errorf(e, "%s: work on a claimed item failed; it is retried after its lease", name))
                 .onTermination().invoke(() -> {
