@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -64,7 +65,7 @@ public final class ClaimLoop<T> {
     private final Set<T> inFlight = ConcurrentHashMap.newKeySet();
     /** Event-loop contexts that claimed items run on, in turn. */
     private final Context[] workers;
-    private int nextWorker;
+    private final AtomicInteger nextWorker = new AtomicInteger();
     /** Set while the loop is full: the work that frees enough room starts the next round at once. */
     private final AtomicBoolean waitingForRoom = new AtomicBoolean();
     /** Room worth a claim round when full: a quarter of a batch, so rounds stay batched. */
@@ -264,7 +265,7 @@ public final class ClaimLoop<T> {
         inFlight.add(item);
         // each item starts on the next of several event loops: the calls it makes (HTTP, Redis) stay
         // on that loop, so a claimed batch does not all run on the one thread that claimed it
-        Context on = workers[Math.floorMod(nextWorker++, workers.length)];
+        Context on = workers[Math.floorMod(nextWorker.getAndIncrement(), workers.length)];
         on.runOnContext(ignored -> run(item));
     }
 
