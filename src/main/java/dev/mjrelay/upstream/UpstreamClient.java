@@ -43,7 +43,9 @@ public class UpstreamClient {
 
     private final UpstreamApi api;
     private final HttpClient http;
-    private final URI base;
+    private final String host;
+    private final int port;
+    private final boolean https;
     private final String basePath;
     private final Duration readTimeout;
     private final String authorization;
@@ -56,15 +58,18 @@ public class UpstreamClient {
                    @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int httpPort) {
         RelayConfig.Upstream upstream = config.upstream();
         String base = upstream.url().orElse("http://localhost:" + httpPort + "/sim");
-        this.base = URI.create(base);
-        String path = this.base.getRawPath() == null ? "" : this.base.getRawPath();
+        URI uri = URI.create(base);
+        this.host = uri.getHost();
+        this.https = "https".equalsIgnoreCase(uri.getScheme());
+        this.port = uri.getPort() > 0 ? uri.getPort() : https ? 443 : 80;
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         this.readTimeout = upstream.readTimeout();
         this.http = vertx.createHttpClient(new HttpClientOptions()
                 .setMaxPoolSize(Math.max(8, config.poll().concurrency()))
                 .setConnectTimeout((int) upstream.connectTimeout().toMillis())
                 .setKeepAlive(true)
-                .setSsl("https".equalsIgnoreCase(this.base.getScheme()))
+                .setSsl(https)
                 .setVerifyHost(true)
                 .setMaxRedirects(0));
         this.api = QuarkusRestClientBuilder.newBuilder()
@@ -102,9 +107,9 @@ public class UpstreamClient {
     private Future<Answer> get(String path) {
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.GET)
-                .setHost(base.getHost())
-                .setPort(base.getPort() > 0 ? base.getPort() : defaultPort())
-                .setSsl("https".equalsIgnoreCase(base.getScheme()))
+                .setHost(host)
+                .setPort(port)
+                .setSsl(https)
                 .setURI(basePath + path)
                 .setFollowRedirects(false)
                 .setIdleTimeout(readTimeout.toMillis())
@@ -117,10 +122,6 @@ public class UpstreamClient {
                 .compose(request -> request.send())
                 .compose(response -> response.body()
                         .map(body -> new Answer(response.statusCode(), body.toString(StandardCharsets.UTF_8))));
-    }
-
-    private int defaultPort() {
-        return "https".equalsIgnoreCase(base.getScheme()) ? 443 : 80;
     }
 
     /** Percent-encodes everything but RFC 3986 unreserved characters, so an id cannot change the path. */
