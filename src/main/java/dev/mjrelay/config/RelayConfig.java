@@ -66,10 +66,10 @@ public interface RelayConfig {
 
         /**
          * Upstream polls in flight per replica (a poll holds its slot for the fetch and the Redis
-         * write after it). Polling is bound by round trips, not CPU: at 20,000 pending tasks 256 kept
-         * the relay behind, 1024 kept up (see the README's Performance section).
+         * write after it). Polling is bound by round trips, not CPU: with 20,000 or more pending
+         * tasks raise it (the README's Performance section measured 1024).
          */
-        @WithDefault("1024")
+        @WithDefault("256")
         int concurrency();
 
         /** Soonest a task is polled again, however close the upstream says its end is. */

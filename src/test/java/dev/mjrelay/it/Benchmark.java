@@ -97,6 +97,8 @@ final class Benchmark {
                 "relay.upstream.connect-timeout", "5s", "relay.webhook.timeout", "15s", "relay.webhook.lease", "60s",
                 "relay.webhook.retry-schedule", "5s,5m,30m,2h,5h,10h,10h", "relay.accounts.alpha.max-pending", "1000000",
                 "quarkus.log.category.\"dev.mjrelay\".level", "WARN"));
+        // the default, 256, keeps the relay behind at 100,000 tasks (README, Performance)
+        settings.put("relay.poll.concurrency", "1024");
         System.getProperties().stringPropertyNames().stream().filter(name -> name.startsWith("bench.relay."))
                 .forEach(name -> settings.put(name.substring("bench.".length()), System.getProperty(name)));
         return settings;
