@@ -1,21 +1,30 @@
--- Claims the tasks of one partition that are due for a poll: each claimed task's score moves to the
--- end of the lease, so no other poller takes it meanwhile, and a poller that dies mid-poll loses
--- nothing: the task is due again when the lease runs out. Ids whose task hash has expired are dropped.
--- KEYS[1] task due set
--- ARGV[1] now (ms), ARGV[2] most tasks to claim, ARGV[3] lease end (ms), ARGV[4] task key prefix
--- Returns a flat list: the earliest due time left in the set ('' when empty), then per task: id,
--- upstreamId, deadline, notFound, errors, status, notifyProgress, taskType, baseAt, endBy, misses.
+-- Claims the due items of one partition of a due-queue (task polls, webhook deliveries): each
+-- claimed item's score moves to the end of the lease, so no other replica takes it meanwhile, and a
+-- replica that dies mid-work loses nothing: the item is due again when the lease runs out. Items
+-- whose record is gone, or no longer live, are dropped from the queue.
+-- KEYS[1] the due set
+-- ARGV[1] now (ms), ARGV[2] most items to claim, ARGV[3] lease end (ms), ARGV[4] record key prefix,
+-- ARGV[5] the field that says an item is live, ARGV[6] the value it must have ('' = any value),
+-- ARGV[7..] the record's fields to answer, in the caller's order
+-- Answers the earliest due time left in the set ('' when empty), then per item its id and the values
+-- of the fields asked for ('' for an unset one).
+local fields = {}
+for i = 7, #ARGV do
+  fields[#fields + 1] = ARGV[i]
+end
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 local claimed = {''}
 for _, id in ipairs(ids) do
-  local f = redis.call('HMGET', ARGV[4] .. id, 'upstreamId', 'deadline', 'notFound', 'errors', 'status', 'notifyProgress', 'taskType', 'baseAt', 'endBy', 'misses')
-  if f[1] == false then
+  local key = ARGV[4] .. id
+  local live = redis.call('HGET', key, ARGV[5])
+  if live == false or (ARGV[6] ~= '' and live ~= ARGV[6]) then
     redis.call('ZREM', KEYS[1], id)
   else
     redis.call('ZADD', KEYS[1], ARGV[3], id)
     claimed[#claimed + 1] = id
-    for i = 1, 10 do
-      claimed[#claimed + 1] = f[i] or ''
+    local values = redis.call('HMGET', key, unpack(fields))
+    for i = 1, #fields do
+      claimed[#claimed + 1] = values[i] or ''
     end
   end
 end

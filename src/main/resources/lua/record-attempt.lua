@@ -5,29 +5,24 @@
 -- changes nothing.
 -- KEYS[1] delivery hash, KEYS[2] delivery due set, KEYS[3] the task's delivery log, KEYS[4] the
 -- account's dead deliveries in this partition
--- ARGV[1] delivery id, ARGV[2] outcome (delivered | failed | dead), ARGV[3] attempt number,
+-- ARGV[1] delivery id, ARGV[2] the delivery's state after it (pending = retried), ARGV[3] attempt number,
 -- ARGV[4] next attempt at (ms), ARGV[5] log entry (JSON), ARGV[6] retention (ms), ARGV[7] now (ms),
 -- ARGV[8] status code or '', ARGV[9] error or ''
-if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then
-  return 0
-end
-if tonumber(redis.call('HGET', KEYS[1], 'attempt')) + 1 ~= tonumber(ARGV[3]) then
+local f = redis.call('HMGET', KEYS[1], DLV.STATE, DLV.ATTEMPT, DLV.TYPE)
+if f[1] ~= DLV_STATE.PENDING or tonumber(f[2]) + 1 ~= tonumber(ARGV[3]) then
   return 0
 end
 local state = ARGV[2]
-if state == 'failed' then
-  state = 'pending'
-end
-redis.call('HSET', KEYS[1], 'attempt', ARGV[3], 'state', state, 'lastStatus', ARGV[8], 'lastError', ARGV[9],
-  'updatedAt', ARGV[7])
+redis.call('HSET', KEYS[1], DLV.ATTEMPT, ARGV[3], DLV.STATE, state, DLV.LAST_STATUS, ARGV[8], DLV.LAST_ERROR, ARGV[9],
+  DLV.UPDATED_AT, ARGV[7])
 redis.call('RPUSH', KEYS[3], ARGV[5])
 redis.call('PEXPIRE', KEYS[3], ARGV[6])
-if ARGV[2] == 'failed' then
+if state == DLV_STATE.PENDING then
   redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 else
   redis.call('ZREM', KEYS[2], ARGV[1])
   redis.call('PEXPIRE', KEYS[1], ARGV[6])
-  if ARGV[2] == 'dead' and redis.call('HGET', KEYS[1], 'type') ~= 'task.progress' then
+  if state == DLV_STATE.DEAD and f[3] ~= EVENT.PROGRESS then
     redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1])
     redis.call('PEXPIRE', KEYS[4], ARGV[6])
   end

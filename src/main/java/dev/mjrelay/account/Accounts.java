@@ -1,6 +1,7 @@
 package dev.mjrelay.account;
 
 import dev.mjrelay.config.RelayConfig;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.nio.charset.StandardCharsets;
@@ -14,8 +15,9 @@ import java.util.Optional;
 /**
  * The accounts of {@code relay.accounts.*} and the lookup of a caller by API key. The lookup
  * compares digests of every key in constant time and never stops early, so its duration says
- * nothing about which keys exist.
+ * nothing about which keys exist. Built at start-up, so a bad webhook secret stops it, naming the key.
  */
+@Startup
 @ApplicationScoped
 public class Accounts {
 

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.task.RelayException;
 import dev.mjrelay.webhook.Deliveries;
-import dev.mjrelay.webhook.Endpoint;
+import dev.mjrelay.store.Endpoint;
 import dev.mjrelay.webhook.Endpoints;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;

@@ -84,8 +84,8 @@ public interface RelayConfig {
         Duration lease();
 
         /**
-         * How often the poll and delivery loops sweep every partition, for work other replicas
-         * scheduled; this replica's own work is claimed when it falls due.
+         * How often the poller sweeps every partition for polls other replicas scheduled; this
+         * replica's own are claimed when they fall due.
          */
         @WithDefault("100ms")
         Duration idle();
@@ -108,9 +108,20 @@ public interface RelayConfig {
         @WithDefault("false")
         boolean allowPrivateTargets();
 
-        /** How long a claimed delivery stays invisible to other dispatchers. */
+        /**
+         * How long a claimed delivery stays invisible to other dispatchers; a replica that dies
+         * mid-attempt loses nothing, the delivery is due again when the lease ends. Must exceed
+         * {@code relay.webhook.timeout}.
+         */
         @WithDefault("60s")
         Duration lease();
+
+        /**
+         * How often the dispatcher sweeps every partition for deliveries other replicas scheduled;
+         * this replica's own are claimed when they fall due.
+         */
+        @WithDefault("100ms")
+        Duration idle();
     }
 
     interface Task {

@@ -1,6 +1,5 @@
 package dev.mjrelay.config;
 
-import dev.mjrelay.account.Accounts;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.ConfigUtils;
 import jakarta.annotation.Priority;
@@ -24,7 +23,7 @@ public class StartupCheck {
 
     private static final Logger LOG = Logger.getLogger(StartupCheck.class);
 
-    void check(@Observes @Priority(1) StartupEvent event, RelayConfig config, Accounts accounts) {
+    void check(@Observes @Priority(1) StartupEvent event, RelayConfig config) {
         List<String> problems = problems(config, ConfigUtils.getProfiles());
         if (!problems.isEmpty()) {
             throw new IllegalStateException("mj-relay cannot start: " + String.join("; ", problems));
@@ -44,6 +43,7 @@ public class StartupCheck {
         positive(problems, "relay.poll.floor", config.poll().floor());
         positive(problems, "relay.poll.lease", config.poll().lease());
         positive(problems, "relay.poll.idle", config.poll().idle());
+        positive(problems, "relay.webhook.idle", config.webhook().idle());
         positive(problems, "relay.webhook.timeout", config.webhook().timeout());
         positive(problems, "relay.webhook.lease", config.webhook().lease());
         positive(problems, "relay.task.timeout", config.task().timeout());
@@ -51,9 +51,10 @@ public class StartupCheck {
         positive(problems, "relay.upstream.connect-timeout", config.upstream().connectTimeout());
         positive(problems, "relay.upstream.read-timeout", config.upstream().readTimeout());
         positive(problems, "relay.shutdown.drain-timeout", config.shutdown().drainTimeout());
-        if (config.poll().lease().compareTo(config.upstream().connectTimeout().plus(config.upstream().readTimeout())) <= 0) {
-            problems.add("relay.poll.lease must be longer than relay.upstream.connect-timeout + read-timeout");
-        }
+        longerThan(problems, "relay.poll.lease", config.poll().lease(), "relay.upstream.connect-timeout + read-timeout",
+                config.upstream().connectTimeout().plus(config.upstream().readTimeout()));
+        longerThan(problems, "relay.webhook.lease", config.webhook().lease(), "relay.webhook.timeout",
+                config.webhook().timeout());
         for (Duration wait : config.webhook().retrySchedule()) {
             if (wait.isNegative()) {
                 problems.add("relay.webhook.retry-schedule must not hold a negative wait");
@@ -102,6 +103,13 @@ public class StartupCheck {
     private static void positive(List<String> problems, String key, Duration value) {
         if (value.isNegative() || value.isZero()) {
             problems.add(key + " must be positive, not " + value);
+        }
+    }
+
+    /** A lease must outlast the longest one claimed item's work may take, or a second replica takes it meanwhile. */
+    private static void longerThan(List<String> problems, String key, Duration lease, String work, Duration longest) {
+        if (lease.compareTo(longest) <= 0) {
+            problems.add(key + " must be longer than " + work + " (" + longest + "), not " + lease);
         }
     }
 

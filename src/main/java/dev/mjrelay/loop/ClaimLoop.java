@@ -1,5 +1,6 @@
 package dev.mjrelay.loop;
 
+import dev.mjrelay.store.DueQueue;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -17,9 +18,8 @@ import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
- * The engine shared by the poller and the webhook dispatcher: claims due work from the partitions
- * of Redis and runs it with at most {@code concurrency} items in flight, without ever blocking the
- * event loop.
+ * The engine under every {@link DueWorker}: claims due work from the partitions of a due-queue and
+ * runs it with at most {@code concurrency} items in flight, without ever blocking the event loop.
  * <p>
  * It knows when each partition has work due next — each claim answers the earliest time left in
  * its partition, and this replica reports what it schedules itself ({@link #dueAt}) — so it claims
@@ -31,17 +31,10 @@ import java.util.function.LongSupplier;
  */
 public final class ClaimLoop<T> {
 
-    /**
-     * What one claim got: the items, and the earliest due time still in the partition (epoch ms,
-     * {@link Long#MAX_VALUE} when it is empty).
-     */
-    public record Claim<T>(List<T> items, long nextDueMs) {
-    }
-
     /** Claims up to {@code max} due items of one partition. */
     @FunctionalInterface
     public interface Claimer<T> {
-        Uni<Claim<T>> claim(int partition, int max);
+        Uni<DueQueue.Claim<T>> claim(int partition, int max);
     }
 
     private static final Logger LOG = Logger.getLogger(ClaimLoop.class);
@@ -105,6 +98,20 @@ public final class ClaimLoop<T> {
         this.nextDue = new AtomicLongArray(partitions);
     }
 
+    /**
+     * The loop that feeds {@code worker} from its due-queue with its settings, each claim hiding the
+     * items for the worker's lease. Not yet started, and not woken by the queue: see {@link Workers}.
+     */
+    public static <T> ClaimLoop<T> of(DueWorker<T> worker, Vertx vertx, java.time.Clock clock) {
+        DueQueue<T> queue = worker.queue();
+        DueWorker.Settings settings = worker.settings();
+        return new ClaimLoop<>(queue.name(), vertx, queue.partitions(), settings.concurrency(), settings.sweep(),
+                clock::millis, (partition, max) -> {
+                    java.time.Instant now = clock.instant();
+                    return queue.claim(partition, now, max, now.plus(settings.lease()));
+                }, worker::work);
+    }
+
     public void start() {
         running = true;
         context.runOnContext(ignored -> armAt(0, 0));
@@ -126,18 +133,6 @@ public final class ClaimLoop<T> {
      */
     public List<T> drain(Duration timeout) {
         return awaitInFlight(timeout);
-    }
-
-    /**
-     * {@link #drain(Duration)}, then hands what did not finish to {@code handBack} (waiting up to
-     * five seconds for it) and logs how many. For a shutdown observer.
-     */
-    public void drainAndHandBack(Duration timeout, Function<List<T>, Uni<Void>> handBack) {
-        List<T> left = awaitInFlight(timeout);
-        if (!left.isEmpty()) {
-            handBack.apply(left).await().atMost(Duration.ofSeconds(5));
-        }
-        LOG.infof("%s drained: %d handed back to Redis as due now", name, left.size());
     }
 
     private List<T> awaitInFlight(Duration timeout) {

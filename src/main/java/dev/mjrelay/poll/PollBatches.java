@@ -6,11 +6,12 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Vertx;
 
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Gathers the polls of running tasks — most polls — into one script call per partition: a batch
+ * Gathers the polls of running tasks — every poll that does not end its task — into one script call per partition: a batch
  * goes to Redis when it holds {@link #MAX} polls or {@link #WINDOW_MS} after its first, so Redis
  * round trips do not cap how many polls a second the relay makes. Nothing is lost if the process
  * dies with a batch unsent: its tasks stay claimed until their lease runs out, then are polled again.
@@ -25,13 +26,15 @@ final class PollBatches {
 
     private final TaskStore store;
     private final Vertx vertx;
+    private final Clock clock;
     private final Object[] locks;
     private final List<List<Entry>> open;
 
-    PollBatches(TaskStore store, Vertx vertx) {
+    PollBatches(TaskStore store, Vertx vertx, Clock clock) {
         this.store = store;
         this.vertx = vertx;
-        int partitions = store.partitions();
+        this.clock = clock;
+        int partitions = store.polls().partitions();
         this.locks = new Object[partitions];
         this.open = new ArrayList<>(partitions);
         for (int p = 0; p < partitions; p++) {
@@ -75,7 +78,7 @@ final class PollBatches {
     }
 
     private void send(int partition, List<Entry> batch) {
-        store.recordPolls(partition, batch.stream().map(Entry::poll).toList()).subscribe().with(
+        store.recordPolls(partition, batch.stream().map(Entry::poll).toList(), clock.instant()).subscribe().with(
                 recorded -> {
                     for (int i = 0; i < batch.size(); i++) {
                         batch.get(i).emitter().complete(recorded.get(i));

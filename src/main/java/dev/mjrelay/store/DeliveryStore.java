@@ -1,6 +1,6 @@
 package dev.mjrelay.store;
 
-import dev.mjrelay.loop.ClaimLoop;
+import dev.mjrelay.store.DeliveryCodec.Field;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
@@ -11,66 +11,55 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 
-/** Webhook deliveries in Redis: one hash per delivery, a due set per partition, a log per task. */
+/**
+ * Webhook deliveries in Redis: one hash per delivery (see {@link DeliveryCodec}), per partition a
+ * due-queue of attempts, a log per task and a dead list per account.
+ */
 @ApplicationScoped
 public class DeliveryStore {
 
-    /** What became of one attempt. */
-    public enum Outcome {
-        delivered, failed, dead
-    }
-
     private final Scripts scripts;
     private final Keys keys;
-    private final DueHints hints;
+    private final DueQueue<DeliveryRecord> attempts;
 
-    DeliveryStore(Scripts scripts, Keys keys, DueHints hints) {
+    DeliveryStore(Scripts scripts, Keys keys) {
         this.scripts = scripts;
         this.keys = keys;
-        this.hints = hints;
+        this.attempts = new DueQueue<>("dispatcher", scripts, keys.partitions(), keys::deliveryDue,
+                keys::deliveryPrefix, Field.STATE, DeliveryCodec.State.PENDING, DeliveryCodec.CLAIM,
+                DeliveryCodec::claimed, DeliveryRecord::id, this::partitionOfDelivery);
     }
 
-    public int partitions() {
-        return keys.partitions();
-    }
-
-    /** Claims up to {@code max} deliveries due in one partition, hidden from other dispatchers until {@code leaseEnd}. */
-    public Uni<ClaimLoop.Claim<DeliveryRecord>> claimDue(int partition, Instant now, int max, Instant leaseEnd) {
-        return scripts.run("claim-deliveries", List.of(keys.deliveryDue(partition)), List.of(
-                        Long.toString(now.toEpochMilli()), Integer.toString(max),
-                        Long.toString(leaseEnd.toEpochMilli()), keys.deliveryPrefix(partition)))
-                .map(DeliveryStore::toDeliveries);
+    /** Deliveries due for an attempt. */
+    public DueQueue<DeliveryRecord> attempts() {
+        return attempts;
     }
 
     /**
      * Records attempt number {@code attempt} of a delivery with its log entry, and moves the
-     * delivery on: delivered, retried at {@code nextAttempt}, or dead.
+     * delivery on: to {@code next} (pending: retried at {@code nextAttempt}; delivered; dead).
+     * False when the attempt was stale (another replica went on after the lease ran out).
      */
-    public Uni<Boolean> recordAttempt(DeliveryRecord delivery, int attempt, Outcome outcome, Instant nextAttempt,
-                                      String logEntry, Integer statusCode, String error, Instant now,
-                                      Duration retention) {
+    public Uni<Boolean> recordAttempt(DeliveryRecord delivery, int attempt, DeliveryCodec.State next,
+                                      Instant nextAttempt, String logEntry, Integer statusCode, String error,
+                                      Instant now, Duration retention) {
         int p = keys.partitionOf(delivery.taskId());
         return scripts.run("record-attempt",
                         List.of(keys.deliveryPrefix(p) + delivery.id(), keys.deliveryDue(p), keys.log(delivery.taskId()),
                                 keys.dead(p, delivery.account())),
-                        List.of(delivery.id(), outcome.name(), Integer.toString(attempt),
+                        List.of(delivery.id(), next.stored(), Integer.toString(attempt),
                                 Long.toString(nextAttempt.toEpochMilli()), logEntry, Long.toString(retention.toMillis()),
                                 Long.toString(now.toEpochMilli()), statusCode == null ? "" : statusCode.toString(),
                                 error == null ? "" : error))
                 .map(response -> {
                     boolean recorded = response.toLong() == 1L;
-                    if (recorded && outcome == Outcome.failed) {
-                        hints.deliveryDue(p, nextAttempt.toEpochMilli());
+                    if (recorded && next == DeliveryCodec.State.PENDING) {
+                        attempts.scheduled(p, nextAttempt.toEpochMilli());
                     }
                     return recorded;
                 });
-    }
-
-    /** Makes claimed deliveries not yet attempted to the end due now (a draining replica hands them back). */
-    public Uni<Void> release(List<String> ids, Instant now) {
-        return Releases.release(scripts, ids, id -> keys.partitionOf(id.substring(0, id.indexOf(':'))),
-                keys::deliveryDue, now);
     }
 
     /** Every attempt logged for the task, oldest first, as stored (JSON). */
@@ -101,7 +90,7 @@ public class DeliveryStore {
                         .toList())
                 .chain(page -> Multi.createFrom().iterable(page)
                         .onItem().transformToUniAndConcatenate(this::deadDelivery)
-                        .filter(java.util.Objects::nonNull)
+                        .filter(Objects::nonNull)
                         .collect().asList());
     }
 
@@ -124,30 +113,23 @@ public class DeliveryStore {
     }
 
     private Uni<DeadDelivery> deadDelivery(Scored scored) {
-        String taskId = scored.id().substring(0, scored.id().indexOf(':'));
-        int p = keys.partitionOf(taskId);
-        return scripts.command("HMGET", keys.deliveryPrefix(p) + scored.id(),
-                "taskId", "webhookId", "type", "target", "attempt", "lastStatus", "lastError").map(r -> {
-            if (r.get(0) == null) {
-                return null;
-            }
-            String status = r.get(5) == null ? "" : r.get(5).toString();
-            return new DeadDelivery(scored.id(), r.get(0).toString(), r.get(1).toString(), r.get(2).toString(),
-                    r.get(3).toString(), Integer.parseInt(r.get(4).toString()),
-                    status.isEmpty() ? null : Integer.valueOf(status),
-                    r.get(6) == null || r.get(6).toString().isEmpty() ? null : r.get(6).toString(), scored.score());
+        int p = partitionOfDelivery(scored.id(), keys);
+        List<String> args = new ArrayList<>();
+        args.add(keys.deliveryPrefix(p) + scored.id());
+        DeliveryCodec.DEAD.forEach(field -> args.add(field.stored()));
+        return scripts.command("HMGET", args.toArray(String[]::new)).map(response -> {
+            List<String> values = new ArrayList<>();
+            response.forEach(value -> values.add(value == null ? null : value.toString()));
+            return DeliveryCodec.dead(scored.id(), scored.score(), StoredFields.of(DeliveryCodec.DEAD, values));
         });
     }
 
-    private static ClaimLoop.Claim<DeliveryRecord> toDeliveries(Response response) {
-        List<DeliveryRecord> deliveries = new ArrayList<>();
-        for (int i = 1; i + 9 < response.size(); i += 10) {
-            deliveries.add(new DeliveryRecord(response.get(i).toString(), response.get(i + 1).toString(),
-                    response.get(i + 2).toString(), response.get(i + 3).toString(), response.get(i + 4).toString(),
-                    response.get(i + 5).toString(), response.get(i + 6).toString(),
-                    Integer.parseInt(response.get(i + 7).toString()), response.get(i + 8).toString(),
-                    Long.parseLong(response.get(i + 9).toString())));
-        }
-        return new ClaimLoop.Claim<>(deliveries, Scores.nextDue(response.get(0)));
+    /** A delivery id starts with its task's id, and a delivery lives in its task's partition. */
+    private int partitionOfDelivery(String deliveryId) {
+        return partitionOfDelivery(deliveryId, keys);
+    }
+
+    private static int partitionOfDelivery(String deliveryId, Keys keys) {
+        return keys.partitionOf(deliveryId.substring(0, deliveryId.indexOf(':')));
     }
 }

@@ -7,7 +7,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Registered webhook endpoints, per account, each kept as the JSON the webhook layer gives it. */
+/** Registered webhook endpoints, per account: one hash field per endpoint (see {@link EndpointCodec}). */
 @ApplicationScoped
 public class EndpointStore {
 
@@ -20,24 +20,27 @@ public class EndpointStore {
     }
 
     /** Adds the endpoint; false when the account already has {@code max}. */
-    public Uni<Boolean> add(String account, String id, String json, int max) {
-        return scripts.run("add-endpoint", List.of(keys.endpoints(account)), List.of(id, json, Integer.toString(max)))
+    public Uni<Boolean> add(String account, Endpoint endpoint, int max) {
+        return scripts.run("add-endpoint", List.of(keys.endpoints(account)),
+                        List.of(endpoint.id(), EndpointCodec.encode(endpoint), Integer.toString(max)))
                 .map(response -> response.toLong() == 1L);
     }
 
-    public Uni<List<String>> all(String account) {
+    /** The account's endpoints, in no particular order. */
+    public Uni<List<Endpoint>> all(String account) {
         return scripts.command("HVALS", keys.endpoints(account)).map(response -> {
-            List<String> values = new ArrayList<>();
+            List<Endpoint> values = new ArrayList<>();
             if (response != null) {
-                response.forEach(value -> values.add(value.toString()));
+                response.forEach(value -> values.add(EndpointCodec.decode(value.toString())));
             }
             return values;
         });
     }
 
-    /** The endpoint's JSON, or null. */
-    public Uni<String> find(String account, String id) {
-        return scripts.command("HGET", keys.endpoints(account), id).map(r -> r == null ? null : r.toString());
+    /** The endpoint, or null. */
+    public Uni<Endpoint> find(String account, String id) {
+        return scripts.command("HGET", keys.endpoints(account), id)
+                .map(r -> r == null ? null : EndpointCodec.decode(r.toString()));
     }
 
     /** True if there was such an endpoint. */

@@ -1,5 +1,7 @@
 package dev.mjrelay.store;
 
+import dev.mjrelay.task.EventType;
+import dev.mjrelay.task.TaskStatus;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
@@ -11,15 +13,27 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Runs the Lua scripts of {@code src/main/resources/lua/} with EVALSHA, falling back to EVAL (which
  * also loads the script) when Redis answers NOSCRIPT, e.g. after a restart. Every call gives up
  * after {@link #TIMEOUT} so that a dead Redis turns into a prompt {@link StoreUnavailableException}.
+ * <p>
+ * A script is assembled when first used: the names of the stored records' fields and states
+ * (from their codecs), the task status words and the event types come first, as Lua tables that
+ * fail loudly on a name they do not hold ({@code TASK.STATUS}, {@code DLV_STATE.PENDING},
+ * {@code EVENT.PROGRESS}); then each {@code --- @include "lib/<fragment>"} line is replaced by that
+ * fragment, once per script, so each shared step (is-ended, append event, enqueue deliveries) is
+ * written once.
  */
 @ApplicationScoped
 public class Scripts {
@@ -28,6 +42,9 @@ public class Scripts {
 
     private record Script(String source, String sha) {
     }
+
+    private static final Pattern INCLUDE = Pattern.compile("^--- @include \"([a-z/-]+)\"\\s*$");
+    private static final String NAMES = names();
 
     private final ReactiveRedisDataSource redis;
     private final Map<String, Script> scripts = new ConcurrentHashMap<>();
@@ -73,15 +90,63 @@ public class Scripts {
     }
 
     private static Script load(String name) {
+        String source = NAMES + assemble(name, new HashSet<>());
+        try {
+            byte[] sha = MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8));
+            return new Script(source, HexFormat.of().formatHex(sha));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The script's text with its includes in place; a fragment already included is left out. */
+    static String assemble(String name, Set<String> included) {
+        StringBuilder out = new StringBuilder();
+        for (String line : read(name).split("\n", -1)) {
+            Matcher include = INCLUDE.matcher(line);
+            if (include.matches()) {
+                if (included.add(include.group(1))) {
+                    out.append(assemble(include.group(1), included));
+                }
+            } else {
+                out.append(line).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    private static String read(String name) {
         try (InputStream in = Scripts.class.getResourceAsStream("/lua/" + name + ".lua")) {
             if (in == null) {
                 throw new IllegalStateException("no Lua script " + name);
             }
-            String source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            byte[] sha = MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8));
-            return new Script(source, HexFormat.of().formatHex(sha));
-        } catch (IOException | java.security.NoSuchAlgorithmException e) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
             throw new IllegalStateException("cannot load Lua script " + name, e);
         }
+    }
+
+    /** The names every script may use, from the codecs and enums that own them. */
+    static String names() {
+        StringBuilder lua = new StringBuilder();
+        lua.append("local function names(kind, t)\n")
+                .append("  return setmetatable(t, {__index = function(_, k) error('no ' .. kind .. ' ' .. tostring(k)) end})\n")
+                .append("end\n");
+        table(lua, "TASK", "task field", TaskCodec.Field.values(), HashField::stored);
+        table(lua, "DLV", "delivery field", DeliveryCodec.Field.values(), HashField::stored);
+        table(lua, "DLV_STATE", "delivery state", DeliveryCodec.State.values(), HashField::stored);
+        table(lua, "STATUS", "task status", TaskStatus.values(), Enum::name);
+        table(lua, "EVENT", "event type", EventType.values(), EventType::wireName);
+        return lua.toString();
+    }
+
+    private static <E extends Enum<E>> void table(StringBuilder lua, String table, String kind, E[] constants,
+                                                  Function<E, String> value) {
+        lua.append("local ").append(table).append(" = names('").append(kind).append("', {");
+        for (int i = 0; i < constants.length; i++) {
+            lua.append(i == 0 ? "" : ", ").append(constants[i].name()).append(" = '")
+                    .append(value.apply(constants[i])).append('\'');
+        }
+        lua.append("})\n");
     }
 }

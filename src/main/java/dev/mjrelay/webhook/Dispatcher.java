@@ -5,23 +5,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.account.Accounts;
 import dev.mjrelay.account.WebhookSecret;
 import dev.mjrelay.config.RelayConfig;
-import dev.mjrelay.loop.ClaimLoop;
-import dev.mjrelay.store.DueHints;
+import dev.mjrelay.loop.DueWorker;
 import dev.mjrelay.store.DeliveryRecord;
 import dev.mjrelay.store.DeliveryStore;
-import dev.mjrelay.store.DeliveryStore.Outcome;
+import dev.mjrelay.store.DueQueue;
 import dev.mjrelay.task.TaskLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
-import jakarta.annotation.Priority;
-import dev.mjrelay.loop.Lifecycle;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -33,32 +26,29 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Delivers webhooks: claims due deliveries from Redis, signs and sends each attempt, and records
- * what happened — delivered on 2xx, dead on 410 or when the retry schedule is spent, else due
- * again after the schedule's next wait.
+ * The delivery worker: signs and sends each claimed delivery's attempt and records what
+ * {@link AttemptDecision} makes of the result — delivered on 2xx, dead on 410 or when the retry
+ * schedule is spent, else due again after the schedule's next wait.
  */
 @ApplicationScoped
-public class Dispatcher {
+public class Dispatcher implements DueWorker<DeliveryRecord> {
 
     private static final Logger LOG = Logger.getLogger(Dispatcher.class);
-    private static final Duration AFTER_TIMEOUT = Duration.ofSeconds(60);
 
     private final DeliveryStore store;
     private final WebhookSender sender;
     private final Accounts accounts;
     private final Endpoints endpoints;
-    private final RetryPolicy retryPolicy;
+    private final AttemptDecision decision;
     private final Clock clock;
     private final ObjectMapper mapper;
     private final MeterRegistry registry;
     private final Duration retention;
     private final String userAgent;
-    private final Duration drainTimeout;
-    private final ClaimLoop<DeliveryRecord> loop;
+    private final Settings settings;
 
     Dispatcher(DeliveryStore store, WebhookSender sender, Accounts accounts, Endpoints endpoints, RelayConfig config,
-               Clock clock,
-               ObjectMapper mapper, MeterRegistry registry, Vertx vertx, DueHints hints,
+               Clock clock, ObjectMapper mapper, MeterRegistry registry,
                @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         this.store = store;
         this.sender = sender;
@@ -67,32 +57,26 @@ public class Dispatcher {
         this.clock = clock;
         this.mapper = mapper;
         this.registry = registry;
-        this.retryPolicy = new RetryPolicy(config.webhook().retrySchedule(), new Random());
+        this.decision = new AttemptDecision(new RetryPolicy(config.webhook().retrySchedule(), new Random()));
         this.retention = config.task().retention();
         this.userAgent = "mj-relay/" + version;
-        this.drainTimeout = config.shutdown().drainTimeout();
-        Duration lease = config.webhook().lease().compareTo(config.webhook().timeout().multipliedBy(2)) < 0
-                ? config.webhook().timeout().multipliedBy(2) : config.webhook().lease();
-        this.loop = new ClaimLoop<>("webhook dispatcher", vertx, store.partitions(), config.webhook().concurrency(),
-                config.poll().idle(), clock::millis, (partition, max) -> {
-                    Instant now = clock.instant();
-                    return store.claimDue(partition, now, max, now.plus(lease));
-                }, this::attempt);
-        hints.onDeliveries(loop::dueAt);
+        RelayConfig.Webhook webhook = config.webhook();
+        this.settings = new Settings(webhook.concurrency(), webhook.lease(), webhook.idle());
     }
 
-    void start(@Observes StartupEvent event) {
-        loop.start();
+    @Override
+    public DueQueue<DeliveryRecord> queue() {
+        return store.attempts();
     }
 
-    void stop(@Observes @Priority(Lifecycle.STOP_CLAIMING) ShutdownEvent event) {
-        loop.stop();
+    @Override
+    public Settings settings() {
+        return settings;
     }
 
-    /** Lets work in flight finish within the drain time-out and hands the rest back to Redis, due now. */
-    void drain(@Observes @Priority(Lifecycle.DRAIN) ShutdownEvent event) {
-        loop.drainAndHandBack(drainTimeout,
-                left -> store.release(left.stream().map(DeliveryRecord::id).toList(), clock.instant()));
+    @Override
+    public Uni<Void> work(DeliveryRecord delivery) {
+        return attempt(delivery);
     }
 
     Uni<Void> attempt(DeliveryRecord delivery) {
@@ -100,8 +84,8 @@ public class Dispatcher {
         Instant at = clock.instant();
         return secretFor(delivery).chain(secret -> {
             if (secret == null) {
-                return record(delivery, attempt, at, new WebhookSender.Result(null,
-                        "not sent: the account or endpoint no longer exists", null, null, 0), Outcome.dead);
+                return record(delivery, attempt, at, WebhookSender.Result.failed(WebhookSender.Failure.NOT_SENT,
+                        "not sent: the account or endpoint no longer exists", 0));
             }
             long timestamp = at.getEpochSecond();
             Map<String, String> headers = new LinkedHashMap<>();
@@ -111,25 +95,14 @@ public class Dispatcher {
             headers.put("webhook-timestamp", Long.toString(timestamp));
             headers.put("webhook-signature", Signer.sign(secret.key(), delivery.webhookId(), timestamp, delivery.body()));
             return sender.send(delivery.target(), headers, delivery.body())
-                    .chain(result -> record(delivery, attempt, at, result, outcomeOf(delivery, attempt, result)));
+                    .chain(result -> record(delivery, attempt, at, result));
         });
     }
 
-    private Outcome outcomeOf(DeliveryRecord delivery, int attempt, WebhookSender.Result result) {
-        if (result.isSuccess()) {
-            return Outcome.delivered;
-        }
-        boolean single = EventType.PROGRESS.wireName().equals(delivery.type());
-        if (single || (result.statusCode() != null && result.statusCode() == 410) || attempt >= retryPolicy.maxAttempts()) {
-            return Outcome.dead;
-        }
-        return Outcome.failed;
-    }
-
-    private Uni<Void> record(DeliveryRecord delivery, int attempt, Instant at, WebhookSender.Result result,
-                             Outcome outcome) {
+    private Uni<Void> record(DeliveryRecord delivery, int attempt, Instant at, WebhookSender.Result result) {
         Instant now = clock.instant();
-        Duration wait = outcome == Outcome.failed ? waitAfter(attempt, result) : Duration.ZERO;
+        AttemptDecision.Verdict verdict = decision.decide(delivery.type(), attempt, result, now);
+        AttemptDecision.Outcome outcome = verdict.outcome();
         ObjectNode entry = mapper.createObjectNode();
         entry.put("deliveryId", delivery.id());
         entry.put("webhookId", delivery.webhookId());
@@ -146,7 +119,7 @@ public class Dispatcher {
         }
         Counter.builder("relay.webhook.attempts").description("Webhook attempts by outcome")
                 .tag("outcome", outcome.name()).register(registry).increment();
-        if (outcome == Outcome.delivered) {
+        if (outcome == AttemptDecision.Outcome.delivered) {
             Timer.builder("relay.webhook.delivery").description("Terminal status seen to 2xx from the receiver")
                     .publishPercentileHistogram().register(registry)
                     .record(Duration.ofMillis(Math.max(0, now.toEpochMilli() - delivery.createdAtMs())));
@@ -155,20 +128,8 @@ public class Dispatcher {
                     delivery.type(), hostOf(delivery.target()), attempt, outcome,
                     result.statusCode() != null ? "HTTP " + result.statusCode() : result.error());
         }
-        return store.recordAttempt(delivery, attempt, outcome, now.plus(wait), entry.toString(), result.statusCode(),
-                result.error(), now, retention).replaceWithVoid();
-    }
-
-    /** The schedule's wait; after a time-out at least a minute, so a struggling receiver is not piled on. */
-    private Duration waitAfter(int attempt, WebhookSender.Result result) {
-        Duration wait = retryPolicy.waitAfter(attempt, retryAfterOf(result));
-        boolean timedOut = result.statusCode() == null && "timed out".equals(result.error());
-        return timedOut && wait.compareTo(AFTER_TIMEOUT) < 0 ? AFTER_TIMEOUT : wait;
-    }
-
-    private static Duration retryAfterOf(WebhookSender.Result result) {
-        boolean honoured = result.statusCode() != null && (result.statusCode() == 429 || result.statusCode() == 503);
-        return honoured ? result.retryAfter() : null;
+        return store.recordAttempt(delivery, attempt, verdict.next(), verdict.nextAttempt(), entry.toString(),
+                result.statusCode(), result.error(), now, retention).replaceWithVoid();
     }
 
     private Uni<WebhookSecret> secretFor(DeliveryRecord delivery) {

@@ -1,10 +1,9 @@
 package dev.mjrelay.webhook;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.account.WebhookSecret;
+import dev.mjrelay.store.Endpoint;
 import dev.mjrelay.store.EndpointStore;
+import dev.mjrelay.task.EventType;
 import dev.mjrelay.task.Ids;
 import dev.mjrelay.task.RelayException;
 import io.smallrye.mutiny.Uni;
@@ -12,8 +11,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
@@ -31,13 +28,11 @@ public class Endpoints {
 
     private final EndpointStore store;
     private final TargetGuard guard;
-    private final ObjectMapper mapper;
     private final Clock clock;
 
-    Endpoints(EndpointStore store, TargetGuard guard, ObjectMapper mapper, Clock clock) {
+    Endpoints(EndpointStore store, TargetGuard guard, Clock clock) {
         this.store = store;
         this.guard = guard;
-        this.mapper = mapper;
         this.clock = clock;
     }
 
@@ -56,7 +51,7 @@ public class Endpoints {
                     RANDOM.nextBytes(key);
                     Endpoint endpoint = new Endpoint("ep_" + Ids.random(20), url, wanted,
                             WebhookSecret.of(key).reveal(), clock.instant());
-                    return store.add(account, endpoint.id(), toJson(endpoint), MAX_PER_ACCOUNT).map(added -> {
+                    return store.add(account, endpoint, MAX_PER_ACCOUNT).map(added -> {
                         if (!added) {
                             throw RelayException.badRequest("the account already has " + MAX_PER_ACCOUNT
                                     + " endpoints, the most it may have");
@@ -68,17 +63,14 @@ public class Endpoints {
 
     /** The account's endpoints, oldest first. */
     public Uni<List<Endpoint>> list(String account) {
-        return store.all(account).map(all -> {
-            List<Endpoint> endpoints = new ArrayList<>();
-            all.forEach(json -> endpoints.add(fromJson(json)));
-            endpoints.sort(Comparator.comparing(Endpoint::createdAt).thenComparing(Endpoint::id));
-            return endpoints;
-        });
+        return store.all(account).map(all -> all.stream()
+                .sorted(Comparator.comparing(Endpoint::createdAt).thenComparing(Endpoint::id))
+                .toList());
     }
 
     /** The endpoint, or null when the account has none by that id. */
     public Uni<Endpoint> find(String account, String id) {
-        return store.find(account, id).map(json -> json == null ? null : fromJson(json));
+        return store.find(account, id);
     }
 
     public Uni<Void> remove(String account, String id) {
@@ -87,27 +79,5 @@ public class Endpoints {
                 throw RelayException.notFound("endpoint " + id);
             }
         }).replaceWithVoid();
-    }
-
-    private String toJson(Endpoint endpoint) {
-        ObjectNode json = mapper.createObjectNode();
-        json.put("id", endpoint.id());
-        json.put("url", endpoint.url());
-        endpoint.events().forEach(json.putArray("events")::add);
-        json.put("secret", endpoint.secret());
-        json.put("createdAt", endpoint.createdAt().toEpochMilli());
-        return json.toString();
-    }
-
-    private Endpoint fromJson(String text) {
-        try {
-            JsonNode json = mapper.readTree(text);
-            List<String> events = new ArrayList<>();
-            json.path("events").forEach(e -> events.add(e.asText()));
-            return new Endpoint(json.path("id").asText(), json.path("url").asText(), events,
-                    json.path("secret").asText(), Instant.ofEpochMilli(json.path("createdAt").asLong()));
-        } catch (Exception e) {
-            throw new IllegalStateException("a stored endpoint is not readable", e);
-        }
     }
 }

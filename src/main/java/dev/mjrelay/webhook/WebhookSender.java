@@ -28,8 +28,32 @@ public class WebhookSender {
 
     static final int MAX_BODY = 2048;
 
-    /** What one attempt got: a status (null without an answer), an error, and the answer's start. */
-    public record Result(Integer statusCode, String error, String responseBody, Duration retryAfter, long durationMs) {
+    /** Why an attempt got no answer. */
+    public enum Failure {
+        /** No answer within {@code relay.webhook.timeout}. */
+        TIMEOUT,
+        /** The connection could not be made: refused, unreachable, reset before an answer. */
+        CONNECT,
+        /** The TLS handshake failed. */
+        TLS,
+        /** The target is not one the relay may send to (SSRF rules, a malformed URL). */
+        TARGET_REFUSED,
+        /** Nothing was sent: the account or endpoint is gone. */
+        NOT_SENT,
+        OTHER
+    }
+
+    /**
+     * What one attempt got: a status, or the failure that kept it from an answer (then
+     * {@code statusCode} is null), an error text for people, and the answer's start.
+     */
+    public record Result(Integer statusCode, Failure failure, String error, String responseBody, Duration retryAfter,
+                         long durationMs) {
+
+        public static Result failed(Failure failure, String error, long durationMs) {
+            return new Result(null, failure, error, null, null, durationMs);
+        }
+
         public boolean isSuccess() {
             return statusCode != null && statusCode >= 200 && statusCode < 300;
         }
@@ -57,7 +81,7 @@ public class WebhookSender {
                 .chain(resolved -> Uni.createFrom().completionStage(() -> post(resolved, headers, body).toCompletionStage()))
                 .ifNoItem().after(timeout).failWith(() -> new java.util.concurrent.TimeoutException("timed out"))
                 .map(result -> withDuration(result, start))
-                .onFailure().recoverWithItem(e -> new Result(null, describe(e), null, null, elapsedMs(start)));
+                .onFailure().recoverWithItem(e -> Result.failed(failureOf(e), describe(e), elapsedMs(start)));
     }
 
     private Future<Result> post(TargetGuard.Resolved resolved, Map<String, String> headers, String body) {
@@ -108,7 +132,7 @@ public class WebhookSender {
     }
 
     private static Result answered(HttpClientResponse response, Buffer bodyStart) {
-        return new Result(response.statusCode(), null, bodyStart.toString(StandardCharsets.UTF_8),
+        return new Result(response.statusCode(), null, null, bodyStart.toString(StandardCharsets.UTF_8),
                 retryAfter(response.getHeader("Retry-After")), 0);
     }
 
@@ -126,12 +150,30 @@ public class WebhookSender {
     }
 
     private static Result withDuration(Result result, long start) {
-        return new Result(result.statusCode(), result.error(), result.responseBody(), result.retryAfter(),
+        return new Result(result.statusCode(), result.failure(), result.error(), result.responseBody(), result.retryAfter(),
                 elapsedMs(start));
     }
 
     private static long elapsedMs(long start) {
         return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    static Failure failureOf(Throwable e) {
+        String name = e.getClass().getSimpleName();
+        if (e instanceof IllegalArgumentException) {
+            return Failure.TARGET_REFUSED;
+        }
+        if (e instanceof java.util.concurrent.TimeoutException || name.contains("Timeout")) {
+            return Failure.TIMEOUT;
+        }
+        if (e instanceof javax.net.ssl.SSLException || name.contains("Ssl") || name.contains("SSL")) {
+            return Failure.TLS;
+        }
+        if (e instanceof java.net.ConnectException || e instanceof java.net.SocketException
+                || e instanceof java.nio.channels.ClosedChannelException || name.contains("Connect")) {
+            return Failure.CONNECT;
+        }
+        return Failure.OTHER;
     }
 
     private static String describe(Throwable e) {

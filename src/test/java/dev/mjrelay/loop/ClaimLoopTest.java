@@ -1,5 +1,6 @@
 package dev.mjrelay.loop;
 
+import dev.mjrelay.store.DueQueue;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -39,7 +40,7 @@ class ClaimLoopTest {
                     for (int i = 0; i < max && next.get() < 100; i++) {
                         batch.add(next.getAndIncrement());
                     }
-                    return new ClaimLoop.Claim<>(batch, next.get() < 100 ? 0 : Long.MAX_VALUE);
+                    return new DueQueue.Claim<>(batch, next.get() < 100 ? 0 : Long.MAX_VALUE);
                 }),
                 item -> Uni.createFrom().voidItem().invoke(() -> most.accumulateAndGet(running.incrementAndGet(), Math::max))
                         .onItem().delayIt().by(Duration.ofMillis(10))
@@ -66,7 +67,7 @@ class ClaimLoopTest {
                         batch.add(next.getAndIncrement());
                     }
                     claimed.addAll(batch);
-                    return new ClaimLoop.Claim<>(batch, Long.MAX_VALUE);
+                    return new DueQueue.Claim<>(batch, Long.MAX_VALUE);
                 }),
                 // items 0 and 1 finish quickly; 2 and 3 hang, like polls of an upstream that stopped answering
                 item -> item < 2 ? Uni.createFrom().voidItem().onItem().delayIt().by(Duration.ofMillis(50))
@@ -96,9 +97,9 @@ class ClaimLoopTest {
                     synchronized (due) {
                         if (due[partition] <= now) {
                             due[partition] = Long.MAX_VALUE;
-                            return new ClaimLoop.Claim<>(List.of("work-" + partition), Long.MAX_VALUE);
+                            return new DueQueue.Claim<>(List.of("work-" + partition), Long.MAX_VALUE);
                         }
-                        return new ClaimLoop.Claim<>(List.<String>of(), due[partition]);
+                        return new DueQueue.Claim<>(List.<String>of(), due[partition]);
                     }
                 }),
                 item -> Uni.createFrom().voidItem());

@@ -2,8 +2,9 @@ package dev.mjrelay.poll;
 
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.simulator.Simulator;
-import dev.mjrelay.store.DueHints;
+import dev.mjrelay.loop.ClaimLoop;
 import dev.mjrelay.store.DueTask;
+import dev.mjrelay.store.TaskCodec.Field;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.task.Action;
 import dev.mjrelay.task.Task;
@@ -86,8 +87,9 @@ class PollerReliabilityTest {
     @Test
     void twoPollersOnOneRedisDeliverEachTerminalEventOnce() {
         // a second replica's poller, with its own loop, on the same Redis as the application's
-        Poller second = new Poller(store, upstream, notifier, clock, registry, config, vertx, new DueHints());
-        second.start(null);
+        ClaimLoop<DueTask> second = ClaimLoop.of(new Poller(store, upstream, notifier, clock, registry, config, vertx),
+                vertx, clock);
+        second.start();
         try (Receiver receiver = new Receiver()) {
             List<String> ids = new ArrayList<>();
             for (int i = 0; i < 40; i++) {
@@ -102,7 +104,7 @@ class PollerReliabilityTest {
             assertEquals(ids.size(), perWebhookId.size());
             assertTrue(perWebhookId.values().stream().allMatch(n -> n == 1), perWebhookId.toString());
         } finally {
-            second.stop(null);
+            second.stop();
         }
     }
 
@@ -148,12 +150,13 @@ class PollerReliabilityTest {
     void releasedTasksAreDueNowInsteadOfAtTheEndOfTheirLease() {
         String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "hand me back"));
         Instant leaseEnd = clock.instant().plusSeconds(60);
-        assertEquals(List.of(id), claimEverywhere(id, leaseEnd).stream().map(DueTask::id).toList());
+        List<DueTask> claimed = claimEverywhere(id, leaseEnd);
+        assertEquals(List.of(id), claimed.stream().map(DueTask::id).toList());
         int p = keysPartition(id);
         assertTrue(score(p, id) >= leaseEnd.toEpochMilli() - 1, "claimed: hidden until the lease ends");
 
         Instant now = clock.instant();
-        store.release(List.of(id), now).await().indefinitely();
+        store.polls().release(claimed, now).await().indefinitely();
 
         assertTrue(score(p, id) <= now.toEpochMilli(), "released: due now");
     }
@@ -161,7 +164,7 @@ class PollerReliabilityTest {
     private int keysPartition(String id) {
         java.util.zip.CRC32 crc = new java.util.zip.CRC32();
         crc.update(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        return (int) (crc.getValue() % store.partitions());
+        return (int) (crc.getValue() % store.polls().partitions());
     }
 
     private double score(int partition, String id) {
@@ -191,7 +194,7 @@ class PollerReliabilityTest {
         Instant next = now.plusSeconds(1800);
 
         List<Boolean> recorded = store.recordPolls(p, ids.stream().map(id -> new TaskStore.PollRecord(id, next,
-                Map.of("status", "TASK_STATUS_PROCESSING", "progress", "42"))).toList()).await().indefinitely();
+                Map.of(Field.STATUS, "TASK_STATUS_PROCESSING", Field.PROGRESS, "42"))).toList(), now).await().indefinitely();
 
         assertEquals(List.of(true, false, true), recorded);
         for (String id : List.of(ids.get(0), ids.get(2))) {
@@ -204,21 +207,11 @@ class PollerReliabilityTest {
                 "and is never due again");
     }
 
-    @Test
-    void backoffGrowsFromTheIntervalToFourIntervals() {
-        Poller poller = new Poller(store, upstream, notifier, clock, registry, config, vertx, new DueHints());
-        Duration interval = config.poll().interval();
-        assertEquals(interval, poller.backoff(1));
-        assertEquals(interval.multipliedBy(2), poller.backoff(2));
-        assertEquals(interval.multipliedBy(4), poller.backoff(3));
-        assertEquals(interval.multipliedBy(4), poller.backoff(30));
-    }
-
     private List<DueTask> claimEverywhere(String id, Instant leaseEnd) {
         // claim as if the clock were a minute ahead, so the fresh task counts as due
         Map<String, DueTask> found = new HashMap<>();
-        for (int p = 0; p < store.partitions(); p++) {
-            for (DueTask task : store.claimDue(p, clock.instant().plusSeconds(60), 1000, leaseEnd).await().indefinitely().items()) {
+        for (int p = 0; p < store.polls().partitions(); p++) {
+            for (DueTask task : store.polls().claim(p, clock.instant().plusSeconds(60), 1000, leaseEnd).await().indefinitely().items()) {
                 found.put(task.id(), task);
             }
         }

@@ -1,4 +1,6 @@
-package dev.mjrelay.webhook;
+package dev.mjrelay.store;
+
+import dev.mjrelay.task.EventType;
 
 import java.time.Instant;
 import java.util.List;

@@ -1,0 +1,43 @@
+package dev.mjrelay.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A registered endpoint as stored: one JSON value per endpoint in its account's endpoints hash.
+ * The one place that names its fields.
+ */
+final class EndpointCodec {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private EndpointCodec() {
+    }
+
+    static String encode(Endpoint endpoint) {
+        ObjectNode json = JSON.createObjectNode();
+        json.put("id", endpoint.id());
+        json.put("url", endpoint.url());
+        endpoint.events().forEach(json.putArray("events")::add);
+        json.put("secret", endpoint.secret());
+        json.put("createdAt", endpoint.createdAt().toEpochMilli());
+        return json.toString();
+    }
+
+    static Endpoint decode(String text) {
+        try {
+            JsonNode json = JSON.readTree(text);
+            List<String> events = new ArrayList<>();
+            json.path("events").forEach(e -> events.add(e.asText()));
+            return new Endpoint(json.path("id").asText(), json.path("url").asText(), events,
+                    json.path("secret").asText(), Instant.ofEpochMilli(json.path("createdAt").asLong()));
+        } catch (Exception e) {
+            throw new IllegalStateException("a stored endpoint is not readable", e);
+        }
+    }
+}

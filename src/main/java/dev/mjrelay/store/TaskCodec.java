@@ -1,0 +1,113 @@
+package dev.mjrelay.store;
+
+import dev.mjrelay.task.Action;
+import dev.mjrelay.task.Task;
+import dev.mjrelay.task.TaskStatus;
+
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The task hash: the one place that names its fields and writes and reads a {@link Task} and a
+ * {@link DueTask} to and from them. The Lua scripts get the same names ({@code TASK.STATUS}).
+ */
+public final class TaskCodec {
+
+    /** Every field a task hash may hold. */
+    public enum Field implements HashField {
+        ACCOUNT("account"), ACTION("action"), PROMPT("prompt"), PARENT("parent"), INDEX("index"),
+        CALLBACK("callback"), STATE("state"), NOTIFY_PROGRESS("notifyProgress"), UPSTREAM_ID("upstreamId"),
+        /** The last poll, kept small while the task runs: a Redis hash of short fields stays compact. */
+        STATUS("status"), PROGRESS("progress"), ETA("eta"), TASK_TYPE("taskType"),
+        /** The upstream's whole answer that showed the end (JSON). */
+        SNAPSHOT("snapshot"), FAIL_REASON("failReason"),
+        SUBMITTED_AT("submittedAt"), FINISHED_AT("finishedAt"), DEADLINE("deadline"),
+        /** The poll schedule's memory (see {@code PollSchedule.Memory}) and the poller's counters. */
+        BASE_AT("baseAt"), END_BY("endBy"), MISSES("misses"), NOT_FOUND("notFound"), ERRORS("errors"),
+        /** The terminal event, kept for redelivery. */
+        WEBHOOK_ID("webhookId"), EVENT_TYPE("eventType"), EVENT("event"),
+        /** Progress words already notified, and the progress deliveries to drop if the task ends first. */
+        PROGRESS_SENT("progressSent"), PROGRESS_DELIVERIES("progressDeliveries");
+
+        private final String stored;
+
+        Field(String stored) {
+            this.stored = stored;
+        }
+
+        @Override
+        public String stored() {
+            return stored;
+        }
+    }
+
+    /** What a fetch of a task reads. */
+    static final List<Field> TASK = List.of(Field.ACCOUNT, Field.ACTION, Field.PROMPT, Field.PARENT, Field.INDEX,
+            Field.CALLBACK, Field.STATE, Field.NOTIFY_PROGRESS, Field.UPSTREAM_ID, Field.STATUS, Field.PROGRESS,
+            Field.SNAPSHOT, Field.FAIL_REASON, Field.SUBMITTED_AT, Field.FINISHED_AT, Field.DEADLINE,
+            Field.TASK_TYPE, Field.ETA);
+
+    /** What a claim for a poll reads. */
+    static final List<Field> DUE = List.of(Field.UPSTREAM_ID, Field.DEADLINE, Field.NOT_FOUND, Field.ERRORS,
+            Field.STATUS, Field.NOTIFY_PROGRESS, Field.TASK_TYPE, Field.BASE_AT, Field.END_BY, Field.MISSES);
+
+    private TaskCodec() {
+    }
+
+    /** A new task's fields; unset values are left out. */
+    static Map<Field, String> encode(Task task) {
+        Map<Field, String> f = new EnumMap<>(Field.class);
+        f.put(Field.ACCOUNT, task.account());
+        f.put(Field.ACTION, task.action().name());
+        put(f, Field.PROMPT, task.prompt());
+        put(f, Field.PARENT, task.parentTaskId());
+        put(f, Field.INDEX, task.index() == null ? null : task.index().toString());
+        put(f, Field.CALLBACK, task.callbackUrl());
+        put(f, Field.STATE, task.state());
+        f.put(Field.NOTIFY_PROGRESS, task.notifyProgress() ? "1" : "0");
+        f.put(Field.UPSTREAM_ID, task.upstreamId());
+        f.put(Field.STATUS, task.status().name());
+        f.put(Field.PROGRESS, Integer.toString(task.progress()));
+        put(f, Field.SNAPSHOT, task.snapshot());
+        put(f, Field.FAIL_REASON, task.failReason());
+        f.put(Field.SUBMITTED_AT, Long.toString(task.submittedAt().toEpochMilli()));
+        put(f, Field.FINISHED_AT, task.finishedAt() == null ? null : Long.toString(task.finishedAt().toEpochMilli()));
+        f.put(Field.DEADLINE, Long.toString(task.deadline().toEpochMilli()));
+        put(f, Field.TASK_TYPE, task.taskType());
+        if (task.eta() > 0) {
+            f.put(Field.ETA, Long.toString(task.eta()));
+        }
+        return f;
+    }
+
+    /** The task, or null when the hash is gone. */
+    static Task decode(String id, StoredFields f) {
+        if (!f.has(Field.ACCOUNT)) {
+            return null;
+        }
+        return new Task(id, f.text(Field.ACCOUNT), Action.valueOf(f.text(Field.ACTION)), f.text(Field.PROMPT),
+                f.text(Field.PARENT), f.has(Field.INDEX) ? f.smallNumber(Field.INDEX) : null,
+                f.text(Field.CALLBACK), f.text(Field.STATE), f.flag(Field.NOTIFY_PROGRESS), f.text(Field.UPSTREAM_ID),
+                TaskStatus.fromUpstream(f.text(Field.STATUS)), f.smallNumber(Field.PROGRESS), f.text(Field.SNAPSHOT),
+                f.text(Field.FAIL_REASON), instant(f, Field.SUBMITTED_AT), instant(f, Field.FINISHED_AT),
+                instant(f, Field.DEADLINE), f.text(Field.TASK_TYPE), f.number(Field.ETA));
+    }
+
+    static DueTask due(String id, StoredFields f) {
+        return new DueTask(id, f.text(Field.UPSTREAM_ID, ""), f.number(Field.DEADLINE), f.smallNumber(Field.NOT_FOUND),
+                f.smallNumber(Field.ERRORS), f.text(Field.STATUS, ""), f.flag(Field.NOTIFY_PROGRESS),
+                f.text(Field.TASK_TYPE, ""), f.number(Field.BASE_AT), f.number(Field.END_BY), f.smallNumber(Field.MISSES));
+    }
+
+    private static void put(Map<Field, String> fields, Field field, String value) {
+        if (value != null) {
+            fields.put(field, value);
+        }
+    }
+
+    private static Instant instant(StoredFields f, Field field) {
+        return f.has(field) ? Instant.ofEpochMilli(f.number(field)) : null;
+    }
+}
