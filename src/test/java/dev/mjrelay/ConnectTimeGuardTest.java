@@ -2,12 +2,12 @@ package dev.mjrelay;
 
 import dev.mjrelay.store.DeliveryStore;
 import dev.mjrelay.store.TaskStore;
-import dev.mjrelay.task.Action;
-import dev.mjrelay.task.Task;
-import dev.mjrelay.task.TaskStatus;
+import dev.mjrelay.model.Action;
+import dev.mjrelay.model.Task;
+import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
-import dev.mjrelay.webhook.Notifier;
+import dev.mjrelay.events.Notifier;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;

@@ -2,7 +2,7 @@ package dev.mjrelay.api;
 
 import dev.mjrelay.account.Account;
 import dev.mjrelay.account.Accounts;
-import dev.mjrelay.task.RelayException;
+import dev.mjrelay.model.RelayException;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import org.jboss.resteasy.reactive.RestResponse;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;

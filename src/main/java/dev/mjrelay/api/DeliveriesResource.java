@@ -2,7 +2,7 @@ package dev.mjrelay.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mjrelay.store.DeadDelivery;
-import dev.mjrelay.webhook.Deliveries;
+import dev.mjrelay.task.Deliveries;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;

@@ -1,7 +1,7 @@
 package dev.mjrelay.api;
 
 import dev.mjrelay.store.StoreUnavailableException;
-import dev.mjrelay.task.RelayException;
+import dev.mjrelay.model.RelayException;
 import jakarta.ws.rs.WebApplicationException;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.RestResponse;

@@ -1,6 +1,6 @@
 package dev.mjrelay.api;
 
-import dev.mjrelay.task.RelayException;
+import dev.mjrelay.model.RelayException;
 
 /** The {@code ?limit=} of list calls: 1 to 100, default 20. */
 final class Limits {

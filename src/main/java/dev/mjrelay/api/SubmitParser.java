@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import dev.mjrelay.task.Action;
-import dev.mjrelay.task.RelayException;
-import dev.mjrelay.task.Submission;
+import dev.mjrelay.model.Action;
+import dev.mjrelay.model.RelayException;
+import dev.mjrelay.model.Submission;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -29,7 +29,8 @@ final class SubmitParser {
     static final int MAX_STATE = 4096;
     static final int MAX_TASK_ID = 128;
 
-    private static final Pattern SIMPLE_CHANGE = Pattern.compile("^(\\S+) (?:([UuVv])([1-4])|([Rr]))$");
+    /** {@code <taskId> <code>[<index>]}, the codes those of the action table. */
+    private static final Pattern SIMPLE_CHANGE = simpleChangePattern();
     private static final ObjectMapper STRICT = JsonMapper.builder()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -84,7 +85,7 @@ final class SubmitParser {
         } catch (IllegalArgumentException e) {
             action = null;
         }
-        if (action == null || !action.isChange()) {
+        if (action == null || !action.needsParent()) {
             throw RelayException.badRequest("action must be UPSCALE, VARIATION or REROLL");
         }
         Integer index = null;
@@ -110,16 +111,23 @@ final class SubmitParser {
             throw RelayException.badRequest("content must be '<taskId> U<n>', '<taskId> V<n>' or '<taskId> R', n from 1 to 4");
         }
         String taskId = taskId(m.group(1), "content");
-        Action action;
-        Integer index = null;
-        if (m.group(4) != null) {
-            action = Action.REROLL;
-        } else {
-            action = m.group(2).equalsIgnoreCase("U") ? Action.UPSCALE : Action.VARIATION;
-            index = Integer.parseInt(m.group(3));
-        }
+        boolean indexed = m.group(2) != null;
+        Action action = Action.byShortCode(indexed ? m.group(2) : m.group(4)).orElseThrow();
+        Integer index = indexed ? Integer.valueOf(m.group(3)) : null;
         return Submission.change(action, true, taskId, index, callbackUrl(json),
                 string(json, "state", MAX_STATE, false), bool(json, "notifyProgress"));
+    }
+
+    private static Pattern simpleChangePattern() {
+        StringBuilder indexed = new StringBuilder();
+        StringBuilder plain = new StringBuilder();
+        for (Action action : Action.values()) {
+            String code = action.spec().shortCode();
+            if (code != null) {
+                (action.needsIndex() ? indexed : plain).append(code.toUpperCase(Locale.ROOT)).append(code.toLowerCase(Locale.ROOT));
+            }
+        }
+        return Pattern.compile("^(\\S+) (?:([" + indexed + "])([1-4])|([" + plain + "]))$");
     }
 
     static JsonNode object(String body) {

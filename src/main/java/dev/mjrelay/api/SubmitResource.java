@@ -1,8 +1,8 @@
 package dev.mjrelay.api;
 
-import dev.mjrelay.task.IdempotencyKey;
-import dev.mjrelay.task.RelayException;
-import dev.mjrelay.task.Submission;
+import dev.mjrelay.model.IdempotencyKey;
+import dev.mjrelay.model.RelayException;
+import dev.mjrelay.model.Submission;
 import dev.mjrelay.task.TaskService;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;

@@ -2,8 +2,8 @@ package dev.mjrelay.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.mjrelay.task.RelayException;
-import dev.mjrelay.webhook.Deliveries;
+import dev.mjrelay.model.RelayException;
+import dev.mjrelay.task.Deliveries;
 import dev.mjrelay.store.Endpoint;
 import dev.mjrelay.webhook.Endpoints;
 import io.smallrye.mutiny.Uni;

@@ -3,7 +3,7 @@ package dev.mjrelay.poll;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mjrelay.store.DueTask;
 import dev.mjrelay.store.TaskCodec.Field;
-import dev.mjrelay.task.TaskStatus;
+import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.upstream.FetchOutcome;
 
 import java.time.Duration;

@@ -7,7 +7,7 @@ import dev.mjrelay.store.DueTask;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.store.TaskStore.PollRecord;
 import dev.mjrelay.upstream.UpstreamClient;
-import dev.mjrelay.webhook.Notifier;
+import dev.mjrelay.events.Notifier;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;

@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
  * hash. Items are claimed behind a lease (their score moves to the lease's end, so a replica that
  * dies mid-work loses nothing), handed back due now on drain, and dropped when their record is gone
  * or no longer live. Task polls and webhook deliveries are two such queues; the loop that works one
- * is {@code dev.mjrelay.loop.Workers}.
+ * is the workers' engine, above this package.
  *
  * @param <T> a claimed item, decoded from the fields its codec names
  */

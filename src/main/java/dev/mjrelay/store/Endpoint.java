@@ -1,6 +1,6 @@
 package dev.mjrelay.store;
 
-import dev.mjrelay.task.EventType;
+import dev.mjrelay.model.EventType;
 
 import java.time.Instant;
 import java.util.List;

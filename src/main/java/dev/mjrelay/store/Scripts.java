@@ -1,7 +1,7 @@
 package dev.mjrelay.store;
 
-import dev.mjrelay.task.EventType;
-import dev.mjrelay.task.TaskStatus;
+import dev.mjrelay.model.EventType;
+import dev.mjrelay.model.TaskStatus;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
@@ -58,6 +58,11 @@ public class Scripts {
         return call("EVALSHA", script.sha(), keys, args)
                 .onFailure(e -> e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT"))
                 .recoverWithUni(() -> call("EVAL", script.source(), keys, args));
+    }
+
+    /** Whether Redis answers, with the same time-out and failure mapping. */
+    public Uni<Void> ping() {
+        return command("PING").replaceWithVoid();
     }
 
     /** Any other Redis command, with the same time-out and failure mapping. */

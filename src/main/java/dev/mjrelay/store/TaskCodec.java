@@ -1,8 +1,8 @@
 package dev.mjrelay.store;
 
-import dev.mjrelay.task.Action;
-import dev.mjrelay.task.Task;
-import dev.mjrelay.task.TaskStatus;
+import dev.mjrelay.model.Action;
+import dev.mjrelay.model.Task;
+import dev.mjrelay.model.TaskStatus;
 
 import java.time.Instant;
 import java.util.EnumMap;

@@ -2,7 +2,7 @@ package dev.mjrelay.store;
 
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.store.TaskCodec.Field;
-import dev.mjrelay.task.Task;
+import dev.mjrelay.model.Task;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;

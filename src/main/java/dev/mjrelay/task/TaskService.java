@@ -1,16 +1,20 @@
 package dev.mjrelay.task;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.account.Account;
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.events.Notifier;
+import dev.mjrelay.model.IdempotencyKey;
+import dev.mjrelay.model.Ids;
+import dev.mjrelay.model.RelayException;
+import dev.mjrelay.model.Submission;
+import dev.mjrelay.model.Task;
+import dev.mjrelay.model.TaskLog;
+import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.poll.PollSchedule;
-import dev.mjrelay.store.IdempotencyStore;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.upstream.SubmitOutcome;
 import dev.mjrelay.upstream.UpstreamClient;
 import dev.mjrelay.upstream.UpstreamUnavailableException;
-import dev.mjrelay.webhook.Notifier;
 import dev.mjrelay.webhook.TargetGuard;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -19,52 +23,39 @@ import org.jboss.logging.Logger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Random;
 
 /**
  * Submitting and fetching tasks. A submit runs the contract's checks in order — fields (including the
  * callback target), the referenced task, its state, the account's limit — and only then calls the
- * upstream; a refused submit stores nothing and sends nothing upstream.
+ * upstream with what its action's table row asks; a refused submit stores nothing and sends nothing
+ * upstream.
  */
 @ApplicationScoped
 public class TaskService {
 
     private static final Logger LOG = Logger.getLogger(TaskService.class);
-    private static final String PENDING = "pending:";
-    private static final String DONE = "done:";
-    private static final Duration IDEMPOTENCY_TTL = Duration.ofHours(24);
-    private static final Duration IN_FLIGHT_TTL = Duration.ofMinutes(2);
-    private static final Duration IN_FLIGHT_POLL = Duration.ofMillis(100);
-    private static final int IN_FLIGHT_WAITS = 100;
-    /** How long a reading of an account's pending count may stand in for a fresh one, far from its limit. */
-    static final long PENDING_FRESH_MS = 100;
-
-    /** An account's pending count read from Redis at {@code readAtMs}, plus the tasks this replica created since. */
-    private record PendingCount(long count, long readAtMs) {
-    }
 
     private final TaskStore store;
-    private final IdempotencyStore idempotency;
+    private final IdempotentSubmits idempotent;
+    private final PendingLimit limit;
     private final Notifier notifier;
     private final UpstreamClient upstream;
     private final TargetGuard guard;
-    private final ObjectMapper mapper;
     private final Clock clock;
     private final PollSchedule schedule;
     private final Duration timeout;
-    private final Map<String, PendingCount> pending = new ConcurrentHashMap<>();
 
-    TaskService(TaskStore store, IdempotencyStore idempotency, Notifier notifier, UpstreamClient upstream,
-                TargetGuard guard, ObjectMapper mapper, Clock clock, RelayConfig config) {
+    TaskService(TaskStore store, IdempotentSubmits idempotent, PendingLimit limit, Notifier notifier,
+                UpstreamClient upstream, TargetGuard guard, Clock clock, RelayConfig config) {
         this.store = store;
-        this.idempotency = idempotency;
+        this.idempotent = idempotent;
+        this.limit = limit;
         this.notifier = notifier;
         this.upstream = upstream;
         this.guard = guard;
-        this.mapper = mapper;
         this.clock = clock;
-        this.schedule = new PollSchedule(config.poll().interval(), config.poll().floor(), new java.util.Random());
+        this.schedule = new PollSchedule(config.poll().interval(), config.poll().floor(), new Random());
         this.timeout = config.task().timeout();
     }
 
@@ -73,55 +64,7 @@ public class TaskService {
      * repeat within 24 hours answers the first submit's task id and sends nothing upstream.
      */
     public Uni<String> submit(Account account, Submission submission, IdempotencyKey key) {
-        if (key == null) {
-            return submit(account, submission);
-        }
-        return idempotency.reserve(account.name(), key.digest(), PENDING + key.fingerprint(), IN_FLIGHT_TTL)
-                .chain(existing -> existing == null
-                        ? submit(account, submission)
-                            .call(id -> idempotency.remember(account.name(), key.digest(),
-                                    DONE + key.fingerprint() + ":" + id, IDEMPOTENCY_TTL))
-                            .onFailure().call(() -> idempotency.release(account.name(), key.digest())
-                                    .onFailure().recoverWithNull())
-                        : answered(account, submission, key, existing, 0));
-    }
-
-    /** The first request's answer for a repeated key, waiting a little while the first is in flight. */
-    private Uni<String> answered(Account account, Submission submission, IdempotencyKey key, String stored,
-                                 int waited) {
-        if (stored == null) {
-            // the first request failed and freed the key while this one waited: this one goes ahead
-            return submit(account, submission, key);
-        }
-        boolean done = stored.startsWith(DONE);
-        String rest = stored.substring(done ? DONE.length() : PENDING.length());
-        String fingerprint = done ? rest.substring(0, rest.indexOf(':')) : rest;
-        if (!fingerprint.equals(key.fingerprint())) {
-            return Uni.createFrom().failure(RelayException.conflict(
-                    "this Idempotency-Key was already used with a different request body"));
-        }
-        if (done) {
-            return Uni.createFrom().item(rest.substring(rest.indexOf(':') + 1));
-        }
-        if (waited >= IN_FLIGHT_WAITS) {
-            return Uni.createFrom().failure(RelayException.conflict(
-                    "a request with this Idempotency-Key is still in flight; retry shortly"));
-        }
-        return Uni.createFrom().voidItem().onItem().delayIt().by(IN_FLIGHT_POLL)
-                .chain(() -> idempotency.get(account.name(), key.digest()))
-                .chain(now -> answered(account, submission, key, now, waited + 1));
-    }
-
-    private Uni<String> submit(Account account, Submission submission) {
-        return checkCallback(submission.callbackUrl())
-                .chain(() -> submission.action().isChange() ? parentOf(account, submission.parentTaskId())
-                        : Uni.createFrom().nullItem())
-                .call(() -> checkLimit(account))
-                .chain(parent -> {
-                    Instant sentAt = clock.instant();
-                    return sendUpstream(submission, parent)
-                            .chain(upstreamId -> store(account, submission, upstreamId, sentAt));
-                });
+        return key == null ? submit(account, submission) : idempotent.once(account, key, () -> submit(account, submission));
     }
 
     /** The account's task; 404 for an unknown id and for another account's task alike. */
@@ -132,6 +75,18 @@ public class TaskService {
             }
             return task;
         });
+    }
+
+    private Uni<String> submit(Account account, Submission submission) {
+        return checkCallback(submission.callbackUrl())
+                .chain(() -> submission.action().needsParent() ? parentOf(account, submission.parentTaskId())
+                        : Uni.createFrom().nullItem())
+                .call(() -> limit.check(account))
+                .chain(parent -> {
+                    Instant sentAt = clock.instant();
+                    return sendUpstream(submission, parent)
+                            .chain(upstreamId -> store(account, submission, upstreamId, sentAt));
+                });
     }
 
     private Uni<Void> checkCallback(String callbackUrl) {
@@ -154,45 +109,8 @@ public class TaskService {
         });
     }
 
-    /**
-     * Refuses a submit when the account has its limit of pending tasks. Counting reads one field per
-     * partition, so an account well below its limit (a tenth of it or more to spare) is let through
-     * on a reading under {@link #PENDING_FRESH_MS} old plus this replica's own submits since; near
-     * the limit every submit counts afresh, as before.
-     */
-    private Uni<Void> checkLimit(Account account) {
-        long max = account.maxPending();
-        long now = clock.millis();
-        PendingCount known = pending.get(account.name());
-        if (known != null && now - known.readAtMs() < PENDING_FRESH_MS && known.count() < max - Math.max(1, max / 10)) {
-            return Uni.createFrom().voidItem();
-        }
-        return store.pendingOf(account.name()).invoke(count -> {
-            pending.put(account.name(), new PendingCount(count, now));
-            if (count >= max) {
-                throw RelayException.tooManyPending(account.maxPending());
-            }
-        }).replaceWithVoid();
-    }
-
     private Uni<String> sendUpstream(Submission submission, Task parent) {
-        ObjectNode body = mapper.createObjectNode();
-        String kind;
-        if (!submission.action().isChange()) {
-            kind = "imagine";
-            body.put("prompt", submission.prompt());
-        } else if (submission.shortForm()) {
-            kind = "simple-change";
-            body.put("content", parent.upstreamId() + " " + shortCode(submission));
-        } else {
-            kind = "change";
-            body.put("taskId", parent.upstreamId());
-            body.put("action", submission.action().name());
-            if (submission.index() != null) {
-                body.put("index", submission.index());
-            }
-        }
-        return upstream.submit(kind, body)
+        return upstream.submit(submission.action().spec().request(submission, parent == null ? null : parent.upstreamId()))
                 .onFailure(UpstreamUnavailableException.class)
                 .transform(e -> RelayException.upstreamUnavailable(e.getMessage()))
                 .map(outcome -> {
@@ -201,15 +119,6 @@ public class TaskService {
                     }
                     return ((SubmitOutcome.Accepted) outcome).upstreamId();
                 });
-    }
-
-    private static String shortCode(Submission submission) {
-        return switch (submission.action()) {
-            case UPSCALE -> "U" + submission.index();
-            case VARIATION -> "V" + submission.index();
-            case REROLL -> "R";
-            case IMAGINE -> throw new IllegalArgumentException("imagine has no short form");
-        };
     }
 
     private Uni<String> store(Account account, Submission submission, String upstreamId, Instant sentAt) {
@@ -221,8 +130,7 @@ public class TaskService {
         return store.create(task, now.plus(schedule.first()), notifier.submittedData(task), sentAt)
                 .onFailure().invoke(e -> TaskLog.warn(LOG, task.id(), account.name(),
                         "accepted upstream as %s but not stored: %s", upstreamId, e.getMessage()))
-                .invoke(() -> pending.computeIfPresent(account.name(),
-                        (name, known) -> new PendingCount(known.count() + 1, known.readAtMs())))
+                .invoke(() -> limit.created(account))
                 .invoke(() -> TaskLog.info(LOG, task.id(), account.name(), "submitted %s (upstream %s)",
                         task.action(), upstreamId))
                 .replaceWith(task.id());

@@ -2,7 +2,6 @@ package dev.mjrelay.upstream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.config.RelayConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -86,11 +85,11 @@ public class UpstreamClient {
     }
 
     /**
-     * Submits a job: {@code kind} is imagine, change or simple-change.
+     * Submits a job ({@link UpstreamRequest#path()} is imagine, change or simple-change).
      * Fails with {@link UpstreamUnavailableException} when there is no usable answer.
      */
-    public Uni<SubmitOutcome> submit(String kind, ObjectNode body) {
-        return timed("submit-" + kind, api.submit(authorization, kind, body))
+    public Uni<SubmitOutcome> submit(UpstreamRequest request) {
+        return timed("submit-" + request.path(), api.submit(authorization, request.path(), request.body()))
                 .onFailure().transform(e -> e instanceof UpstreamUnavailableException ? e
                         : new UpstreamUnavailableException(describe(e)))
                 .map(this::classifySubmit);

@@ -1,7 +1,7 @@
 package dev.mjrelay.webhook;
 
 import dev.mjrelay.store.DeliveryCodec.State;
-import dev.mjrelay.task.EventType;
+import dev.mjrelay.model.EventType;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -9,7 +9,7 @@ import dev.mjrelay.loop.DueWorker;
 import dev.mjrelay.store.DeliveryRecord;
 import dev.mjrelay.store.DeliveryStore;
 import dev.mjrelay.store.DueQueue;
-import dev.mjrelay.task.TaskLog;
+import dev.mjrelay.model.TaskLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;

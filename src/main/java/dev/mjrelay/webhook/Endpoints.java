@@ -3,9 +3,9 @@ package dev.mjrelay.webhook;
 import dev.mjrelay.account.WebhookSecret;
 import dev.mjrelay.store.Endpoint;
 import dev.mjrelay.store.EndpointStore;
-import dev.mjrelay.task.EventType;
-import dev.mjrelay.task.Ids;
-import dev.mjrelay.task.RelayException;
+import dev.mjrelay.model.EventType;
+import dev.mjrelay.model.Ids;
+import dev.mjrelay.model.RelayException;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 

@@ -39,6 +39,24 @@ class StartupCheckTest {
     }
 
     @Test
+    void bothLeasesMustOutlastTheWorkTheyCoverAndAreRefusedByName() {
+        List<String> problems = StartupCheck.problems(config(Map.of(
+                "relay.poll.lease", "20s", "relay.upstream.connect-timeout", "5s", "relay.upstream.read-timeout", "20s",
+                "relay.webhook.lease", "15s", "relay.webhook.timeout", "15s")), List.of("dev"));
+
+        assertTrue(problems.contains("relay.poll.lease must be longer than relay.upstream.connect-timeout + read-timeout"
+                + " (PT25S), not PT20S"), problems.toString());
+        assertTrue(problems.contains("relay.webhook.lease must be longer than relay.webhook.timeout (PT15S), not PT15S"),
+                problems.toString());
+    }
+
+    @Test
+    void leasesLongerThanTheirWorkPass() {
+        assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.webhook.lease", "16s",
+                "relay.webhook.timeout", "15s")), List.of("dev")));
+    }
+
+    @Test
     void prodWithoutUpstreamOrAccountsIsRefused() {
         Map<String, String> none = new HashMap<>();
         List<String> problems = StartupCheck.problems(build(none), List.of("prod"));

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.store.DueTask;
 import dev.mjrelay.store.TaskCodec.Field;
-import dev.mjrelay.task.TaskStatus;
+import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.upstream.FetchOutcome;
 import org.junit.jupiter.api.Test;
 

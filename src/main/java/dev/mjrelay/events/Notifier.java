@@ -1,4 +1,4 @@
-package dev.mjrelay.webhook;
+package dev.mjrelay.events;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,14 +6,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.store.Completion;
 import dev.mjrelay.store.Endpoint;
+import dev.mjrelay.webhook.Endpoints;
 import dev.mjrelay.store.Event;
 import dev.mjrelay.store.TaskStore;
-import dev.mjrelay.task.Ids;
-import dev.mjrelay.task.RelayException;
-import dev.mjrelay.task.EventType;
-import dev.mjrelay.task.Task;
-import dev.mjrelay.task.TaskLog;
-import dev.mjrelay.task.TaskStatus;
+import dev.mjrelay.model.Ids;
+import dev.mjrelay.model.RelayException;
+import dev.mjrelay.model.EventType;
+import dev.mjrelay.model.Task;
+import dev.mjrelay.model.TaskLog;
+import dev.mjrelay.model.TaskStatus;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;

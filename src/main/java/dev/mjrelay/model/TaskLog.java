@@ -1,4 +1,4 @@
-package dev.mjrelay.task;
+package dev.mjrelay.model;
 
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;

@@ -1,4 +1,4 @@
-package dev.mjrelay.task;
+package dev.mjrelay.model;
 
 import java.security.SecureRandom;
 

@@ -1,4 +1,4 @@
-package dev.mjrelay.task;
+package dev.mjrelay.model;
 
 /** The kinds of task event, by their wire names. task.submitted goes to the event stream only. */
 public enum EventType {

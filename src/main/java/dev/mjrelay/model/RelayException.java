@@ -1,4 +1,4 @@
-package dev.mjrelay.task;
+package dev.mjrelay.model;
 
 /**
  * A request the relay answers with an error: the HTTP status, the envelope's {@code code} and a

@@ -1,6 +1,6 @@
-package dev.mjrelay.store;
+package dev.mjrelay.loop;
 
-import dev.mjrelay.loop.Lifecycle;
+import dev.mjrelay.store.Scripts;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -11,16 +11,16 @@ import java.time.Duration;
 
 /**
  * Ready means Redis answers a PING within two seconds (it comes back by itself when Redis does) and
- * the replica is not draining.
+ * the replica's workers are not draining.
  */
 @Readiness
 @ApplicationScoped
-public class RedisReadiness implements AsyncHealthCheck {
+public class ReplicaReadiness implements AsyncHealthCheck {
 
     private final Scripts scripts;
     private final Lifecycle lifecycle;
 
-    RedisReadiness(Scripts scripts, Lifecycle lifecycle) {
+    ReplicaReadiness(Scripts scripts, Lifecycle lifecycle) {
         this.scripts = scripts;
         this.lifecycle = lifecycle;
     }
@@ -30,7 +30,7 @@ public class RedisReadiness implements AsyncHealthCheck {
         if (lifecycle.draining()) {
             return Uni.createFrom().item(HealthCheckResponse.named("redis").down().withData("draining", true).build());
         }
-        return scripts.command("PING")
+        return scripts.ping()
                 .ifNoItem().after(Duration.ofSeconds(2)).fail()
                 .map(ok -> HealthCheckResponse.up("redis"))
                 .onFailure().recoverWithItem(e -> HealthCheckResponse.named("redis").down()

@@ -1,4 +1,4 @@
-package dev.mjrelay.task;
+package dev.mjrelay.model;
 
 /**
  * A validated submit request. For IMAGINE {@code prompt} is set; for the change actions

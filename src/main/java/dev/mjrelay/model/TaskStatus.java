@@ -1,4 +1,4 @@
-package dev.mjrelay.task;
+package dev.mjrelay.model;
 
 /** The upstream's status words. Unknown words are treated as "still running". */
 public enum TaskStatus {

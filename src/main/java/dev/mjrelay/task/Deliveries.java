@@ -1,12 +1,12 @@
-package dev.mjrelay.webhook;
+package dev.mjrelay.task;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.account.Account;
 import dev.mjrelay.store.DeadDelivery;
 import dev.mjrelay.store.DeliveryStore;
-import dev.mjrelay.task.RelayException;
-import dev.mjrelay.task.TaskService;
+import dev.mjrelay.model.RelayException;
+import dev.mjrelay.events.Notifier;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 

@@ -1,12 +1,12 @@
-package dev.mjrelay.webhook;
+package dev.mjrelay.events;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.mjrelay.task.EventType;
-import dev.mjrelay.task.Task;
-import dev.mjrelay.task.TaskStatus;
+import dev.mjrelay.model.EventType;
+import dev.mjrelay.model.Task;
+import dev.mjrelay.model.TaskStatus;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
