@@ -19,6 +19,7 @@ import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
 
 import java.util.List;
+import java.util.function.Function;
 
 /** The three submit paths, in the upstream's dialect plus callbackUrl, state and notifyProgress. */
 @Path("/mj/submit")
@@ -41,8 +42,7 @@ public class SubmitResource {
     public Uni<SubmitAnswer> imagine(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = ImagineRequest.class))) byte[] body,
             @Context HttpHeaders headers) {
-        String text = SubmitParser.text(body);
-        return submit(SubmitParser.imagine(text), "imagine", headers, text);
+        return submit(body, "imagine", SubmitParser::imagine, headers);
     }
 
     @POST
@@ -51,8 +51,7 @@ public class SubmitResource {
     public Uni<SubmitAnswer> change(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = ChangeRequest.class))) byte[] body,
             @Context HttpHeaders headers) {
-        String text = SubmitParser.text(body);
-        return submit(SubmitParser.change(text), "change", headers, text);
+        return submit(body, "change", SubmitParser::change, headers);
     }
 
     @POST
@@ -61,11 +60,12 @@ public class SubmitResource {
     public Uni<SubmitAnswer> simpleChange(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = SimpleChangeRequest.class))) byte[] body,
             @Context HttpHeaders headers) {
-        String text = SubmitParser.text(body);
-        return submit(SubmitParser.simpleChange(text), "simple-change", headers, text);
+        return submit(body, "simple-change", SubmitParser::simpleChange, headers);
     }
 
-    private Uni<SubmitAnswer> submit(Submission submission, String path, HttpHeaders headers, String body) {
+    private Uni<SubmitAnswer> submit(byte[] raw, String path, Function<String, Submission> parser, HttpHeaders headers) {
+        String body = SubmitParser.text(raw);
+        Submission submission = parser.apply(body);
         IdempotencyKey key = null;
         List<String> given = headers.getRequestHeader("Idempotency-Key");
         if (given != null && !given.isEmpty()) {

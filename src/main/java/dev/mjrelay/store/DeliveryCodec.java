@@ -10,39 +10,17 @@ import java.util.List;
 public final class DeliveryCodec {
 
     public enum Field implements HashField {
-        TASK_ID("taskId"), ACCOUNT("account"), WEBHOOK_ID("webhookId"), TYPE("type"), TARGET("target"),
+        TASK_ID, ACCOUNT, WEBHOOK_ID, TYPE, TARGET,
         /** Names the signing secret: {@code account} or {@code endpoint:<id>}. */
-        SECRET("secret"), BODY("body"), ATTEMPT("attempt"), STATE("state"), CREATED_AT("createdAt"),
-        LAST_STATUS("lastStatus"), LAST_ERROR("lastError"), UPDATED_AT("updatedAt");
-
-        private final String stored;
-
-        Field(String stored) {
-            this.stored = stored;
-        }
-
-        @Override
-        public String stored() {
-            return stored;
-        }
+        SECRET, BODY, ATTEMPT, STATE, CREATED_AT,
+        LAST_STATUS, LAST_ERROR, UPDATED_AT;
     }
 
     /** Where a delivery stands: pending (due now or later), or done one way or another. */
     public enum State implements HashField {
-        PENDING("pending"), DELIVERED("delivered"), DEAD("dead"),
+        PENDING, DELIVERED, DEAD,
         /** A progress delivery dropped because its task ended first. */
-        SUPERSEDED("superseded");
-
-        private final String stored;
-
-        State(String stored) {
-            this.stored = stored;
-        }
-
-        @Override
-        public String stored() {
-            return stored;
-        }
+        SUPERSEDED;
     }
 
     /** What a claim for an attempt reads. */

@@ -17,30 +17,19 @@ public final class TaskCodec {
 
     /** Every field a task hash may hold. */
     public enum Field implements HashField {
-        ACCOUNT("account"), ACTION("action"), PROMPT("prompt"), PARENT("parent"), INDEX("index"),
-        CALLBACK("callback"), STATE("state"), NOTIFY_PROGRESS("notifyProgress"), UPSTREAM_ID("upstreamId"),
+        ACCOUNT, ACTION, PROMPT, PARENT, INDEX,
+        CALLBACK, STATE, NOTIFY_PROGRESS, UPSTREAM_ID,
         /** The last poll, kept small while the task runs: a Redis hash of short fields stays compact. */
-        STATUS("status"), PROGRESS("progress"), ETA("eta"), TASK_TYPE("taskType"),
+        STATUS, PROGRESS, ETA, TASK_TYPE,
         /** The upstream's whole answer that showed the end (JSON). */
-        SNAPSHOT("snapshot"), FAIL_REASON("failReason"),
-        SUBMITTED_AT("submittedAt"), FINISHED_AT("finishedAt"), DEADLINE("deadline"),
+        SNAPSHOT, FAIL_REASON,
+        SUBMITTED_AT, FINISHED_AT, DEADLINE,
         /** The poll schedule's memory (see {@code PollSchedule.Memory}) and the poller's counters. */
-        BASE_AT("baseAt"), END_BY("endBy"), MISSES("misses"), NOT_FOUND("notFound"), ERRORS("errors"),
+        BASE_AT, END_BY, MISSES, NOT_FOUND, ERRORS,
         /** The terminal event, kept for redelivery. */
-        WEBHOOK_ID("webhookId"), EVENT_TYPE("eventType"), EVENT("event"),
+        WEBHOOK_ID, EVENT_TYPE, EVENT,
         /** Progress words already notified, and the progress deliveries to drop if the task ends first. */
-        PROGRESS_SENT("progressSent"), PROGRESS_DELIVERIES("progressDeliveries");
-
-        private final String stored;
-
-        Field(String stored) {
-            this.stored = stored;
-        }
-
-        @Override
-        public String stored() {
-            return stored;
-        }
+        PROGRESS_SENT, PROGRESS_DELIVERIES;
     }
 
     /** What a fetch of a task reads. */

@@ -28,6 +28,7 @@ final class FakeUpstream implements AutoCloseable {
     private final Map<String, Long> created = new ConcurrentHashMap<>();
     private final AtomicInteger submits = new AtomicInteger();
     private final AtomicInteger fetches = new AtomicInteger();
+    private final Map<Fault, AtomicInteger> faulted = new ConcurrentHashMap<>();
     private volatile long durationMs;
     private volatile Fault fault = Fault.NONE;
 
@@ -52,6 +53,17 @@ final class FakeUpstream implements AutoCloseable {
         return fetches.get();
     }
 
+    /** Whether every task submitted here has ended (as its next fetch would show). */
+    boolean allEnded() {
+        long now = System.currentTimeMillis();
+        return created.values().stream().allMatch(start -> now - start >= durationMs);
+    }
+
+    /** Fetches answered with {@code fault} so far. */
+    int faulted(Fault fault) {
+        return faulted.computeIfAbsent(fault, f -> new AtomicInteger()).get();
+    }
+
     void fault(Fault fault) {
         this.fault = fault;
     }
@@ -71,7 +83,11 @@ final class FakeUpstream implements AutoCloseable {
 
     private void fetch(HttpExchange exchange) throws IOException {
         fetches.incrementAndGet();
-        switch (fault) {
+        Fault now = fault;
+        if (now != Fault.NONE) {
+            faulted.computeIfAbsent(now, f -> new AtomicInteger()).incrementAndGet();
+        }
+        switch (now) {
             case HTTP_500 -> {
                 answer(exchange, 500, "oops");
                 return;

@@ -117,7 +117,7 @@ class FaultToleranceIT {
     }
 
     @Test
-    void redisAwayForTenSecondsThenBackWithAof() throws Exception {
+    void redisAwayWhileTasksEndUpstreamThenBackWithAof() throws Exception {
         String prefix = prefix();
         try (Receiver receiver = new Receiver();
              RelayProcess relay = new RelayProcess("redis-outage", redis.hosts(), prefix, upstream.url(), Map.of()).start()) {
@@ -129,13 +129,17 @@ class FaultToleranceIT {
             assertEquals(503, during.statusCode());
             assertEquals(9, JSON.readTree(during.body()).path("code").asInt());
             assertEquals(200, relay.status("/q/health/live"));
-            OwnRedis.sleep(Math.max(0, 10_000 - (System.currentTimeMillis() - down)));
+            // Redis stays away until every task has ended upstream, so the relay must catch up on ends it
+            // could not see, and until it has tried, and failed, to claim work several times
+            await().atMost(Duration.ofSeconds(20)).until(() -> upstream.allEnded()
+                    && count(relay.logText(), "claiming failed") >= 6);
+            long awayMs = System.currentTimeMillis() - down;
             redis.start();
 
             await().atMost(Duration.ofSeconds(20)).until(() -> relay.status("/q/health/ready") == 200);
             awaitAllDelivered(receiver, ids, 60);
             Outcome outcome = outcome(receiver, ids);
-            Figures.report("faults", "Redis stopped 10 s (AOF): tasks in flight " + ids.size()
+            Figures.report("faults", "Redis stopped " + awayMs / 1000 + " s (AOF): tasks in flight " + ids.size()
                     + ", faults injected 1, lost " + outcome.lost + ", duplicated " + outcome.duplicated
                     + ", submits during the outage answered 503");
             assertEquals(0, outcome.lost);
@@ -175,21 +179,27 @@ class FaultToleranceIT {
         try (Receiver receiver = new Receiver();
              RelayProcess relay = new RelayProcess("upstream-faults", redis.hosts(), prefix, upstream.url(), Map.of()).start()) {
             List<String> ids = submit(relay, receiver, 20);
+            long started = System.currentTimeMillis();
             try {
                 for (FakeUpstream.Fault fault : List.of(FakeUpstream.Fault.HTTP_500, FakeUpstream.Fault.SLOW,
                         FakeUpstream.Fault.TRUNCATED)) {
+                    // each fault lasts until the relay has met it as often as it has tasks in flight
+                    int before = upstream.faulted(fault);
                     upstream.fault(fault);
-                    OwnRedis.sleep(10_000);
+                    await().atMost(Duration.ofSeconds(30)).until(() -> upstream.faulted(fault) >= before + ids.size());
                 }
             } finally {
                 upstream.fault(FakeUpstream.Fault.NONE);
             }
+            long faultyMs = System.currentTimeMillis() - started;
+            double errorPolls = metric(relay, "relay_polls_total{outcome=\"error\"}");
+            assertTrue(errorPolls >= 2 * ids.size(), "the relay counted the faulty answers as errors: " + errorPolls);
 
             awaitAllDelivered(receiver, ids, 90);
             Outcome outcome = outcome(receiver, ids);
             long failed = ids.stream().filter(id -> receiver.forTask(id).stream()
                     .anyMatch(r -> r.body().contains("\"task.failed\""))).count();
-            Figures.report("faults", "upstream 500s, time-outs, truncated JSON for 30 s: tasks in flight " + ids.size()
+            Figures.report("faults", "upstream 500s, time-outs, truncated JSON for " + faultyMs / 1000 + " s: tasks in flight " + ids.size()
                     + ", faults injected 3, lost " + outcome.lost + ", duplicated " + outcome.duplicated + ", failed " + failed);
             assertEquals(0, outcome.lost);
             assertEquals(0, outcome.duplicated);
@@ -209,13 +219,17 @@ class FaultToleranceIT {
             for (int i = 0; i < 10; i++) {
                 ids.add(submitOne(relay, RelayProcess.ALPHA_KEY, url, "down " + i));
             }
-            OwnRedis.sleep(9000);
+            // the receiver stays down until every task's webhook has been refused twice
+            long down = System.currentTimeMillis();
+            await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> everyTaskRefusedTwice(relay, ids));
+            long downMs = System.currentTimeMillis() - down;
             try (Receiver receiver = new Receiver(port)) {
                 awaitAllDelivered(receiver, ids, 60);
                 Outcome outcome = outcome(receiver, ids);
                 JsonNode log = JSON.readTree(get(relay, "/v1/tasks/" + ids.get(0) + "/deliveries", RelayProcess.ALPHA_KEY).body());
                 int attempts = log.path("items").size();
-                Figures.report("faults", "receiver down ~9 s: tasks in flight " + ids.size() + ", faults injected 1, lost "
+                Figures.report("faults", "receiver down " + downMs / 1000 + " s: tasks in flight " + ids.size() + ", faults injected 1, lost "
                         + outcome.lost + ", duplicated " + outcome.duplicated + ", attempts logged for the first task " + attempts);
                 assertEquals(0, outcome.lost);
                 assertEquals(0, outcome.duplicated);
@@ -330,6 +344,45 @@ class FaultToleranceIT {
                 .until(() -> ids.stream().allMatch(id -> !receiver.forTask(id).isEmpty()));
         // and nothing more arrives after a moment of quiet
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10)).until(() -> true);
+    }
+
+    static boolean everyTaskRefusedTwice(RelayProcess relay, List<String> ids) throws Exception {
+        for (String id : ids) {
+            if (refusedAttempts(relay, id) < 2) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Attempts of the task's webhook that failed because the receiver refused the connection. */
+    static long refusedAttempts(RelayProcess relay, String taskId) throws Exception {
+        JsonNode log = JSON.readTree(get(relay, "/v1/tasks/" + taskId + "/deliveries?limit=100", RelayProcess.ALPHA_KEY).body());
+        long refused = 0;
+        for (JsonNode entry : log.path("items")) {
+            if ("failed".equals(entry.path("outcome").asText()) && entry.path("error").asText().contains("refused")) {
+                refused++;
+            }
+        }
+        return refused;
+    }
+
+    /** A counter or gauge of the relay's Prometheus page, 0 when absent. */
+    static double metric(RelayProcess relay, String series) throws Exception {
+        for (String line : get(relay, "/q/metrics", null).body().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).trim());
+            }
+        }
+        return 0;
+    }
+
+    static int count(String text, String part) {
+        int n = 0;
+        for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + 1)) {
+            n++;
+        }
+        return n;
     }
 
     static String prefix() {

@@ -1,0 +1,34 @@
+package dev.mjrelay.store;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The names records are stored under in Redis. Tasks and deliveries already in a user's Redis must
+ * stay readable after an upgrade: a rename here is a data migration, not a refactoring.
+ */
+class StoredNamesTest {
+
+    @Test
+    void taskFieldsKeepTheirStoredNames() {
+        assertEquals(List.of("account", "action", "prompt", "parent", "index", "callback", "state", "notifyProgress",
+                "upstreamId", "status", "progress", "eta", "taskType", "snapshot", "failReason", "submittedAt",
+                "finishedAt", "deadline", "baseAt", "endBy", "misses", "notFound", "errors", "webhookId", "eventType",
+                "event", "progressSent", "progressDeliveries"), stored(TaskCodec.Field.values()));
+    }
+
+    @Test
+    void deliveryFieldsAndStatesKeepTheirStoredNames() {
+        assertEquals(List.of("taskId", "account", "webhookId", "type", "target", "secret", "body", "attempt", "state",
+                "createdAt", "lastStatus", "lastError", "updatedAt"), stored(DeliveryCodec.Field.values()));
+        assertEquals(List.of("pending", "delivered", "dead", "superseded"), stored(DeliveryCodec.State.values()));
+    }
+
+    private static List<String> stored(HashField[] fields) {
+        return Arrays.stream(fields).map(HashField::stored).toList();
+    }
+}
