@@ -1,6 +1,7 @@
 package dev.mjrelay.config;
 
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithConverter;
 import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
@@ -16,6 +17,12 @@ import java.util.Optional;
 public interface RelayConfig {
 
     Upstream upstream();
+
+    /**
+     * The upstreams by name: {@code relay.upstreams.<name>.url} and friends. {@code relay.upstream.url}
+     * and {@code .api-key} still define the upstream named {@code default}.
+     */
+    Map<String, PoolEntry> upstreams();
 
     Poll poll();
 
@@ -57,6 +64,25 @@ public interface RelayConfig {
         /** Time allowed for one upstream answer. */
         @WithDefault("20s")
         Duration readTimeout();
+    }
+
+    interface PoolEntry {
+
+        /** The default of {@link #maxAnswerBytes()}, also for an upstream given by the old keys alone. */
+        String DEFAULT_MAX_ANSWER_BYTES = "1MB";
+        /** The upstream's base URL. */
+        Optional<String> url();
+
+        /** Bearer key sent on every call to this upstream. */
+        Optional<String> apiKey();
+
+        /**
+         * The largest answer read from this upstream ({@code 1MB} = 1,048,576 bytes); a bigger one
+         * is unreadable: at submit the job is lost, at poll it is retried, then the task fails.
+         */
+        @WithDefault(DEFAULT_MAX_ANSWER_BYTES)
+        @WithConverter(ByteSizeConverter.class)
+        long maxAnswerBytes();
     }
 
     interface Poll {

@@ -72,6 +72,7 @@ public class StartupCheck {
         if (config.store().keyPrefix().isBlank() || config.store().keyPrefix().contains("{")) {
             problems.add("relay.store.key-prefix must be non-blank and hold no '{'");
         }
+        upstreams(problems, config);
         Set<String> keys = new HashSet<>();
         config.accounts().forEach((name, account) -> {
             String key = "relay.accounts." + name;
@@ -87,8 +88,8 @@ public class StartupCheck {
             if (config.accounts().isEmpty()) {
                 problems.add("relay.accounts: no account is configured (set relay.accounts.<name>.api-key and .webhook-secret)");
             }
-            if (config.upstream().url().isEmpty()) {
-                problems.add("relay.upstream.url must be set in prod");
+            if (config.upstream().url().isEmpty() && defaultEntry(config).flatMap(RelayConfig.PoolEntry::url).isEmpty()) {
+                problems.add("relay.upstream.url (or relay.upstreams.default.url) must be set in prod");
             }
             if (ConfigProvider.getConfig().getOptionalValue("quarkus.redis.hosts", String.class).isEmpty()) {
                 problems.add("quarkus.redis.hosts must be set in prod");
@@ -98,6 +99,28 @@ public class StartupCheck {
             }
         }
         return problems;
+    }
+
+    private static void upstreams(List<String> problems, RelayConfig config) {
+        if (config.upstream().url().isPresent() && defaultEntry(config).flatMap(RelayConfig.PoolEntry::url).isPresent()) {
+            problems.add("relay.upstream.url and relay.upstreams.default.url both name the default upstream: keep one");
+        }
+        if (config.upstream().apiKey().isPresent() && defaultEntry(config).flatMap(RelayConfig.PoolEntry::apiKey).isPresent()) {
+            problems.add("relay.upstream.api-key and relay.upstreams.default.api-key both name the default upstream's key: keep one");
+        }
+        config.upstreams().forEach((name, entry) -> {
+            if (!name.equals("default")) {
+                problems.add("relay.upstreams." + name + ": only the upstream named default is used in this version"
+                        + " (pools of upstreams come with the job queue)");
+            }
+            if (entry.maxAnswerBytes() < 1024) {
+                problems.add("relay.upstreams." + name + ".max-answer-bytes must be at least 1KB, not " + entry.maxAnswerBytes());
+            }
+        });
+    }
+
+    private static java.util.Optional<RelayConfig.PoolEntry> defaultEntry(RelayConfig config) {
+        return java.util.Optional.ofNullable(config.upstreams().get("default"));
     }
 
     private static void positive(List<String> problems, String key, Duration value) {

@@ -48,8 +48,9 @@ public class RelayException extends RuntimeException {
                 ? "the upstream refused the job" : description);
     }
 
-    public static RelayException upstreamUnavailable(String why) {
-        return new RelayException(502, 9, "the upstream is unavailable: " + why);
+    /** No task came of the submit: the upstream was busy, unreachable, or did not confirm it. */
+    public static RelayException upstreamUnavailable(String description) {
+        return new RelayException(502, 9, description);
     }
 
     public static RelayException storeUnavailable() {

@@ -20,6 +20,8 @@ public final class PollDecision {
 
     /** Consecutive upstream 404s after which a task counts as lost by the upstream. */
     static final int NOT_FOUND_LIMIT = 3;
+    /** Consecutive answers too large to read after which the task fails. */
+    static final int OVERSIZE_LIMIT = 3;
     private static final int TASK_TYPE_MAX = 48;
 
     /** A decision; {@code outcome} is its name in the {@code relay_polls_total} metric. */
@@ -30,9 +32,11 @@ public final class PollDecision {
     /**
      * The task still runs: record {@code fields} and poll again at {@code next} (never past the
      * deadline). With a {@code progress} status, the task's task.progress event for it is due too.
+     * {@code unknownStatus} is a status word the relay does not know, seen for the first time for
+     * this task (null otherwise): worth a log line and a count.
      */
     public record Reschedule(String outcome, Instant next, Map<Field, String> fields, TaskStatus progress,
-                             JsonNode snapshot) implements Decision {
+                             JsonNode snapshot, String unknownStatus) implements Decision {
     }
 
     /** The task ends with {@code status}; {@code snapshot} is null when the relay ends it itself. */
@@ -72,6 +76,16 @@ public final class PollDecision {
             return reschedule("not_found", task, now.plus(interval), Map.of(Field.NOT_FOUND, Integer.toString(misses)));
         }
         int errors = task.errors() + 1;
+        if (outcome instanceof FetchOutcome.TooLarge tooLarge) {
+            int oversize = task.oversize() + 1;
+            if (oversize >= OVERSIZE_LIMIT) {
+                return new End("too_large", TaskStatus.TASK_STATUS_FAILED, null, "unreadable: the upstream's answer "
+                        + "for this task was larger than " + tooLarge.limit() + " bytes (max-answer-bytes) "
+                        + OVERSIZE_LIMIT + " times in a row");
+            }
+            return reschedule("too_large", task, now.plus(backoff(errors)),
+                    Map.of(Field.ERRORS, Integer.toString(errors), Field.OVERSIZE, Integer.toString(oversize)));
+        }
         return reschedule("error", task, now.plus(backoff(errors)), Map.of(Field.ERRORS, Integer.toString(errors)));
     }
 
@@ -100,6 +114,14 @@ public final class PollDecision {
         if (task.errors() != 0) {
             fields.put(Field.ERRORS, "0");
         }
+        if (task.oversize() != 0) {
+            fields.put(Field.OVERSIZE, "0");
+        }
+        String unknown = null;
+        if (!TaskStatus.isKnown(snapshot.status()) && task.unknownStatus().isEmpty()) {
+            unknown = snapshot.status().length() > TASK_TYPE_MAX ? snapshot.status().substring(0, TASK_TYPE_MAX) : snapshot.status();
+            fields.put(Field.UNKNOWN_STATUS, unknown.isEmpty() ? "(empty)" : unknown);
+        }
         if (plan.memory().baseAt() != task.baseAt()) {
             fields.put(Field.BASE_AT, Long.toString(plan.memory().baseAt()));
         }
@@ -113,11 +135,11 @@ public final class PollDecision {
         }
         boolean newWord = task.notifyProgress() && !status.name().equals(task.status());
         return new Reschedule("running", capped(task, now.plus(plan.delay())), fields, newWord ? status : null,
-                newWord ? snapshot.body() : null);
+                newWord ? snapshot.body() : null, unknown);
     }
 
     private Reschedule reschedule(String outcome, DueTask task, Instant next, Map<Field, String> fields) {
-        return new Reschedule(outcome, capped(task, next), fields, null, null);
+        return new Reschedule(outcome, capped(task, next), fields, null, null, null);
     }
 
     /** Waits after consecutive upstream errors: the interval, doubling, at most four intervals. */

@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -28,6 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
 @ApplicationScoped
 public class Poller implements DueWorker<DueTask> {
 
+    private static final Logger LOG = Logger.getLogger(Poller.class);
+
     private final TaskStore store;
     private final UpstreamClient upstream;
     private final Notifier notifier;
@@ -37,6 +40,7 @@ public class Poller implements DueWorker<DueTask> {
     private final PollBatches batches;
     private final Settings settings;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Counter unknownStatus;
 
     Poller(TaskStore store, UpstreamClient upstream, Notifier notifier, Clock clock, MeterRegistry registry,
            RelayConfig config, Vertx vertx) {
@@ -50,6 +54,9 @@ public class Poller implements DueWorker<DueTask> {
                 config.task().timeout());
         this.batches = new PollBatches(store, vertx, clock);
         this.settings = new Settings(poll.concurrency(), poll.lease(), poll.idle());
+        this.unknownStatus = Counter.builder("relay.upstream.unknown.status")
+                .description("Tasks for which the upstream answered a status word the relay does not know")
+                .tag("upstream", upstream.name()).register(registry);
     }
 
     @Override
@@ -79,6 +86,11 @@ public class Poller implements DueWorker<DueTask> {
             return notifier.finish(task.id(), end.status(), end.snapshot(), end.failReason()).replaceWithVoid();
         }
         PollDecision.Reschedule next = (PollDecision.Reschedule) decided;
+        if (next.unknownStatus() != null) {
+            unknownStatus.increment();
+            LOG.warnf("task %s: the upstream %s answered the status word '%s', which the relay does not know;"
+                    + " the task is polled until it ends or its deadline", task.id(), upstream.name(), next.unknownStatus());
+        }
         int partition = store.partitionOf(task.id());
         if (next.progress() == null) {
             return batches.record(partition, new PollRecord(task.id(), next.next(), next.fields())).replaceWithVoid();

@@ -29,7 +29,9 @@ public final class TaskCodec {
         /** The terminal event, kept for redelivery. */
         WEBHOOK_ID, EVENT_TYPE, EVENT,
         /** Progress words already notified, and the progress deliveries to drop if the task ends first. */
-        PROGRESS_SENT, PROGRESS_DELIVERIES;
+        PROGRESS_SENT, PROGRESS_DELIVERIES,
+        /** Answers in a row too large to read, and the first status word the relay did not know. */
+        OVERSIZE, UNKNOWN_STATUS;
     }
 
     /** What a fetch of a task reads. */
@@ -40,7 +42,8 @@ public final class TaskCodec {
 
     /** What a claim for a poll reads. */
     static final List<Field> DUE = List.of(Field.UPSTREAM_ID, Field.DEADLINE, Field.NOT_FOUND, Field.ERRORS,
-            Field.STATUS, Field.NOTIFY_PROGRESS, Field.TASK_TYPE, Field.BASE_AT, Field.END_BY, Field.MISSES);
+            Field.STATUS, Field.NOTIFY_PROGRESS, Field.TASK_TYPE, Field.BASE_AT, Field.END_BY, Field.MISSES,
+            Field.OVERSIZE, Field.UNKNOWN_STATUS);
 
     private TaskCodec() {
     }
@@ -87,7 +90,8 @@ public final class TaskCodec {
     static DueTask due(String id, StoredFields f) {
         return new DueTask(id, f.text(Field.UPSTREAM_ID, ""), f.number(Field.DEADLINE), f.smallNumber(Field.NOT_FOUND),
                 f.smallNumber(Field.ERRORS), f.text(Field.STATUS, ""), f.flag(Field.NOTIFY_PROGRESS),
-                f.text(Field.TASK_TYPE, ""), f.number(Field.BASE_AT), f.number(Field.END_BY), f.smallNumber(Field.MISSES));
+                f.text(Field.TASK_TYPE, ""), f.number(Field.BASE_AT), f.number(Field.END_BY), f.smallNumber(Field.MISSES),
+                f.smallNumber(Field.OVERSIZE), f.text(Field.UNKNOWN_STATUS, ""));
     }
 
     private static void put(Map<Field, String> fields, Field field, String value) {

@@ -14,7 +14,6 @@ import dev.mjrelay.poll.PollSchedule;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.upstream.SubmitOutcome;
 import dev.mjrelay.upstream.UpstreamClient;
-import dev.mjrelay.upstream.UpstreamUnavailableException;
 import dev.mjrelay.webhook.TargetGuard;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -111,14 +110,27 @@ public class TaskService {
 
     private Uni<String> sendUpstream(Submission submission, Task parent) {
         return upstream.submit(submission.action().spec().request(submission, parent == null ? null : parent.upstreamId()))
-                .onFailure(UpstreamUnavailableException.class)
-                .transform(e -> RelayException.upstreamUnavailable(e.getMessage()))
-                .map(outcome -> {
-                    if (outcome instanceof SubmitOutcome.Refused refused) {
-                        throw RelayException.upstreamRefused(refused.code(), refused.description());
-                    }
-                    return ((SubmitOutcome.Accepted) outcome).upstreamId();
-                });
+                .map(TaskService::upstreamIdOf);
+    }
+
+    /**
+     * The new task's upstream id, or the error the client gets. Until the job queue holds them,
+     * a busy or unreachable upstream is the client's to retry; a lost submit never is.
+     */
+    private static String upstreamIdOf(SubmitOutcome outcome) {
+        if (outcome instanceof SubmitOutcome.Accepted accepted) {
+            return accepted.upstreamId();
+        }
+        if (outcome instanceof SubmitOutcome.Refused refused) {
+            throw RelayException.upstreamRefused(refused.code(), refused.description());
+        }
+        if (outcome instanceof SubmitOutcome.Lost lost) {
+            throw RelayException.upstreamUnavailable("the upstream did not confirm the submit (" + lost.description()
+                    + "); it may have run, so it is not sent again");
+        }
+        String state = outcome instanceof SubmitOutcome.Busy ? "busy" : "unreachable";
+        throw RelayException.upstreamUnavailable("the upstream is " + state + " (" + outcome.description()
+                + "); try again shortly");
     }
 
     private Uni<String> store(Account account, Submission submission, String upstreamId, Instant sentAt) {

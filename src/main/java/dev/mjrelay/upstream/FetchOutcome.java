@@ -13,6 +13,10 @@ public sealed interface FetchOutcome {
     record NotFound() implements FetchOutcome {
     }
 
+    /** The answer was larger than the upstream's {@code max-answer-bytes}: not read, not stored. */
+    record TooLarge(long limit) implements FetchOutcome {
+    }
+
     /** No usable answer this time (5xx, time-out, connection error, garbage): try again later. */
     record Transient(String reason) implements FetchOutcome {
     }

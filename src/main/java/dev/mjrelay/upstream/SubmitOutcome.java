@@ -1,11 +1,35 @@
 package dev.mjrelay.upstream;
 
-/** What the upstream said to a submit: a new task, or a refusal with its own code. */
+/**
+ * The class of an upstream's answer to a submit (CONTRACT §8): every answer, however strange, falls
+ * in exactly one.
+ */
 public sealed interface SubmitOutcome {
 
+    /** A description for people: what the upstream said or did. */
+    String description();
+
+    /** The upstream took the job: a new task with this id. */
     record Accepted(String upstreamId) implements SubmitOutcome {
+        @Override
+        public String description() {
+            return "accepted as " + upstreamId;
+        }
     }
 
+    /** The upstream said no to this job, with its own code; sending it again would get the same answer. */
     record Refused(int code, String description) implements SubmitOutcome {
+    }
+
+    /** The upstream has no room now (429, 503, code 23): the job may be sent again later. */
+    record Busy(String description) implements SubmitOutcome {
+    }
+
+    /** The job never reached the upstream (or the relay's own key was refused): it may be sent again. */
+    record Unreachable(String description) implements SubmitOutcome {
+    }
+
+    /** The upstream may have run the job but did not confirm it: it must never be sent again. */
+    record Lost(String description) implements SubmitOutcome {
     }
 }

@@ -2,45 +2,43 @@ package dev.mjrelay.upstream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mjrelay.config.ByteSizeConverter;
 import dev.mjrelay.config.RelayConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.quarkus.rest.client.reactive.QuarkusRestClientBuilder;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.jboss.resteasy.reactive.RestResponse;
+import org.jboss.logging.Logger;
 
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The relay's only door to the upstream. Owns the time-outs and turns every answer into one of:
- * accepted, refused (the upstream's code), not found, or transient (retry later / 502).
- * <p>
- * Submits go through the typed REST client. Fetches — the hot path, thousands a second — go
- * through a plain Vert.x HTTP client: the REST client's per-request machinery (filters, context
- * capture, entity readers) cost more CPU than the fetch itself.
+ * The relay's only door to the upstream. Owns the time-outs, reads at most
+ * {@code max-answer-bytes} of any answer, and turns every answer into one class: a submit is
+ * accepted, refused, busy, unreachable or lost (CONTRACT §8); a fetch is a snapshot, not found, too
+ * large, or transient. Submits and fetches share one plain Vert.x HTTP client: the fetch path is
+ * hot, thousands a second, and the REST client's per-request machinery cost more CPU than the call.
  */
 @ApplicationScoped
 public class UpstreamClient {
 
-    /** A fetch's raw answer. */
-    private record Answer(int status, String body) {
-    }
+    /** The one upstream of this version; pools come with the job queue. */
+    public static final String DEFAULT = "default";
+    private static final Logger LOG = Logger.getLogger(UpstreamClient.class);
 
-    private final UpstreamApi api;
     private final HttpClient http;
     private final String host;
     private final int port;
@@ -48,6 +46,7 @@ public class UpstreamClient {
     private final String basePath;
     private final Duration readTimeout;
     private final String authorization;
+    private final long maxAnswerBytes;
     private final ObjectMapper mapper;
     private final MeterRegistry registry;
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
@@ -55,57 +54,72 @@ public class UpstreamClient {
 
     UpstreamClient(RelayConfig config, ObjectMapper mapper, MeterRegistry registry, Vertx vertx,
                    @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int httpPort) {
-        RelayConfig.Upstream upstream = config.upstream();
-        String base = upstream.url().orElse("http://localhost:" + httpPort + "/sim");
+        RelayConfig.Upstream timeouts = config.upstream();
+        RelayConfig.PoolEntry entry = config.upstreams().get(DEFAULT);
+        String base = timeouts.url().or(() -> entry == null ? java.util.Optional.empty() : entry.url())
+                .orElse("http://localhost:" + httpPort + "/sim");
         URI uri = URI.create(base);
         this.host = uri.getHost();
         this.https = "https".equalsIgnoreCase(uri.getScheme());
         this.port = uri.getPort() > 0 ? uri.getPort() : https ? 443 : 80;
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        this.readTimeout = upstream.readTimeout();
+        this.readTimeout = timeouts.readTimeout();
         this.http = vertx.createHttpClient(new HttpClientOptions()
                 .setMaxPoolSize(Math.max(8, config.poll().concurrency()))
-                .setConnectTimeout((int) upstream.connectTimeout().toMillis())
+                .setConnectTimeout((int) timeouts.connectTimeout().toMillis())
                 .setKeepAlive(true)
                 .setSsl(https)
                 .setVerifyHost(true)
                 .setMaxRedirects(0));
-        this.api = QuarkusRestClientBuilder.newBuilder()
-                .baseUri(URI.create(base))
-                .connectTimeout(upstream.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .readTimeout(upstream.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .disableDefaultMapper(true)
-                .followRedirects(false)
-                .build(UpstreamApi.class);
-        this.authorization = upstream.apiKey().map(key -> "Bearer " + key).orElse(null);
+        this.authorization = timeouts.apiKey().or(() -> entry == null ? java.util.Optional.empty() : entry.apiKey())
+                .map(key -> "Bearer " + key).orElse(null);
+        this.maxAnswerBytes = entry != null ? entry.maxAnswerBytes()
+                : new ByteSizeConverter().convert(RelayConfig.PoolEntry.DEFAULT_MAX_ANSWER_BYTES);
         this.mapper = mapper;
         this.registry = registry;
-        this.guard = upstream.connectTimeout().plus(upstream.readTimeout()).plusSeconds(1);
+        this.guard = timeouts.connectTimeout().plus(timeouts.readTimeout()).plusSeconds(1);
     }
 
-    /**
-     * Submits a job ({@link UpstreamRequest#path()} is imagine, change or simple-change).
-     * Fails with {@link UpstreamUnavailableException} when there is no usable answer.
-     */
+    /** The upstream's name, as metrics and logs give it. */
+    public String name() {
+        return DEFAULT;
+    }
+
+    /** Submits a job; never fails: every answer, and every failure to get one, is a class of {@link SubmitOutcome}. */
     public Uni<SubmitOutcome> submit(UpstreamRequest request) {
-        return timed("submit-" + request.path(), api.submit(authorization, request.path(), request.body()))
-                .onFailure().transform(e -> e instanceof UpstreamUnavailableException ? e
-                        : new UpstreamUnavailableException(describe(e)))
-                .map(this::classifySubmit);
+        AtomicBoolean sent = new AtomicBoolean();
+        return timed("submit-" + request.path(), Uni.createFrom().completionStage(() -> http.request(options(HttpMethod.POST,
+                        "/mj/submit/" + request.path()).putHeader("Content-Type", "application/json"))
+                .compose(call -> {
+                    sent.set(true);
+                    return call.send(Buffer.buffer(request.body().toString()));
+                })
+                .compose(response -> BoundedBody.read(response, maxAnswerBytes)
+                        .map(body -> SubmitAnswers.classify(response.statusCode(), body)))
+                .toCompletionStage()))
+                .onFailure().recoverWithItem(e -> SubmitAnswers.failed(sent.get(), describe(e)))
+                .invoke(outcome -> {
+                    if (outcome instanceof SubmitOutcome.Unreachable unreachable && unreachable.description().contains("key")) {
+                        LOG.errorf("upstream %s %s: check relay.upstream.api-key", DEFAULT, unreachable.description());
+                    }
+                });
     }
 
     /** Fetches a task; never fails: transport trouble becomes {@link FetchOutcome.Transient}. */
     public Uni<FetchOutcome> fetch(String upstreamId) {
-        return timed("fetch", Uni.createFrom().completionStage(() -> get("/mj/task/" + pathSegment(upstreamId) + "/fetch")
-                        .toCompletionStage()))
-                .map(answer -> classifyFetch(answer.status(), answer.body()))
+        return timed("fetch", Uni.createFrom().completionStage(() -> http.request(options(HttpMethod.GET,
+                        "/mj/task/" + pathSegment(upstreamId) + "/fetch"))
+                .compose(call -> call.send())
+                .compose(response -> BoundedBody.read(response, maxAnswerBytes)
+                        .map(body -> classifyFetch(response.statusCode(), body)))
+                .toCompletionStage()))
                 .onFailure().recoverWithItem(e -> new FetchOutcome.Transient(describe(e)));
     }
 
-    private Future<Answer> get(String path) {
+    private RequestOptions options(HttpMethod method, String path) {
         RequestOptions options = new RequestOptions()
-                .setMethod(HttpMethod.GET)
+                .setMethod(method)
                 .setHost(host)
                 .setPort(port)
                 .setSsl(https)
@@ -116,17 +130,13 @@ public class UpstreamClient {
         if (authorization != null) {
             options.putHeader("Authorization", authorization);
         }
-        // body() also reads an answer that ended before it was called (see WebhookSender.read)
-        return http.request(options)
-                .compose(request -> request.send())
-                .compose(response -> response.body()
-                        .map(body -> new Answer(response.statusCode(), body.toString(StandardCharsets.UTF_8))));
+        return options;
     }
 
     /** Percent-encodes everything but RFC 3986 unreserved characters, so an id cannot change the path. */
     static String pathSegment(String id) {
         StringBuilder out = new StringBuilder(id.length());
-        for (byte b : id.getBytes(StandardCharsets.UTF_8)) {
+        for (byte b : id.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
             char c = (char) (b & 0xff);
             if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
                     || c == '-' || c == '.' || c == '_' || c == '~') {
@@ -148,33 +158,9 @@ public class UpstreamClient {
         return Uni.createFrom().deferred(() -> {
             Timer.Sample sample = Timer.start(registry);
             return request
-                    .ifNoItem().after(guard).failWith(() -> new UpstreamUnavailableException("timed out"))
+                    .ifNoItem().after(guard).failWith(() -> new TimeoutException("timed out"))
                     .onTermination().invoke(() -> sample.stop(timer));
         });
-    }
-
-    private SubmitOutcome classifySubmit(RestResponse<String> response) {
-        int status = response.getStatus();
-        if (status >= 500) {
-            throw new UpstreamUnavailableException("it answered HTTP " + status);
-        }
-        if (status == 401 || status == 403) {
-            throw new UpstreamUnavailableException("it refused the relay's credentials (HTTP " + status + ")");
-        }
-        JsonNode json = parse(response.getEntity(), Function.identity());
-        if (json == null || !json.path("code").canConvertToInt()) {
-            throw new UpstreamUnavailableException("it answered HTTP " + status + " with an unreadable body");
-        }
-        int code = json.path("code").asInt();
-        String description = json.path("description").asText("");
-        String result = json.path("result").isValueNode() ? json.path("result").asText("") : "";
-        if (code == 1 && status < 300 && !result.isBlank()) {
-            return new SubmitOutcome.Accepted(result);
-        }
-        if (code == 1) {
-            throw new UpstreamUnavailableException("it reported success without a task id");
-        }
-        return new SubmitOutcome.Refused(code, description);
     }
 
     private FetchOutcome classifyFetch(int status, String body) {
@@ -184,7 +170,10 @@ public class UpstreamClient {
         if (status < 200 || status >= 300) {
             return new FetchOutcome.Transient("HTTP " + status);
         }
-        JsonNode json = parse(body, Function.identity());
+        if (body == null) {
+            return new FetchOutcome.TooLarge(maxAnswerBytes);
+        }
+        JsonNode json = parse(body);
         if (json == null || !json.isObject()) {
             return new FetchOutcome.Transient("unreadable body");
         }
@@ -199,12 +188,12 @@ public class UpstreamClient {
                 task.path("progress_percent").asInt(0), task.path("eta").asLong(0));
     }
 
-    private JsonNode parse(String body, Function<JsonNode, JsonNode> then) {
-        if (body == null || body.isBlank()) {
+    private JsonNode parse(String body) {
+        if (body.isBlank()) {
             return null;
         }
         try {
-            return then.apply(mapper.readTree(body));
+            return mapper.readTree(body);
         } catch (Exception e) {
             return null;
         }
@@ -212,14 +201,15 @@ public class UpstreamClient {
 
     private static String describe(Throwable e) {
         String name = e.getClass().getSimpleName();
-        if (e instanceof UpstreamUnavailableException) {
-            return e.getMessage();
-        }
-        if (name.contains("Timeout") || (e.getMessage() != null && e.getMessage().contains("timeout"))) {
+        String message = e.getMessage() == null ? "" : e.getMessage();
+        if (e instanceof TimeoutException || name.contains("Timeout") || message.contains("timeout")) {
             return "timed out";
         }
-        if (e instanceof java.net.ConnectException || name.contains("Connect")) {
+        if (e instanceof java.net.ConnectException || name.contains("Connect") || message.contains("Connection refused")) {
             return "connection refused";
+        }
+        if (e instanceof java.net.UnknownHostException || message.contains("resolve")) {
+            return "name not resolved";
         }
         return "no usable answer (" + name + ")";
     }

@@ -57,6 +57,44 @@ class StartupCheckTest {
     }
 
     @Test
+    void theDefaultUpstreamNamedTwiceIsRefused() {
+        List<String> problems = StartupCheck.problems(config(Map.of("relay.upstreams.default.url", "https://other.example")),
+                List.of("prod"));
+
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("relay.upstream.url and relay.upstreams.default.url")),
+                problems.toString());
+    }
+
+    @Test
+    void theDefaultUpstreamMayBeGivenByTheNewKeysAlone() {
+        Map<String, String> newKeys = new HashMap<>(VALID);
+        newKeys.remove("relay.upstream.url");
+        newKeys.put("relay.upstreams.default.url", "https://mj.example.com");
+        newKeys.put("relay.upstreams.default.max-answer-bytes", "2MB");
+
+        List<String> problems = StartupCheck.problems(build(newKeys), List.of("prod"));
+
+        assertTrue(problems.stream().noneMatch(p -> p.startsWith("relay.upstream")), problems.toString());
+    }
+
+    @Test
+    void anUpstreamOtherThanTheDefaultIsRefusedRatherThanIgnored() {
+        List<String> problems = StartupCheck.problems(config(Map.of("relay.upstreams.backup.url", "https://b.example")),
+                List.of("dev"));
+
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("relay.upstreams.backup")), problems.toString());
+    }
+
+    @Test
+    void aTinyAnswerLimitIsRefusedByName() {
+        List<String> problems = StartupCheck.problems(config(Map.of("relay.upstreams.default.max-answer-bytes", "100")),
+                List.of("dev"));
+
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("relay.upstreams.default.max-answer-bytes")),
+                problems.toString());
+    }
+
+    @Test
     void prodWithoutUpstreamOrAccountsIsRefused() {
         Map<String, String> none = new HashMap<>();
         List<String> problems = StartupCheck.problems(build(none), List.of("prod"));

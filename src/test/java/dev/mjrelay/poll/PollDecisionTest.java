@@ -138,13 +138,63 @@ class PollDecisionTest {
         assertEquals(NOW.plusSeconds(2), ((PollDecision.Reschedule) decided).next());
     }
 
+    @Test
+    void answersTooLargeToReadAreRetriedThenFailTheTaskSayingSo() {
+        long deadline = NOW.plusSeconds(600).toEpochMilli();
+        FetchOutcome tooLarge = new FetchOutcome.TooLarge(1 << 20);
+
+        PollDecision.Decision first = decision.after(withOversize(deadline, 0, 0, "TASK_STATUS_PROCESSING", false, 0, ""),
+                tooLarge, NOW.toEpochMilli(), NOW);
+        PollDecision.Decision third = decision.after(withOversize(deadline, 0, 2, "TASK_STATUS_PROCESSING", false, 2, ""),
+                tooLarge, NOW.toEpochMilli(), NOW);
+
+        assertEquals("1", ((PollDecision.Reschedule) first).fields().get(Field.OVERSIZE));
+        PollDecision.End end = assertInstanceOf(PollDecision.End.class, third);
+        assertTrue(end.failReason().contains("larger than 1048576 bytes"), end.failReason());
+        assertNull(end.snapshot(), "nothing of the oversized answer is kept");
+    }
+
+    @Test
+    void aReadableAnswerClearsTheOversizeCount() {
+        DueTask once = withOversize(NOW.plusSeconds(600).toEpochMilli(), 0, 1, "TASK_STATUS_PROCESSING", false, 1, "");
+
+        PollDecision.Decision decided = decision.after(once, snapshot(answer("TASK_STATUS_PROCESSING", "", 5, 0)),
+                NOW.toEpochMilli(), NOW);
+
+        assertEquals("0", ((PollDecision.Reschedule) decided).fields().get(Field.OVERSIZE));
+    }
+
+    @Test
+    void anUnknownStatusWordKeepsTheTaskPollingAndIsReportedOncePerTask() {
+        long deadline = NOW.plusSeconds(600).toEpochMilli();
+        JsonNode canceled = answer("TASK_STATUS_CANCELED", "", 0, 0);
+
+        PollDecision.Reschedule first = (PollDecision.Reschedule) decision.after(
+                withOversize(deadline, 0, 0, "TASK_STATUS_PROCESSING", false, 0, ""), snapshot(canceled), NOW.toEpochMilli(), NOW);
+        PollDecision.Reschedule later = (PollDecision.Reschedule) decision.after(
+                withOversize(deadline, 0, 0, "TASK_STATUS_PROCESSING", false, 0, "TASK_STATUS_CANCELED"), snapshot(canceled),
+                NOW.toEpochMilli(), NOW);
+        PollDecision.Reschedule lowerCase = (PollDecision.Reschedule) decision.after(running(),
+                snapshot(answer("task_status_processing", "", 0, 0)), NOW.toEpochMilli(), NOW);
+
+        assertEquals("TASK_STATUS_CANCELED", first.unknownStatus());
+        assertEquals("TASK_STATUS_CANCELED", first.fields().get(Field.UNKNOWN_STATUS));
+        assertNull(later.unknownStatus(), "reported once per task");
+        assertNull(lowerCase.unknownStatus(), "a known word in another case is known");
+    }
+
     private static DueTask running() {
         return task(NOW.plusSeconds(600).toEpochMilli(), 0, 0, "TASK_STATUS_PROCESSING", false);
     }
 
     private static DueTask task(long deadlineMs, int notFound, int errors, String status, boolean notifyProgress) {
+        return withOversize(deadlineMs, notFound, errors, status, notifyProgress, 0, "");
+    }
+
+    private static DueTask withOversize(long deadlineMs, int notFound, int errors, String status, boolean notifyProgress,
+                                        int oversize, String unknownStatus) {
         return new DueTask("t1", "up-1", deadlineMs, notFound, errors, status, notifyProgress, "MIDJOURNEY",
-                NOW.minusSeconds(10).toEpochMilli(), 0, 0);
+                NOW.minusSeconds(10).toEpochMilli(), 0, 0, oversize, unknownStatus);
     }
 
     private static FetchOutcome.Snapshot snapshot(JsonNode body) {

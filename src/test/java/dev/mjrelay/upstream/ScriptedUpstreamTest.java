@@ -1,0 +1,135 @@
+package dev.mjrelay.upstream;
+
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import dev.mjrelay.testing.RedisTestResource;
+import dev.mjrelay.testing.ScriptedUpstream;
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static dev.mjrelay.testing.Api.ALICE;
+import static dev.mjrelay.testing.Api.fetch;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Whatever the upstream answers, the client gets a classified answer, never a 500; answers larger
+ * than {@code max-answer-bytes} are not read; a status word the relay does not know is counted.
+ */
+@QuarkusTest
+@QuarkusTestResource(RedisTestResource.class)
+@TestProfile(ScriptedUpstreamTest.Scripted.class)
+class ScriptedUpstreamTest {
+
+    public static class Scripted implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(ScriptedUpstream.class));
+        }
+    }
+
+    private static final String BIG = "{\"code\":1,\"description\":\"" + "x".repeat(100_000) + "\",\"result\":\"up-x\"}";
+
+    @Inject
+    RedisDataSource redis;
+
+    @BeforeEach
+    void reset() {
+        ScriptedUpstream.server().resetAll();
+    }
+
+    @Test
+    void everySubmitAnswerBecomesTheContractsAnswerAndNoneA500() {
+        record Case(ResponseDefinitionBuilder upstream, int status, int code, String says) {
+        }
+        List<Case> cases = List.of(
+                new Case(json(429, "{\"code\":429}"), 502, 9, "busy"),
+                new Case(json(503, ""), 502, 9, "busy"),
+                new Case(json(200, "{\"code\":23,\"description\":\"queue full\"}"), 502, 9, "busy"),
+                new Case(json(401, "{\"code\":401}"), 502, 9, "unreachable"),
+                new Case(json(400, "{\"code\":24,\"description\":\"banned prompt\"}"), 422, 24, "banned prompt"),
+                new Case(json(404, "<html>nope</html>"), 422, 9, "without a readable body"),
+                new Case(aResponse().withStatus(302).withHeader("Location", "http://elsewhere.example/"), 422, 9, "redirect"),
+                new Case(json(500, "{\"code\":1,\"result\":\"up-9\"}"), 502, 9, "did not confirm"),
+                new Case(json(200, "{\"code\":1,\"description\":\"ok\"}"), 502, 9, "did not confirm"),
+                new Case(json(200, "{\"code\":1,\"descr"), 502, 9, "did not confirm"),
+                new Case(json(200, BIG), 502, 9, "did not confirm"));
+        int stored = tasksStored();
+        for (Case c : cases) {
+            ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine")).willReturn(c.upstream()));
+
+            dev.mjrelay.testing.Api.post(ALICE, "/mj/submit/imagine", Map.of("prompt", "a mug"))
+                    .statusCode(c.status()).body("code", equalTo(c.code())).body("description", containsString(c.says()));
+        }
+        assertEquals(stored, tasksStored(), "no answer but an acceptance stores a task");
+    }
+
+    @Test
+    void aFetchAnswerLargerThanTheLimitIsNotReadAndFailsTheTaskAfterThreeTries() {
+        ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine"))
+                .willReturn(json(200, "{\"code\":1,\"result\":\"up-big\"}")));
+        ScriptedUpstream.server().stubFor(get(urlPathEqualTo("/mj/task/up-big/fetch")).willReturn(json(200,
+                "{\"task\":{\"status\":\"TASK_STATUS_SUCCEED\"},\"images\":[" + "{\"image_url\":\"https://i.example/1.png\"},"
+                        .repeat(3000) + "{}]}")));
+        String id = dev.mjrelay.testing.Api.submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "forty thousand images"));
+
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> fetch(ALICE, id)
+                .body("task.status", equalTo("TASK_STATUS_FAILED"))
+                .body("task.reason", containsString("larger than " + ScriptedUpstream.MAX_ANSWER_BYTES + " bytes")));
+        fetch(ALICE, id).body("images.size()", equalTo(0));
+        assertTrue(ScriptedUpstream.server().findAll(com.github.tomakehurst.wiremock.client.WireMock
+                .getRequestedFor(urlPathEqualTo("/mj/task/up-big/fetch"))).size() >= 3, "tried three times");
+    }
+
+    @Test
+    void anUnknownStatusWordKeepsTheTaskRunningAndIsCountedOncePerTask() {
+        ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine"))
+                .willReturn(json(200, "{\"code\":1,\"result\":\"up-odd\"}")));
+        ScriptedUpstream.server().stubFor(get(urlPathEqualTo("/mj/task/up-odd/fetch")).willReturn(json(200,
+                "{\"task\":{\"status\":\"MODAL\",\"progress_percent\":10},\"images\":[]}")));
+        double before = unknownStatusCount();
+        String id = dev.mjrelay.testing.Api.submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "an odd one"));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> ScriptedUpstream.server().findAll(
+                com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor(
+                        urlPathEqualTo("/mj/task/up-odd/fetch"))).size() >= 3);
+
+        assertEquals(before + 1, unknownStatusCount(), "counted once for the task, however often it is seen");
+        fetch(ALICE, id).body("task.status", equalTo("TASK_STATUS_PROCESSING"));
+    }
+
+    private static ResponseDefinitionBuilder json(int status, String body) {
+        return aResponse().withStatus(status).withHeader("Content-Type", "application/json").withBody(body);
+    }
+
+    private int tasksStored() {
+        return redis.execute("KEYS", RedisTestResource.PREFIX + ":*:task:*").size();
+    }
+
+    private static double unknownStatusCount() {
+        String page = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        for (String line : page.split("\n")) {
+            if (line.startsWith("relay_upstream_unknown_status_total{upstream=\"default\"}")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;
+    }
+}
