@@ -45,8 +45,8 @@ class ObservabilityTest {
             assertGrew(before, after, "relay_webhook_attempts_total{outcome=\"delivered\"}");
             assertGrew(before, after, "relay_webhook_delivery_seconds_count");
             assertGrew(before, after, "relay_task_duration_seconds_count{action=\"IMAGINE\",status=\"TASK_STATUS_SUCCEED\"}");
-            assertGrew(before, after, "relay_upstream_request_seconds_count{call=\"fetch\"}");
-            assertGrew(before, after, "relay_upstream_request_seconds_count{call=\"submit-imagine\"}");
+            assertGrew(before, after, "relay_upstream_request_seconds_count{call=\"fetch\",upstream=\"default\"}");
+            assertGrew(before, after, "relay_upstream_request_seconds_count{call=\"submit-imagine\",upstream=\"default\"}");
         });
     }
 

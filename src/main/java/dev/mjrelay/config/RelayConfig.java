@@ -76,6 +76,10 @@ public interface RelayConfig {
         /** Bearer key sent on every call to this upstream. */
         Optional<String> apiKey();
 
+        /** This upstream's share of new jobs when several take them. */
+        @WithDefault("1")
+        int weight();
+
         /**
          * The largest answer read from this upstream ({@code 1MB} = 1,048,576 bytes); a bigger one
          * is unreadable: at submit the job is lost, at poll it is retried, then the task fails.

@@ -88,8 +88,8 @@ public class StartupCheck {
             if (config.accounts().isEmpty()) {
                 problems.add("relay.accounts: no account is configured (set relay.accounts.<name>.api-key and .webhook-secret)");
             }
-            if (config.upstream().url().isEmpty() && defaultEntry(config).flatMap(RelayConfig.PoolEntry::url).isEmpty()) {
-                problems.add("relay.upstream.url (or relay.upstreams.default.url) must be set in prod");
+            if (config.upstream().url().isEmpty() && config.upstreams().values().stream().allMatch(e -> e.url().isEmpty())) {
+                problems.add("relay.upstream.url (or relay.upstreams.<name>.url) must be set in prod");
             }
             if (ConfigProvider.getConfig().getOptionalValue("quarkus.redis.hosts", String.class).isEmpty()) {
                 problems.add("quarkus.redis.hosts must be set in prod");
@@ -109,9 +109,11 @@ public class StartupCheck {
             problems.add("relay.upstream.api-key and relay.upstreams.default.api-key both name the default upstream's key: keep one");
         }
         config.upstreams().forEach((name, entry) -> {
-            if (!name.equals("default")) {
-                problems.add("relay.upstreams." + name + ": only the upstream named default is used in this version"
-                        + " (pools of upstreams come with the job queue)");
+            if (!name.equals("default") && entry.url().isEmpty()) {
+                problems.add("relay.upstreams." + name + ".url must be set: the upstream has no address");
+            }
+            if (entry.weight() < 1) {
+                problems.add("relay.upstreams." + name + ".weight must be at least 1, not " + entry.weight());
             }
             if (entry.maxAnswerBytes() < 1024) {
                 problems.add("relay.upstreams." + name + ".max-answer-bytes must be at least 1KB, not " + entry.maxAnswerBytes());

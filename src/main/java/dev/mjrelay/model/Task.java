@@ -5,7 +5,8 @@ import java.time.Instant;
 /**
  * A task as the relay stores it. While it runs, the last poll is kept small ({@code status},
  * {@code progress}, {@code eta}, {@code taskType}); {@code snapshot} is the upstream's whole answer
- * (JSON) that showed its end. {@code failReason} is set when the task failed.
+ * (JSON) that showed its end. {@code failReason} is set when the task failed. {@code upstream} names
+ * the upstream of the pool that runs it.
  */
 public record Task(
         String id,
@@ -26,5 +27,6 @@ public record Task(
         Instant finishedAt,
         Instant deadline,
         String taskType,
-        long eta) {
+        long eta,
+        String upstream) {
 }

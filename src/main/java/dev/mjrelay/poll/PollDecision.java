@@ -62,6 +62,12 @@ public final class PollDecision {
                 "timed out: the upstream did not end the task within " + taskTimeout);
     }
 
+    /** A task whose upstream is no longer in the pool: nobody can say how it ends. */
+    public End upstreamGone(DueTask task) {
+        return new End("upstream_gone", TaskStatus.TASK_STATUS_FAILED, null, "the upstream '" + task.upstream()
+                + "' that ran this task is no longer configured");
+    }
+
     /** After a fetch sent at {@code sentAtMs} that the upstream answered with {@code outcome} by {@code now}. */
     public Decision after(DueTask task, FetchOutcome outcome, long sentAtMs, Instant now) {
         if (outcome instanceof FetchOutcome.Snapshot snapshot) {

@@ -7,6 +7,7 @@ import dev.mjrelay.store.DueTask;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.store.TaskStore.PollRecord;
 import dev.mjrelay.upstream.UpstreamClient;
+import dev.mjrelay.upstream.Upstreams;
 import dev.mjrelay.events.Notifier;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -32,7 +33,7 @@ public class Poller implements DueWorker<DueTask> {
     private static final Logger LOG = Logger.getLogger(Poller.class);
 
     private final TaskStore store;
-    private final UpstreamClient upstream;
+    private final Upstreams upstreams;
     private final Notifier notifier;
     private final Clock clock;
     private final MeterRegistry registry;
@@ -40,12 +41,12 @@ public class Poller implements DueWorker<DueTask> {
     private final PollBatches batches;
     private final Settings settings;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
-    private final Counter unknownStatus;
+    private final Map<String, Counter> unknownStatus = new ConcurrentHashMap<>();
 
-    Poller(TaskStore store, UpstreamClient upstream, Notifier notifier, Clock clock, MeterRegistry registry,
+    Poller(TaskStore store, Upstreams upstreams, Notifier notifier, Clock clock, MeterRegistry registry,
            RelayConfig config, Vertx vertx) {
         this.store = store;
-        this.upstream = upstream;
+        this.upstreams = upstreams;
         this.notifier = notifier;
         this.clock = clock;
         this.registry = registry;
@@ -54,9 +55,7 @@ public class Poller implements DueWorker<DueTask> {
                 config.task().timeout());
         this.batches = new PollBatches(store, vertx, clock);
         this.settings = new Settings(poll.concurrency(), poll.lease(), poll.idle());
-        this.unknownStatus = Counter.builder("relay.upstream.unknown.status")
-                .description("Tasks for which the upstream answered a status word the relay does not know")
-                .tag("upstream", upstream.name()).register(registry);
+        upstreams.names().forEach(this::unknownStatusOf);
     }
 
     @Override
@@ -75,6 +74,10 @@ public class Poller implements DueWorker<DueTask> {
         if (timedOut != null) {
             return carryOut(task, timedOut);
         }
+        UpstreamClient upstream = upstreams.byName(task.upstream()).orElse(null);
+        if (upstream == null) {
+            return carryOut(task, decision.upstreamGone(task));
+        }
         long sentAt = clock.millis();
         return upstream.fetch(task.upstreamId())
                 .chain(outcome -> carryOut(task, decision.after(task, outcome, sentAt, clock.instant())));
@@ -87,9 +90,10 @@ public class Poller implements DueWorker<DueTask> {
         }
         PollDecision.Reschedule next = (PollDecision.Reschedule) decided;
         if (next.unknownStatus() != null) {
-            unknownStatus.increment();
+            String upstream = task.upstream().isEmpty() ? UpstreamClient.DEFAULT : task.upstream();
+            unknownStatusOf(upstream).increment();
             LOG.warnf("task %s: the upstream %s answered the status word '%s', which the relay does not know;"
-                    + " the task is polled until it ends or its deadline", task.id(), upstream.name(), next.unknownStatus());
+                    + " the task is polled until it ends or its deadline", task.id(), upstream, next.unknownStatus());
         }
         int partition = store.partitionOf(task.id());
         if (next.progress() == null) {
@@ -99,6 +103,12 @@ public class Poller implements DueWorker<DueTask> {
                 .chain(event -> batches.record(partition, new PollRecord(task.id(), next.next(), next.fields(),
                         next.progress().name(), event)))
                 .replaceWithVoid();
+    }
+
+    private Counter unknownStatusOf(String upstream) {
+        return unknownStatus.computeIfAbsent(upstream, name -> Counter.builder("relay.upstream.unknown.status")
+                .description("Tasks for which the upstream answered a status word the relay does not know")
+                .tag("upstream", name).register(registry));
     }
 
     private void count(String outcome) {

@@ -4,9 +4,10 @@ package dev.mjrelay.store;
  * A task claimed for a poll: what the poller needs to fetch it, judge the answer and plan the next
  * poll. {@code baseAt}, {@code endBy} and {@code misses} are the schedule's memory (see
  * {@code PollSchedule.Memory}); 0 when not known yet. {@code oversize} counts answers in a row too
- * large to read; {@code unknownStatus} is the first status word the relay did not know ("" if none).
+ * large to read; {@code unknownStatus} is the first status word the relay did not know ("" if none);
+ * {@code upstream} names the upstream that runs the task ("" for the default).
  */
 public record DueTask(String id, String upstreamId, long deadlineMs, int notFound, int errors,
                       String status, boolean notifyProgress, String taskType, long baseAt, long endBy, int misses,
-                      int oversize, String unknownStatus) {
+                      int oversize, String unknownStatus, String upstream) {
 }

@@ -13,7 +13,7 @@ import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.poll.PollSchedule;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.upstream.SubmitOutcome;
-import dev.mjrelay.upstream.UpstreamClient;
+import dev.mjrelay.upstream.Upstreams;
 import dev.mjrelay.webhook.TargetGuard;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -39,19 +39,19 @@ public class TaskService {
     private final IdempotentSubmits idempotent;
     private final PendingLimit limit;
     private final Notifier notifier;
-    private final UpstreamClient upstream;
+    private final Upstreams upstreams;
     private final TargetGuard guard;
     private final Clock clock;
     private final PollSchedule schedule;
     private final Duration timeout;
 
     TaskService(TaskStore store, IdempotentSubmits idempotent, PendingLimit limit, Notifier notifier,
-                UpstreamClient upstream, TargetGuard guard, Clock clock, RelayConfig config) {
+                Upstreams upstreams, TargetGuard guard, Clock clock, RelayConfig config) {
         this.store = store;
         this.idempotent = idempotent;
         this.limit = limit;
         this.notifier = notifier;
-        this.upstream = upstream;
+        this.upstreams = upstreams;
         this.guard = guard;
         this.clock = clock;
         this.schedule = new PollSchedule(config.poll().interval(), config.poll().floor(), new Random());
@@ -84,7 +84,7 @@ public class TaskService {
                 .chain(parent -> {
                     Instant sentAt = clock.instant();
                     return sendUpstream(submission, parent)
-                            .chain(upstreamId -> store(account, submission, upstreamId, sentAt));
+                            .chain(sent -> store(account, submission, sent, sentAt));
                 });
     }
 
@@ -108,9 +108,15 @@ public class TaskService {
         });
     }
 
-    private Uni<String> sendUpstream(Submission submission, Task parent) {
-        return upstream.submit(submission.action().spec().request(submission, parent == null ? null : parent.upstreamId()))
-                .map(TaskService::upstreamIdOf);
+    /** A job the upstream {@code upstream} of the pool took, as its task {@code upstreamId}. */
+    private record Sent(String upstream, String upstreamId) {
+    }
+
+    /** To the pool, or for a change to the upstream that ran its parent: only it knows the parent. */
+    private Uni<Sent> sendUpstream(Submission submission, Task parent) {
+        return upstreams.submit(submission.action().spec().request(submission, parent == null ? null : parent.upstreamId()),
+                        parent == null ? null : parent.upstream())
+                .map(placed -> new Sent(placed.upstream(), upstreamIdOf(placed.outcome())));
     }
 
     /**
@@ -133,18 +139,19 @@ public class TaskService {
                 + "); try again shortly");
     }
 
-    private Uni<String> store(Account account, Submission submission, String upstreamId, Instant sentAt) {
+    private Uni<String> store(Account account, Submission submission, Sent sent, Instant sentAt) {
+        String upstreamId = sent.upstreamId();
         Instant now = clock.instant();
         Task task = new Task(Ids.taskId(), account.name(), submission.action(), submission.prompt(),
                 submission.parentTaskId(), submission.index(), submission.callbackUrl(), submission.state(),
                 submission.notifyProgress(), upstreamId, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null,
-                now.plus(timeout), null, 0);
+                now.plus(timeout), null, 0, sent.upstream());
         return store.create(task, now.plus(schedule.first()), notifier.submittedData(task), sentAt)
                 .onFailure().invoke(e -> TaskLog.warn(LOG, task.id(), account.name(),
                         "accepted upstream as %s but not stored: %s", upstreamId, e.getMessage()))
                 .invoke(() -> limit.created(account))
-                .invoke(() -> TaskLog.info(LOG, task.id(), account.name(), "submitted %s (upstream %s)",
-                        task.action(), upstreamId))
+                .invoke(() -> TaskLog.info(LOG, task.id(), account.name(), "submitted %s (upstream %s as %s)",
+                        task.action(), sent.upstream(), upstreamId))
                 .replaceWith(task.id());
     }
 }

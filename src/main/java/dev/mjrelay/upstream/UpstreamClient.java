@@ -2,7 +2,6 @@ package dev.mjrelay.upstream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.mjrelay.config.ByteSizeConverter;
 import dev.mjrelay.config.RelayConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -14,8 +13,6 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
-import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.net.URI;
@@ -26,19 +23,19 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The relay's only door to the upstream. Owns the time-outs, reads at most
+ * The relay's door to one upstream of the pool ({@link Upstreams}). Owns the time-outs, reads at most
  * {@code max-answer-bytes} of any answer, and turns every answer into one class: a submit is
  * accepted, refused, busy, unreachable or lost (CONTRACT §8); a fetch is a snapshot, not found, too
  * large, or transient. Submits and fetches share one plain Vert.x HTTP client: the fetch path is
  * hot, thousands a second, and the REST client's per-request machinery cost more CPU than the call.
  */
-@ApplicationScoped
 public class UpstreamClient {
 
-    /** The one upstream of this version; pools come with the job queue. */
+    /** The upstream that {@code relay.upstream.*} define, and that tasks stored before pools ran on. */
     public static final String DEFAULT = "default";
     private static final Logger LOG = Logger.getLogger(UpstreamClient.class);
 
+    private final String name;
     private final HttpClient http;
     private final String host;
     private final int port;
@@ -52,13 +49,11 @@ public class UpstreamClient {
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Duration guard;
 
-    UpstreamClient(RelayConfig config, ObjectMapper mapper, MeterRegistry registry, Vertx vertx,
-                   @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int httpPort) {
+    UpstreamClient(String name, String url, String apiKey, long maxAnswerBytes, RelayConfig config, ObjectMapper mapper,
+                   MeterRegistry registry, Vertx vertx) {
         RelayConfig.Upstream timeouts = config.upstream();
-        RelayConfig.PoolEntry entry = config.upstreams().get(DEFAULT);
-        String base = timeouts.url().or(() -> entry == null ? java.util.Optional.empty() : entry.url())
-                .orElse("http://localhost:" + httpPort + "/sim");
-        URI uri = URI.create(base);
+        this.name = name;
+        URI uri = URI.create(url);
         this.host = uri.getHost();
         this.https = "https".equalsIgnoreCase(uri.getScheme());
         this.port = uri.getPort() > 0 ? uri.getPort() : https ? 443 : 80;
@@ -72,10 +67,8 @@ public class UpstreamClient {
                 .setSsl(https)
                 .setVerifyHost(true)
                 .setMaxRedirects(0));
-        this.authorization = timeouts.apiKey().or(() -> entry == null ? java.util.Optional.empty() : entry.apiKey())
-                .map(key -> "Bearer " + key).orElse(null);
-        this.maxAnswerBytes = entry != null ? entry.maxAnswerBytes()
-                : new ByteSizeConverter().convert(RelayConfig.PoolEntry.DEFAULT_MAX_ANSWER_BYTES);
+        this.authorization = apiKey == null ? null : "Bearer " + apiKey;
+        this.maxAnswerBytes = maxAnswerBytes;
         this.mapper = mapper;
         this.registry = registry;
         this.guard = timeouts.connectTimeout().plus(timeouts.readTimeout()).plusSeconds(1);
@@ -83,7 +76,7 @@ public class UpstreamClient {
 
     /** The upstream's name, as metrics and logs give it. */
     public String name() {
-        return DEFAULT;
+        return name;
     }
 
     /** Submits a job; never fails: every answer, and every failure to get one, is a class of {@link SubmitOutcome}. */
@@ -101,7 +94,7 @@ public class UpstreamClient {
                 .onFailure().recoverWithItem(e -> SubmitAnswers.failed(sent.get(), describe(e)))
                 .invoke(outcome -> {
                     if (outcome instanceof SubmitOutcome.Unreachable unreachable && unreachable.description().contains("key")) {
-                        LOG.errorf("upstream %s %s: check relay.upstream.api-key", DEFAULT, unreachable.description());
+                        LOG.errorf("upstream %s: %s; check its api-key", name, unreachable.description());
                     }
                 });
     }
@@ -153,6 +146,7 @@ public class UpstreamClient {
         Timer timer = timers.computeIfAbsent(call, kind -> Timer.builder("relay.upstream.request")
                 .description("Upstream calls by kind")
                 .tag("call", kind)
+                .tag("upstream", name)
                 .publishPercentileHistogram()
                 .register(registry));
         return Uni.createFrom().deferred(() -> {

@@ -78,11 +78,12 @@ class StartupCheckTest {
     }
 
     @Test
-    void anUpstreamOtherThanTheDefaultIsRefusedRatherThanIgnored() {
-        List<String> problems = StartupCheck.problems(config(Map.of("relay.upstreams.backup.url", "https://b.example")),
-                List.of("dev"));
+    void anUpstreamWithoutAnAddressOrWithNoWeightIsRefusedByName() {
+        List<String> problems = StartupCheck.problems(config(Map.of("relay.upstreams.backup.api-key", "k",
+                "relay.upstreams.b.url", "https://b.example", "relay.upstreams.b.weight", "0")), List.of("dev"));
 
-        assertTrue(problems.stream().anyMatch(p -> p.startsWith("relay.upstreams.backup")), problems.toString());
+        assertTrue(problems.contains("relay.upstreams.backup.url must be set: the upstream has no address"), problems.toString());
+        assertTrue(problems.contains("relay.upstreams.b.weight must be at least 1, not 0"), problems.toString());
     }
 
     @Test

@@ -194,7 +194,7 @@ class PollDecisionTest {
     private static DueTask withOversize(long deadlineMs, int notFound, int errors, String status, boolean notifyProgress,
                                         int oversize, String unknownStatus) {
         return new DueTask("t1", "up-1", deadlineMs, notFound, errors, status, notifyProgress, "MIDJOURNEY",
-                NOW.minusSeconds(10).toEpochMilli(), 0, 0, oversize, unknownStatus);
+                NOW.minusSeconds(10).toEpochMilli(), 0, 0, oversize, unknownStatus, "default");
     }
 
     private static FetchOutcome.Snapshot snapshot(JsonNode body) {

@@ -11,7 +11,7 @@ import dev.mjrelay.model.Task;
 import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
-import dev.mjrelay.upstream.UpstreamClient;
+import dev.mjrelay.upstream.Upstreams;
 import dev.mjrelay.events.Notifier;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -46,7 +46,7 @@ class PollerReliabilityTest {
     TaskStore store;
 
     @Inject
-    UpstreamClient upstream;
+    Upstreams upstream;
 
     @Inject
     Notifier notifier;
@@ -184,7 +184,7 @@ class PollerReliabilityTest {
             }
             if (keysPartition(id) == p) {
                 Task task = new Task(id, "alice", Action.IMAGINE, "batch", null, null, null, null, false, "up-" + id,
-                        TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null, now.plusSeconds(7200), null, 0);
+                        TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null, now.plusSeconds(7200), null, 0, "default");
                 store.create(task, now.plusSeconds(3600), notifier.submittedData(task), now).await().indefinitely();
                 ids.add(id);
             }

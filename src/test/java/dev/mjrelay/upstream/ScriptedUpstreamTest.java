@@ -20,6 +20,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static dev.mjrelay.testing.Api.ALICE;
 import static dev.mjrelay.testing.Api.fetch;
 import static io.restassured.RestAssured.given;
@@ -53,6 +54,9 @@ class ScriptedUpstreamTest {
     @BeforeEach
     void reset() {
         ScriptedUpstream.server().resetAll();
+        // tasks of earlier tests are still polled: the upstream no longer knows them, quietly
+        ScriptedUpstream.server().stubFor(get(urlPathMatching("/mj/task/.*/fetch")).atPriority(10)
+                .willReturn(json(404, "{\"code\":3,\"description\":\"not found\"}")));
     }
 
     @Test

@@ -1,0 +1,151 @@
+package dev.mjrelay.upstream;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import dev.mjrelay.testing.RedisTestResource;
+import dev.mjrelay.testing.TwoUpstreams;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static dev.mjrelay.testing.Api.ALICE;
+import static dev.mjrelay.testing.Api.fetch;
+import static dev.mjrelay.testing.Api.submit;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A pool of two upstreams, {@code default} (weight 3) and {@code b} (weight 1), both WireMock: new
+ * jobs split by weight, a busy or unreachable upstream hands the job to the other, a change goes
+ * where its parent ran, and an upstream refusing connections is cut off by its circuit.
+ */
+@QuarkusTest
+@QuarkusTestResource(RedisTestResource.class)
+@TestProfile(UpstreamPoolTest.Pool.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class UpstreamPoolTest {
+
+    public static class Pool implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(TwoUpstreams.class));
+        }
+    }
+
+    private static final String SUBMIT = "/mj/submit/imagine";
+
+    @BeforeEach
+    void healthy() {
+        for (WireMockServer upstream : new WireMockServer[]{TwoUpstreams.main(), TwoUpstreams.b()}) {
+            if (upstream.isRunning()) {
+                upstream.resetAll();
+                String name = upstream == TwoUpstreams.main() ? "main" : "b";
+                upstream.stubFor(post(urlPathMatching("/mj/submit/.*"))
+                        .willReturn(json(200, "{\"code\":1,\"result\":\"" + name + "-task\"}")));
+                upstream.stubFor(get(urlPathMatching("/mj/task/.*/fetch")).willReturn(json(200,
+                        "{\"task\":{\"status\":\"TASK_STATUS_SUCCEED\",\"progress_percent\":100},"
+                                + "\"images\":[{\"image_url\":\"https://img.example/" + name + ".png\"}]}")));
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void newJobsSplitByWeight() {
+        for (int i = 0; i < 400; i++) {
+            submit(ALICE, SUBMIT, Map.of("prompt", "split " + i));
+        }
+
+        int main = submits(TwoUpstreams.main(), SUBMIT);
+        int b = submits(TwoUpstreams.b(), SUBMIT);
+        assertEquals(400, main + b);
+        assertTrue(Math.abs(main - 300) <= 30, "3:1 within 10%: default took " + main + ", b took " + b);
+    }
+
+    @Test
+    @Order(2)
+    void aBusyUpstreamHandsTheJobToTheNextOne() {
+        TwoUpstreams.main().stubFor(post(urlPathEqualTo(SUBMIT)).willReturn(json(429, "")));
+
+        for (int i = 0; i < 3; i++) {
+            submit(ALICE, SUBMIT, Map.of("prompt", "busy " + i));
+        }
+
+        assertEquals(3, submits(TwoUpstreams.b(), SUBMIT), "each job went on to b");
+    }
+
+    @Test
+    @Order(3)
+    void aChangeGoesToTheUpstreamThatRanItsParentAndItsPollsToo() {
+        TwoUpstreams.main().stubFor(post(urlPathEqualTo(SUBMIT)).willReturn(json(503, "")));
+        String parent = submit(ALICE, SUBMIT, Map.of("prompt", "a parent on b"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> fetch(ALICE, parent)
+                .body("task.status", equalTo("TASK_STATUS_SUCCEED")));
+
+        for (int i = 0; i < 4; i++) {
+            submit(ALICE, "/mj/submit/change", Map.of("taskId", parent, "action", "UPSCALE", "index", i + 1));
+        }
+
+        assertEquals(4, submits(TwoUpstreams.b(), "/mj/submit/change"), "every change went to b, where its parent ran");
+        assertEquals(0, submits(TwoUpstreams.main(), "/mj/submit/change"));
+        assertEquals(0, TwoUpstreams.main().countRequestsMatching(getRequestedFor(urlPathEqualTo("/mj/task/b-task/fetch"))
+                .build()).getCount(), "b's tasks are polled at b only");
+    }
+
+    @Test
+    @Order(4)
+    void anUpstreamRefusingConnectionsIsCutOffByItsCircuitAndNoJobIsLost() {
+        TwoUpstreams.b().stop();
+
+        int jobs = 0;
+        while (circuitOpen("b") == 0 && jobs < 80) {
+            submit(ALICE, SUBMIT, Map.of("prompt", "b is down " + jobs));
+            jobs++;
+        }
+        int before = submits(TwoUpstreams.main(), SUBMIT);
+        for (int i = 0; i < 20; i++) {
+            submit(ALICE, SUBMIT, Map.of("prompt", "after the circuit opened " + i));
+        }
+
+        assertEquals(1, circuitOpen("b"), "b's circuit opened after " + jobs + " jobs");
+        assertEquals(before + 20, submits(TwoUpstreams.main(), SUBMIT), "every new job went to the default upstream");
+    }
+
+    private static int submits(WireMockServer upstream, String path) {
+        return upstream.countRequestsMatching(postRequestedFor(urlPathEqualTo(path)).build()).getCount();
+    }
+
+    private static double circuitOpen(String upstream) {
+        String page = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        for (String line : page.split("\n")) {
+            if (line.startsWith("relay_upstream_circuit_open{upstream=\"" + upstream + "\"}")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError("no circuit gauge for " + upstream);
+    }
+
+    private static ResponseDefinitionBuilder json(int status, String body) {
+        return aResponse().withStatus(status).withHeader("Content-Type", "application/json").withBody(body);
+    }
+}
