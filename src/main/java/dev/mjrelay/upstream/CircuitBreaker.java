@@ -47,13 +47,16 @@ public final class CircuitBreaker {
         };
     }
 
-    /** A submit answer that was busy or unreachable. */
-    public synchronized void failed() {
+    /** A submit answer that was busy or unreachable; true when it opened the circuit. */
+    public synchronized boolean failed() {
         trialOut = false;
         failuresInARow++;
-        if (openUntilMs != 0 || failuresInARow >= TRIP_AFTER) {
+        boolean wasOpen = openUntilMs != 0;
+        if (wasOpen || failuresInARow >= TRIP_AFTER) {
             openUntilMs = clock.millis() + OPEN_FOR.toMillis();
+            return true;
         }
+        return false;
     }
 
     /** Any other submit answer: the upstream answered for itself (accepted, refused, even lost). */

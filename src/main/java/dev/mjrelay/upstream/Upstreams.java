@@ -27,6 +27,8 @@ import java.util.Optional;
 @ApplicationScoped
 public class Upstreams {
 
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(Upstreams.class);
+
     /** Where a submit went and what came of it; {@code upstream} is null when no upstream was tried. */
     public record Placed(String upstream, SubmitOutcome outcome) {
     }
@@ -112,7 +114,10 @@ public class Upstreams {
         return member.client().submit(request).chain(outcome -> {
             Placed placed = new Placed(member.client().name(), outcome);
             if (outcome instanceof SubmitOutcome.Busy || outcome instanceof SubmitOutcome.Unreachable) {
-                member.circuit().failed();
+                if (member.circuit().failed()) {
+                    LOG.warnf("upstream %s: circuit open for %d s after busy or unreachable answers (last: %s)",
+                            member.client().name(), CircuitBreaker.OPEN_FOR.toSeconds(), outcome.description());
+                }
                 return attempt(order, next + 1, request, placed);
             }
             member.circuit().answered();

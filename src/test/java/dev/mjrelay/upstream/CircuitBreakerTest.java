@@ -43,11 +43,11 @@ class CircuitBreakerTest {
     @Test
     void fiveBusyOrUnreachableAnswersInARowOpenIt() {
         for (int i = 0; i < 4; i++) {
-            circuit.failed();
+            assertFalse(circuit.failed());
         }
         assertTrue(circuit.tryAcquire(), "four in a row: still closed");
 
-        circuit.failed();
+        assertTrue(circuit.failed(), "the fifth opens it");
 
         assertEquals(CircuitBreaker.State.OPEN, circuit.state());
         assertFalse(circuit.tryAcquire());
