@@ -1,12 +1,11 @@
 package dev.mjrelay.account;
 
+import dev.mjrelay.config.ApiKeyEntries;
 import dev.mjrelay.config.RelayConfig;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +35,13 @@ public class Accounts {
                 throw new IllegalStateException("relay.accounts." + name + ".webhook-secret " + e.getMessage());
             }
             Account account = new Account(name, secret, settings.maxPending());
-            entries.add(new Entry(digest(settings.apiKey()), account));
+            for (String entry : ApiKeyEntries.of(settings)) {
+                try {
+                    entries.add(new Entry(ApiKeyEntries.digest(entry), account));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalStateException("relay.accounts." + name + ".api-keys " + e.getMessage());
+                }
+            }
             byName.put(name, account);
         });
     }
@@ -45,7 +50,7 @@ public class Accounts {
         if (apiKey == null || apiKey.isEmpty()) {
             return Optional.empty();
         }
-        byte[] presented = digest(apiKey);
+        byte[] presented = ApiKeyEntries.sha256(apiKey);
         Account found = null;
         for (Entry entry : entries) {
             if (MessageDigest.isEqual(entry.keyDigest(), presented) && found == null) {
@@ -61,13 +66,5 @@ public class Accounts {
 
     public java.util.Collection<Account> all() {
         return byName.values();
-    }
-
-    private static byte[] digest(String key) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

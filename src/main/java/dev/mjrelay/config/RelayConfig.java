@@ -165,8 +165,17 @@ public interface RelayConfig {
     }
 
     interface Account {
-        /** The account's API key, sent as {@code Authorization: Bearer} or {@code mj-api-secret}. */
-        String apiKey();
+        /**
+         * The account's API key, sent as {@code Authorization: Bearer} or {@code mj-api-secret};
+         * written {@code sha256:<64 hex>}, the key's SHA-256 digest instead of the key.
+         */
+        Optional<String> apiKey();
+
+        /**
+         * More API keys of the account, comma-separated (rotate by adding the new key, then
+         * removing the old); the account has these and {@code api-key}. Entries may be digests too.
+         */
+        Optional<List<String>> apiKeys();
 
         /** Standard Webhooks secret: {@code whsec_} + base64 of 24–64 random bytes. */
         String webhookSecret();

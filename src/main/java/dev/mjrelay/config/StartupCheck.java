@@ -10,9 +10,10 @@ import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 
 /**
  * Refuses to start on settings that make no sense, naming the key: a non-positive interval, a bad
@@ -31,9 +32,10 @@ public class StartupCheck {
         List<String> profiles = ConfigUtils.getProfiles();
         if (config.simulator().enabled() && (profiles.contains("demo") || profiles.contains("dev"))) {
             // demo keys only, in the demo and dev profiles; no other profile ever logs a key
-            config.accounts().forEach((name, account) -> LOG.infof(
-                    "demo: account '%s' has API key '%s'; upstream simulator at /sim, demo inbox at /sim/inbox",
-                    name, account.apiKey()));
+            config.accounts().forEach((name, account) -> ApiKeyEntries.of(account).stream()
+                    .filter(entry -> !ApiKeyEntries.isDigest(entry))
+                    .forEach(demoKey -> LOG.infof("demo: account '%s' has API key '%s'; upstream simulator at /sim,"
+                            + " demo inbox at /sim/inbox", name, demoKey)));
         }
     }
 
@@ -73,13 +75,25 @@ public class StartupCheck {
             problems.add("relay.store.key-prefix must be non-blank and hold no '{'");
         }
         upstreams(problems, config);
-        Set<String> keys = new HashSet<>();
+        Map<String, String> owners = new HashMap<>();
         config.accounts().forEach((name, account) -> {
             String key = "relay.accounts." + name;
-            if (account.apiKey().isBlank()) {
-                problems.add(key + ".api-key must not be blank");
-            } else if (!keys.add(account.apiKey())) {
-                problems.add(key + ".api-key is the same as another account's");
+            List<String> entries = ApiKeyEntries.of(account);
+            if (entries.isEmpty()) {
+                problems.add(key + ".api-key (or .api-keys) must be set: the account has no key");
+            }
+            for (String entry : entries) {
+                String digest;
+                try {
+                    digest = HexFormat.of().formatHex(ApiKeyEntries.digest(entry));
+                } catch (IllegalArgumentException e) {
+                    problems.add(key + ".api-keys " + e.getMessage());
+                    continue;
+                }
+                String owner = owners.putIfAbsent(digest, name);
+                if (owner != null && !owner.equals(name)) {
+                    problems.add(key + ": one of its API keys is also a key of account '" + owner + "'");
+                }
             }
             atLeast(problems, key + ".max-pending", account.maxPending(), 1);
         });

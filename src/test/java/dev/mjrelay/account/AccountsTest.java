@@ -23,6 +23,33 @@ class AccountsTest {
                     "relay.accounts.other.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), "test", 500))
             .build().getConfigMapping(RelayConfig.class));
 
+    private static final String OLD = "old-key-5f1d2c";
+    private static final String NEW = "new-key-9a8b7c";
+
+    /** acme rotating: its old key in plain, its new one as a digest, the plain key nowhere in config. */
+    private final Accounts rotating = new Accounts(new SmallRyeConfigBuilder().withMapping(RelayConfig.class)
+            .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
+            .withSources(new PropertiesConfigSource(Map.of(
+                    "relay.accounts.acme.api-key", OLD,
+                    "relay.accounts.acme.api-keys", "sha256:" + java.util.HexFormat.of().formatHex(
+                            dev.mjrelay.config.ApiKeyEntries.sha256(NEW)) + ", third-key-44",
+                    "relay.accounts.acme.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), "test", 500))
+            .build().getConfigMapping(RelayConfig.class));
+
+    @Test
+    void anAccountHasEveryKeyOfApiKeyAndApiKeysPlainOrAsADigest() {
+        assertEquals("acme", rotating.byApiKey(OLD).orElseThrow().name());
+        assertEquals("acme", rotating.byApiKey(NEW).orElseThrow().name());
+        assertEquals("acme", rotating.byApiKey("third-key-44").orElseThrow().name());
+    }
+
+    @Test
+    void knowingADigestIsNotKnowingTheKey() {
+        String digest = "sha256:" + java.util.HexFormat.of().formatHex(dev.mjrelay.config.ApiKeyEntries.sha256(NEW));
+
+        assertTrue(rotating.byApiKey(digest).isEmpty());
+    }
+
     @Test
     void findsTheAccountByItsKeyOnly() {
         assertEquals("acme", accounts.byApiKey(KEY).orElseThrow().name());

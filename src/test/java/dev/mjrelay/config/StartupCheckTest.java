@@ -96,6 +96,30 @@ class StartupCheckTest {
     }
 
     @Test
+    void theSameKeyInTwoAccountsIsRefusedEvenWhenOneGivesItAsADigest() {
+        String digest = "sha256:" + java.util.HexFormat.of().formatHex(ApiKeyEntries.sha256("k1"));
+        List<String> problems = StartupCheck.problems(config(Map.of(
+                "relay.accounts.other.api-keys", "k9," + digest,
+                "relay.accounts.other.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")), List.of("dev"));
+
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("relay.accounts.") && p.contains("one of its API keys is also")),
+                problems.toString());
+    }
+
+    @Test
+    void anAccountWithoutKeysOrWithABadDigestIsRefusedByName() {
+        List<String> problems = StartupCheck.problems(config(Map.of(
+                "relay.accounts.nokey.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "relay.accounts.bad.api-keys", "sha256:abc",
+                "relay.accounts.bad.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")), List.of("dev"));
+
+        assertTrue(problems.contains("relay.accounts.nokey.api-key (or .api-keys) must be set: the account has no key"),
+                problems.toString());
+        assertTrue(problems.contains("relay.accounts.bad.api-keys holds a sha256: entry that is not 64 hex digits"),
+                problems.toString());
+    }
+
+    @Test
     void prodWithoutUpstreamOrAccountsIsRefused() {
         Map<String, String> none = new HashMap<>();
         List<String> problems = StartupCheck.problems(build(none), List.of("prod"));
