@@ -6,6 +6,7 @@ import dev.mjrelay.config.RelayConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The relay's door to one upstream of the pool ({@link Upstreams}). Owns the time-outs, reads at most
@@ -37,6 +39,9 @@ public class UpstreamClient {
 
     private final String name;
     private final HttpClient http;
+    /** Event-loop contexts that upstream exchanges run on, in turn (see {@link #exchange}). */
+    private final Context[] contexts;
+    private final AtomicInteger nextContext = new AtomicInteger();
     private final String host;
     private final int port;
     private final boolean https;
@@ -67,6 +72,11 @@ public class UpstreamClient {
                 .setSsl(https)
                 .setVerifyHost(true)
                 .setMaxRedirects(0));
+        this.contexts = new Context[Math.max(1, Runtime.getRuntime().availableProcessors() * 2)];
+        for (int i = 0; i < contexts.length; i++) {
+            // made off any event loop, each new context is bound to the next loop of the pool
+            contexts[i] = ((io.vertx.core.impl.VertxInternal) vertx).createEventLoopContext();
+        }
         this.authorization = apiKey == null ? null : "Bearer " + apiKey;
         this.maxAnswerBytes = maxAnswerBytes;
         this.mapper = mapper;
@@ -82,15 +92,15 @@ public class UpstreamClient {
     /** Submits a job; never fails: every answer, and every failure to get one, is a class of {@link SubmitOutcome}. */
     public Uni<SubmitOutcome> submit(UpstreamRequest request) {
         AtomicBoolean sent = new AtomicBoolean();
-        return timed("submit-" + request.path(), Uni.createFrom().completionStage(() -> http.request(options(HttpMethod.POST,
+        return timed("submit-" + request.path(), exchange(() -> http.request(options(HttpMethod.POST,
                         "/mj/submit/" + request.path()).putHeader("Content-Type", "application/json"))
                 .compose(call -> {
                     sent.set(true);
                     return call.send(Buffer.buffer(request.body().toString()));
                 })
                 .compose(response -> BoundedBody.read(response, maxAnswerBytes)
-                        .map(body -> SubmitAnswers.classify(response.statusCode(), body)))
-                .toCompletionStage()))
+                        .map(body -> logIfUnreadable(response.statusCode(), body,
+                                SubmitAnswers.classify(response.statusCode(), body))))))
                 .onFailure().recoverWithItem(e -> SubmitAnswers.failed(sent.get(), describe(e)))
                 .invoke(outcome -> {
                     if (outcome instanceof SubmitOutcome.Unreachable unreachable && unreachable.description().contains("key")) {
@@ -99,15 +109,41 @@ public class UpstreamClient {
                 });
     }
 
+    /** An answer the relay could not read is worth a look: its start goes to the log (no secret is in it). */
+    private SubmitOutcome logIfUnreadable(int status, String body, SubmitOutcome outcome) {
+        if (outcome.description().contains("unreadable") || outcome.description().contains("without a readable body")) {
+            String start = body == null ? "(larger than " + maxAnswerBytes + " bytes)"
+                    : body.length() > 200 ? body.substring(0, 200) + "..." : body;
+            LOG.warnf("upstream %s answered a submit with HTTP %d and a body it could not read: %s", name, status, start);
+        }
+        return outcome;
+    }
+
     /** Fetches a task; never fails: transport trouble becomes {@link FetchOutcome.Transient}. */
     public Uni<FetchOutcome> fetch(String upstreamId) {
-        return timed("fetch", Uni.createFrom().completionStage(() -> http.request(options(HttpMethod.GET,
+        return timed("fetch", exchange(() -> http.request(options(HttpMethod.GET,
                         "/mj/task/" + pathSegment(upstreamId) + "/fetch"))
                 .compose(call -> call.send())
                 .compose(response -> BoundedBody.read(response, maxAnswerBytes)
-                        .map(body -> classifyFetch(response.statusCode(), body)))
-                .toCompletionStage()))
+                        .map(body -> classifyFetch(response.statusCode(), body)))))
                 .onFailure().recoverWithItem(e -> new FetchOutcome.Transient(describe(e)));
+    }
+
+    /**
+     * Runs one exchange on one of this client's own event-loop contexts, in turn. Started from
+     * whatever thread the caller is on (a Redis callback, a request's duplicated context), an
+     * answer's events and the reads of its body could run on different threads, and a body then
+     * read as empty: a submit answer was seen as unreadable and its job counted lost.
+     */
+    private <T> Uni<T> exchange(java.util.function.Supplier<Future<T>> call) {
+        Context context = contexts[Math.floorMod(nextContext.getAndIncrement(), contexts.length)];
+        return Uni.createFrom().emitter(emitter -> context.runOnContext(ignored -> call.get().onComplete(done -> {
+            if (done.succeeded()) {
+                emitter.complete(done.result());
+            } else {
+                emitter.fail(done.cause());
+            }
+        })));
     }
 
     private RequestOptions options(HttpMethod method, String path) {
