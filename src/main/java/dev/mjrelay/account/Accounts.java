@@ -34,7 +34,7 @@ public class Accounts {
             } catch (IllegalArgumentException e) {
                 throw new IllegalStateException("relay.accounts." + name + ".webhook-secret " + e.getMessage());
             }
-            Account account = new Account(name, secret, settings.maxPending());
+            Account account = new Account(name, secret, settings.maxPending(), settings.requestsPerSecond());
             for (String entry : ApiKeyEntries.of(settings)) {
                 try {
                     entries.add(new Entry(ApiKeyEntries.digest(entry), account));

@@ -3,6 +3,8 @@ package dev.mjrelay.api;
 import dev.mjrelay.account.Account;
 import dev.mjrelay.account.Accounts;
 import dev.mjrelay.model.RelayException;
+import dev.mjrelay.store.RequestRates;
+import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import org.jboss.resteasy.reactive.RestResponse;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
@@ -13,30 +15,40 @@ import java.util.Optional;
 /**
  * Authenticates every {@code /mj/**} and {@code /v1/**} request before anything else happens to it
  * (the body is not even read): {@code Authorization: Bearer <key>} or {@code mj-api-secret: <key>}.
- * A missing, doubled or unknown key is a 401.
+ * A missing, doubled or unknown key is a 401. Then the account's request rate, if it has one: over
+ * it, 429 code 23 with {@code Retry-After}.
  */
 public class AuthFilter {
 
     private final Accounts accounts;
     private final Caller caller;
+    private final RequestRates rates;
 
-    AuthFilter(Accounts accounts, Caller caller) {
+    AuthFilter(Accounts accounts, Caller caller, RequestRates rates) {
         this.accounts = accounts;
         this.caller = caller;
+        this.rates = rates;
     }
 
     @ServerRequestFilter(preMatching = true)
-    Optional<RestResponse<ErrorAnswer>> authenticate(ContainerRequestContext request) {
+    Uni<RestResponse<ErrorAnswer>> authenticate(ContainerRequestContext request) {
         String path = request.getUriInfo().getPath();
         if (!(path.startsWith("/mj/") || path.equals("/mj") || path.startsWith("/v1/") || path.equals("/v1"))) {
-            return Optional.empty();
+            return Uni.createFrom().nullItem();
         }
-        Optional<Account> account = presentedKey(request).flatMap(accounts::byApiKey);
-        if (account.isEmpty()) {
-            return Optional.of(ErrorMapper.answer(RelayException.unauthorized()));
+        Optional<Account> found = presentedKey(request).flatMap(accounts::byApiKey);
+        if (found.isEmpty()) {
+            return Uni.createFrom().item(ErrorMapper.answer(RelayException.unauthorized()));
         }
-        caller.set(account.get());
-        return Optional.empty();
+        Account account = found.get();
+        caller.set(account);
+        if (account.requestsPerSecond() <= 0) {
+            return Uni.createFrom().nullItem();
+        }
+        return rates.take(account.name(), account.requestsPerSecond()).map(wait -> wait.isZero() ? null
+                : RestResponse.ResponseBuilder.fromResponse(ErrorMapper.answer(
+                                RelayException.tooManyRequests(account.requestsPerSecond())))
+                        .header("Retry-After", Long.toString(Math.max(1, (wait.toMillis() + 999) / 1000))).build());
     }
 
     private static Optional<String> presentedKey(ContainerRequestContext request) {

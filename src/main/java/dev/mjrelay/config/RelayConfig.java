@@ -183,6 +183,13 @@ public interface RelayConfig {
         /** Most tasks the account may have pending at once. */
         @WithDefault("1000")
         int maxPending();
+
+        /**
+         * The account's {@code /mj} and {@code /v1} requests per second, shared by all replicas;
+         * over it a request gets 429 code 23 with Retry-After. 0: no limit.
+         */
+        @WithDefault("0")
+        double requestsPerSecond();
     }
 
     interface Events {

@@ -96,6 +96,9 @@ public class StartupCheck {
                 }
             }
             atLeast(problems, key + ".max-pending", account.maxPending(), 1);
+            if (account.requestsPerSecond() < 0 || Double.isNaN(account.requestsPerSecond())) {
+                problems.add(key + ".requests-per-second must be 0 (no limit) or more, not " + account.requestsPerSecond());
+            }
         });
         boolean prod = profiles.contains("prod");
         if (prod) {

@@ -39,6 +39,10 @@ public class RelayException extends RuntimeException {
         return new RelayException(409, 4, description);
     }
 
+    public static RelayException tooManyRequests(double perSecond) {
+        return new RelayException(429, 23, "the account is over its limit of " + perSecond + " requests per second");
+    }
+
     public static RelayException tooManyPending(int limit) {
         return new RelayException(429, 23, "the account already has its limit of " + limit + " pending tasks");
     }

@@ -22,6 +22,7 @@ import java.util.zip.CRC32;
  * {prefix}:{pN}:dead:{account}       zset   the account's dead delivery ids by time of death
  * {prefix}:endpoints:{account}       hash   endpoint id -> registered endpoint (JSON)
  * {prefix}:idem:{account}:{digest}   string an Idempotency-Key's reservation or first answer
+ * {prefix}:rate:{account}            hash   the account's request token bucket (take-token.lua)
  * relay.events.stream                stream task events; with per-partition streams, one per
  *                                           partition: {stream}:{pN}, in the partition's slot
  * </pre>
@@ -101,6 +102,10 @@ public class Keys {
 
     String endpoints(String account) {
         return prefix + ":endpoints:" + account;
+    }
+
+    String requestRate(String account) {
+        return prefix + ":rate:" + account;
     }
 
     String idempotency(String account, String digest) {

@@ -1,0 +1,86 @@
+package dev.mjrelay.api;
+
+import dev.mjrelay.testing.RedisTestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.response.ExtractableResponse;
+import io.restassured.response.Response;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static dev.mjrelay.testing.Api.ALICE;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** An account with requests-per-second: over it, 429 code 23 with Retry-After; others are untouched. */
+@QuarkusTest
+@QuarkusTestResource(RedisTestResource.class)
+@TestProfile(RequestRateLimitTest.Limited.class)
+class RequestRateLimitTest {
+
+    static final String DAVE = "dave-key-2f7c";
+
+    public static class Limited implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("relay.accounts.dave.api-key", DAVE,
+                    "relay.accounts.dave.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                    "relay.accounts.dave.requests-per-second", "2");
+        }
+    }
+
+    @Test
+    void overItsRateAnAccountGets429WithRetryAfterAndOtherAccountsAreUntouched() {
+        List<ExtractableResponse<Response>> answers = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            answers.add(list(DAVE));
+        }
+
+        long accepted = answers.stream().filter(a -> a.statusCode() == 200).count();
+        List<ExtractableResponse<Response>> refused = answers.stream().filter(a -> a.statusCode() == 429).toList();
+        assertTrue(accepted >= 1 && accepted <= 4, "about two a second go through: " + accepted);
+        assertEquals(12, accepted + refused.size());
+        ExtractableResponse<Response> first = refused.get(0);
+        assertEquals(23, (int) first.path("code"));
+        assertTrue(Integer.parseInt(first.header("Retry-After")) >= 1, first.headers().toString());
+        for (int i = 0; i < 12; i++) {
+            assertEquals(200, list(ALICE).statusCode(), "another account has no limit");
+        }
+    }
+
+    @Test
+    void theRateIsCheckedAfterTheKeyAndBeforeTheBody() {
+        for (int i = 0; i < 8; i++) {
+            list(DAVE);
+        }
+
+        int malformed = given().header("Authorization", "Bearer " + DAVE).contentType("application/json")
+                .body("{not json").post("/mj/submit/imagine").statusCode();
+        int unknownKey = given().header("Authorization", "Bearer not-a-key").get("/v1/webhooks").statusCode();
+
+        assertEquals(429, malformed, "the rate comes before the body");
+        assertEquals(401, unknownKey, "the key comes before the rate");
+    }
+
+    @Test
+    void theBudgetComesBackAtTheAccountsRate() {
+        for (int i = 0; i < 8; i++) {
+            list(DAVE);
+        }
+        assertEquals(429, list(DAVE).statusCode());
+
+        await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(100)).until(() -> list(DAVE).statusCode() == 200);
+    }
+
+    private static ExtractableResponse<Response> list(String key) {
+        return given().header("Authorization", "Bearer " + key).get("/v1/webhooks").then().extract();
+    }
+}
