@@ -34,6 +34,10 @@ public class WebhooksResource {
     public record EndpointView(String id, String url, List<String> events, String secret, String createdAt) {
     }
 
+    /** What an endpoint answered a test event: its status (null without an answer), how long, what went wrong. */
+    public record TestAnswer(Integer statusCode, long durationMs, String error) {
+    }
+
     private final Endpoints endpoints;
     private final Caller caller;
     private final ObjectMapper mapper;
@@ -86,6 +90,14 @@ public class WebhooksResource {
     @Operation(summary = "Remove an endpoint: it gets nothing from then on")
     public Uni<RestResponse<Void>> remove(@PathParam("id") String id) {
         return endpoints.remove(caller.account().name(), id).map(ignored -> RestResponse.noContent());
+    }
+
+    @POST
+    @Path("/{id}/test")
+    @Operation(summary = "Send the endpoint a signed webhook.test event now; the answer says what it answered")
+    public Uni<TestAnswer> test(@PathParam("id") String id) {
+        return endpoints.test(caller.account().name(), id)
+                .map(result -> new TestAnswer(result.statusCode(), result.durationMs(), result.error()));
     }
 
     private static EndpointView view(Endpoint endpoint, boolean masked) {

@@ -6,18 +6,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.model.EventType;
 import dev.mjrelay.model.Task;
+import dev.mjrelay.model.Timestamps;
 import dev.mjrelay.model.TaskStatus;
 
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 
 /** Builds the JSON body of a task event, as the contract's §4 shows it. */
 public final class EventPayload {
-
-    /** ISO-8601 UTC with milliseconds, as in {@code 2026-11-28T12:00:00.000Z}. */
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
-            .withZone(ZoneOffset.UTC);
 
     private EventPayload() {
     }
@@ -31,7 +26,7 @@ public final class EventPayload {
                                    JsonNode snapshot, String failReason, Instant at) {
         ObjectNode event = mapper.createObjectNode();
         event.put("type", type.wireName());
-        event.put("timestamp", TIME.format(at));
+        event.put("timestamp", Timestamps.format(at));
         ObjectNode data = event.putObject("data");
         data.put("taskId", task.id());
         data.put("action", task.action().name());
@@ -53,11 +48,11 @@ public final class EventPayload {
         data.put("parentTaskId", task.parentTaskId());
         data.put("index", task.index());
         data.put("state", task.state());
-        data.put("submittedAt", TIME.format(task.submittedAt()));
+        data.put("submittedAt", Timestamps.format(task.submittedAt()));
         if (type == EventType.PROGRESS || type == EventType.SUBMITTED) {
             data.putNull("finishedAt");
         } else {
-            data.put("finishedAt", TIME.format(at));
+            data.put("finishedAt", Timestamps.format(at));
         }
         return event;
     }

@@ -15,14 +15,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Random;
 
 /**
@@ -44,12 +41,11 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
     private final ObjectMapper mapper;
     private final MeterRegistry registry;
     private final Duration retention;
-    private final String userAgent;
+    private final WebhookRequests requests;
     private final Settings settings;
 
     Dispatcher(DeliveryStore store, WebhookSender sender, Accounts accounts, Endpoints endpoints, RelayConfig config,
-               Clock clock, ObjectMapper mapper, MeterRegistry registry,
-               @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
+               Clock clock, ObjectMapper mapper, MeterRegistry registry, WebhookRequests requests) {
         this.store = store;
         this.sender = sender;
         this.accounts = accounts;
@@ -59,7 +55,7 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         this.registry = registry;
         this.decision = new AttemptDecision(new RetryPolicy(config.webhook().retrySchedule(), new Random()));
         this.retention = config.task().retention();
-        this.userAgent = "mj-relay/" + version;
+        this.requests = requests;
         RelayConfig.Webhook webhook = config.webhook();
         this.settings = new Settings(webhook.concurrency(), webhook.lease(), webhook.idle());
     }
@@ -87,14 +83,8 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
                 return record(delivery, attempt, at, WebhookSender.Result.failed(WebhookSender.Failure.NOT_SENT,
                         "not sent: the account or endpoint no longer exists", 0));
             }
-            long timestamp = at.getEpochSecond();
-            Map<String, String> headers = new LinkedHashMap<>();
-            headers.put("Content-Type", "application/json");
-            headers.put("User-Agent", userAgent);
-            headers.put("webhook-id", delivery.webhookId());
-            headers.put("webhook-timestamp", Long.toString(timestamp));
-            headers.put("webhook-signature", Signer.sign(secret.key(), delivery.webhookId(), timestamp, delivery.body()));
-            return sender.send(delivery.target(), headers, delivery.body())
+            return sender.send(delivery.target(), requests.headers(delivery.webhookId(), at, secret, delivery.body()),
+                            delivery.body())
                     .chain(result -> record(delivery, attempt, at, result));
         });
     }

@@ -6,11 +6,13 @@ import dev.mjrelay.store.EndpointStore;
 import dev.mjrelay.model.EventType;
 import dev.mjrelay.model.Ids;
 import dev.mjrelay.model.RelayException;
+import dev.mjrelay.model.Timestamps;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
@@ -29,11 +31,32 @@ public class Endpoints {
     private final EndpointStore store;
     private final TargetGuard guard;
     private final Clock clock;
+    private final WebhookSender sender;
+    private final WebhookRequests requests;
 
-    Endpoints(EndpointStore store, TargetGuard guard, Clock clock) {
+    Endpoints(EndpointStore store, TargetGuard guard, Clock clock, WebhookSender sender, WebhookRequests requests) {
         this.store = store;
         this.guard = guard;
         this.clock = clock;
+        this.sender = sender;
+        this.requests = requests;
+    }
+
+    /**
+     * Sends the endpoint a signed {@code webhook.test} event now, once, past the delivery queue:
+     * nothing is logged or retried. The item is what the endpoint answered.
+     */
+    public Uni<WebhookSender.Result> test(String account, String id) {
+        return find(account, id).chain(endpoint -> {
+            if (endpoint == null) {
+                throw RelayException.notFound("endpoint " + id);
+            }
+            Instant now = clock.instant();
+            String body = "{\"type\":\"webhook.test\",\"timestamp\":\"" + Timestamps.format(now)
+                    + "\",\"data\":{\"endpointId\":\"" + endpoint.id() + "\"}}";
+            return sender.send(endpoint.url(), requests.headers(Ids.webhookId(), now,
+                    WebhookSecret.parse(endpoint.secret()), body), body);
+        });
     }
 
     /** Registers an endpoint; the item carries its secret, which is shown only this once. */
