@@ -123,6 +123,7 @@ class WebhookPlatformTest {
                     .body("items.statusCode", equalTo(List.of(503, 503, 200)))
                     .body("items.attempt", equalTo(List.of(1, 2, 3)))
                     .body("items.outcome", equalTo(List.of("failed", "failed", "delivered")))
+                    .body("items.responseBody", equalTo(List.of("status 503", "status 503", "status 200")))
                     .body("items.type", equalTo(List.of("task.succeeded", "task.succeeded", "task.succeeded")))
                     .body("items.target", equalTo(List.of(receiver.url("/h"), receiver.url("/h"), receiver.url("/h"))))
                     .body("nextCursor", nullValue()));

@@ -104,9 +104,8 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         entry.put("error", result.error());
         entry.put("durationMs", result.durationMs());
         entry.put("outcome", outcome.name());
-        if (!result.isSuccess() && result.responseBody() != null && !result.responseBody().isEmpty()) {
-            entry.put("responseBody", result.responseBody());
-        }
+        // the start of every answer (at most WebhookSender.MAX_BODY), null without one
+        entry.put("responseBody", result.responseBody());
         Counter.builder("relay.webhook.attempts").description("Webhook attempts by outcome")
                 .tag("outcome", outcome.name()).register(registry).increment();
         if (outcome == AttemptDecision.Outcome.delivered) {
