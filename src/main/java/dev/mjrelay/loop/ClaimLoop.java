@@ -219,11 +219,22 @@ public final class ClaimLoop<T> {
                 }),
                 failure -> context.runOnContext(ignored -> {
                     claiming = false;
-                    LOG.warnf("%s: claiming failed, retrying in %d ms: %s", name, ERROR_RETRY_MS, failure.getMessage());
+                    if (running) {
+                        // one line per failed round, however many partitions it claimed from; none once stopping
+                        LOG.warnf("%s: claiming failed, retrying in %d ms: %s", name, ERROR_RETRY_MS, firstCause(failure));
+                    }
                     long retry = clock.getAsLong() + ERROR_RETRY_MS;
                     due.forEach(p -> dueAt(p, retry));
                     armAt(retry, retry - ERROR_RETRY_MS);
                 }));
+    }
+
+    private static String firstCause(Throwable failure) {
+        if (failure instanceof io.smallrye.mutiny.CompositeException composite && !composite.getCauses().isEmpty()) {
+            int more = composite.getCauses().size() - 1;
+            return composite.getCauses().get(0).getMessage() + (more > 0 ? " (and " + more + " more partitions)" : "");
+        }
+        return failure.getMessage();
     }
 
     /**
