@@ -122,10 +122,6 @@ public final class ClaimLoop<T> {
         running = false;
     }
 
-    public int inFlight() {
-        return inFlight.size();
-    }
-
     /**
      * Stops claiming and waits up to {@code timeout} for the work in flight to finish; answers the
      * items still unfinished, for the caller to hand back. Blocks: call it from a shutdown thread,
