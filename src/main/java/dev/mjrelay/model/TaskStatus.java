@@ -1,5 +1,7 @@
 package dev.mjrelay.model;
 
+import java.util.Optional;
+
 /** The upstream's status words. Unknown words are treated as "still running". */
 public enum TaskStatus {
     TASK_STATUS_QUEUED, TASK_STATUS_PROCESSING, TASK_STATUS_SUCCEED, TASK_STATUS_FAILED;
@@ -8,27 +10,25 @@ public enum TaskStatus {
         return this == TASK_STATUS_SUCCEED || this == TASK_STATUS_FAILED;
     }
 
-    /** Whether the upstream's word is one of the four the relay knows (any case, spaces around). */
-    public static boolean isKnown(String word) {
+    /** The status the upstream's word names (any case, spaces around), if it is one of the four. */
+    public static Optional<TaskStatus> known(String word) {
         if (word != null) {
             for (TaskStatus status : values()) {
                 if (status.name().equalsIgnoreCase(word.trim())) {
-                    return true;
+                    return Optional.of(status);
                 }
             }
         }
-        return false;
+        return Optional.empty();
+    }
+
+    /** Whether the upstream's word is one of the four the relay knows. */
+    public static boolean isKnown(String word) {
+        return known(word).isPresent();
     }
 
     /** Parses an upstream status word; anything unrecognised counts as processing. */
     public static TaskStatus fromUpstream(String word) {
-        if (word != null) {
-            for (TaskStatus status : values()) {
-                if (status.name().equalsIgnoreCase(word.trim())) {
-                    return status;
-                }
-            }
-        }
-        return TASK_STATUS_PROCESSING;
+        return known(word).orElse(TASK_STATUS_PROCESSING);
     }
 }
