@@ -10,13 +10,18 @@
 -- KEYS[5] event stream
 -- ARGV[1] task id, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] delivery key prefix,
 -- ARGV[5] webhook id, ARGV[6] event type, ARGV[7] event body, ARGV[8] event data (JSON),
--- ARGV[9] stream max length, ARGV[10] number N of task field/value entries that follow,
--- ARGV[11 .. 10+N] those entries, then (delivery id, target, secret ref) triples.
+-- ARGV[9] stream max length, ARGV[10] the job-queue phase the task must be in ('' = any: see
+-- TASK.QUEUE), ARGV[11] number N of task field/value entries that follow, ARGV[12 .. 11+N] those
+-- entries, then (delivery id, target, secret ref) triples.
 if task_ended(KEYS[1]) then
   return 0
 end
-local n = tonumber(ARGV[10])
-redis.call('HSET', KEYS[1], unpack(ARGV, 11, 10 + n))
+if ARGV[10] ~= '' and redis.call('HGET', KEYS[1], TASK.QUEUE) ~= ARGV[10] then
+  return 0
+end
+local n = tonumber(ARGV[11])
+redis.call('HSET', KEYS[1], unpack(ARGV, 12, 11 + n))
+redis.call('HDEL', KEYS[1], TASK.QUEUE)
 redis.call('HSET', KEYS[1], TASK.WEBHOOK_ID, ARGV[5], TASK.EVENT_TYPE, ARGV[6], TASK.EVENT, ARGV[7])
 redis.call('ZREM', KEYS[2], ARGV[1])
 local account = redis.call('HGET', KEYS[1], TASK.ACCOUNT)
@@ -34,5 +39,5 @@ if progress then
   end
 end
 append_event(KEYS[5], ARGV[9], ARGV[6], ARGV[1], account, ARGV[8])
-enqueue_deliveries(ARGV[4], KEYS[3], ARGV[2], ARGV[1], account, ARGV[5], ARGV[6], ARGV[7], 11 + n, triples_from(11 + n))
+enqueue_deliveries(ARGV[4], KEYS[3], ARGV[2], ARGV[1], account, ARGV[5], ARGV[6], ARGV[7], 12 + n, triples_from(12 + n))
 return 1

@@ -1,14 +1,18 @@
--- Stores a new task, makes it due for its first poll, counts it against its account's pending
--- tasks and appends task.submitted to the event stream, all at once. An existing id is left alone.
+-- Stores a new task, makes it due (for its first poll, or for the watchdog of a job not yet sent),
+-- counts it against its account's pending tasks and appends task.submitted to the event stream, all
+-- at once; a job being sent at once gets its event only when the upstream took it or it waits
+-- (a refused one leaves nothing behind). An existing id is left alone.
 --- @include "lib/append-event"
 -- KEYS[1] task hash, KEYS[2] task due set, KEYS[3] pending counts per account, KEYS[4] event stream
 -- ARGV[1] task id, ARGV[2] first poll at (ms), ARGV[3] account, ARGV[4] stream max length,
--- ARGV[5] the event's data (JSON), ARGV[6..] task field/value pairs
+-- ARGV[5] the event's data (JSON, '' for none yet), ARGV[6..] task field/value pairs
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
-append_event(KEYS[4], ARGV[4], EVENT.SUBMITTED, ARGV[1], ARGV[3], ARGV[5])
+if ARGV[5] ~= '' then
+  append_event(KEYS[4], ARGV[4], EVENT.SUBMITTED, ARGV[1], ARGV[3], ARGV[5])
+end
 return 1

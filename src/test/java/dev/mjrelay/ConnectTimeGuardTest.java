@@ -71,7 +71,7 @@ class ConnectTimeGuardTest {
             Instant now = Instant.now();
             String id = "rebind" + System.nanoTime();
             Task task = new Task(id, "alice", Action.IMAGINE, "dns rebinding", null, null, receiver.url("/rebound"), null,
-                    false, upstreamId, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null, now.plusSeconds(600), null, 0, "default");
+                    false, upstreamId, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null, now.plusSeconds(600), null, 0, "default", false);
             tasks.create(task, now, notifier.submittedData(task), now).await().indefinitely();
 
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {

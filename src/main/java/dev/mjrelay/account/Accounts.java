@@ -34,7 +34,8 @@ public class Accounts {
             } catch (IllegalArgumentException e) {
                 throw new IllegalStateException("relay.accounts." + name + ".webhook-secret " + e.getMessage());
             }
-            Account account = new Account(name, secret, settings.maxPending(), settings.requestsPerSecond());
+            Account account = new Account(name, secret, settings.maxPending(), settings.requestsPerSecond(),
+                    settings.weight());
             for (String entry : ApiKeyEntries.of(settings)) {
                 try {
                     entries.add(new Entry(ApiKeyEntries.digest(entry), account));

@@ -76,7 +76,7 @@ public class SubmitResource {
             }
             key = IdempotencyKey.of(path, value, body);
         }
-        return tasks.submit(caller.account(), submission, key).map(SubmitAnswer::success);
+        return tasks.submit(caller.account(), submission, key).map(SubmitAnswer::of);
     }
 
     /** Documentation of the imagine body. */

@@ -35,10 +35,11 @@ public class TaskResource {
     @Path("/{id}/fetch")
     @Operation(summary = "The task as of the last poll; never waits for the upstream")
     public Uni<JsonNode> fetch(@PathParam("id") String id) {
-        return tasks.fetch(caller.account(), id).map(this::view);
+        return tasks.fetch(caller.account(), id).chain(task -> tasks.queuePosition(task).map(place -> view(task, place)));
     }
 
-    private JsonNode view(Task task) {
+    /** The upstream's shape; {@code extra.relay} says whether the job waits in the relay's queue, and where. */
+    private JsonNode view(Task task, long queuePosition) {
         ObjectNode view = parseSnapshot(task.snapshot());
         ObjectNode upstreamTask = view.path("task").isObject() ? (ObjectNode) view.get("task") : view.putObject("task");
         upstreamTask.put("task_id", task.id());
@@ -57,8 +58,11 @@ public class TaskResource {
         if (!upstreamTask.has("progress_percent")) {
             upstreamTask.put("progress_percent", task.progress());
         }
-        if (!view.has("extra")) {
-            view.putObject("extra");
+        ObjectNode extra = view.path("extra").isObject() ? (ObjectNode) view.get("extra") : view.putObject("extra");
+        ObjectNode relay = extra.putObject("relay");
+        relay.put("queued", task.queued());
+        if (task.queued()) {
+            relay.put("queuePosition", queuePosition);
         }
         for (String list : new String[]{"images", "videos", "audios"}) {
             if (!view.path(list).isArray()) {

@@ -76,9 +76,17 @@ public interface RelayConfig {
         /** Bearer key sent on every call to this upstream. */
         Optional<String> apiKey();
 
-        /** This upstream's share of new jobs when several take them. */
+        /** This upstream's share of new jobs when several have room. */
         @WithDefault("1")
         int weight();
+
+        /** Tasks sent to this upstream and not yet ended there, across all replicas; 0: no limit. */
+        @WithDefault("0")
+        int maxInFlight();
+
+        /** Submits per second to this upstream, across all replicas; 0: no limit. */
+        @WithDefault("0")
+        double maxSubmitsPerSecond();
 
         /**
          * The largest answer read from this upstream ({@code 1MB} = 1,048,576 bytes); a bigger one
@@ -180,7 +188,11 @@ public interface RelayConfig {
         /** Standard Webhooks secret: {@code whsec_} + base64 of 24–64 random bytes. */
         String webhookSecret();
 
-        /** Most tasks the account may have pending at once. */
+        /** The account's share of upstream room while accounts' jobs wait (weighted round-robin). */
+        @WithDefault("1")
+        int weight();
+
+        /** Most tasks the account may have pending at once, waiting in the job queue or running. */
         @WithDefault("1000")
         int maxPending();
 
@@ -231,5 +243,9 @@ public interface RelayConfig {
         /** How long a simulated task stays queued before it starts processing. */
         @WithDefault("1s")
         Duration queued();
+
+        /** Unfinished tasks the simulator takes at a time; beyond, a submit is answered code 23 (busy). 0: no limit. */
+        @WithDefault("0")
+        int maxInFlight();
     }
 }

@@ -96,6 +96,7 @@ public class StartupCheck {
                 }
             }
             atLeast(problems, key + ".max-pending", account.maxPending(), 1);
+            atLeast(problems, key + ".weight", account.weight(), 1);
             if (account.requestsPerSecond() < 0 || Double.isNaN(account.requestsPerSecond())) {
                 problems.add(key + ".requests-per-second must be 0 (no limit) or more, not " + account.requestsPerSecond());
             }
@@ -131,6 +132,11 @@ public class StartupCheck {
             }
             if (entry.weight() < 1) {
                 problems.add("relay.upstreams." + name + ".weight must be at least 1, not " + entry.weight());
+            }
+            atLeast(problems, "relay.upstreams." + name + ".max-in-flight", entry.maxInFlight(), 0);
+            if (entry.maxSubmitsPerSecond() < 0 || Double.isNaN(entry.maxSubmitsPerSecond())) {
+                problems.add("relay.upstreams." + name + ".max-submits-per-second must be 0 (no limit) or more, not "
+                        + entry.maxSubmitsPerSecond());
             }
             if (entry.maxAnswerBytes() < 1024) {
                 problems.add("relay.upstreams." + name + ".max-answer-bytes must be at least 1KB, not " + entry.maxAnswerBytes());

@@ -8,6 +8,7 @@ import dev.mjrelay.store.Completion;
 import dev.mjrelay.store.Endpoint;
 import dev.mjrelay.webhook.Endpoints;
 import dev.mjrelay.store.Event;
+import dev.mjrelay.store.TaskCodec;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.model.Ids;
 import dev.mjrelay.model.RelayException;
@@ -67,6 +68,19 @@ public class Notifier {
      * @param snapshot the upstream's answer that showed the end, or null when the relay ends the task itself
      */
     public Uni<Boolean> finish(String taskId, TaskStatus status, JsonNode snapshot, String failReason) {
+        return finish(taskId, status, snapshot, failReason, null);
+    }
+
+    /**
+     * Ends a task the upstream has not taken, only while it is in the job-queue phase {@code onlyIn}
+     * (a waiting job is cancelled, never one being sent); false when it was not.
+     */
+    public Uni<Boolean> finishUnsent(String taskId, String failReason, TaskCodec.Queue onlyIn) {
+        return finish(taskId, TaskStatus.TASK_STATUS_FAILED, null, failReason, onlyIn);
+    }
+
+    private Uni<Boolean> finish(String taskId, TaskStatus status, JsonNode snapshot, String failReason,
+                                TaskCodec.Queue onlyIn) {
         return tasks.find(taskId).chain(task -> {
             if (task == null || task.status().isTerminal()) {
                 return Uni.createFrom().item(false);
@@ -75,7 +89,7 @@ public class Notifier {
             EventType type = status == TaskStatus.TASK_STATUS_SUCCEED ? EventType.SUCCEEDED : EventType.FAILED;
             return event(task, type, status, snapshot, failReason, now, "t").chain(event -> {
                 Completion completion = new Completion(status.name(), snapshot == null ? null : snapshot.toString(),
-                        failReason, now.toEpochMilli(), event);
+                        failReason, now.toEpochMilli(), event, onlyIn);
                 return tasks.complete(taskId, completion, now, retention);
             }).invoke(ended -> {
                 if (ended) {

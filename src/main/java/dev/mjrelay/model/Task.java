@@ -6,7 +6,7 @@ import java.time.Instant;
  * A task as the relay stores it. While it runs, the last poll is kept small ({@code status},
  * {@code progress}, {@code eta}, {@code taskType}); {@code snapshot} is the upstream's whole answer
  * (JSON) that showed its end. {@code failReason} is set when the task failed. {@code upstream} names
- * the upstream of the pool that runs it.
+ * the upstream of the pool that runs it; {@code unsent} is true until an upstream took it.
  */
 public record Task(
         String id,
@@ -28,5 +28,11 @@ public record Task(
         Instant deadline,
         String taskType,
         long eta,
-        String upstream) {
+        String upstream,
+        boolean unsent) {
+
+    /** Whether the upstream has not taken the task yet: it waits in mj-relay's job queue (or is being sent). */
+    public boolean queued() {
+        return unsent && !status.isTerminal();
+    }
 }

@@ -62,6 +62,24 @@ public final class PollDecision {
                 "timed out: the upstream did not end the task within " + taskTimeout);
     }
 
+    /**
+     * A task the upstream has not taken, whose watchdog fell due: one being sent when its sender's
+     * lease ran out (the sender died: whether the upstream took it is unknown, and it is never sent
+     * twice), or one that waited for upstream room until its deadline. A waiting task due before its
+     * deadline waits on.
+     */
+    public Decision unsent(DueTask task, Instant now) {
+        if (task.sending()) {
+            return new End("send_unknown", TaskStatus.TASK_STATUS_FAILED, null, "the relay stopped while sending the"
+                    + " job upstream; whether the upstream took it is unknown, so it is not sent again");
+        }
+        if (now.toEpochMilli() >= task.deadlineMs()) {
+            return new End("queue_timeout", TaskStatus.TASK_STATUS_FAILED, null, "waited for upstream room until its"
+                    + " deadline (" + taskTimeout + " after the submit) and was never sent");
+        }
+        return new Reschedule("queued", Instant.ofEpochMilli(task.deadlineMs()), Map.of(), null, null, null);
+    }
+
     /** A task whose upstream is no longer in the pool: nobody can say how it ends. */
     public End upstreamGone(DueTask task) {
         return new End("upstream_gone", TaskStatus.TASK_STATUS_FAILED, null, "the upstream '" + task.upstream()

@@ -4,6 +4,8 @@ import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.loop.DueWorker;
 import dev.mjrelay.store.DueQueue;
 import dev.mjrelay.store.DueTask;
+import dev.mjrelay.store.JobQueue;
+import dev.mjrelay.store.TaskCodec;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.store.TaskStore.PollRecord;
 import dev.mjrelay.upstream.UpstreamClient;
@@ -25,7 +27,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The poll worker: fetches each claimed task from the upstream and carries out what
  * {@link PollDecision} makes of the answer — the task is due again (its poll recorded with others of
- * its partition, perhaps with a progress event), or it ends (exactly once, by the store).
+ * its partition, perhaps with a progress event), or it ends (exactly once, by the store) and frees
+ * its room on the upstream. A job the upstream has not taken is here too, on its watchdog: it fails
+ * when its sender died mid-send or its deadline passed while it waited.
  */
 @ApplicationScoped
 public class Poller implements DueWorker<DueTask> {
@@ -33,6 +37,8 @@ public class Poller implements DueWorker<DueTask> {
     private static final Logger LOG = Logger.getLogger(Poller.class);
 
     private final TaskStore store;
+    private final JobQueue jobs;
+    private final Renewals renewals;
     private final Upstreams upstreams;
     private final Notifier notifier;
     private final Clock clock;
@@ -43,9 +49,10 @@ public class Poller implements DueWorker<DueTask> {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Counter> unknownStatus = new ConcurrentHashMap<>();
 
-    Poller(TaskStore store, Upstreams upstreams, Notifier notifier, Clock clock, MeterRegistry registry,
+    Poller(TaskStore store, JobQueue jobs, Upstreams upstreams, Notifier notifier, Clock clock, MeterRegistry registry,
            RelayConfig config, Vertx vertx) {
         this.store = store;
+        this.jobs = jobs;
         this.upstreams = upstreams;
         this.notifier = notifier;
         this.clock = clock;
@@ -55,6 +62,7 @@ public class Poller implements DueWorker<DueTask> {
                 config.task().timeout());
         this.batches = new PollBatches(store, vertx, clock);
         this.settings = new Settings(poll.concurrency(), poll.lease(), poll.idle());
+        this.renewals = new Renewals(jobs, vertx, clock, poll.interval().plus(poll.lease()));
         upstreams.names().forEach(this::unknownStatusOf);
     }
 
@@ -70,6 +78,9 @@ public class Poller implements DueWorker<DueTask> {
 
     @Override
     public Uni<Void> work(DueTask task) {
+        if (task.unsent()) {
+            return unsent(task, decision.unsent(task, clock.instant()));
+        }
         PollDecision.End timedOut = decision.beforeFetch(task, clock.instant());
         if (timedOut != null) {
             return carryOut(task, timedOut);
@@ -83,17 +94,36 @@ public class Poller implements DueWorker<DueTask> {
                 .chain(outcome -> carryOut(task, decision.after(task, outcome, sentAt, clock.instant())));
     }
 
-    private Uni<Void> carryOut(DueTask task, PollDecision.Decision decided) {
+    /** A job the upstream has not taken: it ends (never sent, or its send's outcome unknown) or waits on. */
+    private Uni<Void> unsent(DueTask task, PollDecision.Decision decided) {
         count(decided.outcome());
         if (decided instanceof PollDecision.End end) {
-            return notifier.finish(task.id(), end.status(), end.snapshot(), end.failReason()).replaceWithVoid();
+            TaskCodec.Queue phase = task.sending() ? TaskCodec.Queue.SENDING : TaskCodec.Queue.WAITING;
+            return notifier.finishUnsent(task.id(), end.failReason(), phase)
+                    .call(ended -> ended && phase == TaskCodec.Queue.WAITING ? jobs.remove(task.id())
+                            : Uni.createFrom().nullItem())
+                    .replaceWithVoid();
         }
         PollDecision.Reschedule next = (PollDecision.Reschedule) decided;
+        return batches.record(store.partitionOf(task.id()), new PollRecord(task.id(), next.next(), next.fields()))
+                .replaceWithVoid();
+    }
+
+    private Uni<Void> carryOut(DueTask task, PollDecision.Decision decided) {
+        count(decided.outcome());
+        String upstreamName = task.upstream().isEmpty() ? UpstreamClient.DEFAULT : task.upstream();
+        if (decided instanceof PollDecision.End end) {
+            // its room on the upstream is free once it ended, whoever ended it
+            return notifier.finish(task.id(), end.status(), end.snapshot(), end.failReason())
+                    .call(() -> jobs.ended(upstreamName, task.id(), clock.instant()))
+                    .replaceWithVoid();
+        }
+        renewals.polled(upstreamName, task.id());
+        PollDecision.Reschedule next = (PollDecision.Reschedule) decided;
         if (next.unknownStatus() != null) {
-            String upstream = task.upstream().isEmpty() ? UpstreamClient.DEFAULT : task.upstream();
-            unknownStatusOf(upstream).increment();
+            unknownStatusOf(upstreamName).increment();
             LOG.warnf("task %s: the upstream %s answered the status word '%s', which the relay does not know;"
-                    + " the task is polled until it ends or its deadline", task.id(), upstream, next.unknownStatus());
+                    + " the task is polled until it ends or its deadline", task.id(), upstreamName, next.unknownStatus());
         }
         int partition = store.partitionOf(task.id());
         if (next.progress() == null) {

@@ -19,6 +19,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,7 +31,10 @@ import java.util.regex.Pattern;
  * {@code /sim}. Tasks go QUEUED → PROCESSING → SUCCEED over {@code relay.simulator.duration}, with an
  * honest eta and progress, and their images are real PNGs served here. Prompt markers script the
  * odd cases: {@code --fail} fails the task, {@code --refuse} refuses the submit, {@code --lost}
- * makes the task unknown to fetch, {@code --never} keeps it processing forever. Mounted only when {@code relay.simulator.enabled} (never in prod).
+ * makes the task unknown to fetch, {@code --never} keeps it processing forever, {@code --busy} answers
+ * the prompt's first submit with code 23 (busy) and takes the next. With
+ * {@code relay.simulator.max-in-flight} it takes that many unfinished tasks at a time and answers
+ * code 23 beyond. Mounted only when {@code relay.simulator.enabled} (never in prod).
  */
 @ApplicationScoped
 public class Simulator {
@@ -60,6 +64,9 @@ public class Simulator {
     private final Deque<Call> calls = new ArrayDeque<>();
     private final AtomicLong fetches = new AtomicLong();
     private final AtomicInteger sequence = new AtomicInteger();
+    /** Prompts marked --busy that were already answered busy once. */
+    private final Set<String> busyOnce = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger busyAnswers = new AtomicInteger();
     private volatile Fault fault = Fault.NONE;
 
     Simulator(RelayConfig config, ObjectMapper mapper, Clock clock) {
@@ -95,8 +102,9 @@ public class Simulator {
 
     /** Makes a task the upstream knows end at once, as if it had run its course. */
     public void finishNow(String upstreamId) {
-        tasks.computeIfPresent(upstreamId, (id, t) -> new SimTask(t.id(), t.kind(), t.createdAt() - t.duration(),
-                t.duration(), t.fail(), t.lost(), t.images()));
+        long now = clock.millis();
+        tasks.computeIfPresent(upstreamId, (id, t) -> now - t.createdAt() >= t.duration() ? t
+                : new SimTask(t.id(), t.kind(), now - t.duration(), t.duration(), t.fail(), t.lost(), t.images()));
     }
 
     private boolean authorized(RoutingContext ctx) {
@@ -127,6 +135,12 @@ public class Simulator {
             }
         }
         long duration = config.simulator().duration().toMillis();
+        int capacity = config.simulator().maxInFlight();
+        if (capacity > 0 && unfinished() >= capacity) {
+            busyAnswers.incrementAndGet();
+            refuse(ctx, 23, "queue is full: " + capacity + " tasks in flight");
+            return;
+        }
         switch (kind) {
             case "imagine" -> {
                 String prompt = body.path("prompt").asText("");
@@ -134,6 +148,9 @@ public class Simulator {
                     refuse(ctx, 4, "prompt is required");
                 } else if (prompt.contains("--refuse")) {
                     refuse(ctx, 24, "banned prompt");
+                } else if (prompt.contains("--busy") && busyOnce.add(prompt)) {
+                    busyAnswers.incrementAndGet();
+                    refuse(ctx, 23, "queue is full (--busy)");
                 } else {
                     long runs = prompt.contains("--never") ? Long.MAX_VALUE / 4 : duration;
                     accept(ctx, new SimTask(newId(), "IMAGINE", clock.millis(), runs, prompt.contains("--fail"),
@@ -153,6 +170,21 @@ public class Simulator {
             }
             default -> refuse(ctx, 4, "unknown submit kind");
         }
+    }
+
+    /** Tasks taken and not yet ended. */
+    public long unfinished() {
+        return tasks.values().stream().filter(task -> clock.millis() - task.createdAt() < task.duration()).count();
+    }
+
+    /** Submits answered code 23 (busy): full, or a --busy prompt's first. */
+    public int busyAnswers() {
+        return busyAnswers.get();
+    }
+
+    /** Makes every task the upstream knows end at once. */
+    public void finishAll() {
+        List.copyOf(tasks.keySet()).forEach(this::finishNow);
     }
 
     private void change(RoutingContext ctx, String parentId, String action, long duration) {

@@ -22,18 +22,18 @@ public class DeliveryStore {
 
     private final Scripts scripts;
     private final Keys keys;
-    private final DueQueue<DeliveryRecord> attempts;
+    private final DueSet<DeliveryRecord> attempts;
 
     DeliveryStore(Scripts scripts, Keys keys) {
         this.scripts = scripts;
         this.keys = keys;
-        this.attempts = new DueQueue<>("dispatcher", scripts, keys.partitions(), keys::deliveryDue,
+        this.attempts = new DueSet<>("dispatcher", scripts, keys.partitions(), keys::deliveryDue,
                 keys::deliveryPrefix, Field.STATE, DeliveryCodec.State.PENDING, DeliveryCodec.CLAIM,
                 DeliveryCodec::claimed, DeliveryRecord::id, this::partitionOfDelivery);
     }
 
     /** Deliveries due for an attempt. */
-    public DueQueue<DeliveryRecord> attempts() {
+    public DueSet<DeliveryRecord> attempts() {
         return attempts;
     }
 

@@ -1,156 +1,46 @@
 package dev.mjrelay.store;
 
-import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.redis.client.Response;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.function.BiFunction;
-import java.util.function.Function;
-import java.util.function.IntFunction;
-import java.util.function.ToIntFunction;
-import java.util.stream.Collectors;
 
 /**
- * Work due at a time, in Redis: per partition a sorted set of item ids by due time, each item a
- * hash. Items are claimed behind a lease (their score moves to the lease's end, so a replica that
- * dies mid-work loses nothing), handed back due now on drain, and dropped when their record is gone
- * or no longer live. Task polls and webhook deliveries are two such queues; the loop that works one
- * is the workers' engine, above this package.
+ * Work in Redis that falls due, claimed behind a lease so that a replica that dies mid-work loses
+ * nothing. Task polls and webhook deliveries are due at a time ({@link DueSet}); jobs waiting for
+ * upstream room are due when there is room ({@link JobQueue}). The loop that works a queue is the
+ * workers' engine, above this package.
  *
- * @param <T> a claimed item, decoded from the fields its codec names
+ * @param <T> a claimed item
  */
-public final class DueQueue<T> {
+public interface DueQueue<T> {
 
     /**
-     * What one claim got: the items, and the earliest due time still in the partition (epoch ms,
-     * {@link Long#MAX_VALUE} when it is empty).
+     * What one claim got: the items, and the earliest time more may fall due in the partition (epoch
+     * ms, {@link Long#MAX_VALUE} when nothing is known to).
      */
-    public record Claim<T>(List<T> items, long nextDueMs) {
+    record Claim<T>(List<T> items, long nextDueMs) {
     }
 
     /** Hears that this replica made work due in a partition at a time (epoch ms). Any thread; must not block. */
     @FunctionalInterface
-    public interface Listener {
+    interface Listener {
         void dueAt(int partition, long atMs);
     }
 
-    private static final Listener NOBODY = (partition, atMs) -> {
-    };
+    String name();
 
-    private final String name;
-    private final Scripts scripts;
-    private final int partitions;
-    private final IntFunction<String> dueSet;
-    private final IntFunction<String> recordPrefix;
-    private final List<String> claimArgs;
-    private final List<? extends HashField> fields;
-    private final BiFunction<String, StoredFields, T> decode;
-    private final Function<T, String> idOf;
-    private final ToIntFunction<String> partitionOf;
-    private volatile Listener listener = NOBODY;
-
-    /**
-     * @param live      the field whose value says an item is still live
-     * @param liveValue the value it must have, or null for any value
-     * @param fields    what a claim reads of each item, for {@code decode}
-     */
-    DueQueue(String name, Scripts scripts, int partitions, IntFunction<String> dueSet, IntFunction<String> recordPrefix,
-             HashField live, HashField liveValue, List<? extends HashField> fields,
-             BiFunction<String, StoredFields, T> decode, Function<T, String> idOf, ToIntFunction<String> partitionOf) {
-        this.name = name;
-        this.scripts = scripts;
-        this.partitions = partitions;
-        this.dueSet = dueSet;
-        this.recordPrefix = recordPrefix;
-        this.fields = List.copyOf(fields);
-        this.decode = decode;
-        this.idOf = idOf;
-        this.partitionOf = partitionOf;
-        List<String> args = new ArrayList<>();
-        args.add(live.stored());
-        args.add(liveValue == null ? "" : liveValue.stored());
-        fields.forEach(field -> args.add(field.stored()));
-        this.claimArgs = List.copyOf(args);
-    }
-
-    public String name() {
-        return name;
-    }
-
-    public int partitions() {
-        return partitions;
-    }
+    int partitions();
 
     /** Claims up to {@code max} items due by {@code now} in one partition, hidden from other replicas until {@code leaseEnd}. */
-    public Uni<Claim<T>> claim(int partition, Instant now, int max, Instant leaseEnd) {
-        List<String> args = new ArrayList<>(4 + claimArgs.size());
-        args.add(Long.toString(now.toEpochMilli()));
-        args.add(Integer.toString(max));
-        args.add(Long.toString(leaseEnd.toEpochMilli()));
-        args.add(recordPrefix.apply(partition));
-        args.addAll(claimArgs);
-        return scripts.run("claim-due", List.of(dueSet.apply(partition)), args).map(this::claimed);
-    }
+    Uni<Claim<T>> claim(int partition, Instant now, int max, Instant leaseEnd);
 
-    private Claim<T> claimed(Response response) {
-        List<T> items = new ArrayList<>();
-        int width = 1 + fields.size();
-        for (int i = 1; i + width <= response.size(); i += width) {
-            List<String> values = new ArrayList<>(fields.size());
-            for (int f = 1; f < width; f++) {
-                values.add(response.get(i + f).toString());
-            }
-            items.add(decode.apply(response.get(i).toString(), StoredFields.of(fields, values)));
-        }
-        return new Claim<>(items, nextDue(response.get(0)));
-    }
-
-    /** Makes claimed items that are still queued due now (a draining replica hands them back). */
-    public Uni<Void> release(List<T> items, Instant now) {
-        Map<Integer, List<String>> byPartition = items.stream().map(idOf)
-                .collect(Collectors.groupingBy(partitionOf::applyAsInt));
-        return Multi.createFrom().iterable(byPartition.entrySet())
-                .onItem().transformToUniAndConcatenate(entry -> {
-                    List<String> args = new ArrayList<>();
-                    args.add(Long.toString(now.toEpochMilli()));
-                    args.addAll(entry.getValue());
-                    return scripts.run("release", List.of(dueSet.apply(entry.getKey())), args);
-                })
-                .collect().last().replaceWithVoid();
-    }
+    /** Hands back claimed items whose work did not finish (a draining replica), due now where that is safe. */
+    Uni<Void> release(List<T> items, Instant now);
 
     /** Items queued, over all partitions. */
-    public Uni<Long> size() {
-        return Multi.createFrom().range(0, partitions)
-                .onItem().transformToUniAndMerge(p -> scripts.command("ZCARD", dueSet.apply(p)))
-                .map(Response::toLong)
-                .collect().with(Collectors.summingLong(Long::longValue));
-    }
+    Uni<Long> size();
 
     /** Whoever works this queue on this replica, told of the work this replica schedules. */
-    public void onDue(Listener listener) {
-        this.listener = listener;
-    }
-
-    /** Tells the worker that this replica made work due in {@code partition} at {@code atMs}. */
-    void scheduled(int partition, long atMs) {
-        listener.dueAt(partition, atMs);
-    }
-
-    /** A due time answered by the claim script: a score, or empty when the due set is empty. */
-    private static long nextDue(Response score) {
-        String text = score == null ? "" : score.toString();
-        if (text.isEmpty()) {
-            return Long.MAX_VALUE;
-        }
-        try {
-            return (long) Double.parseDouble(text);
-        } catch (NumberFormatException e) {
-            return Long.MAX_VALUE;
-        }
-    }
+    void onDue(Listener listener);
 }

@@ -23,6 +23,9 @@ import java.util.zip.CRC32;
  * {prefix}:endpoints:{account}       hash   endpoint id -> registered endpoint (JSON)
  * {prefix}:idem:{account}:{digest}   string an Idempotency-Key's reservation or first answer
  * {prefix}:rate:{account}            hash   the account's request token bucket (take-token.lua)
+ * {prefix}:{q}:...                   the job queue, all in one slot: the accounts' waiting lines,
+ *                                           the jobs, the upstreams' room (lib/waiting-line.lua,
+ *                                           lib/upstream-room.lua)
  * relay.events.stream                stream task events; with per-partition streams, one per
  *                                           partition: {stream}:{pN}, in the partition's slot
  * </pre>
@@ -102,6 +105,11 @@ public class Keys {
 
     String endpoints(String account) {
         return prefix + ":endpoints:" + account;
+    }
+
+    /** The prefix of every key of the job queue: one hash tag, so its scripts see the whole queue. */
+    String queue() {
+        return prefix + ":{q}:";
     }
 
     String requestRate(String account) {

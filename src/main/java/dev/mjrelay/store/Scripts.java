@@ -138,6 +138,10 @@ public class Scripts {
                 .append("  return setmetatable(t, {__index = function(_, k) error('no ' .. kind .. ' ' .. tostring(k)) end})\n")
                 .append("end\n");
         table(lua, "TASK", "task field", TaskCodec.Field.values(), HashField::stored);
+        table(lua, "TASK_QUEUE", "job-queue phase", TaskCodec.Queue.values(), HashField::stored);
+        table(lua, "JOB", "job field", JobQueue.JobField.values(), HashField::stored);
+        table(lua, "ROOM", "upstream room field", JobQueue.RoomField.values(), HashField::stored);
+        lua.append("local CIRCUIT_TRIPS_AFTER = ").append(JobQueue.CIRCUIT_TRIPS_AFTER).append('\n');
         table(lua, "DLV", "delivery field", DeliveryCodec.Field.values(), HashField::stored);
         table(lua, "DLV_STATE", "delivery state", DeliveryCodec.State.values(), HashField::stored);
         table(lua, "STATUS", "task status", TaskStatus.values(), Enum::name);

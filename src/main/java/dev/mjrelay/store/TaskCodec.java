@@ -33,19 +33,29 @@ public final class TaskCodec {
         /** Answers in a row too large to read, and the first status word the relay did not know. */
         OVERSIZE, UNKNOWN_STATUS,
         /** The upstream of the pool that runs the task; absent on tasks stored before pools: the default. */
-        UPSTREAM;
+        UPSTREAM,
+        /** Where a job not yet taken by the upstream is: one of {@link Queue}; absent once it runs or ended. */
+        QUEUE;
+    }
+
+    /** The job-queue phases of a task the upstream has not taken yet (field {@link Field#QUEUE}). */
+    public enum Queue implements HashField {
+        /** In its account's line, waiting for upstream room; its watchdog is due at its deadline. */
+        WAITING,
+        /** Being sent; its watchdog is due at the send's lease end: a sender that died leaves it 'outcome unknown'. */
+        SENDING
     }
 
     /** What a fetch of a task reads. */
     static final List<Field> TASK = List.of(Field.ACCOUNT, Field.ACTION, Field.PROMPT, Field.PARENT, Field.INDEX,
             Field.CALLBACK, Field.STATE, Field.NOTIFY_PROGRESS, Field.UPSTREAM_ID, Field.STATUS, Field.PROGRESS,
             Field.SNAPSHOT, Field.FAIL_REASON, Field.SUBMITTED_AT, Field.FINISHED_AT, Field.DEADLINE,
-            Field.TASK_TYPE, Field.ETA, Field.UPSTREAM);
+            Field.TASK_TYPE, Field.ETA, Field.UPSTREAM, Field.QUEUE);
 
     /** What a claim for a poll reads. */
     static final List<Field> DUE = List.of(Field.UPSTREAM_ID, Field.DEADLINE, Field.NOT_FOUND, Field.ERRORS,
             Field.STATUS, Field.NOTIFY_PROGRESS, Field.TASK_TYPE, Field.BASE_AT, Field.END_BY, Field.MISSES,
-            Field.OVERSIZE, Field.UNKNOWN_STATUS, Field.UPSTREAM);
+            Field.OVERSIZE, Field.UNKNOWN_STATUS, Field.UPSTREAM, Field.QUEUE);
 
     private TaskCodec() {
     }
@@ -87,14 +97,16 @@ public final class TaskCodec {
                 f.text(Field.CALLBACK), f.text(Field.STATE), f.flag(Field.NOTIFY_PROGRESS), f.text(Field.UPSTREAM_ID),
                 TaskStatus.fromUpstream(f.text(Field.STATUS)), f.smallNumber(Field.PROGRESS), f.text(Field.SNAPSHOT),
                 f.text(Field.FAIL_REASON), instant(f, Field.SUBMITTED_AT), instant(f, Field.FINISHED_AT),
-                instant(f, Field.DEADLINE), f.text(Field.TASK_TYPE), f.number(Field.ETA), f.text(Field.UPSTREAM, ""));
+                instant(f, Field.DEADLINE), f.text(Field.TASK_TYPE), f.number(Field.ETA), f.text(Field.UPSTREAM, ""),
+                f.has(Field.QUEUE));
     }
 
     static DueTask due(String id, StoredFields f) {
         return new DueTask(id, f.text(Field.UPSTREAM_ID, ""), f.number(Field.DEADLINE), f.smallNumber(Field.NOT_FOUND),
                 f.smallNumber(Field.ERRORS), f.text(Field.STATUS, ""), f.flag(Field.NOTIFY_PROGRESS),
                 f.text(Field.TASK_TYPE, ""), f.number(Field.BASE_AT), f.number(Field.END_BY), f.smallNumber(Field.MISSES),
-                f.smallNumber(Field.OVERSIZE), f.text(Field.UNKNOWN_STATUS, ""), f.text(Field.UPSTREAM, ""));
+                f.smallNumber(Field.OVERSIZE), f.text(Field.UNKNOWN_STATUS, ""), f.text(Field.UPSTREAM, ""),
+                f.text(Field.QUEUE, ""));
     }
 
     private static void put(Map<Field, String> fields, Field field, String value) {

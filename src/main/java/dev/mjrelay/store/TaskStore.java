@@ -24,7 +24,7 @@ public class TaskStore {
     private final Scripts scripts;
     private final Keys keys;
     private final long maxLen;
-    private final DueQueue<DueTask> polls;
+    private final DueSet<DueTask> polls;
     private final DeliveryStore deliveries;
 
     TaskStore(Scripts scripts, Keys keys, DeliveryStore deliveries, RelayConfig config) {
@@ -32,12 +32,12 @@ public class TaskStore {
         this.deliveries = deliveries;
         this.keys = keys;
         this.maxLen = config.events().maxLen();
-        this.polls = new DueQueue<>("poller", scripts, keys.partitions(), keys::due, keys::taskPrefix,
+        this.polls = new DueSet<>("poller", scripts, keys.partitions(), keys::due, keys::taskPrefix,
                 Field.ACCOUNT, null, TaskCodec.DUE, TaskCodec::due, DueTask::id, keys::partitionOf);
     }
 
     /** Tasks due for a poll. */
-    public DueQueue<DueTask> polls() {
+    public DueSet<DueTask> polls() {
         return polls;
     }
 
@@ -46,23 +46,99 @@ public class TaskStore {
     }
 
     /**
-     * Stores a new task, makes it due at {@code firstPoll} and appends task.submitted ({@code eventData}).
-     * {@code sentUpstreamAt} is when the upstream was asked for it: its progress was 0 then.
+     * Stores a new task the upstream took, makes it due at {@code firstPoll} and appends task.submitted
+     * ({@code eventData}). {@code sentUpstreamAt} is when the upstream was asked for it: its progress
+     * was 0 then.
      */
     public Uni<Void> create(Task task, Instant firstPoll, String eventData, Instant sentUpstreamAt) {
-        int p = keys.partitionOf(task.id());
         Map<Field, String> fields = TaskCodec.encode(task);
         fields.put(Field.BASE_AT, Long.toString(sentUpstreamAt.toEpochMilli()));
+        return create(task, fields, firstPoll, eventData);
+    }
+
+    /**
+     * Stores a new task the upstream has not taken yet, in job-queue phase {@code phase}, its watchdog
+     * due at {@code watchdog}. Its task.submitted ({@code eventData}) is appended now, or for a job
+     * being sent at once (null) when the upstream took it or it waits ({@link #afterSend}).
+     */
+    public Uni<Void> createUnsent(Task task, TaskCodec.Queue phase, Instant watchdog, String eventData) {
+        Map<Field, String> fields = TaskCodec.encode(task);
+        fields.remove(Field.UPSTREAM_ID);
+        fields.put(Field.QUEUE, phase.stored());
+        return create(task, fields, watchdog, eventData == null ? "" : eventData);
+    }
+
+    private Uni<Void> create(Task task, Map<Field, String> fields, Instant due, String eventData) {
+        int p = keys.partitionOf(task.id());
         List<String> args = new ArrayList<>();
         args.add(task.id());
-        args.add(Long.toString(firstPoll.toEpochMilli()));
+        args.add(Long.toString(due.toEpochMilli()));
         args.add(task.account());
         args.add(Long.toString(maxLen));
         args.add(eventData);
         addFields(args, fields);
         return scripts.run("create-task", List.of(keys.task(task.id()), keys.due(p), keys.pending(p), keys.stream(p)), args)
-                .invoke(() -> polls.scheduled(p, firstPoll.toEpochMilli()))
+                .invoke(() -> polls.scheduled(p, due.toEpochMilli()))
                 .replaceWithVoid();
+    }
+
+    /**
+     * Marks a waiting job's task as being sent, its watchdog due at {@code leaseEnd}; false (nothing
+     * changed) when it is not waiting: ended, cancelled, or a send of it was already tried.
+     */
+    public Uni<Boolean> beginSend(String id, Instant leaseEnd) {
+        int p = keys.partitionOf(id);
+        return scripts.run("begin-send", List.of(keys.task(id), keys.due(p)),
+                        List.of(id, Long.toString(leaseEnd.toEpochMilli())))
+                .map(response -> response.toLong() == 1L);
+    }
+
+    /**
+     * The upstream {@code upstream} took the task being sent as {@code upstreamId} at {@code sentAt}:
+     * it runs, due for its first poll. With {@code eventData} (a job sent at once) task.submitted is
+     * appended. False when the task was not being sent.
+     */
+    public Uni<Boolean> started(String id, String upstream, String upstreamId, Instant sentAt, Instant firstPoll,
+                                String eventData) {
+        List<String> fields = List.of(Field.UPSTREAM.stored(), upstream, Field.UPSTREAM_ID.stored(), upstreamId,
+                Field.BASE_AT.stored(), Long.toString(sentAt.toEpochMilli()));
+        return afterSend(id, "running", firstPoll, eventData, fields)
+                .invoke(started -> {
+                    if (started) {
+                        polls.scheduled(keys.partitionOf(id), firstPoll.toEpochMilli());
+                    }
+                });
+    }
+
+    /**
+     * The task being sent waits (again) for upstream room, its watchdog due at its deadline; with
+     * {@code eventData} (a job sent at once) task.submitted is appended. False when it was not being sent.
+     */
+    public Uni<Boolean> waitAgain(String id, String eventData) {
+        return afterSend(id, TaskCodec.Queue.WAITING.stored(), Instant.EPOCH, eventData, List.of());
+    }
+
+    private Uni<Boolean> afterSend(String id, String next, Instant firstPoll, String eventData, List<String> fields) {
+        int p = keys.partitionOf(id);
+        List<String> args = new ArrayList<>(5 + fields.size());
+        args.add(id);
+        args.add(next);
+        args.add(Long.toString(firstPoll.toEpochMilli()));
+        args.add(Long.toString(maxLen));
+        args.add(eventData == null ? "" : eventData);
+        args.addAll(fields);
+        return scripts.run("after-send", List.of(keys.task(id), keys.due(p), keys.stream(p)), args)
+                .map(response -> response.toLong() == 1L);
+    }
+
+    /**
+     * Removes a task whose job, sent at once, the upstream refused or did not confirm: nothing is left
+     * behind. False when the task was not being sent.
+     */
+    public Uni<Boolean> discard(String id) {
+        int p = keys.partitionOf(id);
+        return scripts.run("discard-task", List.of(keys.task(id), keys.due(p), keys.pending(p)), List.of(id))
+                .map(response -> response.toLong() == 1L);
     }
 
     /** The task, or null when there is none (never stored, or expired). */
@@ -145,7 +221,7 @@ public class TaskStore {
 
     /**
      * Ends the task and enqueues its terminal event for every target, atomically; false (and
-     * nothing changed) when the task had already ended.
+     * nothing changed) when the task had already ended, or was not in the completion's job-queue phase.
      */
     public Uni<Boolean> complete(String id, Completion completion, Instant now, Duration retention) {
         int p = keys.partitionOf(id);
@@ -169,6 +245,7 @@ public class TaskStore {
         args.add(event.body());
         args.add(event.data());
         args.add(Long.toString(maxLen));
+        args.add(completion.onlyIn() == null ? "" : completion.onlyIn().stored());
         args.add(Integer.toString(fields.size() * 2));
         addFields(args, fields);
         addTargets(args, event.targets());

@@ -31,20 +31,21 @@ class IdempotentSubmits {
         this.store = store;
     }
 
-    /** Runs {@code submit} once per key; the item is the task id it answered. */
-    Uni<String> once(Account account, IdempotencyKey key, Supplier<Uni<String>> submit) {
+    /** Runs {@code submit} once per key; the item is the answer it gave. */
+    Uni<Submitted> once(Account account, IdempotencyKey key, Supplier<Uni<Submitted>> submit) {
         return store.reserve(account.name(), key.digest(), PENDING + key.fingerprint(), IN_FLIGHT_TTL)
                 .chain(existing -> existing == null
                         ? submit.get()
-                            .call(id -> store.remember(account.name(), key.digest(),
-                                    DONE + key.fingerprint() + ":" + id, REMEMBERED))
+                            .call(answer -> store.remember(account.name(), key.digest(),
+                                    DONE + key.fingerprint() + ":" + answer.taskId() + ":" + answer.queuePosition(),
+                                    REMEMBERED))
                             .onFailure().call(() -> store.release(account.name(), key.digest())
                                     .onFailure().recoverWithNull())
                         : answered(account, key, existing, submit, 0));
     }
 
     /** The first request's answer for a repeated key, waiting a little while the first is in flight. */
-    private Uni<String> answered(Account account, IdempotencyKey key, String stored, Supplier<Uni<String>> submit,
+    private Uni<Submitted> answered(Account account, IdempotencyKey key, String stored, Supplier<Uni<Submitted>> submit,
                                  int waited) {
         if (stored == null) {
             // the first request failed and freed the key while this one waited: this one goes ahead
@@ -58,7 +59,11 @@ class IdempotentSubmits {
                     "this Idempotency-Key was already used with a different request body"));
         }
         if (done) {
-            return Uni.createFrom().item(rest.substring(rest.indexOf(':') + 1));
+            // <task id>:<queue position>; answers remembered before the queue hold the id alone
+            String answer = rest.substring(rest.indexOf(':') + 1);
+            int colon = answer.indexOf(':');
+            return Uni.createFrom().item(colon < 0 ? new Submitted(answer, 0)
+                    : new Submitted(answer.substring(0, colon), Long.parseLong(answer.substring(colon + 1))));
         }
         if (waited >= IN_FLIGHT_WAITS) {
             return Uni.createFrom().failure(RelayException.conflict(

@@ -11,8 +11,12 @@ import dev.mjrelay.model.Task;
 import dev.mjrelay.model.TaskLog;
 import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.poll.PollSchedule;
+import dev.mjrelay.store.JobQueue;
+import dev.mjrelay.store.TaskCodec;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.upstream.SubmitOutcome;
+import dev.mjrelay.upstream.UpstreamClient;
+import dev.mjrelay.upstream.UpstreamRequest;
 import dev.mjrelay.upstream.Upstreams;
 import dev.mjrelay.webhook.TargetGuard;
 import io.smallrye.mutiny.Uni;
@@ -25,10 +29,11 @@ import java.time.Instant;
 import java.util.Random;
 
 /**
- * Submitting and fetching tasks. A submit runs the contract's checks in order — fields (including the
- * callback target), the referenced task, its state, the account's limit — and only then calls the
- * upstream with what its action's table row asks; a refused submit stores nothing and sends nothing
- * upstream.
+ * Submitting, fetching and cancelling tasks. A submit runs the contract's checks in order — fields
+ * (including the callback target), the referenced task, its state, the account's limit — and then
+ * hands the job to the queue: sent at once when an upstream has room and nothing of the account
+ * waits ahead of it (answered as the upstream answered), else stored to wait for room. The task is
+ * stored before it is sent; a job sent at once that the upstream refuses leaves nothing behind.
  */
 @ApplicationScoped
 public class TaskService {
@@ -36,6 +41,8 @@ public class TaskService {
     private static final Logger LOG = Logger.getLogger(TaskService.class);
 
     private final TaskStore store;
+    private final JobQueue queue;
+    private final JobSender sender;
     private final IdempotentSubmits idempotent;
     private final PendingLimit limit;
     private final Notifier notifier;
@@ -44,10 +51,13 @@ public class TaskService {
     private final Clock clock;
     private final PollSchedule schedule;
     private final Duration timeout;
+    private final Duration lease;
 
-    TaskService(TaskStore store, IdempotentSubmits idempotent, PendingLimit limit, Notifier notifier,
-                Upstreams upstreams, TargetGuard guard, Clock clock, RelayConfig config) {
+    TaskService(TaskStore store, JobQueue queue, JobSender sender, IdempotentSubmits idempotent, PendingLimit limit,
+                Notifier notifier, Upstreams upstreams, TargetGuard guard, Clock clock, RelayConfig config) {
         this.store = store;
+        this.queue = queue;
+        this.sender = sender;
         this.idempotent = idempotent;
         this.limit = limit;
         this.notifier = notifier;
@@ -56,13 +66,14 @@ public class TaskService {
         this.clock = clock;
         this.schedule = new PollSchedule(config.poll().interval(), config.poll().floor(), new Random());
         this.timeout = config.task().timeout();
+        this.lease = config.poll().lease();
     }
 
     /**
-     * Submits a job for the account; the item is the new task's id. With an idempotency key, a
-     * repeat within 24 hours answers the first submit's task id and sends nothing upstream.
+     * Submits a job for the account. With an idempotency key, a repeat within 24 hours answers the
+     * first submit's answer and sends nothing upstream.
      */
-    public Uni<String> submit(Account account, Submission submission, IdempotencyKey key) {
+    public Uni<Submitted> submit(Account account, Submission submission, IdempotencyKey key) {
         return key == null ? submit(account, submission) : idempotent.once(account, key, () -> submit(account, submission));
     }
 
@@ -76,16 +87,47 @@ public class TaskService {
         });
     }
 
-    private Uni<String> submit(Account account, Submission submission) {
+    /** A waiting task's place in its account's line (1 = next), 0 for any other task. */
+    public Uni<Long> queuePosition(Task task) {
+        return task.queued() ? queue.position(task.account(), task.id()) : Uni.createFrom().item(0L);
+    }
+
+    /** The account's jobs waiting in the queue. */
+    public Uni<JobQueue.Waiting> waiting(Account account) {
+        return queue.waiting(account.name());
+    }
+
+    /**
+     * Cancels a job still waiting for upstream room: its task fails with "cancelled" and its webhook
+     * goes out as for any end. A task already sent upstream, or ended, cannot be: 409.
+     */
+    public Uni<Task> cancel(Account account, String id) {
+        return fetch(account, id).chain(task -> {
+            if (!task.queued()) {
+                return Uni.createFrom().failure(cannotCancel(task));
+            }
+            return notifier.finishUnsent(id, "cancelled", TaskCodec.Queue.WAITING).chain(ended -> {
+                if (!ended) {
+                    return store.find(id).map(now -> {
+                        throw cannotCancel(now == null ? task : now);
+                    });
+                }
+                return queue.remove(id).chain(() -> store.find(id));
+            });
+        });
+    }
+
+    private static RelayException cannotCancel(Task task) {
+        return RelayException.conflict("task " + task.id() + (task.status().isTerminal() ? " has already ended"
+                : " was already sent upstream, which cannot cancel it") + "; only a job still waiting in the queue can be cancelled");
+    }
+
+    private Uni<Submitted> submit(Account account, Submission submission) {
         return checkCallback(submission.callbackUrl())
                 .chain(() -> submission.action().needsParent() ? parentOf(account, submission.parentTaskId())
                         : Uni.createFrom().nullItem())
                 .call(() -> limit.check(account))
-                .chain(parent -> {
-                    Instant sentAt = clock.instant();
-                    return sendUpstream(submission, parent)
-                            .chain(sent -> store(account, submission, sent, sentAt));
-                });
+                .chain(parent -> place(account, submission, parent));
     }
 
     private Uni<Void> checkCallback(String callbackUrl) {
@@ -108,50 +150,72 @@ public class TaskService {
         });
     }
 
-    /** A job the upstream {@code upstream} of the pool took, as its task {@code upstreamId}. */
-    private record Sent(String upstream, String upstreamId) {
-    }
-
-    /** To the pool, or for a change to the upstream that ran its parent: only it knows the parent. */
-    private Uni<Sent> sendUpstream(Submission submission, Task parent) {
-        return upstreams.submit(submission.action().spec().request(submission, parent == null ? null : parent.upstreamId()),
-                        parent == null ? null : parent.upstream())
-                .map(placed -> new Sent(placed.upstream(), upstreamIdOf(placed.outcome())));
-    }
-
-    /**
-     * The new task's upstream id, or the error the client gets. Until the job queue holds them,
-     * a busy or unreachable upstream is the client's to retry; a lost submit never is.
-     */
-    private static String upstreamIdOf(SubmitOutcome outcome) {
-        if (outcome instanceof SubmitOutcome.Accepted accepted) {
-            return accepted.upstreamId();
-        }
-        if (outcome instanceof SubmitOutcome.Refused refused) {
-            throw RelayException.upstreamRefused(refused.code(), refused.description());
-        }
-        if (outcome instanceof SubmitOutcome.Lost lost) {
-            throw RelayException.upstreamUnavailable("the upstream did not confirm the submit (" + lost.description()
-                    + "); it may have run, so it is not sent again");
-        }
-        String state = outcome instanceof SubmitOutcome.Busy ? "busy" : "unreachable";
-        throw RelayException.upstreamUnavailable("the upstream is " + state + " (" + outcome.description()
-                + "); try again shortly");
-    }
-
-    private Uni<String> store(Account account, Submission submission, Sent sent, Instant sentAt) {
-        String upstreamId = sent.upstreamId();
+    /** A new job: to the upstream with room now, or into the account's line. */
+    private Uni<Submitted> place(Account account, Submission submission, Task parent) {
         Instant now = clock.instant();
+        // a change goes to the upstream that ran its parent: only it knows the parent
+        String pinned = parent == null ? null : parent.upstream().isEmpty() ? UpstreamClient.DEFAULT : parent.upstream();
+        UpstreamRequest request = submission.action().spec().request(submission, parent == null ? null : parent.upstreamId());
         Task task = new Task(Ids.taskId(), account.name(), submission.action(), submission.prompt(),
                 submission.parentTaskId(), submission.index(), submission.callbackUrl(), submission.state(),
-                submission.notifyProgress(), upstreamId, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null,
-                now.plus(timeout), null, 0, sent.upstream());
-        return store.create(task, now.plus(schedule.first()), notifier.submittedData(task), sentAt)
-                .onFailure().invoke(e -> TaskLog.warn(LOG, task.id(), account.name(),
-                        "accepted upstream as %s but not stored: %s", upstreamId, e.getMessage()))
+                submission.notifyProgress(), null, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null,
+                now.plus(timeout), null, 0, pinned, true);
+        return queue.reserve(account.name(), task.id(), pinned, now, now.plus(lease)).chain(upstream -> upstream == null
+                ? enqueue(account, task, request)
+                : sendNow(account, task, request, upstream));
+    }
+
+    private Uni<Submitted> enqueue(Account account, Task task, UpstreamRequest request) {
+        return store.createUnsent(task, TaskCodec.Queue.WAITING, task.deadline(), notifier.submittedData(task))
                 .invoke(() -> limit.created(account))
-                .invoke(() -> TaskLog.info(LOG, task.id(), account.name(), "submitted %s (upstream %s as %s)",
-                        task.action(), sent.upstream(), upstreamId))
-                .replaceWith(task.id());
+                .chain(() -> queue.enqueue(task.id(), account.name(), account.weight(), task.upstream(), request.path(),
+                        request.body().toString(), task.submittedAt(), false))
+                .invoke(position -> TaskLog.info(LOG, task.id(), account.name(), "queued %s (place %d in the account's line)",
+                        task.action(), position))
+                .map(position -> new Submitted(task.id(), position));
+    }
+
+    /** Sends the job to {@code upstream}, which had room: the client gets the upstream's answer, or a place in line. */
+    private Uni<Submitted> sendNow(Account account, Task task, UpstreamRequest request, String upstream) {
+        UpstreamClient client = upstreams.byName(upstream).orElseThrow();
+        return store.createUnsent(task, TaskCodec.Queue.SENDING, task.submittedAt().plus(lease), null)
+                .invoke(() -> limit.created(account))
+                .chain(() -> {
+                    Instant sentAt = clock.instant();
+                    return client.submit(request).chain(outcome -> answered(account, task, request, upstream, outcome, sentAt));
+                });
+    }
+
+    private Uni<Submitted> answered(Account account, Task task, UpstreamRequest request, String upstream,
+                                    SubmitOutcome outcome, Instant sentAt) {
+        String id = task.id();
+        if (outcome instanceof SubmitOutcome.Accepted accepted) {
+            return store.started(id, upstream, accepted.upstreamId(), sentAt, sentAt.plus(schedule.first()),
+                            notifier.submittedData(task))
+                    .call(() -> sender.settle(id, upstream, JobQueue.Outcome.ACCEPTED, outcome))
+                    .invoke(() -> TaskLog.info(LOG, id, account.name(), "submitted %s (upstream %s as %s)",
+                            task.action(), upstream, accepted.upstreamId()))
+                    .replaceWith(new Submitted(id, 0));
+        }
+        if (JobSender.busy(outcome)) {
+            // the job was first in its account's line: it waits at the head of it
+            return store.waitAgain(id, notifier.submittedData(task))
+                    .call(() -> sender.settle(id, upstream, JobQueue.Outcome.BUSY, outcome))
+                    .chain(() -> queue.enqueue(id, account.name(), account.weight(), task.upstream(), request.path(),
+                            request.body().toString(), task.submittedAt(), true))
+                    .invoke(() -> TaskLog.info(LOG, id, account.name(), "queued %s: upstream %s is busy (%s)",
+                            task.action(), upstream, outcome.description()))
+                    .map(position -> new Submitted(id, position));
+        }
+        JobQueue.Outcome settled = outcome instanceof SubmitOutcome.Refused ? JobQueue.Outcome.REFUSED : JobQueue.Outcome.LOST;
+        return store.discard(id)
+                .call(() -> sender.settle(id, upstream, settled, outcome))
+                .map(discarded -> {
+                    if (outcome instanceof SubmitOutcome.Refused refused) {
+                        throw RelayException.upstreamRefused(refused.code(), refused.description());
+                    }
+                    throw RelayException.upstreamUnavailable("the upstream did not confirm the submit ("
+                            + outcome.description() + "); it may have run, so it is not sent again");
+                });
     }
 }

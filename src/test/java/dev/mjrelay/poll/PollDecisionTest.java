@@ -187,6 +187,37 @@ class PollDecisionTest {
         return task(NOW.plusSeconds(600).toEpochMilli(), 0, 0, "TASK_STATUS_PROCESSING", false);
     }
 
+    @Test
+    void aJobWhoseSenderDiedMidSendFailsAsOutcomeUnknown() {
+        PollDecision.Decision decided = decision.unsent(unsent("sending", NOW.plusSeconds(600).toEpochMilli()), NOW);
+
+        PollDecision.End end = assertInstanceOf(PollDecision.End.class, decided);
+        assertEquals(TaskStatus.TASK_STATUS_FAILED, end.status());
+        assertTrue(end.failReason().contains("unknown") && end.failReason().contains("not sent again"), end.failReason());
+    }
+
+    @Test
+    void aJobThatWaitedUntilItsDeadlineFailsSayingItWaitedForRoom() {
+        PollDecision.Decision decided = decision.unsent(unsent("waiting", NOW.toEpochMilli()), NOW);
+
+        PollDecision.End end = assertInstanceOf(PollDecision.End.class, decided);
+        assertTrue(end.failReason().startsWith("waited for upstream room"), end.failReason());
+    }
+
+    @Test
+    void aWaitingJobBeforeItsDeadlineWaitsOnUntilThen() {
+        long deadline = NOW.plusSeconds(60).toEpochMilli();
+        PollDecision.Decision decided = decision.unsent(unsent("waiting", deadline), NOW);
+
+        PollDecision.Reschedule next = assertInstanceOf(PollDecision.Reschedule.class, decided);
+        assertEquals(deadline, next.next().toEpochMilli());
+        assertTrue(next.fields().isEmpty());
+    }
+
+    private static DueTask unsent(String queue, long deadlineMs) {
+        return new DueTask("t1", "", deadlineMs, 0, 0, "TASK_STATUS_QUEUED", false, "", 0, 0, 0, 0, "", "default", queue);
+    }
+
     private static DueTask task(long deadlineMs, int notFound, int errors, String status, boolean notifyProgress) {
         return withOversize(deadlineMs, notFound, errors, status, notifyProgress, 0, "");
     }
@@ -194,7 +225,7 @@ class PollDecisionTest {
     private static DueTask withOversize(long deadlineMs, int notFound, int errors, String status, boolean notifyProgress,
                                         int oversize, String unknownStatus) {
         return new DueTask("t1", "up-1", deadlineMs, notFound, errors, status, notifyProgress, "MIDJOURNEY",
-                NOW.minusSeconds(10).toEpochMilli(), 0, 0, oversize, unknownStatus, "default");
+                NOW.minusSeconds(10).toEpochMilli(), 0, 0, oversize, unknownStatus, "default", "");
     }
 
     private static FetchOutcome.Snapshot snapshot(JsonNode body) {

@@ -5,6 +5,7 @@ import dev.mjrelay.simulator.Simulator;
 import dev.mjrelay.loop.ClaimLoop;
 import dev.mjrelay.store.DueTask;
 import dev.mjrelay.store.TaskCodec.Field;
+import dev.mjrelay.store.JobQueue;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.model.Action;
 import dev.mjrelay.model.Task;
@@ -44,6 +45,9 @@ class PollerReliabilityTest {
 
     @Inject
     TaskStore store;
+
+    @Inject
+    JobQueue jobs;
 
     @Inject
     Upstreams upstream;
@@ -87,7 +91,7 @@ class PollerReliabilityTest {
     @Test
     void twoPollersOnOneRedisDeliverEachTerminalEventOnce() {
         // a second replica's poller, with its own loop, on the same Redis as the application's
-        ClaimLoop<DueTask> second = ClaimLoop.of(new Poller(store, upstream, notifier, clock, registry, config, vertx),
+        ClaimLoop<DueTask> second = ClaimLoop.of(new Poller(store, jobs, upstream, notifier, clock, registry, config, vertx),
                 vertx, clock);
         second.start();
         try (Receiver receiver = new Receiver()) {
@@ -184,7 +188,7 @@ class PollerReliabilityTest {
             }
             if (keysPartition(id) == p) {
                 Task task = new Task(id, "alice", Action.IMAGINE, "batch", null, null, null, null, false, "up-" + id,
-                        TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null, now.plusSeconds(7200), null, 0, "default");
+                        TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null, now.plusSeconds(7200), null, 0, "default", false);
                 store.create(task, now.plusSeconds(3600), notifier.submittedData(task), now).await().indefinitely();
                 ids.add(id);
             }

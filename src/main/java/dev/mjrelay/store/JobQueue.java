@@ -1,0 +1,251 @@
+package dev.mjrelay.store;
+
+import dev.mjrelay.upstream.Upstreams;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Response;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The job queue in Redis: jobs waiting for upstream room, per account a first-in-first-out line, and
+ * each upstream's room (tasks in flight, submit rate, back-off and circuit), shared by every replica.
+ * All of it lives in one hash-tag slot ({@code {q}}) so that one script sees the whole queue: which
+ * account's turn it is, and which upstream has room, decided at once (see {@code claim-jobs.lua}).
+ * <p>
+ * Claiming is the queue's due-queue side, with one partition: a job is due when an upstream it may
+ * go to has room. A claimed job holds its room and sits in the queue's sending set until it is
+ * settled or its lease ends.
+ */
+@ApplicationScoped
+public class JobQueue implements DueQueue<JobQueue.Job> {
+
+    /** A job claimed to be sent: its task, the upstream picked, the request, and when it was queued (epoch ms). */
+    public record Job(String id, String upstream, String account, String path, String body, long queuedAtMs) {
+    }
+
+    /** How a job's send ended; its stored name is what {@code settle-job.lua} reads. */
+    public enum Outcome {
+        /** The upstream took it: the task holds room there until it ends. */
+        ACCEPTED,
+        /** Busy or unreachable: the job goes back to the head of its line, the upstream backs off. */
+        BUSY,
+        /** Refused, or lost (never sent again): the job is done. */
+        REFUSED, LOST,
+        /** Not sent: its task was no longer waiting. */
+        DROPPED;
+
+        String stored() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** The fields of a waiting job's hash ({@code JOB.ACCOUNT} in the scripts). */
+    public enum JobField implements HashField {
+        ACCOUNT, UPSTREAM, PATH, BODY, QUEUED_AT, WEIGHT
+    }
+
+    /**
+     * The fields of an upstream's room record ({@code ROOM.FAILS} in the scripts): busy answers in a
+     * row, no new job before, its smooth weighted round-robin weight, its rate bucket.
+     */
+    public enum RoomField implements HashField {
+        FAILS, NOT_BEFORE, CURRENT_WEIGHT, TOKENS, TOKENS_AT
+    }
+
+    /** Busy or unreachable answers in a row that open an upstream's circuit (CIRCUIT_TRIPS_AFTER in the scripts). */
+    static final int CIRCUIT_TRIPS_AFTER = 5;
+
+    /** An account's waiting jobs: how many, and when the oldest was queued (null when none). */
+    public record Waiting(long count, Instant oldestQueuedAt) {
+    }
+
+    private final Scripts scripts;
+    private final String q;
+    private final String accounts;
+    private final List<String> upstreamArgs;
+    private volatile Listener listener = (partition, atMs) -> {
+    };
+
+    JobQueue(Scripts scripts, Keys keys, Upstreams upstreams) {
+        this.scripts = scripts;
+        this.q = keys.queue();
+        this.accounts = q + "accounts";
+        List<String> args = new ArrayList<>();
+        args.add(Integer.toString(upstreams.limits().size()));
+        for (Upstreams.Limits limits : upstreams.limits()) {
+            args.add(limits.name());
+            args.add(Integer.toString(limits.weight()));
+            args.add(Integer.toString(limits.maxInFlight()));
+            args.add(Double.toString(limits.maxSubmitsPerSecond()));
+        }
+        this.upstreamArgs = List.copyOf(args);
+    }
+
+    @Override
+    public String name() {
+        return "job queue";
+    }
+
+    @Override
+    public int partitions() {
+        return 1;
+    }
+
+    @Override
+    public Uni<Claim<Job>> claim(int partition, Instant now, int max, Instant leaseEnd) {
+        List<String> args = new ArrayList<>(4 + upstreamArgs.size());
+        args.add(millis(now));
+        args.add(Integer.toString(max));
+        args.add(millis(leaseEnd));
+        args.add(q);
+        args.addAll(upstreamArgs);
+        return scripts.run("claim-jobs", List.of(accounts), args).map(response -> {
+            List<Job> jobs = new ArrayList<>();
+            for (int i = 1; i + 6 <= response.size(); i += 6) {
+                jobs.add(new Job(text(response.get(i)), text(response.get(i + 1)), text(response.get(i + 2)),
+                        text(response.get(i + 3)), text(response.get(i + 4)), Long.parseLong(text(response.get(i + 5)))));
+            }
+            String next = text(response.get(0));
+            return new Claim<>(jobs, next.isEmpty() ? Long.MAX_VALUE : Long.parseLong(next));
+        });
+    }
+
+    /**
+     * Nothing to hand back: a claimed job stays in the sending set until its lease ends, then goes
+     * back to the head of its line, where its task's record decides whether it may still be sent.
+     */
+    @Override
+    public Uni<Void> release(List<Job> items, Instant now) {
+        return Uni.createFrom().voidItem();
+    }
+
+    @Override
+    public Uni<Long> size() {
+        return scripts.command("ZRANGE", accounts, "0", "-1")
+                .chain(names -> Multi.createFrom().iterable(names)
+                        .onItem().transformToUniAndMerge(name -> scripts.command("LLEN", line(name.toString())))
+                        .map(Response::toLong)
+                        .collect().with(Collectors.summingLong(Long::longValue)));
+    }
+
+    @Override
+    public void onDue(Listener listener) {
+        this.listener = listener;
+    }
+
+    /**
+     * Takes upstream room for a job to send at once: only when nothing of the account waits and an
+     * upstream it may go to ({@code pinned}, or any when null) has room until {@code lapse}. The
+     * item is the upstream's name, or null: the job must wait.
+     */
+    public Uni<String> reserve(String account, String id, String pinned, Instant now, Instant lapse) {
+        List<String> args = new ArrayList<>(6 + upstreamArgs.size());
+        args.add(millis(now));
+        args.add(millis(lapse));
+        args.add(q);
+        args.add(account);
+        args.add(id);
+        args.add(pinned == null ? "" : pinned);
+        args.addAll(upstreamArgs);
+        return scripts.run("reserve-room", List.of(accounts), args).map(response -> response == null ? null : response.toString());
+    }
+
+    /**
+     * Puts a job in its account's line — at the head for one that was in front all along — for the
+     * upstream {@code pinned} only (a change) or any (null). The item is its place in the line (1 = next).
+     */
+    public Uni<Long> enqueue(String id, String account, int weight, String pinned, String path, String body,
+                             Instant queuedAt, boolean head) {
+        List<String> args = List.of(q, id, account, head ? "1" : "0", JobField.UPSTREAM.stored(), pinned == null ? "" : pinned,
+                JobField.PATH.stored(), path, JobField.BODY.stored(), body, JobField.QUEUED_AT.stored(), millis(queuedAt),
+                JobField.WEIGHT.stored(), Integer.toString(weight));
+        return scripts.run("enqueue-job", List.of(accounts), args).map(Response::toLong)
+                .invoke(() -> listener.dueAt(0, queuedAt.toEpochMilli()));
+    }
+
+    /**
+     * Records how a job's send to {@code upstream} ended; an accepted task holds room there until
+     * {@code lapse} unless renewed. The item is true when this answer opened the upstream's circuit.
+     */
+    public Uni<Boolean> settle(String id, String upstream, Outcome outcome, Instant now, Instant lapse) {
+        return scripts.run("settle-job", List.of(accounts),
+                        List.of(millis(now), q, id, upstream, outcome.stored(), millis(lapse)))
+                .map(response -> response.toLong() == 1L)
+                .invoke(() -> {
+                    if (outcome != Outcome.ACCEPTED) {
+                        listener.dueAt(0, now.toEpochMilli());
+                    }
+                });
+    }
+
+    /** Takes a waiting job out of its line (cancelled, or ended at its deadline); true when it was there. */
+    public Uni<Boolean> remove(String id) {
+        return scripts.run("remove-job", List.of(accounts), List.of(q, id)).map(response -> response.toLong() == 1L);
+    }
+
+    /** The task ended: its room on the upstream is free for the next job. */
+    public Uni<Void> ended(String upstream, String id, Instant now) {
+        return scripts.command("ZREM", inFlight(upstream), id).replaceWithVoid()
+                .invoke(() -> listener.dueAt(0, now.toEpochMilli()));
+    }
+
+    /** The tasks are still running on the upstream (they were just polled): their room lapses at {@code lapse}, not before. */
+    public Uni<Void> renew(String upstream, List<String> ids, Instant lapse) {
+        List<String> args = new ArrayList<>(2 + ids.size() * 2);
+        args.add(inFlight(upstream));
+        args.add("XX");
+        String score = millis(lapse);
+        for (String id : ids) {
+            args.add(score);
+            args.add(id);
+        }
+        return scripts.command("ZADD", args.toArray(String[]::new)).replaceWithVoid();
+    }
+
+    /** The job's place in its account's line (1 = next), or 0 when it is not waiting there. */
+    public Uni<Long> position(String account, String id) {
+        return scripts.command("LPOS", line(account), id).map(response -> response == null ? 0L : response.toLong() + 1);
+    }
+
+    /** The account's waiting jobs. */
+    public Uni<Waiting> waiting(String account) {
+        return scripts.command("LLEN", line(account)).chain(count -> count.toLong() == 0
+                ? Uni.createFrom().item(new Waiting(0, null))
+                : scripts.command("LINDEX", line(account), "0")
+                        .chain(first -> first == null ? Uni.createFrom().nullItem()
+                                : scripts.command("HGET", q + "job:" + first, JobField.QUEUED_AT.stored()))
+                        .map(at -> new Waiting(count.toLong(), at == null ? null : Instant.ofEpochMilli(at.toLong()))));
+    }
+
+    /** Tasks running on the upstream (or being sent to it) whose room has not lapsed. */
+    public Uni<Long> inFlight(String upstream, Instant now) {
+        return scripts.command("ZCOUNT", inFlight(upstream), "(" + millis(now), "+inf").map(Response::toLong);
+    }
+
+    /** Whether the upstream's circuit is open: five or more busy or unreachable answers in a row. */
+    public Uni<Boolean> circuitOpen(String upstream) {
+        return scripts.command("HGET", q + "up:" + upstream, RoomField.FAILS.stored())
+                .map(fails -> fails != null && fails.toLong() >= CIRCUIT_TRIPS_AFTER);
+    }
+
+    private String line(String account) {
+        return q + "jobs:" + account;
+    }
+
+    private String inFlight(String upstream) {
+        return q + "inflight:" + upstream;
+    }
+
+    private static String millis(Instant instant) {
+        return Long.toString(instant.toEpochMilli());
+    }
+
+    private static String text(Response response) {
+        return response == null ? "" : response.toString();
+    }
+}

@@ -1,0 +1,153 @@
+package dev.mjrelay.task;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.events.Notifier;
+import dev.mjrelay.loop.DueWorker;
+import dev.mjrelay.model.TaskLog;
+import dev.mjrelay.poll.PollSchedule;
+import dev.mjrelay.store.DueQueue;
+import dev.mjrelay.store.JobQueue;
+import dev.mjrelay.store.JobQueue.Job;
+import dev.mjrelay.store.JobQueue.Outcome;
+import dev.mjrelay.store.TaskCodec;
+import dev.mjrelay.store.TaskStore;
+import dev.mjrelay.upstream.SubmitOutcome;
+import dev.mjrelay.upstream.UpstreamClient;
+import dev.mjrelay.upstream.UpstreamRequest;
+import dev.mjrelay.upstream.Upstreams;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Random;
+
+/**
+ * The job queue's worker: sends each job the queue hands it (an upstream had room, and it was its
+ * account's turn) and records what came of it, by the class of the upstream's answer (CONTRACT §8):
+ * accepted, the task runs; busy or unreachable, the job waits again at the head of its line;
+ * refused, the task fails with the upstream's code; lost, the task fails and the job is never sent
+ * again. Before sending, the task is marked as being sent: a sender that dies mid-send leaves it to
+ * fail as "outcome unknown", never to be sent twice.
+ */
+@ApplicationScoped
+public class JobSender implements DueWorker<Job> {
+
+    private static final Logger LOG = Logger.getLogger(JobSender.class);
+
+    private final JobQueue queue;
+    private final TaskStore tasks;
+    private final Upstreams upstreams;
+    private final Notifier notifier;
+    private final ObjectMapper mapper;
+    private final Clock clock;
+    private final PollSchedule schedule;
+    private final Duration lease;
+    /** How long an accepted task's room holds without a poll renewing it: until its first poll and a lease. */
+    private final Duration holdUntilPolled;
+    private final Settings settings;
+    private final Timer waited;
+
+    JobSender(JobQueue queue, TaskStore tasks, Upstreams upstreams, Notifier notifier, ObjectMapper mapper, Clock clock,
+              MeterRegistry registry, RelayConfig config) {
+        this.queue = queue;
+        this.tasks = tasks;
+        this.upstreams = upstreams;
+        this.notifier = notifier;
+        this.mapper = mapper;
+        this.clock = clock;
+        RelayConfig.Poll poll = config.poll();
+        this.schedule = new PollSchedule(poll.interval(), poll.floor(), new Random());
+        this.lease = poll.lease();
+        this.holdUntilPolled = poll.interval().plus(poll.lease());
+        this.settings = new Settings(poll.concurrency(), poll.lease(), poll.idle());
+        this.waited = Timer.builder("relay.queue.wait").description("Submit to sent upstream, for jobs that waited in the queue")
+                .publishPercentileHistogram().register(registry);
+    }
+
+    @Override
+    public DueQueue<Job> queue() {
+        return queue;
+    }
+
+    @Override
+    public Settings settings() {
+        return settings;
+    }
+
+    @Override
+    public Uni<Void> work(Job job) {
+        Instant now = clock.instant();
+        UpstreamClient client = upstreams.byName(job.upstream()).orElse(null);
+        if (client == null) {
+            return queue.settle(job.id(), job.upstream(), Outcome.DROPPED, now, now).replaceWithVoid();
+        }
+        UpstreamRequest request = new UpstreamRequest(job.path(), body(job));
+        return tasks.beginSend(job.id(), now.plus(lease)).chain(begun -> {
+            if (!begun) {
+                return queue.settle(job.id(), job.upstream(), Outcome.DROPPED, now, now).replaceWithVoid();
+            }
+            waited.record(Duration.ofMillis(Math.max(0, now.toEpochMilli() - job.queuedAtMs())));
+            return client.submit(request)
+                    .chain(outcome -> fromQueue(job, outcome, now));
+        });
+    }
+
+    private Uni<Void> fromQueue(Job job, SubmitOutcome outcome, Instant sentAt) {
+        String id = job.id();
+        if (outcome instanceof SubmitOutcome.Accepted accepted) {
+            return tasks.started(id, job.upstream(), accepted.upstreamId(), sentAt, sentAt.plus(schedule.first()), null)
+                    .call(() -> settle(id, job.upstream(), Outcome.ACCEPTED, outcome))
+                    .invoke(() -> TaskLog.info(LOG, id, job.account(), "sent from the queue to upstream %s as %s",
+                            job.upstream(), accepted.upstreamId()))
+                    .replaceWithVoid();
+        }
+        if (busy(outcome)) {
+            return tasks.waitAgain(id, null).call(() -> settle(id, job.upstream(), Outcome.BUSY, outcome)).replaceWithVoid();
+        }
+        return notifier.finishUnsent(id, failReason(outcome), TaskCodec.Queue.SENDING)
+                .call(() -> settle(id, job.upstream(), outcome instanceof SubmitOutcome.Refused ? Outcome.REFUSED
+                        : Outcome.LOST, outcome))
+                .replaceWithVoid();
+    }
+
+    /** Records the send's outcome in the queue; logs a circuit that this answer opened. */
+    Uni<Void> settle(String id, String upstream, Outcome settled, SubmitOutcome outcome) {
+        Instant now = clock.instant();
+        return queue.settle(id, upstream, settled, now, now.plus(holdUntilPolled)).invoke(opened -> {
+            if (opened) {
+                LOG.warnf("upstream %s: circuit open for 30 s after 5 busy or unreachable answers in a row (last: %s);"
+                        + " its running tasks are still polled", upstream, outcome.description());
+            }
+        }).replaceWithVoid();
+    }
+
+    /** The failReason of a job the upstream refused, or whose submit it did not confirm. */
+    static String failReason(SubmitOutcome outcome) {
+        if (outcome instanceof SubmitOutcome.Refused refused) {
+            return "upstream refused (code " + refused.code() + "): " + refused.description();
+        }
+        return "the upstream did not confirm the submit (" + outcome.description()
+                + "); it may have run, so it is not sent again";
+    }
+
+    private ObjectNode body(Job job) {
+        try {
+            return (ObjectNode) mapper.readTree(job.body());
+        } catch (IOException | ClassCastException e) {
+            throw new IllegalStateException("job " + job.id() + " holds a request body that is not a JSON object", e);
+        }
+    }
+
+    /** Busy or unreachable: answers that prove the upstream did not run the job, so it may go again. */
+    static boolean busy(SubmitOutcome outcome) {
+        return outcome instanceof SubmitOutcome.Busy || outcome instanceof SubmitOutcome.Unreachable;
+    }
+}

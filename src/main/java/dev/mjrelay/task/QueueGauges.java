@@ -1,0 +1,73 @@
+package dev.mjrelay.task;
+
+import dev.mjrelay.account.Account;
+import dev.mjrelay.account.Accounts;
+import dev.mjrelay.store.JobQueue;
+import dev.mjrelay.upstream.Upstreams;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The job queue's gauges, read from Redis every second (never on a scrape), for all replicas:
+ * {@code relay_queue_depth{account}}, {@code relay_upstream_in_flight{upstream}} and
+ * {@code relay_upstream_circuit_open{upstream}}.
+ */
+@ApplicationScoped
+public class QueueGauges {
+
+    private final JobQueue queue;
+    private final Accounts accounts;
+    private final Upstreams upstreams;
+    private final Clock clock;
+    private final Map<String, AtomicLong> depth = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> circuitOpen = new ConcurrentHashMap<>();
+
+    QueueGauges(JobQueue queue, Accounts accounts, Upstreams upstreams, Clock clock, MeterRegistry registry) {
+        this.queue = queue;
+        this.accounts = accounts;
+        this.upstreams = upstreams;
+        this.clock = clock;
+        for (Account account : accounts.all()) {
+            gauge(registry, depth, "relay.queue.depth", "account", account.name(),
+                    "Jobs of the account waiting in the queue for upstream room, all replicas");
+        }
+        for (String upstream : upstreams.names()) {
+            gauge(registry, inFlight, "relay.upstream.in.flight", "upstream", upstream,
+                    "Tasks sent to the upstream and not yet ended there, all replicas");
+            gauge(registry, circuitOpen, "relay.upstream.circuit.open", "upstream", upstream,
+                    "1 while the upstream's circuit is open: 5 busy or unreachable answers in a row; it gets trial jobs only");
+        }
+    }
+
+    private static void gauge(MeterRegistry registry, Map<String, AtomicLong> values, String name, String tag, String value,
+                              String description) {
+        AtomicLong held = values.computeIfAbsent(value, key -> new AtomicLong());
+        Gauge.builder(name, held, AtomicLong::get).description(description).tag(tag, value).register(registry);
+    }
+
+    @Scheduled(every = "1s", delayed = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> refresh() {
+        Uni<Void> accountsRead = Multi.createFrom().iterable(accounts.all())
+                .onItem().transformToUniAndMerge(account -> queue.waiting(account.name())
+                        .invoke(waiting -> depth.get(account.name()).set(waiting.count())))
+                .collect().last().replaceWithVoid();
+        Uni<Void> upstreamsRead = Multi.createFrom().iterable(upstreams.names())
+                .onItem().transformToUniAndMerge(name -> queue.inFlight(name, clock.instant())
+                        .invoke(count -> inFlight.get(name).set(count))
+                        .chain(() -> queue.circuitOpen(name))
+                        .invoke(open -> circuitOpen.get(name).set(open ? 1 : 0)))
+                .collect().last().replaceWithVoid();
+        return Uni.combine().all().unis(accountsRead, upstreamsRead).discardItems()
+                .onFailure().recoverWithNull().replaceWithVoid();
+    }
+}

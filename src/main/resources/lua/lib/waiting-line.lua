@@ -1,0 +1,21 @@
+-- The job queue's waiting line, all in one slot under the prefix q: per account a list of its
+-- waiting task ids, first in first out (q .. 'jobs:' .. account); each job's hash (q .. 'job:' ..
+-- id, fields JOB); the accounts with jobs waiting in a sorted set
+-- by their pass (q .. 'accounts'), for stride scheduling: the account with the lowest pass sends
+-- next and its pass grows by 1,000,000 / its weight; q .. 'vtime' is the pass last served.
+
+local function line_key(q, account)
+  return q .. 'jobs:' .. account
+end
+
+local function job_key(q, id)
+  return q .. 'job:' .. id
+end
+
+-- An account whose line was empty takes its turns from the pass last served: it neither waits
+-- behind the others' backlog nor gets credit for the time it had nothing waiting.
+local function join_line(q, account)
+  if redis.call('ZSCORE', q .. 'accounts', account) == false then
+    redis.call('ZADD', q .. 'accounts', redis.call('GET', q .. 'vtime') or 0, account)
+  end
+end

@@ -1,0 +1,199 @@
+package dev.mjrelay;
+
+import dev.mjrelay.simulator.Simulator;
+import dev.mjrelay.testing.Receiver;
+import dev.mjrelay.testing.RedisTestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.path.json.JsonPath;
+import io.restassured.response.ExtractableResponse;
+import io.restassured.response.Response;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static dev.mjrelay.testing.Api.ALICE;
+import static dev.mjrelay.testing.Api.BOB;
+import static dev.mjrelay.testing.Api.fetch;
+import static dev.mjrelay.testing.Api.post;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The job queue in front of an upstream that takes two jobs at a time (the simulator, capped at 2,
+ * and the relay told so): jobs beyond wait in Redis and are answered {@code queued: true} with their
+ * place, are sent as room frees, first in first out within an account and in turns across accounts;
+ * a waiting job can be cancelled; a busy answer puts a job in line instead of failing it.
+ */
+@QuarkusTest
+@QuarkusTestResource(RedisTestResource.class)
+@TestProfile(JobQueueTest.TwoAtATime.class)
+class JobQueueTest {
+
+    public static class TwoAtATime implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("relay.simulator.max-in-flight", "2", "relay.upstreams.default.max-in-flight", "2",
+                    "relay.simulator.duration", "1500ms");
+        }
+    }
+
+    static final Receiver receiver = new Receiver();
+
+    @Inject
+    Simulator simulator;
+
+    @AfterAll
+    static void closeReceiver() {
+        receiver.close();
+    }
+
+    @Test
+    void jobsBeyondTheUpstreamsRoomWaitTheirTurnAndAllEndOnce() {
+        idle();
+        int before = simulator.busyAnswers();
+        List<ExtractableResponse<Response>> answers = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            answers.add(imagine(ALICE, "room " + i));
+        }
+
+        assertEquals(List.of(false, false, true, true, true, true),
+                answers.stream().map(a -> a.<Boolean>path("properties.queued")).toList());
+        assertEquals("queued", answers.get(2).path("description"));
+        assertEquals(List.of(1, 2, 3, 4), answers.subList(2, 6).stream().map(a -> a.<Integer>path("properties.queuePosition")).toList());
+        String last = answers.get(5).path("result");
+        fetch(ALICE, last).statusCode(200).body("task.status", equalTo("TASK_STATUS_QUEUED"))
+                .body("extra.relay.queued", equalTo(true)).body("extra.relay.queuePosition", equalTo(4));
+        fetch(ALICE, answers.get(0).path("result")).body("extra.relay.queued", equalTo(false));
+        queue(ALICE).body("queued", equalTo(4));
+
+        List<String> ids = answers.stream().map(a -> a.<String>path("result")).toList();
+        await().atMost(Duration.ofSeconds(30)).until(() -> ids.stream().allMatch(id -> !receiver.forTask(id).isEmpty()));
+        ids.forEach(id -> {
+            assertEquals(1, receiver.forTask(id).size(), "one terminal webhook for " + id);
+            assertEquals("task.succeeded", JsonPath.from(receiver.forTask(id).get(0).body()).getString("type"));
+        });
+        assertEquals(before, simulator.busyAnswers(), "the relay never sent a third job while two ran");
+        assertEquals(List.of("room 0", "room 1", "room 2", "room 3", "room 4", "room 5"), prompts("room "),
+                "first in, first out");
+        queue(ALICE).body("queued", equalTo(0)).body("oldestQueuedAt", equalTo(null));
+    }
+
+    @Test
+    void anotherAccountsFirstJobGoesBeforeMoreThanOneMoreOfABusyAccount() {
+        idle();
+        for (int i = 0; i < 8; i++) {
+            imagine(ALICE, "turns alice " + i);
+        }
+        String bobs = imagine(BOB, "turns bob").path("result");
+
+        await().atMost(Duration.ofSeconds(40)).until(() -> !receiver.forTask(bobs).isEmpty());
+        List<String> order = prompts("turns ");
+        int bob = order.indexOf("turns bob");
+        // two went at once; then the waiting accounts take turns: at most one more of alice's before bob's
+        assertTrue(bob <= 3, "bob's job was sent " + (bob + 1) + "th: " + order);
+        await().atMost(Duration.ofSeconds(40)).until(() -> prompts("turns alice").size() == 8 && idleNow());
+    }
+
+    @Test
+    void aWaitingJobCanBeCancelledAndItsWebhookSaysSo() {
+        idle();
+        imagine(ALICE, "cancel blocker 1 --never");
+        imagine(ALICE, "cancel blocker 2 --never");
+        String waiting = imagine(ALICE, "cancel me").path("result");
+
+        given().header("Authorization", "Bearer " + BOB).delete("/v1/tasks/" + waiting).then().statusCode(404);
+        given().header("Authorization", "Bearer " + ALICE).delete("/v1/tasks/" + waiting).then().statusCode(200)
+                .body("taskId", equalTo(waiting)).body("status", equalTo("TASK_STATUS_FAILED"))
+                .body("failReason", equalTo("cancelled"));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> !receiver.forTask(waiting).isEmpty());
+        JsonPath webhook = JsonPath.from(receiver.forTask(waiting).get(0).body());
+        assertEquals("task.failed", webhook.getString("type"));
+        assertEquals("cancelled", webhook.getString("data.failReason"));
+        fetch(ALICE, waiting).body("task.status", equalTo("TASK_STATUS_FAILED")).body("extra.relay.queued", equalTo(false));
+        given().header("Authorization", "Bearer " + ALICE).delete("/v1/tasks/" + waiting).then().statusCode(409)
+                .body("code", equalTo(4));
+        assertFalse(prompts("cancel me").contains("cancel me"), "a cancelled job is never sent");
+        queue(ALICE).body("queued", equalTo(0));
+        simulator.finishAll();
+    }
+
+    @Test
+    void aTaskAlreadySentCannotBeCancelled() {
+        idle();
+        String running = imagine(ALICE, "running --never").path("result");
+
+        given().header("Authorization", "Bearer " + ALICE).delete("/v1/tasks/" + running).then().statusCode(409)
+                .body("code", equalTo(4));
+        given().header("Authorization", "Bearer " + ALICE).delete("/v1/tasks/nosuchtask").then().statusCode(404);
+        simulator.finishAll();
+    }
+
+    @Test
+    void aBusyUpstreamPutsTheJobInLineInsteadOfFailingIt() {
+        idle();
+        ExtractableResponse<Response> answer = imagine(ALICE, "busy once --busy");
+
+        assertEquals(true, answer.path("properties.queued"));
+        assertEquals(1, (int) answer.path("properties.queuePosition"));
+        String id = answer.path("result");
+        await().atMost(Duration.ofSeconds(20)).until(() -> !receiver.forTask(id).isEmpty());
+        assertEquals("task.succeeded", JsonPath.from(receiver.forTask(id).get(0).body()).getString("type"));
+        assertEquals(2, simulator.calls().stream().filter(c -> c.body().path("prompt").asText().equals("busy once --busy"))
+                .count(), "answered busy once, then sent again and taken");
+    }
+
+    @Test
+    void aJobTheUpstreamRefusesFromTheQueueFailsWithItsCode() {
+        idle();
+        imagine(ALICE, "refuse blocker 1 --never");
+        imagine(ALICE, "refuse blocker 2 --never");
+        String refused = imagine(ALICE, "refused later --refuse").path("result");
+        fetch(ALICE, refused).body("extra.relay.queued", equalTo(true));
+
+        simulator.finishAll();
+        await().atMost(Duration.ofSeconds(20)).until(() -> !receiver.forTask(refused).isEmpty());
+        JsonPath webhook = JsonPath.from(receiver.forTask(refused).get(0).body());
+        assertEquals("task.failed", webhook.getString("type"));
+        assertEquals("upstream refused (code 24): banned prompt", webhook.getString("data.failReason"));
+    }
+
+    private ExtractableResponse<Response> imagine(String key, String prompt) {
+        return post(key, "/mj/submit/imagine", Map.of("prompt", prompt, "callbackUrl", receiver.url("/h")))
+                .statusCode(200).body("code", equalTo(1)).extract();
+    }
+
+    private static io.restassured.response.ValidatableResponse queue(String key) {
+        return given().header("Authorization", "Bearer " + key).get("/v1/queue").then().statusCode(200);
+    }
+
+    /** The prompts the upstream received that start with {@code prefix}, in the order it got them. */
+    private List<String> prompts(String prefix) {
+        return simulator.calls().stream().map(c -> c.body().path("prompt").asText())
+                .filter(p -> p.startsWith(prefix)).distinct().toList();
+    }
+
+    /** Waits until the upstream runs nothing and no job waits: each test starts with room for two. */
+    private void idle() {
+        simulator.finishAll();
+        await().atMost(Duration.ofSeconds(30)).until(this::idleNow);
+    }
+
+    private boolean idleNow() {
+        return simulator.unfinished() == 0 && given().get("/q/metrics").then().extract().asString().lines()
+                .filter(l -> l.startsWith("relay_upstream_in_flight{upstream=\"default\"}"))
+                .allMatch(l -> l.endsWith(" 0.0"));
+    }
+}
