@@ -8,22 +8,40 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 
 /**
  * A scripted upstream MJ Proxy for the suite: tasks succeed after {@code durationMs}, and fetches
- * can be switched to answer 500, hang past the relay's time-out, or send truncated JSON.
+ * can be switched to answer 500, hang past the relay's time-out, or send truncated JSON. Submits can
+ * be answered busy (code 23, HTTP 429), refused at the connection, or capped at a number of
+ * unfinished tasks (busy beyond); it counts what it took per prompt and in what order.
  */
 final class FakeUpstream implements AutoCloseable {
 
     enum Fault { NONE, HTTP_500, SLOW, TRUNCATED }
 
+    /** How submits are answered. */
+    enum Submits { ACCEPT, CODE_23, HTTP_429 }
+
+    /** A submit this upstream took: the prompt, when, and its task id here. */
+    record Taken(String prompt, long atMs, String id) {
+    }
+
     static final String KEY = "upstream-secret-key-7f3a";
 
-    private final HttpServer server;
+    private final int port;
+    private volatile HttpServer server;
+    private volatile Submits submitMode = Submits.ACCEPT;
+    private volatile int capacity;
+    private final AtomicInteger busyAnswers = new AtomicInteger();
+    private final AtomicInteger peak = new AtomicInteger();
+    private final List<Taken> taken = new CopyOnWriteArrayList<>();
     private final ObjectMapper mapper = new ObjectMapper();
     private final Map<String, Long> created = new ConcurrentHashMap<>();
     private final AtomicInteger submits = new AtomicInteger();
@@ -34,15 +52,60 @@ final class FakeUpstream implements AutoCloseable {
 
     FakeUpstream(long durationMs) throws IOException {
         this.durationMs = durationMs;
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.setExecutor(Executors.newFixedThreadPool(64));
-        server.createContext("/mj/submit/", this::submit);
-        server.createContext("/mj/task/", this::fetch);
-        server.start();
+        server = listen(0);
+        port = server.getAddress().getPort();
+    }
+
+    private HttpServer listen(int on) throws IOException {
+        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", on), 0);
+        http.setExecutor(Executors.newFixedThreadPool(64));
+        http.createContext("/mj/submit/", this::submit);
+        http.createContext("/mj/task/", this::fetch);
+        http.start();
+        return http;
     }
 
     String url() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** Takes at most {@code tasks} unfinished tasks; a submit beyond is answered code 23 (busy). */
+    FakeUpstream capacity(int tasks) {
+        this.capacity = tasks;
+        return this;
+    }
+
+    void submits(Submits mode) {
+        this.submitMode = mode;
+    }
+
+    /** Stops listening: connections are refused until {@link #listenAgain}. Tasks taken are kept. */
+    void refuseConnections() {
+        server.stop(0);
+    }
+
+    void listenAgain() throws IOException {
+        server = listen(port);
+    }
+
+    /** Submits answered busy: code 23 or 429, by mode or because it was full. */
+    int busyAnswers() {
+        return busyAnswers.get();
+    }
+
+    /** The most unfinished tasks it ever had at once. */
+    int peak() {
+        return peak.get();
+    }
+
+    /** The submits it took, in order. */
+    List<Taken> taken() {
+        return List.copyOf(taken);
+    }
+
+    /** How many times each prompt was taken. */
+    Map<String, Long> takenPerPrompt() {
+        return taken.stream().collect(Collectors.groupingBy(Taken::prompt, Collectors.counting()));
     }
 
     int submits() {
@@ -74,11 +137,37 @@ final class FakeUpstream implements AutoCloseable {
             return;
         }
         JsonNode body = mapper.readTree(exchange.getRequestBody());
-        submits.incrementAndGet();
-        String id = "up-" + submits.get() + "-" + System.nanoTime();
-        created.put(id, System.currentTimeMillis());
+        Submits mode = submitMode;
+        if (mode == Submits.HTTP_429) {
+            busyAnswers.incrementAndGet();
+            answer(exchange, 429, "{\"code\":429,\"description\":\"too many requests\"}");
+            return;
+        }
+        String id;
+        synchronized (this) {
+            int unfinished = unfinished();
+            if (mode == Submits.CODE_23 || (capacity > 0 && unfinished >= capacity)) {
+                busyAnswers.incrementAndGet();
+                id = null;
+            } else {
+                submits.incrementAndGet();
+                id = "up-" + submits.get() + "-" + System.nanoTime();
+                long now = System.currentTimeMillis();
+                created.put(id, now);
+                taken.add(new Taken(body.path("prompt").asText(""), now, id));
+                peak.accumulateAndGet(unfinished + 1, Math::max);
+            }
+        }
+        if (id == null) {
+            answer(exchange, 200, "{\"code\":23,\"description\":\"queue is full\"}");
+            return;
+        }
         answer(exchange, 200, "{\"code\":1,\"description\":\"submit success\",\"result\":\"" + id + "\"}");
-        body.size();
+    }
+
+    private int unfinished() {
+        long now = System.currentTimeMillis();
+        return (int) created.values().stream().filter(start -> now - start < durationMs).count();
     }
 
     private void fetch(HttpExchange exchange) throws IOException {

@@ -1,0 +1,262 @@
+package dev.mjrelay.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mjrelay.testing.Receiver;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+
+import static dev.mjrelay.it.FaultToleranceIT.JSON;
+import static dev.mjrelay.it.FaultToleranceIT.awaitAllDelivered;
+import static dev.mjrelay.it.FaultToleranceIT.post;
+import static dev.mjrelay.it.FaultToleranceIT.prefix;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The job queue of the packaged relay in front of a scripted upstream (CONTRACT §8): an upstream's
+ * cap is never exceeded and accounts take turns; busy, rate-limited and unreachable upstreams make
+ * jobs wait, never fail, and nothing is sent twice; replicas killed mid-burst lose and duplicate
+ * nothing; a job waits no longer than its deadline, and waiting jobs count towards max-pending.
+ */
+class QueueIT {
+
+    static final String GAMMA_KEY = "gamma-api-key-51e0aa";
+    /** When each prompt was submitted (acknowledged), for the waits the fairness test prints. */
+    static final Map<String, Long> SUBMITTED_AT = new java.util.concurrent.ConcurrentHashMap<>();
+    static OwnRedis redis;
+
+    @BeforeAll
+    static void startRedis() throws IOException {
+        redis = new OwnRedis();
+    }
+
+    @AfterAll
+    static void stopRedis() throws InterruptedException {
+        redis.close();
+    }
+
+    /** A relay on the shared Redis with its own key prefix, its upstream capped at {@code cap} in flight. */
+    static RelayProcess relay(String name, String prefix, FakeUpstream upstream, int cap, Map<String, String> more)
+            throws IOException {
+        Map<String, String> settings = new HashMap<>(Map.of(
+                "relay.upstreams.default.max-in-flight", Integer.toString(cap),
+                "relay.poll.interval", "300ms",
+                "relay.accounts.gamma.api-key", GAMMA_KEY,
+                "relay.accounts.gamma.webhook-secret", RelayProcess.ALPHA_SECRET));
+        settings.putAll(more);
+        return new RelayProcess(name, redis.hosts(), prefix, upstream.url(), settings);
+    }
+
+    @Test
+    void twoHundredJobsOfThreeAccountsNeverExceedTheCapAndTheSmallAccountIsNotStarved() throws Exception {
+        try (Receiver receiver = new Receiver(); FakeUpstream upstream = new FakeUpstream(600).capacity(5);
+             RelayProcess relay = relay("queue-fair", prefix(), upstream, 5, Map.of()).start()) {
+            ExecutorService clients = Executors.newFixedThreadPool(2);
+            Future<List<String>> alpha = clients.submit(() -> burst(relay, RelayProcess.ALPHA_KEY, "alpha", 100, receiver));
+            Future<List<String>> beta = clients.submit(() -> burst(relay, RelayProcess.BETA_KEY, "beta", 99, receiver));
+            List<String> ids = new ArrayList<>(alpha.get());
+            ids.addAll(beta.get());
+            clients.shutdown();
+            long gammaAt = System.currentTimeMillis();
+            ids.add(submit(relay, GAMMA_KEY, "gamma 0", receiver).id());
+
+            awaitAllDelivered(receiver, ids, 120);
+
+            Map<String, Integer> webhooks = new HashMap<>();
+            ids.forEach(id -> webhooks.merge(Integer.toString(receiver.forTask(id).size()), 1, Integer::sum));
+            assertEquals(Map.of("1", 200), webhooks, "one webhook per task");
+            assertEquals(0, upstream.busyAnswers(), "the relay never sent a job beyond the upstream's 5");
+            assertTrue(upstream.peak() <= 5, "peak in flight at the upstream: " + upstream.peak());
+            assertTrue(upstream.takenPerPrompt().values().stream().allMatch(n -> n == 1), "each job sent once");
+
+            List<FakeUpstream.Taken> order = upstream.taken();
+            long gammaSent = order.stream().filter(t -> t.prompt().equals("gamma 0")).findFirst().orElseThrow().atMs();
+            // jobs claimed before gamma's submit may still be on their way: count those sent 100 ms after it
+            Map<String, Long> before = order.stream().filter(t -> t.atMs() > gammaAt + 100 && t.atMs() < gammaSent)
+                    .collect(Collectors.groupingBy(t -> t.prompt().split(" ")[0], Collectors.counting()));
+            Figures.report("queue", "200 jobs of 3 accounts, cap 5: peak in flight " + upstream.peak()
+                    + ", busy answers " + upstream.busyAnswers() + ", gamma's first job waited " + (gammaSent - gammaAt)
+                    + " ms behind " + before + "; mean wait from submit to sent: " + meanWaits(order));
+            assertTrue(before.getOrDefault("alpha", 0L) <= 1 && before.getOrDefault("beta", 0L) <= 1,
+                    "at most one job of each other account went before gamma's first: " + before);
+        }
+    }
+
+    @Test
+    void busyThenRateLimitedThenUnreachableUpstreamJobsAllWaitAndEachIsSentOnce() throws Exception {
+        try (Receiver receiver = new Receiver(); FakeUpstream upstream = new FakeUpstream(500);
+             RelayProcess relay = relay("queue-busy", prefix(), upstream, 0, Map.of()).start()) {
+            List<Submitted> submitted = new ArrayList<>();
+            upstream.submits(FakeUpstream.Submits.CODE_23);
+            for (int i = 0; i < 5; i++) {
+                submitted.add(submit(relay, RelayProcess.ALPHA_KEY, "busy " + i, receiver));
+            }
+            // the first was answered busy; the others wait behind it
+            assertEquals(1, upstream.busyAnswers());
+            upstream.submits(FakeUpstream.Submits.HTTP_429);
+            for (int i = 0; i < 5; i++) {
+                submitted.add(submit(relay, RelayProcess.ALPHA_KEY, "rate limited " + i, receiver));
+            }
+            // after a second's back-off one trial job goes, and is answered 429
+            await().atMost(Duration.ofSeconds(5)).until(() -> upstream.busyAnswers() == 2);
+            upstream.refuseConnections();
+            long down = System.currentTimeMillis();
+            for (int i = 0; i < 5; i++) {
+                submitted.add(submit(relay, RelayProcess.ALPHA_KEY, "unreachable " + i, receiver));
+            }
+            await().atMost(Duration.ofSeconds(25)).until(() -> System.currentTimeMillis() - down >= 20_000);
+            assertTrue(submitted.stream().allMatch(Submitted::queued), "every submit answered code 1, queued: true");
+            upstream.submits(FakeUpstream.Submits.ACCEPT);
+            upstream.listenAgain();
+
+            List<String> ids = submitted.stream().map(Submitted::id).toList();
+            awaitAllDelivered(receiver, ids, 90);
+            for (String id : ids) {
+                assertEquals(1, receiver.forTask(id).size());
+                assertEquals("task.succeeded", JSON.readTree(receiver.forTask(id).get(0).body()).path("type").asText());
+            }
+            Map<String, Long> perPrompt = upstream.takenPerPrompt();
+            Figures.report("queue", "upstream busy (code 23), then 429, then refusing connections for 20 s: 15 submits"
+                    + " queued, " + upstream.busyAnswers() + " busy answers, all 15 succeeded, each sent once: "
+                    + perPrompt.values().stream().allMatch(n -> n == 1));
+            assertEquals(15, perPrompt.size());
+            assertTrue(perPrompt.values().stream().allMatch(n -> n == 1), "none sent twice: " + perPrompt);
+        }
+    }
+
+    @Test
+    void killDash9OfOneOfTwoReplicasTenTimesDuringABurstLosesAndDuplicatesNothing() throws Exception {
+        String prefix = prefix();
+        // short leases, so that what a killed replica held comes back within seconds
+        Map<String, String> quick = Map.of("relay.poll.lease", "2s", "relay.upstream.read-timeout", "1s",
+                "relay.upstream.connect-timeout", "500ms", "relay.webhook.lease", "2s", "relay.webhook.timeout", "1500ms");
+        Random random = new Random(11);
+        try (Receiver receiver = new Receiver(); FakeUpstream upstream = new FakeUpstream(800).capacity(5);
+             RelayProcess killed = relay("queue-killed", prefix, upstream, 5, quick).start();
+             RelayProcess survivor = relay("queue-survivor", prefix, upstream, 5, quick).start()) {
+            List<String> acknowledged = Collections.synchronizedList(new ArrayList<>());
+            for (int round = 0; round < 10; round++) {
+                int r = round;
+                ExecutorService clients = Executors.newFixedThreadPool(2);
+                clients.submit(() -> acknowledged.addAll(burstUntilDown(killed, "killed " + r, 12, receiver)));
+                clients.submit(() -> acknowledged.addAll(burstUntilDown(survivor, "survivor " + r, 12, receiver)));
+                Thread.sleep(random.nextInt(1500));
+                killed.kill9();
+                clients.shutdown();
+                clients.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+                killed.start();
+            }
+
+            awaitAllDelivered(receiver, acknowledged, 120);
+            int lost = 0;
+            int duplicated = 0;
+            int unknown = 0;
+            for (String id : acknowledged) {
+                List<Receiver.Request> got = receiver.forTask(id);
+                lost += got.isEmpty() ? 1 : 0;
+                duplicated += got.stream().map(w -> w.header("webhook-id")).distinct().count() > 1 ? 1 : 0;
+                if (!got.isEmpty() && JSON.readTree(got.get(0).body()).path("data").path("failReason").asText()
+                        .contains("unknown")) {
+                    unknown++;
+                }
+            }
+            Map<String, Long> perPrompt = upstream.takenPerPrompt();
+            long sentTwice = perPrompt.values().stream().filter(n -> n > 1).count();
+            Figures.report("queue", "kill -9 of one of two replicas, 10 times during bursts: " + acknowledged.size()
+                    + " submits acknowledged, lost " + lost + ", duplicated " + duplicated + ", sent twice " + sentTwice
+                    + ", outcome unknown " + unknown + ", peak in flight " + upstream.peak() + " (cap 5)");
+            assertEquals(0, lost);
+            assertEquals(0, duplicated);
+            assertEquals(0, sentTwice, "no job sent upstream twice");
+            assertEquals(0, upstream.busyAnswers(), "the cap was never exceeded");
+        }
+    }
+
+    @Test
+    void aJobThatWaitsPastItsDeadlineFailsSayingSoAndWaitingJobsCountTowardsMaxPending() throws Exception {
+        try (Receiver receiver = new Receiver(); FakeUpstream upstream = new FakeUpstream(500);
+             RelayProcess relay = relay("queue-deadline", prefix(), upstream, 0, Map.of("relay.task.timeout", "3s",
+                     "relay.accounts.gamma.max-pending", "2")).start()) {
+            upstream.submits(FakeUpstream.Submits.CODE_23);
+            List<String> ids = List.of(submit(relay, GAMMA_KEY, "never room 1", receiver).id(),
+                    submit(relay, GAMMA_KEY, "never room 2", receiver).id());
+
+            HttpResponse<String> third = post(relay, "/mj/submit/imagine", GAMMA_KEY,
+                    JSON.writeValueAsString(Map.of("prompt", "one too many", "callbackUrl", receiver.url("/hook"))));
+            assertEquals(429, third.statusCode(), third.body());
+            assertEquals(23, JSON.readTree(third.body()).path("code").asInt());
+
+            awaitAllDelivered(receiver, ids, 20);
+            for (String id : ids) {
+                JsonNode webhook = JSON.readTree(receiver.forTask(id).get(0).body());
+                assertEquals("task.failed", webhook.path("type").asText());
+                assertTrue(webhook.path("data").path("failReason").asText().startsWith("waited for upstream room"),
+                        webhook.toString());
+            }
+        }
+    }
+
+    record Submitted(String id, boolean queued) {
+    }
+
+    static Submitted submit(RelayProcess relay, String key, String prompt, Receiver receiver) throws Exception {
+        HttpResponse<String> response = post(relay, "/mj/submit/imagine", key,
+                JSON.writeValueAsString(Map.of("prompt", prompt, "callbackUrl", receiver.url("/hook"))));
+        assertEquals(200, response.statusCode(), response.body());
+        JsonNode body = JSON.readTree(response.body());
+        assertEquals(1, body.path("code").asInt(), response.body());
+        SUBMITTED_AT.put(prompt, System.currentTimeMillis());
+        return new Submitted(body.path("result").asText(), body.path("properties").path("queued").asBoolean());
+    }
+
+    static List<String> burst(RelayProcess relay, String key, String account, int n, Receiver receiver) throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ids.add(submit(relay, key, account + " " + i, receiver).id());
+        }
+        return ids;
+    }
+
+    /** Submits until {@code n} are acknowledged or the relay stops answering (it was killed): the acknowledged ids. */
+    static List<String> burstUntilDown(RelayProcess relay, String name, int n, Receiver receiver) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            try {
+                HttpResponse<String> response = post(relay, "/mj/submit/imagine", RelayProcess.ALPHA_KEY,
+                        JSON.writeValueAsString(Map.of("prompt", name + " " + i, "callbackUrl", receiver.url("/hook"))));
+                if (response.statusCode() != 200) {
+                    return ids;
+                }
+                ids.add(JSON.readTree(response.body()).path("result").asText());
+            } catch (Exception e) {
+                return ids;
+            }
+        }
+        return ids;
+    }
+
+    /** Per account, the mean time from a job's submit to the upstream taking it. */
+    private static String meanWaits(List<FakeUpstream.Taken> order) {
+        return order.stream().filter(t -> SUBMITTED_AT.containsKey(t.prompt()))
+                .collect(Collectors.groupingBy(t -> t.prompt().split(" ")[0],
+                        Collectors.averagingLong(t -> t.atMs() - SUBMITTED_AT.get(t.prompt()))))
+                .entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .map(e -> e.getKey() + " " + Math.round(e.getValue()) + " ms").collect(Collectors.joining(", "));
+    }
+}
