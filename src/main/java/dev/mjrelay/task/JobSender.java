@@ -69,7 +69,7 @@ public class JobSender implements DueWorker<Job> {
         this.holdUntilPolled = poll.interval().plus(poll.lease());
         this.settings = new Settings(poll.concurrency(), poll.lease(), poll.idle());
         this.waited = Timer.builder("relay.queue.wait").description("Submit to sent upstream, for jobs that waited in the queue")
-                .publishPercentileHistogram().register(registry);
+                .publishPercentileHistogram().maximumExpectedValue(config.task().timeout()).register(registry);
     }
 
     @Override
