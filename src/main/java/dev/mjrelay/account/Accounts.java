@@ -28,13 +28,15 @@ public class Accounts {
 
     Accounts(RelayConfig config) {
         config.accounts().forEach((name, settings) -> {
-            WebhookSecret secret;
-            try {
-                secret = WebhookSecret.parse(settings.webhookSecret());
-            } catch (IllegalArgumentException e) {
-                throw new IllegalStateException("relay.accounts." + name + ".webhook-secret " + e.getMessage());
+            List<WebhookSecret> secrets = new ArrayList<>();
+            for (String entry : settings.webhookSecret().split(",")) {
+                try {
+                    secrets.add(WebhookSecret.parse(entry.trim()));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalStateException("relay.accounts." + name + ".webhook-secret " + e.getMessage());
+                }
             }
-            Account account = new Account(name, secret, settings.maxPending(), settings.requestsPerSecond(),
+            Account account = new Account(name, List.copyOf(secrets), settings.maxPending(), settings.requestsPerSecond(),
                     settings.weight());
             for (String entry : ApiKeyEntries.of(settings)) {
                 try {

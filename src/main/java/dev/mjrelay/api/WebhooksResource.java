@@ -3,6 +3,7 @@ package dev.mjrelay.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.model.RelayException;
+import dev.mjrelay.model.Timestamps;
 import dev.mjrelay.task.Deliveries;
 import dev.mjrelay.store.Endpoint;
 import dev.mjrelay.webhook.Endpoints;
@@ -90,6 +91,18 @@ public class WebhooksResource {
     @Operation(summary = "Remove an endpoint: it gets nothing from then on")
     public Uni<RestResponse<Void>> remove(@PathParam("id") String id) {
         return endpoints.remove(caller.account().name(), id).map(ignored -> RestResponse.noContent());
+    }
+
+    /** A rotated secret, shown this once, and until when the previous one still signs. */
+    public record RotatedSecret(String id, String secret, String previousSecretExpiresAt) {
+    }
+
+    @POST
+    @Path("/{id}/rotate-secret")
+    @Operation(summary = "Give the endpoint a new secret, shown once; the old one keeps signing beside it for relay.webhook.secret-overlap")
+    public Uni<RotatedSecret> rotateSecret(@PathParam("id") String id) {
+        return endpoints.rotateSecret(caller.account().name(), id).map(endpoint -> new RotatedSecret(endpoint.id(),
+                endpoint.secret(), Timestamps.format(endpoint.previousSecretExpiresAt())));
     }
 
     @POST

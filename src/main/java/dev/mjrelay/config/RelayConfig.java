@@ -142,6 +142,13 @@ public interface RelayConfig {
         @WithDefault("5s,5m,30m,2h,5h,10h,10h")
         List<Duration> retrySchedule();
 
+        /**
+         * After an endpoint's secret is rotated, how long its webhooks also carry a signature with
+         * the previous secret, so that its receivers can move to the new one without a gap.
+         */
+        @WithDefault("24h")
+        Duration secretOverlap();
+
         /** Allow loopback/private/link-local webhook targets (true in dev and demo only). */
         @WithDefault("false")
         boolean allowPrivateTargets();
@@ -185,7 +192,11 @@ public interface RelayConfig {
          */
         Optional<List<String>> apiKeys();
 
-        /** Standard Webhooks secret: {@code whsec_} + base64 of 24–64 random bytes. */
+        /**
+         * Standard Webhooks secret: {@code whsec_} + base64 of 24–64 random bytes; several,
+         * comma-separated, sign webhooks to a task's callbackUrl with one signature each (rotate by
+         * adding the new one, moving receivers over, then removing the old).
+         */
         String webhookSecret();
 
         /** The account's share of upstream room while accounts' jobs wait (weighted round-robin). */

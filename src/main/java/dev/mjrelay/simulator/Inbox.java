@@ -88,7 +88,8 @@ public class Inbox {
         entry.put("webhookId", id);
         entry.put("webhookTimestamp", timestamp);
         List<Map.Entry<String, WebhookSecret>> secrets = new ArrayList<>();
-        accounts.all().forEach(account -> secrets.add(Map.entry(account.name(), account.webhookSecret())));
+        accounts.all().forEach(account -> account.webhookSecrets()
+                .forEach(secret -> secrets.add(Map.entry(account.name(), secret))));
         secrets.addAll(endpointSecrets);
         String verifiedWith = verify(id, timestamp, signature, body, secrets);
         entry.put("signatureValid", verifiedWith != null);

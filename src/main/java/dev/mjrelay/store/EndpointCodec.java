@@ -26,6 +26,10 @@ final class EndpointCodec {
         endpoint.events().forEach(json.putArray("events")::add);
         json.put("secret", endpoint.secret());
         json.put("createdAt", endpoint.createdAt().toEpochMilli());
+        if (endpoint.previousSecret() != null) {
+            json.put("previousSecret", endpoint.previousSecret());
+            json.put("previousSecretExpiresAt", endpoint.previousSecretExpiresAt().toEpochMilli());
+        }
         return json.toString();
     }
 
@@ -35,7 +39,10 @@ final class EndpointCodec {
             List<String> events = new ArrayList<>();
             json.path("events").forEach(e -> events.add(e.asText()));
             return new Endpoint(json.path("id").asText(), json.path("url").asText(), events,
-                    json.path("secret").asText(), Instant.ofEpochMilli(json.path("createdAt").asLong()));
+                    json.path("secret").asText(), Instant.ofEpochMilli(json.path("createdAt").asLong()),
+                    json.hasNonNull("previousSecret") ? json.get("previousSecret").asText() : null,
+                    json.hasNonNull("previousSecretExpiresAt")
+                            ? Instant.ofEpochMilli(json.get("previousSecretExpiresAt").asLong()) : null);
         } catch (Exception e) {
             throw new IllegalStateException("a stored endpoint is not readable", e);
         }

@@ -43,6 +43,13 @@ public class EndpointStore {
                 .map(r -> r == null ? null : EndpointCodec.decode(r.toString()));
     }
 
+    /** Stores the endpoint's new state; false (nothing stored) when it was removed meanwhile. */
+    public Uni<Boolean> replace(String account, Endpoint endpoint) {
+        return scripts.run("replace-endpoint", List.of(keys.endpoints(account)),
+                        List.of(endpoint.id(), EndpointCodec.encode(endpoint)))
+                .map(response -> response.toLong() == 1L);
+    }
+
     /** True if there was such an endpoint. */
     public Uni<Boolean> remove(String account, String id) {
         return scripts.command("HDEL", keys.endpoints(account), id).map(Response::toLong).map(n -> n == 1L);

@@ -2,6 +2,7 @@ package dev.mjrelay.webhook;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mjrelay.account.Account;
 import dev.mjrelay.account.Accounts;
 import dev.mjrelay.account.WebhookSecret;
 import dev.mjrelay.config.RelayConfig;
@@ -20,6 +21,7 @@ import org.jboss.logging.Logger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -78,12 +80,12 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
     Uni<Void> attempt(DeliveryRecord delivery) {
         int attempt = delivery.attempt() + 1;
         Instant at = clock.instant();
-        return secretFor(delivery).chain(secret -> {
-            if (secret == null) {
+        return secretsFor(delivery, at).chain(secrets -> {
+            if (secrets == null) {
                 return record(delivery, attempt, at, WebhookSender.Result.failed(WebhookSender.Failure.NOT_SENT,
                         "not sent: the account or endpoint no longer exists", 0));
             }
-            return sender.send(delivery.target(), requests.headers(delivery.webhookId(), at, secret, delivery.body()),
+            return sender.send(delivery.target(), requests.headers(delivery.webhookId(), at, secrets, delivery.body()),
                             delivery.body())
                     .chain(result -> record(delivery, attempt, at, result));
         });
@@ -121,14 +123,16 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
                 result.statusCode(), result.error(), now, retention).replaceWithVoid();
     }
 
-    private Uni<WebhookSecret> secretFor(DeliveryRecord delivery) {
+    /** The secrets the attempt is signed with; null when the account or endpoint is gone. */
+    private Uni<List<WebhookSecret>> secretsFor(DeliveryRecord delivery, Instant at) {
         String ref = delivery.secretRef();
         if ("account".equals(ref)) {
-            return Uni.createFrom().item(accounts.byName(delivery.account()).map(a -> a.webhookSecret()).orElse(null));
+            return Uni.createFrom().item(accounts.byName(delivery.account()).map(Account::webhookSecrets).orElse(null));
         }
         if (ref.startsWith("endpoint:")) {
             return endpoints.find(delivery.account(), ref.substring("endpoint:".length()))
-                    .map(endpoint -> endpoint == null ? null : WebhookSecret.parse(endpoint.secret()));
+                    .map(endpoint -> endpoint == null ? null
+                            : endpoint.signingSecrets(at).stream().map(WebhookSecret::parse).toList());
         }
         return Uni.createFrom().nullItem();
     }

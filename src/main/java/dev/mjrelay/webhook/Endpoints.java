@@ -3,6 +3,7 @@ package dev.mjrelay.webhook;
 import dev.mjrelay.account.WebhookSecret;
 import dev.mjrelay.store.Endpoint;
 import dev.mjrelay.store.EndpointStore;
+import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.model.EventType;
 import dev.mjrelay.model.Ids;
 import dev.mjrelay.model.RelayException;
@@ -33,8 +34,11 @@ public class Endpoints {
     private final Clock clock;
     private final WebhookSender sender;
     private final WebhookRequests requests;
+    private final java.time.Duration overlap;
 
-    Endpoints(EndpointStore store, TargetGuard guard, Clock clock, WebhookSender sender, WebhookRequests requests) {
+    Endpoints(EndpointStore store, TargetGuard guard, Clock clock, WebhookSender sender, WebhookRequests requests,
+              RelayConfig config) {
+        this.overlap = config.webhook().secretOverlap();
         this.store = store;
         this.guard = guard;
         this.clock = clock;
@@ -55,8 +59,33 @@ public class Endpoints {
             String body = "{\"type\":\"webhook.test\",\"timestamp\":\"" + Timestamps.format(now)
                     + "\",\"data\":{\"endpointId\":\"" + endpoint.id() + "\"}}";
             return sender.send(endpoint.url(), requests.headers(Ids.webhookId(), now,
-                    WebhookSecret.parse(endpoint.secret()), body), body);
+                    endpoint.signingSecrets(now).stream().map(WebhookSecret::parse).toList(), body), body);
         });
+    }
+
+    /**
+     * Gives the endpoint a new secret, shown this once; the old one keeps signing beside it for
+     * {@code relay.webhook.secret-overlap}, so receivers move over without a gap.
+     */
+    public Uni<Endpoint> rotateSecret(String account, String id) {
+        return find(account, id).chain(endpoint -> {
+            if (endpoint == null) {
+                throw RelayException.notFound("endpoint " + id);
+            }
+            Endpoint rotated = endpoint.rotated(newSecret(), clock.instant().plus(overlap));
+            return store.replace(account, rotated).map(stored -> {
+                if (!stored) {
+                    throw RelayException.notFound("endpoint " + id);
+                }
+                return rotated;
+            });
+        });
+    }
+
+    private static String newSecret() {
+        byte[] key = new byte[32];
+        RANDOM.nextBytes(key);
+        return WebhookSecret.of(key).reveal();
     }
 
     /** Registers an endpoint; the item carries its secret, which is shown only this once. */
@@ -70,10 +99,7 @@ public class Endpoints {
                 .chain(guard::resolve)
                 .onFailure(IllegalArgumentException.class).transform(e -> RelayException.badRequest("url " + e.getMessage()))
                 .chain(() -> {
-                    byte[] key = new byte[32];
-                    RANDOM.nextBytes(key);
-                    Endpoint endpoint = new Endpoint("ep_" + Ids.random(20), url, wanted,
-                            WebhookSecret.of(key).reveal(), clock.instant());
+                    Endpoint endpoint = new Endpoint("ep_" + Ids.random(20), url, wanted, newSecret(), clock.instant());
                     return store.add(account, endpoint, MAX_PER_ACCOUNT).map(added -> {
                         if (!added) {
                             throw RelayException.badRequest("the account already has " + MAX_PER_ACCOUNT

@@ -44,6 +44,8 @@ final class FakeUpstream implements AutoCloseable {
     private final List<Taken> taken = new CopyOnWriteArrayList<>();
     private final ObjectMapper mapper = new ObjectMapper();
     private final Map<String, Long> created = new ConcurrentHashMap<>();
+    /** Each task's own duration (ms). */
+    private final Map<String, Long> lasts = new ConcurrentHashMap<>();
     private final AtomicInteger submits = new AtomicInteger();
     private final AtomicInteger fetches = new AtomicInteger();
     private final Map<Fault, AtomicInteger> faulted = new ConcurrentHashMap<>();
@@ -67,6 +69,12 @@ final class FakeUpstream implements AutoCloseable {
 
     String url() {
         return "http://127.0.0.1:" + port;
+    }
+
+    /** Tasks taken from now on take this long (those taken before keep theirs). */
+    FakeUpstream duration(long ms) {
+        this.durationMs = ms;
+        return this;
     }
 
     /** Takes at most {@code tasks} unfinished tasks; a submit beyond is answered code 23 (busy). */
@@ -119,7 +127,7 @@ final class FakeUpstream implements AutoCloseable {
     /** Whether every task submitted here has ended (as its next fetch would show). */
     boolean allEnded() {
         long now = System.currentTimeMillis();
-        return created.values().stream().allMatch(start -> now - start >= durationMs);
+        return created.entrySet().stream().allMatch(e -> now - e.getValue() >= lasts.get(e.getKey()));
     }
 
     /** Fetches answered with {@code fault} so far. */
@@ -153,6 +161,7 @@ final class FakeUpstream implements AutoCloseable {
                 submits.incrementAndGet();
                 id = "up-" + submits.get() + "-" + System.nanoTime();
                 long now = System.currentTimeMillis();
+                lasts.put(id, durationMs);
                 created.put(id, now);
                 taken.add(new Taken(body.path("prompt").asText(""), now, id));
                 peak.accumulateAndGet(unfinished + 1, Math::max);
@@ -167,7 +176,7 @@ final class FakeUpstream implements AutoCloseable {
 
     private int unfinished() {
         long now = System.currentTimeMillis();
-        return (int) created.values().stream().filter(start -> now - start < durationMs).count();
+        return (int) created.entrySet().stream().filter(e -> now - e.getValue() < lasts.get(e.getKey())).count();
     }
 
     private void fetch(HttpExchange exchange) throws IOException {
@@ -197,6 +206,7 @@ final class FakeUpstream implements AutoCloseable {
             return;
         }
         long elapsed = System.currentTimeMillis() - start;
+        long durationMs = lasts.get(id);
         boolean done = elapsed >= durationMs;
         String status = done ? "TASK_STATUS_SUCCEED" : elapsed < durationMs / 4 ? "TASK_STATUS_QUEUED" : "TASK_STATUS_PROCESSING";
         String images = done ? "[{\"image_url\":\"https://img.example/" + id + "/1.png\",\"image_type\":\"png\"}]" : "[]";

@@ -212,6 +212,111 @@ class QueueIT {
         }
     }
 
+    @Test
+    void twoUpstreamsSplitNewJobsByWeightAndOneRefusingConnectionsLeavesAllToTheOther() throws Exception {
+        try (Receiver receiver = new Receiver(); FakeUpstream main = new FakeUpstream(200); FakeUpstream b = new FakeUpstream(200);
+             RelayProcess relay = relay("queue-two", prefix(), main, 8, Map.of("relay.upstreams.default.weight", "3",
+                     "relay.upstreams.b.url", b.url(), "relay.upstreams.b.api-key", FakeUpstream.KEY,
+                     "relay.upstreams.b.max-in-flight", "8")).start()) {
+            List<String> ids = new ArrayList<>();
+            int queued = 0;
+            for (int i = 0; i < 400; i++) {
+                Submitted job = submit(relay, RelayProcess.ALPHA_KEY, "split " + i, receiver);
+                ids.add(job.id());
+                queued += job.queued() ? 1 : 0;
+                // paced so that both upstreams keep room: the split is by weight alone
+                Thread.sleep(25);
+            }
+            awaitAllDelivered(receiver, ids, 60);
+            int toMain = main.taken().size();
+            int toB = b.taken().size();
+            Figures.report("queue", "two upstreams, weights 3:1, caps 8 and 8: 400 jobs split " + toMain + ":" + toB
+                    + " (" + queued + " waited for room)");
+            assertEquals(400, toMain + toB);
+            assertTrue(Math.abs(toMain - 300) <= 30, "3:1 within 10%: " + toMain + ":" + toB);
+
+            // b runs long tasks, then refuses connections: new jobs all go to main, b's running tasks still end
+            b.duration(4000);
+            List<String> more = new ArrayList<>();
+            while (b.taken().size() < toB + 2) {
+                more.add(submit(relay, RelayProcess.ALPHA_KEY, "before b went down " + more.size(), receiver).id());
+            }
+            b.refuseConnections();
+            int mainBefore = main.taken().size();
+            int bBefore = b.taken().size();
+            for (int i = 0; i < 20; i++) {
+                more.add(submit(relay, RelayProcess.ALPHA_KEY, "b is down " + i, receiver).id());
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> main.taken().stream()
+                    .filter(t -> t.prompt().startsWith("b is down")).count() == 20);
+            b.listenAgain();
+            awaitAllDelivered(receiver, more, 60);
+            for (String id : more) {
+                assertEquals("task.succeeded", JSON.readTree(receiver.forTask(id).get(0).body()).path("type").asText());
+            }
+            assertEquals(bBefore, b.taken().size(), "b took no new job while it refused connections");
+            assertTrue(main.taken().size() >= mainBefore + 20);
+        }
+    }
+
+    @Test
+    void twoReplicasTogetherKeepAnUpstreamsSubmitRate() throws Exception {
+        String prefix = prefix();
+        Map<String, String> rate = Map.of("relay.upstreams.default.max-submits-per-second", "2");
+        try (Receiver receiver = new Receiver(); FakeUpstream upstream = new FakeUpstream(200);
+             RelayProcess one = relay("queue-rate-1", prefix, upstream, 0, rate).start();
+             RelayProcess two = relay("queue-rate-2", prefix, upstream, 0, rate).start()) {
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                ids.add(submit(one, RelayProcess.ALPHA_KEY, "rate one " + i, receiver).id());
+                ids.add(submit(two, RelayProcess.BETA_KEY, "rate two " + i, receiver).id());
+            }
+            awaitAllDelivered(receiver, ids, 30);
+
+            List<FakeUpstream.Taken> taken = upstream.taken();
+            assertEquals(12, taken.size());
+            long span = taken.get(taken.size() - 1).atMs() - taken.get(0).atMs();
+            int mostInASecond = 0;
+            for (FakeUpstream.Taken first : taken) {
+                mostInASecond = Math.max(mostInASecond, (int) taken.stream()
+                        .filter(t -> t.atMs() >= first.atMs() && t.atMs() < first.atMs() + 1000).count());
+            }
+            Figures.report("queue", "max-submits-per-second=2 over two replicas: 12 jobs sent over " + span
+                    + " ms, at most " + mostInASecond + " in any second");
+            // a bucket of one second's worth: 2 at once, then 2 a second
+            assertTrue(span >= 4500, "12 submits at 2/s take 5 s, not " + span + " ms");
+            assertTrue(mostInASecond <= 4, "at most the bucket (2) and a second's refill (2) in one second: " + mostInASecond);
+        }
+    }
+
+    @Test
+    void aWaitingJobIsCancelledWithItsWebhookAndASentOneIsNot() throws Exception {
+        try (Receiver receiver = new Receiver(); FakeUpstream upstream = new FakeUpstream(60_000);
+             RelayProcess relay = relay("queue-cancel", prefix(), upstream, 1, Map.of()).start()) {
+            String running = submit(relay, RelayProcess.ALPHA_KEY, "takes the only room", receiver).id();
+            Submitted waiting = submit(relay, RelayProcess.ALPHA_KEY, "waits", receiver);
+            assertTrue(waiting.queued());
+
+            HttpResponse<String> cancelled = delete(relay, "/v1/tasks/" + waiting.id());
+            assertEquals(200, cancelled.statusCode(), cancelled.body());
+            assertEquals("cancelled", JSON.readTree(cancelled.body()).path("failReason").asText());
+            awaitAllDelivered(receiver, List.of(waiting.id()), 10);
+            JsonNode webhook = JSON.readTree(receiver.forTask(waiting.id()).get(0).body());
+            assertEquals("task.failed", webhook.path("type").asText());
+            assertEquals("cancelled", webhook.path("data").path("failReason").asText());
+            assertEquals(409, delete(relay, "/v1/tasks/" + running).statusCode(), "a task sent upstream cannot be");
+            assertEquals(404, delete(relay, "/v1/tasks/no-such-task").statusCode());
+            assertEquals(List.of("takes the only room"), upstream.taken().stream().map(FakeUpstream.Taken::prompt).toList(),
+                    "the cancelled job was never sent");
+        }
+    }
+
+    static HttpResponse<String> delete(RelayProcess relay, String path) throws Exception {
+        return FaultToleranceIT.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(relay.url() + path))
+                .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + RelayProcess.ALPHA_KEY).DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     record Submitted(String id, boolean queued) {
     }
 

@@ -1,0 +1,126 @@
+package dev.mjrelay;
+
+import com.standardwebhooks.Webhook;
+import com.standardwebhooks.exceptions.WebhookVerificationException;
+import dev.mjrelay.testing.Receiver;
+import dev.mjrelay.testing.RedisTestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.path.json.JsonPath;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static dev.mjrelay.testing.Api.post;
+import static dev.mjrelay.testing.Api.submit;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Secret rotation without a gap, checked with the official Standard Webhooks library: during the
+ * overlap a receiver holding only the old secret and one holding only the new one both verify every
+ * webhook; after it, only the new one does. An account listing two secrets signs its callbacks with each.
+ */
+@QuarkusTest
+@QuarkusTestResource(RedisTestResource.class)
+@TestProfile(SecretRotationTest.ShortOverlap.class)
+class SecretRotationTest {
+
+    static final String ERIN = "erin-key-0b3e";
+    static final String ERIN_OLD = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    static final String ERIN_NEW = "whsec_87a7qHKu+/Q3yx/byKHZvKMqLfo7rVLclGVZf6nppYQ=";
+
+    public static class ShortOverlap implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("relay.webhook.secret-overlap", "3s",
+                    "relay.accounts.erin.api-key", ERIN,
+                    "relay.accounts.erin.webhook-secret", ERIN_NEW + "," + ERIN_OLD);
+        }
+    }
+
+    static final Receiver receiver = new Receiver();
+
+    @AfterAll
+    static void closeReceiver() {
+        receiver.close();
+    }
+
+    @Test
+    void anEndpointsRotatedSecretSignsBesideTheOldOneForTheOverlapThenAlone() {
+        JsonPath endpoint = post(ERIN, "/v1/webhooks", Map.of("url", receiver.url("/rotating"))).statusCode(201)
+                .extract().jsonPath();
+        String id = endpoint.getString("id");
+        String oldSecret = endpoint.getString("secret");
+        try {
+            Receiver.Request before = webhookOf(submit(ERIN, "/mj/submit/imagine", Map.of("prompt", "before")), "/rotating");
+            assertDoesNotThrow(() -> verify(oldSecret, before));
+
+            JsonPath rotated = post(ERIN, "/v1/webhooks/" + id + "/rotate-secret", Map.of()).statusCode(200)
+                    .extract().jsonPath();
+            String newSecret = rotated.getString("secret");
+            assertEquals(id, rotated.getString("id"));
+            assertTrue(newSecret.startsWith("whsec_") && !newSecret.equals(oldSecret));
+            Instant overlapEnds = Instant.parse(rotated.getString("previousSecretExpiresAt"));
+
+            Receiver.Request during = webhookOf(submit(ERIN, "/mj/submit/imagine", Map.of("prompt", "during")), "/rotating");
+            assertTrue(during.at().isBefore(overlapEnds), "sent within the overlap");
+            assertEquals(2, during.header("webhook-signature").split(" ").length, during.header("webhook-signature"));
+            assertDoesNotThrow(() -> verify(oldSecret, during), "a receiver with only the old secret verifies it");
+            assertDoesNotThrow(() -> verify(newSecret, during), "a receiver with only the new secret verifies it");
+            given().header("Authorization", "Bearer " + ERIN).get("/v1/webhooks").then().statusCode(200)
+                    .body("items[0].secret", org.hamcrest.Matchers.not(newSecret));
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> Instant.now().isAfter(overlapEnds));
+            Receiver.Request after = webhookOf(submit(ERIN, "/mj/submit/imagine", Map.of("prompt", "after")), "/rotating");
+            assertEquals(1, after.header("webhook-signature").split(" ").length);
+            assertDoesNotThrow(() -> verify(newSecret, after));
+            assertThrows(WebhookVerificationException.class, () -> verify(oldSecret, after), "the old secret is retired");
+        } finally {
+            given().header("Authorization", "Bearer " + ERIN).delete("/v1/webhooks/" + id).then().statusCode(204);
+        }
+    }
+
+    @Test
+    void anAccountListingTwoSecretsSignsItsCallbacksWithEach() {
+        String taskId = submit(ERIN, "/mj/submit/imagine", Map.of("prompt", "two secrets",
+                "callbackUrl", receiver.url("/callback")));
+
+        Receiver.Request webhook = webhookOf(taskId, "/callback");
+
+        assertEquals(2, webhook.header("webhook-signature").split(" ").length);
+        assertDoesNotThrow(() -> verify(ERIN_NEW, webhook));
+        assertDoesNotThrow(() -> verify(ERIN_OLD, webhook));
+        assertThrows(WebhookVerificationException.class,
+                () -> verify("whsec_Zxb54sG+2RUFPY5bAE2JGWk7F68Yk5X9QdyH5eRHWcs=", webhook), "and with no other");
+    }
+
+    @Test
+    void rotatingAnUnknownOrForeignEndpointIs404() {
+        post(ERIN, "/v1/webhooks/ep_nosuchendpoint/rotate-secret", Map.of()).statusCode(404);
+    }
+
+    private static Receiver.Request webhookOf(String taskId, String path) {
+        await().atMost(Duration.ofSeconds(15)).until(() -> receiver.forTask(taskId).stream().anyMatch(r -> r.path().equals(path)));
+        return receiver.forTask(taskId).stream().filter(r -> r.path().equals(path)).findFirst().orElseThrow();
+    }
+
+    /** The official library's verification, as a receiver holding only {@code secret} would run it. */
+    private static void verify(String secret, Receiver.Request webhook) throws WebhookVerificationException {
+        Map<String, List<String>> headers = Map.of(
+                "webhook-id", List.of(webhook.header("webhook-id")),
+                "webhook-timestamp", List.of(webhook.header("webhook-timestamp")),
+                "webhook-signature", List.of(webhook.header("webhook-signature")));
+        new Webhook(secret).verify(webhook.body(), headers);
+    }
+}
