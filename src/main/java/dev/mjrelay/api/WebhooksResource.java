@@ -31,8 +31,13 @@ import java.util.List;
 @SecurityRequirement(name = "apiKey")
 public class WebhooksResource {
 
+    /** The highest per-endpoint rate limit: more than this is no limit worth naming. */
+    static final int MAX_RATE_LIMIT = 10_000;
+
     /** An endpoint as listed; {@code secret} is only whole in the answer to its registration. */
-    public record EndpointView(String id, String url, List<String> events, String secret, String createdAt) {
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    public record EndpointView(String id, String url, List<String> events, String secret, String createdAt, String format,
+                               Double rateLimit) {
     }
 
     /** What an endpoint answered a test event: its status (null without an answer), how long, what went wrong. */
@@ -71,7 +76,24 @@ public class WebhooksResource {
                 events.add(event.asText());
             }
         }
-        return endpoints.register(caller.account().name(), url.asText(), events)
+        Endpoint.Format format = Endpoint.Format.STANDARD_WEBHOOKS;
+        JsonNode requestedFormat = json.get("format");
+        if (requestedFormat != null && !requestedFormat.isNull()) {
+            format = requestedFormat.isTextual() ? Endpoint.Format.of(requestedFormat.asText()) : null;
+            if (format == null) {
+                throw RelayException.badRequest("format must be \"standard-webhooks\" or \"cloudevents\"");
+            }
+        }
+        Double rateLimit = null;
+        JsonNode requestedRate = json.get("rateLimit");
+        if (requestedRate != null && !requestedRate.isNull()) {
+            if (!requestedRate.isNumber() || requestedRate.asDouble() <= 0 || requestedRate.asDouble() > MAX_RATE_LIMIT) {
+                throw RelayException.badRequest("rateLimit must be a number of attempts per second, above 0 and at most "
+                        + MAX_RATE_LIMIT);
+            }
+            rateLimit = requestedRate.asDouble();
+        }
+        return endpoints.register(caller.account().name(), url.asText(), events, format, rateLimit)
                 .map(endpoint -> RestResponse.status(RestResponse.Status.CREATED, view(endpoint, false)));
     }
 
@@ -116,7 +138,8 @@ public class WebhooksResource {
     private static EndpointView view(Endpoint endpoint, boolean masked) {
         String secret = masked ? endpoint.secret().substring(0, 6) + "..." + endpoint.secret().substring(endpoint.secret().length() - 4)
                 : endpoint.secret();
-        return new EndpointView(endpoint.id(), endpoint.url(), endpoint.events(), secret, endpoint.createdAt().toString());
+        return new EndpointView(endpoint.id(), endpoint.url(), endpoint.events(), secret, endpoint.createdAt().toString(),
+                endpoint.format().wire(), endpoint.rateLimit());
     }
 
     private static int offset(String cursor) {

@@ -62,6 +62,14 @@ public class DeliveryStore {
                 });
     }
 
+    /** Makes a claimed delivery due again at {@code at} without counting an attempt (its endpoint's rate was spent). */
+    public Uni<Void> postpone(DeliveryRecord delivery, Instant at) {
+        int p = keys.partitionOf(delivery.taskId());
+        return scripts.command("ZADD", keys.deliveryDue(p), "XX", Long.toString(at.toEpochMilli()), delivery.id())
+                .invoke(() -> attempts.scheduled(p, at.toEpochMilli()))
+                .replaceWithVoid();
+    }
+
     /** Every attempt logged for the task, oldest first, as stored (JSON). */
     public Uni<List<String>> log(String taskId) {
         return scripts.command("LRANGE", keys.log(taskId), "0", "-1").map(response -> {

@@ -10,10 +10,39 @@ import java.util.List;
  * its own secret and, after a rotation, also with the one before until {@code previousSecretExpiresAt}.
  */
 public record Endpoint(String id, String url, List<String> events, String secret, Instant createdAt,
-                       String previousSecret, Instant previousSecretExpiresAt) {
+                       String previousSecret, Instant previousSecretExpiresAt, Format format, Double rateLimit) {
 
-    public Endpoint(String id, String url, List<String> events, String secret, Instant createdAt) {
-        this(id, url, events, secret, createdAt, null, null);
+    /** How webhooks to the endpoint are shaped; both are signed with the Standard Webhooks headers. */
+    public enum Format {
+        /** The event as the body (the default). */
+        STANDARD_WEBHOOKS("standard-webhooks"),
+        /** CloudEvents 1.0 HTTP binary mode: {@code ce-*} headers, the event's {@code data} as the body. */
+        CLOUDEVENTS("cloudevents");
+
+        private final String wire;
+
+        Format(String wire) {
+            this.wire = wire;
+        }
+
+        public String wire() {
+            return wire;
+        }
+
+        /** The format of that name, or null. */
+        public static Format of(String wire) {
+            for (Format f : values()) {
+                if (f.wire.equals(wire)) {
+                    return f;
+                }
+            }
+            return null;
+        }
+    }
+
+    public Endpoint(String id, String url, List<String> events, String secret, Instant createdAt, Format format,
+                    Double rateLimit) {
+        this(id, url, events, secret, createdAt, null, null, format, rateLimit);
     }
 
     public boolean wants(EventType type) {
@@ -28,6 +57,6 @@ public record Endpoint(String id, String url, List<String> events, String secret
 
     /** This endpoint with {@code secret} as its new secret, the current one still signing until {@code overlapEnds}. */
     public Endpoint rotated(String newSecret, Instant overlapEnds) {
-        return new Endpoint(id, url, events, newSecret, createdAt, secret, overlapEnds);
+        return new Endpoint(id, url, events, newSecret, createdAt, secret, overlapEnds, format, rateLimit);
     }
 }

@@ -26,6 +26,10 @@ final class EndpointCodec {
         endpoint.events().forEach(json.putArray("events")::add);
         json.put("secret", endpoint.secret());
         json.put("createdAt", endpoint.createdAt().toEpochMilli());
+        json.put("format", endpoint.format().wire());
+        if (endpoint.rateLimit() != null) {
+            json.put("rateLimit", endpoint.rateLimit());
+        }
         if (endpoint.previousSecret() != null) {
             json.put("previousSecret", endpoint.previousSecret());
             json.put("previousSecretExpiresAt", endpoint.previousSecretExpiresAt().toEpochMilli());
@@ -42,7 +46,11 @@ final class EndpointCodec {
                     json.path("secret").asText(), Instant.ofEpochMilli(json.path("createdAt").asLong()),
                     json.hasNonNull("previousSecret") ? json.get("previousSecret").asText() : null,
                     json.hasNonNull("previousSecretExpiresAt")
-                            ? Instant.ofEpochMilli(json.get("previousSecretExpiresAt").asLong()) : null);
+                            ? Instant.ofEpochMilli(json.get("previousSecretExpiresAt").asLong()) : null,
+                    // endpoints stored before formats existed are Standard Webhooks ones
+                    json.hasNonNull("format") ? Endpoint.Format.of(json.get("format").asText())
+                            : Endpoint.Format.STANDARD_WEBHOOKS,
+                    json.hasNonNull("rateLimit") ? json.get("rateLimit").asDouble() : null);
         } catch (Exception e) {
             throw new IllegalStateException("a stored endpoint is not readable", e);
         }

@@ -23,6 +23,7 @@ import java.util.zip.CRC32;
  * {prefix}:endpoints:{account}       hash   endpoint id -> registered endpoint (JSON)
  * {prefix}:idem:{account}:{digest}   string an Idempotency-Key's reservation or first answer
  * {prefix}:rate:{account}            hash   the account's request token bucket (take-token.lua)
+ * {prefix}:eprate:{account}:{id}     hash   a registered endpoint's attempt token bucket (its rateLimit)
  * {prefix}:{q}:...                   the job queue, all in one slot: the accounts' waiting lines,
  *                                           the jobs, the upstreams' room (lib/waiting-line.lua,
  *                                           lib/upstream-room.lua)
@@ -110,6 +111,10 @@ public class Keys {
     /** The prefix of every key of the job queue: one hash tag, so its scripts see the whole queue. */
     String queue() {
         return prefix + ":{q}:";
+    }
+
+    String endpointRate(String account, String endpointId) {
+        return prefix + ":eprate:" + account + ":" + endpointId;
     }
 
     String requestRate(String account) {

@@ -24,8 +24,17 @@ public class RequestRates {
      * the request may go on, else how long until the next one may.
      */
     public Uni<Duration> take(String account, double perSecond) {
+        return takeFrom(keys.requestRate(account), perSecond);
+    }
+
+    /** Takes one attempt of a registered endpoint's {@code rateLimit}, shared by every replica likewise. */
+    public Uni<Duration> takeForEndpoint(String account, String endpointId, double perSecond) {
+        return takeFrom(keys.endpointRate(account, endpointId), perSecond);
+    }
+
+    private Uni<Duration> takeFrom(String bucket, double perSecond) {
         double capacity = Math.max(1, perSecond);
-        return scripts.run("take-token", List.of(keys.requestRate(account)),
+        return scripts.run("take-token", List.of(bucket),
                         List.of(Double.toString(perSecond), Double.toString(capacity)))
                 .map(Response::toLong)
                 .map(Duration::ofMillis);

@@ -2,7 +2,6 @@ package dev.mjrelay.webhook;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.mjrelay.account.Account;
 import dev.mjrelay.account.Accounts;
 import dev.mjrelay.account.WebhookSecret;
 import dev.mjrelay.config.RelayConfig;
@@ -10,6 +9,8 @@ import dev.mjrelay.loop.DueWorker;
 import dev.mjrelay.store.DeliveryRecord;
 import dev.mjrelay.store.DeliveryStore;
 import dev.mjrelay.store.DueQueue;
+import dev.mjrelay.store.Endpoint;
+import dev.mjrelay.store.RequestRates;
 import dev.mjrelay.model.TaskLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -44,11 +45,13 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
     private final MeterRegistry registry;
     private final Duration retention;
     private final WebhookRequests requests;
+    private final RequestRates rates;
     private final Settings settings;
 
     Dispatcher(DeliveryStore store, WebhookSender sender, Accounts accounts, Endpoints endpoints, RelayConfig config,
-               Clock clock, ObjectMapper mapper, MeterRegistry registry, WebhookRequests requests) {
+               Clock clock, ObjectMapper mapper, MeterRegistry registry, WebhookRequests requests, RequestRates rates) {
         this.store = store;
+        this.rates = rates;
         this.sender = sender;
         this.accounts = accounts;
         this.endpoints = endpoints;
@@ -80,15 +83,26 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
     Uni<Void> attempt(DeliveryRecord delivery) {
         int attempt = delivery.attempt() + 1;
         Instant at = clock.instant();
-        return secretsFor(delivery, at).chain(secrets -> {
-            if (secrets == null) {
+        return signingFor(delivery, at).chain(signing -> {
+            if (signing == null) {
                 return record(delivery, attempt, at, WebhookSender.Result.failed(WebhookSender.Failure.NOT_SENT,
                         "not sent: the account or endpoint no longer exists", 0));
             }
-            return sender.send(delivery.target(), requests.headers(delivery.webhookId(), at, secrets, delivery.body()),
-                            delivery.body())
-                    .chain(result -> record(delivery, attempt, at, result));
+            if (signing.endpoint() != null && signing.endpoint().rateLimit() != null) {
+                // over the endpoint's rate the attempt waits its turn; a wait is no failure
+                return rates.takeForEndpoint(delivery.account(), signing.endpoint().id(), signing.endpoint().rateLimit())
+                        .chain(wait -> wait.isZero() ? send(delivery, attempt, at, signing)
+                                : store.postpone(delivery, at.plus(wait)));
+            }
+            return send(delivery, attempt, at, signing);
         });
+    }
+
+    private Uni<Void> send(DeliveryRecord delivery, int attempt, Instant at, Signing signing) {
+        Endpoint.Format format = signing.endpoint() == null ? Endpoint.Format.STANDARD_WEBHOOKS : signing.endpoint().format();
+        WebhookRequests.Request request = requests.build(format, delivery.webhookId(), at, signing.secrets(), delivery.body());
+        return sender.send(delivery.target(), request.headers(), request.body())
+                .chain(result -> record(delivery, attempt, at, result));
     }
 
     private Uni<Void> record(DeliveryRecord delivery, int attempt, Instant at, WebhookSender.Result result) {
@@ -123,16 +137,21 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
                 result.statusCode(), result.error(), now, retention).replaceWithVoid();
     }
 
-    /** The secrets the attempt is signed with; null when the account or endpoint is gone. */
-    private Uni<List<WebhookSecret>> secretsFor(DeliveryRecord delivery, Instant at) {
+    /** What an attempt is signed with, and the registered endpoint it goes to (null for a callbackUrl). */
+    private record Signing(List<WebhookSecret> secrets, Endpoint endpoint) {
+    }
+
+    /** The attempt's signing; null when the account or endpoint is gone. */
+    private Uni<Signing> signingFor(DeliveryRecord delivery, Instant at) {
         String ref = delivery.secretRef();
         if ("account".equals(ref)) {
-            return Uni.createFrom().item(accounts.byName(delivery.account()).map(Account::webhookSecrets).orElse(null));
+            return Uni.createFrom().item(accounts.byName(delivery.account())
+                    .map(account -> new Signing(account.webhookSecrets(), null)).orElse(null));
         }
         if (ref.startsWith("endpoint:")) {
             return endpoints.find(delivery.account(), ref.substring("endpoint:".length()))
-                    .map(endpoint -> endpoint == null ? null
-                            : endpoint.signingSecrets(at).stream().map(WebhookSecret::parse).toList());
+                    .map(endpoint -> endpoint == null ? null : new Signing(
+                            endpoint.signingSecrets(at).stream().map(WebhookSecret::parse).toList(), endpoint));
         }
         return Uni.createFrom().nullItem();
     }

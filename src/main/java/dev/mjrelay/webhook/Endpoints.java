@@ -58,8 +58,9 @@ public class Endpoints {
             Instant now = clock.instant();
             String body = "{\"type\":\"webhook.test\",\"timestamp\":\"" + Timestamps.format(now)
                     + "\",\"data\":{\"endpointId\":\"" + endpoint.id() + "\"}}";
-            return sender.send(endpoint.url(), requests.headers(Ids.webhookId(), now,
-                    endpoint.signingSecrets(now).stream().map(WebhookSecret::parse).toList(), body), body);
+            WebhookRequests.Request request = requests.build(endpoint.format(), Ids.webhookId(), now,
+                    endpoint.signingSecrets(now).stream().map(WebhookSecret::parse).toList(), body);
+            return sender.send(endpoint.url(), request.headers(), request.body());
         });
     }
 
@@ -89,7 +90,8 @@ public class Endpoints {
     }
 
     /** Registers an endpoint; the item carries its secret, which is shown only this once. */
-    public Uni<Endpoint> register(String account, String url, List<String> events) {
+    public Uni<Endpoint> register(String account, String url, List<String> events, Endpoint.Format format,
+                                  Double rateLimit) {
         List<String> wanted = events == null ? DEFAULT_EVENTS : events.stream().distinct().toList();
         if (wanted.isEmpty() || !KNOWN_EVENTS.containsAll(wanted)) {
             return Uni.createFrom().failure(RelayException.badRequest(
@@ -99,7 +101,8 @@ public class Endpoints {
                 .chain(guard::resolve)
                 .onFailure(IllegalArgumentException.class).transform(e -> RelayException.badRequest("url " + e.getMessage()))
                 .chain(() -> {
-                    Endpoint endpoint = new Endpoint("ep_" + Ids.random(20), url, wanted, newSecret(), clock.instant());
+                    Endpoint endpoint = new Endpoint("ep_" + Ids.random(20), url, wanted, newSecret(), clock.instant(),
+                            format == null ? Endpoint.Format.STANDARD_WEBHOOKS : format, rateLimit);
                     return store.add(account, endpoint, MAX_PER_ACCOUNT).map(added -> {
                         if (!added) {
                             throw RelayException.badRequest("the account already has " + MAX_PER_ACCOUNT

@@ -1,0 +1,124 @@
+package dev.mjrelay;
+
+import com.standardwebhooks.Webhook;
+import dev.mjrelay.testing.Receiver;
+import dev.mjrelay.testing.RedisTestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.path.json.JsonPath;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+import static dev.mjrelay.testing.Api.post;
+import static dev.mjrelay.testing.Api.submit;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What an endpoint asks for at registration: CloudEvents binary mode (still signed with the
+ * Standard Webhooks headers), and a rate limit its attempts wait for without counting as failures.
+ */
+@QuarkusTest
+@QuarkusTestResource(RedisTestResource.class)
+@TestProfile(EndpointOptionsTest.Frank.class)
+class EndpointOptionsTest {
+
+    static final String FRANK = "frank-key-77c1";
+
+    public static class Frank implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("relay.accounts.frank.api-key", FRANK,
+                    "relay.accounts.frank.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        }
+    }
+
+    private final List<String> registered = new ArrayList<>();
+
+    @AfterEach
+    void removeEndpoints() {
+        registered.forEach(id -> given().header("Authorization", "Bearer " + FRANK).delete("/v1/webhooks/" + id)
+                .then().statusCode(204));
+        registered.clear();
+    }
+
+    @Test
+    void aCloudEventsEndpointGetsBinaryModeWithTheCeHeadersAndAStandardWebhooksSignature() throws Exception {
+        try (Receiver receiver = new Receiver()) {
+            JsonPath endpoint = register(Map.of("url", receiver.url("/ce"), "format", "cloudevents"));
+            assertEquals("cloudevents", endpoint.getString("format"));
+
+            String taskId = submit(FRANK, "/mj/submit/imagine", Map.of("prompt", "a cloud"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> !receiver.forTask(taskId).isEmpty());
+
+            Receiver.Request event = receiver.forTask(taskId).get(0);
+            assertEquals("1.0", event.header("ce-specversion"));
+            assertEquals(event.header("webhook-id"), event.header("ce-id"));
+            assertEquals("dev.mjrelay.task.succeeded", event.header("ce-type"));
+            assertEquals("mj-relay", event.header("ce-source"));
+            assertEquals(taskId, event.header("ce-subject"));
+            Instant.parse(event.header("ce-time"));
+            JsonPath data = JsonPath.from(event.body());
+            assertEquals(taskId, data.getString("taskId"), "the body is the event's data");
+            assertEquals("TASK_STATUS_SUCCEED", data.getString("status"));
+            assertTrue(data.get("type") == null, "no envelope around data");
+            assertDoesNotThrow(() -> new Webhook(endpoint.getString("secret")).verify(event.body(), Map.of(
+                    "webhook-id", List.of(event.header("webhook-id")),
+                    "webhook-timestamp", List.of(event.header("webhook-timestamp")),
+                    "webhook-signature", List.of(event.header("webhook-signature")))));
+        }
+    }
+
+    @Test
+    void anEndpointsRateLimitSpacesItsAttemptsAndNoneCountsAsFailed() {
+        try (Receiver receiver = new Receiver()) {
+            register(Map.of("url", receiver.url("/slow-lane"), "rateLimit", 2));
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                ids.add(submit(FRANK, "/mj/submit/imagine", Map.of("prompt", "paced " + i)));
+            }
+
+            await().atMost(Duration.ofSeconds(40)).until(() -> receiver.requests().size() >= 20);
+            List<Instant> arrivals = receiver.requests().stream().map(Receiver.Request::at).sorted(Comparator.naturalOrder())
+                    .toList();
+            long spanMs = Duration.between(arrivals.get(0), arrivals.get(19)).toMillis();
+            // a bucket of one second's worth: 2 at once, then one every 500 ms
+            assertTrue(spanMs >= 8_500, "20 attempts at 2/s take 9 s, not " + spanMs + " ms");
+            for (String id : ids) {
+                given().header("Authorization", "Bearer " + FRANK).get("/v1/tasks/" + id + "/deliveries").then()
+                        .statusCode(200).body("items.size()", org.hamcrest.Matchers.equalTo(1))
+                        .body("items[0].outcome", org.hamcrest.Matchers.equalTo("delivered"))
+                        .body("items[0].attempt", org.hamcrest.Matchers.equalTo(1));
+            }
+        }
+    }
+
+    @Test
+    void aBadFormatOrRateLimitIsA400() {
+        post(FRANK, "/v1/webhooks", Map.of("url", "https://example.com/h", "format", "xml")).statusCode(400)
+                .body("code", org.hamcrest.Matchers.equalTo(4)).body("description", containsString("format"));
+        post(FRANK, "/v1/webhooks", Map.of("url", "https://example.com/h", "rateLimit", 0)).statusCode(400)
+                .body("description", containsString("rateLimit"));
+        post(FRANK, "/v1/webhooks", Map.of("url", "https://example.com/h", "rateLimit", "fast")).statusCode(400)
+                .body("description", containsString("rateLimit"));
+    }
+
+    private JsonPath register(Map<String, ?> body) {
+        JsonPath endpoint = post(FRANK, "/v1/webhooks", body).statusCode(201).extract().jsonPath();
+        registered.add(endpoint.getString("id"));
+        return endpoint;
+    }
+}
