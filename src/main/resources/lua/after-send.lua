@@ -22,5 +22,6 @@ else
 end
 if ARGV[5] ~= '' then
   append_event(KEYS[3], ARGV[4], EVENT.SUBMITTED, ARGV[1], redis.call('HGET', KEYS[1], TASK.ACCOUNT), ARGV[5])
+  note_event(KEYS[1], EVENT.SUBMITTED, redis.call('HGET', KEYS[1], TASK.SUBMITTED_AT), '')
 end
 return 1

@@ -3,13 +3,11 @@ package dev.mjrelay.store;
 import dev.mjrelay.store.DeliveryCodec.Field;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 
@@ -86,41 +84,14 @@ public class DeliveryStore {
      * position ({@code beforeMs}, {@code beforeId}), or from the newest when {@code beforeId} is null.
      */
     public Uni<List<DeadDelivery>> dead(String account, long beforeMs, String beforeId, int limit) {
-        String max = beforeId == null ? "+inf" : Long.toString(beforeMs);
-        return Multi.createFrom().range(0, keys.partitions())
-                .onItem().transformToUniAndConcatenate(p -> scripts.command("ZREVRANGEBYSCORE", keys.dead(p, account),
-                        max, "-inf", "WITHSCORES", "LIMIT", "0", Integer.toString(limit + 50)))
-                .collect().in(ArrayList<Scored>::new, (all, response) -> all.addAll(scored(response)))
-                .map(all -> all.stream()
-                        .filter(s -> beforeId == null || s.score() < beforeMs || (s.score() == beforeMs && s.id().compareTo(beforeId) < 0))
-                        .sorted(Comparator.comparingLong(Scored::score).thenComparing(Scored::id).reversed())
-                        .limit(limit)
-                        .toList())
+        return NewestFirst.page(scripts, keys.partitions(), p -> keys.dead(p, account), beforeMs, beforeId, limit)
                 .chain(page -> Multi.createFrom().iterable(page)
                         .onItem().transformToUniAndConcatenate(this::deadDelivery)
                         .filter(Objects::nonNull)
                         .collect().asList());
     }
 
-    private record Scored(String id, long score) {
-    }
-
-    private static List<Scored> scored(Response response) {
-        List<Scored> items = new ArrayList<>();
-        if (response == null || response.size() == 0) {
-            return items;
-        }
-        if (response.get(0).type() == io.vertx.redis.client.ResponseType.MULTI) {
-            response.forEach(pair -> items.add(new Scored(pair.get(0).toString(), (long) Double.parseDouble(pair.get(1).toString()))));
-        } else {
-            for (int i = 0; i + 1 < response.size(); i += 2) {
-                items.add(new Scored(response.get(i).toString(), (long) Double.parseDouble(response.get(i + 1).toString())));
-            }
-        }
-        return items;
-    }
-
-    private Uni<DeadDelivery> deadDelivery(Scored scored) {
+    private Uni<DeadDelivery> deadDelivery(NewestFirst.Scored scored) {
         int p = partitionOfDelivery(scored.id(), keys);
         List<String> args = new ArrayList<>();
         args.add(keys.deliveryPrefix(p) + scored.id());

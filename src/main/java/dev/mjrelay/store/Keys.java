@@ -20,6 +20,7 @@ import java.util.zip.CRC32;
  * {prefix}:{pN}:dlv-due              zset   delivery ids by next attempt time (ms)
  * {prefix}:{pN}:log:{taskId}         list   every webhook attempt for the task (JSON)
  * {prefix}:{pN}:dead:{account}       zset   the account's dead delivery ids by time of death
+ * {prefix}:{pN}:tasks:{account}      zset   the account's task ids by submit time (ms), for listing
  * {prefix}:endpoints:{account}       hash   endpoint id -> registered endpoint (JSON)
  * {prefix}:idem:{account}:{digest}   string an Idempotency-Key's reservation or first answer
  * {prefix}:rate:{account}            hash   the account's request token bucket (take-token.lua)
@@ -93,6 +94,10 @@ public class Keys {
 
     String log(String taskId) {
         return base(partitionOf(taskId)) + "log:" + taskId;
+    }
+
+    String accountTasks(int partition, String account) {
+        return base(partition) + "tasks:" + account;
     }
 
     String dead(int partition, String account) {

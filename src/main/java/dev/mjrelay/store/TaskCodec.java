@@ -35,7 +35,9 @@ public final class TaskCodec {
         /** The upstream of the pool that runs the task; absent on tasks stored before pools: the default. */
         UPSTREAM,
         /** Where a job not yet taken by the upstream is: one of {@link Queue}; absent once it runs or ended. */
-        QUEUE;
+        QUEUE,
+        /** The task's events so far, 'type|at ms|webhook id' entries, comma-separated (lib/append-event.lua). */
+        EVENTS;
     }
 
     /** The job-queue phases of a task the upstream has not taken yet (field {@link Field#QUEUE}). */

@@ -24,6 +24,7 @@ public class TaskStore {
     private final Scripts scripts;
     private final Keys keys;
     private final long maxLen;
+    private final Duration listedFor;
     private final DueSet<DueTask> polls;
     private final DeliveryStore deliveries;
 
@@ -32,6 +33,8 @@ public class TaskStore {
         this.deliveries = deliveries;
         this.keys = keys;
         this.maxLen = config.events().maxLen();
+        // a task stays fetchable for its whole life and its retention after
+        this.listedFor = config.task().timeout().plus(config.task().retention());
         this.polls = new DueSet<>("poller", scripts, keys.partitions(), keys::due, keys::taskPrefix,
                 Field.ACCOUNT, null, TaskCodec.DUE, TaskCodec::due, DueTask::id, keys::partitionOf);
     }
@@ -76,8 +79,10 @@ public class TaskStore {
         args.add(task.account());
         args.add(Long.toString(maxLen));
         args.add(eventData);
+        args.add(Long.toString(task.submittedAt().minus(listedFor).toEpochMilli()));
         addFields(args, fields);
-        return scripts.run("create-task", List.of(keys.task(task.id()), keys.due(p), keys.pending(p), keys.stream(p)), args)
+        return scripts.run("create-task", List.of(keys.task(task.id()), keys.due(p), keys.pending(p), keys.stream(p),
+                        keys.accountTasks(p, task.account())), args)
                 .invoke(() -> polls.scheduled(p, due.toEpochMilli()))
                 .replaceWithVoid();
     }
@@ -139,6 +144,24 @@ public class TaskStore {
         int p = keys.partitionOf(id);
         return scripts.run("discard-task", List.of(keys.task(id), keys.due(p), keys.pending(p)), List.of(id))
                 .map(response -> response.toLong() == 1L);
+    }
+
+    /** A listed task: its id and submit time (epoch ms). */
+    public record Listed(String id, long submittedAtMs) {
+    }
+
+    /**
+     * The account's task ids, newest first, strictly before ({@code beforeMs}, {@code beforeId}) or
+     * from the newest when {@code beforeId} is null; ids of tasks that expired may still be among them.
+     */
+    public Uni<List<Listed>> newest(String account, long beforeMs, String beforeId, int limit) {
+        return NewestFirst.page(scripts, keys.partitions(), p -> keys.accountTasks(p, account), beforeMs, beforeId, limit)
+                .map(page -> page.stream().map(s -> new Listed(s.id(), s.score())).toList());
+    }
+
+    /** The task's events so far as stored ('type|at ms|webhook id', comma-separated), or null. */
+    public Uni<String> events(String id) {
+        return scripts.command("HGET", keys.task(id), Field.EVENTS.stored()).map(r -> r == null ? null : r.toString());
     }
 
     /** The task, or null when there is none (never stored, or expired). */

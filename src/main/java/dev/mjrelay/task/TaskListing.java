@@ -1,0 +1,130 @@
+package dev.mjrelay.task;
+
+import dev.mjrelay.account.Account;
+import dev.mjrelay.model.Action;
+import dev.mjrelay.model.RelayException;
+import dev.mjrelay.model.Task;
+import dev.mjrelay.model.TaskStatus;
+import dev.mjrelay.store.TaskStore;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * An account's tasks, newest first, optionally of one status and one action, a page at a time; and
+ * one task's events so far. Ids are read from the account's lists in the partitions and the tasks
+ * from their hashes; a filter that matches few tasks scans at most {@link #MAX_SCANNED} per page, and
+ * then the page may be short, with a cursor to go on from where the scan stopped.
+ */
+@ApplicationScoped
+public class TaskListing {
+
+    /** Ids read per round of a scan. */
+    static final int CHUNK = 100;
+    /** Most ids one page scans. */
+    static final int MAX_SCANNED = 1_000;
+
+    /** One of a task's events: its type, when, and its webhook id where it has one. */
+    public record TaskEvent(String type, Instant at, String webhookId) {
+    }
+
+    /** A page of tasks and the cursor of the next (null on the last page). */
+    public record Page(List<Task> items, String nextCursor) {
+    }
+
+    private final TaskStore store;
+
+    TaskListing(TaskStore store) {
+        this.store = store;
+    }
+
+    /** The account's tasks newest first; {@code status} and {@code action} filter when not null. */
+    public Uni<Page> list(Account account, TaskStatus status, Action action, int limit, String cursor) {
+        long beforeMs = Long.MAX_VALUE;
+        String beforeId = null;
+        if (cursor != null) {
+            String text = decode(cursor);
+            int colon = text.indexOf(':');
+            if (!text.startsWith("t") || colon < 0) {
+                throw badCursor();
+            }
+            try {
+                beforeMs = Long.parseLong(text.substring(1, colon));
+            } catch (NumberFormatException e) {
+                throw badCursor();
+            }
+            beforeId = text.substring(colon + 1);
+        }
+        return scan(account, status, action, limit, beforeMs, beforeId, new ArrayList<>(), 0);
+    }
+
+    private Uni<Page> scan(Account account, TaskStatus status, Action action, int limit, long beforeMs, String beforeId,
+                           List<Task> found, int scanned) {
+        return store.newest(account.name(), beforeMs, beforeId, CHUNK).chain(listed -> Multi.createFrom().iterable(listed)
+                .onItem().transformToUniAndConcatenate(entry -> store.find(entry.id()).map(Optional::ofNullable))
+                .collect().asList()
+                .chain(tasks -> {
+                    for (int i = 0; i < listed.size(); i++) {
+                        Task task = tasks.get(i).orElse(null);
+                        if (task != null && task.account().equals(account.name())
+                                && (status == null || task.status() == status) && (action == null || task.action() == action)) {
+                            found.add(task);
+                            if (found.size() == limit) {
+                                boolean more = i < listed.size() - 1 || listed.size() == CHUNK;
+                                return Uni.createFrom().item(new Page(found, more ? cursorAt(listed.get(i)) : null));
+                            }
+                        }
+                    }
+                    if (listed.size() < CHUNK) {
+                        return Uni.createFrom().item(new Page(found, null));
+                    }
+                    TaskStore.Listed last = listed.get(listed.size() - 1);
+                    if (scanned + listed.size() >= MAX_SCANNED) {
+                        return Uni.createFrom().item(new Page(found, cursorAt(last)));
+                    }
+                    return scan(account, status, action, limit, last.submittedAtMs(), last.id(), found, scanned + listed.size());
+                }));
+    }
+
+    /** The task's events so far, oldest first. */
+    public Uni<List<TaskEvent>> events(Task task) {
+        return store.events(task.id()).map(stored -> {
+            List<TaskEvent> events = new ArrayList<>();
+            if (stored == null || stored.isEmpty()) {
+                return events;
+            }
+            for (String entry : stored.split(",")) {
+                String[] parts = entry.split("\\|", -1);
+                if (parts.length == 3) {
+                    events.add(new TaskEvent(parts[0], Instant.ofEpochMilli(Long.parseLong(parts[1])),
+                            parts[2].isEmpty() ? null : parts[2]));
+                }
+            }
+            return events;
+        });
+    }
+
+    private static String cursorAt(TaskStore.Listed listed) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(("t" + listed.submittedAtMs() + ":" + listed.id())
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String decode(String cursor) {
+        try {
+            return new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw badCursor();
+        }
+    }
+
+    private static RelayException badCursor() {
+        return RelayException.badRequest("cursor is not one this list gave out");
+    }
+}

@@ -1,0 +1,118 @@
+package dev.mjrelay;
+
+import dev.mjrelay.testing.RedisTestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.path.json.JsonPath;
+import io.restassured.response.ValidatableResponse;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+import static dev.mjrelay.testing.Api.BOB;
+import static dev.mjrelay.testing.Api.submit;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** GET /v1/tasks pages an account's tasks newest first, with status and action filters; GET /v1/tasks/{id} adds its events. */
+@QuarkusTest
+@QuarkusTestResource(RedisTestResource.class)
+@TestProfile(TaskListTest.Gina.class)
+class TaskListTest {
+
+    static final String GINA = "gina-key-4d21";
+
+    public static class Gina implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("relay.accounts.gina.api-key", GINA,
+                    "relay.accounts.gina.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        }
+    }
+
+    @Test
+    void tasksPageNewestFirstFilterByStatusAndActionAndNeverShowAnotherAccounts() {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            ids.add(submit(GINA, "/mj/submit/imagine", Map.of("prompt", "listed " + i + (i % 2 == 1 ? " --fail" : ""))));
+        }
+        await().atMost(Duration.ofSeconds(15)).until(() -> ids.stream().allMatch(id -> given()
+                .header("Authorization", "Bearer " + GINA).get("/v1/tasks/" + id).then().extract().path("finishedAt") != null));
+        String upscale = submit(GINA, "/mj/submit/change", Map.of("taskId", ids.get(0), "action", "UPSCALE", "index", 1));
+        String bobs = submit(BOB, "/mj/submit/imagine", Map.of("prompt", "not gina's"));
+
+        List<String> seen = new ArrayList<>();
+        String cursor = null;
+        do {
+            JsonPath page = list("limit=2" + (cursor == null ? "" : "&cursor=" + cursor)).extract().jsonPath();
+            assertTrue(page.getList("items").size() <= 2);
+            seen.addAll(page.getList("items.taskId"));
+            cursor = page.getString("nextCursor");
+        } while (cursor != null);
+        List<String> newestFirst = new ArrayList<>(ids);
+        newestFirst.add(upscale);
+        Collections.reverse(newestFirst);
+        assertEquals(seen.size(), seen.stream().distinct().count(), "no task twice");
+        // the other tests' tasks of the account are older than these
+        assertEquals(newestFirst, seen.subList(0, newestFirst.size()), "newest first, across pages");
+        assertFalse(seen.contains(bobs));
+
+        assertEquals(List.of(ids.get(3), ids.get(1)), list("status=TASK_STATUS_FAILED").extract().jsonPath()
+                .<String>getList("items.taskId").stream().filter(ids::contains).toList());
+        list("action=UPSCALE").body("items.taskId", equalTo(List.of(upscale))).body("items[0].action", equalTo("UPSCALE"));
+        assertEquals(List.of(ids.get(4), ids.get(2), ids.get(0)), list("status=TASK_STATUS_SUCCEED&action=IMAGINE")
+                .extract().jsonPath().<String>getList("items.taskId").stream().filter(ids::contains).toList());
+        JsonPath first = list("limit=1&status=TASK_STATUS_FAILED").extract().jsonPath();
+        assertEquals("TASK_STATUS_FAILED", first.getString("items[0].status"));
+        assertTrue(first.getString("items[0].failReason").contains("--fail"));
+    }
+
+    @Test
+    void oneTaskComesWithItsEvents() {
+        String id = submit(GINA, "/mj/submit/imagine", Map.of("prompt", "with events", "notifyProgress", true));
+        await().atMost(Duration.ofSeconds(15)).until(() -> given().header("Authorization", "Bearer " + GINA)
+                .get("/v1/tasks/" + id).then().extract().path("finishedAt") != null);
+
+        JsonPath task = given().header("Authorization", "Bearer " + GINA).get("/v1/tasks/" + id).then().statusCode(200)
+                .extract().jsonPath();
+        assertEquals(id, task.getString("taskId"));
+        assertEquals("TASK_STATUS_SUCCEED", task.getString("status"));
+        assertEquals(4, task.getList("imageUrls").size());
+        List<String> types = task.getList("events.type");
+        assertEquals("task.submitted", types.get(0));
+        assertEquals("task.succeeded", types.get(types.size() - 1));
+        assertTrue(types.contains("task.progress"), types.toString());
+        assertNull(task.get("events[0].webhookId"), "task.submitted goes to the stream, not to a webhook");
+        assertTrue(task.getString("events[" + (types.size() - 1) + "].webhookId").startsWith("msg_"));
+
+        given().header("Authorization", "Bearer " + BOB).get("/v1/tasks/" + id).then().statusCode(404);
+    }
+
+    @Test
+    void badFiltersAndCursorsAre400() {
+        list("status=DONE", 400).body("code", equalTo(4)).body("description", containsString("status"));
+        list("action=PAINT", 400).body("description", containsString("action"));
+        list("cursor=not-a-cursor", 400).body("description", containsString("cursor"));
+        list("limit=0", 400).body("description", containsString("limit"));
+    }
+
+    private static ValidatableResponse list(String query) {
+        return list(query, 200);
+    }
+
+    private static ValidatableResponse list(String query, int status) {
+        return given().header("Authorization", "Bearer " + GINA).get("/v1/tasks?" + query).then().statusCode(status);
+    }
+}
