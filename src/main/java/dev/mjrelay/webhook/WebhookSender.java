@@ -59,13 +59,18 @@ public class WebhookSender {
         }
     }
 
+    /** How long a 2xx answer's body may take to arrive for the log; the 2xx counts from its status line. */
+    static final long SUCCESS_BODY_GRACE_MS = 1000;
+
     private final HttpClient client;
+    private final Vertx vertx;
     private final TargetGuard guard;
     private final Duration timeout;
 
     WebhookSender(Vertx vertx, RelayConfig config, TargetGuard guard) {
         this.timeout = config.webhook().timeout();
         this.guard = guard;
+        this.vertx = vertx;
         this.client = vertx.createHttpClient(new HttpClientOptions()
                 .setMaxPoolSize(Math.max(8, config.webhook().concurrency()))
                 .setConnectTimeout((int) timeout.toMillis())
@@ -104,31 +109,57 @@ public class WebhookSender {
         headers.forEach(options::putHeader);
         return client.request(options)
                 .compose(request -> request.send(Buffer.buffer(body, StandardCharsets.UTF_8.name())))
-                .compose(WebhookSender::read);
+                .compose(response -> read(response, vertx));
     }
 
     /**
-     * Reads the answer, keeping only the start of its body. The answer's events come on the
+     * Reads the answer, keeping only the start of its body: at most {@link #MAX_BODY} bytes are read,
+     * and a 2xx is the receiver's answer as soon as its status line comes (its body gets
+     * {@link #SUCCESS_BODY_GRACE_MS} for the log), so a receiver that never finishes its answer
+     * does not turn a delivered webhook into a time-out and a repeat. The answer's events come on the
      * connection's event loop, which may not be this one: a small answer can have ended before the
      * handlers are set. Vert.x then refuses the handlers, and the body it already holds is read
      * instead; before this, such a delivered webhook was recorded as failed and sent again.
      */
-    static Future<Result> read(HttpClientResponse response) {
+    static Future<Result> read(HttpClientResponse response, Vertx vertx) {
         Promise<Result> promise = Promise.promise();
         Buffer start = Buffer.buffer();
+        boolean success = response.statusCode() >= 200 && response.statusCode() < 300;
         try {
-            response.exceptionHandler(promise::tryFail);
+            response.exceptionHandler(e -> {
+                // a 2xx was a success when its status line came, whatever becomes of its body
+                if (success) {
+                    promise.tryComplete(answered(response, start));
+                } else {
+                    promise.tryFail(e);
+                }
+            });
             response.handler(chunk -> {
                 int room = MAX_BODY - start.length();
                 if (room > 0) {
                     start.appendBuffer(chunk, 0, Math.min(room, chunk.length()));
+                }
+                if (start.length() >= MAX_BODY) {
+                    stopReading(response, promise, start);
                 }
             });
             response.endHandler(done -> promise.tryComplete(answered(response, start)));
         } catch (IllegalStateException alreadyEnded) {
             return response.body().map(body -> answered(response, body.slice(0, Math.min(MAX_BODY, body.length()))));
         }
+        if (success) {
+            // its body gets a moment to arrive for the log, not the whole time-out
+            long timer = vertx.setTimer(SUCCESS_BODY_GRACE_MS, fired -> stopReading(response, promise, start));
+            promise.future().onComplete(done -> vertx.cancelTimer(timer));
+        }
         return promise.future();
+    }
+
+    /** Answers with what was read so far and drops the rest of the answer (its connection goes). */
+    private static void stopReading(HttpClientResponse response, Promise<Result> promise, Buffer start) {
+        if (promise.tryComplete(answered(response, start))) {
+            response.request().reset();
+        }
     }
 
     private static Result answered(HttpClientResponse response, Buffer bodyStart) {

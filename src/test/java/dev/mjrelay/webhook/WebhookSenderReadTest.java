@@ -41,11 +41,45 @@ class WebhookSenderReadTest {
         // the whole answer has arrived, and ended, before anyone reads it
         await().atMost(Duration.ofSeconds(5)).until(() -> hasEnded(response));
 
-        WebhookSender.Result result = WebhookSender.read(response).toCompletionStage().toCompletableFuture()
+        WebhookSender.Result result = WebhookSender.read(response, vertx).toCompletionStage().toCompletableFuture()
                 .get(10, TimeUnit.SECONDS);
 
         assertEquals(202, result.statusCode());
         assertNull(result.error());
+    }
+
+    @Test
+    void aTwoHundredWhoseBodyNeverEndsIsStillTheReceiversAnswer() throws Exception {
+        HttpServer server = vertx.createHttpServer()
+                .requestHandler(request -> request.response().setStatusCode(200).setChunked(true).write("accepted, and then"))
+                .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        WebhookSender.Result result = answerOf(server);
+
+        assertEquals(200, result.statusCode());
+        assertNull(result.error());
+        assertEquals("accepted, and then", result.responseBody());
+    }
+
+    @Test
+    void aHugeAnswerIsReadNoFurtherThanItsStart() throws Exception {
+        String megabyte = "x".repeat(1024 * 1024);
+        HttpServer server = vertx.createHttpServer()
+                .requestHandler(request -> request.response().setStatusCode(500).end(megabyte))
+                .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        WebhookSender.Result result = answerOf(server);
+
+        assertEquals(500, result.statusCode());
+        assertEquals(WebhookSender.MAX_BODY, result.responseBody().length());
+    }
+
+    private WebhookSender.Result answerOf(HttpServer server) throws Exception {
+        HttpClient client = vertx.createHttpClient();
+        return client.request(HttpMethod.POST, server.actualPort(), "127.0.0.1", "/hook")
+                .compose(request -> request.send("{}"))
+                .compose(response -> WebhookSender.read(response, vertx))
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
     /** Vert.x refuses an end handler once the answer has ended; until then this one does nothing. */
