@@ -1,6 +1,16 @@
+-- The most deliveries a registered endpoint's index keeps per partition, newest first: how far back
+-- a recover reaches.
+local ENDPOINT_INDEX_MAX = 10000
+
+-- The partition's index of a registered endpoint's deliveries by creation time (ms), for recover:
+-- beside the delivery hashes, whose key prefix ends in 'dlv:'.
+local function endpoint_index(prefix, endpoint_id)
+  return string.sub(prefix, 1, #prefix - 4) .. 'epdlv:' .. endpoint_id
+end
+
 -- Enqueues one event for delivery to each of `count` targets: a delivery hash per target, due now.
 -- The targets are (delivery id, target URL, secret ref) triples in ARGV, the first at index `from`.
--- Answers the delivery ids, in order.
+-- A delivery to a registered endpoint also joins that endpoint's index. Answers the delivery ids, in order.
 local function enqueue_deliveries(prefix, due_key, now, task_id, account, webhook_id, event_type, body, from, count)
   local ids = {}
   for t = 0, count - 1 do
@@ -11,6 +21,12 @@ local function enqueue_deliveries(prefix, due_key, now, task_id, account, webhoo
       DLV.TARGET, ARGV[i + 1], DLV.SECRET, ARGV[i + 2], DLV.BODY, body,
       DLV.ATTEMPT, 0, DLV.STATE, DLV_STATE.PENDING, DLV.CREATED_AT, now)
     redis.call('ZADD', due_key, now, id)
+    local secret_ref = ARGV[i + 2]
+    if string.sub(secret_ref, 1, 9) == 'endpoint:' then
+      local index = endpoint_index(prefix, string.sub(secret_ref, 10))
+      redis.call('ZADD', index, now, id)
+      redis.call('ZREMRANGEBYRANK', index, 0, -(ENDPOINT_INDEX_MAX + 1))
+    end
     ids[#ids + 1] = id
   end
   return ids

@@ -37,7 +37,11 @@ public class WebhooksResource {
     /** An endpoint as listed; {@code secret} is only whole in the answer to its registration. */
     @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
     public record EndpointView(String id, String url, List<String> events, String secret, String createdAt, String format,
-                               Double rateLimit) {
+                               Double rateLimit, boolean disabled, String disabledAt, String disabledReason) {
+    }
+
+    /** How many events a recover sends again. */
+    public record Recovery(long recovered) {
     }
 
     /** What an endpoint answered a test event: its status (null without an answer), how long, what went wrong. */
@@ -115,6 +119,32 @@ public class WebhooksResource {
         return endpoints.remove(caller.account().name(), id).map(ignored -> RestResponse.noContent());
     }
 
+    @POST
+    @Path("/{id}/enable")
+    @Operation(summary = "Enable a disabled endpoint: new deliveries go to it again; skipped ones wait for a recover")
+    public Uni<EndpointView> enable(@PathParam("id") String id) {
+        return endpoints.enable(caller.account().name(), id).map(endpoint -> view(endpoint, true));
+    }
+
+    @POST
+    @Path("/{id}/recover")
+    @Operation(summary = "Send again, now, each event since a time that the endpoint has not accepted, with its webhook-id")
+    public Uni<RestResponse<Recovery>> recover(@PathParam("id") String id, byte[] body) {
+        JsonNode json = SubmitParser.object(SubmitParser.text(body));
+        JsonNode since = json.get("since");
+        if (since == null || !since.isTextual()) {
+            throw RelayException.badRequest("since is required: an ISO-8601 time, e.g. 2026-11-29T10:00:00Z");
+        }
+        java.time.Instant from;
+        try {
+            from = java.time.Instant.parse(since.asText());
+        } catch (java.time.format.DateTimeParseException e) {
+            throw RelayException.badRequest("since must be an ISO-8601 time, e.g. 2026-11-29T10:00:00Z");
+        }
+        return endpoints.recover(caller.account().name(), id, from)
+                .map(count -> RestResponse.status(RestResponse.Status.ACCEPTED, new Recovery(count)));
+    }
+
     /** A rotated secret, shown this once, and until when the previous one still signs. */
     public record RotatedSecret(String id, String secret, String previousSecretExpiresAt) {
     }
@@ -139,7 +169,8 @@ public class WebhooksResource {
         String secret = masked ? endpoint.secret().substring(0, 6) + "..." + endpoint.secret().substring(endpoint.secret().length() - 4)
                 : endpoint.secret();
         return new EndpointView(endpoint.id(), endpoint.url(), endpoint.events(), secret, endpoint.createdAt().toString(),
-                endpoint.format().wire(), endpoint.rateLimit());
+                endpoint.format().wire(), endpoint.rateLimit(), endpoint.disabled(),
+                endpoint.disabledAt() == null ? null : Timestamps.format(endpoint.disabledAt()), endpoint.disabledReason());
     }
 
     private static int offset(String cursor) {

@@ -143,6 +143,13 @@ public interface RelayConfig {
         List<Duration> retrySchedule();
 
         /**
+         * A registered endpoint whose every attempt has failed for this long (since its first failure
+         * after its last success) is disabled: its deliveries are skipped until it is enabled.
+         */
+        @WithDefault("5d")
+        Duration disableAfter();
+
+        /**
          * After an endpoint's secret is rotated, how long its webhooks also carry a signature with
          * the previous secret, so that its receivers can move to the new one without a gap.
          */

@@ -20,7 +20,9 @@ public final class DeliveryCodec {
     public enum State implements HashField {
         PENDING, DELIVERED, DEAD,
         /** A progress delivery dropped because its task ended first. */
-        SUPERSEDED;
+        SUPERSEDED,
+        /** Not attempted: its endpoint was disabled (a recover sends it again). */
+        SKIPPED;
     }
 
     /** What a claim for an attempt reads. */

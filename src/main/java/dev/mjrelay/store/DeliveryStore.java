@@ -60,6 +60,34 @@ public class DeliveryStore {
                 });
     }
 
+    /** Skips a pending delivery (its endpoint is disabled), logging {@code logEntry}; false when it was no longer pending. */
+    public Uni<Boolean> skip(DeliveryRecord delivery, String logEntry, Instant now, Duration retention) {
+        int p = keys.partitionOf(delivery.taskId());
+        return scripts.run("skip-delivery", List.of(keys.deliveryPrefix(p) + delivery.id(), keys.deliveryDue(p),
+                        keys.log(delivery.taskId())),
+                        List.of(delivery.id(), logEntry, Long.toString(retention.toMillis()), Long.toString(now.toEpochMilli())))
+                .map(response -> response.toLong() == 1L);
+    }
+
+    /**
+     * Sends again, now, every delivery to the endpoint created since {@code since} that it has not
+     * accepted (skipped, dead or waiting for a retry), with its webhook-id. The item is how many.
+     */
+    public Uni<Long> recover(String account, String endpointId, Instant since, Instant now) {
+        return Multi.createFrom().range(0, keys.partitions())
+                .onItem().transformToUniAndConcatenate(p -> scripts.run("recover-deliveries",
+                                List.of(keys.deliveryDue(p), keys.dead(p, account)),
+                                List.of(keys.deliveryPrefix(p), endpointId, Long.toString(since.toEpochMilli()),
+                                        Long.toString(now.toEpochMilli())))
+                        .map(response -> response.toLong())
+                        .invoke(count -> {
+                            if (count > 0) {
+                                attempts.scheduled(p, now.toEpochMilli());
+                            }
+                        }))
+                .collect().with(java.util.stream.Collectors.summingLong(Long::longValue));
+    }
+
     /** Makes a claimed delivery due again at {@code at} without counting an attempt (its endpoint's rate was spent). */
     public Uni<Void> postpone(DeliveryRecord delivery, Instant at) {
         int p = keys.partitionOf(delivery.taskId());

@@ -10,7 +10,8 @@ import java.util.List;
  * its own secret and, after a rotation, also with the one before until {@code previousSecretExpiresAt}.
  */
 public record Endpoint(String id, String url, List<String> events, String secret, Instant createdAt,
-                       String previousSecret, Instant previousSecretExpiresAt, Format format, Double rateLimit) {
+                       String previousSecret, Instant previousSecretExpiresAt, Format format, Double rateLimit,
+                       Instant disabledAt, String disabledReason) {
 
     /** How webhooks to the endpoint are shaped; both are signed with the Standard Webhooks headers. */
     public enum Format {
@@ -42,7 +43,22 @@ public record Endpoint(String id, String url, List<String> events, String secret
 
     public Endpoint(String id, String url, List<String> events, String secret, Instant createdAt, Format format,
                     Double rateLimit) {
-        this(id, url, events, secret, createdAt, null, null, format, rateLimit);
+        this(id, url, events, secret, createdAt, null, null, format, rateLimit, null, null);
+    }
+
+    /** Whether its deliveries are skipped: it failed for too long, and nobody enabled it since. */
+    public boolean disabled() {
+        return disabledAt != null;
+    }
+
+    public Endpoint disabled(Instant at, String reason) {
+        return new Endpoint(id, url, events, secret, createdAt, previousSecret, previousSecretExpiresAt, format, rateLimit,
+                at, reason);
+    }
+
+    public Endpoint enabled() {
+        return new Endpoint(id, url, events, secret, createdAt, previousSecret, previousSecretExpiresAt, format, rateLimit,
+                null, null);
     }
 
     public boolean wants(EventType type) {
@@ -57,6 +73,7 @@ public record Endpoint(String id, String url, List<String> events, String secret
 
     /** This endpoint with {@code secret} as its new secret, the current one still signing until {@code overlapEnds}. */
     public Endpoint rotated(String newSecret, Instant overlapEnds) {
-        return new Endpoint(id, url, events, newSecret, createdAt, secret, overlapEnds, format, rateLimit);
+        return new Endpoint(id, url, events, newSecret, createdAt, secret, overlapEnds, format, rateLimit, disabledAt,
+                disabledReason);
     }
 }

@@ -30,6 +30,10 @@ final class EndpointCodec {
         if (endpoint.rateLimit() != null) {
             json.put("rateLimit", endpoint.rateLimit());
         }
+        if (endpoint.disabledAt() != null) {
+            json.put("disabledAt", endpoint.disabledAt().toEpochMilli());
+            json.put("disabledReason", endpoint.disabledReason());
+        }
         if (endpoint.previousSecret() != null) {
             json.put("previousSecret", endpoint.previousSecret());
             json.put("previousSecretExpiresAt", endpoint.previousSecretExpiresAt().toEpochMilli());
@@ -50,7 +54,9 @@ final class EndpointCodec {
                     // endpoints stored before formats existed are Standard Webhooks ones
                     json.hasNonNull("format") ? Endpoint.Format.of(json.get("format").asText())
                             : Endpoint.Format.STANDARD_WEBHOOKS,
-                    json.hasNonNull("rateLimit") ? json.get("rateLimit").asDouble() : null);
+                    json.hasNonNull("rateLimit") ? json.get("rateLimit").asDouble() : null,
+                    json.hasNonNull("disabledAt") ? Instant.ofEpochMilli(json.get("disabledAt").asLong()) : null,
+                    json.hasNonNull("disabledReason") ? json.get("disabledReason").asText() : null);
         } catch (Exception e) {
             throw new IllegalStateException("a stored endpoint is not readable", e);
         }

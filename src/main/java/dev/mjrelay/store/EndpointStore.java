@@ -4,6 +4,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -48,6 +49,18 @@ public class EndpointStore {
         return scripts.run("replace-endpoint", List.of(keys.endpoints(account)),
                         List.of(endpoint.id(), EndpointCodec.encode(endpoint)))
                 .map(response -> response.toLong() == 1L);
+    }
+
+    /** An attempt to the endpoint failed; the item is since when all its attempts have failed (epoch ms). */
+    public Uni<Long> failing(String account, String id, Instant now) {
+        return scripts.command("HSETNX", keys.endpointHealth(account), id, Long.toString(now.toEpochMilli()))
+                .chain(() -> scripts.command("HGET", keys.endpointHealth(account), id))
+                .map(since -> since == null ? now.toEpochMilli() : since.toLong());
+    }
+
+    /** The endpoint accepted an attempt (or was enabled): its failures are forgotten. */
+    public Uni<Void> healthy(String account, String id) {
+        return scripts.command("HDEL", keys.endpointHealth(account), id).replaceWithVoid();
     }
 
     /** True if there was such an endpoint. */

@@ -25,6 +25,8 @@ import java.util.zip.CRC32;
  * {prefix}:idem:{account}:{digest}   string an Idempotency-Key's reservation or first answer
  * {prefix}:rate:{account}            hash   the account's request token bucket (take-token.lua)
  * {prefix}:eprate:{account}:{id}     hash   a registered endpoint's attempt token bucket (its rateLimit)
+ * {prefix}:ephealth:{account}        hash   endpoint id -> since when all its attempts failed (ms)
+ * {prefix}:{pN}:epdlv:{endpointId}   zset   the endpoint's deliveries by creation time, for recover
  * {prefix}:{q}:...                   the job queue, all in one slot: the accounts' waiting lines,
  *                                           the jobs, the upstreams' room (lib/waiting-line.lua,
  *                                           lib/upstream-room.lua)
@@ -116,6 +118,10 @@ public class Keys {
     /** The prefix of every key of the job queue: one hash tag, so its scripts see the whole queue. */
     String queue() {
         return prefix + ":{q}:";
+    }
+
+    String endpointHealth(String account) {
+        return prefix + ":ephealth:" + account;
     }
 
     String endpointRate(String account, String endpointId) {

@@ -17,7 +17,9 @@ public final class AttemptDecision {
 
     /** The delivery log's word for an attempt. */
     public enum Outcome {
-        delivered, failed, dead
+        delivered, failed, dead,
+        /** Not attempted: the endpoint is disabled (not decided here, but logged as one). */
+        skipped
     }
 
     /** The outcome, the delivery's state after it, and when it is tried next (when it is retried). */

@@ -86,7 +86,10 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         return signingFor(delivery, at).chain(signing -> {
             if (signing == null) {
                 return record(delivery, attempt, at, WebhookSender.Result.failed(WebhookSender.Failure.NOT_SENT,
-                        "not sent: the account or endpoint no longer exists", 0));
+                        "not sent: the account or endpoint no longer exists", 0)).replaceWithVoid();
+            }
+            if (signing.endpoint() != null && signing.endpoint().disabled()) {
+                return skip(delivery, attempt, at);
             }
             if (signing.endpoint() != null && signing.endpoint().rateLimit() != null) {
                 // over the endpoint's rate the attempt waits its turn; a wait is no failure
@@ -102,13 +105,22 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         Endpoint.Format format = signing.endpoint() == null ? Endpoint.Format.STANDARD_WEBHOOKS : signing.endpoint().format();
         WebhookRequests.Request request = requests.build(format, delivery.webhookId(), at, signing.secrets(), delivery.body());
         return sender.send(delivery.target(), request.headers(), request.body())
-                .chain(result -> record(delivery, attempt, at, result));
+                .chain(result -> record(delivery, attempt, at, result))
+                .call(outcome -> signing.endpoint() == null ? Uni.createFrom().voidItem()
+                        : endpoints.attempted(delivery.account(), signing.endpoint().id(),
+                                outcome == AttemptDecision.Outcome.delivered, clock.instant()))
+                .replaceWithVoid();
     }
 
-    private Uni<Void> record(DeliveryRecord delivery, int attempt, Instant at, WebhookSender.Result result) {
-        Instant now = clock.instant();
-        AttemptDecision.Verdict verdict = decision.decide(delivery.type(), attempt, result, now);
-        AttemptDecision.Outcome outcome = verdict.outcome();
+    /** Its endpoint is disabled: not attempted, and logged as skipped. */
+    private Uni<Void> skip(DeliveryRecord delivery, int attempt, Instant at) {
+        ObjectNode entry = logEntry(delivery, attempt, at, null, "not attempted: the endpoint is disabled", 0,
+                AttemptDecision.Outcome.skipped, null);
+        return store.skip(delivery, entry.toString(), at, retention).replaceWithVoid();
+    }
+
+    private ObjectNode logEntry(DeliveryRecord delivery, int attempt, Instant at, Integer statusCode, String error,
+                                long durationMs, AttemptDecision.Outcome outcome, String responseBody) {
         ObjectNode entry = mapper.createObjectNode();
         entry.put("deliveryId", delivery.id());
         entry.put("webhookId", delivery.webhookId());
@@ -116,12 +128,21 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         entry.put("target", delivery.target());
         entry.put("attempt", attempt);
         entry.put("at", at.toString());
-        entry.put("statusCode", result.statusCode());
-        entry.put("error", result.error());
-        entry.put("durationMs", result.durationMs());
+        entry.put("statusCode", statusCode);
+        entry.put("error", error);
+        entry.put("durationMs", durationMs);
         entry.put("outcome", outcome.name());
         // the start of every answer (at most WebhookSender.MAX_BODY), null without one
-        entry.put("responseBody", result.responseBody());
+        entry.put("responseBody", responseBody);
+        return entry;
+    }
+
+    private Uni<AttemptDecision.Outcome> record(DeliveryRecord delivery, int attempt, Instant at, WebhookSender.Result result) {
+        Instant now = clock.instant();
+        AttemptDecision.Verdict verdict = decision.decide(delivery.type(), attempt, result, now);
+        AttemptDecision.Outcome outcome = verdict.outcome();
+        ObjectNode entry = logEntry(delivery, attempt, at, result.statusCode(), result.error(), result.durationMs(), outcome,
+                result.responseBody());
         Counter.builder("relay.webhook.attempts").description("Webhook attempts by outcome")
                 .tag("outcome", outcome.name()).register(registry).increment();
         if (outcome == AttemptDecision.Outcome.delivered) {
@@ -134,7 +155,7 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
                     result.statusCode() != null ? "HTTP " + result.statusCode() : result.error());
         }
         return store.recordAttempt(delivery, attempt, verdict.next(), verdict.nextAttempt(), entry.toString(),
-                result.statusCode(), result.error(), now, retention).replaceWithVoid();
+                result.statusCode(), result.error(), now, retention).replaceWith(outcome);
     }
 
     /** What an attempt is signed with, and the registered endpoint it goes to (null for a callbackUrl). */

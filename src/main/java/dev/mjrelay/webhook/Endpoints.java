@@ -3,6 +3,7 @@ package dev.mjrelay.webhook;
 import dev.mjrelay.account.WebhookSecret;
 import dev.mjrelay.store.Endpoint;
 import dev.mjrelay.store.EndpointStore;
+import dev.mjrelay.store.DeliveryStore;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.model.EventType;
 import dev.mjrelay.model.Ids;
@@ -35,10 +36,15 @@ public class Endpoints {
     private final WebhookSender sender;
     private final WebhookRequests requests;
     private final java.time.Duration overlap;
+    private final java.time.Duration disableAfter;
+    private final DeliveryStore deliveries;
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(Endpoints.class);
 
-    Endpoints(EndpointStore store, TargetGuard guard, Clock clock, WebhookSender sender, WebhookRequests requests,
-              RelayConfig config) {
+    Endpoints(EndpointStore store, DeliveryStore deliveries, TargetGuard guard, Clock clock, WebhookSender sender,
+              WebhookRequests requests, RelayConfig config) {
+        this.deliveries = deliveries;
         this.overlap = config.webhook().secretOverlap();
+        this.disableAfter = config.webhook().disableAfter();
         this.store = store;
         this.guard = guard;
         this.clock = clock;
@@ -87,6 +93,58 @@ public class Endpoints {
         byte[] key = new byte[32];
         RANDOM.nextBytes(key);
         return WebhookSecret.of(key).reveal();
+    }
+
+    /**
+     * Notes how an attempt to the endpoint went. One that failed, when every attempt has failed for
+     * {@code relay.webhook.disable-after}, disables the endpoint.
+     */
+    public Uni<Void> attempted(String account, String id, boolean accepted, Instant now) {
+        if (accepted) {
+            return store.healthy(account, id);
+        }
+        return store.failing(account, id, now).chain(since -> {
+            if (now.toEpochMilli() - since < disableAfter.toMillis()) {
+                return Uni.createFrom().voidItem();
+            }
+            return find(account, id).chain(endpoint -> {
+                if (endpoint == null || endpoint.disabled()) {
+                    return Uni.createFrom().voidItem();
+                }
+                String reason = "every attempt failed since " + Timestamps.format(Instant.ofEpochMilli(since))
+                        + " (relay.webhook.disable-after " + disableAfter + ")";
+                return store.replace(account, endpoint.disabled(now, reason)).invoke(disabled -> {
+                    if (disabled) {
+                        LOG.warnf("account %s: endpoint %s disabled: %s; its deliveries are skipped until it is enabled",
+                                account, id, reason);
+                    }
+                }).replaceWithVoid();
+            });
+        });
+    }
+
+    /** Enables a disabled endpoint: new deliveries go to it again (skipped ones stay skipped until a recover). */
+    public Uni<Endpoint> enable(String account, String id) {
+        return find(account, id).chain(endpoint -> {
+            if (endpoint == null) {
+                throw RelayException.notFound("endpoint " + id);
+            }
+            Endpoint enabled = endpoint.enabled();
+            return store.replace(account, enabled).call(() -> store.healthy(account, id)).replaceWith(enabled);
+        });
+    }
+
+    /**
+     * Sends the endpoint again, now, each event since {@code since} it was subscribed to and has not
+     * accepted (skipped, dead, or waiting for a retry), with its original webhook-id. The item is how many.
+     */
+    public Uni<Long> recover(String account, String id, Instant since) {
+        return find(account, id).chain(endpoint -> {
+            if (endpoint == null) {
+                throw RelayException.notFound("endpoint " + id);
+            }
+            return deliveries.recover(account, id, since, clock.instant());
+        });
     }
 
     /** Registers an endpoint; the item carries its secret, which is shown only this once. */

@@ -32,7 +32,7 @@ class StoredNamesTest {
     void deliveryFieldsAndStatesKeepTheirStoredNames() {
         assertEquals(List.of("taskId", "account", "webhookId", "type", "target", "secret", "body", "attempt", "state",
                 "createdAt", "lastStatus", "lastError", "updatedAt"), stored(DeliveryCodec.Field.values()));
-        assertEquals(List.of("pending", "delivered", "dead", "superseded"), stored(DeliveryCodec.State.values()));
+        assertEquals(List.of("pending", "delivered", "dead", "superseded", "skipped"), stored(DeliveryCodec.State.values()));
     }
 
     private static List<String> stored(HashField[] fields) {

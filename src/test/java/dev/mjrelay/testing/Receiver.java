@@ -40,6 +40,7 @@ public final class Receiver implements AutoCloseable {
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final Queue<Answer> script = new ConcurrentLinkedQueue<>();
     private volatile long delayMs;
+    private volatile boolean down;
 
     public Receiver() {
         this(0);
@@ -57,7 +58,7 @@ public final class Receiver implements AutoCloseable {
             String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
             requests.add(new Request(exchange.getRequestURI().toString(), Map.copyOf(exchange.getRequestHeaders()),
                     body, Instant.now()));
-            Answer answer = script.poll();
+            Answer answer = down ? Answer.of(500) : script.poll();
             if (answer == null) {
                 answer = Answer.of(200);
             }
@@ -86,6 +87,12 @@ public final class Receiver implements AutoCloseable {
         for (int status : statuses) {
             script.add(Answer.of(status));
         }
+        return this;
+    }
+
+    /** While down, every request is answered 500, whatever was scripted. */
+    public Receiver down(boolean down) {
+        this.down = down;
         return this;
     }
 

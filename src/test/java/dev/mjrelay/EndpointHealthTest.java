@@ -1,0 +1,115 @@
+package dev.mjrelay;
+
+import dev.mjrelay.testing.Receiver;
+import dev.mjrelay.testing.RedisTestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.path.json.JsonPath;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static dev.mjrelay.testing.Api.post;
+import static dev.mjrelay.testing.Api.submit;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * An endpoint failing for relay.webhook.disable-after (2 s here) is disabled; its deliveries are
+ * then skipped, not attempted; enable and recover deliver exactly the events it did not accept,
+ * with their original webhook-ids, once each.
+ */
+@QuarkusTest
+@QuarkusTestResource(RedisTestResource.class)
+@TestProfile(EndpointHealthTest.QuickToDisable.class)
+class EndpointHealthTest {
+
+    static final String IVAN = "ivan-key-9e02";
+
+    public static class QuickToDisable implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("relay.webhook.disable-after", "2s",
+                    "relay.accounts.ivan.api-key", IVAN,
+                    "relay.accounts.ivan.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        }
+    }
+
+    @Test
+    void aFailingEndpointIsDisabledSkippedThenEnabledAndRecoveredOnce() {
+        try (Receiver receiver = new Receiver().down(true)) {
+            Instant start = Instant.now().minusSeconds(1);
+            String endpoint = post(IVAN, "/v1/webhooks", Map.of("url", receiver.url("/flaky"))).statusCode(201)
+                    .extract().path("id");
+            List<String> failed = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(700)).until(() -> {
+                failed.add(submit(IVAN, "/mj/submit/imagine", Map.of("prompt", "while failing " + failed.size())));
+                return endpointView().getBoolean("disabled");
+            });
+            JsonPath disabled = endpointView();
+            assertTrue(disabled.getString("disabledReason").contains("every attempt failed"), disabled.prettify());
+            Instant.parse(disabled.getString("disabledAt"));
+
+            int attemptsBefore = receiver.requests().size();
+            List<String> skipped = List.of(submit(IVAN, "/mj/submit/imagine", Map.of("prompt", "while disabled 1")),
+                    submit(IVAN, "/mj/submit/imagine", Map.of("prompt", "while disabled 2")));
+            for (String id : skipped) {
+                await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> deliveries(id)
+                        .body("items.outcome", equalTo(List.of("skipped"))));
+            }
+            assertEquals(attemptsBefore, receiver.requests().size(), "no attempt while disabled");
+
+            receiver.down(false);
+            post(IVAN, "/v1/webhooks/" + endpoint + "/enable", Map.of()).statusCode(200).body("disabled", equalTo(false));
+            Instant recoverAt = Instant.now();
+            List<String> all = new ArrayList<>(failed);
+            all.addAll(skipped);
+            Map<String, String> webhookIds = new HashMap<>();
+            for (String id : all) {
+                // every task's one terminal event, as the delivery log knows it
+                await().atMost(Duration.ofSeconds(15)).until(() -> deliveries(id).extract().jsonPath()
+                        .getList("items.outcome").stream().anyMatch(o -> o.equals("dead") || o.equals("skipped")));
+                webhookIds.put(id, deliveries(id).extract().path("items[0].webhookId"));
+            }
+            post(IVAN, "/v1/webhooks/" + endpoint + "/recover", Map.of("since", start.toString())).statusCode(202)
+                    .body("recovered", equalTo(all.size()));
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> all.stream().allMatch(id -> !after(receiver, id, recoverAt).isEmpty()));
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> true);
+            for (String id : all) {
+                List<Receiver.Request> got = after(receiver, id, recoverAt);
+                assertEquals(1, got.size(), "recovered once: " + id);
+                assertEquals(webhookIds.get(id), got.get(0).header("webhook-id"), "with its original webhook-id");
+            }
+            post(IVAN, "/v1/webhooks/" + endpoint + "/recover", Map.of("since", "yesterday")).statusCode(400)
+                    .body("description", containsString("since"));
+            post(IVAN, "/v1/webhooks/ep_nosuch/enable", Map.of()).statusCode(404);
+            given().header("Authorization", "Bearer " + IVAN).delete("/v1/webhooks/" + endpoint).then().statusCode(204);
+        }
+    }
+
+    private static JsonPath endpointView() {
+        return given().header("Authorization", "Bearer " + IVAN).get("/v1/webhooks").then().statusCode(200)
+                .extract().jsonPath().setRootPath("items[0]");
+    }
+
+    private static io.restassured.response.ValidatableResponse deliveries(String taskId) {
+        return given().header("Authorization", "Bearer " + IVAN).get("/v1/tasks/" + taskId + "/deliveries").then()
+                .statusCode(200);
+    }
+
+    private static List<Receiver.Request> after(Receiver receiver, String taskId, Instant from) {
+        return receiver.forTask(taskId).stream().filter(r -> r.at().isAfter(from)).toList();
+    }
+}
