@@ -130,19 +130,25 @@ public class WebhooksResource {
     @Path("/{id}/recover")
     @Operation(summary = "Send again, now, each event since a time that the endpoint has not accepted, with its webhook-id")
     public Uni<RestResponse<Recovery>> recover(@PathParam("id") String id, byte[] body) {
-        JsonNode json = SubmitParser.object(SubmitParser.text(body));
-        JsonNode since = json.get("since");
+        // another account's endpoint is not there, whatever the body says
+        return endpoints.find(caller.account().name(), id).chain(endpoint -> {
+            if (endpoint == null) {
+                throw RelayException.notFound("endpoint " + id);
+            }
+            return endpoints.recover(caller.account().name(), id, since(body));
+        }).map(count -> RestResponse.status(RestResponse.Status.ACCEPTED, new Recovery(count)));
+    }
+
+    private static java.time.Instant since(byte[] body) {
+        JsonNode since = SubmitParser.object(SubmitParser.text(body)).get("since");
         if (since == null || !since.isTextual()) {
             throw RelayException.badRequest("since is required: an ISO-8601 time, e.g. 2026-11-29T10:00:00Z");
         }
-        java.time.Instant from;
         try {
-            from = java.time.Instant.parse(since.asText());
+            return java.time.Instant.parse(since.asText());
         } catch (java.time.format.DateTimeParseException e) {
             throw RelayException.badRequest("since must be an ISO-8601 time, e.g. 2026-11-29T10:00:00Z");
         }
-        return endpoints.recover(caller.account().name(), id, from)
-                .map(count -> RestResponse.status(RestResponse.Status.ACCEPTED, new Recovery(count)));
     }
 
     /** A rotated secret, shown this once, and until when the previous one still signs. */

@@ -104,7 +104,8 @@ class BadInputIT {
                 "/mj/submit/imagine", "{\"prompt\":\"a red mug on a table\",\"callbackUrl\":\"http://127.0.0.1:9/h\",\"state\":\"s-1\"}",
                 "/mj/submit/change", "{\"taskId\":\"abcdef0123456789abcd\",\"action\":\"UPSCALE\",\"index\":2,\"state\":\"s\"}",
                 "/mj/submit/simple-change", "{\"content\":\"abcdef0123456789abcd U2\",\"notifyProgress\":true}",
-                "/v1/webhooks", "{\"url\":\"http://127.0.0.1:9/h\",\"events\":[\"task.failed\"]}");
+                "/v1/webhooks", "{\"url\":\"http://127.0.0.1:9/h\",\"events\":[\"task.failed\"],\"format\":\"cloudevents\",\"rateLimit\":2}",
+                "/v1/webhooks/ep_nosuchendpoint/recover", "{\"since\":\"2026-11-29T10:00:00Z\"}");
         // truncated JSON: every proper prefix of a valid body, short and long forms
         Map<String, String> longer = Map.of(
                 "/mj/submit/imagine", "{\"prompt\": \"Ein Becher, 红色, ☕ on white --ar 16:9\", \"notifyHook\": "
@@ -134,7 +135,8 @@ class BadInputIT {
                 "/mj/submit/imagine", List.of("prompt", "callbackUrl", "notifyHook", "state", "notifyProgress"),
                 "/mj/submit/change", List.of("taskId", "action", "index", "callbackUrl", "state", "notifyProgress"),
                 "/mj/submit/simple-change", List.of("content", "callbackUrl", "state", "notifyProgress"),
-                "/v1/webhooks", List.of("url", "events"));
+                "/v1/webhooks", List.of("url", "events", "format", "rateLimit"),
+                "/v1/webhooks/ep_nosuchendpoint/recover", List.of("since"));
         List<String> wrongValues = List.of("1", "1.5", "true", "[]", "{}", "[\"x\"]", "{\"a\":1}", "-7", "123456789012345678901234567890");
         fields.forEach((path, names) -> {
             for (String name : names) {
@@ -143,6 +145,9 @@ class BadInputIT {
                         continue;
                     }
                     if (name.equals("index") && (value.equals("1") || value.equals("-7"))) {
+                        continue;
+                    }
+                    if (name.equals("rateLimit") && (value.equals("1") || value.equals("1.5"))) {
                         continue;
                     }
                     corpus.add(bad("wrong type", path, replaceField(valid.get(path), name, value)));
@@ -222,9 +227,14 @@ class BadInputIT {
         // unknown paths and methods
         for (String path : List.of("/mj", "/mj/", "/mj/submit", "/mj/submit/zoom", "/mj/submit/imagine/extra", "/mj/task",
                 "/mj/task/x", "/mj/task/x/fetch/more", "/mj/task/nosuchtask/fetch", "/v1", "/v1/nothing", "/v1/tasks",
-                "/v1/tasks/nosuchtask/deliveries", "/v1/webhooks/nosuch", "/v1/deliveries", "/v1/deliveries/alive")) {
+                "/v1/tasks/nosuchtask", "/v1/tasks/nosuchtask/deliveries", "/v1/webhooks/nosuch", "/v1/deliveries",
+                "/v1/deliveries/alive", "/v1/queue", "/v1/webhooks/ep_nosuchendpoint/enable",
+                "/v1/webhooks/ep_nosuchendpoint/rotate-secret", "/v1/webhooks/ep_nosuchendpoint/test")) {
             for (String method : List.of("GET", "POST", "PUT", "PATCH", "DELETE")) {
-                corpus.add(new Bad("unknown path or method", method, path, auth(KEY), "{}".getBytes(StandardCharsets.UTF_8)));
+                boolean exists = (path.equals("/v1/tasks") || path.equals("/v1/queue")) && method.equals("GET");
+                if (!exists) {
+                    corpus.add(new Bad("unknown path or method", method, path, auth(KEY), "{}".getBytes(StandardCharsets.UTF_8)));
+                }
             }
         }
         for (String method : List.of("GET", "PUT", "PATCH", "DELETE")) {
@@ -238,6 +248,13 @@ class BadInputIT {
         corpus.add(new Bad("list parameters", "GET", "/v1/deliveries/dead?cursor=%21%21", auth(KEY), new byte[0]));
         corpus.add(new Bad("list parameters", "GET", "/v1/deliveries/dead?cursor=bm90LWEtY3Vyc29y", auth(KEY), new byte[0]));
         corpus.add(new Bad("list parameters", "GET", "/v1/webhooks?cursor=-5", auth(KEY), new byte[0]));
+        for (String query : List.of("status=DONE", "status=succeeded", "action=PAINT", "action=imagine", "limit=0",
+                "limit=101", "limit=x", "cursor=%21%21", "cursor=bm90LWEtY3Vyc29y", "status=%00")) {
+            corpus.add(new Bad("list parameters", "GET", "/v1/tasks?" + query, auth(KEY), new byte[0]));
+        }
+        for (String since : List.of("", "yesterday", "2026-13-01T00:00:00Z", "1700000000", "2026-11-29")) {
+            corpus.add(bad("recover since", "/v1/webhooks/ep_nosuchendpoint/recover", "{\"since\":" + quote(since) + "}"));
+        }
         return corpus;
     }
 
