@@ -1,5 +1,6 @@
 package dev.mjrelay.api;
 
+import dev.mjrelay.store.StoreFullException;
 import dev.mjrelay.store.StoreUnavailableException;
 import dev.mjrelay.model.RelayException;
 import jakarta.ws.rs.WebApplicationException;
@@ -26,7 +27,7 @@ public class ErrorMapper {
     @ServerExceptionMapper
     RestResponse<ErrorAnswer> store(StoreUnavailableException e) {
         LOG.warn(e.getMessage());
-        return answer(RelayException.storeUnavailable());
+        return answer(e instanceof StoreFullException ? RelayException.storeFull() : RelayException.storeUnavailable());
     }
 
     @ServerExceptionMapper

@@ -57,6 +57,11 @@ public class RelayException extends RuntimeException {
         return new RelayException(502, 9, description);
     }
 
+    public static RelayException storeFull() {
+        return new RelayException(503, 9, "the task store (Redis) is full (maxmemory reached): nothing was stored;"
+                + " try again when it has room");
+    }
+
     public static RelayException storeUnavailable() {
         return new RelayException(503, 9, "the task store (Redis) is unavailable; try again shortly");
     }

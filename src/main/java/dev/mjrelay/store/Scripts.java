@@ -82,7 +82,14 @@ public class Scripts {
     static <T> Uni<T> guard(Uni<T> call) {
         return call
                 .ifNoItem().after(TIMEOUT).failWith(() -> new StoreUnavailableException(null))
+                .onFailure(Scripts::isFull).transform(StoreFullException::new)
                 .onFailure(Scripts::isConnectionTrouble).transform(StoreUnavailableException::new);
+    }
+
+    /** Redis at maxmemory refusing a write: on its own (Redis 7) or inside a script's error (Redis 6). */
+    private static boolean isFull(Throwable e) {
+        return !(e instanceof StoreUnavailableException) && e.getMessage() != null
+                && e.getMessage().contains("OOM command not allowed");
     }
 
     /** Script errors are bugs and stay as they are; everything else means Redis is not there. */

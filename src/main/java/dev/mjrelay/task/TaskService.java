@@ -12,6 +12,7 @@ import dev.mjrelay.model.TaskLog;
 import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.poll.PollSchedule;
 import dev.mjrelay.store.JobQueue;
+import dev.mjrelay.store.StoreUnavailableException;
 import dev.mjrelay.store.TaskCodec;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.upstream.SubmitOutcome;
@@ -39,6 +40,8 @@ import java.util.Random;
 public class TaskService {
 
     private static final Logger LOG = Logger.getLogger(TaskService.class);
+    private static final Duration RECORD_RETRY = Duration.ofMillis(100);
+    private static final int RECORD_TRIES = 5;
 
     private final TaskStore store;
     private final JobQueue queue;
@@ -190,8 +193,10 @@ public class TaskService {
                                     SubmitOutcome outcome, Instant sentAt) {
         String id = task.id();
         if (outcome instanceof SubmitOutcome.Accepted accepted) {
+            // the upstream has the job now: recording that is worth a few tries (Redis full or failing over)
             return store.started(id, upstream, accepted.upstreamId(), sentAt, sentAt.plus(schedule.first()),
                             notifier.submittedData(task))
+                    .onFailure(StoreUnavailableException.class).retry().withBackOff(RECORD_RETRY).atMost(RECORD_TRIES)
                     .call(() -> sender.settle(id, upstream, JobQueue.Outcome.ACCEPTED, outcome))
                     .invoke(() -> TaskLog.info(LOG, id, account.name(), "submitted %s (upstream %s as %s)",
                             task.action(), upstream, accepted.upstreamId()))
