@@ -65,7 +65,7 @@ class QueueIT {
 
     @Test
     void twoHundredJobsOfThreeAccountsNeverExceedTheCapAndTheSmallAccountIsNotStarved() throws Exception {
-        try (Receiver receiver = new Receiver(); FakeUpstream upstream = new FakeUpstream(600).capacity(5);
+        try (Receiver receiver = new Receiver(); FakeUpstream upstream = new FakeUpstream(300).capacity(5);
              RelayProcess relay = relay("queue-fair", prefix(), upstream, 5, Map.of()).start()) {
             ExecutorService clients = Executors.newFixedThreadPool(2);
             Future<List<String>> alpha = clients.submit(() -> burst(relay, RelayProcess.ALPHA_KEY, "alpha", 100, receiver));
