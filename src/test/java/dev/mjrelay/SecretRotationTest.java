@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Secret rotation without a gap, checked with the official Standard Webhooks library: during the
- * overlap a receiver holding only the old secret and one holding only the new one both verify every
+ * overlap (6 s here) a receiver holding only the old secret and one holding only the new one both verify every
  * webhook; after it, only the new one does. An account listing two secrets signs its callbacks with each.
  */
 @QuarkusTest
@@ -43,7 +43,7 @@ class SecretRotationTest {
     public static class ShortOverlap implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("relay.webhook.secret-overlap", "3s",
+            return Map.of("relay.webhook.secret-overlap", "6s",
                     "relay.accounts.erin.api-key", ERIN,
                     "relay.accounts.erin.webhook-secret", ERIN_NEW + "," + ERIN_OLD);
         }

@@ -55,8 +55,9 @@ class FaultToleranceIT {
     @Test
     void killDash9WhilePollingLosesNothingAndDuplicatesNothing() throws Exception {
         String prefix = prefix();
-        // tasks of 8 s, so that the kill lands while they are polled and before any webhook is attempted
-        try (Receiver receiver = new Receiver(); FakeUpstream slowTasks = new FakeUpstream(8000);
+        // tasks of 20 s, so that the kill lands while they are polled and before any webhook is attempted,
+        // even on a busy machine
+        try (Receiver receiver = new Receiver(); FakeUpstream slowTasks = new FakeUpstream(20_000);
              RelayProcess relay = new RelayProcess("kill-polling", redis.hosts(), prefix, slowTasks.url(), Map.of()).start()) {
             List<String> ids = submit(relay, receiver, 40);
             await().atMost(Duration.ofSeconds(10)).until(() -> slowTasks.fetches() >= 40);
@@ -98,8 +99,8 @@ class FaultToleranceIT {
     @Test
     void twoReplicasOneKilledTheOtherFinishesEverything() throws Exception {
         String prefix = prefix();
-        // tasks of 8 s: the kill lands mid-polling, before any webhook is attempted
-        try (Receiver receiver = new Receiver(); FakeUpstream slowTasks = new FakeUpstream(8000);
+        // tasks of 20 s: the kill lands mid-polling, before any webhook is attempted, even on a busy machine
+        try (Receiver receiver = new Receiver(); FakeUpstream slowTasks = new FakeUpstream(20_000);
              RelayProcess first = new RelayProcess("replica-a", redis.hosts(), prefix, slowTasks.url(), Map.of()).start();
              RelayProcess second = new RelayProcess("replica-b", redis.hosts(), prefix, slowTasks.url(), Map.of()).start()) {
             List<String> ids = new ArrayList<>(submit(first, receiver, 30));
