@@ -121,6 +121,11 @@ public class TaskService {
     }
 
     private static RelayException cannotCancel(Task task) {
+        if (task.queued() && !task.status().isTerminal()) {
+            // a send is under way: the job is back in the queue if the upstream does not take it
+            return RelayException.conflict("task " + task.id() + " is being sent upstream at this moment; if the upstream"
+                    + " does not take it, it waits in the queue again and can be cancelled then");
+        }
         return RelayException.conflict("task " + task.id() + (task.status().isTerminal() ? " has already ended"
                 : " was already sent upstream, which cannot cancel it") + "; only a job still waiting in the queue can be cancelled");
     }
