@@ -74,13 +74,14 @@ while count < max do
     else
       redis.call('ZADD', accounts, chosen.pass + math.floor(1000000 / math.max(1, chosen.weight)), chosen.account)
     end
-    local job = redis.call('HMGET', job_key(q, chosen.id), JOB.PATH, JOB.BODY, JOB.QUEUED_AT)
+    local job = redis.call('HMGET', job_key(q, chosen.id), JOB.PATH, JOB.BODY, JOB.QUEUED_AT, JOB.ACTION)
     claimed[#claimed + 1] = chosen.id
     claimed[#claimed + 1] = chosen.up.name
     claimed[#claimed + 1] = chosen.account
     claimed[#claimed + 1] = job[1] or ''
     claimed[#claimed + 1] = job[2] or ''
     claimed[#claimed + 1] = job[3] or '0'
+    claimed[#claimed + 1] = job[4] or ''
     count = count + 1
   elseif not again then
     break

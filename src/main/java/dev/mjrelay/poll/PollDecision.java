@@ -86,10 +86,13 @@ public final class PollDecision {
                 + "' that ran this task is no longer configured");
     }
 
-    /** After a fetch sent at {@code sentAtMs} that the upstream answered with {@code outcome} by {@code now}. */
-    public Decision after(DueTask task, FetchOutcome outcome, long sentAtMs, Instant now) {
+    /**
+     * After a fetch sent at {@code sentAtMs} that the upstream answered with {@code outcome} by {@code now};
+     * {@code tight}: the upstream's hints have proven tight (see {@link PollPlan}).
+     */
+    public Decision after(DueTask task, FetchOutcome outcome, long sentAtMs, Instant now, boolean tight) {
         if (outcome instanceof FetchOutcome.Snapshot snapshot) {
-            return snapshot(task, snapshot, sentAtMs, now);
+            return snapshot(task, snapshot, sentAtMs, now, tight);
         }
         if (outcome instanceof FetchOutcome.NotFound) {
             int misses = task.notFound() + 1;
@@ -113,7 +116,7 @@ public final class PollDecision {
         return reschedule("error", task, now.plus(backoff(errors)), Map.of(Field.ERRORS, Integer.toString(errors)));
     }
 
-    private Decision snapshot(DueTask task, FetchOutcome.Snapshot snapshot, long sentAtMs, Instant now) {
+    private Decision snapshot(DueTask task, FetchOutcome.Snapshot snapshot, long sentAtMs, Instant now, boolean tight) {
         TaskStatus status = TaskStatus.fromUpstream(snapshot.status());
         if (status.isTerminal()) {
             String reason = status == TaskStatus.TASK_STATUS_FAILED
@@ -125,7 +128,7 @@ public final class PollDecision {
         long eta = Math.max(0, snapshot.eta());
         PollSchedule.Plan plan = schedule.next(new PollSchedule.Memory(task.baseAt(), task.endBy(), task.misses()),
                 new PollSchedule.Answer(sentAtMs, now.toEpochMilli(), eta, progress,
-                        status == TaskStatus.TASK_STATUS_QUEUED));
+                        status == TaskStatus.TASK_STATUS_QUEUED), tight);
         Map<Field, String> fields = new EnumMap<>(Field.class);
         fields.put(Field.STATUS, status.name());
         fields.put(Field.PROGRESS, Integer.toString(progress));

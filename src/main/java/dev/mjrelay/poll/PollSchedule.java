@@ -14,14 +14,15 @@ import java.util.random.RandomGenerator;
  *   {@code base + (answer − base) × 100 / p}, since p is rounded down;</li>
  *   <li>every earlier poll's bound that has not passed yet.</li>
  * </ul>
- * The next poll aims just after the earliest of those bounds — never later than the interval,
- * never sooner than the floor. Aiming at an upper bound rather than a guess means a poll almost
- * never lands before the end, so eta-aware polling needs no more fetches than fixed polling. When a
- * poll finds the task still running after its bound has passed, a hint was wrong: that bound is
- * dropped, and each such miss doubles the least wait (floor, 2×floor, … up to the interval), so an
- * upstream whose hints lie costs no more than fixed polling. Without any hint (eta 0 and progress 0,
- * as some upstreams report) the wait is the interval. Tasks submitted together are spread by
- * {@link #first()}, up to 2% early.
+ * The next poll aims just after the earliest of those bounds — never later than the interval (or,
+ * where the upstream's hints have proven tight, {@link PollPlan#STRETCH} intervals: see
+ * {@link PollPlan}), never sooner than the floor. Aiming at an upper bound rather than a guess means
+ * a poll almost never lands before the end, so eta-aware polling needs no more fetches than fixed
+ * polling. When a poll finds the task still running after its bound has passed, a hint was wrong:
+ * that bound is dropped, and each such miss doubles the least wait (floor, 2×floor, … up to the
+ * interval), so an upstream whose hints lie costs no more than fixed polling. Without any hint (eta
+ * 0 and progress 0, as some upstreams report) the wait is the interval. A new task's first poll comes
+ * when {@link PollPlan} says, up to 2% late so that tasks submitted together spread out ({@link #first}).
  */
 public final class PollSchedule {
 
@@ -64,7 +65,8 @@ public final class PollSchedule {
         this.random = random;
     }
 
-    public Plan next(Memory memory, Answer answer) {
+    /** The next poll after {@code answer}; {@code tight}: the upstream's hints have proven tight (see {@link PollPlan}). */
+    public Plan next(Memory memory, Answer answer, boolean tight) {
         int misses = memory.misses();
         long bound = memory.endBy();
         if (bound > 0 && bound <= answer.sentAt()) {
@@ -82,7 +84,7 @@ public final class PollSchedule {
             bound = earliest(bound, baseAt + (now - baseAt) * 100 / answer.progress());
         }
         // the interval counts from when this poll was sent, so polls do not drift by the answer's travel time
-        long latest = answer.sentAt() + intervalMs;
+        long latest = answer.sentAt() + (bound != 0 && tight ? PollPlan.STRETCH * intervalMs : intervalMs);
         long at = bound == 0 ? latest : Math.min(latest, bound + MARGIN_MS);
         long least = Math.min(intervalMs, floorMs << Math.min(misses, 20));
         return new Plan(Duration.ofMillis(Math.max(least, at - now)), new Memory(baseAt, bound, misses));
@@ -93,10 +95,11 @@ public final class PollSchedule {
     }
 
     /**
-     * The wait before a new task's first poll: the interval, up to 2% early, so a burst spreads out
-     * (over 100 ms at 5 s). Every millisecond early is paid for in fetches, so the spread is small.
+     * The wait before a new task's first poll: what the plan aims at, up to 2% late, so a burst spreads
+     * out (over 100 ms at 5 s). Late rather than early: a poll a little after the aim costs a little
+     * lag, one a little before it a whole fetch for every task that ends in between.
      */
-    public Duration first() {
-        return Duration.ofMillis(Math.max(floorMs, Math.round(intervalMs * (0.98 + 0.02 * random.nextDouble()))));
+    public Duration first(PollPlan plan) {
+        return Duration.ofMillis(Math.max(floorMs, Math.round(plan.firstPollMs() * (1 + 0.02 * random.nextDouble()))));
     }
 }

@@ -46,12 +46,14 @@ public class Poller implements DueWorker<DueTask> {
     private final PollDecision decision;
     private final PollBatches batches;
     private final Settings settings;
+    private final FirstPolls firstPolls;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Counter> unknownStatus = new ConcurrentHashMap<>();
 
     Poller(TaskStore store, JobQueue jobs, Upstreams upstreams, Notifier notifier, Clock clock, MeterRegistry registry,
-           RelayConfig config, Vertx vertx) {
+           RelayConfig config, Vertx vertx, FirstPolls firstPolls) {
         this.store = store;
+        this.firstPolls = firstPolls;
         this.jobs = jobs;
         this.upstreams = upstreams;
         this.notifier = notifier;
@@ -91,7 +93,14 @@ public class Poller implements DueWorker<DueTask> {
         }
         long sentAt = clock.millis();
         return upstream.fetch(task.upstreamId())
-                .chain(outcome -> carryOut(task, decision.after(task, outcome, sentAt, clock.instant())));
+                .chain(outcome -> {
+                    PollDecision.Decision decided = decision.after(task, outcome, sentAt, clock.instant(),
+                            firstPolls.tight(task));
+                    if (decided instanceof PollDecision.End end && end.snapshot() != null) {
+                        firstPolls.ended(task, sentAt);
+                    }
+                    return carryOut(task, decided);
+                });
     }
 
     /** A job the upstream has not taken: it ends (never sent, or its send's outcome unknown) or waits on. */

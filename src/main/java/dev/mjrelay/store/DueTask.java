@@ -6,11 +6,13 @@ package dev.mjrelay.store;
  * {@code PollSchedule.Memory}); 0 when not known yet. {@code oversize} counts answers in a row too
  * large to read; {@code unknownStatus} is the first status word the relay did not know ("" if none);
  * {@code upstream} names the upstream that runs the task ("" for the default); {@code queue} is the
- * stored name of its job-queue phase while the upstream has not taken it ("" after).
+ * stored name of its job-queue phase while the upstream has not taken it ("" after); {@code action}
+ * is the stored name of its action; {@code polledRunning} whether a poll has found it running yet.
  */
 public record DueTask(String id, String upstreamId, long deadlineMs, int notFound, int errors,
                       String status, boolean notifyProgress, String taskType, long baseAt, long endBy, int misses,
-                      int oversize, String unknownStatus, String upstream, String queue) {
+                      int oversize, String unknownStatus, String upstream, String queue, String action,
+                      boolean polledRunning) {
 
     /** Whether the upstream has not taken the task yet: it waits in the job queue or is being sent. */
     public boolean unsent() {

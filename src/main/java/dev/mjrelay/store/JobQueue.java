@@ -25,7 +25,8 @@ import java.util.stream.Collectors;
 public class JobQueue implements DueQueue<JobQueue.Job> {
 
     /** A job claimed to be sent: its task, the upstream picked, the request, and when it was queued (epoch ms). */
-    public record Job(String id, String upstream, String account, String path, String body, long queuedAtMs) {
+    public record Job(String id, String upstream, String account, String path, String body, long queuedAtMs,
+                      String action) {
     }
 
     /** How a job's send ended; its stored name is what {@code settle-job.lua} reads. */
@@ -46,7 +47,7 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
 
     /** The fields of a waiting job's hash ({@code JOB.ACCOUNT} in the scripts). */
     public enum JobField implements HashField {
-        ACCOUNT, UPSTREAM, PATH, BODY, QUEUED_AT, WEIGHT
+        ACCOUNT, UPSTREAM, PATH, BODY, QUEUED_AT, WEIGHT, ACTION
     }
 
     /**
@@ -106,9 +107,10 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
         args.addAll(upstreamArgs);
         return scripts.run("claim-jobs", List.of(accounts), args).map(response -> {
             List<Job> jobs = new ArrayList<>();
-            for (int i = 1; i + 6 <= response.size(); i += 6) {
+            for (int i = 1; i + 7 <= response.size(); i += 7) {
                 jobs.add(new Job(text(response.get(i)), text(response.get(i + 1)), text(response.get(i + 2)),
-                        text(response.get(i + 3)), text(response.get(i + 4)), Long.parseLong(text(response.get(i + 5)))));
+                        text(response.get(i + 3)), text(response.get(i + 4)), Long.parseLong(text(response.get(i + 5))),
+                        text(response.get(i + 6))));
             }
             String next = text(response.get(0));
             return new Claim<>(jobs, next.isEmpty() ? Long.MAX_VALUE : Long.parseLong(next));
@@ -159,11 +161,11 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
      * Puts a job in its account's line — at the head for one that was in front all along — for the
      * upstream {@code pinned} only (a change) or any (null). The item is its place in the line (1 = next).
      */
-    public Uni<Long> enqueue(String id, String account, int weight, String pinned, String path, String body,
-                             Instant queuedAt, boolean head) {
+    public Uni<Long> enqueue(String id, String account, int weight, String pinned, String action, String path,
+                             String body, Instant queuedAt, boolean head) {
         List<String> args = List.of(q, id, account, head ? "1" : "0", JobField.UPSTREAM.stored(), pinned == null ? "" : pinned,
                 JobField.PATH.stored(), path, JobField.BODY.stored(), body, JobField.QUEUED_AT.stored(), millis(queuedAt),
-                JobField.WEIGHT.stored(), Integer.toString(weight));
+                JobField.WEIGHT.stored(), Integer.toString(weight), JobField.ACTION.stored(), action);
         return scripts.run("enqueue-job", List.of(accounts), args).map(Response::toLong)
                 .invoke(() -> listener.dueAt(0, queuedAt.toEpochMilli()));
     }

@@ -27,6 +27,7 @@ import java.util.zip.CRC32;
  * {prefix}:eprate:{account}:{id}     hash   a registered endpoint's attempt token bucket (its rateLimit)
  * {prefix}:ephealth:{account}        hash   endpoint id -> since when all its attempts failed (ms)
  * {prefix}:{pN}:epdlv:{endpointId}   zset   the endpoint's deliveries by creation time, for recover
+ * {prefix}:durations:{upstream}:{action} hash how long the upstream's tasks of the action took (DurationStore)
  * {prefix}:{q}:...                   the job queue, all in one slot: the accounts' waiting lines,
  *                                           the jobs, the upstreams' room (lib/waiting-line.lua,
  *                                           lib/upstream-room.lua)
@@ -126,6 +127,10 @@ public class Keys {
 
     String endpointRate(String account, String endpointId) {
         return prefix + ":eprate:" + account + ":" + endpointId;
+    }
+
+    String durations(String upstream, String action) {
+        return prefix + ":durations:" + upstream + ":" + action;
     }
 
     String requestRate(String account) {

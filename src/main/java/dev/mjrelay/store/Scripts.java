@@ -149,6 +149,7 @@ public class Scripts {
         table(lua, "JOB", "job field", JobQueue.JobField.values(), HashField::stored);
         table(lua, "ROOM", "upstream room field", JobQueue.RoomField.values(), HashField::stored);
         lua.append("local CIRCUIT_TRIPS_AFTER = ").append(JobQueue.CIRCUIT_TRIPS_AFTER).append('\n');
+        table(lua, "DURATION", "duration history field", DurationStore.Field.values(), HashField::stored);
         table(lua, "DLV", "delivery field", DeliveryCodec.Field.values(), HashField::stored);
         table(lua, "DLV_STATE", "delivery state", DeliveryCodec.State.values(), HashField::stored);
         table(lua, "STATUS", "task status", TaskStatus.values(), Enum::name);

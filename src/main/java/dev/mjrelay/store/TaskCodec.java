@@ -57,7 +57,7 @@ public final class TaskCodec {
     /** What a claim for a poll reads. */
     static final List<Field> DUE = List.of(Field.UPSTREAM_ID, Field.DEADLINE, Field.NOT_FOUND, Field.ERRORS,
             Field.STATUS, Field.NOTIFY_PROGRESS, Field.TASK_TYPE, Field.BASE_AT, Field.END_BY, Field.MISSES,
-            Field.OVERSIZE, Field.UNKNOWN_STATUS, Field.UPSTREAM, Field.QUEUE);
+            Field.OVERSIZE, Field.UNKNOWN_STATUS, Field.UPSTREAM, Field.QUEUE, Field.ACTION);
 
     private TaskCodec() {
     }
@@ -108,7 +108,9 @@ public final class TaskCodec {
                 f.smallNumber(Field.ERRORS), f.text(Field.STATUS, ""), f.flag(Field.NOTIFY_PROGRESS),
                 f.text(Field.TASK_TYPE, ""), f.number(Field.BASE_AT), f.number(Field.END_BY), f.smallNumber(Field.MISSES),
                 f.smallNumber(Field.OVERSIZE), f.text(Field.UNKNOWN_STATUS, ""), f.text(Field.UPSTREAM, ""),
-                f.text(Field.QUEUE, ""));
+                f.text(Field.QUEUE, ""), f.text(Field.ACTION, ""),
+                // every poll that finds the task running records its bound, 0 for none
+                f.has(Field.END_BY));
     }
 
     private static void put(Map<Field, String> fields, Field field, String value) {

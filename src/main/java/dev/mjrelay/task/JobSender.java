@@ -6,7 +6,7 @@ import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.events.Notifier;
 import dev.mjrelay.loop.DueWorker;
 import dev.mjrelay.model.TaskLog;
-import dev.mjrelay.poll.PollSchedule;
+import dev.mjrelay.poll.FirstPolls;
 import dev.mjrelay.store.DueQueue;
 import dev.mjrelay.store.JobQueue;
 import dev.mjrelay.store.JobQueue.Job;
@@ -27,7 +27,6 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Random;
 
 /**
  * The job queue's worker: sends each job the queue hands it (an upstream had room, and it was its
@@ -48,7 +47,7 @@ public class JobSender implements DueWorker<Job> {
     private final Notifier notifier;
     private final ObjectMapper mapper;
     private final Clock clock;
-    private final PollSchedule schedule;
+    private final FirstPolls firstPolls;
     private final Duration lease;
     /** How long an accepted task's room holds without a poll renewing it: until its first poll and a lease. */
     private final Duration holdUntilPolled;
@@ -56,7 +55,7 @@ public class JobSender implements DueWorker<Job> {
     private final Timer waited;
 
     JobSender(JobQueue queue, TaskStore tasks, Upstreams upstreams, Notifier notifier, ObjectMapper mapper, Clock clock,
-              MeterRegistry registry, RelayConfig config) {
+              MeterRegistry registry, RelayConfig config, FirstPolls firstPolls) {
         this.queue = queue;
         this.tasks = tasks;
         this.upstreams = upstreams;
@@ -64,7 +63,7 @@ public class JobSender implements DueWorker<Job> {
         this.mapper = mapper;
         this.clock = clock;
         RelayConfig.Poll poll = config.poll();
-        this.schedule = new PollSchedule(poll.interval(), poll.floor(), new Random());
+        this.firstPolls = firstPolls;
         this.lease = poll.lease();
         this.holdUntilPolled = poll.interval().plus(poll.lease());
         this.settings = new Settings(poll.concurrency(), poll.lease(), poll.idle());
@@ -103,7 +102,7 @@ public class JobSender implements DueWorker<Job> {
     private Uni<Void> fromQueue(Job job, SubmitOutcome outcome, Instant sentAt) {
         String id = job.id();
         if (outcome instanceof SubmitOutcome.Accepted accepted) {
-            return tasks.started(id, job.upstream(), accepted.upstreamId(), sentAt, sentAt.plus(schedule.first()), null)
+            return tasks.started(id, job.upstream(), accepted.upstreamId(), sentAt, sentAt.plus(firstPolls.first(job.upstream(), job.action())), null)
                     .call(() -> settle(id, job.upstream(), Outcome.ACCEPTED, outcome))
                     .invoke(() -> TaskLog.info(LOG, id, job.account(), "sent from the queue to upstream %s as %s",
                             job.upstream(), accepted.upstreamId()))

@@ -10,7 +10,7 @@ import dev.mjrelay.model.Submission;
 import dev.mjrelay.model.Task;
 import dev.mjrelay.model.TaskLog;
 import dev.mjrelay.model.TaskStatus;
-import dev.mjrelay.poll.PollSchedule;
+import dev.mjrelay.poll.FirstPolls;
 import dev.mjrelay.store.JobQueue;
 import dev.mjrelay.store.StoreUnavailableException;
 import dev.mjrelay.store.TaskCodec;
@@ -27,7 +27,6 @@ import org.jboss.logging.Logger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Random;
 
 /**
  * Submitting, fetching and cancelling tasks. A submit runs the contract's checks in order — fields
@@ -52,12 +51,13 @@ public class TaskService {
     private final Upstreams upstreams;
     private final TargetGuard guard;
     private final Clock clock;
-    private final PollSchedule schedule;
+    private final FirstPolls firstPolls;
     private final Duration timeout;
     private final Duration lease;
 
     TaskService(TaskStore store, JobQueue queue, JobSender sender, IdempotentSubmits idempotent, PendingLimit limit,
-                Notifier notifier, Upstreams upstreams, TargetGuard guard, Clock clock, RelayConfig config) {
+                Notifier notifier, Upstreams upstreams, TargetGuard guard, Clock clock, RelayConfig config,
+                FirstPolls firstPolls) {
         this.store = store;
         this.queue = queue;
         this.sender = sender;
@@ -67,7 +67,7 @@ public class TaskService {
         this.upstreams = upstreams;
         this.guard = guard;
         this.clock = clock;
-        this.schedule = new PollSchedule(config.poll().interval(), config.poll().floor(), new Random());
+        this.firstPolls = firstPolls;
         this.timeout = config.task().timeout();
         this.lease = config.poll().lease();
     }
@@ -176,7 +176,7 @@ public class TaskService {
     private Uni<Submitted> enqueue(Account account, Task task, UpstreamRequest request) {
         return store.createUnsent(task, TaskCodec.Queue.WAITING, task.deadline(), notifier.submittedData(task))
                 .invoke(() -> limit.created(account))
-                .chain(() -> queue.enqueue(task.id(), account.name(), account.weight(), task.upstream(), request.path(),
+                .chain(() -> queue.enqueue(task.id(), account.name(), account.weight(), task.upstream(), task.action().name(), request.path(),
                         request.body().toString(), task.submittedAt(), false))
                 .invoke(position -> TaskLog.info(LOG, task.id(), account.name(), "queued %s (place %d in the account's line)",
                         task.action(), position))
@@ -199,7 +199,7 @@ public class TaskService {
         String id = task.id();
         if (outcome instanceof SubmitOutcome.Accepted accepted) {
             // the upstream has the job now: recording that is worth a few tries (Redis full or failing over)
-            return store.started(id, upstream, accepted.upstreamId(), sentAt, sentAt.plus(schedule.first()),
+            return store.started(id, upstream, accepted.upstreamId(), sentAt, sentAt.plus(firstPolls.first(upstream, task.action())),
                             notifier.submittedData(task))
                     .onFailure(StoreUnavailableException.class).retry().withBackOff(RECORD_RETRY).atMost(RECORD_TRIES)
                     .call(() -> sender.settle(id, upstream, JobQueue.Outcome.ACCEPTED, outcome))
@@ -211,7 +211,7 @@ public class TaskService {
             // the job was first in its account's line: it waits at the head of it
             return store.waitAgain(id, notifier.submittedData(task))
                     .call(() -> sender.settle(id, upstream, JobQueue.Outcome.BUSY, outcome))
-                    .chain(() -> queue.enqueue(id, account.name(), account.weight(), task.upstream(), request.path(),
+                    .chain(() -> queue.enqueue(id, account.name(), account.weight(), task.upstream(), task.action().name(), request.path(),
                             request.body().toString(), task.submittedAt(), true))
                     .invoke(() -> TaskLog.info(LOG, id, account.name(), "queued %s: upstream %s is busy (%s)",
                             task.action(), upstream, outcome.description()))

@@ -43,7 +43,7 @@ class PollDecisionTest {
     void aSucceededAnswerEndsTheTaskWithTheUpstreamsSnapshot() {
         JsonNode body = answer("TASK_STATUS_SUCCEED", "", 100, 0);
 
-        PollDecision.Decision decided = decision.after(running(), snapshot(body), NOW.toEpochMilli() - 40, NOW);
+        PollDecision.Decision decided = decision.after(running(), snapshot(body), NOW.toEpochMilli() - 40, NOW, false);
 
         PollDecision.End end = assertInstanceOf(PollDecision.End.class, decided);
         assertEquals(TaskStatus.TASK_STATUS_SUCCEED, end.status());
@@ -54,7 +54,7 @@ class PollDecisionTest {
     @Test
     void aFailureWithoutAReasonGetsOne() {
         PollDecision.Decision decided = decision.after(running(), snapshot(answer("TASK_STATUS_FAILED", " ", 0, 0)),
-                NOW.toEpochMilli(), NOW);
+                NOW.toEpochMilli(), NOW, false);
 
         assertEquals("the upstream reported a failure without a reason", ((PollDecision.End) decided).failReason());
     }
@@ -62,7 +62,7 @@ class PollDecisionTest {
     @Test
     void aRunningTaskIsPolledAgainWithinTheIntervalAndRecordsWhatWasSeen() {
         PollDecision.Decision decided = decision.after(running(), snapshot(answer("TASK_STATUS_PROCESSING", "", 40, 30)),
-                NOW.toEpochMilli() - 20, NOW);
+                NOW.toEpochMilli() - 20, NOW, false);
 
         PollDecision.Reschedule next = assertInstanceOf(PollDecision.Reschedule.class, decided);
         assertFalse(next.next().isAfter(NOW.plus(INTERVAL)), "never later than the interval: " + next.next());
@@ -79,8 +79,8 @@ class PollDecisionTest {
         DueTask fresh = task(NOW.plusSeconds(600).toEpochMilli(), 0, 0, "TASK_STATUS_QUEUED", true);
         DueTask notified = task(NOW.plusSeconds(600).toEpochMilli(), 0, 0, "TASK_STATUS_PROCESSING", true);
 
-        PollDecision.Reschedule first = (PollDecision.Reschedule) decision.after(fresh, snapshot(body), NOW.toEpochMilli(), NOW);
-        PollDecision.Reschedule again = (PollDecision.Reschedule) decision.after(notified, snapshot(body), NOW.toEpochMilli(), NOW);
+        PollDecision.Reschedule first = (PollDecision.Reschedule) decision.after(fresh, snapshot(body), NOW.toEpochMilli(), NOW, false);
+        PollDecision.Reschedule again = (PollDecision.Reschedule) decision.after(notified, snapshot(body), NOW.toEpochMilli(), NOW, false);
 
         assertEquals(TaskStatus.TASK_STATUS_PROCESSING, first.progress());
         assertEquals(body, first.snapshot());
@@ -92,8 +92,8 @@ class PollDecisionTest {
         DueTask troubled = task(NOW.plusSeconds(600).toEpochMilli(), 2, 1, "TASK_STATUS_PROCESSING", false);
         JsonNode body = answer("TASK_STATUS_PROCESSING", "", 10, 0);
 
-        PollDecision.Reschedule cleared = (PollDecision.Reschedule) decision.after(troubled, snapshot(body), NOW.toEpochMilli(), NOW);
-        PollDecision.Reschedule calm = (PollDecision.Reschedule) decision.after(running(), snapshot(body), NOW.toEpochMilli(), NOW);
+        PollDecision.Reschedule cleared = (PollDecision.Reschedule) decision.after(troubled, snapshot(body), NOW.toEpochMilli(), NOW, false);
+        PollDecision.Reschedule calm = (PollDecision.Reschedule) decision.after(running(), snapshot(body), NOW.toEpochMilli(), NOW, false);
 
         assertEquals("0", cleared.fields().get(Field.NOT_FOUND));
         assertEquals("0", cleared.fields().get(Field.ERRORS));
@@ -106,8 +106,8 @@ class PollDecisionTest {
         DueTask twice = task(NOW.plusSeconds(600).toEpochMilli(), 2, 0, "TASK_STATUS_PROCESSING", false);
         DueTask once = task(NOW.plusSeconds(600).toEpochMilli(), 0, 0, "TASK_STATUS_PROCESSING", false);
 
-        PollDecision.Decision lost = decision.after(twice, new FetchOutcome.NotFound(), NOW.toEpochMilli(), NOW);
-        PollDecision.Decision again = decision.after(once, new FetchOutcome.NotFound(), NOW.toEpochMilli(), NOW);
+        PollDecision.Decision lost = decision.after(twice, new FetchOutcome.NotFound(), NOW.toEpochMilli(), NOW, false);
+        PollDecision.Decision again = decision.after(once, new FetchOutcome.NotFound(), NOW.toEpochMilli(), NOW, false);
 
         assertTrue(((PollDecision.End) lost).failReason().startsWith("lost:"));
         PollDecision.Reschedule retry = (PollDecision.Reschedule) again;
@@ -120,7 +120,7 @@ class PollDecisionTest {
         for (int before = 0; before < 6; before++) {
             DueTask task = task(NOW.plusSeconds(600).toEpochMilli(), 0, before, "TASK_STATUS_PROCESSING", false);
 
-            PollDecision.Decision decided = decision.after(task, new FetchOutcome.Transient("HTTP 500"), NOW.toEpochMilli(), NOW);
+            PollDecision.Decision decided = decision.after(task, new FetchOutcome.Transient("HTTP 500"), NOW.toEpochMilli(), NOW, false);
 
             PollDecision.Reschedule retry = assertInstanceOf(PollDecision.Reschedule.class, decided);
             long factor = Math.min(1L << before, 4);
@@ -133,7 +133,7 @@ class PollDecisionTest {
     void noPollIsPlannedPastTheDeadline() {
         DueTask nearlyDue = task(NOW.plusSeconds(2).toEpochMilli(), 0, 3, "TASK_STATUS_PROCESSING", false);
 
-        PollDecision.Decision decided = decision.after(nearlyDue, new FetchOutcome.Transient("timed out"), NOW.toEpochMilli(), NOW);
+        PollDecision.Decision decided = decision.after(nearlyDue, new FetchOutcome.Transient("timed out"), NOW.toEpochMilli(), NOW, false);
 
         assertEquals(NOW.plusSeconds(2), ((PollDecision.Reschedule) decided).next());
     }
@@ -144,9 +144,9 @@ class PollDecisionTest {
         FetchOutcome tooLarge = new FetchOutcome.TooLarge(1 << 20);
 
         PollDecision.Decision first = decision.after(withOversize(deadline, 0, 0, "TASK_STATUS_PROCESSING", false, 0, ""),
-                tooLarge, NOW.toEpochMilli(), NOW);
+                tooLarge, NOW.toEpochMilli(), NOW, false);
         PollDecision.Decision third = decision.after(withOversize(deadline, 0, 2, "TASK_STATUS_PROCESSING", false, 2, ""),
-                tooLarge, NOW.toEpochMilli(), NOW);
+                tooLarge, NOW.toEpochMilli(), NOW, false);
 
         assertEquals("1", ((PollDecision.Reschedule) first).fields().get(Field.OVERSIZE));
         PollDecision.End end = assertInstanceOf(PollDecision.End.class, third);
@@ -159,7 +159,7 @@ class PollDecisionTest {
         DueTask once = withOversize(NOW.plusSeconds(600).toEpochMilli(), 0, 1, "TASK_STATUS_PROCESSING", false, 1, "");
 
         PollDecision.Decision decided = decision.after(once, snapshot(answer("TASK_STATUS_PROCESSING", "", 5, 0)),
-                NOW.toEpochMilli(), NOW);
+                NOW.toEpochMilli(), NOW, false);
 
         assertEquals("0", ((PollDecision.Reschedule) decided).fields().get(Field.OVERSIZE));
     }
@@ -170,12 +170,12 @@ class PollDecisionTest {
         JsonNode canceled = answer("TASK_STATUS_CANCELED", "", 0, 0);
 
         PollDecision.Reschedule first = (PollDecision.Reschedule) decision.after(
-                withOversize(deadline, 0, 0, "TASK_STATUS_PROCESSING", false, 0, ""), snapshot(canceled), NOW.toEpochMilli(), NOW);
+                withOversize(deadline, 0, 0, "TASK_STATUS_PROCESSING", false, 0, ""), snapshot(canceled), NOW.toEpochMilli(), NOW, false);
         PollDecision.Reschedule later = (PollDecision.Reschedule) decision.after(
                 withOversize(deadline, 0, 0, "TASK_STATUS_PROCESSING", false, 0, "TASK_STATUS_CANCELED"), snapshot(canceled),
-                NOW.toEpochMilli(), NOW);
+                NOW.toEpochMilli(), NOW, false);
         PollDecision.Reschedule lowerCase = (PollDecision.Reschedule) decision.after(running(),
-                snapshot(answer("task_status_processing", "", 0, 0)), NOW.toEpochMilli(), NOW);
+                snapshot(answer("task_status_processing", "", 0, 0)), NOW.toEpochMilli(), NOW, false);
 
         assertEquals("TASK_STATUS_CANCELED", first.unknownStatus());
         assertEquals("TASK_STATUS_CANCELED", first.fields().get(Field.UNKNOWN_STATUS));
@@ -215,7 +215,7 @@ class PollDecisionTest {
     }
 
     private static DueTask unsent(String queue, long deadlineMs) {
-        return new DueTask("t1", "", deadlineMs, 0, 0, "TASK_STATUS_QUEUED", false, "", 0, 0, 0, 0, "", "default", queue);
+        return new DueTask("t1", "", deadlineMs, 0, 0, "TASK_STATUS_QUEUED", false, "", 0, 0, 0, 0, "", "default", queue, "IMAGINE", false);
     }
 
     private static DueTask task(long deadlineMs, int notFound, int errors, String status, boolean notifyProgress) {
@@ -225,7 +225,7 @@ class PollDecisionTest {
     private static DueTask withOversize(long deadlineMs, int notFound, int errors, String status, boolean notifyProgress,
                                         int oversize, String unknownStatus) {
         return new DueTask("t1", "up-1", deadlineMs, notFound, errors, status, notifyProgress, "MIDJOURNEY",
-                NOW.minusSeconds(10).toEpochMilli(), 0, 0, oversize, unknownStatus, "default", "");
+                NOW.minusSeconds(10).toEpochMilli(), 0, 0, oversize, unknownStatus, "default", "", "IMAGINE", true);
     }
 
     private static FetchOutcome.Snapshot snapshot(JsonNode body) {

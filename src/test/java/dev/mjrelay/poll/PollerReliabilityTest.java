@@ -71,6 +71,9 @@ class PollerReliabilityTest {
     Simulator simulator;
 
     @Inject
+    FirstPolls firstPolls;
+
+    @Inject
     io.quarkus.redis.datasource.RedisDataSource redis;
 
     @Test
@@ -91,7 +94,7 @@ class PollerReliabilityTest {
     @Test
     void twoPollersOnOneRedisDeliverEachTerminalEventOnce() {
         // a second replica's poller, with its own loop, on the same Redis as the application's
-        ClaimLoop<DueTask> second = ClaimLoop.of(new Poller(store, jobs, upstream, notifier, clock, registry, config, vertx),
+        ClaimLoop<DueTask> second = ClaimLoop.of(new Poller(store, jobs, upstream, notifier, clock, registry, config, vertx, firstPolls),
                 vertx, clock);
         second.start();
         try (Receiver receiver = new Receiver()) {

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ScriptsTest {
 
     private static final Path LUA = Path.of("src/main/resources/lua");
-    private static final Pattern NAME = Pattern.compile("\\b(TASK_QUEUE|TASK|DLV_STATE|DLV|STATUS|EVENT|JOB|ROOM)\\.([A-Z_]+)");
+    private static final Pattern NAME = Pattern.compile("\\b(TASK_QUEUE|TASK|DLV_STATE|DLV|STATUS|EVENT|JOB|ROOM|DURATION)\\.([A-Z_]+)");
 
     @Test
     void aFragmentIncludedTwiceIsAssembledOnce() {

@@ -24,7 +24,7 @@ class StoredNamesTest {
 
     @Test
     void jobQueueFieldsKeepTheirStoredNames() {
-        assertEquals(List.of("account", "upstream", "path", "body", "queuedAt", "weight"), stored(JobQueue.JobField.values()));
+        assertEquals(List.of("account", "upstream", "path", "body", "queuedAt", "weight", "action"), stored(JobQueue.JobField.values()));
         assertEquals(List.of("fails", "notBefore", "currentWeight", "tokens", "tokensAt"), stored(JobQueue.RoomField.values()));
     }
 
