@@ -17,7 +17,7 @@ import java.util.function.LongSupplier;
  */
 final class BenchUpstream implements AutoCloseable {
 
-    record Sim(long createdAt, long durationMs) {
+    record Sim(long createdAt, long durationMs, String prompt) {
         long endsAt() {
             return createdAt + durationMs;
         }
@@ -38,7 +38,13 @@ final class BenchUpstream implements AutoCloseable {
             if (path.startsWith("/mj/submit/")) {
                 request.body().onSuccess(body -> {
                     String id = "b" + sequence.incrementAndGet();
-                    tasks.put(id, new Sim(System.currentTimeMillis(), durations.getAsLong()));
+                    String prompt = "";
+                    try {
+                        prompt = new JsonObject(body).getString("prompt", "");
+                    } catch (RuntimeException ignored) {
+                        // a change has no prompt
+                    }
+                    tasks.put(id, new Sim(System.currentTimeMillis(), durations.getAsLong(), prompt));
                     request.response().putHeader("Content-Type", "application/json")
                             .end("{\"code\":1,\"description\":\"submit success\",\"result\":\"" + id + "\"}");
                 });

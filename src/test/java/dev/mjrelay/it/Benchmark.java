@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -35,12 +36,36 @@ import java.util.regex.Pattern;
  */
 final class Benchmark {
 
-    record Level(int tasks, double submitsPerSecond, double submitP50Ms, double submitP99Ms, double fetchesPerTask,
+    /**
+     * How long the bench upstream's tasks last: {@code label} for the report, {@code draw} one
+     * duration (ms), {@code maxMs} the longest it draws.
+     */
+    record Mix(String label, LongSupplier draw, long maxMs) {
+
+        static Mix uniform(long minMs, long maxMs) {
+            return new Mix("uniform " + minMs / 1000.0 + "-" + maxMs / 1000.0 + " s",
+                    () -> ThreadLocalRandom.current().nextLong(minMs, maxMs + 1), maxMs);
+        }
+
+        /** 30% of 2-5 s, the rest 5-60 s: upscales among imagines. */
+        static Mix shortAmongLong() {
+            return new Mix("30% uniform 2-5 s, 70% uniform 5-60 s", () -> ThreadLocalRandom.current().nextDouble() < 0.3
+                    ? ThreadLocalRandom.current().nextLong(2000, 5001) : ThreadLocalRandom.current().nextLong(5000, 60_001),
+                    60_000);
+        }
+    }
+
+    /**
+     * One load level; {@code fresh}: measured on a relay process that had just started (its JIT cold),
+     * {@code relayCpuMicrosPerFetch}: the relay's CPU time over the level divided by its fetches (an
+     * upper bound: it also covers the submits and webhooks).
+     */
+    record Level(int tasks, boolean fresh, double submitsPerSecond, double submitP50Ms, double submitP99Ms, double fetchesPerTask,
                  double fixedPollingFetchesPerTask, double fetchesPerSecond, double webhooksPerSecond, double lagP50Ms,
                  double lagP99Ms, double lagMaxMs,
                  /* the two parts of lag, p50 and p99: upstream end -> first fetch that saw it; that fetch -> sink arrival */
                  double pollLateP50Ms, double pollLateP99Ms, double relayWorkP50Ms, double relayWorkP99Ms,
-                 double relayCpuPercent, double redisCpuPercent, /* all cores, everything on the box */ double machineBusyPercent, long relayRssMbAtPeak,
+                 double relayCpuPercent, double relayCpuMicrosPerFetch, double redisCpuPercent, /* all cores, everything on the box */ double machineBusyPercent, long relayRssMbAtPeak,
                  /*
                   * Redis memory per task, solved from two readings (at peak pending, and once all ended):
                   * a pending task (its hash, due-set entry and task.submitted stream entry), and what an
@@ -51,13 +76,11 @@ final class Benchmark {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final long minDurationMs;
-    private final long maxDurationMs;
+    private final Mix mix;
     private final int concurrency;
 
-    Benchmark(long minDurationMs, long maxDurationMs, int concurrency) {
-        this.minDurationMs = minDurationMs;
-        this.maxDurationMs = maxDurationMs;
+    Benchmark(Mix mix, int concurrency) {
+        this.mix = mix;
         this.concurrency = concurrency;
     }
 
@@ -65,22 +88,27 @@ final class Benchmark {
         Vertx vertx = Vertx.vertx();
         Map<String, Object> results = new LinkedHashMap<>();
         try (OwnRedis redis = new OwnRedis(false);
-             BenchUpstream upstream = new BenchUpstream(vertx, () -> ThreadLocalRandom.current().nextLong(minDurationMs, maxDurationMs + 1));
+             BenchUpstream upstream = new BenchUpstream(vertx, mix.draw());
              BenchSink sink = new BenchSink(vertx);
              RelayProcess relay = new RelayProcess("bench", redis.hosts(), FaultToleranceIT.prefix(), upstream.url(),
                      relaySettings(), List.of("-Xmx1g")).start()) {
             results.put("relaySettings", relaySettings());
             results.put("machine", Runtime.getRuntime().availableProcessors() + " cores, "
                     + (Files.readString(Path.of("/proc/meminfo")).lines().findFirst().orElse("").replaceAll("\\s+", " ")));
-            results.put("durations", "uniform " + minDurationMs / 1000.0 + "-" + maxDurationMs / 1000.0 + " s");
+            results.put("durations", mix.label());
             if (measureLimit) {
                 results.put("wrkFetchesPerSecond", wrkLimit(upstream));
             }
             List<Level> measured = new ArrayList<>();
             for (int n : levels) {
-                measured.add(level(n, redis, upstream, sink, relay));
+                measured.add(level(n, measured.isEmpty(), redis, upstream, sink, relay));
             }
             results.put("levels", measured);
+            if (Boolean.getBoolean("bench.train")) {
+                // a training run (-Dbench.jvm-options=-XX:AOTCacheOutput=... or -XX:ArchiveClassesAtExit=...):
+                // the JVM writes its cache as it exits, so it must exit, not be killed
+                relay.sigterm();
+            }
         } finally {
             vertx.close();
         }
@@ -104,7 +132,7 @@ final class Benchmark {
         return settings;
     }
 
-    private Level level(int n, OwnRedis redis, BenchUpstream upstream, BenchSink sink, RelayProcess relay) throws Exception {
+    private Level level(int n, boolean fresh, OwnRedis redis, BenchUpstream upstream, BenchSink sink, RelayProcess relay) throws Exception {
         long memoryBefore = redis.usedMemory();
         long fetchesBefore = upstream.fetches.get();
         long[] cpuBefore = cpu(relay.pid());
@@ -142,7 +170,7 @@ final class Benchmark {
         long memoryAtPeak = memoryBefore;
         int endedAtPeak = 0;
         int peakPending = 0;
-        long deadline = System.currentTimeMillis() + maxDurationMs + 180_000;
+        long deadline = System.currentTimeMillis() + mix.maxMs() + 180_000;
         while (System.currentTimeMillis() < deadline) {
             int delivered = (int) ids.stream().filter(sink.arrivals::containsKey).count();
             int pending = ids.size() - delivered;
@@ -212,12 +240,13 @@ final class Benchmark {
         Collections.sort(sortedLatencies);
         long ticks = (cpuAfter[0] + cpuAfter[1]) - (cpuBefore[0] + cpuBefore[1]);
         double cpuPercent = 100.0 * ticks / 100.0 / ((end - start) / 1000.0);
-        return new Level(n, n / submitSeconds, percentile(sortedLatencies, 50) / 1000.0,
+        return new Level(n, fresh, n / submitSeconds, percentile(sortedLatencies, 50) / 1000.0,
                 percentile(sortedLatencies, 99) / 1000.0, (double) fetches / Math.max(1, ids.size()),
                 fixed / Math.max(1, ids.size()), fetches / ((end - start) / 1000.0),
                 lags.size() / Math.max(0.001, (lastArrival - firstArrival) / 1000.0), percentile(lags, 50), percentile(lags, 99),
                 lags.isEmpty() ? 0 : lags.get(lags.size() - 1), percentile(pollLate, 50), percentile(pollLate, 99),
-                percentile(relayWork, 50), percentile(relayWork, 99), cpuPercent, redisCpuPercent, machineBusy, peakRss / 1024,
+                percentile(relayWork, 50), percentile(relayWork, 99), cpuPercent,
+                fetches == 0 ? 0 : ticks * 10_000.0 / fetches, redisCpuPercent, machineBusy, peakRss / 1024,
                 perPending, perEnded, peakPending,
                 n - lags.size(), sink.duplicatesAmong(Set.copyOf(ids)), lags);
     }
@@ -225,7 +254,7 @@ final class Benchmark {
     private static double wrkLimit(BenchUpstream upstream) throws Exception {
         String id = upstream.tasks.keySet().stream().findFirst().orElse(null);
         if (id == null) {
-            upstream.tasks.put("b0", new BenchUpstream.Sim(System.currentTimeMillis(), 1));
+            upstream.tasks.put("b0", new BenchUpstream.Sim(System.currentTimeMillis(), 1, ""));
             id = "b0";
         }
         Process wrk;

@@ -6,34 +6,77 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * The full benchmark, run only by {@code ./mvnw -Pbench verify}: levels {@code -Dbench.levels}
- * (default 1000,10000,100000), task durations {@code -Dbench.min}/{@code -Dbench.max} seconds
- * (default 5/40). Writes target/bench/results.md, results.json and lag.svg.
+ * The full benchmark, run only by {@code ./mvnw -Pbench verify}. Its parts ({@code -Dbench.parts},
+ * default all of {@code levels,mixes,queue}):
+ * <ul>
+ *   <li>{@code levels}: load levels {@code -Dbench.levels} (default 3000,3000,10000,100000) of tasks
+ *   lasting {@code -Dbench.min}-{@code -Dbench.max} seconds (default 5-40) on one relay process; the
+ *   first level meets the relay just started (a fresh replica), the rest warm;</li>
+ *   <li>{@code mixes}: notification lag and fetches per task on three duration mixes (short tasks
+ *   among long, 1-5 s, 5-40 s), each on a relay of its own: 300 tasks to build the duration history,
+ *   then 1,000 measured;</li>
+ *   <li>{@code queue}: 10,000 jobs of three accounts against an upstream capped at 50 in flight.</li>
+ * </ul>
+ * Writes target/bench/results.md, results.json and lag.svg.
  */
 class BenchmarkRun {
 
     @Test
     void run() throws Exception {
-        List<Integer> levels = Arrays.stream(System.getProperty("bench.levels", "1000,10000,100000").split(","))
-                .map(String::trim).map(Integer::valueOf).toList();
-        long min = Long.parseLong(System.getProperty("bench.min", "5")) * 1000;
-        long max = Long.parseLong(System.getProperty("bench.max", "40")) * 1000;
-        Map<String, Object> results = new Benchmark(min, max, 64).run(levels, true);
+        List<String> parts = List.of(System.getProperty("bench.parts", "levels,mixes,queue").split(","));
+        Map<String, Object> all = new java.util.LinkedHashMap<>();
+        StringBuilder markdown = new StringBuilder();
         Path dir = Files.createDirectories(Path.of("target/bench"));
+        if (parts.contains("levels")) {
+            List<Integer> levels = Arrays.stream(System.getProperty("bench.levels", "3000,3000,10000,100000").split(","))
+                    .map(String::trim).map(Integer::valueOf).toList();
+            long min = Long.parseLong(System.getProperty("bench.min", "5")) * 1000;
+            long max = Long.parseLong(System.getProperty("bench.max", "40")) * 1000;
+            Map<String, Object> results = new Benchmark(Benchmark.Mix.uniform(min, max), 64).run(levels, true);
+            all.put("levels", withoutLags(results));
+            markdown.append("## Load levels\n\n").append(markdown(results)).append('\n');
+            Files.writeString(dir.resolve("lag.svg"), svg((List<Benchmark.Level>) results.get("levels")));
+        }
+        if (parts.contains("mixes")) {
+            markdown.append("## Duration mixes (300 tasks of history first, then 1,000 measured)\n\n");
+            List<Map<String, Object>> mixes = new ArrayList<>();
+            for (Benchmark.Mix mix : List.of(Benchmark.Mix.shortAmongLong(), Benchmark.Mix.uniform(1000, 5000),
+                    Benchmark.Mix.uniform(5000, 40_000))) {
+                Map<String, Object> results = new Benchmark(mix, 64).run(List.of(300, 1000), false);
+                mixes.add(withoutLags(results));
+                markdown.append(markdown(results)).append('\n');
+            }
+            all.put("mixes", mixes);
+        }
+        if (parts.contains("queue")) {
+            BenchQueue.Result queue = new BenchQueue().run(Integer.getInteger("bench.queue.jobs", 10_000), 50);
+            all.put("queue", queue);
+            markdown.append("## Job queue\n\n").append(queueMarkdown(queue)).append('\n');
+        }
         Files.writeString(dir.resolve("results.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                .writeValueAsString(withoutLags(results)));
-        String markdown = markdown(results);
-        Files.writeString(dir.resolve("results.md"), markdown);
-        Files.writeString(dir.resolve("lag.svg"), svg((List<Benchmark.Level>) results.get("levels")));
+                .writeValueAsString(all));
+        Files.writeString(dir.resolve("results.md"), markdown.toString());
         System.out.println(markdown);
     }
 
+    static String queueMarkdown(BenchQueue.Result q) {
+        return String.format(Locale.ROOT, "| jobs | cap | jobs/s | relay's own time per job p50 / p99 / max ms (room freed -> next job upstream) "
+                        + "| queue wait p50 / p99 s | zero-overhead FIFO at the cap p50 / p99 s | Jain's index while all 3 waited (sent: %s) | lost | dup |%n"
+                        + "|---|---|---|---|---|---|---|---|---|%n"
+                        + "| %d | %d | %.0f | %.0f / %.0f / %.0f | %.1f / %.1f | %.1f / %.1f | %.4f | %d | %d |%n",
+                q.sentWhileAllWaited(), q.jobs(), q.cap(), q.jobsPerSecond(), q.overheadP50Ms(), q.overheadP99Ms(),
+                q.overheadMaxMs(), q.waitP50Ms() / 1000, q.waitP99Ms() / 1000, q.idealWaitP50Ms() / 1000,
+                q.idealWaitP99Ms() / 1000, q.jain(), q.lost(), q.duplicated());
+    }
+
+    @SuppressWarnings("unchecked")
     private static Map<String, Object> withoutLags(Map<String, Object> results) {
         Map<String, Object> copy = new java.util.LinkedHashMap<>(results);
         copy.put("levels", ((List<Benchmark.Level>) results.get("levels")).stream().map(l -> {
@@ -59,15 +102,15 @@ class BenchmarkRun {
                 .append("; wrk limit of the upstream's fetch: ")
                 .append(limit > 0 ? String.format(Locale.ROOT, "%.0f fetches/s", limit) : "not measured (no wrk)").append("\n\n");
         md.append("| tasks | submits/s | submit p50 / p99 ms | fetches/task (fixed 5 s: duration/5+1) | fetches/s (of wrk limit) "
-                + "| webhooks/s | lag p50 / p99 / max ms | of which polling p50 / p99 ms | of which relay p50 / p99 ms | relay CPU (of one core) | Redis CPU | box busy (all cores) | peak pending | relay RSS at peak | Redis bytes per pending / ended task | lost | dup |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| webhooks/s | lag p50 / p99 / max ms | of which polling p50 / p99 ms | of which relay p50 / p99 ms | relay CPU (of one core) | relay CPU µs per fetch | Redis CPU | box busy (all cores) | peak pending | relay RSS at peak | Redis bytes per pending / ended task | lost | dup |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Benchmark.Level l : (List<Benchmark.Level>) results.get("levels")) {
-            md.append(String.format(Locale.ROOT, "| %d | %.0f | %.1f / %.1f | %.2f (%.2f) | %.0f (%s) | %.0f | %.0f / %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.0f%% | %.0f%% | %.0f%% | %d | %d MB | %.0f / %.0f | %d | %d |%n",
-                    l.tasks(), l.submitsPerSecond(), l.submitP50Ms(), l.submitP99Ms(), l.fetchesPerTask(),
+            md.append(String.format(Locale.ROOT, "| %s | %.0f | %.1f / %.1f | %.2f (%.2f) | %.0f (%s) | %.0f | %.0f / %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.0f%% | %.0f | %.0f%% | %.0f%% | %d | %d MB | %.0f / %.0f | %d | %d |%n",
+                    l.tasks() + (l.fresh() ? " (fresh relay)" : ""), l.submitsPerSecond(), l.submitP50Ms(), l.submitP99Ms(), l.fetchesPerTask(),
                     l.fixedPollingFetchesPerTask(), l.fetchesPerSecond(),
                     limit > 0 ? String.format(Locale.ROOT, "%.0f%%", 100 * l.fetchesPerSecond() / limit) : "n/a",
                     l.webhooksPerSecond(), l.lagP50Ms(), l.lagP99Ms(), l.lagMaxMs(),
-                    l.pollLateP50Ms(), l.pollLateP99Ms(), l.relayWorkP50Ms(), l.relayWorkP99Ms(), l.relayCpuPercent(), l.redisCpuPercent(), l.machineBusyPercent(), l.peakPending(),
+                    l.pollLateP50Ms(), l.pollLateP99Ms(), l.relayWorkP50Ms(), l.relayWorkP99Ms(), l.relayCpuPercent(), l.relayCpuMicrosPerFetch(), l.redisCpuPercent(), l.machineBusyPercent(), l.peakPending(),
                     l.relayRssMbAtPeak(),
                     l.redisBytesPerPendingTask(), l.redisBytesPerEndedTask(), l.lost(), l.duplicated()));
         }

@@ -12,7 +12,7 @@ class BenchmarkSmokeIT {
 
     @Test
     void aSmallRunDeliversEveryTaskOnce() throws Exception {
-        Map<String, Object> results = new Benchmark(1000, 3000, 16).run(List.of(100), false);
+        Map<String, Object> results = new Benchmark(Benchmark.Mix.uniform(1000, 3000), 16).run(List.of(100), false);
         Benchmark.Level level = ((List<Benchmark.Level>) results.get("levels")).get(0);
         Figures.report("benchmark smoke", "tasks 100, lost " + level.lost() + ", duplicated " + level.duplicated()
                 + ", fetches per task " + String.format("%.2f", level.fetchesPerTask()));

@@ -57,8 +57,13 @@ final class RelayProcess implements AutoCloseable {
                 "relay.webhook.retry-schedule", "1s,1s,2s,2s,3s,5s,10s",
                 "relay.shutdown.drain-timeout", "5s"));
         all.putAll(settings);
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // the benchmark measures other runtimes the same way: -Dbench.java=<java binary>, -Dbench.jvm-options="..."
+        command.add(System.getProperty("bench.java", Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(jvmOptions);
+        String extra = System.getProperty("bench.jvm-options", "").trim();
+        if (!extra.isEmpty()) {
+            command.addAll(List.of(extra.split("\\s+")));
+        }
         all.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.add("-jar");
         command.add("target/quarkus-app/quarkus-run.jar");

@@ -1,0 +1,191 @@
+package dev.mjrelay.it;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Vertx;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The job queue under load: {@code jobs} jobs from three accounts (half, 30% and 20% of them,
+ * submitted interleaved and as fast as the relay takes them) against one upstream the relay is told
+ * takes {@code cap} at a time, tasks of 0.4-0.6 s, polls every 500 ms. Measures, from the upstream's
+ * side, the relay's own time per job (from a fetch showing a task ended — the room it frees — to the
+ * next job's arrival), the queue wait against the wait a zero-overhead FIFO at the same cap would
+ * impose on the same jobs, and fairness: Jain's index over the three accounts' sent jobs while all
+ * three had jobs waiting.
+ */
+final class BenchQueue {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String GAMMA_KEY = "gamma-api-key-5e0f3b";
+    private static final String GAMMA_SECRET = "whsec_b2Jm2nQfN8n6Yqk3pJt1X9cVw0ZsR4uL7eHdA5gK2oM=";
+    private static final String[] ACCOUNTS = {"alpha", "beta", "gamma"};
+
+    record Result(int jobs, int cap, double jobsPerSecond, double overheadP50Ms, double overheadP99Ms,
+                  double overheadMaxMs, double waitP50Ms, double waitP99Ms, double idealWaitP50Ms, double idealWaitP99Ms,
+                  double jain, Map<String, Integer> sentWhileAllWaited, long lost, long duplicated) {
+    }
+
+    private record Submitted(String taskId, String account, long at) {
+    }
+
+    Result run(int jobs, int cap) throws Exception {
+        Vertx vertx = Vertx.vertx();
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("relay.upstreams.default.max-in-flight", Integer.toString(cap));
+        settings.put("relay.poll.interval", "500ms");
+        settings.put("relay.poll.lease", "30s");
+        settings.put("relay.poll.concurrency", "256");
+        settings.put("relay.upstream.read-timeout", "10s");
+        settings.put("relay.webhook.timeout", "15s");
+        settings.put("relay.task.timeout", "1h");
+        settings.put("relay.accounts.gamma.api-key", GAMMA_KEY);
+        settings.put("relay.accounts.gamma.webhook-secret", GAMMA_SECRET);
+        for (String account : ACCOUNTS) {
+            settings.put("relay.accounts." + account + ".max-pending", "1000000");
+        }
+        settings.put("quarkus.log.category.\"dev.mjrelay\".level", "WARN");
+        try (OwnRedis redis = new OwnRedis(false);
+             BenchUpstream upstream = new BenchUpstream(vertx, () -> ThreadLocalRandom.current().nextLong(400, 601));
+             BenchSink sink = new BenchSink(vertx);
+             RelayProcess relay = new RelayProcess("bench-queue", redis.hosts(), FaultToleranceIT.prefix(), upstream.url(),
+                     settings, List.of("-Xmx1g")).start()) {
+            List<Submitted> submitted = submit(jobs, relay, sink);
+            long deadline = System.currentTimeMillis() + 30 * 60_000;
+            while (System.currentTimeMillis() < deadline
+                    && submitted.stream().anyMatch(s -> !sink.arrivals.containsKey(s.taskId()))) {
+                Thread.sleep(1000);
+            }
+            return measure(jobs, cap, submitted, upstream, sink);
+        } finally {
+            vertx.close();
+        }
+    }
+
+    /** Alpha, beta, gamma in 5:3:2, interleaved, 64 at a time; the prompt names the account for the upstream. */
+    private static List<Submitted> submit(int jobs, RelayProcess relay, BenchSink sink) throws Exception {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        Semaphore inFlight = new Semaphore(64);
+        List<Submitted> submitted = Collections.synchronizedList(new ArrayList<>());
+        List<CompletableFuture<?>> all = new ArrayList<>();
+        int[] pattern = {0, 1, 2, 0, 1, 0, 2, 0, 1, 0};
+        for (int i = 0; i < jobs; i++) {
+            String account = ACCOUNTS[pattern[i % pattern.length]];
+            String key = switch (account) {
+                case "alpha" -> RelayProcess.ALPHA_KEY;
+                case "beta" -> RelayProcess.BETA_KEY;
+                default -> GAMMA_KEY;
+            };
+            String body = JSON.writeValueAsString(Map.of("prompt", "queue " + account, "callbackUrl", sink.url()));
+            inFlight.acquire();
+            long at = System.currentTimeMillis();
+            HttpRequest request = HttpRequest.newBuilder(URI.create(relay.url() + "/mj/submit/imagine"))
+                    .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                    .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            all.add(client.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
+                inFlight.release();
+                if (error == null && response.statusCode() == 200) {
+                    try {
+                        submitted.add(new Submitted(JSON.readTree(response.body()).path("result").asText(), account, at));
+                    } catch (IOException ignored) {
+                        // counted as lost
+                    }
+                }
+            }));
+        }
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
+        return submitted;
+    }
+
+    private static Result measure(int jobs, int cap, List<Submitted> submitted, BenchUpstream upstream, BenchSink sink) {
+        List<BenchUpstream.Sim> sends = new ArrayList<>(upstream.tasks.values());
+        sends.sort((a, b) -> Long.compare(a.createdAt(), b.createdAt()));
+        List<Long> frees = new ArrayList<>(upstream.firstSeenEnded.values());
+        Collections.sort(frees);
+        // while jobs wait, each freed place is taken by the next job: the k-th free pairs with send cap + k
+        List<Long> overhead = new ArrayList<>();
+        for (int k = 0; k + cap < sends.size() && k < frees.size(); k++) {
+            overhead.add(Math.max(0, sends.get(k + cap).createdAt() - frees.get(k)));
+        }
+        Collections.sort(overhead);
+
+        Map<String, Long> sentAt = new ConcurrentHashMap<>();
+        upstream.tasks.forEach((id, sim) -> sentAt.put(id, sim.createdAt()));
+        List<Long> waits = new ArrayList<>();
+        List<long[]> idealInput = new ArrayList<>();
+        for (Submitted s : submitted) {
+            String upstreamId = sink.upstreamIds.get(s.taskId());
+            BenchUpstream.Sim sim = upstreamId == null ? null : upstream.tasks.get(upstreamId);
+            if (sim != null) {
+                waits.add(Math.max(0, sim.createdAt() - s.at()));
+                idealInput.add(new long[]{s.at(), sim.durationMs()});
+            }
+        }
+        Collections.sort(waits);
+        List<Long> ideal = idealWaits(idealInput, cap);
+
+        // fairness while all three accounts had jobs waiting: until the first account's last send
+        long firstEmpty = Long.MAX_VALUE;
+        for (String account : ACCOUNTS) {
+            long last = sends.stream().filter(sim -> sim.prompt().equals("queue " + account))
+                    .mapToLong(BenchUpstream.Sim::createdAt).max().orElse(0);
+            firstEmpty = Math.min(firstEmpty, last);
+        }
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (String account : ACCOUNTS) {
+            counts.put(account, 0);
+        }
+        for (BenchUpstream.Sim sim : sends.subList(Math.min(cap, sends.size()), sends.size())) {
+            if (sim.createdAt() < firstEmpty) {
+                counts.computeIfPresent(sim.prompt().substring("queue ".length()), (k, v) -> v + 1);
+            }
+        }
+        double sum = counts.values().stream().mapToDouble(Integer::doubleValue).sum();
+        double squares = counts.values().stream().mapToDouble(v -> (double) v * v).sum();
+        double jain = squares == 0 ? 0 : sum * sum / (ACCOUNTS.length * squares);
+
+        long first = sends.isEmpty() ? 0 : sends.get(0).createdAt();
+        long lastArrival = sink.arrivals.values().stream().mapToLong(Long::longValue).max().orElse(first);
+        long delivered = submitted.stream().filter(s -> sink.arrivals.containsKey(s.taskId())).count();
+        return new Result(jobs, cap, delivered / Math.max(0.001, (lastArrival - first) / 1000.0),
+                Benchmark.percentile(overhead, 50), Benchmark.percentile(overhead, 99),
+                overhead.isEmpty() ? 0 : overhead.get(overhead.size() - 1),
+                Benchmark.percentile(waits, 50), Benchmark.percentile(waits, 99),
+                Benchmark.percentile(ideal, 50), Benchmark.percentile(ideal, 99), jain, counts,
+                jobs - delivered, sink.duplicatesAmong(java.util.Set.copyOf(submitted.stream().map(Submitted::taskId).toList())));
+    }
+
+    /** The waits a FIFO with no overhead at all would impose at {@code cap}: each job starts as the earliest place frees. */
+    static List<Long> idealWaits(List<long[]> submitAndDuration, int cap) {
+        List<long[]> jobs = new ArrayList<>(submitAndDuration);
+        jobs.sort((a, b) -> Long.compare(a[0], b[0]));
+        PriorityQueue<Long> ends = new PriorityQueue<>();
+        List<Long> waits = new ArrayList<>();
+        for (long[] job : jobs) {
+            long start = job[0];
+            if (ends.size() >= cap) {
+                start = Math.max(start, ends.poll());
+            }
+            ends.add(start + job[1]);
+            waits.add(start - job[0]);
+        }
+        Collections.sort(waits);
+        return waits;
+    }
+}
