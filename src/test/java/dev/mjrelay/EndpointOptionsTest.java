@@ -5,8 +5,6 @@ import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
-import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -33,18 +31,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @QuarkusTest
 @QuarkusTestResource(RedisTestResource.class)
-@TestProfile(EndpointOptionsTest.Frank.class)
 class EndpointOptionsTest {
 
+    /** The account of this class alone (application.properties, %test). */
     static final String FRANK = "frank-key-77c1";
-
-    public static class Frank implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("relay.accounts.frank.api-key", FRANK,
-                    "relay.accounts.frank.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-        }
-    }
 
     private final List<String> registered = new ArrayList<>();
 

@@ -3,8 +3,6 @@ package dev.mjrelay;
 import dev.mjrelay.testing.RedisTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
-import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 import io.restassured.response.ValidatableResponse;
 import org.junit.jupiter.api.Test;
@@ -29,18 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** GET /v1/tasks pages an account's tasks newest first, with status and action filters; GET /v1/tasks/{id} adds its events. */
 @QuarkusTest
 @QuarkusTestResource(RedisTestResource.class)
-@TestProfile(TaskListTest.Gina.class)
 class TaskListTest {
 
+    /** The account of this class alone (application.properties, %test). */
     static final String GINA = "gina-key-4d21";
-
-    public static class Gina implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("relay.accounts.gina.api-key", GINA,
-                    "relay.accounts.gina.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-        }
-    }
 
     @Test
     void tasksPageNewestFirstFilterByStatusAndActionAndNeverShowAnotherAccounts() {
