@@ -78,10 +78,18 @@ final class Benchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Mix mix;
     private final int concurrency;
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private boolean warmClient;
 
     Benchmark(Mix mix, int concurrency) {
         this.mix = mix;
         this.concurrency = concurrency;
+    }
+
+    /** Warm the load generator before the first level, so that only the relay is fresh there. */
+    Benchmark warmingTheClientFirst() {
+        this.warmClient = true;
+        return this;
     }
 
     Map<String, Object> run(List<Integer> levels, boolean measureLimit) throws Exception {
@@ -99,6 +107,9 @@ final class Benchmark {
             if (measureLimit) {
                 results.put("wrkFetchesPerSecond", wrkLimit(upstream));
             }
+            if (warmClient) {
+                warmLoadGenerator(redis, upstream, sink);
+            }
             List<Level> measured = new ArrayList<>();
             for (int n : levels) {
                 measured.add(level(n, measured.isEmpty(), redis, upstream, sink, relay));
@@ -113,6 +124,45 @@ final class Benchmark {
             vertx.close();
         }
         return results;
+    }
+
+    /** Submits {@code n} tasks to {@code relay}, {@link #concurrency} at a time, collecting latencies (µs) and ids. */
+    private void submitAll(int n, RelayProcess relay, BenchSink sink, ConcurrentLinkedQueue<Long> latencies,
+                           List<String> ids) throws Exception {
+        Semaphore inFlight = new Semaphore(concurrency);
+        List<CompletableFuture<?>> all = new ArrayList<>();
+        String body = JSON.writeValueAsString(Map.of("prompt", "bench", "callbackUrl", sink.url()));
+        for (int i = 0; i < n; i++) {
+            inFlight.acquire();
+            long sent = System.nanoTime();
+            HttpRequest request = HttpRequest.newBuilder(URI.create(relay.url() + "/mj/submit/imagine"))
+                    .header("Authorization", "Bearer " + RelayProcess.ALPHA_KEY).header("Content-Type", "application/json")
+                    .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            all.add(client.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
+                inFlight.release();
+                latencies.add((System.nanoTime() - sent) / 1000);
+                if (error == null && response.statusCode() == 200) {
+                    try {
+                        ids.add(JSON.readTree(response.body()).path("result").asText());
+                    } catch (IOException ignored) {
+                        // counted as lost by the caller
+                    }
+                }
+            }));
+        }
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
+    }
+
+    /**
+     * Warms this process — the load generator — on a relay of its own (another key prefix, killed
+     * after), so that the first level measures a fresh relay and not a cold load generator too.
+     */
+    private void warmLoadGenerator(OwnRedis redis, BenchUpstream upstream, BenchSink sink) throws Exception {
+        try (RelayProcess warmup = new RelayProcess("bench-warmup", redis.hosts(), FaultToleranceIT.prefix(), upstream.url(),
+                relaySettings(), List.of("-Xmx1g")).start()) {
+            submitAll(3000, warmup, sink, new ConcurrentLinkedQueue<>(), Collections.synchronizedList(new ArrayList<>()));
+            submitAll(3000, warmup, sink, new ConcurrentLinkedQueue<>(), Collections.synchronizedList(new ArrayList<>()));
+        }
     }
 
     /**
@@ -139,31 +189,9 @@ final class Benchmark {
         double redisCpuBefore = redis.cpuSeconds();
         long[] machineBefore = machineTicks();
         long start = System.currentTimeMillis();
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        Semaphore inFlight = new Semaphore(concurrency);
         ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
         List<String> ids = Collections.synchronizedList(new ArrayList<>());
-        List<CompletableFuture<?>> all = new ArrayList<>();
-        String body = JSON.writeValueAsString(Map.of("prompt", "bench", "callbackUrl", sink.url()));
-        for (int i = 0; i < n; i++) {
-            inFlight.acquire();
-            long sent = System.nanoTime();
-            HttpRequest request = HttpRequest.newBuilder(URI.create(relay.url() + "/mj/submit/imagine"))
-                    .header("Authorization", "Bearer " + RelayProcess.ALPHA_KEY).header("Content-Type", "application/json")
-                    .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
-            all.add(client.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
-                inFlight.release();
-                latencies.add((System.nanoTime() - sent) / 1000);
-                if (error == null && response.statusCode() == 200) {
-                    try {
-                        ids.add(JSON.readTree(response.body()).path("result").asText());
-                    } catch (IOException ignored) {
-                        // counted as lost below
-                    }
-                }
-            }));
-        }
-        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
+        submitAll(n, relay, sink, latencies, ids);
         double submitSeconds = (System.currentTimeMillis() - start) / 1000.0;
 
         long peakRss = 0;
