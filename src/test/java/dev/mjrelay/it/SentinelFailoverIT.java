@@ -1,0 +1,148 @@
+package dev.mjrelay.it;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mjrelay.testing.Receiver;
+import dev.mjrelay.testing.RedisBinary;
+import dev.mjrelay.testing.Resp;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Redis Sentinel, as production runs it: a primary, a replica and three sentinels, each its own
+ * redis-server process on a free port, and the packaged relay told only the sentinels'
+ * addresses. Under a steady stream of submits, with tasks polled and webhooks in flight (a slow
+ * receiver), the primary is killed with -9; the sentinels promote the replica and the relay goes on
+ * without a restart. Every submit the relay acknowledged gets exactly one terminal webhook.
+ */
+class SentinelFailoverIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String MASTER = "mymaster";
+
+    @Test
+    void killDash9OfThePrimaryUnderLoadLosesNoAcknowledgedSubmit() throws Exception {
+        Path dir = Files.createTempDirectory("mj-relay-sentinel");
+        List<Process> processes = new ArrayList<>();
+        try {
+            int primaryPort = freePort();
+            int replicaPort = freePort();
+            Process primary = redis(processes, dir, "primary", primaryPort);
+            redis(processes, dir, "replica", replicaPort, "--replicaof", "127.0.0.1", Integer.toString(primaryPort));
+            List<String> sentinels = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                int port = freePort();
+                Path conf = dir.resolve("sentinel-" + i + ".conf");
+                Files.writeString(conf, "port " + port + "\nbind 127.0.0.1\nsentinel monitor " + MASTER + " 127.0.0.1 "
+                        + primaryPort + " 2\nsentinel down-after-milliseconds " + MASTER + " 1000\n"
+                        + "sentinel failover-timeout " + MASTER + " 5000\n");
+                processes.add(new ProcessBuilder(RedisBinary.path(), conf.toString(), "--sentinel").redirectErrorStream(true)
+                        .redirectOutput(dir.resolve("sentinel-" + i + ".log").toFile()).start());
+                sentinels.add("redis://127.0.0.1:" + port);
+            }
+            await().atMost(Duration.ofSeconds(15)).until(() -> replicaInSync(primaryPort));
+
+            try (Receiver receiver = new Receiver().slow(300); FakeUpstream upstream = new FakeUpstream(3000);
+                 RelayProcess relay = new RelayProcess("sentinel", String.join(",", sentinels), FaultToleranceIT.prefix(),
+                         upstream.url(), Map.of("quarkus.redis.client-type", "sentinel",
+                                 "quarkus.redis.master-name", MASTER, "quarkus.redis.role", "master")).start()) {
+                List<String> acknowledged = Collections.synchronizedList(new ArrayList<>());
+                AtomicInteger refused = new AtomicInteger();
+                AtomicLong killedAt = new AtomicLong();
+                AtomicLong firstAfterKill = new AtomicLong();
+                AtomicBoolean running = new AtomicBoolean(true);
+                Thread load = new Thread(() -> {
+                    int n = 0;
+                    while (running.get()) {
+                        try {
+                            HttpResponse<String> answer = FaultToleranceIT.post(relay, "/mj/submit/imagine", RelayProcess.ALPHA_KEY,
+                                    JSON.writeValueAsString(Map.of("prompt", "sentinel " + n++, "callbackUrl",
+                                            receiver.url("/hook"))));
+                            if (answer.statusCode() == 200) {
+                                acknowledged.add(JSON.readTree(answer.body()).path("result").asText());
+                                if (killedAt.get() > 0) {
+                                    firstAfterKill.compareAndSet(0, System.currentTimeMillis());
+                                }
+                            } else {
+                                refused.incrementAndGet();
+                            }
+                            Thread.sleep(50);
+                        } catch (Exception e) {
+                            refused.incrementAndGet();
+                        }
+                    }
+                });
+                load.start();
+                // tasks polled and webhooks attempted when the primary dies
+                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.requests().size() >= 10);
+                primary.destroyForcibly().waitFor();
+                killedAt.set(System.currentTimeMillis());
+                await().atMost(Duration.ofSeconds(30)).until(() -> firstAfterKill.get() > 0);
+                // a few more seconds of submits on the new primary
+                Thread.sleep(3000);
+                running.set(false);
+                load.join();
+
+                FaultToleranceIT.awaitAllDelivered(receiver, acknowledged, 90);
+                FaultToleranceIT.Outcome outcome = FaultToleranceIT.outcome(receiver, acknowledged);
+                long toFirstSubmit = firstAfterKill.get() - killedAt.get();
+                Figures.report("sentinel", "kill -9 of the primary under load: acknowledged submits " + acknowledged.size()
+                        + ", refused or failed during the failover " + refused.get() + ", first accepted submit "
+                        + toFirstSubmit + " ms after the kill, lost " + outcome.lost() + ", duplicated " + outcome.duplicated());
+                assertEquals(0, outcome.lost(), "every acknowledged submit got its terminal webhook");
+                assertEquals(0, outcome.duplicated(), "one terminal event per task");
+                assertTrue(toFirstSubmit < 10_000, "submits accepted again " + toFirstSubmit + " ms after the kill");
+                assertEquals(200, relay.status("/q/health/ready"), "ready again without a restart");
+            }
+        } finally {
+            for (Process process : processes) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    private static Process redis(List<Process> processes, Path dir, String name, int port, String... more) throws IOException {
+        List<String> command = new ArrayList<>(List.of(RedisBinary.path(), "--port", Integer.toString(port), "--bind",
+                "127.0.0.1", "--dir", dir.toString(), "--dbfilename", name + ".rdb", "--save", "", "--appendonly", "no"));
+        command.addAll(List.of(more));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(dir.resolve(name + ".log").toFile()).start();
+        processes.add(process);
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
+            try (Resp redis = new Resp("127.0.0.1", port)) {
+                return "PONG".equals(redis.call("PING"));
+            }
+        });
+        return process;
+    }
+
+    private static boolean replicaInSync(int primaryPort) {
+        try (Resp redis = new Resp("127.0.0.1", primaryPort)) {
+            return ((String) redis.call("INFO", "replication")).contains("state=online");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
