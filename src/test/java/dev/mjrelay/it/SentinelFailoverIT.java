@@ -1,6 +1,5 @@
 package dev.mjrelay.it;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisBinary;
 import dev.mjrelay.testing.Resp;
@@ -8,21 +7,14 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Redis Sentinel, as production runs it: a primary, a replica and three sentinels, each its own
@@ -33,7 +25,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SentinelFailoverIT {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String MASTER = "mymaster";
 
     @Test
@@ -62,53 +53,9 @@ class SentinelFailoverIT {
                  RelayProcess relay = new RelayProcess("sentinel", String.join(",", sentinels), FaultToleranceIT.prefix(),
                          upstream.url(), Map.of("quarkus.redis.client-type", "sentinel",
                                  "quarkus.redis.master-name", MASTER, "quarkus.redis.role", "master")).start()) {
-                List<String> acknowledged = Collections.synchronizedList(new ArrayList<>());
-                AtomicInteger refused = new AtomicInteger();
-                AtomicLong killedAt = new AtomicLong();
-                AtomicLong firstAfterKill = new AtomicLong();
-                AtomicBoolean running = new AtomicBoolean(true);
-                Thread load = new Thread(() -> {
-                    int n = 0;
-                    while (running.get()) {
-                        try {
-                            HttpResponse<String> answer = FaultToleranceIT.post(relay, "/mj/submit/imagine", RelayProcess.ALPHA_KEY,
-                                    JSON.writeValueAsString(Map.of("prompt", "sentinel " + n++, "callbackUrl",
-                                            receiver.url("/hook"))));
-                            if (answer.statusCode() == 200) {
-                                acknowledged.add(JSON.readTree(answer.body()).path("result").asText());
-                                if (killedAt.get() > 0) {
-                                    firstAfterKill.compareAndSet(0, System.currentTimeMillis());
-                                }
-                            } else {
-                                refused.incrementAndGet();
-                            }
-                            Thread.sleep(50);
-                        } catch (Exception e) {
-                            refused.incrementAndGet();
-                        }
-                    }
-                });
-                load.start();
-                // tasks polled and webhooks attempted when the primary dies
-                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.requests().size() >= 10);
-                primary.destroyForcibly().waitFor();
-                killedAt.set(System.currentTimeMillis());
-                await().atMost(Duration.ofSeconds(30)).until(() -> firstAfterKill.get() > 0);
-                // a few more seconds of submits on the new primary
-                Thread.sleep(3000);
-                running.set(false);
-                load.join();
-
-                FaultToleranceIT.awaitAllDelivered(receiver, acknowledged, 90);
-                FaultToleranceIT.Outcome outcome = FaultToleranceIT.outcome(receiver, acknowledged);
-                long toFirstSubmit = firstAfterKill.get() - killedAt.get();
-                Figures.report("sentinel", "kill -9 of the primary under load: acknowledged submits " + acknowledged.size()
-                        + ", refused or failed during the failover " + refused.get() + ", first accepted submit "
-                        + toFirstSubmit + " ms after the kill, lost " + outcome.lost() + ", duplicated " + outcome.duplicated());
-                assertEquals(0, outcome.lost(), "every acknowledged submit got its terminal webhook");
-                assertEquals(0, outcome.duplicated(), "one terminal event per task");
-                assertTrue(toFirstSubmit < 10_000, "submits accepted again " + toFirstSubmit + " ms after the kill");
-                assertEquals(200, relay.status("/q/health/ready"), "ready again without a restart");
+                try (FailoverLoad load = new FailoverLoad(relay, receiver)) {
+                    load.killThenCheck("sentinel", "kill -9 of the primary under load", () -> primary.destroyForcibly().waitFor());
+                }
             }
         } finally {
             for (Process process : processes) {

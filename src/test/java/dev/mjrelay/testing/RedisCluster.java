@@ -14,12 +14,49 @@ import java.util.stream.Collectors;
 
 /**
  * A real three-master Redis Cluster on free ports of this machine: redis-server from the PATH (else
- * the binary embedded-redis ships), slots split in three, nodes introduced with CLUSTER MEET.
+ * the binary embedded-redis ships), slots split in three, nodes introduced with CLUSTER MEET; with
+ * {@link #withReplicas()}, a replica for each primary too, and a node timeout of one second, so that
+ * a killed primary's replica takes over within seconds.
  */
-public class RedisCluster implements QuarkusTestResourceLifecycleManager {
+public class RedisCluster implements QuarkusTestResourceLifecycleManager, AutoCloseable {
 
     public static final List<Integer> PORTS = new ArrayList<>();
     private final List<Process> nodes = new ArrayList<>();
+    private final boolean replicas;
+
+    /** Three primaries, no replicas (the Quarkus test resource). */
+    public RedisCluster() {
+        this(false);
+    }
+
+    private RedisCluster(boolean replicas) {
+        this.replicas = replicas;
+    }
+
+    /** Three primaries and a replica each, started; {@link #close()} stops them. */
+    public static RedisCluster withReplicas() {
+        RedisCluster cluster = new RedisCluster(true);
+        cluster.start();
+        return cluster;
+    }
+
+    /** The relay's Redis settings for this cluster. */
+    public Map<String, String> settings() {
+        return Map.of(
+                "quarkus.redis.client-type", "cluster",
+                "quarkus.redis.hosts", PORTS.stream().map(p -> "redis://127.0.0.1:" + p).collect(Collectors.joining(",")),
+                "relay.events.per-partition", "true");
+    }
+
+    /** Kills primary {@code index} (0-2) with -9; its replica is promoted after the node timeout. */
+    public void killPrimary(int index) throws InterruptedException {
+        nodes.get(index).destroyForcibly().waitFor();
+    }
+
+    /** Whether the cluster, as seen from the node on {@code port}, serves every slot again. */
+    public static boolean healthy(int port) {
+        return info(port).contains("cluster_state:ok");
+    }
 
     @Override
     public Map<String, String> start() {
@@ -27,15 +64,20 @@ public class RedisCluster implements QuarkusTestResourceLifecycleManager {
             String binary = RedisBinary.path();
             Path dir = Files.createTempDirectory("mj-relay-cluster");
             PORTS.clear();
-            for (int i = 0; i < 3; i++) {
+            List<Integer> all = new ArrayList<>();
+            for (int i = 0; i < (replicas ? 6 : 3); i++) {
                 int port = freePort();
-                PORTS.add(port);
+                all.add(port);
+                if (i < 3) {
+                    PORTS.add(port);
+                }
                 nodes.add(new ProcessBuilder(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
                         "--cluster-enabled", "yes", "--cluster-config-file", "nodes-" + port + ".conf",
+                        "--cluster-node-timeout", replicas ? "1000" : "15000",
                         "--dir", dir.toString(), "--save", "", "--appendonly", "no")
                         .redirectOutput(dir.resolve("node-" + port + ".log").toFile()).redirectErrorStream(true).start());
             }
-            for (int port : PORTS) {
+            for (int port : all) {
                 waitFor(() -> ping(port));
             }
             for (int i = 0; i < 3; i++) {
@@ -50,17 +92,27 @@ public class RedisCluster implements QuarkusTestResourceLifecycleManager {
                 }
             }
             try (Resp first = new Resp("127.0.0.1", PORTS.get(0))) {
-                for (int i = 1; i < 3; i++) {
-                    first.call("CLUSTER", "MEET", "127.0.0.1", Integer.toString(PORTS.get(i)));
+                for (int i = 1; i < all.size(); i++) {
+                    first.call("CLUSTER", "MEET", "127.0.0.1", Integer.toString(all.get(i)));
+                }
+            }
+            for (int port : all) {
+                waitFor(() -> info(port).contains("cluster_state:ok")
+                        && info(port).contains("cluster_known_nodes:" + all.size()));
+            }
+            for (int i = 3; i < all.size(); i++) {
+                String primary;
+                try (Resp node = new Resp("127.0.0.1", PORTS.get(i - 3))) {
+                    primary = (String) node.call("CLUSTER", "MYID");
+                }
+                try (Resp replica = new Resp("127.0.0.1", all.get(i))) {
+                    replica.call("CLUSTER", "REPLICATE", primary);
                 }
             }
             for (int port : PORTS) {
-                waitFor(() -> info(port).contains("cluster_state:ok") && info(port).contains("cluster_known_nodes:3"));
+                waitFor(() -> !replicas || replication(port).contains("state=online"));
             }
-            return Map.of(
-                    "quarkus.redis.client-type", "cluster",
-                    "quarkus.redis.hosts", PORTS.stream().map(p -> "redis://127.0.0.1:" + p).collect(Collectors.joining(",")),
-                    "relay.events.per-partition", "true");
+            return settings();
         } catch (IOException e) {
             throw new UncheckedIOException("could not start a Redis Cluster", e);
         }
@@ -69,6 +121,19 @@ public class RedisCluster implements QuarkusTestResourceLifecycleManager {
     @Override
     public void stop() {
         nodes.forEach(Process::destroyForcibly);
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private static String replication(int port) {
+        try (Resp node = new Resp("127.0.0.1", port)) {
+            return (String) node.call("INFO", "replication");
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     /** How many keys each node holds, in port order. */
@@ -90,7 +155,7 @@ public class RedisCluster implements QuarkusTestResourceLifecycleManager {
         }
     }
 
-    private static String info(int port) {
+    static String info(int port) {
         try (Resp node = new Resp("127.0.0.1", port)) {
             return (String) node.call("CLUSTER", "INFO");
         } catch (IOException e) {
