@@ -19,6 +19,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -67,6 +68,11 @@ public class Simulator {
     /** Prompts marked --busy that were already answered busy once. */
     private final Set<String> busyOnce = ConcurrentHashMap.newKeySet();
     private final AtomicInteger busyAnswers = new AtomicInteger();
+    /**
+     * When each task taken and not yet ended ends (ms), soonest first, for {@link #unfinished()}: a
+     * count per submit, where scanning every task ever taken made a long demo slower with each one.
+     */
+    private final PriorityQueue<Long> endings = new PriorityQueue<>();
     private volatile Fault fault = Fault.NONE;
 
     Simulator(RelayConfig config, ObjectMapper mapper, Clock clock) {
@@ -103,8 +109,14 @@ public class Simulator {
     /** Makes a task the upstream knows end at once, as if it had run its course. */
     public void finishNow(String upstreamId) {
         long now = clock.millis();
-        tasks.computeIfPresent(upstreamId, (id, t) -> now - t.createdAt() >= t.duration() ? t
+        SimTask before = tasks.get(upstreamId);
+        SimTask after = tasks.computeIfPresent(upstreamId, (id, t) -> now - t.createdAt() >= t.duration() ? t
                 : new SimTask(t.id(), t.kind(), now - t.duration(), t.duration(), t.fail(), t.lost(), t.images()));
+        if (before != null && after != before) {
+            synchronized (endings) {
+                endings.remove(before.createdAt() + before.duration());
+            }
+        }
     }
 
     private boolean authorized(RoutingContext ctx) {
@@ -174,7 +186,13 @@ public class Simulator {
 
     /** Tasks taken and not yet ended. */
     public long unfinished() {
-        return tasks.values().stream().filter(task -> clock.millis() - task.createdAt() < task.duration()).count();
+        long now = clock.millis();
+        synchronized (endings) {
+            while (!endings.isEmpty() && endings.peek() <= now) {
+                endings.poll();
+            }
+            return endings.size();
+        }
     }
 
     /** Submits answered code 23 (busy): full, or a --busy prompt's first. */
@@ -201,6 +219,9 @@ public class Simulator {
 
     private void accept(RoutingContext ctx, SimTask task) {
         tasks.put(task.id(), task);
+        synchronized (endings) {
+            endings.add(task.createdAt() + task.duration());
+        }
         json(ctx, 200, mapper.createObjectNode().put("code", 1).put("description", "submit success")
                 .put("result", task.id()));
     }
