@@ -58,14 +58,16 @@ final class Benchmark {
     /**
      * One load level; {@code fresh}: measured on a relay process that had just started (its JIT cold),
      * {@code relayCpuMicrosPerFetch}: the relay's CPU time over the level divided by its fetches (an
-     * upper bound: it also covers the submits and webhooks).
+     * upper bound: it also covers the submits and webhooks); {@code pollPhaseCpuMicrosPerFetch} the
+     * same from the last submit's answer on, when the relay only polls and sends webhooks.
      */
     record Level(int tasks, boolean fresh, double submitsPerSecond, double submitP50Ms, double submitP99Ms, double fetchesPerTask,
                  double fixedPollingFetchesPerTask, double fetchesPerSecond, double webhooksPerSecond, double lagP50Ms,
                  double lagP99Ms, double lagMaxMs,
                  /* the two parts of lag, p50 and p99: upstream end -> first fetch that saw it; that fetch -> sink arrival */
                  double pollLateP50Ms, double pollLateP99Ms, double relayWorkP50Ms, double relayWorkP99Ms,
-                 double relayCpuPercent, double relayCpuMicrosPerFetch, double redisCpuPercent, /* all cores, everything on the box */ double machineBusyPercent, long relayRssMbAtPeak,
+                 double relayCpuPercent, double relayCpuMicrosPerFetch, double pollPhaseCpuMicrosPerFetch,
+                 double redisCpuPercent, /* all cores, everything on the box */ double machineBusyPercent, long relayRssMbAtPeak,
                  /*
                   * Redis memory per task, solved from two readings (at peak pending, and once all ended):
                   * a pending task (its hash, due-set entry and task.submitted stream entry), and what an
@@ -193,6 +195,9 @@ final class Benchmark {
         List<String> ids = Collections.synchronizedList(new ArrayList<>());
         submitAll(n, relay, sink, latencies, ids);
         double submitSeconds = (System.currentTimeMillis() - start) / 1000.0;
+        // from here on the relay only polls and delivers: its CPU per fetch without the submits
+        long[] cpuAtSubmitsEnd = cpu(relay.pid());
+        long fetchesAtSubmitsEnd = upstream.fetches.get();
 
         long peakRss = 0;
         long memoryAtPeak = memoryBefore;
@@ -223,6 +228,8 @@ final class Benchmark {
         long[] machineAfter = machineTicks();
         double machineBusy = 100.0 - 100.0 * (machineAfter[1] - machineBefore[1]) / Math.max(1, machineAfter[0] - machineBefore[0]);
         long fetches = upstream.fetches.get() - fetchesBefore;
+        long pollPhaseFetches = upstream.fetches.get() - fetchesAtSubmitsEnd;
+        long pollPhaseTicks = (cpuAfter[0] + cpuAfter[1]) - (cpuAtSubmitsEnd[0] + cpuAtSubmitsEnd[1]);
 
         List<Long> lags = new ArrayList<>();
         List<Long> pollLate = new ArrayList<>();
@@ -274,7 +281,8 @@ final class Benchmark {
                 lags.size() / Math.max(0.001, (lastArrival - firstArrival) / 1000.0), percentile(lags, 50), percentile(lags, 99),
                 lags.isEmpty() ? 0 : lags.get(lags.size() - 1), percentile(pollLate, 50), percentile(pollLate, 99),
                 percentile(relayWork, 50), percentile(relayWork, 99), cpuPercent,
-                fetches == 0 ? 0 : ticks * 10_000.0 / fetches, redisCpuPercent, machineBusy, peakRss / 1024,
+                fetches == 0 ? 0 : ticks * 10_000.0 / fetches,
+                pollPhaseFetches == 0 ? 0 : pollPhaseTicks * 10_000.0 / pollPhaseFetches, redisCpuPercent, machineBusy, peakRss / 1024,
                 perPending, perEnded, peakPending,
                 n - lags.size(), sink.duplicatesAmong(Set.copyOf(ids)), lags);
     }
