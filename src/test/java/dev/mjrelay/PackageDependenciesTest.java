@@ -38,6 +38,7 @@ class PackageDependenciesTest {
             "poll",      // the poll worker and its pure decision
             "task",      // the submit/fetch service, idempotency, limits, delivery log and replay
             "api",       // HTTP in
+            "console",   // the web page on the /v1 API: its routes and demo sign-in
             "simulator"  // the built-in upstream and demo inbox: used by nothing
     );
 

@@ -1,0 +1,788 @@
+// The mj-relay console (CONTRACT §10): a page on the /v1 API, no build step, no other origin.
+//
+// Rules this file keeps:
+// - the API key lives in this tab's sessionStorage and in the Authorization header, nowhere else;
+// - every string that came from a client or a receiver becomes a text node (h() below), never
+//   markup; links and images take http(s) URLs only;
+// - the API is polled at most every 2 s, and not at all while the tab is hidden.
+
+const KEY = 'mj-relay.api-key';
+const POLL_MS = 2000;
+const PAGE = 24;
+const STATUSES = ['TASK_STATUS_QUEUED', 'TASK_STATUS_PROCESSING', 'TASK_STATUS_SUCCEED', 'TASK_STATUS_FAILED'];
+const ACTIONS = ['IMAGINE', 'UPSCALE', 'VARIATION', 'REROLL'];
+const EVENTS = ['task.succeeded', 'task.failed', 'task.progress'];
+
+const main = document.getElementById('main');
+
+// ---------------------------------------------------------------- DOM, text only
+
+/** An element with attributes, listeners ("on..." props) and children; strings become text nodes. */
+function h(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else if (name === 'class') node.className = value;
+    else if (value === true) node.setAttribute(name, '');
+    else node.setAttribute(name, String(value));
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function replace(node, ...children) {
+  node.replaceChildren();
+  return append(node, children);
+}
+
+/** The URL if it is http(s), else null: no javascript:, data: or relative surprises in href or src. */
+function webUrl(text) {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+function when(iso) {
+  if (!iso) return null;
+  const at = new Date(iso);
+  return Number.isNaN(at.getTime()) ? null : at;
+}
+
+function ago(iso) {
+  const at = when(iso);
+  if (!at) return '';
+  const seconds = Math.max(0, Math.round((Date.now() - at.getTime()) / 1000));
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
+  return `${Math.floor(seconds / 86400)} d ago`;
+}
+
+function timeEl(iso, text) {
+  const at = when(iso);
+  return at ? h('time', { datetime: at.toISOString(), title: at.toLocaleString() }, text ?? at.toLocaleString()) : '—';
+}
+
+function statusWord(status) {
+  return {
+    TASK_STATUS_QUEUED: 'Queued',
+    TASK_STATUS_PROCESSING: 'Running',
+    TASK_STATUS_SUCCEED: 'Succeeded',
+    TASK_STATUS_FAILED: 'Failed',
+  }[status] ?? String(status);
+}
+
+function statusBadge(task) {
+  const word = statusWord(task.status);
+  const running = task.status === 'TASK_STATUS_PROCESSING' && task.progressPercent != null;
+  return h('span', { class: `badge status-${String(task.status).replace('TASK_STATUS_', '').toLowerCase()}` },
+    running ? `${word} ${task.progressPercent}%` : word);
+}
+
+function ended(task) {
+  return task.status === 'TASK_STATUS_SUCCEED' || task.status === 'TASK_STATUS_FAILED';
+}
+
+/** What a person calls the task: its prompt, or what it was made from. */
+function title(task) {
+  if (task.prompt) return task.prompt;
+  const index = task.index != null ? ` of image ${task.index}` : '';
+  return `${task.action}${index} of task ${task.parentTaskId ?? '?'}`;
+}
+
+function notice(kind, text) {
+  return h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : null }, text);
+}
+
+let toastTimer = null;
+
+/** A short message about what a button just did, read out by screen readers. */
+function toast(text, kind = 'ok') {
+  const node = document.getElementById('toast');
+  node.className = `toast ${kind}`;
+  node.textContent = text;
+  node.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { node.hidden = true; }, 8000);
+}
+
+// ---------------------------------------------------------------- the API
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** One call to the relay's API with the tab's key; the error envelope's description becomes the message. */
+async function api(method, path, body, key = sessionStorage.getItem(KEY)) {
+  const init = {
+    method,
+    headers: { Authorization: `Bearer ${key}`, Accept: 'application/json' },
+    cache: 'no-store',
+    credentials: 'omit',
+  };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, 'The relay did not answer. Is it running, and is this the right address?');
+  }
+  const text = await response.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (response.status === 401) {
+    throw new ApiError(401, 'The relay did not accept this API key (401). Check the key and sign in again.');
+  }
+  if (!response.ok) {
+    const description = json && typeof json.description === 'string' ? json.description : text.slice(0, 200);
+    throw new ApiError(response.status, `${description || 'The relay refused this'} (HTTP ${response.status})`);
+  }
+  return json;
+}
+
+/** Shows an API failure where it happened; a refused key ends the session. */
+function failed(error, where) {
+  if (error instanceof ApiError && error.status === 401) {
+    signOut(error.message);
+    return;
+  }
+  if (where) {
+    where.hidden = false;
+    replace(where, error.message);
+  } else {
+    toast(error.message, 'error');
+  }
+}
+
+// ---------------------------------------------------------------- polling and routing
+
+let poller = null;
+
+/** Runs fn now, then 2 s after each run ends, while the view lives and the tab is visible. */
+function every(fn) {
+  stopPolling();
+  const loop = { stopped: false, timer: null };
+  const tick = async () => {
+    if (loop.stopped) return;
+    if (!document.hidden) await fn();
+    if (!loop.stopped) loop.timer = setTimeout(tick, POLL_MS);
+  };
+  poller = loop;
+  tick();
+}
+
+function stopPolling() {
+  if (poller) {
+    poller.stopped = true;
+    clearTimeout(poller.timer);
+    poller = null;
+  }
+}
+
+function show(view, focus = true) {
+  replace(main, view);
+  if (focus) {
+    const heading = main.querySelector('h1');
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus({ preventScroll: true });
+    }
+  }
+}
+
+function route() {
+  stopPolling();
+  const signedIn = Boolean(sessionStorage.getItem(KEY));
+  document.getElementById('nav').hidden = !signedIn;
+  if (!signedIn) {
+    showSignIn();
+    return;
+  }
+  const [path, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
+  const [section, id] = path.split('/');
+  for (const link of document.querySelectorAll('#nav a')) {
+    const current = link.dataset.section === (section === 'task' ? 'tasks' : section || 'tasks');
+    if (current) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  if (section === 'task' && id) showTask(decodeURIComponent(id));
+  else if (section === 'dead') showDead();
+  else if (section === 'endpoints') showEndpoints();
+  else showTasks(new URLSearchParams(query));
+}
+
+function signOut(message) {
+  sessionStorage.removeItem(KEY);
+  stopPolling();
+  pendingSignInMessage = message ?? null;
+  go('#/');
+}
+
+// ---------------------------------------------------------------- sign-in
+
+let pendingSignInMessage = null;
+
+function showSignIn() {
+  const view = document.getElementById('sign-in-view').content.cloneNode(true);
+  const form = view.querySelector('#sign-in-form');
+  const input = view.querySelector('#api-key');
+  const error = view.querySelector('#sign-in-error');
+  const demo = view.querySelector('#demo-sign-in');
+  if (pendingSignInMessage) {
+    error.hidden = false;
+    error.textContent = pendingSignInMessage;
+    pendingSignInMessage = null;
+  }
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const key = input.value.trim();
+    if (!key) {
+      error.hidden = false;
+      error.textContent = 'Enter an API key.';
+      input.focus();
+      return;
+    }
+    await signIn(key, error, input);
+  });
+  show(view, false);
+  input.focus();
+  fetch('/console/demo', { cache: 'no-store', credentials: 'omit' })
+    .then((response) => (response.ok ? response.json() : null))
+    .then((answer) => {
+      const accounts = answer && Array.isArray(answer.accounts) ? answer.accounts : [];
+      if (accounts.length === 0) return;
+      demo.hidden = false;
+      replace(demo.querySelector('.demo-accounts'), accounts.map((account) => h('li', {},
+        h('button', { type: 'button', onclick: () => signIn(account.apiKey, error) },
+          `Open the demo account “${account.name}”`))));
+    })
+    .catch(() => { /* no demo: the key field alone */ });
+}
+
+async function signIn(key, error, input) {
+  try {
+    await api('GET', '/v1/queue', undefined, key);
+  } catch (e) {
+    error.hidden = false;
+    error.textContent = e.status === 401
+      ? 'That API key was not accepted. Check it (no spaces, the whole key) and try again.'
+      : e.message;
+    if (input) {
+      input.setAttribute('aria-invalid', 'true');
+      input.focus();
+    }
+    return;
+  }
+  sessionStorage.setItem(KEY, key);
+  go('#/tasks');
+}
+
+/** Shows the view of this hash, whether or not the hash changes. */
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+// ---------------------------------------------------------------- tasks
+
+function showTasks(params) {
+  const status = STATUSES.includes(params.get('status')) ? params.get('status') : '';
+  const action = ACTIONS.includes(params.get('action')) ? params.get('action') : '';
+  const queue = h('p', { class: 'queue', id: 'queue' }, 'Queue: …');
+  const error = h('p', { class: 'notice error', role: 'alert', hidden: true });
+  const grid = h('ul', { class: 'task-grid', id: 'task-grid' });
+  const empty = h('div', { class: 'empty', hidden: true },
+    h('p', {}, 'No tasks here yet. Submit one with the API and it appears within 2 seconds:'),
+    h('pre', {}, `curl -s ${location.origin}/mj/submit/imagine -H 'Authorization: Bearer <key>' \\\n`
+      + `  -H 'Content-Type: application/json' -d '{"prompt": "a red ceramic mug"}'`));
+  const more = h('button', { type: 'button', class: 'quiet', hidden: true }, 'Load older tasks');
+
+  const filterChanged = () => {
+    const next = new URLSearchParams();
+    if (statusSelect.value) next.set('status', statusSelect.value);
+    if (actionSelect.value) next.set('action', actionSelect.value);
+    location.hash = `#/tasks${next.toString() ? `?${next}` : ''}`;
+  };
+  const statusSelect = h('select', { id: 'filter-status', onchange: filterChanged },
+    h('option', { value: '' }, 'Any status'),
+    STATUSES.map((s) => h('option', { value: s, selected: s === status }, statusWord(s))));
+  const actionSelect = h('select', { id: 'filter-action', onchange: filterChanged },
+    h('option', { value: '' }, 'Any action'),
+    ACTIONS.map((a) => h('option', { value: a, selected: a === action }, a)));
+
+  show(h('section', { 'aria-labelledby': 'tasks-title' },
+    h('div', { class: 'heading-row' }, h('h1', { id: 'tasks-title' }, 'Tasks'), queue),
+    h('form', { class: 'filters', role: 'search', onsubmit: (e) => e.preventDefault() },
+      h('div', { class: 'field' }, h('label', { for: 'filter-status' }, 'Status'), statusSelect),
+      h('div', { class: 'field' }, h('label', { for: 'filter-action' }, 'Action'), actionSelect)),
+    error, empty, grid, more));
+
+  const filter = new URLSearchParams();
+  if (status) filter.set('status', status);
+  if (action) filter.set('action', action);
+  const cards = new Map(); // task id -> {node, signature}
+  let first = []; // ids of the newest page, as of the last poll
+  let older = []; // ids loaded with "Load older"
+  let olderCursor = null;
+  let olderLoaded = false;
+
+  const render = (tasks) => {
+    for (const task of tasks) {
+      const signature = JSON.stringify(task);
+      const known = cards.get(task.taskId);
+      if (!known) cards.set(task.taskId, { node: taskCard(task), signature, task });
+      else if (known.signature !== signature) {
+        const node = taskCard(task);
+        known.node.replaceWith(node);
+        Object.assign(known, { node, signature, task });
+      }
+    }
+    const seen = new Set(first);
+    const order = first.concat(older.filter((id) => !seen.has(id)));
+    order.forEach((id, i) => {
+      const { node, task } = cards.get(id);
+      node.querySelector('.age').textContent = ago(task.submittedAt);
+      if (grid.children[i] !== node) grid.insertBefore(node, grid.children[i] ?? null);
+    });
+    while (grid.children.length > order.length) grid.lastElementChild.remove();
+    empty.hidden = order.length > 0;
+  };
+
+  more.addEventListener('click', async () => {
+    const query = new URLSearchParams(filter);
+    query.set('limit', PAGE);
+    query.set('cursor', olderCursor);
+    try {
+      const page = await api('GET', `/v1/tasks?${query}`);
+      older = older.concat(page.items.map((t) => t.taskId));
+      olderCursor = page.nextCursor;
+      olderLoaded = true;
+      more.hidden = !olderCursor;
+      render(page.items);
+    } catch (e) {
+      failed(e, error);
+    }
+  });
+
+  every(async () => {
+    const query = new URLSearchParams(filter);
+    query.set('limit', PAGE);
+    try {
+      const [page, waiting] = await Promise.all([api('GET', `/v1/tasks?${query}`), api('GET', '/v1/queue')]);
+      error.hidden = true;
+      first = page.items.map((t) => t.taskId);
+      if (!olderLoaded) {
+        olderCursor = page.nextCursor;
+        more.hidden = !olderCursor;
+      }
+      render(page.items);
+      replace(queue, queueLine(waiting));
+    } catch (e) {
+      failed(e, error);
+    }
+  });
+}
+
+function queueLine(waiting) {
+  if (!waiting || !waiting.queued) return 'Queue: no job waits for upstream room.';
+  const jobs = waiting.queued === 1 ? '1 job waits' : `${waiting.queued} jobs wait`;
+  const oldest = waiting.oldestQueuedAt ? `; the oldest was queued ${ago(waiting.oldestQueuedAt)}` : '';
+  return `Queue: ${jobs} for upstream room${oldest}.`;
+}
+
+function thumbnails(task, className) {
+  const urls = (Array.isArray(task.imageUrls) ? task.imageUrls : []).map(webUrl).filter(Boolean);
+  if (urls.length === 0) {
+    const text = ended(task) ? (task.failReason ? 'No images' : 'No images') : statusWord(task.status);
+    return h('div', { class: `${className} placeholder` }, h('span', {}, text));
+  }
+  return h('div', { class: `${className} count-${Math.min(urls.length, 4)}` },
+    urls.slice(0, 4).map((url, i) => h('img', {
+      src: url, alt: `Image ${i + 1} of ${urls.length}`, loading: 'lazy', decoding: 'async', referrerpolicy: 'no-referrer',
+    })));
+}
+
+function taskCard(task) {
+  const link = `#/task/${encodeURIComponent(task.taskId)}`;
+  return h('li', { class: 'task-card', 'data-task-id': task.taskId },
+    h('a', { href: link, class: 'thumb-link', tabindex: '-1', 'aria-hidden': 'true' }, thumbnails(task, 'thumbs')),
+    h('div', { class: 'card-body' },
+      h('p', { class: 'card-line' }, statusBadge(task), ' ', h('span', { class: 'action' }, task.action), ' ',
+        h('span', { class: 'age' }, ago(task.submittedAt))),
+      h('h2', { class: 'card-title' }, h('a', { href: link }, title(task))),
+      task.failReason ? h('p', { class: 'fail-reason' }, task.failReason) : null));
+}
+
+// ---------------------------------------------------------------- one task
+
+function showTask(id) {
+  const path = `/v1/tasks/${encodeURIComponent(id)}`;
+  const error = h('p', { class: 'notice error', role: 'alert', hidden: true });
+  const redeliver = h('button', { type: 'button', hidden: true }, 'Redeliver');
+  const cancel = h('button', { type: 'button', class: 'danger', hidden: true }, 'Cancel');
+  const images = h('div', { class: 'task-images' });
+  const fields = h('dl', { class: 'fields' });
+  const events = h('ol', { class: 'events' });
+  const timeline = h('ol', { class: 'timeline', id: 'deliveries' });
+  let last = { task: null, deliveries: null };
+
+  redeliver.addEventListener('click', async () => {
+    try {
+      const answer = await api('POST', `${path}/redeliver`);
+      toast(`Sent again to ${answer.targets} target${answer.targets === 1 ? '' : 's'}; the attempt shows below.`);
+    } catch (e) {
+      failed(e);
+    }
+  });
+  cancel.addEventListener('click', async () => {
+    try {
+      await api('DELETE', path);
+      toast('Cancelled: the task fails with "cancelled" and its webhook is sent.');
+    } catch (e) {
+      failed(e);
+    }
+  });
+
+  show(h('section', { 'aria-labelledby': 'task-title' },
+    h('p', { class: 'back' }, h('a', { href: '#/tasks' }, '← All tasks')),
+    h('div', { class: 'heading-row' },
+      h('h1', { id: 'task-title' }, 'Task ', h('code', {}, id)),
+      h('div', { class: 'actions' }, redeliver, cancel)),
+    error,
+    h('div', { class: 'task-layout' }, images, fields),
+    h('h2', {}, 'Events'), events,
+    h('h2', {}, 'Delivery attempts'), timeline));
+
+  every(async () => {
+    try {
+      const [task, deliveries] = await Promise.all([api('GET', path), api('GET', `${path}/deliveries?limit=100`)]);
+      error.hidden = true;
+      const taskJson = JSON.stringify(task);
+      if (taskJson !== last.task) {
+        last.task = taskJson;
+        renderTask(task, images, fields, events);
+        redeliver.hidden = !ended(task);
+        cancel.hidden = ended(task);
+      }
+      const deliveriesJson = JSON.stringify(deliveries.items);
+      if (deliveriesJson !== last.deliveries) {
+        last.deliveries = deliveriesJson;
+        renderAttempts(deliveries.items, timeline);
+      }
+    } catch (e) {
+      failed(e, error);
+    }
+  });
+}
+
+function renderTask(task, images, fields, events) {
+  const urls = (Array.isArray(task.imageUrls) ? task.imageUrls : []).map(webUrl).filter(Boolean);
+  replace(images, urls.length === 0
+    ? thumbnails(task, 'large-thumbs')
+    : h('ul', { class: 'large-thumbs' }, urls.map((url, i) => h('li', {},
+      h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' },
+        h('img', { src: url, alt: `Image ${i + 1} of ${urls.length}`, referrerpolicy: 'no-referrer' }))))));
+  const rows = [
+    ['Status', statusBadge(task)],
+    ['Action', task.action],
+    ['Progress', task.progressPercent != null ? `${task.progressPercent}%` : null],
+    ['Prompt', task.prompt],
+    ['Made from', task.parentTaskId
+      ? h('a', { href: `#/task/${encodeURIComponent(task.parentTaskId)}` }, task.parentTaskId) : null],
+    ['Image index', task.index],
+    ['State', task.state],
+    ['Fail reason', task.failReason],
+    ['Submitted', timeEl(task.submittedAt)],
+    ['Finished', task.finishedAt ? timeEl(task.finishedAt) : null],
+  ];
+  replace(fields, rows.filter(([, value]) => value !== null && value !== undefined && value !== '')
+    .map(([name, value]) => [h('dt', {}, name), h('dd', {}, value)]));
+  const list = Array.isArray(task.events) ? task.events : [];
+  replace(events, list.length === 0 ? h('li', { class: 'muted' }, 'None yet.')
+    : list.map((event) => h('li', {}, h('span', { class: 'event-type' }, event.type), ' ', timeEl(event.at),
+      event.webhookId ? [' ', h('code', { class: 'muted' }, event.webhookId)] : null)));
+}
+
+function renderAttempts(items, timeline) {
+  if (!items || items.length === 0) {
+    replace(timeline, h('li', { class: 'muted' }, 'No delivery attempts yet: they start when the task ends.'));
+    return;
+  }
+  // a redelivery is a new delivery of the same event to the same target, counting its attempts from 1
+  const firstDelivery = new Map();
+  replace(timeline, items.map((entry) => {
+    const status = entry.statusCode != null ? `HTTP ${entry.statusCode}` : 'no answer';
+    const event = `${entry.webhookId} ${entry.target}`;
+    if (!firstDelivery.has(event)) firstDelivery.set(event, entry.deliveryId);
+    const again = firstDelivery.get(event) !== entry.deliveryId;
+    return h('li', { class: `attempt outcome-${entry.outcome}`, 'data-outcome': entry.outcome },
+      h('p', { class: 'attempt-line' },
+        h('span', { class: `badge outcome-${entry.outcome}` }, entry.outcome), ' ',
+        h('strong', {}, again ? `Redelivery, attempt ${entry.attempt}` : `Attempt ${entry.attempt}`), ' · ',
+        status, ' · ', `${entry.durationMs} ms`, ' · ', timeEl(entry.at)),
+      h('p', { class: 'attempt-target' }, entry.type, ' to ', h('span', { class: 'url' }, entry.target)),
+      entry.error ? h('p', { class: 'attempt-error' }, entry.error) : null,
+      entry.responseBody ? h('details', { open: true }, h('summary', {}, 'Start of the answer'),
+        h('pre', { class: 'answer' }, entry.responseBody)) : null);
+  }));
+}
+
+// ---------------------------------------------------------------- dead deliveries
+
+function showDead() {
+  const error = h('p', { class: 'notice error', role: 'alert', hidden: true });
+  const list = h('ul', { class: 'dead-list', id: 'dead-list' });
+  const more = h('button', { type: 'button', class: 'quiet', hidden: true }, 'Load older');
+  const refresh = h('button', { type: 'button', class: 'quiet' }, 'Refresh');
+  let cursor = null;
+
+  const load = async (reset) => {
+    const query = new URLSearchParams({ limit: PAGE });
+    if (!reset && cursor) query.set('cursor', cursor);
+    try {
+      const page = await api('GET', `/v1/deliveries/dead?${query}`);
+      error.hidden = true;
+      if (reset) list.replaceChildren();
+      append(list, page.items.map(deadItem));
+      if (list.children.length === 0) append(list, h('li', { class: 'muted' }, 'No dead deliveries. Every webhook got through.'));
+      cursor = page.nextCursor;
+      more.hidden = !cursor;
+    } catch (e) {
+      failed(e, error);
+    }
+  };
+  more.addEventListener('click', () => load(false));
+  refresh.addEventListener('click', () => load(true));
+
+  show(h('section', { 'aria-labelledby': 'dead-title' },
+    h('div', { class: 'heading-row' }, h('h1', { id: 'dead-title' }, 'Dead deliveries'), refresh),
+    h('p', {}, 'Webhooks whose every attempt failed. Redeliver sends the same event (same webhook-id) again.'),
+    error, list, more));
+  load(true);
+}
+
+function deadItem(dead) {
+  const result = h('p', { class: 'redelivered', role: 'status' });
+  const button = h('button', { type: 'button' }, 'Redeliver');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const answer = await api('POST', `/v1/tasks/${encodeURIComponent(dead.taskId)}/redeliver`);
+      replace(result, `Sent again to ${answer.targets} target${answer.targets === 1 ? '' : 's'} at `,
+        new Date().toLocaleTimeString(), '. ',
+        h('a', { href: `#/task/${encodeURIComponent(dead.taskId)}` }, 'See the attempt'));
+    } catch (e) {
+      replace(result, e.message);
+      if (e.status === 401) failed(e);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  const last = dead.lastStatusCode != null ? `HTTP ${dead.lastStatusCode}` : 'no answer';
+  return h('li', { class: 'dead-item', 'data-task-id': dead.taskId },
+    h('p', { class: 'card-line' }, h('span', { class: 'badge outcome-dead' }, 'dead'), ' ', dead.type, ' · ',
+      `${dead.attempts} attempts`, ' · last: ', last, ' · died ', timeEl(dead.diedAt, ago(dead.diedAt))),
+    h('p', {}, 'Task ', h('a', { href: `#/task/${encodeURIComponent(dead.taskId)}` }, dead.taskId)),
+    h('p', { class: 'attempt-target' }, 'to ', h('span', { class: 'url' }, dead.target)),
+    dead.lastError ? h('p', { class: 'attempt-error' }, dead.lastError) : null,
+    h('div', { class: 'actions' }, button), result);
+}
+
+// ---------------------------------------------------------------- endpoints
+
+function showEndpoints() {
+  const error = h('p', { class: 'notice error', role: 'alert', hidden: true });
+  const formError = h('p', { class: 'notice error', role: 'alert', hidden: true });
+  const secretBox = h('div', { class: 'secret-box', id: 'secret-box', hidden: true, tabindex: '-1' });
+  const list = h('ul', { class: 'endpoint-list', id: 'endpoint-list' });
+
+  const url = h('input', { id: 'endpoint-url', name: 'url', type: 'url', required: true, placeholder: 'https://example.com/webhooks/mj', autocomplete: 'off' });
+  const format = h('select', { id: 'endpoint-format', name: 'format' },
+    h('option', { value: 'standard-webhooks' }, 'Standard Webhooks (JSON body)'),
+    h('option', { value: 'cloudevents' }, 'CloudEvents 1.0, binary mode'));
+  const rate = h('input', { id: 'endpoint-rate', name: 'rateLimit', type: 'number', min: '0.1', step: 'any', inputmode: 'decimal' });
+  const eventBoxes = EVENTS.map((event) => h('input', {
+    type: 'checkbox', id: `event-${event}`, value: event, checked: event !== 'task.progress',
+  }));
+
+  const showSecret = (heading, secret, extra) => {
+    secretBox.hidden = false;
+    const value = h('code', { class: 'secret', id: 'secret-value' }, secret);
+    const copy = h('button', { type: 'button', class: 'quiet' }, 'Copy');
+    copy.addEventListener('click', async () => {
+      try {
+        await navigator.clipboard.writeText(secret);
+        toast('Copied.');
+      } catch {
+        const range = document.createRange();
+        range.selectNodeContents(value);
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+        toast('Selected: copy it with your keyboard.');
+      }
+    });
+    const done = h('button', { type: 'button' }, 'I have stored it');
+    done.addEventListener('click', () => { secretBox.hidden = true; secretBox.replaceChildren(); });
+    replace(secretBox, h('h2', {}, heading),
+      h('p', {}, 'This signing secret is shown once. Store it with the receiver now; the relay lists it masked from here on.'),
+      h('p', { class: 'secret-line' }, value, ' ', copy), extra ?? null, done);
+    secretBox.focus();
+  };
+
+  const load = async () => {
+    try {
+      const page = await api('GET', '/v1/webhooks?limit=100');
+      error.hidden = true;
+      replace(list, page.items.length === 0
+        ? h('li', { class: 'muted' }, 'No endpoints yet. Tasks still send to their own callbackUrl.')
+        : page.items.map((endpoint) => endpointItem(endpoint, load, showSecret)));
+    } catch (e) {
+      failed(e, error);
+    }
+  };
+
+  const register = async (event) => {
+    event.preventDefault();
+    formError.hidden = true;
+    if (!webUrl(url.value.trim())) {
+      failed(new Error('Enter the endpoint as an http:// or https:// URL.'), formError);
+      url.setAttribute('aria-invalid', 'true');
+      url.focus();
+      return;
+    }
+    url.removeAttribute('aria-invalid');
+    const body = { url: url.value.trim(), events: eventBoxes.filter((b) => b.checked).map((b) => b.value), format: format.value };
+    if (rate.value !== '') body.rateLimit = Number(rate.value);
+    try {
+      const created = await api('POST', '/v1/webhooks', body);
+      url.value = '';
+      rate.value = '';
+      await load();
+      showSecret(`Registered ${created.url}`, created.secret);
+    } catch (e) {
+      failed(e, formError);
+    }
+  };
+
+  show(h('section', { 'aria-labelledby': 'endpoints-title' },
+    h('h1', { id: 'endpoints-title' }, 'Endpoints'),
+    h('p', {}, 'Registered endpoints get the events of all of the account\'s tasks, signed with their own secret.'),
+    secretBox,
+    h('div', { class: 'endpoints-layout' },
+    h('form', { class: 'register', id: 'register-form', onsubmit: register, novalidate: true },
+      h('h2', {}, 'Register an endpoint'),
+      h('div', { class: 'field' }, h('label', { for: 'endpoint-url' }, 'URL'), url),
+      h('fieldset', {}, h('legend', {}, 'Events'),
+        eventBoxes.map((box) => h('div', { class: 'check' }, box, h('label', { for: box.id }, box.value)))),
+      h('div', { class: 'field' }, h('label', { for: 'endpoint-format' }, 'Format'), format),
+      h('div', { class: 'field' }, h('label', { for: 'endpoint-rate' }, 'Rate limit (attempts per second, optional)'), rate),
+      h('button', { type: 'submit' }, 'Register'),
+      formError),
+    h('section', { 'aria-labelledby': 'registered-title' },
+      h('h2', { id: 'registered-title' }, 'Registered'),
+      error, list))));
+  load();
+}
+
+function endpointItem(endpoint, reload, showSecret) {
+  const base = `/v1/webhooks/${encodeURIComponent(endpoint.id)}`;
+  const result = h('p', { class: 'endpoint-result', role: 'status' });
+  const act = (label, fn, props = {}) => {
+    const button = h('button', { type: 'button', ...props }, label);
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        await fn();
+      } catch (e) {
+        replace(result, e.message);
+        if (e.status === 401) failed(e);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return button;
+  };
+
+  const test = act('Send test event', async () => {
+    const answer = await api('POST', `${base}/test`);
+    replace(result, answer.statusCode != null
+      ? `Test event answered HTTP ${answer.statusCode} in ${answer.durationMs} ms.`
+      : `Test event got no answer after ${answer.durationMs} ms: ${answer.error ?? 'unknown error'}.`);
+  });
+  const rotate = act('Rotate secret', async () => {
+    const answer = await api('POST', `${base}/rotate-secret`);
+    const until = when(answer.previousSecretExpiresAt);
+    showSecret(`New secret for ${endpoint.url}`, answer.secret,
+      h('p', {}, 'Webhooks carry both signatures until ', until ? until.toLocaleString() : '—',
+        ', so the receiver can switch over without missing one.'));
+  });
+  const enable = endpoint.disabled ? act('Enable', async () => {
+    await api('POST', `${base}/enable`);
+    toast('Enabled: new deliveries go out again.');
+    await reload();
+  }) : null;
+
+  const sinceId = `recover-${endpoint.id}`;
+  const since = h('input', { type: 'datetime-local', id: sinceId, step: '1' });
+  const recover = act('Recover', async () => {
+    const at = since.value ? new Date(since.value) : null;
+    if (!at || Number.isNaN(at.getTime())) {
+      replace(result, 'Choose the time to recover from.');
+      since.focus();
+      return;
+    }
+    const answer = await api('POST', `${base}/recover`, { since: at.toISOString() });
+    replace(result, `Sending ${answer.recovered} event${answer.recovered === 1 ? '' : 's'} again.`);
+  });
+
+  const confirmRow = h('div', { class: 'confirm', hidden: true },
+    h('span', {}, 'Remove this endpoint? It gets nothing from then on.'), ' ',
+    act('Remove for good', async () => {
+      await api('DELETE', base);
+      toast(`Removed ${endpoint.url}.`);
+      await reload();
+    }, { class: 'danger' }), ' ',
+    h('button', { type: 'button', class: 'quiet', onclick: () => { confirmRow.hidden = true; } }, 'Keep it'));
+  const remove = h('button', { type: 'button', class: 'danger quiet', onclick: () => { confirmRow.hidden = false; } }, 'Remove');
+
+  const state = endpoint.disabled
+    ? h('span', { class: 'badge outcome-dead' }, 'disabled')
+    : h('span', { class: 'badge outcome-delivered' }, 'enabled');
+  return h('li', { class: 'endpoint', 'data-endpoint-id': endpoint.id },
+    h('h3', { class: 'url' }, endpoint.url),
+    h('p', { class: 'card-line' }, state, ' ', (endpoint.events ?? []).join(', '), ' · ', endpoint.format ?? 'standard-webhooks',
+      endpoint.rateLimit != null ? ` · at most ${endpoint.rateLimit}/s` : '', ' · id ', h('code', {}, endpoint.id)),
+    endpoint.disabled ? h('p', { class: 'attempt-error' }, 'Disabled ', timeEl(endpoint.disabledAt),
+      endpoint.disabledReason ? [': ', endpoint.disabledReason] : null) : null,
+    h('div', { class: 'actions' }, test, rotate, enable, remove),
+    h('div', { class: 'recover-row' }, h('label', { for: sinceId }, 'Re-send what it missed since'), since, recover),
+    confirmRow, result);
+}
+
+// ---------------------------------------------------------------- start
+
+document.getElementById('sign-out').addEventListener('click', () => signOut());
+window.addEventListener('hashchange', route);
+route();
