@@ -1,0 +1,363 @@
+package dev.mjrelay.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mjrelay.testing.Receiver;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.NoAlertPresentException;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+
+import static dev.mjrelay.it.FaultToleranceIT.HTTP;
+import static dev.mjrelay.it.FaultToleranceIT.JSON;
+import static dev.mjrelay.it.FaultToleranceIT.post;
+import static dev.mjrelay.it.FaultToleranceIT.prefix;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The console (CONTRACT §10) in a real headless Chromium against the packaged relay in demo mode
+ * (its simulator makes real PNGs): signing in, a task turning into thumbnails live, its delivery
+ * attempts, redelivering a dead one, registering an endpoint and rotating its secret, and client
+ * strings that must stay text. One browser for the whole class; screenshots of every view, desktop
+ * and 360 px wide, under target/console-screenshots/.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ConsoleIT {
+
+    static OwnRedis redis;
+    static RelayProcess relay;
+    static Chromium chromium;
+    static WebDriver driver;
+
+    @BeforeAll
+    static void start() throws Exception {
+        redis = new OwnRedis(false);
+        Map<String, String> settings = new HashMap<>(Map.of(
+                "quarkus.profile", "demo",
+                "relay.simulator.duration", "2s",
+                "relay.simulator.queued", "200ms",
+                "relay.poll.interval", "300ms",
+                "relay.webhook.retry-schedule", "300ms,300ms"));
+        // the demo's simulator on this relay's own port
+        relay = new RelayProcess("console", redis.hosts(), prefix(), "http://127.0.0.1:${quarkus.http.port}/sim", settings)
+                .start();
+        chromium = new Chromium();
+        driver = chromium.driver;
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        try {
+            if (chromium != null) {
+                chromium.close();
+            }
+        } finally {
+            if (relay != null) {
+                relay.close();
+            }
+            redis.close();
+        }
+    }
+
+    @BeforeEach
+    void signedOutOnTheDesktop() {
+        chromium.size(Chromium.DESKTOP);
+        driver.get(relay.url() + "/console/");
+        chromium.js("sessionStorage.clear();");
+        driver.get(relay.url() + "/console/#/");
+        driver.navigate().refresh();
+        until(d -> !d.findElements(By.id("api-key")).isEmpty());
+        chromium.browserLog(); // start each test with an empty log
+    }
+
+    @Test
+    void aWrongKeyShowsAClearMessageAndIsNotKept() throws Exception {
+        WebElement key = driver.findElement(By.id("api-key"));
+        assertEquals(key, driver.switchTo().activeElement(), "the key field has the focus: type and press Enter");
+        key.sendKeys("not-an-account-key", Keys.ENTER);
+        WebElement error = until(d -> visible(d, By.id("sign-in-error")));
+        assertTrue(error.getText().contains("API key was not accepted"), error.getText());
+        assertEquals(0L, chromium.js("return sessionStorage.length;"));
+        assertTrue(driver.manage().getCookies().isEmpty(), "no cookie");
+        bothWidths("sign-in-wrong-key");
+    }
+
+    @Test
+    void theDemoAccountOpensWithOneClick() throws Exception {
+        WebElement demo = until(d -> visible(d, By.xpath("//button[contains(., 'Open the demo account “demo”')]")));
+        demo.click();
+        until(d -> heading(d, "Tasks"));
+        assertEquals("demo-key", chromium.js("return sessionStorage.getItem('mj-relay.api-key');"));
+        assertFalse(driver.getCurrentUrl().contains("demo-key"), "the key is never in the URL");
+        assertTrue(driver.manage().getCookies().isEmpty(), "no cookie");
+        bothWidths("sign-in-demo-done");
+    }
+
+    @Test
+    void aSubmittedTaskAppearsAndTurnsIntoFourThumbnailsWithoutAReload() throws Exception {
+        signIn(RelayProcess.ALPHA_KEY);
+        chromium.js("window.sameDocument = true;");
+        try (Receiver receiver = new Receiver()) {
+            String id = submit(RelayProcess.ALPHA_KEY, Map.of("prompt", "a red ceramic mug on a white table",
+                    "callbackUrl", receiver.url("/hook"), "state", "order-42"));
+            By card = By.cssSelector("li.task-card[data-task-id='" + id + "']");
+            until(d -> !d.findElements(card).isEmpty());
+            // the simulator's four PNGs, loaded and drawn, in the same document: no reload
+            until(d -> loadedImages(card) == 4);
+            assertEquals(Boolean.TRUE, chromium.js("return window.sameDocument === true;"));
+            assertEquals("a red ceramic mug on a white table",
+                    driver.findElement(card).findElement(By.cssSelector(".card-title")).getText());
+            assertTrue(driver.findElement(card).getText().contains("Succeeded"));
+            bothWidths("tasks");
+
+            driver.findElement(card).findElement(By.cssSelector(".card-title a")).click();
+            until(d -> heading(d, "Task " + id));
+            WebElement delivered = until(d -> visible(d, By.cssSelector("#deliveries li[data-outcome='delivered']")));
+            assertTrue(delivered.getText().contains("HTTP 200"), delivered.getText());
+            assertTrue(delivered.getText().contains(receiver.url("/hook")), delivered.getText());
+            assertTrue(fields().contains("order-42"), "the task's state is among its fields");
+            assertTrue(driver.findElement(By.cssSelector(".events")).getText().contains("task.succeeded"));
+            until(d -> loadedImages(By.cssSelector(".task-images")) == 4);
+            bothWidths("task");
+            assertNoSevereBrowserMessage();
+        }
+    }
+
+    @Test
+    void aDeadDeliveryIsRedeliveredAndItsNewAttemptShows() throws Exception {
+        try (Receiver failing = new Receiver().answer(500, 500, 500)) {
+            String id = submit(RelayProcess.ALPHA_KEY, Map.of("prompt", "a webhook that dies three times",
+                    "callbackUrl", failing.url("/hook")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> dead(RelayProcess.ALPHA_KEY).contains(id));
+
+            signIn(RelayProcess.ALPHA_KEY);
+            driver.findElement(By.linkText("Dead deliveries")).click();
+            until(d -> heading(d, "Dead deliveries"));
+            By item = By.cssSelector("li.dead-item[data-task-id='" + id + "']");
+            WebElement dead = until(d -> visible(d, item));
+            assertTrue(dead.getText().contains("3 attempts"), dead.getText());
+            assertTrue(dead.getText().contains("HTTP 500"), dead.getText());
+            bothWidths("dead-deliveries");
+
+            driver.findElement(item).findElement(By.xpath(".//button[normalize-space()='Redeliver']")).click();
+            until(d -> d.findElement(item).findElement(By.cssSelector(".redelivered")).getText().contains("Sent again to 1 target"));
+            driver.findElement(item).findElement(By.linkText("See the attempt")).click();
+            until(d -> heading(d, "Task " + id));
+            until(d -> visible(d, By.cssSelector("#deliveries li[data-outcome='delivered']")));
+            WebElement newest = driver.findElement(By.cssSelector("#deliveries li:last-child"));
+            assertEquals("delivered", newest.getAttribute("data-outcome"));
+            assertTrue(newest.getText().contains("Redelivery, attempt 1"), newest.getText());
+            assertTrue(newest.getText().contains("HTTP 200"), newest.getText());
+            assertEquals(2, driver.findElements(By.cssSelector("#deliveries li[data-outcome='failed']")).size());
+            assertEquals(1, driver.findElements(By.cssSelector("#deliveries li[data-outcome='dead']")).size());
+            // the answers' bodies, as text
+            assertTrue(driver.findElement(By.cssSelector("#deliveries li[data-outcome='dead']")).getText()
+                    .contains("HTTP 500"));
+            List<Receiver.Request> requests = failing.forTask(id);
+            assertEquals(4, requests.size());
+            assertEquals(1, requests.stream().map(r -> r.header("webhook-id")).distinct().count(), "the same event again");
+            bothWidths("task-redelivered");
+        }
+    }
+
+    @Test
+    void anEndpointIsRegisteredTestedRotatedAndRemoved() throws Exception {
+        try (Receiver hooks = new Receiver()) {
+            signIn(RelayProcess.BETA_KEY);
+            driver.findElement(By.linkText("Endpoints")).click();
+            until(d -> heading(d, "Endpoints"));
+            driver.findElement(By.id("endpoint-url")).sendKeys(hooks.url("/beta-hooks"));
+            driver.findElement(By.xpath("//form[@id='register-form']//button[@type='submit']")).click();
+            String firstSecret = until(d -> secretShown(d, null));
+            bothWidths("endpoints-secret");
+            driver.findElement(By.xpath("//button[normalize-space()='I have stored it']")).click();
+            assertTrue(driver.findElements(By.id("secret-value")).isEmpty(), "the secret is gone from the page");
+
+            JsonNode listed = get(RelayProcess.BETA_KEY, "/v1/webhooks").path("items");
+            assertEquals(1, listed.size());
+            assertEquals(hooks.url("/beta-hooks"), listed.get(0).path("url").asText());
+            By endpoint = By.cssSelector("li.endpoint[data-endpoint-id='" + listed.get(0).path("id").asText() + "']");
+
+            button(endpoint, "Send test event").click();
+            until(d -> d.findElement(endpoint).findElement(By.cssSelector(".endpoint-result")).getText()
+                    .contains("answered HTTP 200"));
+            assertEquals(1, hooks.requests().size());
+            assertEquals(1, hooks.requests().get(0).header("webhook-signature").split(" ").length);
+
+            button(endpoint, "Rotate secret").click();
+            String secondSecret = until(d -> secretShown(d, firstSecret));
+            assertNotEquals(firstSecret, secondSecret);
+            driver.findElement(By.xpath("//button[normalize-space()='I have stored it']")).click();
+            // during the overlap every webhook carries both signatures
+            button(endpoint, "Send test event").click();
+            await().atMost(Duration.ofSeconds(10)).until(() -> hooks.requests().size() == 2);
+            assertEquals(2, hooks.requests().get(1).header("webhook-signature").split(" ").length);
+            bothWidths("endpoints");
+
+            button(endpoint, "Remove").click();
+            button(endpoint, "Remove for good").click();
+            until(d -> d.findElements(endpoint).isEmpty());
+            assertEquals(0, get(RelayProcess.BETA_KEY, "/v1/webhooks").path("items").size());
+        }
+    }
+
+    @Test
+    void aPromptAndAStateFullOfMarkupShowAsTextAndRunNothing() throws Exception {
+        String prompt = "<img src=x onerror=alert(1)>";
+        String state = "<script>alert(2)</script>";
+        signIn(RelayProcess.ALPHA_KEY);
+        try (Receiver receiver = new Receiver()) {
+            String id = submit(RelayProcess.ALPHA_KEY, Map.of("prompt", prompt, "state", state,
+                    "callbackUrl", receiver.url("/hook")));
+            By card = By.cssSelector("li.task-card[data-task-id='" + id + "']");
+            WebElement title = until(d -> visible(d, card)).findElement(By.cssSelector(".card-title"));
+            assertEquals(prompt, title.getText());
+            noMarkupRan();
+
+            title.findElement(By.tagName("a")).click();
+            until(d -> heading(d, "Task " + id));
+            until(d -> fields().contains(state));
+            assertTrue(fields().contains(prompt));
+            noMarkupRan();
+            bothWidths("task-markup-as-text");
+            assertNoSevereBrowserMessage();
+        }
+    }
+
+    @Test
+    @Order(Integer.MAX_VALUE) // last: its never-ending tasks fill the demo upstream's 3 places for the rest of the run
+    void aJobWaitingForUpstreamRoomIsCancelledFromItsPage() throws Exception {
+        try (Receiver receiver = new Receiver()) {
+            for (int i = 0; i < 3; i++) {
+                submit(RelayProcess.ALPHA_KEY, Map.of("prompt", "keeps the upstream busy --never",
+                        "callbackUrl", receiver.url("/hook")));
+            }
+            String waiting = submit(RelayProcess.ALPHA_KEY, Map.of("prompt", "waits for room",
+                    "callbackUrl", receiver.url("/hook")));
+            signIn(RelayProcess.ALPHA_KEY);
+            until(d -> d.findElement(By.id("queue")).getText().contains("1 job waits for upstream room"));
+            bothWidths("tasks-queue");
+
+            driver.findElement(By.cssSelector("li.task-card[data-task-id='" + waiting + "'] .card-title a")).click();
+            until(d -> heading(d, "Task " + waiting));
+            assertTrue(fields().contains("Queued"), fields());
+            until(d -> visible(d, By.xpath("//button[normalize-space()='Cancel']"))).click();
+            until(d -> fields().contains("cancelled"));
+            assertTrue(fields().contains("Failed"), fields());
+            assertTrue(driver.findElements(By.xpath("//button[normalize-space()='Cancel']")).stream()
+                    .noneMatch(WebElement::isDisplayed), "an ended task has nothing to cancel");
+            await().atMost(Duration.ofSeconds(10)).until(() -> receiver.forTask(waiting).stream()
+                    .anyMatch(r -> r.body().contains("task.failed") && r.body().contains("cancelled")));
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void noMarkupRan() {
+        assertThrows(NoAlertPresentException.class, () -> driver.switchTo().alert(), "no dialog opened");
+        assertEquals(0L, chromium.js("return document.querySelectorAll('img[src=\"x\"], [onerror]').length;"));
+        assertEquals(1L, chromium.js("return document.scripts.length;"), "console.js is the page's only script");
+    }
+
+    private void signIn(String key) {
+        WebElement input = driver.findElement(By.id("api-key"));
+        input.sendKeys(key, Keys.ENTER);
+        until(d -> heading(d, "Tasks"));
+    }
+
+    /** Screenshots at 1440 and 360 px wide; at 360 nothing may scroll sideways. */
+    private void bothWidths(String view) throws Exception {
+        chromium.screenshot(view + "-desktop");
+        chromium.size(Chromium.NARROW);
+        try {
+            Thread.sleep(150); // one layout after the resize
+            assertFalse(chromium.scrollsSideways(), view + " scrolls sideways at 360 px");
+            chromium.screenshot(view + "-narrow");
+        } finally {
+            chromium.size(Chromium.DESKTOP);
+        }
+    }
+
+    private void assertNoSevereBrowserMessage() {
+        List<LogEntry> severe = chromium.browserLog().stream().filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+                .toList();
+        assertTrue(severe.isEmpty(), "the page logged errors (a CSP violation would be one): " + severe);
+    }
+
+    private long loadedImages(By within) {
+        return driver.findElements(within).stream().findFirst().map(element -> (Long) chromium.js(
+                "return [...arguments[0].querySelectorAll('img')].filter(i => i.complete && i.naturalWidth > 0).length;",
+                element)).orElse(0L);
+    }
+
+    private String fields() {
+        return driver.findElement(By.cssSelector("dl.fields")).getText();
+    }
+
+    private WebElement button(By within, String text) {
+        return driver.findElement(within).findElement(By.xpath(".//button[normalize-space()='" + text + "']"));
+    }
+
+    private static String secretShown(WebDriver d, String other) {
+        List<WebElement> found = d.findElements(By.id("secret-value"));
+        if (found.isEmpty() || !found.get(0).isDisplayed()) {
+            return null;
+        }
+        String secret = found.get(0).getText();
+        return secret.startsWith("whsec_") && !secret.equals(other) ? secret : null;
+    }
+
+    private static boolean heading(WebDriver d, String text) {
+        return d.findElements(By.tagName("h1")).stream().anyMatch(h -> h.getText().equals(text));
+    }
+
+    private static WebElement visible(WebDriver d, By by) {
+        return d.findElements(by).stream().filter(WebElement::isDisplayed).findFirst().orElse(null);
+    }
+
+    private static <T> T until(java.util.function.Function<WebDriver, T> condition) {
+        return new WebDriverWait(driver, Duration.ofSeconds(30), Duration.ofMillis(100))
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                .until(condition::apply);
+    }
+
+    private static String submit(String key, Map<String, String> body) throws Exception {
+        HttpResponse<String> response = post(relay, "/mj/submit/imagine", key, JSON.writeValueAsString(body));
+        assertEquals(200, response.statusCode(), response.body());
+        return JSON.readTree(response.body()).path("result").asText();
+    }
+
+    private static JsonNode get(String key, String path) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(relay.url() + path))
+                .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        return JSON.readTree(response.body());
+    }
+
+    private static String dead(String key) throws Exception {
+        return get(key, "/v1/deliveries/dead?limit=100").toString();
+    }
+}
