@@ -34,6 +34,7 @@ class PackageDependenciesTest {
             "store",     // Redis: codecs, due-queues, Lua
             "loop",      // the workers' engine: claim loops on the due-queues, drain
             "webhook",   // out: signer, target guard, sender, endpoints, the delivery worker
+            "media",     // a succeeded task's images mirrored to a store before its event
             "events",    // task events: payload, targets, recorded with the change they report
             "poll",      // the poll worker and its pure decision
             "task",      // the submit/fetch service, idempotency, limits, delivery log and replay

@@ -58,9 +58,17 @@ public class TaskResource {
         if (!upstreamTask.has("progress_percent")) {
             upstreamTask.put("progress_percent", task.progress());
         }
+        JsonNode mirrored = view.remove("mediaMirrored");
+        if (!task.status().isTerminal()) {
+            // a running task has no answer stored, but one whose images are being mirrored does: not shown yet
+            view.remove(java.util.List.of("images", "videos", "audios"));
+        }
         ObjectNode extra = view.path("extra").isObject() ? (ObjectNode) view.get("extra") : view.putObject("extra");
         ObjectNode relay = extra.putObject("relay");
         relay.put("queued", task.queued());
+        if (mirrored != null && mirrored.isBoolean() && task.status().isTerminal()) {
+            relay.put("mediaMirrored", mirrored.asBoolean());
+        }
         if (task.queued()) {
             relay.put("queuePosition", queuePosition);
         }

@@ -35,6 +35,8 @@ public interface RelayConfig {
 
     Events events();
 
+    Media media();
+
     Store store();
 
     Simulator simulator();
@@ -237,6 +239,59 @@ public interface RelayConfig {
          */
         @WithDefault("false")
         boolean perPartition();
+    }
+
+    /** Mirroring a succeeded task's images before its terminal event (CONTRACT §13). */
+    interface Media {
+        /** {@code none} (the upstream's URLs go out as they are), {@code filesystem} or {@code s3}. */
+        @WithDefault("none")
+        MediaStoreKind store();
+
+        MediaFilesystem filesystem();
+
+        MediaS3 s3();
+
+        /**
+         * The base of mirrored URLs ({@code <base>/<key>}): for {@code filesystem} the relay's public
+         * address + {@code /media} (required outside the demo); for {@code s3} a CDN or public bucket.
+         * Unset with {@code s3}: URLs are presigned for {@code relay.media.url-ttl}.
+         */
+        Optional<String> publicBaseUrl();
+
+        /** How long presigned URLs work. */
+        @WithDefault("7d")
+        Duration urlTtl();
+
+        /** The largest file mirrored, e.g. {@code 50MB}, {@code 512KB}; a larger one is refused while it streams. */
+        @WithDefault("50MB")
+        String maxBytes();
+
+        /**
+         * How long a task's mirroring may retry (back-off from 1 s to 30 s) before its event goes out
+         * with the upstream's URLs and {@code mediaMirrored: false}.
+         */
+        @WithDefault("10m")
+        Duration timeout();
+    }
+
+    enum MediaStoreKind {
+        none, filesystem, s3
+    }
+
+    interface MediaFilesystem {
+        /** The directory {@code filesystem} keeps files in; served at {@code /media/<key>}. */
+        Optional<String> path();
+    }
+
+    interface MediaS3 {
+        /** The S3 API's address, for any S3-compatible store (MinIO, S3Proxy, R2, ...); unset: AWS. */
+        Optional<String> endpoint();
+
+        /** The bucket's region; unset: the AWS SDK's default chain ({@code AWS_REGION}, profile). */
+        Optional<String> region();
+
+        /** The bucket mirrored images go to; it must exist. */
+        Optional<String> bucket();
     }
 
     interface Store {

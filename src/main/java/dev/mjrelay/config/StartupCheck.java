@@ -75,6 +75,7 @@ public class StartupCheck {
             problems.add("relay.store.key-prefix must be non-blank and hold no '{'");
         }
         upstreams(problems, config);
+        media(problems, config.media(), profiles.contains("demo") || profiles.contains("dev"));
         Map<String, String> owners = new HashMap<>();
         config.accounts().forEach((name, account) -> {
             String key = "relay.accounts." + name;
@@ -117,6 +118,42 @@ public class StartupCheck {
             }
         }
         return problems;
+    }
+
+    private static void media(List<String> problems, RelayConfig.Media media, boolean demo) {
+        try {
+            MediaSize.parse(media.maxBytes());
+        } catch (IllegalArgumentException e) {
+            problems.add("relay.media.max-bytes: " + e.getMessage());
+        }
+        positive(problems, "relay.media.timeout", media.timeout());
+        media.publicBaseUrl().ifPresent(base -> {
+            if (!(base.startsWith("http://") || base.startsWith("https://"))) {
+                problems.add("relay.media.public-base-url must be an http or https URL, not '" + base + "'");
+            }
+        });
+        switch (media.store()) {
+            case filesystem -> {
+                if (media.filesystem().path().isEmpty()) {
+                    problems.add("relay.media.filesystem.path must be set for relay.media.store=filesystem");
+                }
+                if (media.publicBaseUrl().isEmpty() && !demo) {
+                    problems.add("relay.media.public-base-url must be set for relay.media.store=filesystem: the relay's"
+                            + " public address + /media, which receivers fetch images from");
+                }
+            }
+            case s3 -> {
+                if (media.s3().bucket().isEmpty()) {
+                    problems.add("relay.media.s3.bucket must be set for relay.media.store=s3");
+                }
+                if (media.publicBaseUrl().isEmpty()
+                        && (media.urlTtl().compareTo(Duration.ofDays(7)) > 0 || media.urlTtl().isNegative() || media.urlTtl().isZero())) {
+                    problems.add("relay.media.url-ttl must be above 0 and at most 7d: presigned URLs live at most a week");
+                }
+            }
+            case none -> {
+            }
+        }
     }
 
     private static void upstreams(List<String> problems, RelayConfig config) {

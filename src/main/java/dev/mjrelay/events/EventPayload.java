@@ -43,6 +43,10 @@ public final class EventPayload {
                 }
             }
         }
+        if (status == TaskStatus.TASK_STATUS_SUCCEED && snapshot != null && snapshot.path("mediaMirrored").isBoolean()) {
+            // only with a media store (CONTRACT §13): whether imageUrls are the mirrored ones
+            data.put("mediaMirrored", snapshot.path("mediaMirrored").asBoolean());
+        }
         data.put("failReason", failReason);
         data.put("prompt", task.prompt());
         data.put("parentTaskId", task.parentTaskId());

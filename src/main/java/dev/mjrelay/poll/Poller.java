@@ -1,7 +1,11 @@
 package dev.mjrelay.poll;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.loop.DueWorker;
+import dev.mjrelay.media.Mirror;
+import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.store.DueQueue;
 import dev.mjrelay.store.DueTask;
 import dev.mjrelay.store.JobQueue;
@@ -47,12 +51,16 @@ public class Poller implements DueWorker<DueTask> {
     private final PollBatches batches;
     private final Settings settings;
     private final FirstPolls firstPolls;
+    private final Mirror mirror;
+    private final ObjectMapper mapper;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Counter> unknownStatus = new ConcurrentHashMap<>();
 
     Poller(TaskStore store, JobQueue jobs, Upstreams upstreams, Notifier notifier, Clock clock, MeterRegistry registry,
-           RelayConfig config, Vertx vertx, FirstPolls firstPolls) {
+           RelayConfig config, Vertx vertx, FirstPolls firstPolls, Mirror mirror, ObjectMapper mapper) {
         this.store = store;
+        this.mirror = mirror;
+        this.mapper = mapper;
         this.firstPolls = firstPolls;
         this.jobs = jobs;
         this.upstreams = upstreams;
@@ -80,6 +88,9 @@ public class Poller implements DueWorker<DueTask> {
 
     @Override
     public Uni<Void> work(DueTask task) {
+        if (task.mirroring()) {
+            return mirrorAgain(task);
+        }
         if (task.unsent()) {
             return unsent(task, decision.unsent(task, clock.instant()));
         }
@@ -122,10 +133,13 @@ public class Poller implements DueWorker<DueTask> {
         count(decided.outcome());
         String upstreamName = task.upstream().isEmpty() ? UpstreamClient.DEFAULT : task.upstream();
         if (decided instanceof PollDecision.End end) {
+            if (end.status() == TaskStatus.TASK_STATUS_SUCCEED && end.snapshot() != null && mirror.enabled()) {
+                // its room on the upstream is free now; the event waits for the images
+                return jobs.ended(upstreamName, task.id(), clock.instant())
+                        .chain(() -> mirrorThenFinish(task, end.snapshot(), clock.millis()));
+            }
             // its room on the upstream is free once it ended, whoever ended it
-            return notifier.finish(task.id(), end.status(), end.snapshot(), end.failReason())
-                    .call(() -> jobs.ended(upstreamName, task.id(), clock.instant()))
-                    .replaceWithVoid();
+            return finish(task, upstreamName, end.status(), end.snapshot(), end.failReason());
         }
         renewals.polled(upstreamName, task.id());
         PollDecision.Reschedule next = (PollDecision.Reschedule) decided;
@@ -142,6 +156,68 @@ public class Poller implements DueWorker<DueTask> {
                 .chain(event -> batches.record(partition, new PollRecord(task.id(), next.next(), next.fields(),
                         next.progress().name(), event)))
                 .replaceWithVoid();
+    }
+
+    private Uni<Void> finish(DueTask task, String upstreamName, TaskStatus status, JsonNode snapshot, String failReason) {
+        return notifier.finish(task.id(), status, snapshot, failReason)
+                .call(() -> jobs.ended(upstreamName, task.id(), clock.instant()))
+                .replaceWithVoid();
+    }
+
+    /**
+     * The upstream said the task succeeded: its images are mirrored before its event is created. An
+     * attempt that may yet succeed is tried again after a back-off (the answer kept in the task, so
+     * the upstream is not asked again), until {@code relay.media.timeout} after {@code sinceMs}.
+     * A replica that dies meanwhile leaves the task due: another mirrors it again, to the same keys.
+     */
+    private Uni<Void> mirrorThenFinish(DueTask task, JsonNode snapshot, long sinceMs) {
+        String upstreamName = task.upstream().isEmpty() ? UpstreamClient.DEFAULT : task.upstream();
+        Instant giveUpAt = Instant.ofEpochMilli(sinceMs).plus(mirror.timeout());
+        return mirror.mirror(snapshot, clock.instant(), giveUpAt).chain(result -> {
+            if (result instanceof Mirror.Mirrored mirrored) {
+                return finish(task, upstreamName, TaskStatus.TASK_STATUS_SUCCEED, mirrored.snapshot(), null);
+            }
+            if (result instanceof Mirror.GaveUp gaveUp) {
+                LOG.warnf("task %s: its images go out with the upstream's URLs, unmirrored: %s", task.id(), gaveUp.reason());
+                return finish(task, upstreamName, TaskStatus.TASK_STATUS_SUCCEED, gaveUp.snapshot(), null);
+            }
+            int attempts = task.mirroring() ? task.errors() + 1 : 1;
+            Instant next = clock.instant().plus(mirrorBackoff(attempts));
+            if (next.isAfter(giveUpAt)) {
+                next = giveUpAt;
+            }
+            LOG.infof("task %s: mirroring its images failed (%s); trying again at %s", task.id(),
+                    ((Mirror.Retry) result).reason(), next);
+            Map<TaskCodec.Field, String> fields = new java.util.EnumMap<>(TaskCodec.Field.class);
+            fields.put(TaskCodec.Field.ERRORS, Integer.toString(attempts));
+            if (!task.mirroring()) {
+                fields.put(TaskCodec.Field.MIRROR_SINCE, Long.toString(sinceMs));
+                fields.put(TaskCodec.Field.SNAPSHOT, snapshot.toString());
+            }
+            return batches.record(store.partitionOf(task.id()), new PollRecord(task.id(), next, fields)).replaceWithVoid();
+        });
+    }
+
+    /** Another attempt at a task's images, from the answer stored at the first. */
+    private Uni<Void> mirrorAgain(DueTask task) {
+        return store.find(task.id()).chain(stored -> {
+            if (stored == null || stored.status().isTerminal() || stored.snapshot() == null) {
+                return Uni.createFrom().voidItem();
+            }
+            JsonNode snapshot;
+            try {
+                snapshot = mapper.readTree(stored.snapshot());
+            } catch (Exception e) {
+                return finish(task, task.upstream().isEmpty() ? UpstreamClient.DEFAULT : task.upstream(),
+                        TaskStatus.TASK_STATUS_SUCCEED, null, null);
+            }
+            return mirrorThenFinish(task, snapshot, task.mirrorSince());
+        });
+    }
+
+    /** 1 s, doubling, at most 30 s between attempts at a task's images. */
+    static java.time.Duration mirrorBackoff(int attempts) {
+        return java.time.Duration.ofSeconds(Math.min(30, 1L << Math.min(attempts - 1, 5)));
     }
 
     private Counter unknownStatusOf(String upstream) {

@@ -37,7 +37,12 @@ public final class TaskCodec {
         /** Where a job not yet taken by the upstream is: one of {@link Queue}; absent once it runs or ended. */
         QUEUE,
         /** The task's events so far, 'type|at ms|webhook id' entries, comma-separated (lib/append-event.lua). */
-        EVENTS;
+        EVENTS,
+        /**
+         * When a poll first saw the task succeed while its images are still to be mirrored (ms); its
+         * answer waits in {@link #SNAPSHOT} meanwhile. Absent without a media store.
+         */
+        MIRROR_SINCE;
     }
 
     /** The job-queue phases of a task the upstream has not taken yet (field {@link Field#QUEUE}). */
@@ -57,7 +62,7 @@ public final class TaskCodec {
     /** What a claim for a poll reads. */
     static final List<Field> DUE = List.of(Field.UPSTREAM_ID, Field.DEADLINE, Field.NOT_FOUND, Field.ERRORS,
             Field.STATUS, Field.NOTIFY_PROGRESS, Field.TASK_TYPE, Field.BASE_AT, Field.END_BY, Field.MISSES,
-            Field.OVERSIZE, Field.UNKNOWN_STATUS, Field.UPSTREAM, Field.QUEUE, Field.ACTION);
+            Field.OVERSIZE, Field.UNKNOWN_STATUS, Field.UPSTREAM, Field.QUEUE, Field.ACTION, Field.MIRROR_SINCE);
 
     private TaskCodec() {
     }
@@ -110,7 +115,7 @@ public final class TaskCodec {
                 f.smallNumber(Field.OVERSIZE), f.text(Field.UNKNOWN_STATUS, ""), f.text(Field.UPSTREAM, ""),
                 f.text(Field.QUEUE, ""), f.text(Field.ACTION, ""),
                 // every poll that finds the task running records its bound, 0 for none
-                f.has(Field.END_BY));
+                f.has(Field.END_BY), f.number(Field.MIRROR_SINCE));
     }
 
     private static void put(Map<Field, String> fields, Field field, String value) {

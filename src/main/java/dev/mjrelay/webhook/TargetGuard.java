@@ -14,6 +14,7 @@ import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -30,7 +31,8 @@ public class TargetGuard {
     private static final Pattern DOTTED_QUAD = Pattern.compile("^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
             + "(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$");
 
-    private final boolean allowPrivate;
+    /** The addresses a target may resolve to. */
+    private final Predicate<InetAddress> allowed;
 
     @Inject
     TargetGuard(RelayConfig config) {
@@ -38,7 +40,12 @@ public class TargetGuard {
     }
 
     public TargetGuard(boolean allowPrivate) {
-        this.allowPrivate = allowPrivate;
+        this(allowPrivate ? address -> true : TargetGuard::isGlobal);
+    }
+
+    /** A guard that lets through the addresses {@code allowed} accepts (tests: loopback, but nothing else private). */
+    public TargetGuard(Predicate<InetAddress> allowed) {
+        this.allowed = allowed;
     }
 
     /** A URL that passed the syntax checks. */
@@ -108,11 +115,9 @@ public class TargetGuard {
         } catch (UnknownHostException e) {
             throw new IllegalArgumentException("names a host that does not resolve");
         }
-        if (!allowPrivate) {
-            for (InetAddress address : addresses) {
-                if (!isGlobal(address)) {
-                    throw new IllegalArgumentException("resolves to a non-public address, which webhooks may not reach");
-                }
+        for (InetAddress address : addresses) {
+            if (!allowed.test(address)) {
+                throw new IllegalArgumentException("resolves to a non-public address, which webhooks may not reach");
             }
         }
         return new Resolved(target, List.of(addresses));

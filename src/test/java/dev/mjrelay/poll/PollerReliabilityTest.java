@@ -74,6 +74,12 @@ class PollerReliabilityTest {
     FirstPolls firstPolls;
 
     @Inject
+    dev.mjrelay.media.Mirror mirror;
+
+    @Inject
+    com.fasterxml.jackson.databind.ObjectMapper mapper;
+
+    @Inject
     io.quarkus.redis.datasource.RedisDataSource redis;
 
     @Test
@@ -94,7 +100,8 @@ class PollerReliabilityTest {
     @Test
     void twoPollersOnOneRedisDeliverEachTerminalEventOnce() {
         // a second replica's poller, with its own loop, on the same Redis as the application's
-        ClaimLoop<DueTask> second = ClaimLoop.of(new Poller(store, jobs, upstream, notifier, clock, registry, config, vertx, firstPolls),
+        ClaimLoop<DueTask> second = ClaimLoop.of(new Poller(store, jobs, upstream, notifier, clock, registry, config, vertx, firstPolls,
+                mirror, mapper),
                 vertx, clock);
         second.start();
         try (Receiver receiver = new Receiver()) {

@@ -1,0 +1,208 @@
+package dev.mjrelay.media;
+
+import dev.mjrelay.webhook.TargetGuard;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * Downloads one image to a temp file, hashing it on the way, never blocking an event loop: every
+ * hop's target checked as a webhook's is (§4: private addresses refused unless allowed, and the
+ * connection made to exactly the address checked), at most {@link #MAX_REDIRECTS} redirects, only
+ * {@code image/*} and {@code video/*} (no SVG: it can carry script), at most {@code maxBytes}
+ * (refused as soon as the stream passes it), and no longer than the time it is given.
+ * <p>
+ * Failures come in two kinds: {@link Refused} — this URL will never be mirrored (a private address,
+ * HTML, too large, a 4xx) — and anything else, worth another try (time-outs, 5xx, resets).
+ */
+final class Downloader {
+
+    static final int MAX_REDIRECTS = 3;
+    /** No byte for this long: the download is stalled. */
+    static final Duration IDLE = Duration.ofSeconds(20);
+
+    /** This URL will not be mirrored, whatever the retries. */
+    static final class Refused extends RuntimeException {
+        Refused(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** A download in a temp file: its SHA-256 (hex), content type (without parameters) and size. */
+    record Downloaded(Path file, String sha256, String contentType, long bytes) {
+    }
+
+    private final Vertx vertx;
+    private final HttpClient client;
+    private final TargetGuard guard;
+    private final long maxBytes;
+
+    Downloader(Vertx vertx, TargetGuard guard, long maxBytes) {
+        this.vertx = vertx;
+        this.guard = guard;
+        this.maxBytes = maxBytes;
+        this.client = vertx.createHttpClient(new HttpClientOptions().setMaxPoolSize(32).setKeepAlive(true)
+                .setVerifyHost(true).setMaxRedirects(0).setTryUseCompression(false));
+    }
+
+    /** Downloads {@code url} into {@code dir}, within {@code within}. */
+    Uni<Downloaded> download(String url, Path dir, Duration within) {
+        return hop(url, dir, 0)
+                .ifNoItem().after(within).failWith(() -> new java.util.concurrent.TimeoutException(
+                        "no whole answer within " + within.toSeconds() + " s"));
+    }
+
+    private Uni<Downloaded> hop(String url, Path dir, int redirects) {
+        return Uni.createFrom().item(() -> parse(url))
+                .chain(target -> guard.resolve(target).onFailure(IllegalArgumentException.class)
+                        .transform(e -> new Refused(url + " " + e.getMessage())))
+                .chain(resolved -> Uni.createFrom().completionStage(() -> get(resolved, dir).toCompletionStage()))
+                .chain(answer -> {
+                    if (answer instanceof Redirect redirect) {
+                        if (redirects >= MAX_REDIRECTS) {
+                            throw new Refused(url + " redirects more than " + MAX_REDIRECTS + " times");
+                        }
+                        return hop(redirect.location(), dir, redirects + 1);
+                    }
+                    return Uni.createFrom().item((Downloaded) answer);
+                });
+    }
+
+    private TargetGuard.Target parse(String url) {
+        try {
+            return guard.parse(url);
+        } catch (IllegalArgumentException e) {
+            throw new Refused("the image URL " + e.getMessage());
+        }
+    }
+
+    private record Redirect(String location) {
+    }
+
+    private Future<Object> get(TargetGuard.Resolved resolved, Path dir) {
+        TargetGuard.Target target = resolved.target();
+        String path = target.uri().getRawPath() == null || target.uri().getRawPath().isEmpty() ? "/" : target.uri().getRawPath();
+        if (target.uri().getRawQuery() != null) {
+            path += "?" + target.uri().getRawQuery();
+        }
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(target.host())
+                .setPort(target.port()).setSsl(target.https()).setURI(path)
+                .setServer(SocketAddress.inetSocketAddress(target.port(), resolved.addresses().get(0).getHostAddress()))
+                .setFollowRedirects(false).setConnectTimeout(10_000).setIdleTimeout(IDLE.toMillis())
+                .putHeader("Accept", "image/*, video/*").putHeader("User-Agent", "mj-relay media mirror");
+        return client.request(options).compose(request -> request.send()).compose(response -> answer(response, target, dir));
+    }
+
+    private Future<Object> answer(HttpClientResponse response, TargetGuard.Target target, Path dir) {
+        int status = response.statusCode();
+        String url = target.uri().toString();
+        if (status >= 300 && status < 400 && response.getHeader("Location") != null) {
+            response.request().reset();
+            return Future.succeededFuture(new Redirect(target.uri().resolve(URI.create(response.getHeader("Location").trim()))
+                    .toString()));
+        }
+        if (status == 408 || status == 429 || status >= 500) {
+            response.request().reset();
+            return Future.failedFuture(new IllegalStateException(url + " answered " + status));
+        }
+        if (status != 200) {
+            response.request().reset();
+            return Future.failedFuture(new Refused(url + " answered " + status));
+        }
+        String type = contentType(response.getHeader("Content-Type"));
+        if (!(type.startsWith("image/") || type.startsWith("video/")) || type.equals("image/svg+xml")) {
+            response.request().reset();
+            return Future.failedFuture(new Refused(url + " is " + (type.isEmpty() ? "of no content type" : type)
+                    + ", not an image or a video"));
+        }
+        String length = response.getHeader("Content-Length");
+        if (length != null && parseLong(length) > maxBytes) {
+            response.request().reset();
+            return Future.failedFuture(new Refused(url + " is " + length + " bytes, more than relay.media.max-bytes ("
+                    + maxBytes + ")"));
+        }
+        response.pause();
+        Path file = dir.resolve(UUID.randomUUID() + ".part");
+        return vertx.fileSystem().open(file.toString(), new OpenOptions().setWrite(true).setCreateNew(true))
+                .compose(out -> stream(response, out, file, type, url))
+                .onFailure(e -> vertx.fileSystem().delete(file.toString()));
+    }
+
+    private Future<Object> stream(HttpClientResponse response, AsyncFile out, Path file, String type, String url) {
+        Promise<Object> promise = Promise.promise();
+        MessageDigest digest = sha256();
+        long[] size = {0};
+        response.handler(chunk -> {
+            size[0] += chunk.length();
+            if (size[0] > maxBytes) {
+                // failed first: the reset's own exception must not be the reason
+                if (promise.tryFail(new Refused(url + " is larger than relay.media.max-bytes (" + maxBytes + ")"))) {
+                    response.request().reset();
+                    out.close();
+                }
+                return;
+            }
+            digest.update(chunk.getBytes());
+            out.write(chunk);
+            if (out.writeQueueFull()) {
+                response.pause();
+                out.drainHandler(drained -> response.resume());
+            }
+        });
+        response.exceptionHandler(e -> {
+            out.close();
+            promise.tryFail(e);
+        });
+        response.endHandler(done -> out.close().onComplete(closed -> {
+            if (closed.failed()) {
+                promise.tryFail(closed.cause());
+            } else {
+                promise.tryComplete(new Downloaded(file, HexFormat.of().formatHex(digest.digest()), type, size[0]));
+            }
+        }));
+        response.resume();
+        return promise.future();
+    }
+
+    static String contentType(String header) {
+        if (header == null) {
+            return "";
+        }
+        int semicolon = header.indexOf(';');
+        return (semicolon < 0 ? header : header.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
+    }
+
+    private static long parseLong(String text) {
+        try {
+            return Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,255 @@
+package dev.mjrelay.media;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mjrelay.config.MediaSize;
+import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.webhook.TargetGuard;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.FileSystemAccess;
+import io.vertx.ext.web.handler.StaticHandler;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Mirrors a succeeded task's images into the media store before its terminal event (CONTRACT
+ * §13): all of them or none. Each image is downloaded (see {@link Downloader}), stored under its
+ * SHA-256 — so a task mirrored twice, by a replica that took over from a dead one, stores nothing
+ * twice — and the snapshot the event is built from gets the mirrored URLs, each image keeping the
+ * upstream's as {@code sourceUrl}, and {@code mediaMirrored: true}. An image that can never be
+ * mirrored (a private address, not an image, too large) gives up at once; anything else is worth
+ * another try until {@code relay.media.timeout}, and then the event goes out with the upstream's URLs
+ * and {@code mediaMirrored: false}. Deciding when to try again is the poller's.
+ */
+@ApplicationScoped
+public class Mirror {
+
+    private static final Logger LOG = Logger.getLogger(Mirror.class);
+    /** Half-done downloads older than this are a stopped replica's: removed at start. */
+    static final Duration STALE = Duration.ofHours(1);
+    /** More images than this in one answer is not an image task: not mirrored. */
+    static final int MAX_IMAGES = 16;
+    static final String MIRRORED = "mediaMirrored";
+
+    /** What became of one attempt. */
+    public sealed interface Result {
+    }
+
+    /** Every image is in the store: end the task with this snapshot. */
+    public record Mirrored(JsonNode snapshot) implements Result {
+    }
+
+    /** Not mirrored, and not worth another try: end the task with this snapshot (the upstream's URLs). */
+    public record GaveUp(JsonNode snapshot, String reason) implements Result {
+    }
+
+    /** Not now; another attempt may do it. */
+    public record Retry(String reason) implements Result {
+    }
+
+    private final MediaStore store;
+    private final Downloader downloader;
+    private final Duration timeout;
+    private final Duration attempt;
+    private final Counter bytes;
+    private final MeterRegistry registry;
+
+    Mirror(RelayConfig config, Vertx vertx, TargetGuard guard, MeterRegistry registry) {
+        RelayConfig.Media media = config.media();
+        this.timeout = media.timeout();
+        // one attempt ends well within the poll lease, so no other replica takes the task meanwhile
+        this.attempt = config.poll().lease().multipliedBy(3).dividedBy(4);
+        this.registry = registry;
+        this.bytes = Counter.builder("relay.media.bytes").description("Bytes of images mirrored into the media store")
+                .baseUnit("bytes").register(registry);
+        this.store = switch (media.store()) {
+            case none -> null;
+            // the demo's default base: this relay on localhost (StartupCheck requires one anywhere else)
+            case filesystem -> new FilesystemStore(Path.of(media.filesystem().path().orElseThrow()),
+                    media.publicBaseUrl().orElseGet(() -> "http://localhost:" + org.eclipse.microprofile.config.ConfigProvider
+                            .getConfig().getOptionalValue("quarkus.http.port", Integer.class).orElse(8080) + "/media"));
+            case s3 -> s3(media);
+        };
+        this.downloader = store == null ? null : new Downloader(vertx, guard, MediaSize.parse(media.maxBytes()));
+        if (store != null) {
+            sweep(store.incoming());
+        }
+    }
+
+    private static MediaStore s3(RelayConfig.Media media) {
+        try {
+            return new S3Store(media.s3().endpoint(), media.s3().region(), media.s3().bucket().orElseThrow(),
+                    media.publicBaseUrl(), media.urlTtl());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public boolean enabled() {
+        return store != null;
+    }
+
+    /** How long a task's mirroring may go on, from the poll that first saw it succeed. */
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /**
+     * One attempt at the images of {@code snapshot} (the upstream's answer that showed the task
+     * succeeded), given up at {@code giveUpAt}.
+     */
+    public Uni<Result> mirror(JsonNode snapshot, Instant now, Instant giveUpAt) {
+        long start = System.nanoTime();
+        JsonNode images = snapshot.path("images");
+        List<Integer> positions = new ArrayList<>();
+        for (int i = 0; images.isArray() && i < images.size(); i++) {
+            if (images.get(i).path("image_url").isTextual()) {
+                positions.add(i);
+            }
+        }
+        if (positions.size() > MAX_IMAGES) {
+            return Uni.createFrom().item(timed(start, gaveUp(snapshot, positions.size() + " images, more than " + MAX_IMAGES)));
+        }
+        if (positions.isEmpty()) {
+            ObjectNode copy = snapshot.deepCopy();
+            copy.put(MIRRORED, true);
+            return Uni.createFrom().item(timed(start, new Mirrored(copy)));
+        }
+        Duration left = Duration.between(now, giveUpAt);
+        if (left.isNegative() || left.isZero()) {
+            return Uni.createFrom().item(timed(start, gaveUp(snapshot, "gave up after relay.media.timeout (" + timeout + ")")));
+        }
+        Duration within = left.compareTo(attempt) < 0 ? left : attempt;
+        List<Uni<String>> stored = positions.stream()
+                .map(i -> mirrorOne(images.get(i).path("image_url").asText(), within)).toList();
+        return Uni.join().all(stored).andCollectFailures()
+                .ifNoItem().after(within).failWith(() -> new java.util.concurrent.TimeoutException(
+                        "the images were not stored within " + within.toSeconds() + " s"))
+                .map(urls -> {
+                    ObjectNode copy = snapshot.deepCopy();
+                    for (int k = 0; k < positions.size(); k++) {
+                        ObjectNode image = (ObjectNode) copy.path("images").get(positions.get(k));
+                        image.put("sourceUrl", image.path("image_url").asText());
+                        image.put("image_url", urls.get(k));
+                    }
+                    copy.put(MIRRORED, true);
+                    return timed(start, (Result) new Mirrored(copy));
+                })
+                .onFailure().recoverWithItem(failure -> {
+                    List<Throwable> causes = failure instanceof io.smallrye.mutiny.CompositeException composite
+                            ? composite.getCauses() : List.of(failure);
+                    for (Throwable cause : causes) {
+                        if (cause instanceof Downloader.Refused refused) {
+                            return timed(start, gaveUp(snapshot, refused.getMessage()));
+                        }
+                    }
+                    return timed(start, new Retry(describe(causes.get(0))));
+                });
+    }
+
+    /** The snapshot as it goes out when mirroring gave up: the upstream's URLs, {@code mediaMirrored: false}. */
+    public static JsonNode unmirrored(JsonNode snapshot) {
+        ObjectNode copy = snapshot.deepCopy();
+        copy.put(MIRRORED, false);
+        return copy;
+    }
+
+    private static GaveUp gaveUp(JsonNode snapshot, String reason) {
+        return new GaveUp(unmirrored(snapshot), reason);
+    }
+
+    private Uni<String> mirrorOne(String url, Duration within) {
+        return downloader.download(url, store.incoming(), within)
+                .chain(file -> store.put(file.sha256() + "." + extension(file.contentType()), file.file(), file.contentType())
+                        .invoke(stored -> bytes.increment(file.bytes())));
+    }
+
+    private Result timed(long start, Result result) {
+        String outcome = result instanceof Mirrored ? "mirrored" : result instanceof GaveUp ? "gave_up" : "retry";
+        Timer.builder("relay.media.seconds").description("Mirroring a task's images, one attempt, by outcome")
+                .tag("outcome", outcome).register(registry).record(Duration.ofNanos(System.nanoTime() - start));
+        return result;
+    }
+
+    private static String describe(Throwable e) {
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+    }
+
+    static String extension(String contentType) {
+        return switch (contentType) {
+            case "image/png" -> "png";
+            case "image/jpeg", "image/jpg" -> "jpg";
+            case "image/gif" -> "gif";
+            case "image/webp" -> "webp";
+            case "image/avif" -> "avif";
+            case "image/bmp" -> "bmp";
+            case "image/tiff" -> "tif";
+            case "video/mp4" -> "mp4";
+            case "video/webm" -> "webm";
+            case "video/quicktime" -> "mov";
+            default -> "bin";
+        };
+    }
+
+    /** {@code /media/<key>} for the filesystem store: immutable files, never run as a page. */
+    void mount(@Observes Router router) {
+        if (!(store instanceof FilesystemStore files)) {
+            return;
+        }
+        StaticHandler handler = StaticHandler.create(FileSystemAccess.ROOT, files.root().toString())
+                .setDirectoryListing(false).setIncludeHidden(false).setCachingEnabled(true)
+                .setMaxAgeSeconds(Duration.ofDays(365).toSeconds()).setSendVaryHeader(false);
+        router.get("/media/*").handler(ctx -> {
+            ctx.response().putHeader("X-Content-Type-Options", "nosniff")
+                    .putHeader("Content-Security-Policy", "default-src 'none'; sandbox");
+            ctx.next();
+        }).handler(handler);
+    }
+
+    /** Downloads left half-done by a replica that stopped: after an hour, nobody writes them. */
+    private static void sweep(Path incoming) {
+        Instant before = Instant.now().minus(STALE);
+        try (Stream<Path> files = Files.list(incoming)) {
+            files.filter(f -> f.toString().endsWith(".part")).forEach(f -> {
+                try {
+                    if (Files.getLastModifiedTime(f).toInstant().isBefore(before)) {
+                        Files.deleteIfExists(f);
+                    }
+                } catch (IOException ignored) {
+                    // another replica's, or gone already
+                }
+            });
+        } catch (IOException e) {
+            LOG.warnf("could not sweep %s: %s", incoming, e.getMessage());
+        }
+    }
+
+    @PreDestroy
+    void close() {
+        if (store instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception ignored) {
+                // shutting down
+            }
+        }
+    }
+}

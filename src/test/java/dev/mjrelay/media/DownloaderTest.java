@@ -1,0 +1,229 @@
+package dev.mjrelay.media;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.mjrelay.webhook.TargetGuard;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * One image download against a real HTTP server on loopback, with a guard that lets loopback
+ * through and refuses every other non-public address, as production refuses loopback too: what is
+ * stored, and what is refused for good or failed for now, leaving nothing behind.
+ */
+class DownloaderTest {
+
+    static final int MAX = 1024 * 1024;
+    static final byte[] IMAGE = new byte[300 * 1024];
+    static Vertx vertx;
+    static HttpServer server;
+    static final AtomicLong hugeBytesSent = new AtomicLong();
+    static Downloader downloader;
+    Path dir;
+
+    @BeforeAll
+    static void start() throws IOException {
+        new Random(7).nextBytes(IMAGE);
+        vertx = Vertx.vertx();
+        downloader = new Downloader(vertx, new TargetGuard((InetAddress address) -> address.isLoopbackAddress()), MAX);
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(Executors.newCachedThreadPool());
+        server.createContext("/ok.png", ex -> send(ex, 200, "image/png; charset=binary", IMAGE));
+        server.createContext("/chain", ex -> redirect(ex, "/chain2"));
+        server.createContext("/chain2", ex -> redirect(ex, url("/ok.png")));
+        server.createContext("/loop", ex -> redirect(ex, "/loop"));
+        server.createContext("/to-metadata", ex -> redirect(ex, "http://169.254.169.254/latest/meta-data/"));
+        server.createContext("/page.png", ex -> send(ex, 200, "text/html", "<html>not an image</html>".getBytes()));
+        server.createContext("/drawing.svg", ex -> send(ex, 200, "image/svg+xml", "<svg onload='x()'/>".getBytes()));
+        server.createContext("/missing.png", ex -> send(ex, 404, "text/plain", "no".getBytes()));
+        server.createContext("/flaky.png", ex -> send(ex, 503, "text/plain", "later".getBytes()));
+        server.createContext("/declared-huge.png", ex -> {
+            ex.getResponseHeaders().add("Content-Type", "image/png");
+            ex.sendResponseHeaders(200, 200L * 1024 * 1024);
+            ex.close();
+        });
+        server.createContext("/huge.png", DownloaderTest::huge);
+        server.createContext("/hang.png", ex -> {
+            sleep(30_000);
+            ex.close();
+        });
+        server.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.stop(0);
+        vertx.close();
+    }
+
+    @org.junit.jupiter.api.BeforeEach
+    void tempDir() throws IOException {
+        dir = Files.createTempDirectory("mj-relay-downloads");
+    }
+
+    @AfterEach
+    void nothingLeftBehindButWhatWasKept() throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            files.forEach(f -> f.toFile().delete());
+        }
+        Files.delete(dir);
+    }
+
+    @Test
+    void anImageArrivesWholeWithItsHashTypeAndSize() throws Exception {
+        Downloader.Downloaded got = download("/ok.png");
+        assertEquals("image/png", got.contentType());
+        assertEquals(IMAGE.length, got.bytes());
+        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(IMAGE)), got.sha256());
+        assertTrue(java.util.Arrays.equals(IMAGE, Files.readAllBytes(got.file())));
+    }
+
+    @Test
+    void redirectsAreFollowedUpToThreeAndEachHopChecked() throws Exception {
+        assertEquals(IMAGE.length, download("/chain").bytes());
+        assertRefused("/loop", "redirects more than 3 times");
+        assertRefused("/to-metadata", "non-public address");
+    }
+
+    @Test
+    void whatIsNotAnImageOrTooLargeIsRefusedForGoodAndNothingIsKept() throws Exception {
+        assertRefused("/page.png", "text/html, not an image or a video");
+        assertRefused("/drawing.svg", "image/svg+xml");
+        assertRefused("/missing.png", "answered 404");
+        assertRefused("/declared-huge.png", "more than relay.media.max-bytes");
+        assertRefused("/huge.png", "larger than relay.media.max-bytes");
+        // the stream was cut soon after the limit, not read to its 200 MB end
+        await(() -> hugeBytesSent.get() > 0);
+        assertTrue(hugeBytesSent.get() < 50L * 1024 * 1024, "sent before the cut: " + hugeBytesSent.get());
+        assertEmpty();
+    }
+
+    @Test
+    void anOverloadedOrHangingServerIsWorthAnotherTryNotARefusal() throws Exception {
+        Throwable flaky = failure("/flaky.png", Duration.ofSeconds(5));
+        assertFalse(flaky instanceof Downloader.Refused, flaky.toString());
+        long start = System.nanoTime();
+        Throwable hang = failure("/hang.png", Duration.ofSeconds(1));
+        assertInstanceOf(TimeoutException.class, hang);
+        assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos(), "gave up within its time");
+        assertEmpty();
+    }
+
+    @Test
+    void aPrivateAddressIsNeverAsked() {
+        Throwable refused = assertThrows(Downloader.Refused.class, () -> downloader
+                .download("http://10.1.2.3/x.png", dir, Duration.ofSeconds(5)).await().atMost(Duration.ofSeconds(10)));
+        assertTrue(refused.getMessage().contains("non-public"), refused.getMessage());
+        assertRefusedUrl("ftp://example.com/x.png", "must use http or https");
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private Downloader.Downloaded download(String path) {
+        return downloader.download(url(path), dir, Duration.ofSeconds(10)).await().atMost(Duration.ofSeconds(15));
+    }
+
+    private Throwable failure(String path, Duration within) {
+        try {
+            downloader.download(url(path), dir, within).await().atMost(within.plusSeconds(10));
+        } catch (Throwable e) {
+            Throwable cause = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+            return cause instanceof io.smallrye.mutiny.CompositeException c ? c.getCause() : cause;
+        }
+        throw new AssertionError(path + " was downloaded");
+    }
+
+    private void assertRefused(String path, String reason) {
+        Throwable e = failure(path, Duration.ofSeconds(10));
+        assertInstanceOf(Downloader.Refused.class, e, path + ": " + e);
+        assertTrue(e.getMessage().contains(reason), path + ": " + e.getMessage());
+    }
+
+    private void assertRefusedUrl(String url, String reason) {
+        Throwable e = assertThrows(Downloader.Refused.class,
+                () -> downloader.download(url, dir, Duration.ofSeconds(5)).await().atMost(Duration.ofSeconds(10)));
+        assertTrue(e.getMessage().contains(reason), e.getMessage());
+    }
+
+    private void assertEmpty() throws Exception {
+        await(() -> {
+            try (Stream<Path> files = Files.list(dir)) {
+                return files.findAny().isEmpty();
+            }
+        });
+    }
+
+    private static void await(java.util.concurrent.Callable<Boolean> condition) throws Exception {
+        long deadline = System.currentTimeMillis() + 5000;
+        while (!condition.call()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("not within 5 s");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    static String url(String path) {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+    }
+
+    private static void huge(HttpExchange ex) throws IOException {
+        ex.getResponseHeaders().add("Content-Type", "image/png");
+        ex.sendResponseHeaders(200, 0);
+        byte[] chunk = new byte[64 * 1024];
+        try (OutputStream out = ex.getResponseBody()) {
+            for (long sent = 0; sent < 200L * 1024 * 1024; sent += chunk.length) {
+                out.write(chunk);
+                hugeBytesSent.addAndGet(chunk.length);
+            }
+        } catch (IOException cut) {
+            // the downloader hung up: what the test wants
+        }
+    }
+
+    private static void redirect(HttpExchange ex, String location) throws IOException {
+        ex.getResponseHeaders().add("Location", location);
+        ex.sendResponseHeaders(302, -1);
+        ex.close();
+    }
+
+    private static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
+        ex.getResponseHeaders().add("Content-Type", type);
+        ex.sendResponseHeaders(status, body.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
