@@ -264,7 +264,8 @@ public interface RelayConfig {
 
         /** The largest file mirrored, e.g. {@code 50MB}, {@code 512KB}; a larger one is refused while it streams. */
         @WithDefault("50MB")
-        String maxBytes();
+        @WithConverter(ByteSizeConverter.class)
+        long maxBytes();
 
         /**
          * How long a task's mirroring may retry (back-off from 1 s to 30 s) before its event goes out

@@ -121,10 +121,8 @@ public class StartupCheck {
     }
 
     private static void media(List<String> problems, RelayConfig.Media media, boolean demo) {
-        try {
-            MediaSize.parse(media.maxBytes());
-        } catch (IllegalArgumentException e) {
-            problems.add("relay.media.max-bytes: " + e.getMessage());
+        if (media.maxBytes() < 1) {
+            problems.add("relay.media.max-bytes must be at least 1 byte");
         }
         positive(problems, "relay.media.timeout", media.timeout());
         media.publicBaseUrl().ifPresent(base -> {

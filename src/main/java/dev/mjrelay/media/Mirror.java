@@ -2,7 +2,6 @@ package dev.mjrelay.media;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.mjrelay.config.MediaSize;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.webhook.TargetGuard;
 import io.micrometer.core.instrument.Counter;
@@ -87,7 +86,7 @@ public class Mirror {
                             .getConfig().getOptionalValue("quarkus.http.port", Integer.class).orElse(8080) + "/media"));
             case s3 -> s3(media);
         };
-        this.downloader = store == null ? null : new Downloader(vertx, guard, MediaSize.parse(media.maxBytes()));
+        this.downloader = store == null ? null : new Downloader(vertx, guard, media.maxBytes());
         if (store != null) {
             sweep(store.incoming());
         }

@@ -25,6 +25,30 @@ class StartupCheckTest {
     }
 
     @Test
+    void aMediaStoreMissingWhatItNeedsIsRefusedByName() {
+        List<String> filesystem = StartupCheck.problems(config(Map.of("relay.media.store", "filesystem")), List.of("prod"));
+        assertTrue(filesystem.contains("relay.media.filesystem.path must be set for relay.media.store=filesystem"),
+                filesystem.toString());
+        assertTrue(filesystem.stream().anyMatch(p -> p.startsWith("relay.media.public-base-url must be set")), filesystem.toString());
+        // the demo serves its own directory at its own address
+        assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.media.store", "filesystem",
+                "relay.media.filesystem.path", "/tmp/media")), List.of("demo")));
+
+        List<String> s3 = StartupCheck.problems(config(Map.of("relay.media.store", "s3", "relay.media.url-ttl", "8d")),
+                List.of("prod"));
+        assertTrue(s3.contains("relay.media.s3.bucket must be set for relay.media.store=s3"), s3.toString());
+        assertTrue(s3.stream().anyMatch(p -> p.startsWith("relay.media.url-ttl must be above 0 and at most 7d")), s3.toString());
+        // behind a public base URL nothing is presigned, so any lifetime will do
+        assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.media.store", "s3", "relay.media.url-ttl", "8d",
+                "relay.media.s3.bucket", "b", "relay.media.public-base-url", "https://cdn.example.com")), List.of("dev")));
+
+        List<String> bad = StartupCheck.problems(config(Map.of("relay.media.timeout", "0s",
+                "relay.media.public-base-url", "cdn.example.com")), List.of("dev"));
+        assertTrue(bad.contains("relay.media.timeout must be positive, not PT0S"), bad.toString());
+        assertTrue(bad.contains("relay.media.public-base-url must be an http or https URL, not 'cdn.example.com'"), bad.toString());
+    }
+
+    @Test
     void aNegativeIntervalIsRefusedByName() {
         List<String> problems = StartupCheck.problems(config(Map.of("relay.poll.interval", "-5s")), List.of("dev"));
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("relay.poll.interval")), problems.toString());
