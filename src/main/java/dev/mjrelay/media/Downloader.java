@@ -115,27 +115,27 @@ final class Downloader {
         int status = response.statusCode();
         String url = target.uri().toString();
         if (status >= 300 && status < 400 && response.getHeader("Location") != null) {
-            response.request().reset();
+            discard(response);
             return Future.succeededFuture(new Redirect(target.uri().resolve(URI.create(response.getHeader("Location").trim()))
                     .toString()));
         }
         if (status == 408 || status == 429 || status >= 500) {
-            response.request().reset();
+            discard(response);
             return Future.failedFuture(new IllegalStateException(url + " answered " + status));
         }
         if (status != 200) {
-            response.request().reset();
+            discard(response);
             return Future.failedFuture(new Refused(url + " answered " + status));
         }
         String type = contentType(response.getHeader("Content-Type"));
         if (!(type.startsWith("image/") || type.startsWith("video/")) || type.equals("image/svg+xml")) {
-            response.request().reset();
+            discard(response);
             return Future.failedFuture(new Refused(url + " is " + (type.isEmpty() ? "of no content type" : type)
                     + ", not an image or a video"));
         }
         String length = response.getHeader("Content-Length");
         if (length != null && parseLong(length) > maxBytes) {
-            response.request().reset();
+            discard(response);
             return Future.failedFuture(new Refused(url + " is " + length + " bytes, more than relay.media.max-bytes ("
                     + maxBytes + ")"));
         }
@@ -151,6 +151,9 @@ final class Downloader {
         MessageDigest digest = sha256();
         long[] size = {0};
         response.handler(chunk -> {
+            if (promise.future().isComplete()) {
+                return; // refused already: what was on its way is dropped
+            }
             size[0] += chunk.length();
             if (size[0] > maxBytes) {
                 // failed first: the reset's own exception must not be the reason
@@ -180,6 +183,13 @@ final class Downloader {
         }));
         response.resume();
         return promise.future();
+    }
+
+    /** Drops an answer not worth reading: its connection goes, and the reset is nobody's error. */
+    private static void discard(HttpClientResponse response) {
+        response.exceptionHandler(ignored -> {
+        });
+        response.request().reset();
     }
 
     static String contentType(String header) {
