@@ -514,6 +514,8 @@ function renderTask(task, images, fields, events) {
     ['Image index', task.index],
     ['State', task.state],
     ['Fail reason', task.failReason],
+    ['Images', task.mediaMirrored === true ? 'copies in the relay\'s media store (each keeps its upstream URL as sourceUrl)'
+      : task.mediaMirrored === false ? 'the upstream\'s links: mirroring gave up' : null],
     ['Submitted', timeEl(task.submittedAt)],
     ['Finished', task.finishedAt ? timeEl(task.finishedAt) : null],
   ];

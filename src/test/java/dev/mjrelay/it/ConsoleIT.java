@@ -141,6 +141,10 @@ class ConsoleIT {
             assertTrue(fields().contains("order-42"), "the task's state is among its fields");
             assertTrue(driver.findElement(By.cssSelector(".events")).getText().contains("task.succeeded"));
             until(d -> loadedImages(By.cssSelector(".task-images")) == 4);
+            // the demo mirrors images to its media store: the page shows the relay's copies
+            String src = driver.findElement(By.cssSelector(".task-images img")).getAttribute("src");
+            assertTrue(src.startsWith("http://localhost:" + relay.port + "/media/"), src);
+            assertTrue(fields().contains("copies in the relay's media store"), fields());
             bothWidths("task");
             assertNoSevereBrowserMessage();
         }
