@@ -51,6 +51,9 @@ final class FakeUpstream implements AutoCloseable {
     private final Map<Fault, AtomicInteger> faulted = new ConcurrentHashMap<>();
     private volatile long durationMs;
     private volatile Fault fault = Fault.NONE;
+    /** A task's image URLs from its prompt; null: one made-up URL per task. */
+    private volatile java.util.function.Function<String, List<String>> images;
+    private final Map<String, String> prompts = new ConcurrentHashMap<>();
 
     FakeUpstream(long durationMs) throws IOException {
         this.durationMs = durationMs;
@@ -139,6 +142,12 @@ final class FakeUpstream implements AutoCloseable {
         this.fault = fault;
     }
 
+    /** Succeeded tasks answer these image URLs, chosen from the task's prompt. */
+    FakeUpstream images(java.util.function.Function<String, List<String>> byPrompt) {
+        this.images = byPrompt;
+        return this;
+    }
+
     private void submit(HttpExchange exchange) throws IOException {
         if (!("Bearer " + KEY).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
             answer(exchange, 401, "{\"code\":401,\"description\":\"bad key\"}");
@@ -164,6 +173,7 @@ final class FakeUpstream implements AutoCloseable {
                 lasts.put(id, durationMs);
                 created.put(id, now);
                 taken.add(new Taken(body.path("prompt").asText(""), now, id));
+                prompts.put(id, body.path("prompt").asText(""));
                 peak.accumulateAndGet(unfinished + 1, Math::max);
             }
         }
@@ -209,7 +219,11 @@ final class FakeUpstream implements AutoCloseable {
         long durationMs = lasts.get(id);
         boolean done = elapsed >= durationMs;
         String status = done ? "TASK_STATUS_SUCCEED" : elapsed < durationMs / 4 ? "TASK_STATUS_QUEUED" : "TASK_STATUS_PROCESSING";
-        String images = done ? "[{\"image_url\":\"https://img.example/" + id + "/1.png\",\"image_type\":\"png\"}]" : "[]";
+        String images = !done ? "[]" : this.images == null
+                ? "[{\"image_url\":\"https://img.example/" + id + "/1.png\",\"image_type\":\"png\"}]"
+                : this.images.apply(prompts.getOrDefault(id, "")).stream()
+                        .map(url -> "{\"image_url\":\"" + url + "\",\"image_type\":\"png\",\"image_url_ttl\":\"3600\"}")
+                        .collect(Collectors.joining(",", "[", "]"));
         answer(exchange, 200, "{\"extra\":{},\"task\":{\"task_id\":\"" + id + "\",\"task_type\":\"MIDJOURNEY\",\"status\":\""
                 + status + "\",\"reason\":\"\",\"eta\":" + Math.max(0, (durationMs - elapsed) / 1000) + ",\"progress_percent\":"
                 + Math.min(100, elapsed * 100 / durationMs) + "},\"images\":" + images + ",\"videos\":[],\"audios\":[]}");

@@ -74,6 +74,12 @@ final class RelayProcess implements AutoCloseable {
         env.put("RELAY_ACCOUNTS_BETA_WEBHOOK_SECRET", BETA_SECRET);
     }
 
+    /** An environment variable for the process (credentials, say), set before {@link #start()}. */
+    RelayProcess env(String name, String value) {
+        env.put(name, value);
+        return this;
+    }
+
     String url() {
         return "http://127.0.0.1:" + port;
     }

@@ -1,0 +1,280 @@
+package dev.mjrelay.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mjrelay.testing.Receiver;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import static dev.mjrelay.it.FaultToleranceIT.HTTP;
+import static dev.mjrelay.it.FaultToleranceIT.JSON;
+import static dev.mjrelay.it.FaultToleranceIT.prefix;
+import static dev.mjrelay.it.FaultToleranceIT.submitOne;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Media mirroring (CONTRACT §13) by the packaged relay: into a real S3 API (S3Proxy) and into the
+ * filesystem store it serves itself, the mirrored URLs fetching the very bytes of the upstream's;
+ * presigned URLs that work and then expire; image URLs that 404, hang, send 200 MB or HTML going out
+ * unmirrored, none past relay.media.timeout, nothing stored for them; and a replica killed -9 in the
+ * middle of mirroring, leaving one terminal event per task all the same.
+ */
+class MediaIT {
+
+    static OwnRedis redis;
+    static ImageServer images;
+    static S3ProxyProcess s3;
+
+    @BeforeAll
+    static void start() throws Exception {
+        redis = new OwnRedis(false);
+        images = new ImageServer();
+        s3 = new S3ProxyProcess();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        s3.close();
+        images.close();
+        redis.close();
+    }
+
+    /** A prompt names its images: {@code bad:<path>} one image at that path, else four of its own. */
+    static List<String> imagesOf(String prompt) {
+        if (prompt.startsWith("bad:")) {
+            return List.of(images.url(prompt.substring(4)));
+        }
+        String kind = prompt.startsWith("slow-") ? "/slow/" : "/img/";
+        return IntStream.rangeClosed(1, 4).mapToObj(k -> images.url(kind + prompt + "-" + k + ".png")).toList();
+    }
+
+    static RelayProcess relay(String name, String prefix, FakeUpstream upstream, Map<String, String> media)
+            throws IOException {
+        Map<String, String> settings = new HashMap<>(Map.of("relay.poll.interval", "300ms"));
+        settings.putAll(media);
+        return new RelayProcess(name, redis.hosts(), prefix, upstream.url(), settings)
+                .env("AWS_ACCESS_KEY_ID", S3ProxyProcess.ACCESS_KEY)
+                .env("AWS_SECRET_ACCESS_KEY", S3ProxyProcess.SECRET_KEY);
+    }
+
+    static Map<String, String> s3Store(String bucket, String ttl) {
+        return Map.of("relay.media.store", "s3", "relay.media.s3.endpoint", s3.endpoint(),
+                "relay.media.s3.region", S3ProxyProcess.REGION, "relay.media.s3.bucket", bucket, "relay.media.url-ttl", ttl);
+    }
+
+    static Map<String, String> filesystemStore(Path dir) {
+        return Map.of("relay.media.store", "filesystem", "relay.media.filesystem.path", dir.toString(),
+                "relay.media.public-base-url", "http://127.0.0.1:${quarkus.http.port}/media");
+    }
+
+    @Test
+    void fiftyTasksMirroredToS3FetchTheUpstreamsBytesAndNothingIsStoredTwice() throws Exception {
+        String bucket = s3.bucket("mirror-fifty");
+        try (FakeUpstream upstream = new FakeUpstream(500).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("media-s3", prefix(), upstream, s3Store(bucket, "1h")).start()) {
+            List<String> ids = submit(relay, receiver, "s3-", 50);
+            List<JsonNode> events = awaitOneEventEach(receiver, ids, 120);
+            for (int i = 0; i < ids.size(); i++) {
+                JsonNode data = events.get(i).path("data");
+                assertTrue(data.path("mediaMirrored").asBoolean(), data.toString());
+                assertMirroredLikeTheUpstream(data, "s3-" + i, s3.endpoint() + "/" + bucket + "/");
+                assertTrue(data.path("imageUrls").get(0).asText().contains("X-Amz-Signature="), "presigned");
+            }
+            assertEquals(200, s3.keys(bucket).size(), "one object per distinct image");
+
+            // the same images again: the same keys, nothing new stored
+            List<String> again = submit(relay, receiver, "s3-", 2);
+            List<JsonNode> repeated = awaitOneEventEach(receiver, again, 60);
+            assertEquals(events.get(0).path("data").path("images").get(0).path("sourceUrl"),
+                    repeated.get(0).path("data").path("images").get(0).path("sourceUrl"));
+            assertEquals(200, s3.keys(bucket).size());
+
+            // fetch shows the same images and says they are mirrored
+            JsonNode fetched = get(relay, "/mj/task/" + ids.get(0) + "/fetch");
+            assertTrue(fetched.path("extra").path("relay").path("mediaMirrored").asBoolean(), fetched.toString());
+            assertEquals(events.get(0).path("data").path("images"), fetched.path("images"));
+        }
+    }
+
+    @Test
+    void presignedUrlsWorkThenExpire() throws Exception {
+        String bucket = s3.bucket("mirror-expiring");
+        try (FakeUpstream upstream = new FakeUpstream(300).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("media-ttl", prefix(), upstream, s3Store(bucket, "6s")).start()) {
+            String id = submit(relay, receiver, "ttl-", 1).get(0);
+            JsonNode data = awaitOneEventEach(receiver, List.of(id), 60).get(0).path("data");
+            String url = data.path("imageUrls").get(0).asText();
+            HttpResponse<byte[]> fresh = fetch(url);
+            assertEquals(200, fresh.statusCode());
+            assertEquals(sha256(ImageServer.bytes("ttl-0-1.png")), sha256(fresh.body()));
+            OwnRedis.sleep(7_000);
+            assertEquals(403, fetch(url).statusCode(), "expired");
+        }
+    }
+
+    @Test
+    void fiftyTasksMirroredToTheFilesystemAreServedByTheRelay() throws Exception {
+        Path dir = Files.createTempDirectory("mj-relay-media-it");
+        try (FakeUpstream upstream = new FakeUpstream(500).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("media-fs", prefix(), upstream, filesystemStore(dir)).start()) {
+            List<String> ids = submit(relay, receiver, "fs-", 50);
+            List<JsonNode> events = awaitOneEventEach(receiver, ids, 120);
+            for (int i = 0; i < ids.size(); i++) {
+                JsonNode data = events.get(i).path("data");
+                assertTrue(data.path("mediaMirrored").asBoolean(), data.toString());
+                assertMirroredLikeTheUpstream(data, "fs-" + i, relay.url() + "/media/");
+            }
+            assertEquals(200, files(dir).size());
+            HttpResponse<byte[]> served = fetch(events.get(0).path("data").path("imageUrls").get(0).asText());
+            assertEquals("image/png", served.headers().firstValue("Content-Type").orElse(""));
+            assertTrue(served.headers().firstValue("Cache-Control").orElse("").contains("max-age="));
+            assertTrue(served.headers().firstValue("Content-Security-Policy").orElse("").contains("sandbox"));
+            assertEquals(404, fetch(relay.url() + "/media/../../etc/passwd").statusCode());
+        }
+    }
+
+    @Test
+    void imagesThat404HangAreHugeOrHtmlGoOutUnmirroredInTimeAndNothingIsStored() throws Exception {
+        Path dir = Files.createTempDirectory("mj-relay-media-bad");
+        Map<String, String> settings = new HashMap<>(filesystemStore(dir));
+        settings.put("relay.media.timeout", "4s");
+        settings.put("relay.media.max-bytes", "5MB");
+        List<String> bad = List.of("/missing.png", "/hang.png", "/huge.png", "/page.png");
+        try (FakeUpstream upstream = new FakeUpstream(500).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("media-bad", prefix(), upstream, settings).start()) {
+            List<String> ids = new ArrayList<>();
+            Map<String, Long> submittedAt = new HashMap<>();
+            for (String path : bad) {
+                String id = submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), "bad:" + path);
+                ids.add(id);
+                submittedAt.put(id, System.currentTimeMillis());
+            }
+            List<JsonNode> events = awaitOneEventEach(receiver, ids, 60);
+            StringBuilder report = new StringBuilder();
+            for (int i = 0; i < bad.size(); i++) {
+                JsonNode data = events.get(i).path("data");
+                assertEquals("task.succeeded", events.get(i).path("type").asText());
+                assertFalse(data.path("mediaMirrored").asBoolean(true), bad.get(i) + ": " + data);
+                assertEquals(images.url(bad.get(i)), data.path("imageUrls").get(0).asText(), "the upstream's URL");
+                assertTrue(data.path("images").get(0).path("sourceUrl").isMissingNode());
+                long after = receiver.forTask(ids.get(i)).get(0).at().toEpochMilli() - submittedAt.get(ids.get(i));
+                report.append(bad.get(i)).append(' ').append(after).append(" ms; ");
+                // a 0.5 s task, then at most relay.media.timeout (4 s) of mirroring, and a poll's slack
+                assertTrue(after < 8_000, bad.get(i) + " held the webhook back " + after + " ms");
+            }
+            Figures.report("media", "bad image URLs (404, hang, 200 MB, HTML), timeout 4 s, max-bytes 5MB: each went out"
+                    + " unmirrored with the upstream's URL; webhook after submit: " + report + "stored files " + files(dir).size());
+            assertEquals(List.of(), files(dir), "nothing stored");
+        }
+    }
+
+    @Test
+    void aReplicaKilledWhileMirroringLeavesOneTerminalEventPerTask() throws Exception {
+        String bucket = s3.bucket("mirror-kill");
+        String prefix = prefix();
+        images.slow(2000);
+        try (FakeUpstream upstream = new FakeUpstream(500).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
+             RelayProcess first = relay("media-kill-a", prefix, upstream, s3Store(bucket, "1h")).start();
+             RelayProcess second = relay("media-kill-b", prefix, upstream, s3Store(bucket, "1h")).start()) {
+            int before = images.requests();
+            List<String> ids = submit(first, receiver, "slow-kill-", 20);
+            // mirroring under way (each image takes 2 s to come), and nothing delivered yet
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> images.requests() - before >= 20);
+            int deliveredAtKill = receiver.requests().size();
+            first.kill9();
+
+            List<JsonNode> events = awaitOneEventEach(receiver, ids, 120);
+            for (JsonNode event : events) {
+                assertTrue(event.path("data").path("mediaMirrored").asBoolean(), event.toString());
+            }
+            assertEquals(80, s3.keys(bucket).size(), "each image stored once, whoever mirrored it");
+            long attempts = ids.stream().mapToLong(id -> receiver.forTask(id).size()).sum();
+            Figures.report("media", "a replica killed -9 while mirroring 20 tasks (4 images each, 2 s per image), a second"
+                    + " replica on: lost 0, duplicated terminal events 0; delivered before the kill " + deliveredAtKill
+                    + "; attempts " + attempts + " for 20 events; objects 80");
+        } finally {
+            images.slow(1500);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static List<String> submit(RelayProcess relay, Receiver receiver, String prefix, int n) throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ids.add(submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), prefix + i));
+        }
+        return ids;
+    }
+
+    /** Each task's terminal event: exactly one per task (attempts of it may repeat only across a kill). */
+    private static List<JsonNode> awaitOneEventEach(Receiver receiver, List<String> ids, int seconds) throws Exception {
+        await().atMost(Duration.ofSeconds(seconds)).pollInterval(Duration.ofMillis(200))
+                .until(() -> ids.stream().allMatch(id -> !receiver.forTask(id).isEmpty()));
+        List<JsonNode> events = new ArrayList<>();
+        for (String id : ids) {
+            List<Receiver.Request> got = receiver.forTask(id);
+            assertEquals(1, got.stream().map(r -> r.header("webhook-id")).distinct().count(), "one terminal event for " + id);
+            events.add(JSON.readTree(got.get(0).body()));
+        }
+        return events;
+    }
+
+    private static void assertMirroredLikeTheUpstream(JsonNode data, String prompt, String base) throws Exception {
+        List<String> sources = imagesOf(prompt);
+        assertEquals(sources.size(), data.path("imageUrls").size(), data.toString());
+        for (int k = 0; k < sources.size(); k++) {
+            JsonNode image = data.path("images").get(k);
+            String mirrored = data.path("imageUrls").get(k).asText();
+            assertEquals(sources.get(k), image.path("sourceUrl").asText());
+            assertEquals(mirrored, image.path("image_url").asText());
+            assertTrue(mirrored.startsWith(base), mirrored);
+            HttpResponse<byte[]> original = fetch(sources.get(k));
+            HttpResponse<byte[]> copy = fetch(mirrored);
+            assertEquals(200, copy.statusCode(), mirrored);
+            assertEquals(sha256(original.body()), sha256(copy.body()), mirrored);
+        }
+    }
+
+    private static HttpResponse<byte[]> fetch(String url) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private static JsonNode get(RelayProcess relay, String path) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(relay.url() + path))
+                .header("Authorization", "Bearer " + RelayProcess.ALPHA_KEY).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        return JSON.readTree(response.body());
+    }
+
+    private static List<Path> files(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            return all.filter(Files::isRegularFile).toList();
+        }
+    }
+
+    static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+}
