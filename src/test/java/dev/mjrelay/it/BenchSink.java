@@ -30,7 +30,9 @@ final class BenchSink implements AutoCloseable {
             String taskId = data.getString("taskId");
             arrivals.putIfAbsent(taskId, now);
             if (!data.getJsonArray("imageUrls").isEmpty()) {
-                String url = data.getJsonArray("imageUrls").getString(0);
+                // a mirrored image keeps the upstream's URL, which names the upstream's task
+                JsonObject image = data.getJsonArray("images").getJsonObject(0);
+                String url = image.getString("sourceUrl", data.getJsonArray("imageUrls").getString(0));
                 upstreamIds.putIfAbsent(taskId, url.substring(url.lastIndexOf('/') + 1).replace(".png", ""));
             }
             perWebhookId.merge(request.getHeader("webhook-id"), 1, Integer::sum);

@@ -30,12 +30,30 @@ final class BenchUpstream implements AutoCloseable {
     private final AtomicLong sequence = new AtomicLong();
     private final Vertx vertx;
     private final HttpServer server;
+    /** Images per succeeded task, served here ({@code /img/<k>/<id>.png}); 0: one made-up URL. */
+    private final int images;
+    private final io.vertx.core.buffer.Buffer imageBody;
 
     BenchUpstream(Vertx vertx, LongSupplier durations) throws Exception {
+        this(vertx, durations, 0, 0);
+    }
+
+    /** An upstream whose tasks end with {@code images} images of {@code imageBytes} each, every one distinct. */
+    BenchUpstream(Vertx vertx, LongSupplier durations, int images, int imageBytes) throws Exception {
         this.vertx = vertx;
+        this.images = images;
+        byte[] noise = new byte[imageBytes];
+        new java.util.Random(11).nextBytes(noise);
+        this.imageBody = io.vertx.core.buffer.Buffer.buffer(noise);
         server = vertx.createHttpServer().requestHandler(request -> {
             String path = request.path();
-            if (path.startsWith("/mj/submit/")) {
+            if (path.startsWith("/img/")) {
+                // the same noise, stamped with the path: every image distinct, so none is stored only once for two
+                io.vertx.core.buffer.Buffer body = imageBody.copy();
+                byte[] stamp = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                body.setBytes(0, stamp, 0, Math.min(stamp.length, body.length()));
+                request.response().putHeader("Content-Type", "image/png").end(body);
+            } else if (path.startsWith("/mj/submit/")) {
                 request.body().onSuccess(body -> {
                     String id = "b" + sequence.incrementAndGet();
                     String prompt = "";
@@ -66,9 +84,13 @@ final class BenchUpstream implements AutoCloseable {
                         .put("status", done ? "TASK_STATUS_SUCCEED" : "TASK_STATUS_PROCESSING").put("reason", "")
                         .put("eta", done ? 0 : (sim.durationMs() - elapsed + 999) / 1000)
                         .put("progress_percent", done ? 100 : (int) (elapsed * 100 / sim.durationMs()));
-                String images = done ? "[{\"image_url\":\"https://img.example/" + id + ".png\",\"image_type\":\"png\"}]" : "[]";
+                String imageList = !done ? "[]" : this.images == 0
+                        ? "[{\"image_url\":\"https://img.example/" + id + ".png\",\"image_type\":\"png\"}]"
+                        : java.util.stream.IntStream.rangeClosed(1, this.images)
+                                .mapToObj(k -> "{\"image_url\":\"" + url() + "/img/" + k + "/" + id + ".png\",\"image_type\":\"png\"}")
+                                .collect(java.util.stream.Collectors.joining(",", "[", "]"));
                 request.response().putHeader("Content-Type", "application/json")
-                        .end("{\"extra\":{},\"task\":" + task.encode() + ",\"images\":" + images + ",\"videos\":[],\"audios\":[]}");
+                        .end("{\"extra\":{},\"task\":" + task.encode() + ",\"images\":" + imageList + ",\"videos\":[],\"audios\":[]}");
             } else {
                 request.response().setStatusCode(404).end();
             }

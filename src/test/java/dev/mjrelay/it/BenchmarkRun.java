@@ -14,7 +14,7 @@ import java.util.Map;
 
 /**
  * The full benchmark, run only by {@code ./mvnw -Pbench verify}. Its parts ({@code -Dbench.parts},
- * default all of {@code levels,mixes,queue}):
+ * default all of {@code levels,mixes,queue,media}):
  * <ul>
  *   <li>{@code levels}: load levels {@code -Dbench.levels} (default 3000,3000,10000,100000) of tasks
  *   lasting {@code -Dbench.min}-{@code -Dbench.max} seconds (default 5-40) on one relay process; the
@@ -22,7 +22,9 @@ import java.util.Map;
  *   <li>{@code mixes}: notification lag and fetches per task on three duration mixes (short tasks
  *   among long, 1-5 s, 5-40 s), each on a relay of its own: 300 tasks to build the duration history,
  *   then 1,000 measured;</li>
- *   <li>{@code queue}: 10,000 jobs of three accounts against an upstream capped at 50 in flight.</li>
+ *   <li>{@code queue}: 10,000 jobs of three accounts against an upstream capped at 50 in flight;</li>
+ *   <li>{@code media}: 1,000 tasks ({@code -Dbench.media.tasks}) of 4 images of 1 MB, without a media store and
+ *   then mirrored to the filesystem store.</li>
  * </ul>
  * Writes target/bench/results.md, results.json and lag.svg.
  */
@@ -30,7 +32,7 @@ class BenchmarkRun {
 
     @Test
     void run() throws Exception {
-        List<String> parts = List.of(System.getProperty("bench.parts", "levels,mixes,queue").split(","));
+        List<String> parts = List.of(System.getProperty("bench.parts", "levels,mixes,queue,media").split(","));
         Map<String, Object> all = new java.util.LinkedHashMap<>();
         StringBuilder markdown = new StringBuilder();
         Path dir = Files.createDirectories(Path.of("target/bench"));
@@ -63,6 +65,12 @@ class BenchmarkRun {
             BenchQueue.Result queue = new BenchQueue().run(Integer.getInteger("bench.queue.jobs", 10_000), 50);
             all.put("queue", queue);
             markdown.append("## Job queue\n\n").append(queueMarkdown(queue)).append('\n');
+            write(dir, all, markdown);
+        }
+        if (parts.contains("media")) {
+            BenchMedia.Result media = new BenchMedia().run(Integer.getInteger("bench.media.tasks", 1000), 4);
+            all.put("media", media);
+            markdown.append("## Media mirroring\n\n").append(mediaMarkdown(media)).append('\n');
         }
         write(dir, all, markdown);
         System.out.println(markdown);
@@ -73,6 +81,23 @@ class BenchmarkRun {
         Files.writeString(dir.resolve("results.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                 .writeValueAsString(all));
         Files.writeString(dir.resolve("results.md"), markdown.toString());
+    }
+
+    static String mediaMarkdown(BenchMedia.Result m) {
+        StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "%d tasks of %d images of %d KB, tasks of 2-30 s,"
+                + " polled every 5 s%n%n| store | lag p50 / p99 ms | relay's own time p50 / p99 ms (end seen -> webhook) "
+                + "| images stored/s | MB/s | lost | dup |%n|---|---|---|---|---|---|---|%n", m.tasks(), m.imagesPerTask(),
+                m.imageBytes() / 1024));
+        for (BenchMedia.Run r : List.of(m.without(), m.mirrored())) {
+            table.append(String.format(Locale.ROOT, "| %s | %.0f / %.0f | %.0f / %.0f | %.0f | %.0f | %d | %d |%n", r.store(),
+                    r.lagP50Ms(), r.lagP99Ms(), r.ownP50Ms(), r.ownP99Ms(), r.imagesPerSecond(), r.megabytesPerSecond(),
+                    r.lost(), r.duplicated()));
+        }
+        BenchMedia.Run b = m.burst();
+        return table.append(String.format(Locale.ROOT, "%nmirroring added to the lag: p50 %.0f ms, p99 %.0f ms%n%n"
+                        + "all %d tasks ending together (5 s each): %.0f images/s, %.0f MB/s; lag p50 / p99 %.0f / %.0f ms;"
+                        + " lost %d, dup %d%n", m.addedLagP50Ms(), m.addedLagP99Ms(), m.tasks(), b.imagesPerSecond(),
+                b.megabytesPerSecond(), b.lagP50Ms(), b.lagP99Ms(), b.lost(), b.duplicated())).toString();
     }
 
     static String queueMarkdown(BenchQueue.Result q) {
