@@ -3,13 +3,8 @@ package dev.mjrelay.it;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.Vertx;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -17,10 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
@@ -120,28 +112,8 @@ final class BenchMedia {
     }
 
     private static List<String> submit(int tasks, RelayProcess relay, BenchSink sink) throws Exception {
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        Semaphore inFlight = new Semaphore(32);
-        List<String> ids = Collections.synchronizedList(new ArrayList<>());
-        List<CompletableFuture<?>> all = new ArrayList<>();
         String body = JSON.writeValueAsString(Map.of("prompt", "mirrored", "callbackUrl", sink.url()));
-        for (int i = 0; i < tasks; i++) {
-            inFlight.acquire();
-            HttpRequest request = HttpRequest.newBuilder(URI.create(relay.url() + "/mj/submit/imagine"))
-                    .header("Authorization", "Bearer " + RelayProcess.ALPHA_KEY).header("Content-Type", "application/json")
-                    .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
-            all.add(client.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
-                inFlight.release();
-                if (error == null && response.statusCode() == 200) {
-                    try {
-                        ids.add(JSON.readTree(response.body()).path("result").asText());
-                    } catch (java.io.IOException ignored) {
-                        // counted as lost
-                    }
-                }
-            }));
-        }
-        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
-        return ids;
+        return BenchSubmits.submit(relay, tasks, 32, i -> new BenchSubmits.Job(RelayProcess.ALPHA_KEY, "alpha", body))
+                .stream().map(BenchSubmits.Accepted::taskId).toList();
     }
 }

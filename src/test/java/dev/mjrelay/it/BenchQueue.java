@@ -4,22 +4,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.Vertx;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The job queue under load: {@code jobs} jobs from three accounts (half, 30% and 20% of them,
@@ -86,37 +78,21 @@ final class BenchQueue {
 
     /** Alpha, beta, gamma in 5:3:2, interleaved, 64 at a time; the prompt names the account for the upstream. */
     private static List<Submitted> submit(int jobs, RelayProcess relay, BenchSink sink) throws Exception {
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        Semaphore inFlight = new Semaphore(64);
-        List<Submitted> submitted = Collections.synchronizedList(new ArrayList<>());
-        List<CompletableFuture<?>> all = new ArrayList<>();
         int[] pattern = {0, 1, 2, 0, 1, 0, 2, 0, 1, 0};
-        for (int i = 0; i < jobs; i++) {
+        return BenchSubmits.submit(relay, jobs, 64, i -> {
             String account = ACCOUNTS[pattern[i % pattern.length]];
             String key = switch (account) {
                 case "alpha" -> RelayProcess.ALPHA_KEY;
                 case "beta" -> RelayProcess.BETA_KEY;
                 default -> GAMMA_KEY;
             };
-            String body = JSON.writeValueAsString(Map.of("prompt", "queue " + account, "callbackUrl", sink.url()));
-            inFlight.acquire();
-            long at = System.currentTimeMillis();
-            HttpRequest request = HttpRequest.newBuilder(URI.create(relay.url() + "/mj/submit/imagine"))
-                    .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
-                    .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
-            all.add(client.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
-                inFlight.release();
-                if (error == null && response.statusCode() == 200) {
-                    try {
-                        submitted.add(new Submitted(JSON.readTree(response.body()).path("result").asText(), account, at));
-                    } catch (IOException ignored) {
-                        // counted as lost
-                    }
-                }
-            }));
-        }
-        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
-        return submitted;
+            try {
+                return new BenchSubmits.Job(key, account,
+                        JSON.writeValueAsString(Map.of("prompt", "queue " + account, "callbackUrl", sink.url())));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).stream().map(a -> new Submitted(a.taskId(), a.label(), a.at())).toList();
     }
 
     private static Result measure(int jobs, int cap, List<Submitted> submitted, long submitsEnded, BenchUpstream upstream,
