@@ -18,7 +18,8 @@ class StoredNamesTest {
         assertEquals(List.of("account", "action", "prompt", "parent", "index", "callback", "state", "notifyProgress",
                 "upstreamId", "status", "progress", "eta", "taskType", "snapshot", "failReason", "submittedAt",
                 "finishedAt", "deadline", "baseAt", "endBy", "misses", "notFound", "errors", "webhookId", "eventType",
-                "event", "progressSent", "progressDeliveries", "oversize", "unknownStatus", "upstream", "queue", "events"), stored(TaskCodec.Field.values()));
+                "event", "progressSent", "progressDeliveries", "oversize", "unknownStatus", "upstream", "queue", "events",
+                "mirrorSince"), stored(TaskCodec.Field.values()));
         assertEquals(List.of("waiting", "sending"), stored(TaskCodec.Queue.values()));
     }
 
