@@ -149,6 +149,15 @@ class MediaIT {
             assertTrue(served.headers().firstValue("Cache-Control").orElse("").contains("max-age="));
             assertTrue(served.headers().firstValue("Content-Security-Policy").orElse("").contains("sandbox"));
             assertEquals(404, fetch(relay.url() + "/media/../../etc/passwd").statusCode());
+
+            String metrics = new String(fetch(relay.url() + "/q/metrics").body(), java.nio.charset.StandardCharsets.UTF_8);
+            double stored = metrics.lines().filter(l -> l.startsWith("relay_media_bytes_total"))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+            assertEquals(200.0 * ImageServer.SIZE, stored, "relay_media_bytes_total counts every byte stored");
+            double attempts = metrics.lines()
+                    .filter(l -> l.startsWith("relay_media_seconds_count{") && l.contains("outcome=\"mirrored\""))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+            assertEquals(50.0, attempts, "relay_media_seconds: one mirrored attempt per task");
         }
     }
 
