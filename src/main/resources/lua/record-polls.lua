@@ -37,7 +37,7 @@ for k = 4, #KEYS do
     if sent and not string.find(',' .. sent .. ',', ',' .. word .. ',', 1, true) then
       local account = redis.call('HGET', KEYS[k], TASK.ACCOUNT)
       redis.call('HSET', KEYS[k], TASK.PROGRESS_SENT, sent == '' and word or (sent .. ',' .. word))
-      append_event(KEYS[3], ARGV[3], EVENT.PROGRESS, id, account, ARGV[p + 3])
+      append_event(KEYS[3], ARGV[3], EVENT.PROGRESS, id, account, ARGV[p + 3], ARGV[p + 1])
       note_event(KEYS[k], EVENT.PROGRESS, ARGV[1], ARGV[p + 1])
       local ids = enqueue_deliveries(ARGV[2], KEYS[2], ARGV[1], id, account, ARGV[p + 1], EVENT.PROGRESS,
         ARGV[p + 2], p + 4, targets)

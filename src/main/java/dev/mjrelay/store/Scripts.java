@@ -92,13 +92,14 @@ public class Scripts {
                 && e.getMessage().contains("OOM command not allowed");
     }
 
-    /** Script errors are bugs and stay as they are; everything else means Redis is not there. */
+    /** Script errors and refused commands (a consumer group already there, say) stay as they are; everything else means Redis is not there. */
     private static boolean isConnectionTrouble(Throwable e) {
         if (e instanceof StoreUnavailableException) {
             return false;
         }
         String message = e.getMessage() == null ? "" : e.getMessage();
-        return !(message.startsWith("NOSCRIPT") || message.startsWith("ERR") || message.startsWith("WRONGTYPE"));
+        return !(message.startsWith("NOSCRIPT") || message.startsWith("ERR") || message.startsWith("WRONGTYPE")
+                || message.startsWith("BUSYGROUP") || message.startsWith("NOGROUP"));
     }
 
     private static Script load(String name) {

@@ -32,7 +32,8 @@ public class TaskStore {
         this.scripts = scripts;
         this.deliveries = deliveries;
         this.keys = keys;
-        this.maxLen = config.events().maxLen();
+        // with event sinks, the stream is trimmed behind what they forwarded, not on every append
+        this.maxLen = config.events().sinksInUse().isEmpty() ? config.events().maxLen() : 0;
         // a task stays fetchable for its whole life and its retention after
         this.listedFor = config.task().timeout().plus(config.task().retention());
         this.polls = new DueSet<>("poller", scripts, keys.partitions(), keys::due, keys::taskPrefix,
