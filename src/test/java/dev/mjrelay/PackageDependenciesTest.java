@@ -38,6 +38,7 @@ class PackageDependenciesTest {
             "events",    // task events: payload, targets, recorded with the change they report
             "poll",      // the poll worker and its pure decision
             "task",      // the submit/fetch service, idempotency, limits, delivery log and replay
+            "sinks",     // the event stream forwarded to Kafka and RabbitMQ as CloudEvents
             "api",       // HTTP in
             "console",   // the web page on the /v1 API: its routes and demo sign-in
             "simulator"  // the built-in upstream and demo inbox: used by nothing

@@ -239,6 +239,46 @@ public interface RelayConfig {
          */
         @WithDefault("false")
         boolean perPartition();
+
+        /**
+         * Brokers every event of the stream is forwarded to as a CloudEvent, besides the stream:
+         * {@code kafka}, {@code rabbitmq}, or both; {@code none} by default. With sinks the stream is
+         * trimmed only behind what all of them have forwarded.
+         */
+        @WithDefault("none")
+        List<EventSinkKind> sinks();
+
+        EventsKafka kafka();
+
+        EventsRabbitmq rabbitmq();
+
+        /** The sinks asked for, {@code none} left out. */
+        default List<EventSinkKind> sinksInUse() {
+            return sinks().stream().filter(kind -> kind != EventSinkKind.none).distinct().toList();
+        }
+    }
+
+    enum EventSinkKind {
+        none, kafka, rabbitmq
+    }
+
+    interface EventsKafka {
+        /** The topic events go to, keyed by task id (one task's events stay in order); broker at {@code kafka.bootstrap.servers}. */
+        @WithDefault("mj-relay.events")
+        String topic();
+    }
+
+    interface EventsRabbitmq {
+        /**
+         * The durable topic exchange events go to, routed by CloudEvents type; broker at
+         * {@code rabbitmq-host}, {@code rabbitmq-port}, {@code rabbitmq-username}, {@code rabbitmq-password}.
+         */
+        @WithDefault("mj-relay.events")
+        String exchange();
+
+        /** A durable queue the relay declares and binds with {@code #}, so nothing is dropped before a consumer exists. */
+        @WithDefault("mj-relay.events")
+        String queue();
     }
 
     /** Mirroring a succeeded task's images before its terminal event (CONTRACT §13). */

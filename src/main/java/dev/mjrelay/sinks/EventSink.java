@@ -1,0 +1,23 @@
+package dev.mjrelay.sinks;
+
+import java.util.List;
+
+/**
+ * A broker events are forwarded to. Its calls may block and are made from the sink's own thread,
+ * never an event loop. {@link #send} returns only once the broker has confirmed every event, in
+ * order; it throws when the broker did not, and the events are sent again later (at least once).
+ */
+interface EventSink extends AutoCloseable {
+
+    /** {@code kafka} or {@code rabbitmq}: the metric's tag and the consumer group's suffix. */
+    String name();
+
+    /** Sends the events, in order, and waits for the broker's confirmation of all of them. */
+    void send(List<CloudEvent> events) throws Exception;
+
+    /** Drops the connection, so that the next send makes a new one (after the broker failed). */
+    void reset();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,247 @@
+package dev.mjrelay.sinks;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.store.EventStreams;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.Config;
+import org.jboss.logging.Logger;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Relays the event stream — the transactional outbox the Lua scripts write with each change — to
+ * the configured brokers (CONTRACT §11), one thread per sink:
+ * <ul>
+ *   <li>each sink reads the stream(s) with a consumer group of its own; per stream, one replica at
+ *   a time holds the lease to forward it, so a task's events leave in order;</li>
+ *   <li>an entry is acknowledged only once the broker confirmed it; when it did not, the sink's
+ *   pending entries are sent again, in order (at least once: a consumer may see one twice);</li>
+ *   <li>a replica taking a lease its holder let lapse (it stopped, or was killed) first takes over
+ *   the entries that holder left pending;</li>
+ *   <li>the stream is trimmed towards {@code relay.events.max-len}, never past an entry a sink has
+ *   not forwarded: while a broker is down events wait in Redis, and
+ *   {@code relay_events_forward_lag} and a log line say so. Readiness is not affected: the relay's
+ *   own work goes on.</li>
+ * </ul>
+ */
+@ApplicationScoped
+public class Forwarder {
+
+    private static final Logger LOG = Logger.getLogger(Forwarder.class);
+    static final int BATCH = 256;
+    static final Duration LEASE = Duration.ofSeconds(10);
+    static final Duration IDLE = Duration.ofMillis(100);
+    static final Duration TRIM_EVERY = Duration.ofSeconds(1);
+    static final Duration LAG_EVERY = Duration.ofSeconds(2);
+    static final Duration REDIS_WAIT = Duration.ofSeconds(10);
+
+    private final RelayConfig config;
+    private final EventStreams streams;
+    private final ObjectMapper mapper;
+    private final MeterRegistry registry;
+    private final Config settings;
+    private final List<Thread> threads = new ArrayList<>();
+    private final Map<String, EventSink> sinks = new ConcurrentHashMap<>();
+    private volatile boolean running;
+
+    Forwarder(RelayConfig config, EventStreams streams, ObjectMapper mapper, MeterRegistry registry, Config settings) {
+        this.config = config;
+        this.streams = streams;
+        this.mapper = mapper;
+        this.registry = registry;
+        this.settings = settings;
+    }
+
+    void start(@Observes StartupEvent event) {
+        List<RelayConfig.EventSinkKind> kinds = config.events().sinksInUse();
+        if (kinds.isEmpty()) {
+            return;
+        }
+        running = true;
+        String holder = holder();
+        for (RelayConfig.EventSinkKind kind : kinds) {
+            EventSink sink = create(kind);
+            sinks.put(sink.name(), sink);
+            Thread thread = new Thread(() -> forward(sink, holder), "mj-relay-events-" + sink.name());
+            thread.setDaemon(true);
+            threads.add(thread);
+            thread.start();
+        }
+        LOG.infof("events: forwarding the event stream to %s as CloudEvents", String.join(" and ",
+                kinds.stream().map(Enum::name).toList()));
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        running = false;
+        for (Thread thread : threads) {
+            thread.interrupt();
+        }
+        for (Thread thread : threads) {
+            try {
+                thread.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        sinks.values().forEach(EventSink::close);
+    }
+
+    private EventSink create(RelayConfig.EventSinkKind kind) {
+        return switch (kind) {
+            case rabbitmq -> new RabbitSink(setting("rabbitmq-host", "localhost"),
+                    Integer.parseInt(setting("rabbitmq-port", "5672")), setting("rabbitmq-username", "guest"),
+                    setting("rabbitmq-password", "guest"), config.events().rabbitmq().exchange(),
+                    config.events().rabbitmq().queue());
+            case kafka, none -> throw new IllegalStateException("relay.events.sinks: " + kind + " is not available yet");
+        };
+    }
+
+    private String setting(String key, String otherwise) {
+        return settings.getOptionalValue(key, String.class).orElse(otherwise);
+    }
+
+    /** This replica's name in the consumer groups and leases: host and port, stable across a restart in place. */
+    private String holder() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            host = "unknown-host";
+        }
+        return host + ":" + settings.getOptionalValue("quarkus.http.port", String.class).orElse("8080");
+    }
+
+    static String group(EventSink sink) {
+        return "mj-relay-" + sink.name();
+    }
+
+    private void forward(EventSink sink, String holder) {
+        String group = group(sink);
+        List<String> all = streams.streams();
+        List<String> groups = config.events().sinksInUse().stream().map(kind -> "mj-relay-" + kind.name()).toList();
+        AtomicLong lag = new AtomicLong();
+        Gauge.builder("relay.events.forward.lag", lag, AtomicLong::get)
+                .description("Entries of the event stream not yet forwarded to the sink").tag("sink", sink.name())
+                .register(registry);
+        Counter forwarded = Counter.builder("relay.events.forwarded").description("Events the sink's broker confirmed")
+                .tag("sink", sink.name()).register(registry);
+        Set<String> held = new HashSet<>();
+        Set<String> retry = new HashSet<>();
+        long nextTrim = 0;
+        long nextLag = 0;
+        long backoffMs = 1000;
+        long downSince = 0;
+        boolean groupsReady = false;
+        while (running) {
+            try {
+                if (!groupsReady) {
+                    for (String stream : all) {
+                        streams.ensureGroup(stream, group).await().atMost(REDIS_WAIT);
+                    }
+                    groupsReady = true;
+                }
+                boolean busy = false;
+                for (String stream : all) {
+                    EventStreams.Lease lease = streams.lease(stream, group, holder, LEASE).await().atMost(REDIS_WAIT);
+                    if (lease == EventStreams.Lease.ELSEWHERE) {
+                        held.remove(stream);
+                        continue;
+                    }
+                    List<EventStreams.Entry> batch;
+                    if (lease == EventStreams.Lease.TAKEN || !held.contains(stream)) {
+                        // what the previous holder left pending goes first (and this replica's own, after a restart)
+                        held.add(stream);
+                        streams.claimAll(stream, group, holder).await().atMost(REDIS_WAIT);
+                        retry.add(stream);
+                    }
+                    batch = streams.read(stream, group, holder, retry.contains(stream), BATCH).await().atMost(REDIS_WAIT);
+                    if (batch.isEmpty() && retry.remove(stream)) {
+                        batch = streams.read(stream, group, holder, false, BATCH).await().atMost(REDIS_WAIT);
+                    }
+                    if (batch.isEmpty()) {
+                        continue;
+                    }
+                    try {
+                        sink.send(batch.stream().map(entry -> CloudEvent.of(entry, mapper)).toList());
+                    } catch (Exception e) {
+                        retry.add(stream);
+                        throw e;
+                    }
+                    streams.ack(stream, group, batch.stream().map(EventStreams.Entry::id).toList()).await().atMost(REDIS_WAIT);
+                    forwarded.increment(batch.size());
+                    busy = true;
+                }
+                long now = System.currentTimeMillis();
+                if (now >= nextTrim) {
+                    for (String stream : held) {
+                        streams.trim(stream, config.events().maxLen(), groups).await().atMost(REDIS_WAIT);
+                    }
+                    nextTrim = now + TRIM_EVERY.toMillis();
+                }
+                if (now >= nextLag) {
+                    lag.set(lag(all, group));
+                    nextLag = now + LAG_EVERY.toMillis();
+                }
+                if (downSince != 0) {
+                    LOG.infof("events: %s reachable again after %d s; forwarding what waited", sink.name(),
+                            (now - downSince) / 1000);
+                    downSince = 0;
+                }
+                backoffMs = 1000;
+                if (!busy) {
+                    Thread.sleep(IDLE.toMillis());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                sink.reset();
+                if (downSince == 0) {
+                    downSince = System.currentTimeMillis();
+                    LOG.warnf("events: could not forward to %s (%s); events wait in the stream, and are sent when it is back",
+                            sink.name(), describe(e));
+                }
+                try {
+                    lag.set(lag(all, group));
+                } catch (Exception ignored) {
+                    // Redis itself may be what is down
+                }
+                try {
+                    Thread.sleep(backoffMs);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                backoffMs = Math.min(10_000, backoffMs * 2);
+            }
+        }
+    }
+
+    private long lag(List<String> all, String group) {
+        long sum = 0;
+        for (String stream : all) {
+            sum += streams.lag(stream, group).await().atMost(REDIS_WAIT);
+        }
+        return sum;
+    }
+
+    private static String describe(Throwable e) {
+        String message = e.getMessage();
+        return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+}
