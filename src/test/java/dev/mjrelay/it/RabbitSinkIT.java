@@ -1,0 +1,318 @@
+package dev.mjrelay.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
+import dev.mjrelay.testing.Receiver;
+import dev.mjrelay.testing.Resp;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static dev.mjrelay.it.FaultToleranceIT.JSON;
+import static dev.mjrelay.it.FaultToleranceIT.prefix;
+import static dev.mjrelay.it.FaultToleranceIT.submitOne;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The event stream forwarded to a real RabbitMQ (the machine's, at 127.0.0.1:5672; .ci/run installs
+ * and starts Debian's rabbitmq-server where there is none) by the packaged relay (CONTRACT §11):
+ * every event as a valid CloudEvent, in order per task; the broker stopped for 20 s; the relay
+ * killed -9 mid-forward; and the stream never trimmed past an event not yet forwarded. Each test
+ * has an exchange and a queue of its own.
+ */
+class RabbitSinkIT {
+
+    static final Set<String> TYPES = Set.of("dev.mjrelay.task.submitted", "dev.mjrelay.task.progress",
+            "dev.mjrelay.task.succeeded", "dev.mjrelay.task.failed");
+    static OwnRedis redis;
+
+    @BeforeAll
+    static void start() throws IOException {
+        redis = new OwnRedis(false);
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        redis.close();
+    }
+
+    /** A relay forwarding to RabbitMQ at {@code port} (5672: the real one), into its own exchange and queue. */
+    static RelayProcess relay(String name, String prefix, FakeUpstream upstream, String queue, int port,
+                              Map<String, String> more) throws IOException {
+        Map<String, String> settings = new HashMap<>(Map.of(
+                "relay.poll.interval", "300ms",
+                "relay.events.sinks", "rabbitmq",
+                "relay.events.rabbitmq.exchange", queue,
+                "relay.events.rabbitmq.queue", queue,
+                "rabbitmq-host", "127.0.0.1",
+                "rabbitmq-port", Integer.toString(port)));
+        settings.putAll(more);
+        return new RelayProcess(name, redis.hosts(), prefix, upstream.url(), settings);
+    }
+
+    @Test
+    void twoHundredTasksEveryEventArrivesAsAValidCloudEventInOrderPerTask() throws Exception {
+        String queue = "mjit-" + UUID.randomUUID();
+        try (FakeUpstream upstream = new FakeUpstream(500); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("rabbit-200", prefix(), upstream, queue, 5672, Map.of()).start();
+             Consumer consumer = new Consumer(queue)) {
+            List<String> ids = submit(relay, receiver, 200);
+            Map<String, List<JsonNode>> byTask = consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
+            for (String id : ids) {
+                List<JsonNode> events = byTask.get(id);
+                assertEquals(List.of("dev.mjrelay.task.submitted", "dev.mjrelay.task.succeeded"),
+                        events.stream().map(e -> e.path("type").asText()).distinct().toList(), "in order for " + id);
+                for (JsonNode event : events) {
+                    assertValidCloudEvent(event, id);
+                }
+                // the terminal event's id is its webhook-id
+                JsonNode succeeded = events.stream().filter(e -> e.path("type").asText().endsWith("succeeded")).findFirst()
+                        .orElseThrow();
+                await().atMost(Duration.ofSeconds(10)).until(() -> !receiver.forTask(id).isEmpty());
+                assertEquals(receiver.forTask(id).get(0).header("webhook-id"), succeeded.path("id").asText());
+            }
+            Figures.report("sinks", "rabbitmq, 200 tasks: 400 events, valid CloudEvents, in order per task; duplicates "
+                    + consumer.duplicates());
+        }
+    }
+
+    @Test
+    void theBrokerStoppedForTwentySecondsLosesNothing() throws Exception {
+        String queue = "mjit-" + UUID.randomUUID();
+        try (FakeUpstream upstream = new FakeUpstream(500); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("rabbit-outage", prefix(), upstream, queue, 5672, Map.of()).start();
+             Consumer consumer = new Consumer(queue)) {
+            List<String> ids = new ArrayList<>(submit(relay, receiver, 30));
+            consumer.awaitEvents(ids, 2, Duration.ofSeconds(60));
+            rabbitmqctl("stop_app");
+            long stoppedAt = System.currentTimeMillis();
+            try {
+                while (System.currentTimeMillis() - stoppedAt < 20_000) {
+                    ids.addAll(submit(relay, receiver, 5));
+                    OwnRedis.sleep(1000);
+                }
+                // the relay's own job goes on, and says what waits
+                assertEquals(200, relay.status("/q/health/ready"), "readiness stays up");
+                await().atMost(Duration.ofSeconds(10)).until(() -> lag(relay) > 0);
+                assertTrue(relay.logText().contains("events: could not forward to rabbitmq"), "a log line says so");
+            } finally {
+                rabbitmqctl("start_app");
+            }
+            consumer.reconnect();
+            Map<String, List<JsonNode>> byTask = consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
+            for (String id : ids) {
+                assertEquals(List.of("dev.mjrelay.task.submitted", "dev.mjrelay.task.succeeded"),
+                        byTask.get(id).stream().map(e -> e.path("type").asText()).distinct().toList());
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> lag(relay) == 0);
+            Figures.report("sinks", "rabbitmq stopped 20 s during a run (" + ids.size() + " tasks): lost 0, duplicates "
+                    + consumer.duplicates() + "; readiness up throughout");
+        }
+    }
+
+    @Test
+    void aRelayKilledMidForwardLosesNothing() throws Exception {
+        String queue = "mjit-" + UUID.randomUUID();
+        String prefix = prefix();
+        try (FakeUpstream upstream = new FakeUpstream(300); Receiver receiver = new Receiver();
+             Consumer consumer = new Consumer(queue)) {
+            List<String> ids;
+            try (RelayProcess first = relay("rabbit-kill-a", prefix, upstream, queue, 5672, Map.of()).start()) {
+                ids = submit(first, receiver, 200);
+                await().atMost(Duration.ofSeconds(60)).until(() -> consumer.received() >= 100);
+                first.kill9();
+            }
+            try (RelayProcess second = relay("rabbit-kill-b", prefix, upstream, queue, 5672, Map.of()).start()) {
+                Map<String, List<JsonNode>> byTask = consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
+                for (String id : ids) {
+                    assertEquals(List.of("dev.mjrelay.task.submitted", "dev.mjrelay.task.succeeded"),
+                            byTask.get(id).stream().map(e -> e.path("type").asText()).distinct().toList());
+                }
+                Figures.report("sinks", "rabbitmq, relay killed -9 mid-forward (200 tasks), another taking over after the"
+                        + " lease: lost 0, duplicates " + consumer.duplicates());
+            }
+        }
+    }
+
+    @Test
+    void theStreamIsNeverTrimmedPastAnEventNotYetForwarded() throws Exception {
+        String queue = "mjit-" + UUID.randomUUID();
+        String prefix = prefix();
+        int closed;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closed = socket.getLocalPort(); // nothing listens there once closed: the broker is "down"
+        }
+        Map<String, String> small = Map.of("relay.events.max-len", "20");
+        try (FakeUpstream upstream = new FakeUpstream(200); Receiver receiver = new Receiver();
+             Consumer consumer = new Consumer(queue)) {
+            List<String> ids;
+            try (RelayProcess unreachable = relay("rabbit-trim-a", prefix, upstream, queue, closed, small).start()) {
+                ids = submit(unreachable, receiver, 60);
+                await().atMost(Duration.ofSeconds(60)).until(() -> ids.stream().allMatch(id -> !receiver.forTask(id).isEmpty()));
+                OwnRedis.sleep(2000); // a few of the forwarder's trim rounds
+                assertEquals(120L, xlen(prefix), "120 events, none forwarded, none trimmed despite max-len 20");
+                unreachable.sigterm();
+            }
+            try (RelayProcess reachable = relay("rabbit-trim-b", prefix, upstream, queue, 5672, small).start()) {
+                consumer.awaitEvents(ids, 2, Duration.ofSeconds(60));
+                await().atMost(Duration.ofSeconds(15)).until(() -> xlen(prefix) <= 20);
+                Figures.report("sinks", "max-len 20 with the broker unreachable: 120 events kept until forwarded, then"
+                        + " trimmed to " + xlen(prefix));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static void assertValidCloudEvent(JsonNode event, String taskId) {
+        assertEquals("1.0", event.path("specversion").asText(), event.toString());
+        assertTrue(event.path("id").asText().length() > 3, event.toString());
+        assertTrue(TYPES.contains(event.path("type").asText()), event.toString());
+        assertEquals("mj-relay", event.path("source").asText());
+        assertEquals(taskId, event.path("subject").asText());
+        assertEquals("application/json", event.path("datacontenttype").asText());
+        Instant.parse(event.path("time").asText());
+        assertEquals(taskId, event.path("data").path("taskId").asText());
+        assertEquals("alpha", event.path("data").path("account").asText());
+    }
+
+    private static List<String> submit(RelayProcess relay, Receiver receiver, int n) throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ids.add(submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), "forwarded " + i));
+        }
+        return ids;
+    }
+
+    private static long lag(RelayProcess relay) throws Exception {
+        String metrics = FaultToleranceIT.HTTP.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(relay.url() + "/q/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        return (long) metrics.lines().filter(l -> l.startsWith("relay_events_forward_lag{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    private static long xlen(String prefix) throws IOException {
+        try (Resp resp = new Resp("127.0.0.1", redis.port)) {
+            return Long.parseLong(String.valueOf(resp.call("XLEN", prefix + ":events")));
+        }
+    }
+
+    private static void rabbitmqctl(String command) throws Exception {
+        Process process = new ProcessBuilder("rabbitmqctl", command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0, "rabbitmqctl " + command + ": " + output);
+    }
+
+    /** Reads the test's queue: every event by task, in arrival order, and how many arrived twice. */
+    static final class Consumer implements AutoCloseable {
+        private final String queue;
+        private final Map<String, List<JsonNode>> byTask = new LinkedHashMap<>();
+        private final Set<String> seen = new java.util.HashSet<>();
+        private int duplicates;
+        private int received;
+        private Connection connection;
+        private Channel channel;
+
+        Consumer(String queue) throws Exception {
+            this.queue = queue;
+            connect();
+            // the relay declares it too; declaring it here first means nothing is missed either way
+            channel.queueDeclare(queue, true, false, false, null);
+        }
+
+        private void connect() throws Exception {
+            ConnectionFactory factory = new ConnectionFactory();
+            factory.setHost("127.0.0.1");
+            factory.setPort(5672);
+            connection = factory.newConnection("mj-relay test consumer");
+            channel = connection.createChannel();
+        }
+
+        void reconnect() throws Exception {
+            try {
+                connection.abort(1000);
+            } catch (Exception ignored) {
+                // it went with the broker
+            }
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (true) {
+                try {
+                    connect();
+                    return;
+                } catch (Exception e) {
+                    if (System.currentTimeMillis() > deadline) {
+                        throw e;
+                    }
+                    OwnRedis.sleep(500);
+                }
+            }
+        }
+
+        synchronized int received() throws Exception {
+            drain();
+            return received;
+        }
+
+        synchronized int duplicates() {
+            return duplicates;
+        }
+
+        private void drain() throws Exception {
+            GetResponse got;
+            while ((got = channel.basicGet(queue, true)) != null) {
+                JsonNode event = JSON.readTree(new String(got.getBody(), StandardCharsets.UTF_8));
+                received++;
+                if (!seen.add(event.path("id").asText())) {
+                    duplicates++;
+                    continue;
+                }
+                byTask.computeIfAbsent(event.path("subject").asText(), k -> new ArrayList<>()).add(event);
+            }
+        }
+
+        /** Waits until each task has {@code each} distinct events; answers them by task. */
+        synchronized Map<String, List<JsonNode>> awaitEvents(List<String> ids, int each, Duration within) throws Exception {
+            long deadline = System.currentTimeMillis() + within.toMillis();
+            while (true) {
+                drain();
+                long missing = ids.stream().filter(id -> byTask.getOrDefault(id, List.of()).size() < each).count();
+                if (missing == 0) {
+                    return byTask;
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    throw new AssertionError(missing + " of " + ids.size() + " tasks still lack events");
+                }
+                Thread.sleep(200);
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                channel.queueDelete(queue);
+                channel.exchangeDelete(queue);
+            } catch (Exception ignored) {
+                // best effort
+            }
+            connection.close();
+        }
+    }
+}
