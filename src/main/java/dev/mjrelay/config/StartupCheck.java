@@ -68,9 +68,6 @@ public class StartupCheck {
         if (config.store().partitions() > 1024) {
             problems.add("relay.store.partitions must be at most 1024");
         }
-        if (config.events().sinksInUse().contains(RelayConfig.EventSinkKind.kafka)) {
-            problems.add("relay.events.sinks: kafka is not built yet (rabbitmq is); see the README's event sinks section");
-        }
         if (config.events().maxLen() < 1) {
             problems.add("relay.events.max-len must be at least 1");
         }

@@ -60,7 +60,7 @@ final class Downloader {
         this.guard = guard;
         this.maxBytes = maxBytes;
         this.client = vertx.createHttpClient(new HttpClientOptions().setMaxPoolSize(32).setKeepAlive(true)
-                .setVerifyHost(true).setMaxRedirects(0).setTryUseCompression(false));
+                .setVerifyHost(true).setMaxRedirects(0));
     }
 
     /** Downloads {@code url} into {@code dir}, within {@code within}. */

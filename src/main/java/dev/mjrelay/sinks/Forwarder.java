@@ -107,7 +107,8 @@ public class Forwarder {
                     Integer.parseInt(setting("rabbitmq-port", "5672")), setting("rabbitmq-username", "guest"),
                     setting("rabbitmq-password", "guest"), config.events().rabbitmq().exchange(),
                     config.events().rabbitmq().queue());
-            case kafka, none -> throw new IllegalStateException("relay.events.sinks: " + kind + " is not available yet");
+            case kafka -> new KafkaSink(setting("kafka.bootstrap.servers", "localhost:9092"), config.events().kafka().topic());
+            case none -> throw new IllegalStateException("relay.events.sinks: none is no sink");
         };
     }
 

@@ -1,0 +1,220 @@
+package dev.mjrelay.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mjrelay.testing.Receiver;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+
+import static dev.mjrelay.it.FaultToleranceIT.JSON;
+import static dev.mjrelay.it.FaultToleranceIT.prefix;
+import static dev.mjrelay.it.FaultToleranceIT.submitOne;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The event stream forwarded to a real Kafka broker — Apache Kafka's KRaft server from its Maven
+ * artifacts, started by this class on free ports — by the packaged relay (CONTRACT §11): every
+ * event as a valid CloudEvent keyed by its task, in order per task; the broker killed and back
+ * after 20 s; the relay killed -9 mid-forward. Each test has a topic of its own.
+ */
+class KafkaSinkIT {
+
+    static OwnRedis redis;
+    static KafkaBroker kafka;
+
+    @BeforeAll
+    static void start() throws Exception {
+        redis = new OwnRedis(false);
+        kafka = new KafkaBroker();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (kafka != null) {
+            kafka.close();
+        }
+        redis.close();
+    }
+
+    static RelayProcess relay(String name, String prefix, FakeUpstream upstream, String topic) throws IOException {
+        return new RelayProcess(name, redis.hosts(), prefix, upstream.url(), Map.of(
+                "relay.poll.interval", "300ms",
+                "relay.events.sinks", "kafka",
+                "relay.events.kafka.topic", topic,
+                "kafka.bootstrap.servers", kafka.bootstrap()));
+    }
+
+    @Test
+    void twoHundredTasksEveryEventArrivesAsAValidCloudEventKeyedAndInOrderPerTask() throws Exception {
+        String topic = "mjit-" + UUID.randomUUID();
+        try (FakeUpstream upstream = new FakeUpstream(500); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("kafka-200", prefix(), upstream, topic).start();
+             Consumer consumer = new Consumer(topic)) {
+            List<String> ids = submit(relay, receiver, 200);
+            Map<String, List<JsonNode>> byTask = consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
+            for (String id : ids) {
+                List<JsonNode> events = byTask.get(id);
+                assertEquals(List.of("dev.mjrelay.task.submitted", "dev.mjrelay.task.succeeded"),
+                        events.stream().map(e -> e.path("type").asText()).toList(), "in order for " + id);
+                for (JsonNode event : events) {
+                    assertEquals("1.0", event.path("specversion").asText());
+                    assertEquals("mj-relay", event.path("source").asText());
+                    assertEquals(id, event.path("subject").asText());
+                    assertEquals("application/json", event.path("datacontenttype").asText());
+                    java.time.Instant.parse(event.path("time").asText());
+                    assertEquals("alpha", event.path("data").path("account").asText());
+                }
+                await().atMost(Duration.ofSeconds(10)).until(() -> !receiver.forTask(id).isEmpty());
+                assertEquals(receiver.forTask(id).get(0).header("webhook-id"), events.get(1).path("id").asText());
+            }
+            assertEquals(0, consumer.keyMismatches(), "every record is keyed by its task id");
+            Figures.report("sinks", "kafka, 200 tasks: 400 events, valid CloudEvents keyed by task, in order per task;"
+                    + " duplicates " + consumer.duplicates());
+        }
+    }
+
+    @Test
+    void theBrokerKilledForTwentySecondsLosesNothing() throws Exception {
+        String topic = "mjit-" + UUID.randomUUID();
+        try (FakeUpstream upstream = new FakeUpstream(500); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("kafka-outage", prefix(), upstream, topic).start();
+             Consumer consumer = new Consumer(topic)) {
+            List<String> ids = new ArrayList<>(submit(relay, receiver, 30));
+            consumer.awaitEvents(ids, 2, Duration.ofSeconds(60));
+            kafka.kill();
+            long stoppedAt = System.currentTimeMillis();
+            try {
+                while (System.currentTimeMillis() - stoppedAt < 20_000) {
+                    ids.addAll(submit(relay, receiver, 5));
+                    OwnRedis.sleep(1000);
+                }
+                assertEquals(200, relay.status("/q/health/ready"), "readiness stays up");
+                assertTrue(relay.logText().contains("events: could not forward to kafka"), "a log line says so");
+            } finally {
+                kafka.start();
+            }
+            Map<String, List<JsonNode>> byTask = consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
+            for (String id : ids) {
+                assertEquals(List.of("dev.mjrelay.task.submitted", "dev.mjrelay.task.succeeded"),
+                        byTask.get(id).stream().map(e -> e.path("type").asText()).toList());
+            }
+            Figures.report("sinks", "kafka broker killed for 20 s during a run (" + ids.size() + " tasks): lost 0,"
+                    + " duplicates " + consumer.duplicates() + "; readiness up throughout");
+        }
+    }
+
+    @Test
+    void aRelayKilledMidForwardLosesNothing() throws Exception {
+        String topic = "mjit-" + UUID.randomUUID();
+        String prefix = prefix();
+        try (FakeUpstream upstream = new FakeUpstream(300); Receiver receiver = new Receiver();
+             Consumer consumer = new Consumer(topic)) {
+            List<String> ids;
+            try (RelayProcess first = relay("kafka-kill-a", prefix, upstream, topic).start()) {
+                ids = submit(first, receiver, 200);
+                await().atMost(Duration.ofSeconds(60)).until(() -> consumer.received() >= 100);
+                first.kill9();
+            }
+            try (RelayProcess second = relay("kafka-kill-b", prefix, upstream, topic).start()) {
+                consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
+                Figures.report("sinks", "kafka, relay killed -9 mid-forward (200 tasks), another taking over after the"
+                        + " lease: lost 0, duplicates " + consumer.duplicates());
+            }
+        }
+    }
+
+    private static List<String> submit(RelayProcess relay, Receiver receiver, int n) throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ids.add(submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), "to kafka " + i));
+        }
+        return ids;
+    }
+
+    /** Reads the test's topic from its start: every event by task, in partition order, and how many came twice. */
+    static final class Consumer implements AutoCloseable {
+        private final KafkaConsumer<String, String> consumer;
+        private final Map<String, List<JsonNode>> byTask = new LinkedHashMap<>();
+        private final Set<String> seen = new HashSet<>();
+        private int duplicates;
+        private int received;
+        private int keyMismatches;
+
+        Consumer(String topic) {
+            Properties properties = new Properties();
+            properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap());
+            properties.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + topic);
+            properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+            properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+            properties.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, true);
+            consumer = new KafkaConsumer<>(properties);
+            consumer.subscribe(List.of(topic));
+        }
+
+        synchronized int received() throws Exception {
+            poll();
+            return received;
+        }
+
+        synchronized int duplicates() {
+            return duplicates;
+        }
+
+        synchronized int keyMismatches() {
+            return keyMismatches;
+        }
+
+        private void poll() throws Exception {
+            for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(300))) {
+                JsonNode event = JSON.readTree(record.value());
+                received++;
+                if (!event.path("subject").asText().equals(record.key())) {
+                    keyMismatches++;
+                }
+                if (!seen.add(event.path("id").asText())) {
+                    duplicates++;
+                    continue;
+                }
+                byTask.computeIfAbsent(event.path("subject").asText(), k -> new ArrayList<>()).add(event);
+            }
+        }
+
+        synchronized Map<String, List<JsonNode>> awaitEvents(List<String> ids, int each, Duration within) throws Exception {
+            long deadline = System.currentTimeMillis() + within.toMillis();
+            while (true) {
+                poll();
+                long missing = ids.stream().filter(id -> byTask.getOrDefault(id, List.of()).size() < each).count();
+                if (missing == 0) {
+                    return new HashMap<>(byTask);
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    throw new AssertionError(missing + " of " + ids.size() + " tasks still lack events");
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+}
