@@ -44,7 +44,8 @@ public class Forwarder {
 
     private static final Logger LOG = Logger.getLogger(Forwarder.class);
     static final int BATCH = 256;
-    static final Duration LEASE = Duration.ofSeconds(10);
+    /** Longer than a batch's longest send (a broker's confirmation waits at most 12 s), so no other replica takes over meanwhile. */
+    static final Duration LEASE = Duration.ofSeconds(20);
     static final Duration IDLE = Duration.ofMillis(100);
     static final Duration TRIM_EVERY = Duration.ofSeconds(1);
     static final Duration LAG_EVERY = Duration.ofSeconds(2);

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class KafkaSink implements EventSink {
 
-    static final Duration ACK_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration ACK_TIMEOUT = Duration.ofSeconds(12);
 
     private final String bootstrap;
     private final String topic;
@@ -62,10 +62,11 @@ final class KafkaSink implements EventSink {
             properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
             properties.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
             properties.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-            // a broker that is gone fails the batch in seconds, and the events wait in the stream
+            // a broker that is gone fails the batch within seconds (well inside the forwarder's lease),
+            // and the events wait in the stream
             properties.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
-            properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-            properties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 25_000);
+            properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+            properties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 10_000);
             properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
             properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
             producer = new KafkaProducer<>(properties);

@@ -18,7 +18,7 @@ import java.util.Map;
  */
 final class RabbitSink implements EventSink {
 
-    static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(15);
+    static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(12);
 
     private final ConnectionFactory factory;
     private final String exchange;
