@@ -13,13 +13,9 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.UUID;
 
 import static dev.mjrelay.it.FaultToleranceIT.JSON;
@@ -151,10 +147,7 @@ class KafkaSinkIT {
     /** Reads the test's topic from its start: every event by task, in partition order, and how many came twice. */
     static final class Consumer implements AutoCloseable {
         private final KafkaConsumer<String, String> consumer;
-        private final Map<String, List<JsonNode>> byTask = new LinkedHashMap<>();
-        private final Set<String> seen = new HashSet<>();
-        private int duplicates;
-        private int received;
+        private final EventTally tally = new EventTally();
         private int keyMismatches;
 
         Consumer(String topic) {
@@ -169,46 +162,31 @@ class KafkaSinkIT {
             consumer.subscribe(List.of(topic));
         }
 
-        synchronized int received() throws Exception {
+        int received() throws Exception {
             poll();
-            return received;
+            return tally.received();
         }
 
-        synchronized int duplicates() {
-            return duplicates;
+        int duplicates() {
+            return tally.duplicates();
         }
 
         synchronized int keyMismatches() {
             return keyMismatches;
         }
 
-        private void poll() throws Exception {
+        private synchronized void poll() throws Exception {
             for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(300))) {
                 JsonNode event = JSON.readTree(record.value());
-                received++;
                 if (!event.path("subject").asText().equals(record.key())) {
                     keyMismatches++;
                 }
-                if (!seen.add(event.path("id").asText())) {
-                    duplicates++;
-                    continue;
-                }
-                byTask.computeIfAbsent(event.path("subject").asText(), k -> new ArrayList<>()).add(event);
+                tally.add(event);
             }
         }
 
-        synchronized Map<String, List<JsonNode>> awaitEvents(List<String> ids, int each, Duration within) throws Exception {
-            long deadline = System.currentTimeMillis() + within.toMillis();
-            while (true) {
-                poll();
-                long missing = ids.stream().filter(id -> byTask.getOrDefault(id, List.of()).size() < each).count();
-                if (missing == 0) {
-                    return new HashMap<>(byTask);
-                }
-                if (System.currentTimeMillis() > deadline) {
-                    throw new AssertionError(missing + " of " + ids.size() + " tasks still lack events");
-                }
-            }
+        Map<String, List<JsonNode>> awaitEvents(List<String> ids, int each, Duration within) throws Exception {
+            return tally.await(ids, each, within, this::poll);
         }
 
         @Override

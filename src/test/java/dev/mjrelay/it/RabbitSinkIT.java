@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -224,10 +223,7 @@ class RabbitSinkIT {
     /** Reads the test's queue: every event by task, in arrival order, and how many arrived twice. */
     static final class Consumer implements AutoCloseable {
         private final String queue;
-        private final Map<String, List<JsonNode>> byTask = new LinkedHashMap<>();
-        private final Set<String> seen = new java.util.HashSet<>();
-        private int duplicates;
-        private int received;
+        private final EventTally tally = new EventTally();
         private Connection connection;
         private Channel channel;
 
@@ -266,42 +262,24 @@ class RabbitSinkIT {
             }
         }
 
-        synchronized int received() throws Exception {
+        int received() throws Exception {
             drain();
-            return received;
+            return tally.received();
         }
 
-        synchronized int duplicates() {
-            return duplicates;
+        int duplicates() {
+            return tally.duplicates();
         }
 
-        private void drain() throws Exception {
+        private synchronized void drain() throws Exception {
             GetResponse got;
             while ((got = channel.basicGet(queue, true)) != null) {
-                JsonNode event = JSON.readTree(new String(got.getBody(), StandardCharsets.UTF_8));
-                received++;
-                if (!seen.add(event.path("id").asText())) {
-                    duplicates++;
-                    continue;
-                }
-                byTask.computeIfAbsent(event.path("subject").asText(), k -> new ArrayList<>()).add(event);
+                tally.add(JSON.readTree(new String(got.getBody(), StandardCharsets.UTF_8)));
             }
         }
 
-        /** Waits until each task has {@code each} distinct events; answers them by task. */
-        synchronized Map<String, List<JsonNode>> awaitEvents(List<String> ids, int each, Duration within) throws Exception {
-            long deadline = System.currentTimeMillis() + within.toMillis();
-            while (true) {
-                drain();
-                long missing = ids.stream().filter(id -> byTask.getOrDefault(id, List.of()).size() < each).count();
-                if (missing == 0) {
-                    return byTask;
-                }
-                if (System.currentTimeMillis() > deadline) {
-                    throw new AssertionError(missing + " of " + ids.size() + " tasks still lack events");
-                }
-                Thread.sleep(200);
-            }
+        Map<String, List<JsonNode>> awaitEvents(List<String> ids, int each, Duration within) throws Exception {
+            return tally.await(ids, each, within, this::drain);
         }
 
         @Override
