@@ -20,7 +20,6 @@ import java.util.UUID;
 
 import static dev.mjrelay.it.FaultToleranceIT.JSON;
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
-import static dev.mjrelay.it.FaultToleranceIT.submitOne;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -63,12 +62,11 @@ class KafkaSinkIT {
         try (FakeUpstream upstream = new FakeUpstream(500); Receiver receiver = new Receiver();
              RelayProcess relay = relay("kafka-200", prefix(), upstream, topic).start();
              Consumer consumer = new Consumer(topic)) {
-            List<String> ids = submit(relay, receiver, 200);
+            List<String> ids = SinkScenario.submit(relay, receiver, 200);
             Map<String, List<JsonNode>> byTask = consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
+            SinkScenario.assertEachSubmittedThenSucceeded(byTask, ids);
             for (String id : ids) {
                 List<JsonNode> events = byTask.get(id);
-                assertEquals(List.of("dev.mjrelay.task.submitted", "dev.mjrelay.task.succeeded"),
-                        events.stream().map(e -> e.path("type").asText()).toList(), "in order for " + id);
                 for (JsonNode event : events) {
                     assertEquals("1.0", event.path("specversion").asText());
                     assertEquals("mj-relay", event.path("source").asText());
@@ -92,25 +90,15 @@ class KafkaSinkIT {
         try (FakeUpstream upstream = new FakeUpstream(500); Receiver receiver = new Receiver();
              RelayProcess relay = relay("kafka-outage", prefix(), upstream, topic).start();
              Consumer consumer = new Consumer(topic)) {
-            List<String> ids = new ArrayList<>(submit(relay, receiver, 30));
+            List<String> ids = new ArrayList<>(SinkScenario.submit(relay, receiver, 30));
             consumer.awaitEvents(ids, 2, Duration.ofSeconds(60));
             kafka.kill();
-            long stoppedAt = System.currentTimeMillis();
             try {
-                while (System.currentTimeMillis() - stoppedAt < 20_000) {
-                    ids.addAll(submit(relay, receiver, 5));
-                    OwnRedis.sleep(1000);
-                }
-                assertEquals(200, relay.status("/q/health/ready"), "readiness stays up");
-                await().atMost(Duration.ofSeconds(15)).until(() -> relay.logText().contains("events: could not forward to kafka"));
+                ids.addAll(SinkScenario.submitWhileTheBrokerIsDown(relay, receiver, "kafka"));
             } finally {
                 kafka.start();
             }
-            Map<String, List<JsonNode>> byTask = consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
-            for (String id : ids) {
-                assertEquals(List.of("dev.mjrelay.task.submitted", "dev.mjrelay.task.succeeded"),
-                        byTask.get(id).stream().map(e -> e.path("type").asText()).toList());
-            }
+            SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(120)), ids);
             Figures.report("sinks", "kafka broker killed for 20 s during a run (" + ids.size() + " tasks): lost 0,"
                     + " duplicates " + consumer.duplicates() + "; readiness up throughout");
         }
@@ -124,24 +112,16 @@ class KafkaSinkIT {
              Consumer consumer = new Consumer(topic)) {
             List<String> ids;
             try (RelayProcess first = relay("kafka-kill-a", prefix, upstream, topic).start()) {
-                ids = submit(first, receiver, 200);
+                ids = SinkScenario.submit(first, receiver, 200);
                 await().atMost(Duration.ofSeconds(60)).until(() -> consumer.received() >= 100);
                 first.kill9();
             }
             try (RelayProcess second = relay("kafka-kill-b", prefix, upstream, topic).start()) {
-                consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
+                SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(120)), ids);
                 Figures.report("sinks", "kafka, relay killed -9 mid-forward (200 tasks), another taking over after the"
                         + " lease: lost 0, duplicates " + consumer.duplicates());
             }
         }
-    }
-
-    private static List<String> submit(RelayProcess relay, Receiver receiver, int n) throws Exception {
-        List<String> ids = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            ids.add(submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), "to kafka " + i));
-        }
-        return ids;
     }
 
     /** Reads the test's topic from its start: every event by task, in partition order, and how many came twice. */

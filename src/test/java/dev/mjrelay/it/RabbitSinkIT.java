@@ -25,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 
 import static dev.mjrelay.it.FaultToleranceIT.JSON;
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
-import static dev.mjrelay.it.FaultToleranceIT.submitOne;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -73,12 +72,11 @@ class RabbitSinkIT {
         try (FakeUpstream upstream = new FakeUpstream(500); Receiver receiver = new Receiver();
              RelayProcess relay = relay("rabbit-200", prefix(), upstream, queue, 5672, Map.of()).start();
              Consumer consumer = new Consumer(queue)) {
-            List<String> ids = submit(relay, receiver, 200);
+            List<String> ids = SinkScenario.submit(relay, receiver, 200);
             Map<String, List<JsonNode>> byTask = consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
+            SinkScenario.assertEachSubmittedThenSucceeded(byTask, ids);
             for (String id : ids) {
                 List<JsonNode> events = byTask.get(id);
-                assertEquals(List.of("dev.mjrelay.task.submitted", "dev.mjrelay.task.succeeded"),
-                        events.stream().map(e -> e.path("type").asText()).distinct().toList(), "in order for " + id);
                 for (JsonNode event : events) {
                     assertValidCloudEvent(event, id);
                 }
@@ -99,29 +97,17 @@ class RabbitSinkIT {
         try (FakeUpstream upstream = new FakeUpstream(500); Receiver receiver = new Receiver();
              RelayProcess relay = relay("rabbit-outage", prefix(), upstream, queue, 5672, Map.of()).start();
              Consumer consumer = new Consumer(queue)) {
-            List<String> ids = new ArrayList<>(submit(relay, receiver, 30));
+            List<String> ids = new ArrayList<>(SinkScenario.submit(relay, receiver, 30));
             consumer.awaitEvents(ids, 2, Duration.ofSeconds(60));
             rabbitmqctl("stop_app");
-            long stoppedAt = System.currentTimeMillis();
             try {
-                while (System.currentTimeMillis() - stoppedAt < 20_000) {
-                    ids.addAll(submit(relay, receiver, 5));
-                    OwnRedis.sleep(1000);
-                }
-                // the relay's own job goes on, and says what waits
-                assertEquals(200, relay.status("/q/health/ready"), "readiness stays up");
-                await().atMost(Duration.ofSeconds(10)).until(() -> lag(relay) > 0);
-                await().atMost(Duration.ofSeconds(15)).until(() -> relay.logText().contains("events: could not forward to rabbitmq"));
+                ids.addAll(SinkScenario.submitWhileTheBrokerIsDown(relay, receiver, "rabbitmq"));
             } finally {
                 rabbitmqctl("start_app");
             }
             consumer.reconnect();
-            Map<String, List<JsonNode>> byTask = consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
-            for (String id : ids) {
-                assertEquals(List.of("dev.mjrelay.task.submitted", "dev.mjrelay.task.succeeded"),
-                        byTask.get(id).stream().map(e -> e.path("type").asText()).distinct().toList());
-            }
-            await().atMost(Duration.ofSeconds(10)).until(() -> lag(relay) == 0);
+            SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(120)), ids);
+            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
             Figures.report("sinks", "rabbitmq stopped 20 s during a run (" + ids.size() + " tasks): lost 0, duplicates "
                     + consumer.duplicates() + "; readiness up throughout");
         }
@@ -135,16 +121,12 @@ class RabbitSinkIT {
              Consumer consumer = new Consumer(queue)) {
             List<String> ids;
             try (RelayProcess first = relay("rabbit-kill-a", prefix, upstream, queue, 5672, Map.of()).start()) {
-                ids = submit(first, receiver, 200);
+                ids = SinkScenario.submit(first, receiver, 200);
                 await().atMost(Duration.ofSeconds(60)).until(() -> consumer.received() >= 100);
                 first.kill9();
             }
             try (RelayProcess second = relay("rabbit-kill-b", prefix, upstream, queue, 5672, Map.of()).start()) {
-                Map<String, List<JsonNode>> byTask = consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
-                for (String id : ids) {
-                    assertEquals(List.of("dev.mjrelay.task.submitted", "dev.mjrelay.task.succeeded"),
-                            byTask.get(id).stream().map(e -> e.path("type").asText()).distinct().toList());
-                }
+                SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(120)), ids);
                 Figures.report("sinks", "rabbitmq, relay killed -9 mid-forward (200 tasks), another taking over after the"
                         + " lease: lost 0, duplicates " + consumer.duplicates());
             }
@@ -164,7 +146,7 @@ class RabbitSinkIT {
              Consumer consumer = new Consumer(queue)) {
             List<String> ids;
             try (RelayProcess unreachable = relay("rabbit-trim-a", prefix, upstream, queue, closed, small).start()) {
-                ids = submit(unreachable, receiver, 60);
+                ids = SinkScenario.submit(unreachable, receiver, 60);
                 await().atMost(Duration.ofSeconds(60)).until(() -> ids.stream().allMatch(id -> !receiver.forTask(id).isEmpty()));
                 OwnRedis.sleep(2000); // a few of the forwarder's trim rounds
                 assertEquals(120L, xlen(prefix), "120 events, none forwarded, none trimmed despite max-len 20");
@@ -191,21 +173,6 @@ class RabbitSinkIT {
         Instant.parse(event.path("time").asText());
         assertEquals(taskId, event.path("data").path("taskId").asText());
         assertEquals("alpha", event.path("data").path("account").asText());
-    }
-
-    private static List<String> submit(RelayProcess relay, Receiver receiver, int n) throws Exception {
-        List<String> ids = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            ids.add(submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), "forwarded " + i));
-        }
-        return ids;
-    }
-
-    private static long lag(RelayProcess relay) throws Exception {
-        String metrics = FaultToleranceIT.HTTP.send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create(relay.url() + "/q/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-        return (long) metrics.lines().filter(l -> l.startsWith("relay_events_forward_lag{"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     private static long xlen(String prefix) throws IOException {
