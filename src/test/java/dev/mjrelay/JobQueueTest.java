@@ -1,6 +1,7 @@
 package dev.mjrelay;
 
 import dev.mjrelay.simulator.Simulator;
+import dev.mjrelay.testing.Idle;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -61,7 +62,7 @@ class JobQueueTest {
 
     @Test
     void jobsBeyondTheUpstreamsRoomWaitTheirTurnAndAllEndOnce() {
-        idle();
+        Idle.upstream(simulator);
         int before = simulator.busyAnswers();
         List<ExtractableResponse<Response>> answers = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
@@ -92,7 +93,7 @@ class JobQueueTest {
 
     @Test
     void anotherAccountsFirstJobGoesBeforeMoreThanOneMoreOfABusyAccount() {
-        idle();
+        Idle.upstream(simulator);
         for (int i = 0; i < 8; i++) {
             imagine(ALICE, "turns alice " + i);
         }
@@ -103,12 +104,12 @@ class JobQueueTest {
         int bob = order.indexOf("turns bob");
         // two went at once; then the waiting accounts take turns: at most one more of alice's before bob's
         assertTrue(bob <= 3, "bob's job was sent " + (bob + 1) + "th: " + order);
-        await().atMost(Duration.ofSeconds(40)).until(() -> prompts("turns alice").size() == 8 && idleNow());
+        await().atMost(Duration.ofSeconds(40)).until(() -> prompts("turns alice").size() == 8 && Idle.now(simulator));
     }
 
     @Test
     void aWaitingJobCanBeCancelledAndItsWebhookSaysSo() {
-        idle();
+        Idle.upstream(simulator);
         imagine(ALICE, "cancel blocker 1 --never");
         imagine(ALICE, "cancel blocker 2 --never");
         String waiting = imagine(ALICE, "cancel me").path("result");
@@ -132,7 +133,7 @@ class JobQueueTest {
 
     @Test
     void aTaskAlreadySentCannotBeCancelled() {
-        idle();
+        Idle.upstream(simulator);
         String running = imagine(ALICE, "running --never").path("result");
 
         given().header("Authorization", "Bearer " + ALICE).delete("/v1/tasks/" + running).then().statusCode(409)
@@ -143,7 +144,7 @@ class JobQueueTest {
 
     @Test
     void aBusyUpstreamPutsTheJobInLineInsteadOfFailingIt() {
-        idle();
+        Idle.upstream(simulator);
         ExtractableResponse<Response> answer = imagine(ALICE, "busy once --busy");
 
         assertEquals(true, answer.path("properties.queued"));
@@ -157,7 +158,7 @@ class JobQueueTest {
 
     @Test
     void aJobTheUpstreamRefusesFromTheQueueFailsWithItsCode() {
-        idle();
+        Idle.upstream(simulator);
         imagine(ALICE, "refuse blocker 1 --never");
         imagine(ALICE, "refuse blocker 2 --never");
         String refused = imagine(ALICE, "refused later --refuse").path("result");
@@ -183,17 +184,5 @@ class JobQueueTest {
     private List<String> prompts(String prefix) {
         return simulator.calls().stream().map(c -> c.body().path("prompt").asText())
                 .filter(p -> p.startsWith(prefix)).distinct().toList();
-    }
-
-    /** Waits until the upstream runs nothing and no job waits: each test starts with room for two. */
-    private void idle() {
-        simulator.finishAll();
-        await().atMost(Duration.ofSeconds(30)).until(this::idleNow);
-    }
-
-    private boolean idleNow() {
-        return simulator.unfinished() == 0 && given().get("/q/metrics").then().extract().asString().lines()
-                .filter(l -> l.startsWith("relay_upstream_in_flight{upstream=\"default\"}"))
-                .allMatch(l -> l.endsWith(" 0.0"));
     }
 }
