@@ -40,5 +40,6 @@ if progress then
 end
 append_event(KEYS[5], ARGV[9], ARGV[6], ARGV[1], account, ARGV[8], ARGV[5])
 note_event(KEYS[1], ARGV[6], ARGV[2], ARGV[5])
-enqueue_deliveries(ARGV[4], KEYS[3], ARGV[2], ARGV[1], account, ARGV[5], ARGV[6], ARGV[7], 12 + n, triples_from(12 + n))
+enqueue_deliveries(ARGV[4], KEYS[3], ARGV[2], ARGV[1], account, ARGV[5], ARGV[6], ARGV[7],
+  redis.call('HGET', KEYS[1], TASK.TRACE), 12 + n, triples_from(12 + n))
 return 1

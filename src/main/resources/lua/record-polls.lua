@@ -40,7 +40,7 @@ for k = 4, #KEYS do
       append_event(KEYS[3], ARGV[3], EVENT.PROGRESS, id, account, ARGV[p + 3], ARGV[p + 1])
       note_event(KEYS[k], EVENT.PROGRESS, ARGV[1], ARGV[p + 1])
       local ids = enqueue_deliveries(ARGV[2], KEYS[2], ARGV[1], id, account, ARGV[p + 1], EVENT.PROGRESS,
-        ARGV[p + 2], p + 4, targets)
+        ARGV[p + 2], redis.call('HGET', KEYS[k], TASK.TRACE), p + 4, targets)
       local known = redis.call('HGET', KEYS[k], TASK.PROGRESS_DELIVERIES) or ''
       for _, did in ipairs(ids) do
         known = known == '' and did or (known .. ',' .. did)

@@ -10,8 +10,9 @@ end
 
 -- Enqueues one event for delivery to each of `count` targets: a delivery hash per target, due now.
 -- The targets are (delivery id, target URL, secret ref) triples in ARGV, the first at index `from`.
--- A delivery to a registered endpoint also joins that endpoint's index. Answers the delivery ids, in order.
-local function enqueue_deliveries(prefix, due_key, now, task_id, account, webhook_id, event_type, body, from, count)
+-- A delivery to a registered endpoint also joins that endpoint's index. `trace` is the task's trace
+-- context (false without one), which each attempt continues. Answers the delivery ids, in order.
+local function enqueue_deliveries(prefix, due_key, now, task_id, account, webhook_id, event_type, body, trace, from, count)
   local ids = {}
   for t = 0, count - 1 do
     local i = from + 3 * t
@@ -20,6 +21,9 @@ local function enqueue_deliveries(prefix, due_key, now, task_id, account, webhoo
       DLV.TASK_ID, task_id, DLV.ACCOUNT, account, DLV.WEBHOOK_ID, webhook_id, DLV.TYPE, event_type,
       DLV.TARGET, ARGV[i + 1], DLV.SECRET, ARGV[i + 2], DLV.BODY, body,
       DLV.ATTEMPT, 0, DLV.STATE, DLV_STATE.PENDING, DLV.CREATED_AT, now)
+    if trace then
+      redis.call('HSET', prefix .. id, DLV.TRACE, trace)
+    end
     redis.call('ZADD', due_key, now, id)
     local secret_ref = ARGV[i + 2]
     if string.sub(secret_ref, 1, 9) == 'endpoint:' then

@@ -4,6 +4,7 @@ import dev.mjrelay.model.IdempotencyKey;
 import dev.mjrelay.model.RelayException;
 import dev.mjrelay.model.Submission;
 import dev.mjrelay.task.TaskService;
+import dev.mjrelay.trace.TaskTraces;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -76,7 +77,8 @@ public class SubmitResource {
             }
             key = IdempotencyKey.of(path, value, body);
         }
-        return tasks.submit(caller.account(), submission, key).map(SubmitAnswer::of);
+        return tasks.submit(caller.account(), submission, key, TaskTraces.caller(headers::getHeaderString))
+                .map(SubmitAnswer::of);
     }
 
     /** Documentation of the imagine body. */

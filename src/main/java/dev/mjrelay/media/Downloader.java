@@ -9,6 +9,7 @@ import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -59,7 +60,9 @@ final class Downloader {
         this.vertx = vertx;
         this.guard = guard;
         this.maxBytes = maxBytes;
-        this.client = vertx.createHttpClient(new HttpClientOptions().setMaxPoolSize(32).setKeepAlive(true)
+        this.client = vertx.createHttpClient(new HttpClientOptions()
+                // no Vert.x spans: the relay makes its own (TaskTraces)
+                .setTracingPolicy(TracingPolicy.IGNORE).setMaxPoolSize(32).setKeepAlive(true)
                 .setVerifyHost(true).setMaxRedirects(0));
     }
 

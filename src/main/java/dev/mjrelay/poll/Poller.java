@@ -15,8 +15,11 @@ import dev.mjrelay.store.TaskStore.PollRecord;
 import dev.mjrelay.upstream.UpstreamClient;
 import dev.mjrelay.upstream.Upstreams;
 import dev.mjrelay.events.Notifier;
+import dev.mjrelay.trace.TaskTraces;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -53,12 +56,14 @@ public class Poller implements DueWorker<DueTask> {
     private final FirstPolls firstPolls;
     private final Mirror mirror;
     private final ObjectMapper mapper;
+    private final TaskTraces traces;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Counter> unknownStatus = new ConcurrentHashMap<>();
 
     Poller(TaskStore store, JobQueue jobs, Upstreams upstreams, Notifier notifier, Clock clock, MeterRegistry registry,
-           RelayConfig config, Vertx vertx, FirstPolls firstPolls, Mirror mirror, ObjectMapper mapper) {
+           RelayConfig config, Vertx vertx, FirstPolls firstPolls, Mirror mirror, ObjectMapper mapper, TaskTraces traces) {
         this.store = store;
+        this.traces = traces;
         this.mirror = mirror;
         this.mapper = mapper;
         this.firstPolls = firstPolls;
@@ -103,15 +108,19 @@ public class Poller implements DueWorker<DueTask> {
             return carryOut(task, decision.upstreamGone(task));
         }
         long sentAt = clock.millis();
-        return upstream.fetch(task.upstreamId())
+        Span span = traces.start("poll", SpanKind.CLIENT, task.trace());
+        span.setAttribute(TaskTraces.TASK_ID, task.id());
+        span.setAttribute(TaskTraces.UPSTREAM, upstream.name());
+        return TaskTraces.around(span, upstream.fetch(task.upstreamId())
                 .chain(outcome -> {
                     PollDecision.Decision decided = decision.after(task, outcome, sentAt, clock.instant(),
                             firstPolls.tight(task));
+                    span.setAttribute(TaskTraces.OUTCOME, decided.outcome());
                     if (decided instanceof PollDecision.End end && end.snapshot() != null) {
                         firstPolls.ended(task, sentAt);
                     }
                     return carryOut(task, decided);
-                });
+                }));
     }
 
     /** A job the upstream has not taken: it ends (never sent, or its send's outcome unknown) or waits on. */

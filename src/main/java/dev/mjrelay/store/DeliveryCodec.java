@@ -13,7 +13,9 @@ public final class DeliveryCodec {
         TASK_ID, ACCOUNT, WEBHOOK_ID, TYPE, TARGET,
         /** Names the signing secret: {@code account} or {@code endpoint:<id>}. */
         SECRET, BODY, ATTEMPT, STATE, CREATED_AT,
-        LAST_STATUS, LAST_ERROR, UPDATED_AT;
+        LAST_STATUS, LAST_ERROR, UPDATED_AT,
+        /** The task's trace context (TaskCodec's TRACE), which each attempt's span continues. */
+        TRACE;
     }
 
     /** Where a delivery stands: pending (due now or later), or done one way or another. */
@@ -27,7 +29,7 @@ public final class DeliveryCodec {
 
     /** What a claim for an attempt reads. */
     static final List<Field> CLAIM = List.of(Field.TASK_ID, Field.ACCOUNT, Field.WEBHOOK_ID, Field.TYPE,
-            Field.TARGET, Field.SECRET, Field.ATTEMPT, Field.BODY, Field.CREATED_AT);
+            Field.TARGET, Field.SECRET, Field.ATTEMPT, Field.BODY, Field.CREATED_AT, Field.TRACE);
 
     /** What the dead list shows. */
     static final List<Field> DEAD = List.of(Field.TASK_ID, Field.WEBHOOK_ID, Field.TYPE, Field.TARGET,
@@ -39,7 +41,7 @@ public final class DeliveryCodec {
     static DeliveryRecord claimed(String id, StoredFields f) {
         return new DeliveryRecord(id, f.text(Field.TASK_ID, ""), f.text(Field.ACCOUNT, ""), f.text(Field.WEBHOOK_ID, ""),
                 f.text(Field.TYPE, ""), f.text(Field.TARGET, ""), f.text(Field.SECRET, ""), f.smallNumber(Field.ATTEMPT),
-                f.text(Field.BODY, ""), f.number(Field.CREATED_AT));
+                f.text(Field.BODY, ""), f.number(Field.CREATED_AT), f.text(Field.TRACE));
     }
 
     /** The dead delivery, or null when its hash is gone. */

@@ -2,8 +2,10 @@ package dev.mjrelay.store;
 
 /**
  * A delivery claimed for an attempt: one event to one target. {@code attempt} counts the attempts
- * made so far; {@code secretRef} names the signing secret ({@code account} or an endpoint's).
+ * made so far; {@code secretRef} names the signing secret ({@code account} or an endpoint's);
+ * {@code trace} is its task's trace context (null without one).
  */
 public record DeliveryRecord(String id, String taskId, String account, String webhookId, String type,
-                             String target, String secretRef, int attempt, String body, long createdAtMs) {
+                             String target, String secretRef, int attempt, String body, long createdAtMs,
+                             String trace) {
 }

@@ -8,12 +8,13 @@ package dev.mjrelay.store;
  * {@code upstream} names the upstream that runs the task ("" for the default); {@code queue} is the
  * stored name of its job-queue phase while the upstream has not taken it ("" after); {@code action}
  * is the stored name of its action; {@code polledRunning} whether a poll has found it running yet;
- * {@code mirrorSince} when a poll first saw it succeed while its images wait to be mirrored (0: not so).
+ * {@code mirrorSince} when a poll first saw it succeed while its images wait to be mirrored (0: not so);
+ * {@code trace} the traceparent of its submit span (null without one).
  */
 public record DueTask(String id, String upstreamId, long deadlineMs, int notFound, int errors,
                       String status, boolean notifyProgress, String taskType, long baseAt, long endBy, int misses,
                       int oversize, String unknownStatus, String upstream, String queue, String action,
-                      boolean polledRunning, long mirrorSince) {
+                      boolean polledRunning, long mirrorSince, String trace) {
 
     /** Whether the upstream has not taken the task yet: it waits in the job queue or is being sent. */
     public boolean unsent() {

@@ -42,7 +42,12 @@ public final class TaskCodec {
          * When a poll first saw the task succeed while its images are still to be mirrored (ms); its
          * answer waits in {@link #SNAPSHOT} meanwhile. Absent without a media store.
          */
-        MIRROR_SINCE;
+        MIRROR_SINCE,
+        /**
+         * The W3C traceparent of the task's submit span: its polls, upstream submit and webhook
+         * attempts are spans of that trace, on any replica. Absent when tracing was off at the submit.
+         */
+        TRACE;
     }
 
     /** The job-queue phases of a task the upstream has not taken yet (field {@link Field#QUEUE}). */
@@ -62,7 +67,7 @@ public final class TaskCodec {
     /** What a claim for a poll reads. */
     static final List<Field> DUE = List.of(Field.UPSTREAM_ID, Field.DEADLINE, Field.NOT_FOUND, Field.ERRORS,
             Field.STATUS, Field.NOTIFY_PROGRESS, Field.TASK_TYPE, Field.BASE_AT, Field.END_BY, Field.MISSES,
-            Field.OVERSIZE, Field.UNKNOWN_STATUS, Field.UPSTREAM, Field.QUEUE, Field.ACTION, Field.MIRROR_SINCE);
+            Field.OVERSIZE, Field.UNKNOWN_STATUS, Field.UPSTREAM, Field.QUEUE, Field.ACTION, Field.MIRROR_SINCE, Field.TRACE);
 
     private TaskCodec() {
     }
@@ -115,7 +120,7 @@ public final class TaskCodec {
                 f.smallNumber(Field.OVERSIZE), f.text(Field.UNKNOWN_STATUS, ""), f.text(Field.UPSTREAM, ""),
                 f.text(Field.QUEUE, ""), f.text(Field.ACTION, ""),
                 // every poll that finds the task running records its bound, 0 for none
-                f.has(Field.END_BY), f.number(Field.MIRROR_SINCE));
+                f.has(Field.END_BY), f.number(Field.MIRROR_SINCE), f.text(Field.TRACE));
     }
 
     private static void put(Map<Field, String> fields, Field field, String value) {

@@ -65,10 +65,13 @@ public class TaskStore {
      * due at {@code watchdog}. Its task.submitted ({@code eventData}) is appended now, or for a job
      * being sent at once (null) when the upstream took it or it waits ({@link #afterSend}).
      */
-    public Uni<Void> createUnsent(Task task, TaskCodec.Queue phase, Instant watchdog, String eventData) {
+    public Uni<Void> createUnsent(Task task, TaskCodec.Queue phase, Instant watchdog, String eventData, String trace) {
         Map<Field, String> fields = TaskCodec.encode(task);
         fields.remove(Field.UPSTREAM_ID);
         fields.put(Field.QUEUE, phase.stored());
+        if (trace != null) {
+            fields.put(Field.TRACE, trace);
+        }
         return create(task, fields, watchdog, eventData == null ? "" : eventData);
     }
 
@@ -89,14 +92,18 @@ public class TaskStore {
     }
 
     /**
-     * Marks a waiting job's task as being sent, its watchdog due at {@code leaseEnd}; false (nothing
+     * Marks a waiting job's task as being sent, its watchdog due at {@code leaseEnd}; null (nothing
      * changed) when it is not waiting: ended, cancelled, or a send of it was already tried.
      */
-    public Uni<Boolean> beginSend(String id, Instant leaseEnd) {
+    public Uni<Send> beginSend(String id, Instant leaseEnd) {
         int p = keys.partitionOf(id);
         return scripts.run("begin-send", List.of(keys.task(id), keys.due(p)),
                         List.of(id, Long.toString(leaseEnd.toEpochMilli())))
-                .map(response -> response.toLong() == 1L);
+                .map(response -> response == null ? null : new Send(response.toString().isEmpty() ? null : response.toString()));
+    }
+
+    /** A send begun: the traceparent of the task's submit span (null without one). */
+    public record Send(String trace) {
     }
 
     /**

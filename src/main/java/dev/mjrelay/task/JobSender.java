@@ -13,12 +13,15 @@ import dev.mjrelay.store.JobQueue.Job;
 import dev.mjrelay.store.JobQueue.Outcome;
 import dev.mjrelay.store.TaskCodec;
 import dev.mjrelay.store.TaskStore;
+import dev.mjrelay.trace.TaskTraces;
 import dev.mjrelay.upstream.SubmitOutcome;
 import dev.mjrelay.upstream.UpstreamClient;
 import dev.mjrelay.upstream.UpstreamRequest;
 import dev.mjrelay.upstream.Upstreams;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -48,6 +51,7 @@ public class JobSender implements DueWorker<Job> {
     private final ObjectMapper mapper;
     private final Clock clock;
     private final FirstPolls firstPolls;
+    private final TaskTraces traces;
     private final Duration lease;
     /** How long an accepted task's room holds without a poll renewing it: until its first poll and a lease. */
     private final Duration holdUntilPolled;
@@ -55,7 +59,7 @@ public class JobSender implements DueWorker<Job> {
     private final Timer waited;
 
     JobSender(JobQueue queue, TaskStore tasks, Upstreams upstreams, Notifier notifier, ObjectMapper mapper, Clock clock,
-              MeterRegistry registry, RelayConfig config, FirstPolls firstPolls) {
+              MeterRegistry registry, RelayConfig config, FirstPolls firstPolls, TaskTraces traces) {
         this.queue = queue;
         this.tasks = tasks;
         this.upstreams = upstreams;
@@ -64,6 +68,7 @@ public class JobSender implements DueWorker<Job> {
         this.clock = clock;
         RelayConfig.Poll poll = config.poll();
         this.firstPolls = firstPolls;
+        this.traces = traces;
         this.lease = poll.lease();
         this.holdUntilPolled = poll.interval().plus(poll.lease());
         this.settings = new Settings(poll.concurrency(), poll.lease(), poll.idle());
@@ -90,13 +95,22 @@ public class JobSender implements DueWorker<Job> {
         }
         UpstreamRequest request = new UpstreamRequest(job.path(), body(job));
         return tasks.beginSend(job.id(), now.plus(lease)).chain(begun -> {
-            if (!begun) {
+            if (begun == null) {
                 return queue.settle(job.id(), job.upstream(), Outcome.DROPPED, now, now).replaceWithVoid();
             }
             waited.record(Duration.ofMillis(Math.max(0, now.toEpochMilli() - job.queuedAtMs())));
-            return client.submit(request)
+            Span span = traces.start("upstream submit", SpanKind.CLIENT, begun.trace());
+            return TaskTraces.around(span, submitTraced(client, request, job.id(), span))
                     .chain(outcome -> fromQueue(job, outcome, now));
         });
+    }
+
+    /** The upstream submit of task {@code id}, recorded on {@code span}: the task, the upstream, the answer's class. */
+    static Uni<SubmitOutcome> submitTraced(UpstreamClient client, UpstreamRequest request, String id, Span span) {
+        span.setAttribute(TaskTraces.TASK_ID, id);
+        span.setAttribute(TaskTraces.UPSTREAM, client.name());
+        return client.submit(request).invoke(outcome -> span.setAttribute(TaskTraces.OUTCOME,
+                outcome.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT)));
     }
 
     private Uni<Void> fromQueue(Job job, SubmitOutcome outcome, Instant sentAt) {

@@ -15,11 +15,15 @@ import dev.mjrelay.store.JobQueue;
 import dev.mjrelay.store.StoreUnavailableException;
 import dev.mjrelay.store.TaskCodec;
 import dev.mjrelay.store.TaskStore;
+import dev.mjrelay.trace.TaskTraces;
 import dev.mjrelay.upstream.SubmitOutcome;
 import dev.mjrelay.upstream.UpstreamClient;
 import dev.mjrelay.upstream.UpstreamRequest;
 import dev.mjrelay.upstream.Upstreams;
 import dev.mjrelay.webhook.TargetGuard;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -52,12 +56,13 @@ public class TaskService {
     private final TargetGuard guard;
     private final Clock clock;
     private final FirstPolls firstPolls;
+    private final TaskTraces traces;
     private final Duration timeout;
     private final Duration lease;
 
     TaskService(TaskStore store, JobQueue queue, JobSender sender, IdempotentSubmits idempotent, PendingLimit limit,
                 Notifier notifier, Upstreams upstreams, TargetGuard guard, Clock clock, RelayConfig config,
-                FirstPolls firstPolls) {
+                FirstPolls firstPolls, TaskTraces traces) {
         this.store = store;
         this.queue = queue;
         this.sender = sender;
@@ -68,16 +73,23 @@ public class TaskService {
         this.guard = guard;
         this.clock = clock;
         this.firstPolls = firstPolls;
+        this.traces = traces;
         this.timeout = config.task().timeout();
         this.lease = config.poll().lease();
     }
 
     /**
      * Submits a job for the account. With an idempotency key, a repeat within 24 hours answers the
-     * first submit's answer and sends nothing upstream.
+     * first submit's answer and sends nothing upstream. The submit's span continues the caller's
+     * trace ({@code caller}); the task keeps it, and its later steps are spans of the same trace.
      */
-    public Uni<Submitted> submit(Account account, Submission submission, IdempotencyKey key) {
-        return key == null ? submit(account, submission) : idempotent.once(account, key, () -> submit(account, submission));
+    public Uni<Submitted> submit(Account account, Submission submission, IdempotencyKey key, Context caller) {
+        Span span = traces.submit(caller);
+        span.setAttribute(TaskTraces.ACCOUNT, account.name());
+        span.setAttribute(TaskTraces.ACTION, submission.action().name());
+        Uni<Submitted> submitted = key == null ? submit(account, submission, span)
+                : idempotent.once(account, key, () -> submit(account, submission, span));
+        return TaskTraces.around(span, submitted.invoke(done -> span.setAttribute(TaskTraces.TASK_ID, done.taskId())));
     }
 
     /** The account's task; 404 for an unknown id and for another account's task alike. */
@@ -130,12 +142,12 @@ public class TaskService {
                 : " was already sent upstream, which cannot cancel it") + "; only a job still waiting in the queue can be cancelled");
     }
 
-    private Uni<Submitted> submit(Account account, Submission submission) {
+    private Uni<Submitted> submit(Account account, Submission submission, Span span) {
         return checkCallback(submission.callbackUrl())
                 .chain(() -> submission.action().needsParent() ? parentOf(account, submission.parentTaskId())
                         : Uni.createFrom().nullItem())
                 .call(() -> limit.check(account))
-                .chain(parent -> place(account, submission, parent));
+                .chain(parent -> place(account, submission, parent, span));
     }
 
     private Uni<Void> checkCallback(String callbackUrl) {
@@ -159,7 +171,7 @@ public class TaskService {
     }
 
     /** A new job: to the upstream with room now, or into the account's line. */
-    private Uni<Submitted> place(Account account, Submission submission, Task parent) {
+    private Uni<Submitted> place(Account account, Submission submission, Task parent, Span span) {
         Instant now = clock.instant();
         // a change goes to the upstream that ran its parent: only it knows the parent
         String pinned = parent == null ? null : parent.upstream().isEmpty() ? UpstreamClient.DEFAULT : parent.upstream();
@@ -169,12 +181,12 @@ public class TaskService {
                 submission.notifyProgress(), null, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null,
                 now.plus(timeout), null, 0, pinned, true);
         return queue.reserve(account.name(), task.id(), pinned, now, now.plus(lease)).chain(upstream -> upstream == null
-                ? enqueue(account, task, request)
-                : sendNow(account, task, request, upstream));
+                ? enqueue(account, task, request, TaskTraces.traceparent(span))
+                : sendNow(account, task, request, upstream, span));
     }
 
-    private Uni<Submitted> enqueue(Account account, Task task, UpstreamRequest request) {
-        return store.createUnsent(task, TaskCodec.Queue.WAITING, task.deadline(), notifier.submittedData(task))
+    private Uni<Submitted> enqueue(Account account, Task task, UpstreamRequest request, String trace) {
+        return store.createUnsent(task, TaskCodec.Queue.WAITING, task.deadline(), notifier.submittedData(task), trace)
                 .invoke(() -> limit.created(account))
                 .chain(() -> queue.enqueue(task.id(), account.name(), account.weight(), task.upstream(), task.action().name(), request.path(),
                         request.body().toString(), task.submittedAt(), false))
@@ -184,13 +196,16 @@ public class TaskService {
     }
 
     /** Sends the job to {@code upstream}, which had room: the client gets the upstream's answer, or a place in line. */
-    private Uni<Submitted> sendNow(Account account, Task task, UpstreamRequest request, String upstream) {
+    private Uni<Submitted> sendNow(Account account, Task task, UpstreamRequest request, String upstream, Span span) {
         UpstreamClient client = upstreams.byName(upstream).orElseThrow();
-        return store.createUnsent(task, TaskCodec.Queue.SENDING, task.submittedAt().plus(lease), null)
+        return store.createUnsent(task, TaskCodec.Queue.SENDING, task.submittedAt().plus(lease), null,
+                        TaskTraces.traceparent(span))
                 .invoke(() -> limit.created(account))
                 .chain(() -> {
                     Instant sentAt = clock.instant();
-                    return client.submit(request).chain(outcome -> answered(account, task, request, upstream, outcome, sentAt));
+                    Span sending = traces.child(span, "upstream submit", SpanKind.CLIENT);
+                    return TaskTraces.around(sending, JobSender.submitTraced(client, request, task.id(), sending))
+                            .chain(outcome -> answered(account, task, request, upstream, outcome, sentAt));
                 });
     }
 

@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import org.jboss.logging.Logger;
@@ -66,6 +67,8 @@ public class UpstreamClient {
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         this.readTimeout = timeouts.readTimeout();
         this.http = vertx.createHttpClient(new HttpClientOptions()
+                // no Vert.x spans: the relay makes its own (TaskTraces)
+                .setTracingPolicy(TracingPolicy.IGNORE)
                 .setMaxPoolSize(Math.max(8, config.poll().concurrency()))
                 .setConnectTimeout((int) timeouts.connectTimeout().toMillis())
                 .setKeepAlive(true)

@@ -12,9 +12,13 @@ import dev.mjrelay.store.DueQueue;
 import dev.mjrelay.store.Endpoint;
 import dev.mjrelay.store.RequestRates;
 import dev.mjrelay.model.TaskLog;
+import dev.mjrelay.trace.TaskTraces;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -47,10 +51,13 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
     private final WebhookRequests requests;
     private final RequestRates rates;
     private final Settings settings;
+    private final TaskTraces traces;
 
     Dispatcher(DeliveryStore store, WebhookSender sender, Accounts accounts, Endpoints endpoints, RelayConfig config,
-               Clock clock, ObjectMapper mapper, MeterRegistry registry, WebhookRequests requests, RequestRates rates) {
+               Clock clock, ObjectMapper mapper, MeterRegistry registry, WebhookRequests requests, RequestRates rates,
+               TaskTraces traces) {
         this.store = store;
+        this.traces = traces;
         this.rates = rates;
         this.sender = sender;
         this.accounts = accounts;
@@ -101,14 +108,39 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         });
     }
 
+    /**
+     * One attempt, a span of its task's trace; the receiver gets the attempt's {@code traceparent}, so
+     * what it does next can join the trace.
+     */
     private Uni<Void> send(DeliveryRecord delivery, int attempt, Instant at, Signing signing) {
         Endpoint.Format format = signing.endpoint() == null ? Endpoint.Format.STANDARD_WEBHOOKS : signing.endpoint().format();
         WebhookRequests.Request request = requests.build(format, delivery.webhookId(), at, signing.secrets(), delivery.body());
-        return sender.send(delivery.target(), request.headers(), request.body())
+        Span span = traces.start("webhook attempt", SpanKind.CLIENT, delivery.trace());
+        span.setAttribute(TaskTraces.TASK_ID, delivery.taskId());
+        span.setAttribute(TaskTraces.WEBHOOK_ID, delivery.webhookId());
+        span.setAttribute(TaskTraces.EVENT_TYPE, delivery.type());
+        span.setAttribute(TaskTraces.ATTEMPT, (long) attempt);
+        span.setAttribute(TaskTraces.SERVER, hostOf(delivery.target()));
+        String traceparent = TaskTraces.traceparent(span);
+        if (traceparent != null) {
+            request.headers().put(TaskTraces.HEADER, traceparent);
+        }
+        return TaskTraces.around(span, sender.send(delivery.target(), request.headers(), request.body())
+                .invoke(result -> {
+                    if (result.statusCode() != null) {
+                        span.setAttribute(TaskTraces.STATUS_CODE, (long) result.statusCode());
+                    }
+                })
                 .chain(result -> record(delivery, attempt, at, result))
+                .invoke(outcome -> {
+                    span.setAttribute(TaskTraces.OUTCOME, outcome.name());
+                    if (outcome != AttemptDecision.Outcome.delivered) {
+                        span.setStatus(StatusCode.ERROR, outcome.name());
+                    }
+                })
                 .call(outcome -> signing.endpoint() == null ? Uni.createFrom().voidItem()
                         : endpoints.attempted(delivery.account(), signing.endpoint().id(),
-                                outcome == AttemptDecision.Outcome.delivered, clock.instant()))
+                                outcome == AttemptDecision.Outcome.delivered, clock.instant())))
                 .replaceWithVoid();
     }
 

@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -72,6 +73,8 @@ public class WebhookSender {
         this.guard = guard;
         this.vertx = vertx;
         this.client = vertx.createHttpClient(new HttpClientOptions()
+                // no Vert.x spans: the relay makes its own (TaskTraces)
+                .setTracingPolicy(TracingPolicy.IGNORE)
                 .setMaxPoolSize(Math.max(8, config.webhook().concurrency()))
                 .setConnectTimeout((int) timeout.toMillis())
                 .setKeepAlive(true)

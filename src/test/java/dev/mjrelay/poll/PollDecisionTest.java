@@ -215,7 +215,7 @@ class PollDecisionTest {
     }
 
     private static DueTask unsent(String queue, long deadlineMs) {
-        return new DueTask("t1", "", deadlineMs, 0, 0, "TASK_STATUS_QUEUED", false, "", 0, 0, 0, 0, "", "default", queue, "IMAGINE", false, 0);
+        return new DueTask("t1", "", deadlineMs, 0, 0, "TASK_STATUS_QUEUED", false, "", 0, 0, 0, 0, "", "default", queue, "IMAGINE", false, 0, null);
     }
 
     private static DueTask task(long deadlineMs, int notFound, int errors, String status, boolean notifyProgress) {
@@ -225,7 +225,7 @@ class PollDecisionTest {
     private static DueTask withOversize(long deadlineMs, int notFound, int errors, String status, boolean notifyProgress,
                                         int oversize, String unknownStatus) {
         return new DueTask("t1", "up-1", deadlineMs, notFound, errors, status, notifyProgress, "MIDJOURNEY",
-                NOW.minusSeconds(10).toEpochMilli(), 0, 0, oversize, unknownStatus, "default", "", "IMAGINE", true, 0);
+                NOW.minusSeconds(10).toEpochMilli(), 0, 0, oversize, unknownStatus, "default", "", "IMAGINE", true, 0, null);
     }
 
     private static FetchOutcome.Snapshot snapshot(JsonNode body) {

@@ -7,6 +7,7 @@ import dev.mjrelay.store.DueTask;
 import dev.mjrelay.store.TaskCodec.Field;
 import dev.mjrelay.store.JobQueue;
 import dev.mjrelay.store.TaskStore;
+import dev.mjrelay.trace.TaskTraces;
 import dev.mjrelay.model.Action;
 import dev.mjrelay.model.Task;
 import dev.mjrelay.model.TaskStatus;
@@ -74,6 +75,9 @@ class PollerReliabilityTest {
     FirstPolls firstPolls;
 
     @Inject
+    TaskTraces traces;
+
+    @Inject
     dev.mjrelay.media.Mirror mirror;
 
     @Inject
@@ -101,7 +105,7 @@ class PollerReliabilityTest {
     void twoPollersOnOneRedisDeliverEachTerminalEventOnce() {
         // a second replica's poller, with its own loop, on the same Redis as the application's
         ClaimLoop<DueTask> second = ClaimLoop.of(new Poller(store, jobs, upstream, notifier, clock, registry, config, vertx, firstPolls,
-                mirror, mapper),
+                mirror, mapper, traces),
                 vertx, clock);
         second.start();
         try (Receiver receiver = new Receiver()) {

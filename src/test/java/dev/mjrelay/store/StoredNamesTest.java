@@ -19,7 +19,7 @@ class StoredNamesTest {
                 "upstreamId", "status", "progress", "eta", "taskType", "snapshot", "failReason", "submittedAt",
                 "finishedAt", "deadline", "baseAt", "endBy", "misses", "notFound", "errors", "webhookId", "eventType",
                 "event", "progressSent", "progressDeliveries", "oversize", "unknownStatus", "upstream", "queue", "events",
-                "mirrorSince"), stored(TaskCodec.Field.values()));
+                "mirrorSince", "trace"), stored(TaskCodec.Field.values()));
         assertEquals(List.of("waiting", "sending"), stored(TaskCodec.Queue.values()));
     }
 
@@ -32,7 +32,7 @@ class StoredNamesTest {
     @Test
     void deliveryFieldsAndStatesKeepTheirStoredNames() {
         assertEquals(List.of("taskId", "account", "webhookId", "type", "target", "secret", "body", "attempt", "state",
-                "createdAt", "lastStatus", "lastError", "updatedAt"), stored(DeliveryCodec.Field.values()));
+                "createdAt", "lastStatus", "lastError", "updatedAt", "trace"), stored(DeliveryCodec.Field.values()));
         assertEquals(List.of("pending", "delivered", "dead", "superseded", "skipped"), stored(DeliveryCodec.State.values()));
     }
 
