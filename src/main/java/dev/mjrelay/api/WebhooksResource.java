@@ -130,12 +130,14 @@ public class WebhooksResource {
     @Path("/{id}/recover")
     @Operation(summary = "Send again, now, each event since a time that the endpoint has not accepted, with its webhook-id")
     public Uni<RestResponse<Recovery>> recover(@PathParam("id") String id, byte[] body) {
-        // another account's endpoint is not there, whatever the body says
-        return endpoints.find(caller.account().name(), id).chain(endpoint -> {
+        // another account's endpoint is not there, whatever the body says; the caller is read here,
+        // while the request's context is active, not in a callback after Redis answered
+        String account = caller.account().name();
+        return endpoints.find(account, id).chain(endpoint -> {
             if (endpoint == null) {
                 throw RelayException.notFound("endpoint " + id);
             }
-            return endpoints.recover(caller.account().name(), id, since(body));
+            return endpoints.recover(account, id, since(body));
         }).map(count -> RestResponse.status(RestResponse.Status.ACCEPTED, new Recovery(count)));
     }
 
