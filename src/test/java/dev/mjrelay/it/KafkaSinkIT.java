@@ -65,19 +65,7 @@ class KafkaSinkIT {
             List<String> ids = SinkScenario.submit(relay, receiver, 200);
             Map<String, List<JsonNode>> byTask = consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
             SinkScenario.assertEachSubmittedThenSucceeded(byTask, ids);
-            for (String id : ids) {
-                List<JsonNode> events = byTask.get(id);
-                for (JsonNode event : events) {
-                    assertEquals("1.0", event.path("specversion").asText());
-                    assertEquals("mj-relay", event.path("source").asText());
-                    assertEquals(id, event.path("subject").asText());
-                    assertEquals("application/json", event.path("datacontenttype").asText());
-                    java.time.Instant.parse(event.path("time").asText());
-                    assertEquals("alpha", event.path("data").path("account").asText());
-                }
-                await().atMost(Duration.ofSeconds(10)).until(() -> !receiver.forTask(id).isEmpty());
-                assertEquals(receiver.forTask(id).get(0).header("webhook-id"), events.get(1).path("id").asText());
-            }
+            SinkScenario.assertValidCloudEvents(byTask, ids, receiver);
             assertEquals(0, consumer.keyMismatches(), "every record is keyed by its task id");
             Figures.report("sinks", "kafka, 200 tasks: 400 events, valid CloudEvents keyed by task, in order per task;"
                     + " duplicates " + consumer.duplicates());

@@ -14,12 +14,10 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -38,8 +36,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RabbitSinkIT {
 
-    static final Set<String> TYPES = Set.of("dev.mjrelay.task.submitted", "dev.mjrelay.task.progress",
-            "dev.mjrelay.task.succeeded", "dev.mjrelay.task.failed");
     static OwnRedis redis;
 
     @BeforeAll
@@ -75,17 +71,7 @@ class RabbitSinkIT {
             List<String> ids = SinkScenario.submit(relay, receiver, 200);
             Map<String, List<JsonNode>> byTask = consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
             SinkScenario.assertEachSubmittedThenSucceeded(byTask, ids);
-            for (String id : ids) {
-                List<JsonNode> events = byTask.get(id);
-                for (JsonNode event : events) {
-                    assertValidCloudEvent(event, id);
-                }
-                // the terminal event's id is its webhook-id
-                JsonNode succeeded = events.stream().filter(e -> e.path("type").asText().endsWith("succeeded")).findFirst()
-                        .orElseThrow();
-                await().atMost(Duration.ofSeconds(10)).until(() -> !receiver.forTask(id).isEmpty());
-                assertEquals(receiver.forTask(id).get(0).header("webhook-id"), succeeded.path("id").asText());
-            }
+            SinkScenario.assertValidCloudEvents(byTask, ids, receiver);
             Figures.report("sinks", "rabbitmq, 200 tasks: 400 events, valid CloudEvents, in order per task; duplicates "
                     + consumer.duplicates());
         }
@@ -162,18 +148,6 @@ class RabbitSinkIT {
     }
 
     // ---------------------------------------------------------------- helpers
-
-    private static void assertValidCloudEvent(JsonNode event, String taskId) {
-        assertEquals("1.0", event.path("specversion").asText(), event.toString());
-        assertTrue(event.path("id").asText().length() > 3, event.toString());
-        assertTrue(TYPES.contains(event.path("type").asText()), event.toString());
-        assertEquals("mj-relay", event.path("source").asText());
-        assertEquals(taskId, event.path("subject").asText());
-        assertEquals("application/json", event.path("datacontenttype").asText());
-        Instant.parse(event.path("time").asText());
-        assertEquals(taskId, event.path("data").path("taskId").asText());
-        assertEquals("alpha", event.path("data").path("account").asText());
-    }
 
     private static long xlen(String prefix) throws IOException {
         try (Resp resp = new Resp("127.0.0.1", redis.port)) {

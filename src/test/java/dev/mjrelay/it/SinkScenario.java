@@ -7,18 +7,23 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static dev.mjrelay.it.FaultToleranceIT.HTTP;
 import static dev.mjrelay.it.FaultToleranceIT.submitOne;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What the Kafka and the RabbitMQ sink tests do alike: submit, ride out a broker outage, check what arrived. */
 final class SinkScenario {
 
+    static final Set<String> TYPES = Set.of("dev.mjrelay.task.submitted", "dev.mjrelay.task.progress",
+            "dev.mjrelay.task.succeeded", "dev.mjrelay.task.failed");
     static final List<String> SUBMITTED_THEN_SUCCEEDED = List.of("dev.mjrelay.task.submitted", "dev.mjrelay.task.succeeded");
 
     private SinkScenario() {
@@ -54,6 +59,31 @@ final class SinkScenario {
         for (String id : ids) {
             assertEquals(SUBMITTED_THEN_SUCCEEDED, byTask.get(id).stream().map(e -> e.path("type").asText()).toList(),
                     "in order for " + id);
+        }
+    }
+
+    /**
+     * Every event a CloudEvent as §11 has it, about its task, of account alpha; each task's
+     * task.succeeded has for its id the webhook-id its receiver got.
+     */
+    static void assertValidCloudEvents(Map<String, List<JsonNode>> byTask, List<String> ids, Receiver receiver) {
+        for (String id : ids) {
+            List<JsonNode> events = byTask.get(id);
+            for (JsonNode event : events) {
+                assertEquals("1.0", event.path("specversion").asText(), event.toString());
+                assertTrue(event.path("id").asText().length() > 3, event.toString());
+                assertTrue(TYPES.contains(event.path("type").asText()), event.toString());
+                assertEquals("mj-relay", event.path("source").asText());
+                assertEquals(id, event.path("subject").asText());
+                assertEquals("application/json", event.path("datacontenttype").asText());
+                Instant.parse(event.path("time").asText());
+                assertEquals(id, event.path("data").path("taskId").asText());
+                assertEquals("alpha", event.path("data").path("account").asText());
+            }
+            JsonNode succeeded = events.stream().filter(e -> e.path("type").asText().endsWith("succeeded")).findFirst()
+                    .orElseThrow();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !receiver.forTask(id).isEmpty());
+            assertEquals(receiver.forTask(id).get(0).header("webhook-id"), succeeded.path("id").asText());
         }
     }
 
