@@ -14,9 +14,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The job queue under load: {@code jobs} jobs from three accounts (half, 30% and 20% of them,
- * submitted interleaved and as fast as the relay takes them) against one upstream the relay is told
- * takes {@code cap} at a time, tasks of 0.4-0.6 s, polls every 500 ms. Measures, from the upstream's
+ * The job queue under load: jobs from three accounts (half, 30% and 20% of them, submitted
+ * interleaved and as fast as the relay takes them) against one upstream the relay is told takes
+ * {@code cap} at a time, tasks of 0.4-0.6 s, polls every 500 ms. Two rounds on one relay process:
+ * {@code fresh} jobs as it starts (its JIT cold, as a scaled-out replica meets them), then, once all
+ * of those ended, {@code jobs} more on the same relay, warm. Measures per round, from the upstream's
  * side, the relay's own time per job (from a fetch showing a task ended — the room it frees — to the
  * next job's arrival), the queue wait against the wait a zero-overhead FIFO at the same cap would
  * impose on the same jobs, and fairness: Jain's index over the three accounts' sent jobs while all
@@ -33,7 +35,7 @@ final class BenchQueue {
      * {@code overheadAfterSubmitsP99Ms}: the relay's own time per job once every submit had been
      * answered, i.e. without the 1,000 submits a second it takes at first on the same two cores.
      */
-    record Result(int jobs, int cap, double jobsPerSecond, double overheadP50Ms, double overheadP99Ms,
+    record Result(String round, int jobs, int cap, double jobsPerSecond, double overheadP50Ms, double overheadP99Ms,
                   double overheadMaxMs, double overheadAfterSubmitsP99Ms, double waitP50Ms, double waitP99Ms, double idealWaitP50Ms, double idealWaitP99Ms,
                   double jain, Map<String, Integer> sentWhileAllWaited, long lost, long duplicated) {
     }
@@ -41,7 +43,8 @@ final class BenchQueue {
     private record Submitted(String taskId, String account, long at) {
     }
 
-    Result run(int jobs, int cap) throws Exception {
+    /** The fresh relay's round, then the warm relay's. */
+    List<Result> run(int fresh, int jobs, int cap) throws Exception {
         Vertx vertx = Vertx.vertx();
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("relay.upstreams.default.max-in-flight", Integer.toString(cap));
@@ -63,17 +66,28 @@ final class BenchQueue {
              BenchSink sink = new BenchSink(vertx);
              RelayProcess relay = new RelayProcess("bench-queue", redis.hosts(), FaultToleranceIT.prefix(), upstream.url(),
                      settings, List.of("-Xmx1g")).start()) {
-            List<Submitted> submitted = submit(jobs, relay, sink);
-            long submitsEnded = System.currentTimeMillis();
-            long deadline = System.currentTimeMillis() + 30 * 60_000;
-            while (System.currentTimeMillis() < deadline
-                    && submitted.stream().anyMatch(s -> !sink.arrivals.containsKey(s.taskId()))) {
-                Thread.sleep(1000);
-            }
-            return measure(jobs, cap, submitted, submitsEnded, upstream, sink);
+            List<Result> rounds = new ArrayList<>();
+            rounds.add(round("fresh relay", fresh, cap, relay, upstream, sink));
+            rounds.add(round("warm relay", jobs, cap, relay, upstream, sink));
+            return rounds;
         } finally {
             vertx.close();
         }
+    }
+
+    /** Submits the round's jobs, waits for all their webhooks, and measures the round alone. */
+    private static Result round(String name, int jobs, int cap, RelayProcess relay, BenchUpstream upstream, BenchSink sink)
+            throws Exception {
+        upstream.tasks.clear();
+        upstream.firstSeenEnded.clear();
+        List<Submitted> submitted = submit(jobs, relay, sink);
+        long submitsEnded = System.currentTimeMillis();
+        long deadline = System.currentTimeMillis() + 30 * 60_000;
+        while (System.currentTimeMillis() < deadline
+                && submitted.stream().anyMatch(s -> !sink.arrivals.containsKey(s.taskId()))) {
+            Thread.sleep(1000);
+        }
+        return measure(name, jobs, cap, submitted, submitsEnded, upstream, sink);
     }
 
     /** Alpha, beta, gamma in 5:3:2, interleaved, 64 at a time; the prompt names the account for the upstream. */
@@ -95,7 +109,7 @@ final class BenchQueue {
         }).stream().map(a -> new Submitted(a.taskId(), a.label(), a.at())).toList();
     }
 
-    private static Result measure(int jobs, int cap, List<Submitted> submitted, long submitsEnded, BenchUpstream upstream,
+    private static Result measure(String round, int jobs, int cap, List<Submitted> submitted, long submitsEnded, BenchUpstream upstream,
                                   BenchSink sink) {
         List<BenchUpstream.Sim> sends = new ArrayList<>(upstream.tasks.values());
         sends.sort((a, b) -> Long.compare(a.createdAt(), b.createdAt()));
@@ -150,9 +164,10 @@ final class BenchQueue {
         double jain = squares == 0 ? 0 : sum * sum / (ACCOUNTS.length * squares);
 
         long first = sends.isEmpty() ? 0 : sends.get(0).createdAt();
-        long lastArrival = sink.arrivals.values().stream().mapToLong(Long::longValue).max().orElse(first);
+        long lastArrival = submitted.stream().map(s -> sink.arrivals.get(s.taskId())).filter(java.util.Objects::nonNull)
+                .mapToLong(Long::longValue).max().orElse(first);
         long delivered = submitted.stream().filter(s -> sink.arrivals.containsKey(s.taskId())).count();
-        return new Result(jobs, cap, delivered / Math.max(0.001, (lastArrival - first) / 1000.0),
+        return new Result(round, jobs, cap, delivered / Math.max(0.001, (lastArrival - first) / 1000.0),
                 Benchmark.percentile(overhead, 50), Benchmark.percentile(overhead, 99),
                 overhead.isEmpty() ? 0 : overhead.get(overhead.size() - 1), Benchmark.percentile(afterSubmits, 99),
                 Benchmark.percentile(waits, 50), Benchmark.percentile(waits, 99),

@@ -62,7 +62,8 @@ class BenchmarkRun {
             write(dir, all, markdown);
         }
         if (parts.contains("queue")) {
-            BenchQueue.Result queue = new BenchQueue().run(Integer.getInteger("bench.queue.jobs", 10_000), 50);
+            List<BenchQueue.Result> queue = new BenchQueue().run(Integer.getInteger("bench.queue.fresh", 3_000),
+                    Integer.getInteger("bench.queue.jobs", 10_000), 50);
             all.put("queue", queue);
             markdown.append("## Job queue\n\n").append(queueMarkdown(queue)).append('\n');
             write(dir, all, markdown);
@@ -100,14 +101,19 @@ class BenchmarkRun {
                 b.megabytesPerSecond(), b.lagP50Ms(), b.lagP99Ms(), b.lost(), b.duplicated())).toString();
     }
 
-    static String queueMarkdown(BenchQueue.Result q) {
-        return String.format(Locale.ROOT, "| jobs | cap | jobs/s | relay's own time per job p50 / p99 / max ms (room freed -> next job upstream) "
-                        + "| the same p99 once all submits were answered ms | queue wait p50 / p99 s | zero-overhead FIFO at the cap p50 / p99 s | Jain's index while all 3 waited (sent: %s) | lost | dup |%n"
-                        + "|---|---|---|---|---|---|---|---|---|---|%n"
-                        + "| %d | %d | %.0f | %.0f / %.0f / %.0f | %.0f | %.1f / %.1f | %.1f / %.1f | %.4f | %d | %d |%n",
-                q.sentWhileAllWaited(), q.jobs(), q.cap(), q.jobsPerSecond(), q.overheadP50Ms(), q.overheadP99Ms(),
-                q.overheadMaxMs(), q.overheadAfterSubmitsP99Ms(), q.waitP50Ms() / 1000, q.waitP99Ms() / 1000, q.idealWaitP50Ms() / 1000,
-                q.idealWaitP99Ms() / 1000, q.jain(), q.lost(), q.duplicated());
+    static String queueMarkdown(List<BenchQueue.Result> rounds) {
+        StringBuilder table = new StringBuilder("| round | jobs | cap | jobs/s | relay's own time per job p50 / p99 / max ms"
+                + " (room freed -> next job upstream) | the same p99 once all submits were answered ms | queue wait p50 / p99 s"
+                + " | zero-overhead FIFO at the cap p50 / p99 s | Jain's index while all 3 waited (sent) | lost | dup |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (BenchQueue.Result q : rounds) {
+            table.append(String.format(Locale.ROOT, "| %s | %d | %d | %.0f | %.0f / %.0f / %.0f | %.0f | %.1f / %.1f | %.1f / %.1f"
+                            + " | %.4f %s | %d | %d |%n", q.round(), q.jobs(), q.cap(), q.jobsPerSecond(), q.overheadP50Ms(),
+                    q.overheadP99Ms(), q.overheadMaxMs(), q.overheadAfterSubmitsP99Ms(), q.waitP50Ms() / 1000, q.waitP99Ms() / 1000,
+                    q.idealWaitP50Ms() / 1000, q.idealWaitP99Ms() / 1000, q.jain(), q.sentWhileAllWaited(), q.lost(),
+                    q.duplicated()));
+        }
+        return table.toString();
     }
 
     @SuppressWarnings("unchecked")
