@@ -37,7 +37,7 @@ final class BenchQueue {
      */
     record Result(String round, int jobs, int cap, double jobsPerSecond, double overheadP50Ms, double overheadP99Ms,
                   double overheadMaxMs, double overheadAfterSubmitsP99Ms, double waitP50Ms, double waitP99Ms, double idealWaitP50Ms, double idealWaitP99Ms,
-                  double jain, Map<String, Integer> sentWhileAllWaited, long lost, long duplicated) {
+                  double jain, Map<String, Integer> sentWhileAllWaited, double boxBusyWhileSubmitting, long lost, long duplicated) {
     }
 
     private record Submitted(String taskId, String account, long at) {
@@ -80,14 +80,18 @@ final class BenchQueue {
             throws Exception {
         upstream.tasks.clear();
         upstream.firstSeenEnded.clear();
+        long[] ticksBefore = Benchmark.machineTicks();
         List<Submitted> submitted = submit(jobs, relay, sink);
         long submitsEnded = System.currentTimeMillis();
+        long[] ticksAfter = Benchmark.machineTicks();
+        long total = ticksAfter[0] - ticksBefore[0];
+        double busy = total <= 0 ? 0 : 1.0 - (double) (ticksAfter[1] - ticksBefore[1]) / total;
         long deadline = System.currentTimeMillis() + 30 * 60_000;
         while (System.currentTimeMillis() < deadline
                 && submitted.stream().anyMatch(s -> !sink.arrivals.containsKey(s.taskId()))) {
             Thread.sleep(1000);
         }
-        return measure(name, jobs, cap, submitted, submitsEnded, upstream, sink);
+        return measure(name, jobs, cap, submitted, submitsEnded, busy, upstream, sink);
     }
 
     /** Alpha, beta, gamma in 5:3:2, interleaved, 64 at a time; the prompt names the account for the upstream. */
@@ -109,7 +113,8 @@ final class BenchQueue {
         }).stream().map(a -> new Submitted(a.taskId(), a.label(), a.at())).toList();
     }
 
-    private static Result measure(String round, int jobs, int cap, List<Submitted> submitted, long submitsEnded, BenchUpstream upstream,
+    private static Result measure(String round, int jobs, int cap, List<Submitted> submitted, long submitsEnded,
+                                  double boxBusyWhileSubmitting, BenchUpstream upstream,
                                   BenchSink sink) {
         List<BenchUpstream.Sim> sends = new ArrayList<>(upstream.tasks.values());
         sends.sort((a, b) -> Long.compare(a.createdAt(), b.createdAt()));
@@ -171,7 +176,7 @@ final class BenchQueue {
                 Benchmark.percentile(overhead, 50), Benchmark.percentile(overhead, 99),
                 overhead.isEmpty() ? 0 : overhead.get(overhead.size() - 1), Benchmark.percentile(afterSubmits, 99),
                 Benchmark.percentile(waits, 50), Benchmark.percentile(waits, 99),
-                Benchmark.percentile(ideal, 50), Benchmark.percentile(ideal, 99), jain, counts,
+                Benchmark.percentile(ideal, 50), Benchmark.percentile(ideal, 99), jain, counts, boxBusyWhileSubmitting,
                 jobs - delivered, sink.duplicatesAmong(java.util.Set.copyOf(submitted.stream().map(Submitted::taskId).toList())));
     }
 

@@ -321,7 +321,7 @@ final class Benchmark {
     }
 
     /** Total and idle (idle + iowait) ticks of all cores, from /proc/stat. */
-    private static long[] machineTicks() {
+    static long[] machineTicks() {
         try {
             String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
             long total = 0;

@@ -104,13 +104,14 @@ class BenchmarkRun {
     static String queueMarkdown(List<BenchQueue.Result> rounds) {
         StringBuilder table = new StringBuilder("| round | jobs | cap | jobs/s | relay's own time per job p50 / p99 / max ms"
                 + " (room freed -> next job upstream) | the same p99 once all submits were answered ms | queue wait p50 / p99 s"
-                + " | zero-overhead FIFO at the cap p50 / p99 s | Jain's index while all 3 waited (sent) | lost | dup |\n"
-                + "|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + " | zero-overhead FIFO at the cap p50 / p99 s | Jain's index while all 3 waited (sent) | box busy while the submits"
+                + " arrived | lost | dup |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (BenchQueue.Result q : rounds) {
             table.append(String.format(Locale.ROOT, "| %s | %d | %d | %.0f | %.0f / %.0f / %.0f | %.0f | %.1f / %.1f | %.1f / %.1f"
-                            + " | %.4f %s | %d | %d |%n", q.round(), q.jobs(), q.cap(), q.jobsPerSecond(), q.overheadP50Ms(),
+                            + " | %.4f %s | %.0f%% | %d | %d |%n", q.round(), q.jobs(), q.cap(), q.jobsPerSecond(), q.overheadP50Ms(),
                     q.overheadP99Ms(), q.overheadMaxMs(), q.overheadAfterSubmitsP99Ms(), q.waitP50Ms() / 1000, q.waitP99Ms() / 1000,
-                    q.idealWaitP50Ms() / 1000, q.idealWaitP99Ms() / 1000, q.jain(), q.sentWhileAllWaited(), q.lost(),
+                    q.idealWaitP50Ms() / 1000, q.idealWaitP99Ms() / 1000, q.jain(), q.sentWhileAllWaited(),
+                    q.boxBusyWhileSubmitting() * 100, q.lost(),
                     q.duplicated()));
         }
         return table.toString();
