@@ -1,8 +1,6 @@
 package dev.mjrelay.store;
 
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A field (or a state word) of a record stored as a Redis hash. Codecs name their fields with enums
@@ -14,15 +12,29 @@ public interface HashField {
     /** The constant's name, as the Lua scripts use it. */
     String name();
 
-    /** The name in Redis: the constant's name in lower camel case. */
+    /** The name in Redis: the constant's name in lower camel case. Every HashField is an enum constant. */
     default String stored() {
-        return Stored.NAMES.computeIfAbsent(this, field -> Stored.camel(field.name()));
+        Enum<?> constant = (Enum<?>) this;
+        return Stored.NAMES.get(constant.getDeclaringClass())[constant.ordinal()];
     }
 
-    /** Each constant's stored name, worked out once. */
+    /**
+     * Each constant's stored name, worked out once per enum and read without a lock: names are read on
+     * every Redis call of the hot paths, from every event loop.
+     */
     final class Stored {
 
-        private static final Map<HashField, String> NAMES = new ConcurrentHashMap<>();
+        private static final ClassValue<String[]> NAMES = new ClassValue<>() {
+            @Override
+            protected String[] computeValue(Class<?> type) {
+                Object[] constants = type.getEnumConstants();
+                String[] names = new String[constants.length];
+                for (int i = 0; i < constants.length; i++) {
+                    names[i] = camel(((Enum<?>) constants[i]).name());
+                }
+                return names;
+            }
+        };
 
         private Stored() {
         }
