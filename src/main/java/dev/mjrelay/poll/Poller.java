@@ -182,17 +182,17 @@ public class Poller implements DueWorker<DueTask> {
      * attempt that may yet succeed is tried again after a back-off (the answer kept in the task, so
      * the upstream is not asked again), until {@code relay.media.timeout} after {@code sinceMs}.
      * A replica that dies meanwhile leaves the task due: another mirrors it again, to the same keys.
+     * Its room on the upstream was freed before the first attempt, so the end only records the task's end.
      */
     private Uni<Void> mirrorThenFinish(DueTask task, JsonNode snapshot, long sinceMs) {
-        String upstreamName = task.upstream().isEmpty() ? UpstreamClient.DEFAULT : task.upstream();
         Instant giveUpAt = Instant.ofEpochMilli(sinceMs).plus(mirror.timeout());
         return mirror.mirror(snapshot, clock.instant(), giveUpAt).chain(result -> {
             if (result instanceof Mirror.Mirrored mirrored) {
-                return finish(task, upstreamName, TaskStatus.TASK_STATUS_SUCCEED, mirrored.snapshot(), null);
+                return notifier.finish(task.id(), TaskStatus.TASK_STATUS_SUCCEED, mirrored.snapshot(), null).replaceWithVoid();
             }
             if (result instanceof Mirror.GaveUp gaveUp) {
                 LOG.warnf("task %s: its images go out with the upstream's URLs, unmirrored: %s", task.id(), gaveUp.reason());
-                return finish(task, upstreamName, TaskStatus.TASK_STATUS_SUCCEED, gaveUp.snapshot(), null);
+                return notifier.finish(task.id(), TaskStatus.TASK_STATUS_SUCCEED, gaveUp.snapshot(), null).replaceWithVoid();
             }
             int attempts = task.mirroring() ? task.errors() + 1 : 1;
             Instant next = clock.instant().plus(mirrorBackoff(attempts));
@@ -221,8 +221,7 @@ public class Poller implements DueWorker<DueTask> {
             try {
                 snapshot = mapper.readTree(stored.snapshot());
             } catch (Exception e) {
-                return finish(task, task.upstream().isEmpty() ? UpstreamClient.DEFAULT : task.upstream(),
-                        TaskStatus.TASK_STATUS_SUCCEED, null, null);
+                return notifier.finish(task.id(), TaskStatus.TASK_STATUS_SUCCEED, null, null).replaceWithVoid();
             }
             return mirrorThenFinish(task, snapshot, task.mirrorSince());
         });
