@@ -1,4 +1,5 @@
 -- Ends a task exactly once: records its result, takes it off the due set, frees its pending slot,
+-- takes it off its upstream's running tasks,
 -- lets it expire after the retention, drops progress deliveries not yet made (no progress after
 -- the end), appends the terminal event to the event stream and enqueues one delivery of it per
 -- target, all or nothing. A task that has already ended is left alone, which is what makes the
@@ -7,7 +8,7 @@
 --- @include "lib/append-event"
 --- @include "lib/enqueue-deliveries"
 -- KEYS[1] task hash, KEYS[2] task due set, KEYS[3] delivery due set, KEYS[4] pending counts,
--- KEYS[5] event stream
+-- KEYS[5] event stream, KEYS[6] running tasks per upstream
 -- ARGV[1] task id, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] delivery key prefix,
 -- ARGV[5] webhook id, ARGV[6] event type, ARGV[7] event body, ARGV[8] event data (JSON),
 -- ARGV[9] stream max length, ARGV[10] the job-queue phase the task must be in ('' = any: see
@@ -27,6 +28,12 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 local account = redis.call('HGET', KEYS[1], TASK.ACCOUNT)
 if tonumber(redis.call('HINCRBY', KEYS[4], account, -1)) <= 0 then
   redis.call('HDEL', KEYS[4], account)
+end
+if redis.call('HGET', KEYS[1], TASK.COUNTED) then
+  local upstream = redis.call('HGET', KEYS[1], TASK.UPSTREAM)
+  if tonumber(redis.call('HINCRBY', KEYS[6], upstream, -1)) <= 0 then
+    redis.call('HDEL', KEYS[6], upstream)
+  end
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 local progress = redis.call('HGET', KEYS[1], TASK.PROGRESS_DELIVERIES)

@@ -1,5 +1,5 @@
 -- Records how a job's send ended. 'accepted': the task runs there and holds its room until the entry
--- lapses (renewed while it is polled) or the task ends. 'busy': the job goes back to the head of its
+-- lapses (renewed while it is polled) or the task ends (an upstream without a limit holds none). 'busy': the job goes back to the head of its
 -- line and the upstream waits a back-off. 'refused' and 'lost': the job is done (a lost one is never
 -- sent again). 'dropped': the job was not sent (its task ended, or a send of it was already tried).
 -- Answers 1 when this answer opened the upstream's circuit.
@@ -7,11 +7,13 @@
 --- @include "lib/waiting-line"
 -- KEYS[1] the waiting accounts
 -- ARGV[1] now (ms), ARGV[2] queue key prefix, ARGV[3] task id, ARGV[4] upstream, ARGV[5] outcome,
--- ARGV[6] when an accepted task's room lapses unless renewed (ms)
+-- ARGV[6] when an accepted task's room lapses unless renewed (ms; '' for an upstream without a max in flight)
 local now, q, id, upstream, outcome = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 redis.call('ZREM', q .. 'sending', id)
 if outcome == 'accepted' then
-  redis.call('ZADD', inflight_key(q, upstream), ARGV[6], id)
+  if ARGV[6] ~= '' then
+    redis.call('ZADD', inflight_key(q, upstream), ARGV[6], id)
+  end
 else
   redis.call('ZREM', inflight_key(q, upstream), id)
 end

@@ -2,8 +2,10 @@
 -- q .. 'up:' .. name, a hash (ROOM): FAILS busy or unreachable submit answers in a row, NOT_BEFORE no
 -- new job before this time (ms: a back-off after a busy answer, the open circuit, a trial in flight),
 -- CURRENT_WEIGHT its weight in smooth weighted round-robin, TOKENS and TOKENS_AT its submit-rate bucket.
--- q .. 'inflight:' .. name, a sorted set: the tasks sent there and not ended, each scored by when
--- its entry lapses unless renewed, so a replica that dies leaks no room for longer than that.
+-- q .. 'inflight:' .. name, a sorted set, for an upstream with a max in flight only: the tasks sent
+-- there and not ended, each scored by when its entry lapses unless renewed, so a replica that dies
+-- leaks no room for longer than that. An upstream without a limit needs no room held: its running
+-- tasks are counted in their partitions (after-send.lua, complete-task.lua), for the gauge only.
 -- The upstreams come in ARGV from index `from`: their count, then per upstream its name, weight,
 -- max in flight (0: no limit) and submits per second (0: no limit).
 
@@ -65,7 +67,9 @@ end
 -- at a time tries the upstream (the trial) until one is answered.
 local function take_room(q, up, id, now, lapse)
   local key = state_key(q, up.name)
-  redis.call('ZADD', inflight_key(q, up.name), lapse, id)
+  if up.max > 0 then
+    redis.call('ZADD', inflight_key(q, up.name), lapse, id)
+  end
   if up.rate > 0 then
     redis.call('HSET', key, ROOM.TOKENS, tostring(tokens_of(q, up, now) - 1), ROOM.TOKENS_AT, now)
   end

@@ -12,10 +12,10 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Keeps the upstream room of running tasks held while they are polled: the ids polled in each
- * second are renewed together, one call per upstream, to lapse {@code hold} later. A task whose
- * replica died, or whose end was recorded but not its freed room, stops being renewed and its room
- * lapses: room never leaks for longer than that.
+ * Keeps the upstream room of running tasks held while they are polled, on upstreams with a max in
+ * flight (the others hold none): the ids polled in each second are renewed together, one call per
+ * upstream, to lapse {@code hold} later. A task whose replica died, or whose end was recorded but not
+ * its freed room, stops being renewed and its room lapses: room never leaks for longer than that.
  */
 final class Renewals {
 
@@ -34,8 +34,11 @@ final class Renewals {
         vertx.setPeriodic(EVERY_MS, timer -> flush());
     }
 
-    /** The task was just polled and still runs on the upstream. */
+    /** The task was just polled and still runs on the upstream (which holds no room without a max in flight). */
     void polled(String upstream, String id) {
+        if (!jobs.capped(upstream)) {
+            return;
+        }
         polled.computeIfAbsent(upstream, name -> ConcurrentHashMap.newKeySet()).add(id);
     }
 

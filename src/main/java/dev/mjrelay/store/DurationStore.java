@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * How long one upstream's tasks of one action have taken, shared by every replica: the history the
@@ -92,13 +93,9 @@ public class DurationStore {
     private static History decode(Response response) {
         History history = History.empty();
         long loose = 0;
-        // a map over RESP3, a flat field/value array over RESP2
-        boolean map = response.isMap();
-        int entries = map ? response.getKeys().size() : response.size() / 2;
-        List<String> names = map ? List.copyOf(response.getKeys()) : null;
-        for (int i = 0; i < entries; i++) {
-            String field = map ? names.get(i) : response.get(2 * i).toString();
-            long count = (map ? response.get(field) : response.get(2 * i + 1)).toLong();
+        for (Map.Entry<String, String> entry : Scripts.hash(response).entrySet()) {
+            String field = entry.getKey();
+            long count = Long.parseLong(entry.getValue());
             if (field.equals(Field.LOOSE.stored())) {
                 loose = count;
             } else if (field.length() > 1 && (field.charAt(0) == 'r' || field.charAt(0) == 'f')

@@ -8,7 +8,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -69,6 +71,8 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
     private final String q;
     private final String accounts;
     private final List<String> upstreamArgs;
+    /** The upstreams with a max in flight: only their running tasks hold room (an entry each). */
+    private final Set<String> capped;
     private volatile Listener listener = (partition, atMs) -> {
     };
 
@@ -77,14 +81,24 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
         this.q = keys.queue();
         this.accounts = q + "accounts";
         List<String> args = new ArrayList<>();
+        Set<String> withCap = new HashSet<>();
         args.add(Integer.toString(upstreams.limits().size()));
         for (Upstreams.Limits limits : upstreams.limits()) {
+            if (limits.maxInFlight() > 0) {
+                withCap.add(limits.name());
+            }
             args.add(limits.name());
             args.add(Integer.toString(limits.weight()));
             args.add(Integer.toString(limits.maxInFlight()));
             args.add(Double.toString(limits.maxSubmitsPerSecond()));
         }
         this.upstreamArgs = List.copyOf(args);
+        this.capped = Set.copyOf(withCap);
+    }
+
+    /** Whether the upstream has a max in flight, so that its running tasks hold room in the queue. */
+    public boolean capped(String upstream) {
+        return capped.contains(upstream);
     }
 
     @Override
@@ -171,12 +185,13 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
     }
 
     /**
-     * Records how a job's send to {@code upstream} ended; an accepted task holds room there until
-     * {@code lapse} unless renewed. The item is true when this answer opened the upstream's circuit.
+     * Records how a job's send to {@code upstream} ended; an accepted task holds room there (with a
+     * max in flight) until {@code lapse} unless renewed. The item is true when this answer opened the
+     * upstream's circuit.
      */
     public Uni<Boolean> settle(String id, String upstream, Outcome outcome, Instant now, Instant lapse) {
         return scripts.run("settle-job", List.of(accounts),
-                        List.of(millis(now), q, id, upstream, outcome.stored(), millis(lapse)))
+                        List.of(millis(now), q, id, upstream, outcome.stored(), capped(upstream) ? millis(lapse) : ""))
                 .map(response -> response.toLong() == 1L)
                 .invoke(() -> {
                     if (outcome != Outcome.ACCEPTED) {
@@ -192,6 +207,10 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
 
     /** The task ended: its room on the upstream is free for the next job. */
     public Uni<Void> ended(String upstream, String id, Instant now) {
+        if (!capped(upstream)) {
+            listener.dueAt(0, now.toEpochMilli());
+            return Uni.createFrom().voidItem();
+        }
         return scripts.command("ZREM", inFlight(upstream), id).replaceWithVoid()
                 .invoke(() -> listener.dueAt(0, now.toEpochMilli()));
     }
@@ -224,9 +243,20 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
                         .map(at -> new Waiting(count.toLong(), at == null ? null : Instant.ofEpochMilli(at.toLong()))));
     }
 
-    /** Tasks running on the upstream (or being sent to it) whose room has not lapsed. */
+    /**
+     * Tasks running on the upstream (or being sent to it) whose room has not lapsed: for an upstream
+     * with a max in flight ({@link #capped}); the others' are counted by {@code TaskStore.running}.
+     */
     public Uni<Long> inFlight(String upstream, Instant now) {
         return scripts.command("ZCOUNT", inFlight(upstream), "(" + millis(now), "+inf").map(Response::toLong);
+    }
+
+    /**
+     * Drops the lapsed room entries of an upstream without a max in flight: entries its tasks held
+     * before it had none (or before such upstreams stopped holding room), which no renewal keeps.
+     */
+    public Uni<Void> dropLapsed(String upstream, Instant now) {
+        return scripts.command("ZREMRANGEBYSCORE", inFlight(upstream), "-inf", millis(now)).replaceWithVoid();
     }
 
     /** Whether the upstream's circuit is open: five or more busy or unreachable answers in a row. */

@@ -16,6 +16,7 @@ import java.util.zip.CRC32;
  * {prefix}:{pN}:task:{taskId}        hash   the task
  * {prefix}:{pN}:due                  zset   task ids by next poll time (ms)
  * {prefix}:{pN}:pending              hash   account -> pending task count
+ * {prefix}:{pN}:running              hash   upstream -> tasks running there (started, end not recorded)
  * {prefix}:{pN}:dlv:{deliveryId}     hash   one delivery of one event to one target
  * {prefix}:{pN}:dlv-due              zset   delivery ids by next attempt time (ms)
  * {prefix}:{pN}:log:{taskId}         list   every webhook attempt for the task (JSON)
@@ -85,6 +86,10 @@ public class Keys {
 
     String pending(int partition) {
         return base(partition) + "pending";
+    }
+
+    String running(int partition) {
+        return base(partition) + "running";
     }
 
     String deliveryPrefix(int partition) {

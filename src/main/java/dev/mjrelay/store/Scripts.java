@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -77,6 +78,21 @@ public class Scripts {
         all.addAll(keys);
         all.addAll(args);
         return guard(redis.execute(verb, all.toArray(String[]::new)));
+    }
+
+    /** A hash's fields and values as HGETALL answers them: a map over RESP3, a flat field/value array over RESP2. */
+    static Map<String, String> hash(Response response) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        if (response.isMap()) {
+            for (String field : response.getKeys()) {
+                fields.put(field, response.get(field).toString());
+            }
+        } else {
+            for (int i = 0; i + 1 < response.size(); i += 2) {
+                fields.put(response.get(i).toString(), response.get(i + 1).toString());
+            }
+        }
+        return fields;
     }
 
     static <T> Uni<T> guard(Uni<T> call) {

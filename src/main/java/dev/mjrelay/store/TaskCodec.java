@@ -47,7 +47,13 @@ public final class TaskCodec {
          * The W3C traceparent of the task's submit span: its polls, upstream submit and webhook
          * attempts are spans of that trace, on any replica. Absent when tracing was off at the submit.
          */
-        TRACE;
+        TRACE,
+        /**
+         * Set ('1') when the task started on its upstream and was counted among the partition's running
+         * tasks ({@code Keys.running}); its end takes it off that count. Absent on tasks started before
+         * the count existed, which its end leaves alone.
+         */
+        COUNTED;
     }
 
     /** The job-queue phases of a task the upstream has not taken yet (field {@link Field#QUEUE}). */

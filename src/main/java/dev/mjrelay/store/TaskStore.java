@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -140,7 +141,7 @@ public class TaskStore {
         args.add(Long.toString(maxLen));
         args.add(eventData == null ? "" : eventData);
         args.addAll(fields);
-        return scripts.run("after-send", List.of(keys.task(id), keys.due(p), keys.stream(p)), args)
+        return scripts.run("after-send", List.of(keys.task(id), keys.due(p), keys.stream(p), keys.running(p)), args)
                 .map(response -> response.toLong() == 1L);
     }
 
@@ -152,6 +153,17 @@ public class TaskStore {
         int p = keys.partitionOf(id);
         return scripts.run("discard-task", List.of(keys.task(id), keys.due(p), keys.pending(p)), List.of(id))
                 .map(response -> response.toLong() == 1L);
+    }
+
+    /**
+     * Tasks running on each upstream, all partitions summed: started there, their end not yet recorded.
+     * Tasks started before this count existed are not in it.
+     */
+    public Uni<Map<String, Long>> running() {
+        return Multi.createFrom().range(0, keys.partitions())
+                .onItem().transformToUniAndMerge(p -> scripts.command("HGETALL", keys.running(p)))
+                .collect().in(HashMap<String, Long>::new, (counts, response) ->
+                        Scripts.hash(response).forEach((upstream, count) -> counts.merge(upstream, Long.parseLong(count), Long::sum)));
     }
 
     /** A listed task: its id and submit time (epoch ms). */
@@ -281,7 +293,8 @@ public class TaskStore {
         addFields(args, fields);
         addTargets(args, event.targets());
         return scripts.run("complete-task",
-                        List.of(keys.task(id), keys.due(p), keys.deliveryDue(p), keys.pending(p), keys.stream(p)), args)
+                        List.of(keys.task(id), keys.due(p), keys.deliveryDue(p), keys.pending(p), keys.stream(p),
+                                keys.running(p)), args)
                 .map(response -> {
                     boolean ended = response.toLong() == 1L;
                     if (ended) {

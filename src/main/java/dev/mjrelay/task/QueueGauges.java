@@ -3,6 +3,7 @@ package dev.mjrelay.task;
 import dev.mjrelay.account.Account;
 import dev.mjrelay.account.Accounts;
 import dev.mjrelay.store.JobQueue;
+import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.upstream.Upstreams;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -19,12 +20,14 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The job queue's gauges, read from Redis every second (never on a scrape), for all replicas:
  * {@code relay_queue_depth{account}}, {@code relay_upstream_in_flight{upstream}} and
- * {@code relay_upstream_circuit_open{upstream}}.
+ * {@code relay_upstream_circuit_open{upstream}}. In flight on an upstream with a max in flight is
+ * the room its tasks hold; on one without, its running tasks as their partitions count them.
  */
 @ApplicationScoped
 public class QueueGauges {
 
     private final JobQueue queue;
+    private final TaskStore tasks;
     private final Accounts accounts;
     private final Upstreams upstreams;
     private final Clock clock;
@@ -32,8 +35,9 @@ public class QueueGauges {
     private final Map<String, AtomicLong> inFlight = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> circuitOpen = new ConcurrentHashMap<>();
 
-    QueueGauges(JobQueue queue, Accounts accounts, Upstreams upstreams, Clock clock, MeterRegistry registry) {
+    QueueGauges(JobQueue queue, TaskStore tasks, Accounts accounts, Upstreams upstreams, Clock clock, MeterRegistry registry) {
         this.queue = queue;
+        this.tasks = tasks;
         this.accounts = accounts;
         this.upstreams = upstreams;
         this.clock = clock;
@@ -62,12 +66,24 @@ public class QueueGauges {
                         .invoke(waiting -> depth.get(account.name()).set(waiting.count())))
                 .collect().last().replaceWithVoid();
         Uni<Void> upstreamsRead = Multi.createFrom().iterable(upstreams.names())
-                .onItem().transformToUniAndMerge(name -> queue.inFlight(name, clock.instant())
-                        .invoke(count -> inFlight.get(name).set(count))
+                .onItem().transformToUniAndMerge(name -> roomHeld(name)
                         .chain(() -> queue.circuitOpen(name))
                         .invoke(open -> circuitOpen.get(name).set(open ? 1 : 0)))
                 .collect().last().replaceWithVoid();
-        return Uni.combine().all().unis(accountsRead, upstreamsRead).discardItems()
+        Uni<Void> runningRead = tasks.running().invoke(running -> inFlight.forEach((name, count) -> {
+            if (!queue.capped(name)) {
+                count.set(running.getOrDefault(name, 0L));
+            }
+        })).replaceWithVoid();
+        return Uni.combine().all().unis(accountsRead, upstreamsRead, runningRead).discardItems()
                 .onFailure().recoverWithNull().replaceWithVoid();
+    }
+
+    /** An upstream with a max in flight: the room its tasks hold. One without holds none, and drops what it once held. */
+    private Uni<Void> roomHeld(String upstream) {
+        if (!queue.capped(upstream)) {
+            return queue.dropLapsed(upstream, clock.instant());
+        }
+        return queue.inFlight(upstream, clock.instant()).invoke(count -> inFlight.get(upstream).set(count)).replaceWithVoid();
     }
 }
