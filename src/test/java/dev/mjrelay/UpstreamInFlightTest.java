@@ -74,6 +74,24 @@ class UpstreamInFlightTest {
         await().atMost(Duration.ofSeconds(15)).until(() -> succeeded(counted) && inFlight() == 0.0);
     }
 
+    /** The job queue's claims drop every upstream's lapsed entries (claim-jobs.lua), and its sweeps claim even when nothing waits. */
+    @Test
+    void roomEntriesLeftByAnOlderRelayAreDroppedOnceTheyLapse() {
+        String inFlightSet = RedisTestResource.PREFIX + ":{q}:inflight:default";
+        long now = System.currentTimeMillis();
+        // entries an older relay left: one lapsed (its task no longer renewed), one not yet
+        redis.execute("ZADD", inFlightSet, Long.toString(now - 1000), "left-lapsed",
+                Long.toString(now + 60_000), "left-renewed");
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    redis.execute("ZSCORE", inFlightSet, "left-lapsed") == null);
+            assertEquals(now + 60_000, redis.execute("ZSCORE", inFlightSet, "left-renewed").toDouble().longValue(),
+                    "an entry that has not lapsed stays until it does");
+        } finally {
+            redis.execute("DEL", inFlightSet);
+        }
+    }
+
     private static double inFlight() {
         return given().get("/q/metrics").then().extract().asString().lines()
                 .filter(l -> l.startsWith("relay_upstream_in_flight{upstream=\"default\"}"))

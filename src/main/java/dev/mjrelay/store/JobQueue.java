@@ -251,13 +251,6 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
         return scripts.command("ZCOUNT", inFlight(upstream), "(" + millis(now), "+inf").map(Response::toLong);
     }
 
-    /**
-     * Drops the lapsed room entries of an upstream without a max in flight: entries its tasks held
-     * before it had none (or before such upstreams stopped holding room), which no renewal keeps.
-     */
-    public Uni<Void> dropLapsed(String upstream, Instant now) {
-        return scripts.command("ZREMRANGEBYSCORE", inFlight(upstream), "-inf", millis(now)).replaceWithVoid();
-    }
 
     /** Whether the upstream's circuit is open: five or more busy or unreachable answers in a row. */
     public Uni<Boolean> circuitOpen(String upstream) {

@@ -79,10 +79,10 @@ public class QueueGauges {
                 .onFailure().recoverWithNull().replaceWithVoid();
     }
 
-    /** An upstream with a max in flight: the room its tasks hold. One without holds none, and drops what it once held. */
+    /** The room an upstream with a max in flight holds; one without holds none (its count is {@code TaskStore.running}'s). */
     private Uni<Void> roomHeld(String upstream) {
         if (!queue.capped(upstream)) {
-            return queue.dropLapsed(upstream, clock.instant());
+            return Uni.createFrom().voidItem();
         }
         return queue.inFlight(upstream, clock.instant()).invoke(count -> inFlight.get(upstream).set(count)).replaceWithVoid();
     }
