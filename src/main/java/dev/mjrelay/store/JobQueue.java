@@ -205,10 +205,12 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
         return scripts.run("remove-job", List.of(accounts), List.of(q, id)).map(response -> response.toLong() == 1L);
     }
 
-    /** The task ended: its room on the upstream is free for the next job. */
+    /**
+     * The task ended: its room on the upstream is free for the next job, which is claimed at once. An
+     * upstream without a max in flight held none, and no job waits on its tasks' ends.
+     */
     public Uni<Void> ended(String upstream, String id, Instant now) {
         if (!capped(upstream)) {
-            listener.dueAt(0, now.toEpochMilli());
             return Uni.createFrom().voidItem();
         }
         return scripts.command("ZREM", inFlight(upstream), id).replaceWithVoid()
@@ -250,7 +252,6 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
     public Uni<Long> inFlight(String upstream, Instant now) {
         return scripts.command("ZCOUNT", inFlight(upstream), "(" + millis(now), "+inf").map(Response::toLong);
     }
-
 
     /** Whether the upstream's circuit is open: five or more busy or unreachable answers in a row. */
     public Uni<Boolean> circuitOpen(String upstream) {

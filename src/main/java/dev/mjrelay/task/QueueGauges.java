@@ -66,10 +66,16 @@ public class QueueGauges {
                         .invoke(waiting -> depth.get(account.name()).set(waiting.count())))
                 .collect().last().replaceWithVoid();
         Uni<Void> upstreamsRead = Multi.createFrom().iterable(upstreams.names())
-                .onItem().transformToUniAndMerge(name -> roomHeld(name)
-                        .chain(() -> queue.circuitOpen(name))
-                        .invoke(open -> circuitOpen.get(name).set(open ? 1 : 0)))
+                .onItem().transformToUniAndMerge(name -> queue.circuitOpen(name)
+                        .invoke(open -> circuitOpen.get(name).set(open ? 1 : 0))
+                        .chain(() -> queue.capped(name) ? queue.inFlight(name, clock.instant()) : Uni.createFrom().<Long>nullItem())
+                        .invoke(held -> {
+                            if (held != null) {
+                                inFlight.get(name).set(held);
+                            }
+                        }))
                 .collect().last().replaceWithVoid();
+        // an upstream without a max in flight holds no room: its running tasks, as their partitions count them
         Uni<Void> runningRead = tasks.running().invoke(running -> inFlight.forEach((name, count) -> {
             if (!queue.capped(name)) {
                 count.set(running.getOrDefault(name, 0L));
@@ -77,13 +83,5 @@ public class QueueGauges {
         })).replaceWithVoid();
         return Uni.combine().all().unis(accountsRead, upstreamsRead, runningRead).discardItems()
                 .onFailure().recoverWithNull().replaceWithVoid();
-    }
-
-    /** The room an upstream with a max in flight holds; one without holds none (its count is {@code TaskStore.running}'s). */
-    private Uni<Void> roomHeld(String upstream) {
-        if (!queue.capped(upstream)) {
-            return Uni.createFrom().voidItem();
-        }
-        return queue.inFlight(upstream, clock.instant()).invoke(count -> inFlight.get(upstream).set(count)).replaceWithVoid();
     }
 }
