@@ -124,10 +124,11 @@ public interface RelayConfig {
         Duration lease();
 
         /**
-         * How often the poller sweeps every partition for polls other replicas scheduled; this
-         * replica's own are claimed when they fall due.
+         * How often the poller sweeps every partition for polls other replicas scheduled (and the
+         * job queue for jobs); this replica's own are claimed when they fall due. Each sweep is a
+         * claim per partition: at 100 ms an idle replica spent 12% of a core on them.
          */
-        @WithDefault("100ms")
+        @WithDefault("1s")
         Duration idle();
     }
 
@@ -174,7 +175,7 @@ public interface RelayConfig {
          * How often the dispatcher sweeps every partition for deliveries other replicas scheduled;
          * this replica's own are claimed when they fall due.
          */
-        @WithDefault("100ms")
+        @WithDefault("1s")
         Duration idle();
     }
 
