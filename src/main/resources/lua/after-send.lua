@@ -1,6 +1,7 @@
 -- Records what came of sending a job: the upstream took it (the task runs: its fields are set, it
--- is due for its first poll and counted among its upstream's running tasks), or the upstream was busy (the task waits again, its watchdog due at
--- its deadline). Appends task.submitted when the job was sent at once and this is its first word.
+-- is due for its first poll and counted among its upstream's running tasks), or the upstream was
+-- busy (the task waits again, its watchdog due at its deadline). Appends task.submitted when the job
+-- was sent at once and this is its first word.
 -- Answers 0, changing nothing, unless the task was being sent.
 --- @include "lib/is-ended"
 --- @include "lib/append-event"

@@ -76,11 +76,12 @@ public class QueueGauges {
                         }))
                 .collect().last().replaceWithVoid();
         // an upstream without a max in flight holds no room: its running tasks, as their partitions count them
-        Uni<Void> runningRead = tasks.running().invoke(running -> inFlight.forEach((name, count) -> {
-            if (!queue.capped(name)) {
-                count.set(running.getOrDefault(name, 0L));
-            }
-        })).replaceWithVoid();
+        Uni<Void> runningRead = upstreams.names().stream().allMatch(queue::capped) ? Uni.createFrom().voidItem()
+                : tasks.running().invoke(running -> inFlight.forEach((name, count) -> {
+                    if (!queue.capped(name)) {
+                        count.set(running.getOrDefault(name, 0L));
+                    }
+                })).replaceWithVoid();
         return Uni.combine().all().unis(accountsRead, upstreamsRead, runningRead).discardItems()
                 .onFailure().recoverWithNull().replaceWithVoid();
     }
