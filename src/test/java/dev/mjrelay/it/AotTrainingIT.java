@@ -54,7 +54,11 @@ class AotTrainingIT {
         try {
             assertTrue(ready(relay, port), "the relay started with the cache: " + Files.readString(Path.of("target/it-logs/aot-relay.log")));
         } finally {
-            relay.destroyForcibly().waitFor();
+            // SIGTERM: the relay's shutdown stops the embedded Redis the demo started; a kill would orphan it
+            relay.destroy();
+            if (!relay.waitFor(30, TimeUnit.SECONDS)) {
+                relay.destroyForcibly().waitFor();
+            }
         }
     }
 
