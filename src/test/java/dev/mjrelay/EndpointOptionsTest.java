@@ -97,6 +97,12 @@ class EndpointOptionsTest {
     }
 
     @Test
+    void aUrlWithAPortNoOneCanListenOnIsA400() {
+        post(FRANK, "/v1/webhooks", Map.of("url", "https://example.com:99999/h")).statusCode(400)
+                .body("description", org.hamcrest.Matchers.equalTo("url must have a port from 1 to 65535"));
+    }
+
+    @Test
     void aBadFormatOrRateLimitIsA400() {
         post(FRANK, "/v1/webhooks", Map.of("url", "https://example.com/h", "format", "xml")).statusCode(400)
                 .body("code", org.hamcrest.Matchers.equalTo(4)).body("description", containsString("format"));

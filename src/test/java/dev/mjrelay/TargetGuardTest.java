@@ -50,6 +50,14 @@ class TargetGuardTest {
         assertThrows(IllegalArgumentException.class, () -> strict.parse(url));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"http://example.com:0/hook", "http://example.com:65536/hook", "https://[::1]:99999/",
+            "http://example.com:00/hook"})
+    void aPortOutsideOneTo65535IsRefused(String url) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> strict.parse(url));
+        assertEquals("must have a port from 1 to 65535", e.getMessage());
+    }
+
     @Test
     void aTooLongUrlIsRefused() {
         String url = "https://example.com/" + "a".repeat(2048);

@@ -69,6 +69,8 @@ class ValidationAndAuthTest {
                 Arguments.of("callback relative", IMAGINE, "{\"prompt\": \"a\", \"callbackUrl\": \"/hook\"}"),
                 Arguments.of("callback too long", IMAGINE, "{\"prompt\": \"a\", \"callbackUrl\": \"https://example.com/"
                         + "a".repeat(2040) + "\"}"),
+                Arguments.of("callback port 0", IMAGINE, "{\"prompt\": \"a\", \"callbackUrl\": \"http://example.com:0/\"}"),
+                Arguments.of("callback port above 65535", IMAGINE, "{\"prompt\": \"a\", \"callbackUrl\": \"http://example.com:65536/\"}"),
                 Arguments.of("callback not resolving", IMAGINE, "{\"prompt\": \"a\", \"callbackUrl\": \"https://nowhere.invalid/\"}"),
                 Arguments.of("notifyHook not http", IMAGINE, "{\"prompt\": \"a\", \"notifyHook\": \"javascript:alert(1)\"}"),
                 Arguments.of("state too long", IMAGINE, "{\"prompt\": \"a\", \"state\": \"" + "s".repeat(4097) + "\"}"),

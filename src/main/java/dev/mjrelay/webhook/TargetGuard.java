@@ -57,8 +57,9 @@ public class TargetGuard {
     }
 
     /**
-     * Checks the form of a URL: absolute, http or https, a host, no user info, at most 2,048
-     * characters, and no unusual numeric host (decimal, octal or hex IPv4 forms).
+     * Checks the form of a URL: absolute, http or https, a host, no user info, a port (if given)
+     * from 1 to 65535, at most 2,048 characters, and no unusual numeric host (decimal, octal or hex
+     * IPv4 forms).
      *
      * @throws IllegalArgumentException saying what is wrong
      */
@@ -92,6 +93,10 @@ public class TargetGuard {
         }
         if (NUMERIC_HOST.matcher(host).matches() && !DOTTED_QUAD.matcher(host).matches()) {
             throw new IllegalArgumentException("uses an unusual numeric form of an IP address; write it as a.b.c.d");
+        }
+        if (uri.getPort() == 0 || uri.getPort() > 65535) {
+            // java.net.URI takes any digits for a port; nothing could ever be delivered there
+            throw new IllegalArgumentException("must have a port from 1 to 65535");
         }
         boolean https = scheme.equals("https");
         int port = uri.getPort() == -1 ? (https ? 443 : 80) : uri.getPort();
