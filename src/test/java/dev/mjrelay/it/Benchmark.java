@@ -103,8 +103,11 @@ final class Benchmark {
              RelayProcess relay = new RelayProcess("bench", redis.hosts(), FaultToleranceIT.prefix(), upstream.url(),
                      relaySettings(), List.of("-Xmx1g")).start()) {
             results.put("relaySettings", relaySettings());
+            long reference = referenceWorkMillis();
             results.put("machine", Runtime.getRuntime().availableProcessors() + " cores, "
-                    + (Files.readString(Path.of("/proc/meminfo")).lines().findFirst().orElse("").replaceAll("\\s+", " ")));
+                    + (Files.readString(Path.of("/proc/meminfo")).lines().findFirst().orElse("").replaceAll("\\s+", " "))
+                    + ", reference work " + reference + " ms");
+            results.put("referenceWorkMs", reference);
             results.put("durations", mix.label());
             if (measureLimit) {
                 results.put("wrkFetchesPerSecond", wrkLimit(upstream));
@@ -126,6 +129,41 @@ final class Benchmark {
             vertx.close();
         }
         return results;
+    }
+
+    /**
+     * The same fixed piece of single-threaded work on every machine — reading and writing back, as
+     * JSON, 20,000 copies of a webhook's body, the kind of work the relay does per task — timed at
+     * its best of five rounds (the first ones warm the JIT). A machine that takes twice as long gives
+     * the relay about half the CPU, so figures from different machines can be read side by side.
+     */
+    static long referenceWorkMillis() throws IOException {
+        Map<String, Object> image = Map.of("image_url", "https://cdn.example.com/generated/0f3a9c/1.png",
+                "image_url_ttl", "0", "image_type", "png");
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("taskId", "3k3x5znxwfzp83jt4gam");
+        data.put("action", "IMAGINE");
+        data.put("status", "TASK_STATUS_SUCCEED");
+        data.put("progressPercent", 100);
+        data.put("imageUrls", List.of(image.get("image_url"), image.get("image_url"), image.get("image_url"), image.get("image_url")));
+        data.put("images", List.of(image, image, image, image));
+        data.put("prompt", "a red ceramic mug on a white background");
+        data.put("state", "order-42");
+        data.put("submittedAt", "2026-11-29T10:00:00.123Z");
+        byte[] body = JSON.writeValueAsBytes(Map.of("type", "task.succeeded", "timestamp", "2026-11-29T10:00:08.456Z", "data", data));
+        long best = Long.MAX_VALUE;
+        long sink = 0;
+        for (int round = 0; round < 5; round++) {
+            long start = System.nanoTime();
+            for (int i = 0; i < 20_000; i++) {
+                sink += JSON.writeValueAsBytes(JSON.readTree(body)).length;
+            }
+            best = Math.min(best, System.nanoTime() - start);
+        }
+        if (sink == 0) {
+            throw new IllegalStateException("the reference work wrote nothing");
+        }
+        return best / 1_000_000;
     }
 
     /** Submits {@code n} tasks to {@code relay}, {@link #concurrency} at a time, collecting latencies (µs) and ids. */
