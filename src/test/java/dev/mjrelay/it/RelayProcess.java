@@ -35,6 +35,12 @@ final class RelayProcess implements AutoCloseable {
 
     RelayProcess(String name, String redisHosts, String prefix, String upstreamUrl, Map<String, String> settings,
                  List<String> jvmOptions) throws IOException {
+        this(name, redisHosts, prefix, upstreamUrl, settings, jvmOptions, ClassArchive.options(redisHosts, upstreamUrl));
+    }
+
+    /** {@code archive}: the JVM options of the tests' class archive ({@link ClassArchive}), or none. */
+    RelayProcess(String name, String redisHosts, String prefix, String upstreamUrl, Map<String, String> settings,
+                 List<String> jvmOptions, List<String> archive) throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
@@ -59,6 +65,7 @@ final class RelayProcess implements AutoCloseable {
         all.putAll(settings);
         // the benchmark measures other runtimes the same way: -Dbench.java=<java binary>, -Dbench.jvm-options="..."
         command.add(System.getProperty("bench.java", Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(archive);
         command.addAll(jvmOptions);
         String extra = System.getProperty("bench.jvm-options", "").trim();
         if (!extra.isEmpty()) {
