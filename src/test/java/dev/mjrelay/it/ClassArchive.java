@@ -18,10 +18,10 @@ import java.util.stream.Stream;
  * sixty times. The first test JVM to need it makes it — a relay started with
  * {@code -XX:ArchiveClassesAtExit} and stopped — while the other forks wait on a file lock. A relay
  * behaves the same with or without it; one made before the application was last packaged is made
- * again, and a JVM that finds the archive unusable all the same (another JDK) says so in its log and
- * runs without it. Only where {@code relay.it.class-archive} names the
- * archive (the build sets it for the tests, not for the benchmark, which measures the relay as users
- * start it); if it cannot be made, relays start without one.
+ * again, and a JVM that finds the archive unusable all the same (another JDK) says so in its log
+ * and runs without it. Used only where {@code relay.it.class-archive} names the archive: the build
+ * sets it for the tests, not for the benchmark, which measures the relay as users start it. If it
+ * cannot be made, relays start without one.
  */
 final class ClassArchive {
 
@@ -62,9 +62,11 @@ final class ClassArchive {
                 if (!Files.exists(archive) || olderThanTheApplication(archive)) {
                     Path partial = archive.resolveSibling(archive.getFileName() + ".partial");
                     RelayProcess training = new RelayProcess("class-archive", redisHosts, FaultToleranceIT.prefix(),
-                            upstreamUrl, Map.of(), List.of("-XX:ArchiveClassesAtExit=" + partial), List.of()).start();
-                    // the JVM writes the archive as it exits: stopped, not killed
-                    training.sigterm();
+                            upstreamUrl, Map.of(), List.of("-XX:ArchiveClassesAtExit=" + partial), List.of());
+                    try (training) {
+                        // the JVM writes the archive as it exits: stopped, not killed
+                        training.start().sigterm();
+                    }
                     if (!Files.exists(partial)) {
                         throw new IOException("the relay exited without writing " + partial + "; see " + training.log);
                     }
