@@ -6,8 +6,6 @@ import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
-import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -33,21 +31,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @QuarkusTest
 @QuarkusTestResource(RedisTestResource.class)
-@TestProfile(SecretRotationTest.ShortOverlap.class)
 class SecretRotationTest {
 
+    /** Account erin of the tests' configuration (application.properties), which also sets the 6 s overlap. */
     static final String ERIN = "erin-key-0b3e";
     static final String ERIN_OLD = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     static final String ERIN_NEW = "whsec_87a7qHKu+/Q3yx/byKHZvKMqLfo7rVLclGVZf6nppYQ=";
-
-    public static class ShortOverlap implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("relay.webhook.secret-overlap", "6s",
-                    "relay.accounts.erin.api-key", ERIN,
-                    "relay.accounts.erin.webhook-secret", ERIN_NEW + "," + ERIN_OLD);
-        }
-    }
 
     static final Receiver receiver = new Receiver();
 

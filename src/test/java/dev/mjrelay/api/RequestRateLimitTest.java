@@ -3,8 +3,6 @@ package dev.mjrelay.api;
 import dev.mjrelay.testing.RedisTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
-import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.ExtractableResponse;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.Test;
@@ -12,7 +10,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static dev.mjrelay.testing.Api.ALICE;
 import static io.restassured.RestAssured.given;
@@ -23,20 +20,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** An account with requests-per-second (0.5: one every 2 s): over it, 429 code 23 with Retry-After; others are untouched. */
 @QuarkusTest
 @QuarkusTestResource(RedisTestResource.class)
-@TestProfile(RequestRateLimitTest.Limited.class)
 class RequestRateLimitTest {
 
+    /** Account dave of the tests' configuration (application.properties), limited to 0.5 requests a second. */
     static final String DAVE = "dave-key-2f7c";
-
-    public static class Limited implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("relay.accounts.dave.api-key", DAVE,
-                    "relay.accounts.dave.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-                    // one request every 2 s: a slow moment between two requests of a test cannot refill a token
-                    "relay.accounts.dave.requests-per-second", "0.5");
-        }
-    }
 
     @Test
     void overItsRateAnAccountGets429WithRetryAfterAndOtherAccountsAreUntouched() {
