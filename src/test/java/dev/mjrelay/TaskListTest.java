@@ -1,11 +1,18 @@
 package dev.mjrelay;
 
 import dev.mjrelay.testing.RedisTestResource;
+import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.restassured.response.ValidatableResponse;
+import io.vertx.mutiny.redis.client.Response;
+import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Base64;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,6 +38,9 @@ class TaskListTest {
 
     /** The account of this class alone (application.properties, %test). */
     static final String GINA = "gina-key-4d21";
+
+    @Inject
+    RedisDataSource redis;
 
     @Test
     void tasksPageNewestFirstFilterByStatusAndActionAndNeverShowAnotherAccounts() {
@@ -91,10 +101,91 @@ class TaskListTest {
     }
 
     @Test
+    void tasksSubmittedWhilePagingAreNotOnLaterPagesAndNothingRepeats() {
+        List<String> before = submitSome(6, "paged");
+        JsonPath first = list("limit=2").extract().jsonPath();
+        assertEquals(List.of(before.get(5), before.get(4)), first.getList("items.taskId"));
+        List<String> meanwhile = submitSome(3, "meanwhile");
+
+        List<String> seen = new ArrayList<>(first.getList("items.taskId"));
+        String cursor = first.getString("nextCursor");
+        while (cursor != null) {
+            JsonPath page = list("limit=3&cursor=" + cursor).extract().jsonPath();
+            seen.addAll(page.getList("items.taskId"));
+            cursor = page.getString("nextCursor");
+        }
+
+        assertEquals(seen.size(), seen.stream().distinct().count(), "no task twice");
+        List<String> newestFirst = new ArrayList<>(before);
+        Collections.reverse(newestFirst);
+        assertEquals(newestFirst, seen.subList(0, 6), "the six in order, across pages");
+        assertTrue(seen.stream().noneMatch(meanwhile::contains), "tasks newer than the first page are not on later ones");
+        assertEquals(meanwhile.get(2), list("limit=1").extract().path("items[0].taskId"), "a new listing starts with them");
+    }
+
+    @Test
+    void aCursorOfARelayBeforeTheListsGoesOnAfterItsTask() {
+        List<String> ids = submitSome(3, "old cursor");
+        JsonPath newest = given().header("Authorization", "Bearer " + GINA).get("/v1/tasks/" + ids.get(2)).then()
+                .statusCode(200).extract().jsonPath();
+        String old = "t" + Instant.parse(newest.getString("submittedAt")).toEpochMilli() + ":" + ids.get(2);
+
+        JsonPath page = list("limit=2&cursor=" + Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(old.getBytes(StandardCharsets.UTF_8))).extract().jsonPath();
+
+        assertEquals(List.of(ids.get(1), ids.get(0)), page.getList("items.taskId"));
+    }
+
+    @Test
+    void theSortedSetsOfARelayBeforeTheListsAreMovedIntoThemInOrder() {
+        List<String> ids = submitSome(4, "kept in a set");
+        // what a relay before the lists held: the account's ids by submit time in a sorted set per partition
+        List<String> sets = new ArrayList<>();
+        for (Response key : redis.execute("KEYS", RedisTestResource.PREFIX + ":{p*}:list:gina")) {
+            String list = key.toString();
+            String set = list.replace(":list:gina", ":tasks:gina");
+            for (Response entry : redis.execute("LRANGE", list, "0", "-1")) {
+                String[] msAndId = entry.toString().split(":", 2);
+                redis.execute("ZADD", set, msAndId[0], msAndId[1]);
+            }
+            redis.execute("DEL", list);
+            redis.execute("HDEL", list.replace(":list:gina", ":listed"), "gina");
+            sets.add(set);
+        }
+        String after = submitSome(1, "after the upgrade").get(0);
+
+        List<String> seen = list("limit=5").extract().jsonPath().getList("items.taskId");
+
+        assertEquals(List.of(after, ids.get(3), ids.get(2), ids.get(1), ids.get(0)), seen);
+        assertTrue(sets.stream().noneMatch(set -> redis.execute("EXISTS", set).toLong() == 1L), "every set moved: " + sets);
+    }
+
+    /** Submits {@code count} tasks one after the other (a millisecond apart at least), oldest first. */
+    private static List<String> submitSome(int count, String prompt) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            ids.add(submit(GINA, "/mj/submit/imagine", Map.of("prompt", prompt + " " + i)));
+            sleepAMillisecond();
+        }
+        return ids;
+    }
+
+    private static void sleepAMillisecond() {
+        try {
+            Thread.sleep(2);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
     void badFiltersAndCursorsAre400() {
         list("status=DONE", 400).body("code", equalTo(4)).body("description", containsString("status"));
         list("action=PAINT", 400).body("description", containsString("action"));
         list("cursor=not-a-cursor", 400).body("description", containsString("cursor"));
+        String tooFew = Base64.getUrlEncoder().withoutPadding().encodeToString("l1.2.3".getBytes(StandardCharsets.UTF_8));
+        list("cursor=" + tooFew, 400).body("description", containsString("cursor"));
         list("limit=0", 400).body("description", containsString("limit"));
     }
 

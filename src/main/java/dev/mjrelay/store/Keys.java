@@ -21,7 +21,10 @@ import java.util.zip.CRC32;
  * {prefix}:{pN}:dlv-due              zset   delivery ids by next attempt time (ms)
  * {prefix}:{pN}:log:{taskId}         list   every webhook attempt for the task (JSON)
  * {prefix}:{pN}:dead:{account}       zset   the account's dead delivery ids by time of death
- * {prefix}:{pN}:tasks:{account}      zset   the account's task ids by submit time (ms), for listing
+ * {prefix}:{pN}:list:{account}       list   the account's tasks, '{submitted ms}:{taskId}' oldest first, for
+ *                                           listing (lib/task-list.lua)
+ * {prefix}:{pN}:listed               hash   account -> entries ever taken off the head of its list
+ * {prefix}:{pN}:tasks:{account}      zset   what relays before the list kept instead; moved into it
  * {prefix}:endpoints:{account}       hash   endpoint id -> registered endpoint (JSON)
  * {prefix}:idem:{account}:{digest}   string an Idempotency-Key's reservation or first answer
  * {prefix}:rate:{account}            hash   the account's request token bucket (take-token.lua)
@@ -105,6 +108,15 @@ public class Keys {
     }
 
     String accountTasks(int partition, String account) {
+        return base(partition) + "list:" + account;
+    }
+
+    String listed(int partition) {
+        return base(partition) + "listed";
+    }
+
+    /** The account's task set in the partition as relays before the list kept it (lib/task-list.lua moves it). */
+    String legacyAccountTasks(int partition, String account) {
         return base(partition) + "tasks:" + account;
     }
 

@@ -87,7 +87,7 @@ public class TaskStore {
         args.add(Long.toString(task.submittedAt().minus(listedFor).toEpochMilli()));
         addFields(args, fields);
         return scripts.run("create-task", List.of(keys.task(task.id()), keys.due(p), keys.pending(p), keys.stream(p),
-                        keys.accountTasks(p, task.account())), args)
+                        keys.accountTasks(p, task.account()), keys.listed(p), keys.legacyAccountTasks(p, task.account())), args)
                 .invoke(() -> polls.scheduled(p, due.toEpochMilli()))
                 .replaceWithVoid();
     }
@@ -166,17 +166,25 @@ public class TaskStore {
                         Scripts.hash(response).forEach((upstream, count) -> counts.merge(upstream, Long.parseLong(count), Long::sum)));
     }
 
-    /** A listed task: its id and submit time (epoch ms). */
-    public record Listed(String id, long submittedAtMs) {
+    /**
+     * A listed task: its id and submit time (epoch ms), and where a page after it starts: a position in
+     * each partition's task list (see {@link TaskLists}).
+     */
+    public record Listed(String id, long submittedAtMs, long[] after) {
+    }
+
+    /** How many partitions a listing cursor has a position for. */
+    public int partitions() {
+        return keys.partitions();
     }
 
     /**
-     * The account's task ids, newest first, strictly before ({@code beforeMs}, {@code beforeId}) or
-     * from the newest when {@code beforeId} is null; ids of tasks that expired may still be among them.
+     * The account's task ids, newest first, from {@code before} (a position per partition, as a
+     * {@link Listed#after()} gave it) or from the newest when it is null; ids of tasks that expired
+     * may still be among them.
      */
-    public Uni<List<Listed>> newest(String account, long beforeMs, String beforeId, int limit) {
-        return NewestFirst.page(scripts, keys.partitions(), p -> keys.accountTasks(p, account), beforeMs, beforeId, limit)
-                .map(page -> page.stream().map(s -> new Listed(s.id(), s.score())).toList());
+    public Uni<List<Listed>> newest(String account, long[] before, int limit) {
+        return TaskLists.page(scripts, keys, account, before, limit);
     }
 
     /** The task's events so far as stored ('type|at ms|webhook id', comma-separated), or null. */

@@ -47,28 +47,15 @@ public class TaskListing {
 
     /** The account's tasks newest first; {@code status} and {@code action} filter when not null. */
     public Uni<Page> list(Account account, TaskStatus status, Action action, int limit, String cursor) {
-        long beforeMs = Long.MAX_VALUE;
-        String beforeId = null;
-        if (cursor != null) {
-            String text = decode(cursor);
-            int colon = text.indexOf(':');
-            if (!text.startsWith("t") || colon < 0) {
-                throw badCursor();
-            }
-            try {
-                beforeMs = Long.parseLong(text.substring(1, colon));
-            } catch (NumberFormatException e) {
-                throw badCursor();
-            }
-            beforeId = text.substring(colon + 1);
-        }
-        return scan(account, status, action, limit, beforeMs, beforeId, new ArrayList<>(), 0);
+        Cursor from = cursor == null ? Cursor.NEWEST : Cursor.parse(decode(cursor), store.partitions());
+        return scan(account, status, action, limit, from, new ArrayList<>(), 0);
     }
 
-    private Uni<Page> scan(Account account, TaskStatus status, Action action, int limit, long beforeMs, String beforeId,
+    private Uni<Page> scan(Account account, TaskStatus status, Action action, int limit, Cursor from,
                            List<Task> found, int scanned) {
-        return store.newest(account.name(), beforeMs, beforeId, CHUNK).chain(listed -> Multi.createFrom().iterable(listed)
-                .onItem().transformToUniAndConcatenate(entry -> store.find(entry.id()).map(Optional::ofNullable))
+        return store.newest(account.name(), from.positions(), CHUNK).chain(listed -> Multi.createFrom().iterable(listed)
+                .onItem().transformToUniAndConcatenate(entry -> from.shows(entry)
+                        ? store.find(entry.id()).map(Optional::ofNullable) : Uni.createFrom().item(Optional.<Task>empty()))
                 .collect().asList()
                 .chain(tasks -> {
                     for (int i = 0; i < listed.size(); i++) {
@@ -89,8 +76,51 @@ public class TaskListing {
                     if (scanned + listed.size() >= MAX_SCANNED) {
                         return Uni.createFrom().item(new Page(found, cursorAt(last)));
                     }
-                    return scan(account, status, action, limit, last.submittedAtMs(), last.id(), found, scanned + listed.size());
+                    return scan(account, status, action, limit, from.after(last), found, scanned + listed.size());
                 }));
+    }
+
+    /**
+     * Where a page starts: a position in each partition's task list ({@code l} and base-36 positions,
+     * dot-separated), or, from a cursor of a relay before the lists ({@code t<ms>:<id>}), from the
+     * newest with the tasks at or after that point skipped.
+     */
+    private record Cursor(long[] positions, long beforeMs, String beforeId) {
+
+        static final Cursor NEWEST = new Cursor(null, 0, null);
+
+        static Cursor parse(String text, int partitions) {
+            try {
+                if (text.startsWith("l")) {
+                    String[] parts = text.substring(1).split("\\.", -1);
+                    if (parts.length != partitions) {
+                        throw badCursor();
+                    }
+                    long[] positions = new long[partitions];
+                    for (int p = 0; p < partitions; p++) {
+                        // below 0 where a list's older entries moved in from a relay's set before the lists
+                        positions[p] = Long.parseLong(parts[p], 36);
+                    }
+                    return new Cursor(positions, 0, null);
+                }
+                int colon = text.indexOf(':');
+                if (text.startsWith("t") && colon > 1) {
+                    return new Cursor(null, Long.parseLong(text.substring(1, colon)), text.substring(colon + 1));
+                }
+            } catch (NumberFormatException e) {
+                throw badCursor();
+            }
+            throw badCursor();
+        }
+
+        boolean shows(TaskStore.Listed entry) {
+            return beforeId == null || entry.submittedAtMs() < beforeMs
+                    || (entry.submittedAtMs() == beforeMs && entry.id().compareTo(beforeId) < 0);
+        }
+
+        Cursor after(TaskStore.Listed entry) {
+            return new Cursor(entry.after(), beforeMs, beforeId);
+        }
     }
 
     /** The task's events so far, oldest first. */
@@ -112,8 +142,11 @@ public class TaskListing {
     }
 
     private static String cursorAt(TaskStore.Listed listed) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(("t" + listed.submittedAtMs() + ":" + listed.id())
-                .getBytes(StandardCharsets.UTF_8));
+        StringBuilder text = new StringBuilder("l");
+        for (int p = 0; p < listed.after().length; p++) {
+            text.append(p == 0 ? "" : ".").append(Long.toString(listed.after()[p], 36));
+        }
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(text.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private static String decode(String cursor) {
