@@ -146,8 +146,8 @@ public class TaskService {
         return checkCallback(submission.callbackUrl())
                 .chain(() -> submission.action().needsParent() ? parentOf(account, submission.parentTaskId())
                         : Uni.createFrom().nullItem())
-                .call(() -> limit.check(account))
-                .chain(parent -> place(account, submission, parent, span));
+                .chain(parent -> limit.check(account).chain(slot -> place(account, submission, parent, span, slot)
+                        .onTermination().invoke(slot::release)));
     }
 
     private Uni<Void> checkCallback(String callbackUrl) {
@@ -171,7 +171,7 @@ public class TaskService {
     }
 
     /** A new job: to the upstream with room now, or into the account's line. */
-    private Uni<Submitted> place(Account account, Submission submission, Task parent, Span span) {
+    private Uni<Submitted> place(Account account, Submission submission, Task parent, Span span, PendingLimit.Slot slot) {
         Instant now = clock.instant();
         // a change goes to the upstream that ran its parent: only it knows the parent
         String pinned = parent == null ? null : parent.upstream().isEmpty() ? UpstreamClient.DEFAULT : parent.upstream();
@@ -181,13 +181,13 @@ public class TaskService {
                 submission.notifyProgress(), null, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null,
                 now.plus(timeout), null, 0, pinned, true);
         return queue.reserve(account.name(), task.id(), pinned, now, now.plus(lease)).chain(upstream -> upstream == null
-                ? enqueue(account, task, request, TaskTraces.traceparent(span))
-                : sendNow(account, task, request, upstream, span));
+                ? enqueue(account, task, request, TaskTraces.traceparent(span), slot)
+                : sendNow(account, task, request, upstream, span, slot));
     }
 
-    private Uni<Submitted> enqueue(Account account, Task task, UpstreamRequest request, String trace) {
+    private Uni<Submitted> enqueue(Account account, Task task, UpstreamRequest request, String trace, PendingLimit.Slot slot) {
         return store.createUnsent(task, TaskCodec.Queue.WAITING, task.deadline(), notifier.submittedData(task), trace)
-                .invoke(() -> limit.created(account))
+                .invoke(slot::stored)
                 .chain(() -> queue.enqueue(task.id(), account.name(), account.weight(), task.upstream(), task.action().name(), request.path(),
                         request.body().toString(), task.submittedAt(), false))
                 .invoke(position -> TaskLog.info(LOG, task.id(), account.name(), "queued %s (place %d in the account's line)",
@@ -196,11 +196,12 @@ public class TaskService {
     }
 
     /** Sends the job to {@code upstream}, which had room: the client gets the upstream's answer, or a place in line. */
-    private Uni<Submitted> sendNow(Account account, Task task, UpstreamRequest request, String upstream, Span span) {
+    private Uni<Submitted> sendNow(Account account, Task task, UpstreamRequest request, String upstream, Span span,
+                                   PendingLimit.Slot slot) {
         UpstreamClient client = upstreams.byName(upstream).orElseThrow();
         return store.createUnsent(task, TaskCodec.Queue.SENDING, task.submittedAt().plus(lease), null,
                         TaskTraces.traceparent(span))
-                .invoke(() -> limit.created(account))
+                .invoke(slot::stored)
                 .chain(() -> {
                     Instant sentAt = clock.instant();
                     Span sending = traces.child(span, "upstream submit", SpanKind.CLIENT);

@@ -1,0 +1,83 @@
+package dev.mjrelay;
+
+import dev.mjrelay.simulator.Simulator;
+import dev.mjrelay.store.Keys;
+import dev.mjrelay.testing.RedisTestResource;
+import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Many submits at once to an account near its max-pending: exactly the limit's worth pass, the rest get 429 code 23. */
+@QuarkusTest
+@QuarkusTestResource(RedisTestResource.class)
+class PendingLimitTest {
+
+    /** Account hank of the tests' configuration (application.properties): max-pending 5. */
+    static final String HANK = "hank-key-9a41";
+
+    @TestHTTPResource("/mj/submit/imagine")
+    URI imagine;
+
+    @Inject
+    Simulator simulator;
+
+    @Inject
+    RedisDataSource redis;
+
+    @Inject
+    Keys keys;
+
+    private final List<String> accepted = new ArrayList<>();
+
+    /** The tasks were made never to end upstream: they end now, so that no other test sees them polled. */
+    @AfterEach
+    void endTheTasks() {
+        accepted.forEach(id -> simulator.finishNow(redis.execute("HGET",
+                RedisTestResource.PREFIX + ":{p" + keys.partitionOf(id) + "}:task:" + id, "upstreamId").toString()));
+        await().atMost(Duration.ofSeconds(15)).until(() -> accepted.stream().allMatch(id -> "TASK_STATUS_SUCCEED".equals(
+                given().header("Authorization", "Bearer " + HANK).get("/mj/task/" + id + "/fetch").then().extract()
+                        .path("task.status"))));
+    }
+
+    @Test
+    void thirtySubmitsAtOnceToAnAccountOfFiveLetFivePass() {
+        HttpClient client = HttpClient.newHttpClient();
+        // tasks that never end upstream, so that no place frees while the submits run
+        List<CompletableFuture<HttpResponse<String>>> answers = IntStream.range(0, 30)
+                .mapToObj(i -> client.sendAsync(HttpRequest.newBuilder(imagine)
+                        .header("Authorization", "Bearer " + HANK).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"at once " + i + " --never\"}")).build(),
+                        HttpResponse.BodyHandlers.ofString()))
+                .toList();
+
+        List<HttpResponse<String>> done = answers.stream().map(CompletableFuture::join).toList();
+        done.stream().filter(a -> a.statusCode() == 200).forEach(a -> accepted.add(JsonPath.from(a.body()).getString("result")));
+        List<HttpResponse<String>> refused = done.stream().filter(a -> a.statusCode() == 429).toList();
+
+        assertEquals(5, accepted.size(), "the limit's worth, not more: " + done.stream().map(HttpResponse::statusCode).toList());
+        assertEquals(25, refused.size());
+        assertTrue(refused.stream().allMatch(a -> a.body().contains("\"code\":23")), refused.get(0).body());
+        given().header("Authorization", "Bearer " + HANK).contentType("application/json")
+                .body("{\"prompt\": \"one more\"}").post("/mj/submit/imagine").then().statusCode(429);
+    }
+}
