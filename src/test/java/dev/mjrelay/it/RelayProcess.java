@@ -67,6 +67,11 @@ final class RelayProcess implements AutoCloseable {
         command.add(System.getProperty("bench.java", Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(archive);
         command.addAll(jvmOptions);
+        // the suites' relays (pom: it.relay.jvm-options), not the benchmark's
+        String suite = System.getProperty("relay.it.jvm-options", "").trim();
+        if (!suite.isEmpty()) {
+            command.addAll(List.of(suite.split("\\s+")));
+        }
         String extra = System.getProperty("bench.jvm-options", "").trim();
         if (!extra.isEmpty()) {
             command.addAll(List.of(extra.split("\\s+")));
