@@ -80,4 +80,19 @@ class PendingLimitTest {
         given().header("Authorization", "Bearer " + HANK).contentType("application/json")
                 .body("{\"prompt\": \"one more\"}").post("/mj/submit/imagine").then().statusCode(429);
     }
+
+    @Test
+    void submitsThatEndWithoutATaskGiveTheirPlaceBack() {
+        for (int i = 0; i < 8; i++) {
+            // the upstream refuses it: the client gets 422 and nothing is stored
+            given().header("Authorization", "Bearer " + HANK).contentType("application/json")
+                    .body("{\"prompt\": \"refused " + i + " --refuse\"}").post("/mj/submit/imagine").then().statusCode(422);
+        }
+
+        for (int i = 0; i < 5; i++) {
+            accepted.add(given().header("Authorization", "Bearer " + HANK).contentType("application/json")
+                    .body("{\"prompt\": \"after the refusals " + i + " --never\"}").post("/mj/submit/imagine").then()
+                    .statusCode(200).extract().path("result"));
+        }
+    }
 }

@@ -146,7 +146,9 @@ public class TaskService {
         return checkCallback(submission.callbackUrl())
                 .chain(() -> submission.action().needsParent() ? parentOf(account, submission.parentTaskId())
                         : Uni.createFrom().nullItem())
-                .chain(parent -> limit.check(account).chain(slot -> place(account, submission, parent, span, slot)
+                // deferred: the slot goes back however place ends, a throw while building the job included
+                .chain(parent -> limit.check(account).chain(slot -> Uni.createFrom()
+                        .deferred(() -> place(account, submission, parent, span, slot))
                         .onTermination().invoke(slot::release)));
     }
 
