@@ -38,30 +38,31 @@ final class TaskLists {
     private static List<TaskStore.Listed> merge(List<Response> read, int limit) {
         int partitions = read.size();
         long[] position = new long[partitions];
-        int[] next = new int[partitions];
-        for (int p = 0; p < partitions; p++) {
-            position[p] = read.get(p).get(0).toLong();
-            next[p] = 1;
+        List<List<Entry>> entries = new ArrayList<>(partitions);
+        for (Response partition : read) {
+            position[entries.size()] = partition.get(0).toLong();
+            List<Entry> newestFirst = new ArrayList<>(partition.size() - 1);
+            for (int i = 1; i < partition.size(); i++) {
+                newestFirst.add(Entry.parse(partition.get(i).toString()));
+            }
+            entries.add(newestFirst);
         }
+        int[] next = new int[partitions];
         List<TaskStore.Listed> page = new ArrayList<>(limit);
         while (page.size() < limit) {
             int newest = -1;
-            Entry best = null;
             for (int p = 0; p < partitions; p++) {
-                if (next[p] < read.get(p).size()) {
-                    Entry entry = Entry.parse(read.get(p).get(next[p]).toString());
-                    if (best == null || entry.newerThan(best)) {
-                        newest = p;
-                        best = entry;
-                    }
+                if (next[p] < entries.get(p).size()
+                        && (newest < 0 || entries.get(p).get(next[p]).newerThan(entries.get(newest).get(next[newest])))) {
+                    newest = p;
                 }
             }
-            if (best == null) {
+            if (newest < 0) {
                 break;
             }
+            Entry taken = entries.get(newest).get(next[newest]++);
             position[newest]--;
-            next[newest]++;
-            page.add(new TaskStore.Listed(best.id(), best.submittedAtMs(), Arrays.copyOf(position, partitions)));
+            page.add(new TaskStore.Listed(taken.id(), taken.submittedAtMs(), Arrays.copyOf(position, partitions)));
         }
         return page;
     }
