@@ -68,7 +68,9 @@ class RedisFullTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> usedMemory() < max - 256 * 1024);
             List<String> accepted = new ArrayList<>();
             int refused = 0;
-            for (int i = 0; i < 500 && refused < 10; i++) {
+            // until both outcomes were seen: a moment's growth of the connections' buffers can refuse
+            // the first submits before the freed room shows again
+            for (int i = 0; i < 500 && (accepted.isEmpty() || refused < 10); i++) {
                 var answer = post(ALICE, "/mj/submit/imagine", Map.of("prompt", "near the limit " + i,
                         "callbackUrl", receiver.url("/full"))).extract();
                 if (answer.statusCode() == 200) {
@@ -80,7 +82,7 @@ class RedisFullTest {
                     refused++;
                 }
             }
-            assertTrue(!accepted.isEmpty() && refused == 10, accepted.size() + " accepted, " + refused + " refused");
+            assertTrue(!accepted.isEmpty() && refused >= 10, accepted.size() + " accepted, " + refused + " refused");
             assertEquals(List.of(), orphans(), "no task without its due entry, no delivery without its task");
 
             for (int i = 8; i < junk; i++) {
