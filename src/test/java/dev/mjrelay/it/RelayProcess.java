@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The packaged relay ({@code target/quarkus-app/quarkus-run.jar}) as a separate process, configured
@@ -41,9 +42,7 @@ final class RelayProcess implements AutoCloseable {
     /** {@code archive}: the JVM options of the tests' class archive ({@link ClassArchive}), or none. */
     RelayProcess(String name, String redisHosts, String prefix, String upstreamUrl, Map<String, String> settings,
                  List<String> jvmOptions, List<String> archive) throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        port = freePort();
         Files.createDirectories(Path.of("target/it-logs"));
         log = Path.of("target/it-logs/" + name + "-" + port + ".log");
         Map<String, String> all = new HashMap<>(Map.of(
@@ -84,6 +83,27 @@ final class RelayProcess implements AutoCloseable {
         env.put("RELAY_ACCOUNTS_ALPHA_WEBHOOK_SECRET", ALPHA_SECRET);
         env.put("RELAY_ACCOUNTS_BETA_API_KEY", BETA_KEY);
         env.put("RELAY_ACCOUNTS_BETA_WEBHOOK_SECRET", BETA_SECRET);
+    }
+
+    /**
+     * The next port to try for a relay of this JVM. A port the kernel hands out for 0 is free only
+     * until the relay binds it, seconds later, and the other failsafe fork may be given the same one
+     * meanwhile: then one relay fails to bind while its suite's requests reach the other's relay,
+     * which answers ready. Each fork takes its relays' ports from a range of its own instead, below
+     * the kernel's ephemeral ports (32768 and up), which receivers, upstreams and Redis servers use.
+     */
+    private static final AtomicInteger NEXT_PORT = new AtomicInteger(11_000 + 7_000 * (Integer.getInteger("relay.it.fork", 1) - 1));
+
+    private static int freePort() throws IOException {
+        for (int tries = 0; tries < 1_000; tries++) {
+            int candidate = NEXT_PORT.getAndIncrement();
+            try (ServerSocket socket = new ServerSocket(candidate)) {
+                return candidate;
+            } catch (IOException taken) {
+                // another program's: the next one
+            }
+        }
+        throw new IOException("no free port for a relay from " + (NEXT_PORT.get() - 1_000));
     }
 
     /** An environment variable for the process (credentials, say), set before {@link #start()}. */
