@@ -66,7 +66,7 @@ public class RedisCluster implements QuarkusTestResourceLifecycleManager, AutoCl
             PORTS.clear();
             List<Integer> all = new ArrayList<>();
             for (int i = 0; i < (replicas ? 6 : 3); i++) {
-                int port = freePort();
+                int port = freePort(all);
                 all.add(port);
                 if (i < 3) {
                     PORTS.add(port);
@@ -182,9 +182,26 @@ public class RedisCluster implements QuarkusTestResourceLifecycleManager, AutoCl
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
+    /**
+     * A port for one more node: free, not one already handed to another node of this cluster (the
+     * kernel may hand a port out again before the node binds it), and with its cluster bus port
+     * (the port + 10,000) free and valid.
+     */
+    private static int freePort(List<Integer> taken) throws IOException {
+        for (int tries = 0; tries < 100; tries++) {
+            int port;
+            try (ServerSocket socket = new ServerSocket(0)) {
+                port = socket.getLocalPort();
+            }
+            if (port > 55_535 || taken.contains(port)) {
+                continue;
+            }
+            try (ServerSocket bus = new ServerSocket(port + 10_000)) {
+                return port;
+            } catch (IOException busTaken) {
+                // the next one
+            }
         }
+        throw new IOException("no free port pair for a Redis Cluster node");
     }
 }
