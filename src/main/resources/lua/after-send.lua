@@ -4,6 +4,7 @@
 -- was sent at once and this is its first word.
 -- Answers 0, changing nothing, unless the task was being sent.
 --- @include "lib/is-ended"
+--- @include "lib/pieces"
 --- @include "lib/append-event"
 -- KEYS[1] task hash, KEYS[2] task due set, KEYS[3] event stream, KEYS[4] running tasks per upstream
 -- ARGV[1] task id, ARGV[2] 'running' or TASK_QUEUE.WAITING, ARGV[3] first poll (ms; ignored when
@@ -12,7 +13,7 @@ if task_ended(KEYS[1]) or redis.call('HGET', KEYS[1], TASK.QUEUE) ~= TASK_QUEUE.
   return 0
 end
 if #ARGV > 5 then
-  redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+  set_fields(KEYS[1], TASK_PIECED, 6, #ARGV)
 end
 if ARGV[2] == TASK_QUEUE.WAITING then
   redis.call('HSET', KEYS[1], TASK.QUEUE, TASK_QUEUE.WAITING)

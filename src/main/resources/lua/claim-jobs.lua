@@ -6,6 +6,7 @@
 -- whether it may still be sent (never twice). In-flight entries that lapsed are dropped.
 --- @include "lib/upstream-room"
 --- @include "lib/waiting-line"
+--- @include "lib/pieces"
 -- KEYS[1] the waiting accounts
 -- ARGV[1] now (ms), ARGV[2] most jobs to claim, ARGV[3] lease end (ms), ARGV[4] queue key prefix,
 -- ARGV[5..] the upstreams
@@ -74,14 +75,14 @@ while count < max do
     else
       redis.call('ZADD', accounts, chosen.pass + math.floor(1000000 / math.max(1, chosen.weight)), chosen.account)
     end
-    local job = redis.call('HMGET', job_key(q, chosen.id), JOB.PATH, JOB.BODY, JOB.QUEUED_AT, JOB.ACTION)
+    local job = redis.call('HMGET', job_key(q, chosen.id), JOB.PATH, JOB.QUEUED_AT, JOB.ACTION)
     claimed[#claimed + 1] = chosen.id
     claimed[#claimed + 1] = chosen.up.name
     claimed[#claimed + 1] = chosen.account
     claimed[#claimed + 1] = job[1] or ''
-    claimed[#claimed + 1] = job[2] or ''
-    claimed[#claimed + 1] = job[3] or '0'
-    claimed[#claimed + 1] = job[4] or ''
+    claimed[#claimed + 1] = get_pieced(job_key(q, chosen.id), JOB.BODY) or ''
+    claimed[#claimed + 1] = job[2] or '0'
+    claimed[#claimed + 1] = job[3] or ''
     count = count + 1
   elseif not again then
     break

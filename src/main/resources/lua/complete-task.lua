@@ -4,6 +4,7 @@
 -- stream and enqueues one delivery of it per target, all or nothing. A task that has already ended
 -- is left alone, which is what makes the terminal event exactly-once across replicas.
 --- @include "lib/is-ended"
+--- @include "lib/pieces"
 --- @include "lib/append-event"
 --- @include "lib/enqueue-deliveries"
 -- KEYS[1] task hash, KEYS[2] task due set, KEYS[3] delivery due set, KEYS[4] pending counts,
@@ -20,9 +21,9 @@ if ARGV[10] ~= '' and redis.call('HGET', KEYS[1], TASK.QUEUE) ~= ARGV[10] then
   return 0
 end
 local n = tonumber(ARGV[11])
-redis.call('HSET', KEYS[1], unpack(ARGV, 12, 11 + n))
-redis.call('HDEL', KEYS[1], TASK.QUEUE)
-redis.call('HSET', KEYS[1], TASK.WEBHOOK_ID, ARGV[5], TASK.EVENT_TYPE, ARGV[6], TASK.EVENT, ARGV[7])
+set_fields(KEYS[1], TASK_PIECED, 12, 11 + n)
+redis.call('HSET', KEYS[1], TASK.WEBHOOK_ID, ARGV[5], TASK.EVENT_TYPE, ARGV[6])
+set_field(KEYS[1], TASK_PIECED, TASK.EVENT, ARGV[7])
 redis.call('ZREM', KEYS[2], ARGV[1])
 local account = redis.call('HGET', KEYS[1], TASK.ACCOUNT)
 if tonumber(redis.call('HINCRBY', KEYS[4], account, -1)) <= 0 then
@@ -34,6 +35,7 @@ if redis.call('HGET', KEYS[1], TASK.COUNTED) then
     redis.call('HDEL', KEYS[6], upstream)
   end
 end
+redis.call('HDEL', KEYS[1], TASK.QUEUE)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 local progress = redis.call('HGET', KEYS[1], TASK.PROGRESS_DELIVERIES)
 if progress then

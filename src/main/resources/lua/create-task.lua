@@ -2,6 +2,7 @@
 -- counts it against its account's pending tasks and appends task.submitted to the event stream, all
 -- at once; a job being sent at once gets its event only when the upstream took it or it waits
 -- (a refused one leaves nothing behind). An existing id is left alone.
+--- @include "lib/pieces"
 --- @include "lib/append-event"
 --- @include "lib/task-list"
 -- The task joins its account's list of tasks in the partition, from which tasks older than
@@ -15,7 +16,7 @@
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+set_fields(KEYS[1], TASK_PIECED, 7, #ARGV)
 local submitted = redis.call('HGET', KEYS[1], TASK.SUBMITTED_AT)
 list_add(KEYS[5], KEYS[6], KEYS[7], ARGV[3], submitted, ARGV[1], ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])

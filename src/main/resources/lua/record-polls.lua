@@ -4,6 +4,7 @@
 -- A task that ended meanwhile is left alone, so an ended task is never due again and never gets a
 -- progress event after its terminal one.
 --- @include "lib/is-ended"
+--- @include "lib/pieces"
 --- @include "lib/append-event"
 --- @include "lib/enqueue-deliveries"
 -- KEYS[1] task due set, KEYS[2] delivery due set, KEYS[3] event stream, KEYS[4..] the tasks'
@@ -27,7 +28,7 @@ for k = 4, #KEYS do
     results[#results + 1] = 0
   else
     if n > 0 then
-      redis.call('HSET', KEYS[k], unpack(ARGV, a + 3, a + 2 + n))
+      set_fields(KEYS[k], TASK_PIECED, a + 3, a + 2 + n)
     end
     redis.call('ZADD', KEYS[1], 'XX', ARGV[a + 1], id)
     results[#results + 1] = 1

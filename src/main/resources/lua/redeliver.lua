@@ -2,6 +2,7 @@
 -- webhook id and body, each with its own attempts. Answers -1 when the task has not ended, 0 when
 -- it does not exist, else the number of deliveries enqueued.
 --- @include "lib/is-ended"
+--- @include "lib/pieces"
 --- @include "lib/enqueue-deliveries"
 -- KEYS[1] task hash, KEYS[2] delivery due set
 -- ARGV[1] task id, ARGV[2] now (ms), ARGV[3] delivery key prefix, then (delivery id, target, secret ref) triples
@@ -13,4 +14,5 @@ end
 if not is_terminal(f[1]) then
   return -1
 end
+f[5] = get_pieced(KEYS[1], TASK.EVENT)
 return #enqueue_deliveries(ARGV[3], KEYS[2], ARGV[2], ARGV[1], f[2], f[3], f[4], f[5], f[6], 4, triples_from(4))

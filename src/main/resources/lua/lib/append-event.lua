@@ -1,9 +1,9 @@
+--- @include "lib/pieces"
 -- Notes an event in the task's own list of its events (TASK.EVENTS: 'type|at ms|webhook id'
--- entries, comma-separated), which GET /v1/tasks/{id} shows.
+-- entries, comma-separated once joined), which GET /v1/tasks/{id} shows. Each entry is a piece of
+-- its own (lib/pieces), so that the list never makes the task hash a long value.
 local function note_event(task_key, event_type, at_ms, webhook_id)
-  local entry = event_type .. '|' .. at_ms .. '|' .. (webhook_id or '')
-  local known = redis.call('HGET', task_key, TASK.EVENTS)
-  redis.call('HSET', task_key, TASK.EVENTS, known and (known .. ',' .. entry) or entry)
+  append_piece(task_key, TASK.EVENTS, event_type .. '|' .. at_ms .. '|' .. (webhook_id or ''), ',')
 end
 
 -- Appends one task event to the event stream, with its webhook id when it has one (the id event

@@ -344,6 +344,16 @@ public interface RelayConfig {
         /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
         @WithDefault("mj-relay")
         String keyPrefix();
+
+        /**
+         * Store a long prompt, state, callback URL or upstream answer in pieces of 64 bytes, which keeps
+         * a task's hash in Redis's compact encoding (about 1 KB less a task). Relays built before
+         * pieces read only a long value's first piece: set false while such replicas still run beside
+         * this one (a rolling update), and remove once they are gone. Pieces already stored read the
+         * same either way.
+         */
+        @WithDefault("true")
+        boolean pieceLongValues();
     }
 
     interface Simulator {

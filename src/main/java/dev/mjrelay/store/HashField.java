@@ -12,6 +12,14 @@ public interface HashField {
     /** The constant's name, as the Lua scripts use it. */
     String name();
 
+    /**
+     * Whether the field's value may be long and is then stored in pieces that keep the hash compact
+     * ({@code lib/pieces.lua}): the scripts write it with {@code set_field}, and readers join its pieces.
+     */
+    default boolean pieced() {
+        return false;
+    }
+
     /** The name in Redis: the constant's name in lower camel case. Every HashField is an enum constant. */
     default String stored() {
         Enum<?> constant = (Enum<?>) this;

@@ -49,7 +49,13 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
 
     /** The fields of a waiting job's hash ({@code JOB.ACCOUNT} in the scripts). */
     public enum JobField implements HashField {
-        ACCOUNT, UPSTREAM, PATH, BODY, QUEUED_AT, WEIGHT, ACTION
+        ACCOUNT, UPSTREAM, PATH, BODY, QUEUED_AT, WEIGHT, ACTION;
+
+        /** The submit's body, as long as the client made it: stored in pieces when long. */
+        @Override
+        public boolean pieced() {
+            return this == BODY;
+        }
     }
 
     /**

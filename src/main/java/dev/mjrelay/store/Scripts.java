@@ -1,5 +1,6 @@
 package dev.mjrelay.store;
 
+import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.model.EventType;
 import dev.mjrelay.model.TaskStatus;
 import io.quarkus.redis.datasource.ReactiveRedisDataSource;
@@ -45,17 +46,18 @@ public class Scripts {
     }
 
     private static final Pattern INCLUDE = Pattern.compile("^--- @include \"([a-z/-]+)\"\\s*$");
-    private static final String NAMES = names();
 
     private final ReactiveRedisDataSource redis;
+    private final String names;
     private final Map<String, Script> scripts = new ConcurrentHashMap<>();
 
-    Scripts(ReactiveRedisDataSource redis) {
+    Scripts(ReactiveRedisDataSource redis, RelayConfig config) {
         this.redis = redis;
+        this.names = names(config.store().pieceLongValues());
     }
 
     Uni<Response> run(String name, List<String> keys, List<String> args) {
-        Script script = scripts.computeIfAbsent(name, Scripts::load);
+        Script script = scripts.computeIfAbsent(name, this::load);
         return call("EVALSHA", script.sha(), keys, args)
                 .onFailure(e -> e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT"))
                 .recoverWithUni(() -> call("EVAL", script.source(), keys, args));
@@ -118,8 +120,8 @@ public class Scripts {
                 || message.startsWith("BUSYGROUP") || message.startsWith("NOGROUP"));
     }
 
-    private static Script load(String name) {
-        String source = NAMES + assemble(name, new HashSet<>());
+    private Script load(String name) {
+        String source = names + assemble(name, new HashSet<>());
         try {
             byte[] sha = MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8));
             return new Script(source, HexFormat.of().formatHex(sha));
@@ -155,8 +157,16 @@ public class Scripts {
         }
     }
 
-    /** The names every script may use, from the codecs and enums that own them. */
+    /** The names every script may use, from the codecs and enums that own them; long values in pieces. */
     static String names() {
+        return names(true);
+    }
+
+    /**
+     * The names every script may use, from the codecs and enums that own them, and whether long
+     * values of the pieced fields are stored in pieces ({@code relay.store.piece-long-values}).
+     */
+    static String names(boolean pieceLongValues) {
         StringBuilder lua = new StringBuilder();
         lua.append("local function names(kind, t)\n")
                 .append("  return setmetatable(t, {__index = function(_, k) error('no ' .. kind .. ' ' .. tostring(k)) end})\n")
@@ -171,7 +181,23 @@ public class Scripts {
         table(lua, "DLV_STATE", "delivery state", DeliveryCodec.State.values(), HashField::stored);
         table(lua, "STATUS", "task status", TaskStatus.values(), Enum::name);
         table(lua, "EVENT", "event type", EventType.values(), EventType::wireName);
+        pieced(lua, "TASK_PIECED", TaskCodec.Field.values());
+        pieced(lua, "JOB_PIECED", JobQueue.JobField.values());
+        lua.append("local PIECE_LONG_VALUES = ").append(pieceLongValues).append('\n');
         return lua.toString();
+    }
+
+    /** The set of a record's fields stored in pieces when long ({@code TASK_PIECED[name]}, lib/pieces.lua). */
+    private static void pieced(StringBuilder lua, String table, HashField[] fields) {
+        lua.append("local ").append(table).append(" = {");
+        String separator = "";
+        for (HashField field : fields) {
+            if (field.pieced()) {
+                lua.append(separator).append("['").append(field.stored()).append("'] = true");
+                separator = ", ";
+            }
+        }
+        lua.append("}\n");
     }
 
     private static <E extends Enum<E>> void table(StringBuilder lua, String table, String kind, E[] constants,

@@ -17,17 +17,17 @@ public final class TaskCodec {
 
     /** Every field a task hash may hold. */
     public enum Field implements HashField {
-        ACCOUNT, ACTION, PROMPT, PARENT, INDEX,
-        CALLBACK, STATE, NOTIFY_PROGRESS, UPSTREAM_ID,
+        ACCOUNT, ACTION, PROMPT(true), PARENT, INDEX,
+        CALLBACK(true), STATE(true), NOTIFY_PROGRESS, UPSTREAM_ID,
         /** The last poll, kept small while the task runs: a Redis hash of short fields stays compact. */
         STATUS, PROGRESS, ETA, TASK_TYPE,
         /** The upstream's whole answer that showed the end (JSON). */
-        SNAPSHOT, FAIL_REASON,
+        SNAPSHOT(true), FAIL_REASON(true),
         SUBMITTED_AT, FINISHED_AT, DEADLINE,
         /** The poll schedule's memory (see {@code PollSchedule.Memory}) and the poller's counters. */
         BASE_AT, END_BY, MISSES, NOT_FOUND, ERRORS,
         /** The terminal event, kept for redelivery. */
-        WEBHOOK_ID, EVENT_TYPE, EVENT,
+        WEBHOOK_ID, EVENT_TYPE, EVENT(true),
         /** Progress words already notified, and the progress deliveries to drop if the task ends first. */
         PROGRESS_SENT, PROGRESS_DELIVERIES,
         /** Answers in a row too large to read, and the first status word the relay did not know. */
@@ -37,7 +37,7 @@ public final class TaskCodec {
         /** Where a job not yet taken by the upstream is: one of {@link Queue}; absent once it runs or ended. */
         QUEUE,
         /** The task's events so far, 'type|at ms|webhook id' entries, comma-separated (lib/append-event.lua). */
-        EVENTS,
+        EVENTS(true),
         /**
          * When a poll first saw the task succeed while its images are still to be mirrored (ms); its
          * answer waits in {@link #SNAPSHOT} meanwhile. Absent without a media store.
@@ -54,6 +54,22 @@ public final class TaskCodec {
          * the count existed, which its end leaves alone.
          */
         COUNTED;
+
+        private final boolean pieced;
+
+        Field() {
+            this(false);
+        }
+
+        Field(boolean pieced) {
+            this.pieced = pieced;
+        }
+
+        /** The values a client or the upstream decides the length of: stored in pieces when long. */
+        @Override
+        public boolean pieced() {
+            return pieced;
+        }
     }
 
     /** The job-queue phases of a task the upstream has not taken yet (field {@link Field#QUEUE}). */

@@ -189,18 +189,22 @@ public class TaskStore {
 
     /** The task's events so far as stored ('type|at ms|webhook id', comma-separated), or null. */
     public Uni<String> events(String id) {
-        return scripts.command("HGET", keys.task(id), Field.EVENTS.stored()).map(r -> r == null ? null : r.toString());
+        return read(id, List.of(Field.EVENTS)).map(values -> values.get(0));
     }
 
     /** The task, or null when there is none (never stored, or expired). */
     public Uni<Task> find(String id) {
-        List<String> args = new ArrayList<>(TaskCodec.TASK.size() + 1);
-        args.add(keys.task(id));
-        TaskCodec.TASK.forEach(field -> args.add(field.stored()));
-        return scripts.command("HMGET", args.toArray(String[]::new)).map(response -> {
-            List<String> values = new ArrayList<>(TaskCodec.TASK.size());
+        return read(id, TaskCodec.TASK).map(values -> TaskCodec.decode(id, StoredFields.of(TaskCodec.TASK, values)));
+    }
+
+    /** Fields of the task's hash, pieced ones joined, in the order asked (null for an unset one). */
+    private Uni<List<String>> read(String id, List<Field> fields) {
+        List<String> names = new ArrayList<>(fields.size());
+        fields.forEach(field -> names.add(field.pieced() ? "+" + field.stored() : field.stored()));
+        return scripts.run("read-fields", List.of(keys.task(id)), names).map(response -> {
+            List<String> values = new ArrayList<>(fields.size());
             response.forEach(value -> values.add(value == null ? null : value.toString()));
-            return TaskCodec.decode(id, StoredFields.of(TaskCodec.TASK, values));
+            return values;
         });
     }
 

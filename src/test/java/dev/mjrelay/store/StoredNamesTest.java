@@ -36,6 +36,17 @@ class StoredNamesTest {
         assertEquals(List.of("pending", "delivered", "dead", "superseded", "skipped"), stored(DeliveryCodec.State.values()));
     }
 
+    @Test
+    void theFieldsStoredInPiecesAreTheLongOnesAndNoClaimReadsOne() {
+        assertEquals(List.of("prompt", "callback", "state", "snapshot", "failReason", "event", "events"),
+                Arrays.stream(TaskCodec.Field.values()).filter(HashField::pieced).map(HashField::stored).toList());
+        assertEquals(List.of("body"),
+                Arrays.stream(JobQueue.JobField.values()).filter(HashField::pieced).map(HashField::stored).toList());
+        // claim-due reads its fields with HMGET, which does not join pieces
+        assertEquals(List.of(), TaskCodec.DUE.stream().filter(HashField::pieced).toList());
+        assertEquals(List.of(), DeliveryCodec.CLAIM.stream().filter(HashField::pieced).toList());
+    }
+
     private static List<String> stored(HashField[] fields) {
         return Arrays.stream(fields).map(HashField::stored).toList();
     }
