@@ -1,6 +1,6 @@
 -- Ends a task exactly once: records its result, takes it off the due set, frees its pending slot,
 -- takes it off its upstream's running tasks, lets it expire after the retention, drops progress
--- deliveries not yet made (no progress after the end), appends the terminal event to the event
+-- deliveries not yet made (no progress after the end: their records go), appends the terminal event to the event
 -- stream and enqueues one delivery of it per target, all or nothing. A task that has already ended
 -- is left alone, which is what makes the terminal event exactly-once across replicas.
 --- @include "lib/is-ended"
@@ -35,14 +35,15 @@ if redis.call('HGET', KEYS[1], TASK.COUNTED) then
     redis.call('HDEL', KEYS[6], upstream)
   end
 end
-redis.call('HDEL', KEYS[1], TASK.QUEUE)
+-- what only a running task needs: its job-queue phase, its count, its poll schedule's memory
+redis.call('HDEL', KEYS[1], TASK.QUEUE, TASK.COUNTED, TASK.BASE_AT, TASK.END_BY, TASK.MISSES, TASK.NOT_FOUND,
+  TASK.ERRORS, TASK.OVERSIZE, TASK.MIRROR_SINCE)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 local progress = redis.call('HGET', KEYS[1], TASK.PROGRESS_DELIVERIES)
 if progress then
   for id in string.gmatch(progress, '[^,]+') do
     if redis.call('ZREM', KEYS[3], id) == 1 then
-      redis.call('HSET', ARGV[4] .. id, DLV.STATE, DLV_STATE.SUPERSEDED)
-      redis.call('PEXPIRE', ARGV[4] .. id, ARGV[3])
+      redis.call('DEL', ARGV[4] .. id)
     end
   end
 end

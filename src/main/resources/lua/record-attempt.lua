@@ -1,5 +1,5 @@
--- Records one webhook attempt in its task's delivery log and moves the delivery on: delivered,
--- due again for a retry, or dead (kept, and listed for its account unless it was a progress
+-- Records one webhook attempt in its task's delivery log and moves the delivery on: delivered (its
+-- record removed), due again for a retry, or dead (kept, and listed for its account unless it was a progress
 -- event, which gets one attempt only and is not worth a replay). An attempt that is not the
 -- next one of a pending delivery is stale (its lease ran out and another dispatcher went on) and
 -- changes nothing.
@@ -19,6 +19,11 @@ redis.call('RPUSH', KEYS[3], ARGV[5])
 redis.call('PEXPIRE', KEYS[3], ARGV[6])
 if state == DLV_STATE.PENDING then
   redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+elseif state == DLV_STATE.DELIVERED then
+  -- nothing reads a delivered delivery again: the log has its attempts, a redelivery copies the
+  -- task's event, and its body would otherwise stay for the retention
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('DEL', KEYS[1])
 else
   redis.call('ZREM', KEYS[2], ARGV[1])
   redis.call('PEXPIRE', KEYS[1], ARGV[6])

@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * What a task costs in Redis does not jump with the length of what a client sent: long prompts,
  * states and callback URLs, and the upstream's long answer, are stored in pieces that keep the task's
  * hash in Redis's compact encoding (lib/pieces.lua), and come back whole everywhere a user sees
- * them.
+ * them. A delivered delivery leaves only its log behind.
  */
 @QuarkusTest
 @QuarkusTestResource(RedisTestResource.class)
@@ -92,6 +92,17 @@ class CompactTaskRecordsTest {
         assertEquals(webhook.header("webhook-id"), again.header("webhook-id"));
         assertEquals(webhook.body(), again.body(), "the same event, byte for byte");
         assertTrue(Webhooks.verifies(ALICE_SECRET, again));
+    }
+
+    @Test
+    void aDeliveredDeliveryLeavesItsLogAndNoRecord() {
+        String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "delivered once", "callbackUrl", receiver.url("/d")));
+        await().atMost(Duration.ofSeconds(20)).until(() -> !receiver.forTask(id).isEmpty());
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> given().header("Authorization", "Bearer " + ALICE)
+                .get("/v1/tasks/" + id + "/deliveries").then().statusCode(200)
+                .body("items.outcome", org.hamcrest.Matchers.equalTo(List.of("delivered"))));
+        assertEquals(List.of(), keys(RedisTestResource.PREFIX + ":{p*}:dlv:" + id + ":*"), "the delivery's record is gone");
     }
 
     @Test

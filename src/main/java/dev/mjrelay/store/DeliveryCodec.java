@@ -20,9 +20,10 @@ public final class DeliveryCodec {
 
     /** Where a delivery stands: pending (due now or later), or done one way or another. */
     public enum State implements HashField {
-        PENDING, DELIVERED, DEAD,
-        /** A progress delivery dropped because its task ended first. */
-        SUPERSEDED,
+        PENDING,
+        /** Accepted by its target: its record is then removed (the task's delivery log keeps the attempts). */
+        DELIVERED,
+        DEAD,
         /** Not attempted: its endpoint was disabled (a recover sends it again). */
         SKIPPED;
     }

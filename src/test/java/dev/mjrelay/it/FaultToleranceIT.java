@@ -153,7 +153,10 @@ class FaultToleranceIT {
     @Test
     void redisRestartKeepsPendingTasksAndPendingDeliveries() throws Exception {
         String prefix = prefix();
-        try (Receiver receiver = new Receiver().answer(503, 503, 503, 503, 503, 503, 503, 503, 503, 503);
+        // enough refusals that no delivery is accepted (and its record removed) while the keys are counted
+        int[] refusals = new int[20];
+        java.util.Arrays.fill(refusals, 503);
+        try (Receiver receiver = new Receiver().answer(refusals);
              RelayProcess relay = new RelayProcess("redis-restart", redis.hosts(), prefix, upstream.url(), Map.of()).start()) {
             List<String> early = submit(relay, receiver, 5);
             await().atMost(Duration.ofSeconds(20)).until(() -> receiver.requests().size() >= 5);

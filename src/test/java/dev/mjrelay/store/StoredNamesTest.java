@@ -33,7 +33,7 @@ class StoredNamesTest {
     void deliveryFieldsAndStatesKeepTheirStoredNames() {
         assertEquals(List.of("taskId", "account", "webhookId", "type", "target", "secret", "body", "attempt", "state",
                 "createdAt", "lastStatus", "lastError", "updatedAt", "trace"), stored(DeliveryCodec.Field.values()));
-        assertEquals(List.of("pending", "delivered", "dead", "superseded", "skipped"), stored(DeliveryCodec.State.values()));
+        assertEquals(List.of("pending", "delivered", "dead", "skipped"), stored(DeliveryCodec.State.values()));
     }
 
     @Test
