@@ -16,7 +16,7 @@
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
-set_fields(KEYS[1], TASK_PIECED, 7, #ARGV)
+set_fields(KEYS[1], TASK_PIECED, 7, #ARGV, true)
 local submitted = redis.call('HGET', KEYS[1], TASK.SUBMITTED_AT)
 list_add(KEYS[5], KEYS[6], KEYS[7], ARGV[3], submitted, ARGV[1], ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])

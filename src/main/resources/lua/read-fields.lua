@@ -1,4 +1,5 @@
--- Reads fields of one hash, joining the pieces of those stored in pieces when long (lib/pieces).
+-- Reads fields of a task's hash, joining the pieces of those stored in pieces when long
+-- (lib/pieces); its event notes are appended entries (lib/append-event).
 --- @include "lib/pieces"
 -- KEYS[1] the hash
 -- ARGV[1..] the fields, a pieced one's name after a '+' ('+prompt')
@@ -7,7 +8,8 @@ local values = {}
 for i = 1, #ARGV do
   local field = ARGV[i]
   if string.sub(field, 1, 1) == '+' then
-    values[i] = get_pieced(KEYS[1], string.sub(field, 2))
+    local name = string.sub(field, 2)
+    values[i] = get_pieced(KEYS[1], name, name == TASK.EVENTS)
   else
     values[i] = redis.call('HGET', KEYS[1], field)
   end

@@ -12,8 +12,8 @@ local PIECE_BYTES = 64
 local PIECED_MAX_BYTES = 4096
 
 -- Sets one field; in pieces when it is one of `pieced` and long. Pieces left over from a longer
--- value set before are removed.
-local function set_field(key, pieced, field, value)
+-- value set before are removed, unless the hash is `fresh` (created by this script).
+local function set_field(key, pieced, field, value, fresh)
   local extra = 0
   if PIECE_LONG_VALUES and pieced[field] and #value > PIECE_BYTES and #value <= PIECED_MAX_BYTES then
     local args = {field, string.sub(value, 1, PIECE_BYTES)}
@@ -28,7 +28,7 @@ local function set_field(key, pieced, field, value)
   else
     redis.call('HSET', key, field, value)
   end
-  if pieced[field] then
+  if pieced[field] and not fresh then
     local stale = extra + 1
     while redis.call('HDEL', key, field .. '+' .. stale) == 1 do
       stale = stale + 1
@@ -37,17 +37,19 @@ local function set_field(key, pieced, field, value)
 end
 
 -- Sets the field/value pairs ARGV[from .. to] (see set_field).
-local function set_fields(key, pieced, from, to)
+local function set_fields(key, pieced, from, to, fresh)
   for i = from, to - 1, 2 do
-    set_field(key, pieced, ARGV[i], ARGV[i + 1])
+    set_field(key, pieced, ARGV[i], ARGV[i + 1], fresh)
   end
 end
 
--- A field's value with its pieces joined; false when the field is not set.
-local function get_pieced(key, field)
+-- A field's value with its pieces joined; false when the field is not set. A value set_field cut
+-- has a first piece of exactly PIECE_BYTES, so only such a one is looked at further, unless the
+-- field holds `appended` entries (append_piece), whose first piece may be of any length.
+local function get_pieced(key, field, appended)
   local value = redis.call('HGET', key, field)
-  if not value then
-    return false
+  if not value or (#value ~= PIECE_BYTES and not appended) then
+    return value
   end
   local parts = {value}
   local more = redis.call('HGET', key, field .. '+1')
@@ -66,7 +68,7 @@ local function append_piece(key, field, entry, separator)
     return
   end
   if not PIECE_LONG_VALUES then
-    local whole = get_pieced(key, field)
+    local whole = get_pieced(key, field, true)
     set_field(key, {[field] = true}, field, whole .. separator .. entry)
     return
   end

@@ -71,7 +71,8 @@ class PiecesTest {
         run("append_piece(KEYS[1], ARGV[1], ARGV[2], ',')", "events", "task.succeeded|3|msg_b");
 
         assertEquals(List.of("events", "events+1", "events+2"), fields());
-        assertEquals("task.submitted|1|,task.progress|2|msg_a,task.succeeded|3|msg_b", get("events"));
+        assertEquals("task.submitted|1|,task.progress|2|msg_a,task.succeeded|3|msg_b", appended("events"));
+        assertEquals("task.submitted|1|", get("events"), "only a first piece of 64 bytes is looked at further unless appended");
         assertNull(run("return get_pieced(KEYS[1], ARGV[1])", "absent"));
     }
 
@@ -86,7 +87,7 @@ class PiecesTest {
         run("append_piece(KEYS[1], ARGV[1], ARGV[2], ',')", "events", "b");
         run(false, "append_piece(KEYS[1], ARGV[1], ARGV[2], ',')", "events", "c");
         assertEquals(List.of("events", "prompt"), fields());
-        assertEquals("a,b,c", get("events"));
+        assertEquals("a,b,c", appended("events"));
     }
 
     private void set(String field, String value) {
@@ -95,6 +96,10 @@ class PiecesTest {
 
     private String get(String field) {
         return new String(run("return get_pieced(KEYS[1], ARGV[1])", field), StandardCharsets.UTF_8);
+    }
+
+    private String appended(String field) {
+        return new String(run("return get_pieced(KEYS[1], ARGV[1], true)", field), StandardCharsets.UTF_8);
     }
 
     private byte[] raw(String field) {
