@@ -171,6 +171,21 @@ class JobQueueTest {
         assertEquals("upstream refused (code 24): banned prompt", webhook.getString("data.failReason"));
     }
 
+    @Test
+    void aLongJobWaitsInPiecesAndIsSentWhole() {
+        Idle.upstream(simulator);
+        String prompt = "long job: " + "雨の日の茶碗, ink on washi, soft light --ar 3:2 ".repeat(8);
+        imagine(ALICE, "long filler 1");
+        imagine(ALICE, "long filler 2");
+        ExtractableResponse<Response> waiting = imagine(ALICE, prompt);
+        assertEquals(true, waiting.path("properties.queued"));
+        String id = waiting.path("result");
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> !receiver.forTask(id).isEmpty());
+        assertEquals(List.of(prompt), prompts("long job: "), "the upstream got the whole prompt, once");
+        assertEquals(prompt, JsonPath.from(receiver.forTask(id).get(0).body()).getString("data.prompt"));
+    }
+
     private ExtractableResponse<Response> imagine(String key, String prompt) {
         return post(key, "/mj/submit/imagine", Map.of("prompt", prompt, "callbackUrl", receiver.url("/h")))
                 .statusCode(200).body("code", equalTo(1)).extract();
