@@ -126,12 +126,22 @@ final class RelayProcess implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new IOException("the relay exited at start-up; see " + log);
             }
-            if (status("/q/health/ready") == 200) {
+            // ready, and it is this process that answers: its own start-up line names the port
+            if (status("/q/health/ready") == 200 && listening()) {
                 return this;
             }
             OwnRedis.sleep(200);
         }
         throw new IOException("the relay did not become ready; see " + log);
+    }
+
+    /** Whether this process's log says it listens on its port (Quarkus: "Listening on: http://0.0.0.0:<port>"). */
+    private boolean listening() {
+        try {
+            return Files.readString(log).contains("Listening on: http://0.0.0.0:" + port);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** SIGKILL: no drain, no goodbye. */
