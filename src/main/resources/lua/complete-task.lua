@@ -1,7 +1,7 @@
 -- Ends a task exactly once: records its result, takes it off the due set, frees its pending slot,
 -- takes it off its upstream's running tasks, lets it expire after the retention, drops progress
--- deliveries not yet made (no progress after the end: their records go), appends the terminal event to the event
--- stream and enqueues one delivery of it per target, all or nothing. A task that has already ended
+-- deliveries not yet made (no progress after the end: their records go), appends the terminal
+-- event to the event stream and enqueues one delivery of it per target, all or nothing. A task that has already ended
 -- is left alone, which is what makes the terminal event exactly-once across replicas.
 --- @include "lib/is-ended"
 --- @include "lib/pieces"
