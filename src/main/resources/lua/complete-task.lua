@@ -39,7 +39,7 @@ end
 redis.call('HDEL', KEYS[1], TASK.QUEUE, TASK.COUNTED, TASK.BASE_AT, TASK.END_BY, TASK.MISSES, TASK.NOT_FOUND,
   TASK.ERRORS, TASK.OVERSIZE, TASK.MIRROR_SINCE)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-local progress = redis.call('HGET', KEYS[1], TASK.PROGRESS_DELIVERIES)
+local progress = get_pieced(KEYS[1], TASK.PROGRESS_DELIVERIES, true)
 if progress then
   for id in string.gmatch(progress, '[^,]+') do
     if redis.call('ZREM', KEYS[3], id) == 1 then

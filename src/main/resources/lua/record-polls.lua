@@ -42,11 +42,9 @@ for k = 4, #KEYS do
       note_event(KEYS[k], EVENT.PROGRESS, ARGV[1], ARGV[p + 1])
       local ids = enqueue_deliveries(ARGV[2], KEYS[2], ARGV[1], id, account, ARGV[p + 1], EVENT.PROGRESS,
         ARGV[p + 2], redis.call('HGET', KEYS[k], TASK.TRACE), p + 4, targets)
-      local known = redis.call('HGET', KEYS[k], TASK.PROGRESS_DELIVERIES) or ''
       for _, did in ipairs(ids) do
-        known = known == '' and did or (known .. ',' .. did)
+        append_piece(KEYS[k], TASK.PROGRESS_DELIVERIES, did, ',')
       end
-      redis.call('HSET', KEYS[k], TASK.PROGRESS_DELIVERIES, known)
     end
   end
   a = next_entry

@@ -28,8 +28,11 @@ public final class TaskCodec {
         BASE_AT, END_BY, MISSES, NOT_FOUND, ERRORS,
         /** The terminal event, kept for redelivery. */
         WEBHOOK_ID, EVENT_TYPE, EVENT(true),
-        /** Progress words already notified, and the progress deliveries to drop if the task ends first. */
-        PROGRESS_SENT, PROGRESS_DELIVERIES,
+        /**
+         * Progress words already notified, and the progress deliveries to drop if the task ends first
+         * (comma-separated, one piece each: a delivery id per target).
+         */
+        PROGRESS_SENT, PROGRESS_DELIVERIES(true),
         /** Answers in a row too large to read, and the first status word the relay did not know. */
         OVERSIZE, UNKNOWN_STATUS,
         /** The upstream of the pool that runs the task; absent on tasks stored before pools: the default. */

@@ -38,7 +38,7 @@ class StoredNamesTest {
 
     @Test
     void theFieldsStoredInPiecesAreTheLongOnesAndNoClaimReadsOne() {
-        assertEquals(List.of("prompt", "callback", "state", "snapshot", "failReason", "event", "events"),
+        assertEquals(List.of("prompt", "callback", "state", "snapshot", "failReason", "event", "progressDeliveries", "events"),
                 Arrays.stream(TaskCodec.Field.values()).filter(HashField::pieced).map(HashField::stored).toList());
         assertEquals(List.of("body"),
                 Arrays.stream(JobQueue.JobField.values()).filter(HashField::pieced).map(HashField::stored).toList());
