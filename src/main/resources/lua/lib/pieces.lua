@@ -5,7 +5,7 @@
 -- stored in pieces of PIECE_BYTES: the first under the field's own name, the next ones under
 -- '<name>+1', '<name>+2', ... A value of PIECE_BYTES or less is stored whole, as it always was,
 -- and so is one longer than PIECED_MAX_BYTES (its pieces would pass the listpack's field count).
--- A reader joins the pieces (get_pieced here, read-fields.lua for the Java side); a value stored
+-- A reader joins the pieces (get_pieced here, store/Pieces.java for the Java side); a value stored
 -- whole by a relay before this reads the same. With PIECE_LONG_VALUES false (relay.store.piece-long-
 -- values, for a rolling update from relays that do not read pieces) every value is stored whole.
 local PIECE_BYTES = 64

@@ -85,16 +85,27 @@ public class Scripts {
     /** A hash's fields and values as HGETALL answers them: a map over RESP3, a flat field/value array over RESP2. */
     static Map<String, String> hash(Response response) {
         Map<String, String> fields = new LinkedHashMap<>();
+        hash(response, (field, value) -> fields.put(field, value.toString()));
+        return fields;
+    }
+
+    /** The same, each value as its bytes: a piece of a long value may end inside a character ({@link Pieces}). */
+    static Map<String, byte[]> hashBytes(Response response) {
+        Map<String, byte[]> fields = new java.util.HashMap<>();
+        hash(response, (field, value) -> fields.put(field, value.toBytes()));
+        return fields;
+    }
+
+    private static void hash(Response response, java.util.function.BiConsumer<String, Response> each) {
         if (response.isMap()) {
             for (String field : response.getKeys()) {
-                fields.put(field, response.get(field).toString());
+                each.accept(field, response.get(field));
             }
         } else {
             for (int i = 0; i + 1 < response.size(); i += 2) {
-                fields.put(response.get(i).toString(), response.get(i + 1).toString());
+                each.accept(response.get(i).toString(), response.get(i + 1));
             }
         }
-        return fields;
     }
 
     static <T> Uni<T> guard(Uni<T> call) {

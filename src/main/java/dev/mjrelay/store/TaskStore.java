@@ -197,13 +197,12 @@ public class TaskStore {
         return read(id, TaskCodec.TASK).map(values -> TaskCodec.decode(id, StoredFields.of(TaskCodec.TASK, values)));
     }
 
-    /** Fields of the task's hash, pieced ones joined, in the order asked (null for an unset one). */
+    /** Fields of the task's hash, pieced ones joined ({@link Pieces}), in the order asked (null for an unset one). */
     private Uni<List<String>> read(String id, List<Field> fields) {
-        List<String> names = new ArrayList<>(fields.size());
-        fields.forEach(field -> names.add(field.pieced() ? "+" + field.stored() : field.stored()));
-        return scripts.run("read-fields", List.of(keys.task(id)), names).map(response -> {
+        return scripts.command("HGETALL", keys.task(id)).map(response -> {
+            Map<String, byte[]> hash = Scripts.hashBytes(response);
             List<String> values = new ArrayList<>(fields.size());
-            response.forEach(value -> values.add(value == null ? null : value.toString()));
+            fields.forEach(field -> values.add(Pieces.read(hash, field)));
             return values;
         });
     }
