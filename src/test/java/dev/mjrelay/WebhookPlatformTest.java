@@ -168,6 +168,8 @@ class WebhookPlatformTest {
             assertEquals("task.succeeded", one.getString("items[0].type"));
             JsonPath next = dead(BOB, "?limit=1&cursor=" + one.getString("nextCursor")).extract().jsonPath();
             assertNotEquals(one.getString("items[0].webhookId"), next.getString("items[0].webhookId"));
+            // ISO-8601 with milliseconds, always (Instant.toString() drops ".000"), so the strings sort as the times do
+            assertTrue(one.getString("items[0].diedAt").matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"), one.getString("items[0].diedAt"));
             assertTrue(one.getString("items[0].diedAt").compareTo(next.getString("items[0].diedAt")) >= 0, "newest first");
             dead(ALICE, "?limit=100").body("items.findAll { it.taskId == '" + first + "' }", hasSize(0));
             dead(BOB, "?cursor=garbage!").statusCode(400);

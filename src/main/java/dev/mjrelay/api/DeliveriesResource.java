@@ -1,6 +1,7 @@
 package dev.mjrelay.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.mjrelay.model.Timestamps;
 import dev.mjrelay.store.DeadDelivery;
 import dev.mjrelay.task.Deliveries;
 import io.smallrye.mutiny.Uni;
@@ -68,7 +69,7 @@ public class DeliveriesResource {
 
     private static DeadView view(DeadDelivery dead) {
         return new DeadView(dead.taskId(), dead.webhookId(), dead.type(), dead.target(), dead.attempts(),
-                dead.lastStatusCode(), dead.lastError(), Instant.ofEpochMilli(dead.diedAtMs()).toString());
+                dead.lastStatusCode(), dead.lastError(), Timestamps.format(Instant.ofEpochMilli(dead.diedAtMs())));
     }
 
     private static String blankToNull(String value) {

@@ -176,7 +176,7 @@ public class WebhooksResource {
     private static EndpointView view(Endpoint endpoint, boolean masked) {
         String secret = masked ? endpoint.secret().substring(0, 6) + "..." + endpoint.secret().substring(endpoint.secret().length() - 4)
                 : endpoint.secret();
-        return new EndpointView(endpoint.id(), endpoint.url(), endpoint.events(), secret, endpoint.createdAt().toString(),
+        return new EndpointView(endpoint.id(), endpoint.url(), endpoint.events(), secret, Timestamps.format(endpoint.createdAt()),
                 endpoint.format().wire(), endpoint.rateLimit(), endpoint.disabled(),
                 endpoint.disabledAt() == null ? null : Timestamps.format(endpoint.disabledAt()), endpoint.disabledReason());
     }
