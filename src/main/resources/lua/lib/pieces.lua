@@ -56,11 +56,11 @@ local function set_fields(key, pieced, from, to, fresh)
   end
 end
 
--- A field's value with its pieces joined, from its first piece `value` (false when the field is
--- not set). A value set_field cut has a first piece of exactly PIECE_BYTES, so only such a one is
--- looked at further, unless the field holds `appended` entries (append_piece), whose first piece
--- may be of any length.
-local function joined(key, field, value, appended)
+-- A field's value with its pieces joined; false when the field is not set. A value set_field cut
+-- has a first piece of exactly PIECE_BYTES, so only such a one is looked at further, unless the
+-- field holds `appended` entries (append_piece), whose first piece may be of any length.
+local function get_pieced(key, field, appended)
+  local value = redis.call('HGET', key, field)
   if not value or (#value ~= PIECE_BYTES and not appended) then
     return value
   end
@@ -71,11 +71,6 @@ local function joined(key, field, value, appended)
     more = redis.call('HGET', key, field .. '+' .. #parts)
   end
   return table.concat(parts)
-end
-
--- A field's value with its pieces joined; false when the field is not set (see joined).
-local function get_pieced(key, field, appended)
-  return joined(key, field, redis.call('HGET', key, field), appended)
 end
 
 -- Appends one entry to a pieced field that lists short entries (a note per event): the first is
