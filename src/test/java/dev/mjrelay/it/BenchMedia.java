@@ -74,8 +74,8 @@ final class BenchMedia {
         try (OwnRedis redis = new OwnRedis(false);
              BenchUpstream upstream = new BenchUpstream(vertx, durations, images, IMAGE_BYTES);
              BenchSink sink = new BenchSink(vertx);
-             RelayProcess relay = new RelayProcess(mediaDir == null ? "bench-media-none" : "bench-media-fs", redis.hosts(),
-                     FaultToleranceIT.prefix(), upstream.url(), settings, List.of("-Xmx1g")).start()) {
+             RelayProcess relay = RelayProcess.benchmarked(mediaDir == null ? "bench-media-none" : "bench-media-fs", redis.hosts(),
+                     FaultToleranceIT.prefix(), upstream.url(), settings).start()) {
             List<String> ids = submit(tasks, relay, sink);
             long deadline = System.currentTimeMillis() + 20 * 60_000;
             while (System.currentTimeMillis() < deadline && ids.stream().anyMatch(id -> !sink.arrivals.containsKey(id))) {

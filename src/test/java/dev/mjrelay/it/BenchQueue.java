@@ -64,8 +64,8 @@ final class BenchQueue {
         try (OwnRedis redis = new OwnRedis(false);
              BenchUpstream upstream = new BenchUpstream(vertx, () -> ThreadLocalRandom.current().nextLong(400, 601));
              BenchSink sink = new BenchSink(vertx);
-             RelayProcess relay = new RelayProcess("bench-queue", redis.hosts(), FaultToleranceIT.prefix(), upstream.url(),
-                     settings, List.of("-Xmx1g")).start()) {
+             RelayProcess relay = RelayProcess.benchmarked("bench-queue", redis.hosts(), FaultToleranceIT.prefix(), upstream.url(),
+                     settings).start()) {
             List<Result> rounds = new ArrayList<>();
             rounds.add(round("fresh relay", fresh, cap, relay, upstream, sink));
             rounds.add(round("warm relay", jobs, cap, relay, upstream, sink));

@@ -100,13 +100,13 @@ final class Benchmark {
         try (OwnRedis redis = new OwnRedis(false);
              BenchUpstream upstream = new BenchUpstream(vertx, mix.draw());
              BenchSink sink = new BenchSink(vertx);
-             RelayProcess relay = new RelayProcess("bench", redis.hosts(), FaultToleranceIT.prefix(), upstream.url(),
-                     relaySettings(), List.of("-Xmx1g")).start()) {
+             RelayProcess relay = RelayProcess.benchmarked("bench", redis.hosts(), FaultToleranceIT.prefix(), upstream.url(),
+                     relaySettings()).start()) {
             results.put("relaySettings", relaySettings());
             long reference = referenceWorkMillis();
             results.put("machine", Runtime.getRuntime().availableProcessors() + " cores, "
                     + (Files.readString(Path.of("/proc/meminfo")).lines().findFirst().orElse("").replaceAll("\\s+", " "))
-                    + ", reference work " + reference + " ms");
+                    + ", reference work " + reference + " ms; relay JVM: " + relay.jvm());
             results.put("referenceWorkMs", reference);
             results.put("durations", mix.label());
             if (measureLimit) {
@@ -129,6 +129,54 @@ final class Benchmark {
             vertx.close();
         }
         return results;
+    }
+
+    /**
+     * What a fetch itself costs: {@code tasks} long tasks (20 minutes, so none ends), submitted, then
+     * left to settle into their polling rhythm for {@code settleSeconds}, then a window of
+     * {@code windowSeconds} in which the relay does nothing but poll them — no submit, no end, no
+     * webhook — measured: fetches a second, relay and Redis CPU, and each over the fetches.
+     */
+    record Steady(int tasks, int windowSeconds, double fetchesPerSecond, double relayCpuPercent, double relayCpuMicrosPerFetch,
+                  /* of relayCpuMicrosPerFetch, the part in the kernel (system time: sockets, epoll, timers) */
+                  double relayKernelMicrosPerFetch, double redisCpuPercent, double redisCpuMicrosPerFetch, long webhooksInWindow, long relayRssMb, String machine) {
+    }
+
+    Steady steadyPolls(int tasks, int settleSeconds, int windowSeconds) throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try (OwnRedis redis = new OwnRedis(false);
+             BenchUpstream upstream = new BenchUpstream(vertx, () -> 20 * 60_000L);
+             BenchSink sink = new BenchSink(vertx);
+             RelayProcess relay = RelayProcess.benchmarked("bench", redis.hosts(), FaultToleranceIT.prefix(), upstream.url(),
+                     relaySettings()).start()) {
+            String machine = Runtime.getRuntime().availableProcessors() + " cores, reference work " + referenceWorkMillis()
+                    + " ms; relay JVM: " + relay.jvm();
+            List<String> ids = Collections.synchronizedList(new ArrayList<>());
+            submitAll(tasks, relay, sink, new ConcurrentLinkedQueue<>(), ids);
+            if (ids.size() != tasks) {
+                throw new IllegalStateException("only " + ids.size() + " of " + tasks + " submits were taken");
+            }
+            Thread.sleep(settleSeconds * 1000L);
+            long fetchesBefore = upstream.fetches.get();
+            long webhooksBefore = sink.arrivals.size();
+            long[] cpuBefore = cpu(relay.pid());
+            double redisBefore = redis.cpuSeconds();
+            long start = System.nanoTime();
+            Thread.sleep(windowSeconds * 1000L);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            long fetches = upstream.fetches.get() - fetchesBefore;
+            long[] cpuAfter = cpu(relay.pid());
+            double redisSeconds = redis.cpuSeconds() - redisBefore;
+            double relaySeconds = ((cpuAfter[0] + cpuAfter[1]) - (cpuBefore[0] + cpuBefore[1])) / 100.0;
+            double kernelSeconds = (cpuAfter[1] - cpuBefore[1]) / 100.0;
+            return new Steady(tasks, windowSeconds, fetches / seconds, 100 * relaySeconds / seconds,
+                    fetches == 0 ? 0 : relaySeconds * 1e6 / fetches, fetches == 0 ? 0 : kernelSeconds * 1e6 / fetches,
+                    100 * redisSeconds / seconds,
+                    fetches == 0 ? 0 : redisSeconds * 1e6 / fetches, sink.arrivals.size() - webhooksBefore,
+                    rss(relay.pid()) / 1024, machine);
+        } finally {
+            vertx.close();
+        }
     }
 
     /**
@@ -205,8 +253,8 @@ final class Benchmark {
      * after), so that the first level measures a fresh relay and not a cold load generator too.
      */
     private void warmLoadGenerator(OwnRedis redis, BenchUpstream upstream, BenchSink sink) throws Exception {
-        try (RelayProcess warmup = new RelayProcess("bench-warmup", redis.hosts(), FaultToleranceIT.prefix(), upstream.url(),
-                relaySettings(), List.of("-Xmx1g")).start()) {
+        try (RelayProcess warmup = RelayProcess.benchmarked("bench-warmup", redis.hosts(), FaultToleranceIT.prefix(), upstream.url(),
+                relaySettings()).start()) {
             submitAll(3000, warmup, sink, new ConcurrentLinkedQueue<>(), Collections.synchronizedList(new ArrayList<>()));
             submitAll(3000, warmup, sink, new ConcurrentLinkedQueue<>(), Collections.synchronizedList(new ArrayList<>()));
         }

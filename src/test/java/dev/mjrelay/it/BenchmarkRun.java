@@ -14,7 +14,7 @@ import java.util.Map;
 
 /**
  * The full benchmark, run only by {@code ./mvnw -Pbench verify}. Its parts ({@code -Dbench.parts},
- * default all of {@code levels,mixes,queue,media}):
+ * default all of {@code levels,mixes,polls,queue,media}):
  * <ul>
  *   <li>{@code levels}: load levels {@code -Dbench.levels} (default 3000,3000,10000,100000) of tasks
  *   lasting {@code -Dbench.min}-{@code -Dbench.max} seconds (default 5-40) on one relay process; the
@@ -22,6 +22,9 @@ import java.util.Map;
  *   <li>{@code mixes}: notification lag and fetches per task on three duration mixes (short tasks
  *   among long, 1-5 s, 5-40 s), each on a relay of its own: 300 tasks to build the duration history,
  *   then 1,000 measured;</li>
+ *   <li>{@code polls}: what a fetch by itself costs the relay and Redis: 10,000 tasks of 20 minutes
+ *   ({@code -Dbench.polls.tasks}), polled for a window of 60 s ({@code -Dbench.polls.window}) with
+ *   nothing else to do;</li>
  *   <li>{@code queue}: 10,000 jobs of three accounts against an upstream capped at 50 in flight;</li>
  *   <li>{@code media}: 1,000 tasks ({@code -Dbench.media.tasks}) of 4 images of 1 MB, without a media store and
  *   then mirrored to the filesystem store.</li>
@@ -32,7 +35,7 @@ class BenchmarkRun {
 
     @Test
     void run() throws Exception {
-        List<String> parts = List.of(System.getProperty("bench.parts", "levels,mixes,queue,media").split(","));
+        List<String> parts = List.of(System.getProperty("bench.parts", "levels,mixes,polls,queue,media").split(","));
         Map<String, Object> all = new java.util.LinkedHashMap<>();
         StringBuilder markdown = new StringBuilder();
         Path dir = Files.createDirectories(Path.of("target/bench"));
@@ -59,6 +62,13 @@ class BenchmarkRun {
                 write(dir, all, markdown);
             }
             all.put("mixes", mixes);
+            write(dir, all, markdown);
+        }
+        if (parts.contains("polls")) {
+            Benchmark.Steady steady = new Benchmark(Benchmark.Mix.uniform(1, 1), 64).steadyPolls(
+                    Integer.getInteger("bench.polls.tasks", 10_000), 30, Integer.getInteger("bench.polls.window", 60));
+            all.put("polls", steady);
+            markdown.append("## A fetch by itself\n\n").append(pollsMarkdown(steady)).append('\n');
             write(dir, all, markdown);
         }
         if (parts.contains("queue")) {
@@ -99,6 +109,16 @@ class BenchmarkRun {
                         + "all %d tasks ending together (5 s each): %.0f images/s, %.0f MB/s; lag p50 / p99 %.0f / %.0f ms;"
                         + " lost %d, dup %d%n", m.addedLagP50Ms(), m.addedLagP99Ms(), m.tasks(), b.imagesPerSecond(),
                 b.megabytesPerSecond(), b.lagP50Ms(), b.lagP99Ms(), b.lost(), b.duplicated())).toString();
+    }
+
+    static String pollsMarkdown(Benchmark.Steady s) {
+        return String.format(Locale.ROOT, "Machine: %s. %,d tasks of 20 minutes, polled for %d s once they had settled"
+                        + " (no submit, end or webhook meanwhile: %d webhooks)%n%n| fetches/s | relay CPU (of one core)"
+                        + " | relay CPU µs per fetch (of which in the kernel) | Redis CPU | Redis CPU µs per fetch | relay RSS |%n"
+                        + "|---|---|---|---|---|---|%n| %.0f | %.0f%% | %.0f (%.0f) | %.0f%% | %.1f | %d MB |%n", s.machine(), s.tasks(),
+                s.windowSeconds(), s.webhooksInWindow(), s.fetchesPerSecond(), s.relayCpuPercent(), s.relayCpuMicrosPerFetch(),
+                s.relayKernelMicrosPerFetch(), s.redisCpuPercent(),
+                s.redisCpuMicrosPerFetch(), s.relayRssMb());
     }
 
     static String queueMarkdown(List<BenchQueue.Result> rounds) {

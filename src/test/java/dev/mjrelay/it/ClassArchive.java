@@ -53,6 +53,12 @@ final class ClassArchive {
         }
     }
 
+    private static List<String> withArchiveOutput(Path partial) {
+        List<String> options = new java.util.ArrayList<>(RelayProcess.suiteJvmOptions());
+        options.add("-XX:ArchiveClassesAtExit=" + partial);
+        return options;
+    }
+
     private static List<String> made(Path archive, String redisHosts, String upstreamUrl) {
         try {
             Files.createDirectories(archive.getParent());
@@ -62,7 +68,7 @@ final class ClassArchive {
                 if (!Files.exists(archive) || olderThanTheApplication(archive)) {
                     Path partial = archive.resolveSibling(archive.getFileName() + ".partial");
                     RelayProcess training = new RelayProcess("class-archive", redisHosts, FaultToleranceIT.prefix(),
-                            upstreamUrl, Map.of(), List.of("-XX:ArchiveClassesAtExit=" + partial), List.of());
+                            upstreamUrl, Map.of(), withArchiveOutput(partial), List.of());
                     try (training) {
                         // the JVM writes the archive as it exits: stopped, not killed
                         training.start().sigterm();

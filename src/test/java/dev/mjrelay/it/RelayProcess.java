@@ -29,14 +29,36 @@ final class RelayProcess implements AutoCloseable {
     private final Map<String, String> env = new HashMap<>();
     private Process process;
 
+    /**
+     * A suite's relay: started quickly rather than run fast — the tests' class archive
+     * ({@link ClassArchive}) and the suites' JVM options (pom: {@code it.relay.jvm-options}).
+     */
     RelayProcess(String name, String redisHosts, String prefix, String upstreamUrl, Map<String, String> settings)
             throws IOException {
-        this(name, redisHosts, prefix, upstreamUrl, settings, List.of());
+        this(name, redisHosts, prefix, upstreamUrl, settings, suiteJvmOptions(), ClassArchive.options(redisHosts, upstreamUrl));
     }
 
-    RelayProcess(String name, String redisHosts, String prefix, String upstreamUrl, Map<String, String> settings,
-                 List<String> jvmOptions) throws IOException {
-        this(name, redisHosts, prefix, upstreamUrl, settings, jvmOptions, ClassArchive.options(redisHosts, upstreamUrl));
+    /**
+     * A relay as users start it, for the benchmark: {@code -Xmx1g}, the JVM's own compilers, no class
+     * archive; only what the benchmark is asked to measure is added — another runtime
+     * ({@code -Dbench.java=<java binary>}) or other JVM options ({@code -Dbench.jvm-options="..."}).
+     */
+    static RelayProcess benchmarked(String name, String redisHosts, String prefix, String upstreamUrl,
+                                    Map<String, String> settings) throws IOException {
+        List<String> options = new ArrayList<>(List.of("-Xmx1g"));
+        options.addAll(split(System.getProperty("bench.jvm-options", "")));
+        RelayProcess relay = new RelayProcess(name, redisHosts, prefix, upstreamUrl, settings, options, List.of());
+        relay.command.set(0, System.getProperty("bench.java", relay.command.get(0)));
+        return relay;
+    }
+
+    /** The suites' JVM options for their relays, the same for the one that makes the class archive. */
+    static List<String> suiteJvmOptions() {
+        return split(System.getProperty("relay.it.jvm-options", ""));
+    }
+
+    private static List<String> split(String options) {
+        return options.isBlank() ? List.of() : List.of(options.trim().split("\\s+"));
     }
 
     /** {@code archive}: the JVM options of the tests' class archive ({@link ClassArchive}), or none. */
@@ -62,19 +84,9 @@ final class RelayProcess implements AutoCloseable {
                 "relay.webhook.retry-schedule", "1s,1s,2s,2s,3s,5s,10s",
                 "relay.shutdown.drain-timeout", "5s"));
         all.putAll(settings);
-        // the benchmark measures other runtimes the same way: -Dbench.java=<java binary>, -Dbench.jvm-options="..."
-        command.add(System.getProperty("bench.java", Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(archive);
         command.addAll(jvmOptions);
-        // the suites' relays (pom: it.relay.jvm-options), not the benchmark's
-        String suite = System.getProperty("relay.it.jvm-options", "").trim();
-        if (!suite.isEmpty()) {
-            command.addAll(List.of(suite.split("\\s+")));
-        }
-        String extra = System.getProperty("bench.jvm-options", "").trim();
-        if (!extra.isEmpty()) {
-            command.addAll(List.of(extra.split("\\s+")));
-        }
         all.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.add("-jar");
         command.add("target/quarkus-app/quarkus-run.jar");
@@ -104,6 +116,12 @@ final class RelayProcess implements AutoCloseable {
             }
         }
         throw new IOException("no free port for a relay from " + (NEXT_PORT.get() - 1_000));
+    }
+
+    /** The java binary and the JVM options the relay runs with, for the benchmark's report. */
+    String jvm() {
+        return String.join(" ", command.subList(0, command.indexOf(command.stream().filter(part -> part.startsWith("-D"))
+                .findFirst().orElse("-jar"))));
     }
 
     /** An environment variable for the process (credentials, say), set before {@link #start()}. */
