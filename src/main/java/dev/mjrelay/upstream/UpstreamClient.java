@@ -3,14 +3,12 @@ package dev.mjrelay.upstream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.loop.Lanes;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.core.http.HttpMethod;
@@ -23,14 +21,14 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The relay's door to one upstream of the pool ({@link Upstreams}). Owns the time-outs, reads at most
  * {@code max-answer-bytes} of any answer, and turns every answer into one class: a submit is
  * accepted, refused, busy, unreachable or lost (CONTRACT §8); a fetch is a snapshot, not found, too
- * large, or transient. Submits and fetches share one plain Vert.x HTTP client: the fetch path is
- * hot, thousands a second, and the REST client's per-request machinery cost more CPU than the call.
+ * large, or transient. Submits and fetches share plain Vert.x HTTP clients, one per event loop
+ * ({@link Lanes}): the fetch path is hot, thousands a second, and the REST client's per-request
+ * machinery cost more CPU than the call.
  */
 public class UpstreamClient {
 
@@ -39,10 +37,7 @@ public class UpstreamClient {
     private static final Logger LOG = Logger.getLogger(UpstreamClient.class);
 
     private final String name;
-    private final HttpClient http;
-    /** Event-loop contexts that upstream exchanges run on, in turn (see {@link #exchange}). */
-    private final Context[] contexts;
-    private final AtomicInteger nextContext = new AtomicInteger();
+    private final Lanes lanes;
     private final String host;
     private final int port;
     private final boolean https;
@@ -66,20 +61,14 @@ public class UpstreamClient {
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         this.readTimeout = timeouts.readTimeout();
-        this.http = vertx.createHttpClient(new HttpClientOptions()
+        this.lanes = new Lanes(vertx, new HttpClientOptions()
                 // no Vert.x spans: the relay makes its own (TaskTraces)
                 .setTracingPolicy(TracingPolicy.IGNORE)
-                .setMaxPoolSize(Math.max(8, config.poll().concurrency()))
                 .setConnectTimeout((int) timeouts.connectTimeout().toMillis())
                 .setKeepAlive(true)
                 .setSsl(https)
                 .setVerifyHost(true)
-                .setMaxRedirects(0));
-        this.contexts = new Context[Math.max(1, Runtime.getRuntime().availableProcessors() * 2)];
-        for (int i = 0; i < contexts.length; i++) {
-            // made off any event loop, each new context is bound to the next loop of the pool
-            contexts[i] = ((io.vertx.core.impl.VertxInternal) vertx).createEventLoopContext();
-        }
+                .setMaxRedirects(0), config.poll().concurrency());
         this.authorization = apiKey == null ? null : "Bearer " + apiKey;
         this.maxAnswerBytes = maxAnswerBytes;
         this.mapper = mapper;
@@ -95,7 +84,7 @@ public class UpstreamClient {
     /** Submits a job; never fails: every answer, and every failure to get one, is a class of {@link SubmitOutcome}. */
     public Uni<SubmitOutcome> submit(UpstreamRequest request) {
         AtomicBoolean sent = new AtomicBoolean();
-        return timed("submit-" + request.path(), exchange(() -> http.request(options(HttpMethod.POST,
+        return timed("submit-" + request.path(), lanes.exchange(http -> http.request(options(HttpMethod.POST,
                         "/mj/submit/" + request.path()).putHeader("Content-Type", "application/json"))
                 .compose(call -> {
                     sent.set(true);
@@ -124,29 +113,12 @@ public class UpstreamClient {
 
     /** Fetches a task; never fails: transport trouble becomes {@link FetchOutcome.Transient}. */
     public Uni<FetchOutcome> fetch(String upstreamId) {
-        return timed("fetch", exchange(() -> http.request(options(HttpMethod.GET,
+        return timed("fetch", lanes.exchange(http -> http.request(options(HttpMethod.GET,
                         "/mj/task/" + pathSegment(upstreamId) + "/fetch"))
                 .compose(call -> call.send())
                 .compose(response -> BoundedBody.read(response, maxAnswerBytes)
                         .map(body -> classifyFetch(response.statusCode(), body)))))
                 .onFailure().recoverWithItem(e -> new FetchOutcome.Transient(describe(e)));
-    }
-
-    /**
-     * Runs one exchange on one of this client's own event-loop contexts, in turn. Started from
-     * whatever thread the caller is on (a Redis callback, a request's duplicated context), an
-     * answer's events and the reads of its body could run on different threads, and a body then
-     * read as empty: a submit answer was seen as unreadable and its job counted lost.
-     */
-    private <T> Uni<T> exchange(java.util.function.Supplier<Future<T>> call) {
-        Context context = contexts[Math.floorMod(nextContext.getAndIncrement(), contexts.length)];
-        return Uni.createFrom().emitter(emitter -> context.runOnContext(ignored -> call.get().onComplete(done -> {
-            if (done.succeeded()) {
-                emitter.complete(done.result());
-            } else {
-                emitter.fail(done.cause());
-            }
-        })));
     }
 
     private RequestOptions options(HttpMethod method, String path) {

@@ -1,6 +1,7 @@
 package dev.mjrelay.webhook;
 
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.loop.Lanes;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -63,7 +64,7 @@ public class WebhookSender {
     /** How long a 2xx answer's body may take to arrive for the log; the 2xx counts from its status line. */
     static final long SUCCESS_BODY_GRACE_MS = 1000;
 
-    private final HttpClient client;
+    private final Lanes lanes;
     private final Vertx vertx;
     private final TargetGuard guard;
     private final Duration timeout;
@@ -72,27 +73,26 @@ public class WebhookSender {
         this.timeout = config.webhook().timeout();
         this.guard = guard;
         this.vertx = vertx;
-        this.client = vertx.createHttpClient(new HttpClientOptions()
+        this.lanes = new Lanes(vertx, new HttpClientOptions()
                 // no Vert.x spans: the relay makes its own (TaskTraces)
                 .setTracingPolicy(TracingPolicy.IGNORE)
-                .setMaxPoolSize(Math.max(8, config.webhook().concurrency()))
                 .setConnectTimeout((int) timeout.toMillis())
                 .setKeepAlive(true)
                 .setVerifyHost(true)
-                .setMaxRedirects(0));
+                .setMaxRedirects(0), config.webhook().concurrency());
     }
 
     public Uni<Result> send(String url, Map<String, String> headers, String body) {
         long start = System.nanoTime();
         return Uni.createFrom().item(() -> guard.parse(url))
                 .chain(guard::resolve)
-                .chain(resolved -> Uni.createFrom().completionStage(() -> post(resolved, headers, body).toCompletionStage()))
+                .chain(resolved -> lanes.exchange(http -> post(http, resolved, headers, body)))
                 .ifNoItem().after(timeout).failWith(() -> new java.util.concurrent.TimeoutException("timed out"))
                 .map(result -> withDuration(result, start))
                 .onFailure().recoverWithItem(e -> Result.failed(failureOf(e), describe(e), elapsedMs(start)));
     }
 
-    private Future<Result> post(TargetGuard.Resolved resolved, Map<String, String> headers, String body) {
+    private Future<Result> post(HttpClient http, TargetGuard.Resolved resolved, Map<String, String> headers, String body) {
         TargetGuard.Target target = resolved.target();
         String path = target.uri().getRawPath() == null || target.uri().getRawPath().isEmpty()
                 ? "/" : target.uri().getRawPath();
@@ -110,7 +110,7 @@ public class WebhookSender {
                 .setConnectTimeout(timeout.toMillis())
                 .setIdleTimeout(timeout.toMillis());
         headers.forEach(options::putHeader);
-        return client.request(options)
+        return http.request(options)
                 .compose(request -> request.send(Buffer.buffer(body, StandardCharsets.UTF_8.name())))
                 .compose(response -> read(response, vertx));
     }
@@ -119,10 +119,11 @@ public class WebhookSender {
      * Reads the answer, keeping only the start of its body: at most {@link #MAX_BODY} bytes are read,
      * and a 2xx is the receiver's answer as soon as its status line comes (its body gets
      * {@link #SUCCESS_BODY_GRACE_MS} for the log), so a receiver that never finishes its answer
-     * does not turn a delivered webhook into a time-out and a repeat. The answer's events come on the
-     * connection's event loop, which may not be this one: a small answer can have ended before the
-     * handlers are set. Vert.x then refuses the handlers, and the body it already holds is read
-     * instead; before this, such a delivered webhook was recorded as failed and sent again.
+     * does not turn a delivered webhook into a time-out and a repeat. Should the answer's events come
+     * on another event loop than this one (a connection shared between loops, as before
+     * {@link Lanes}), a small answer can have ended before the handlers are set: Vert.x then refuses
+     * the handlers, and the body it already holds is read instead; before this, such a delivered
+     * webhook was recorded as failed and sent again.
      */
     static Future<Result> read(HttpClientResponse response, Vertx vertx) {
         Promise<Result> promise = Promise.promise();

@@ -51,6 +51,12 @@ class ScriptedUpstreamTest {
     @Inject
     RedisDataSource redis;
 
+    @Inject
+    Upstreams upstreams;
+
+    @Inject
+    io.vertx.core.Vertx vertx;
+
     @BeforeEach
     void reset() {
         ScriptedUpstream.server().resetAll();
@@ -129,6 +135,56 @@ class ScriptedUpstreamTest {
 
         assertEquals(before + 1, unknownStatusCount(), "counted once for the task, however often it is seen");
         fetch(ALICE, id).body("task.status", equalTo("TASK_STATUS_PROCESSING"));
+    }
+
+    /**
+     * An exchange runs on the event loop it is started on, or is handed to one: from every kind of
+     * thread the relay calls from — a plain thread, an event loop's context, a request's duplicated
+     * context, an event-loop thread outside any context (a Redis callback), a worker — each answer
+     * is read whole, many at a time. Answers of ~50 KB arrive in several reads.
+     */
+    @Test
+    void everyAnswerIsReadWholeWhicheverThreadAsksForIt() throws Exception {
+        String padding = "p".repeat(50_000);
+        ScriptedUpstream.server().stubFor(get(urlPathMatching("/mj/task/whole-[0-9]+/fetch")).willReturn(aResponse()
+                .withStatus(200).withHeader("Content-Type", "application/json").withTransformers("response-template")
+                .withBody("{\"task\":{\"task_id\":\"{{request.pathSegments.[2]}}\",\"status\":\"TASK_STATUS_PROCESSING\","
+                        + "\"progress_percent\":40,\"prompt\":\"" + padding + "\"},\"images\":[]}")));
+        UpstreamClient client = upstreams.byName(UpstreamClient.DEFAULT).orElseThrow();
+        io.vertx.core.impl.VertxInternal internal = (io.vertx.core.impl.VertxInternal) vertx;
+        Map<String, java.util.function.Consumer<Runnable>> starts = Map.of(
+                "a plain thread", Runnable::run,
+                "an event loop's context", run -> vertx.getOrCreateContext().runOnContext(ignored -> run.run()),
+                "a duplicated context", run -> ((io.vertx.core.impl.ContextInternal) internal.createEventLoopContext())
+                        .duplicate().runOnContext(ignored -> run.run()),
+                "an event loop outside any context", run -> internal.getEventLoopGroup().next().execute(run),
+                "a worker", run -> vertx.executeBlocking(() -> {
+                    run.run();
+                    return null;
+                }));
+        Map<String, java.util.concurrent.CompletableFuture<FetchOutcome>> answers = new java.util.TreeMap<>();
+        // sixteen at a time: more new connections at once than that overrun WireMock's accept queue
+        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(16);
+        int n = 0;
+        for (int i = 0; i < 40; i++) {
+            for (var start : starts.entrySet()) {
+                String id = "whole-" + n++;
+                java.util.concurrent.CompletableFuture<FetchOutcome> answer = new java.util.concurrent.CompletableFuture<>();
+                answers.put(start.getKey() + " " + id, answer);
+                inFlight.acquire();
+                answer.whenComplete((done, failed) -> inFlight.release());
+                start.getValue().accept(() -> client.fetch(id).subscribe().with(answer::complete, answer::completeExceptionally));
+            }
+        }
+        for (var answer : answers.entrySet()) {
+            String id = answer.getKey().substring(answer.getKey().lastIndexOf(' ') + 1);
+            FetchOutcome outcome = answer.getValue().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(outcome instanceof FetchOutcome.Snapshot, answer.getKey() + ": " + outcome);
+            FetchOutcome.Snapshot snapshot = (FetchOutcome.Snapshot) outcome;
+            assertEquals(id, snapshot.body().path("task").path("task_id").asText(), answer.getKey());
+            assertEquals(padding.length(), snapshot.body().path("task").path("prompt").asText().length(), answer.getKey());
+            assertEquals(40, snapshot.progress(), answer.getKey());
+        }
     }
 
     private static ResponseDefinitionBuilder json(int status, String body) {
