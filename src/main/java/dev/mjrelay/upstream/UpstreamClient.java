@@ -3,7 +3,7 @@ package dev.mjrelay.upstream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.config.RelayConfig;
-import dev.mjrelay.loop.Lanes;
+import dev.mjrelay.http.Lanes;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;

@@ -1,7 +1,7 @@
 package dev.mjrelay.webhook;
 
 import dev.mjrelay.config.RelayConfig;
-import dev.mjrelay.loop.Lanes;
+import dev.mjrelay.http.Lanes;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

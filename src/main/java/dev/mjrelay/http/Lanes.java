@@ -1,4 +1,4 @@
-package dev.mjrelay.loop;
+package dev.mjrelay.http;
 
 import io.netty.channel.EventLoop;
 import io.smallrye.mutiny.Uni;
