@@ -28,6 +28,8 @@ final class RelayProcess implements AutoCloseable {
     private final List<String> command = new ArrayList<>();
     private final Map<String, String> env = new HashMap<>();
     private Process process;
+    /** Where the JVM's own options end in {@link #command}, and the relay's -D settings begin. */
+    private final int jvmEnd;
 
     /**
      * A suite's relay: started quickly rather than run fast — the tests' class archive
@@ -87,6 +89,7 @@ final class RelayProcess implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(archive);
         command.addAll(jvmOptions);
+        jvmEnd = command.size();
         all.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.add("-jar");
         command.add("target/quarkus-app/quarkus-run.jar");
@@ -120,8 +123,7 @@ final class RelayProcess implements AutoCloseable {
 
     /** The java binary and the JVM options the relay runs with, for the benchmark's report. */
     String jvm() {
-        return String.join(" ", command.subList(0, command.indexOf(command.stream().filter(part -> part.startsWith("-D"))
-                .findFirst().orElse("-jar"))));
+        return String.join(" ", command.subList(0, jvmEnd));
     }
 
     /** An environment variable for the process (credentials, say), set before {@link #start()}. */
