@@ -1,11 +1,16 @@
 package dev.mjrelay;
 
 import dev.mjrelay.webhook.TargetGuard;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.InetAddress;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -96,4 +101,36 @@ class TargetGuardTest {
         TargetGuard.Target target = lenient.parse("http://localhost:8080/hook");
         assertDoesNotThrow(() -> lenient.resolve(target).await().indefinitely());
     }
+
+    /**
+     * The name is looked up on a worker (it may block), and the answer, or the refusal, comes back on
+     * the event loop that asked, in its context: what the submit or the webhook does next runs there.
+     */
+    @Test
+    void theAnswerComesBackToTheEventLoopThatAsked() throws Exception {
+        TargetGuard lenient = new TargetGuard(true);
+        Vertx vertx = Vertx.vertx();
+        try {
+            Context caller = vertx.getOrCreateContext();
+            for (String url : List.of("http://localhost:8080/hook", "http://no-such-host.invalid/hook")) {
+                CompletableFuture<String> where = new CompletableFuture<>();
+                caller.runOnContext(ignored -> {
+                    String asked = Thread.currentThread().getName();
+                    lenient.resolve(lenient.parse(url)).subscribe().with(
+                            resolved -> where.complete(asked + " -> " + answeredOn(caller)),
+                            refused -> where.complete(asked + " -> " + answeredOn(caller)));
+                });
+                String seen = where.get(10, TimeUnit.SECONDS);
+                String asked = seen.substring(0, seen.indexOf(" -> "));
+                assertEquals(asked + " -> " + asked + " in the caller's context", seen, url);
+            }
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String answeredOn(Context caller) {
+        return Thread.currentThread().getName() + (Vertx.currentContext() == caller ? " in the caller's context" : " elsewhere");
+    }
 }
+

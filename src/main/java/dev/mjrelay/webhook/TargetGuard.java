@@ -3,6 +3,8 @@ package dev.mjrelay.webhook;
 import dev.mjrelay.config.RelayConfig;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -109,8 +111,15 @@ public class TargetGuard {
      * is not globally routable (unless private targets are allowed).
      */
     public Uni<Resolved> resolve(Target target) {
-        return Uni.createFrom().item(() -> resolveNow(target))
-                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+        return Uni.createFrom().deferred(() -> {
+            Uni<Resolved> resolved = Uni.createFrom().item(() -> resolveNow(target))
+                    .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+            // the answer goes back to the caller's event loop: what follows there (the submit's Redis
+            // calls, the webhook's exchange) then runs on that loop's own connections, not from a worker
+            Context caller = Vertx.currentContext();
+            return caller == null || !caller.isEventLoopContext() ? resolved
+                    : resolved.emitOn(step -> caller.runOnContext(ignored -> step.run()));
+        });
     }
 
     Resolved resolveNow(Target target) {
