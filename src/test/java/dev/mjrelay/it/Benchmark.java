@@ -139,7 +139,17 @@ final class Benchmark {
      */
     record Steady(int tasks, int windowSeconds, double fetchesPerSecond, double relayCpuPercent, double relayCpuMicrosPerFetch,
                   /* of relayCpuMicrosPerFetch, the part in the kernel (system time: sockets, epoll, timers) */
-                  double relayKernelMicrosPerFetch, double redisCpuPercent, double redisCpuMicrosPerFetch, long webhooksInWindow, long relayRssMb, String machine) {
+                  double relayKernelMicrosPerFetch,
+                  /* times a relay thread stopped (waited, or was put aside) per fetch: each hand-over between threads adds one */
+                  double relaySwitchesPerFetch, double redisCpuPercent, double redisCpuMicrosPerFetch, long webhooksInWindow,
+                  long relayRssMb, Submits submits, String machine) {
+    }
+
+    /**
+     * The submits before the window, a fresh relay's first: all of its CPU and thread switches meanwhile
+     * over the submits, the first polls of the tasks submitted first included.
+     */
+    record Submits(double perSecond, double relayCpuMicrosEach, double relaySwitchesEach) {
     }
 
     Steady steadyPolls(int tasks, int settleSeconds, int windowSeconds) throws Exception {
@@ -152,7 +162,15 @@ final class Benchmark {
             String machine = Runtime.getRuntime().availableProcessors() + " cores, reference work " + referenceWorkMillis()
                     + " ms; relay JVM: " + relay.jvm();
             List<String> ids = Collections.synchronizedList(new ArrayList<>());
+            long[] cpuAtStart = cpu(relay.pid());
+            long switchesAtStart = switches(relay.pid());
+            long submitStart = System.nanoTime();
             submitAll(tasks, relay, sink, new ConcurrentLinkedQueue<>(), ids);
+            double submitSeconds = (System.nanoTime() - submitStart) / 1e9;
+            long[] cpuSubmitted = cpu(relay.pid());
+            Submits submits = new Submits(ids.size() / submitSeconds,
+                    ((cpuSubmitted[0] + cpuSubmitted[1]) - (cpuAtStart[0] + cpuAtStart[1])) * 1e4 / Math.max(1, ids.size()),
+                    (double) (switches(relay.pid()) - switchesAtStart) / Math.max(1, ids.size()));
             if (ids.size() != tasks) {
                 throw new IllegalStateException("only " + ids.size() + " of " + tasks + " submits were taken");
             }
@@ -160,20 +178,22 @@ final class Benchmark {
             long fetchesBefore = upstream.fetches.get();
             long webhooksBefore = sink.arrivals.size();
             long[] cpuBefore = cpu(relay.pid());
+            long switchesBefore = switches(relay.pid());
             double redisBefore = redis.cpuSeconds();
             long start = System.nanoTime();
             Thread.sleep(windowSeconds * 1000L);
             double seconds = (System.nanoTime() - start) / 1e9;
             long fetches = upstream.fetches.get() - fetchesBefore;
             long[] cpuAfter = cpu(relay.pid());
+            long switches = switches(relay.pid()) - switchesBefore;
             double redisSeconds = redis.cpuSeconds() - redisBefore;
             double relaySeconds = ((cpuAfter[0] + cpuAfter[1]) - (cpuBefore[0] + cpuBefore[1])) / 100.0;
             double kernelSeconds = (cpuAfter[1] - cpuBefore[1]) / 100.0;
             return new Steady(tasks, windowSeconds, fetches / seconds, 100 * relaySeconds / seconds,
                     fetches == 0 ? 0 : relaySeconds * 1e6 / fetches, fetches == 0 ? 0 : kernelSeconds * 1e6 / fetches,
-                    100 * redisSeconds / seconds,
+                    fetches == 0 ? 0 : (double) switches / fetches, 100 * redisSeconds / seconds,
                     fetches == 0 ? 0 : redisSeconds * 1e6 / fetches, sink.arrivals.size() - webhooksBefore,
-                    rss(relay.pid()) / 1024, machine);
+                    rss(relay.pid()) / 1024, submits, machine);
         } finally {
             vertx.close();
         }
@@ -425,6 +445,27 @@ final class Benchmark {
         } catch (IOException e) {
             return new long[]{0, 0};
         }
+    }
+
+    /** Context switches, voluntary and not, of the process's threads so far (threads that ended are not counted). */
+    private static long switches(long pid) {
+        long total = 0;
+        try (java.util.stream.Stream<Path> threads = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path thread : (Iterable<Path>) threads::iterator) {
+                try {
+                    for (String line : Files.readAllLines(thread.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            total += Long.parseLong(line.replaceAll("[^0-9]", ""));
+                        }
+                    }
+                } catch (IOException ended) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException ignored) {
+            // the process is gone
+        }
+        return total;
     }
 
     private static long[] cpu(long pid) {

@@ -114,11 +114,16 @@ class BenchmarkRun {
     static String pollsMarkdown(Benchmark.Steady s) {
         return String.format(Locale.ROOT, "Machine: %s. %,d tasks of 20 minutes, polled for %d s once they had settled"
                         + " (no submit, end or webhook meanwhile: %d webhooks)%n%n| fetches/s | relay CPU (of one core)"
-                        + " | relay CPU µs per fetch (of which in the kernel) | Redis CPU | Redis CPU µs per fetch | relay RSS |%n"
-                        + "|---|---|---|---|---|---|%n| %.0f | %.0f%% | %.0f (%.0f) | %.0f%% | %.1f | %d MB |%n", s.machine(), s.tasks(),
-                s.windowSeconds(), s.webhooksInWindow(), s.fetchesPerSecond(), s.relayCpuPercent(), s.relayCpuMicrosPerFetch(),
-                s.relayKernelMicrosPerFetch(), s.redisCpuPercent(),
-                s.redisCpuMicrosPerFetch(), s.relayRssMb());
+                        + " | relay CPU µs per fetch (of which in the kernel) | relay thread switches per fetch | Redis CPU"
+                        + " | Redis CPU µs per fetch | relay RSS |%n"
+                        + "|---|---|---|---|---|---|---|%n| %.0f | %.0f%% | %.0f (%.0f) | %.2f | %.0f%% | %.1f | %d MB |%n", s.machine(),
+                s.tasks(), s.windowSeconds(), s.webhooksInWindow(), s.fetchesPerSecond(), s.relayCpuPercent(),
+                s.relayCpuMicrosPerFetch(), s.relayKernelMicrosPerFetch(), s.relaySwitchesPerFetch(), s.redisCpuPercent(),
+                s.redisCpuMicrosPerFetch(), s.relayRssMb())
+                + String.format(Locale.ROOT, "%nBefore the window, the fresh relay's submits of those tasks (its CPU and"
+                        + " switches meanwhile, the first polls included): %.0f submits/s, %.0f µs of relay CPU and %.2f thread"
+                        + " switches per submit%n", s.submits().perSecond(), s.submits().relayCpuMicrosEach(),
+                        s.submits().relaySwitchesEach());
     }
 
     static String queueMarkdown(List<BenchQueue.Result> rounds) {
