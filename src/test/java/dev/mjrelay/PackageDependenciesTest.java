@@ -28,7 +28,7 @@ class PackageDependenciesTest {
     /** Bottom first. */
     static final List<String> LAYERS = List.of(
             "config",    // settings
-            "http",      // outgoing HTTP: a client per event loop (Lanes)
+            "lane",      // network clients per event loop, HTTP and Redis (Lanes)
             "trace",     // one trace per task: its spans and the traceparent it stores
             "account",   // who is calling
             "upstream",  // the upstream API: requests, answers, their classes

@@ -3,9 +3,16 @@ package dev.mjrelay.store;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.model.EventType;
 import dev.mjrelay.model.TaskStatus;
-import io.quarkus.redis.datasource.ReactiveRedisDataSource;
+import dev.mjrelay.lane.Lanes;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.mutiny.redis.client.Response;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.io.IOException;
@@ -13,7 +20,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -21,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,6 +43,12 @@ import java.util.regex.Pattern;
  * {@code EVENT.PROGRESS}); then each {@code --- @include "lib/<fragment>"} line is replaced by that
  * fragment, once per script, so each shared step (is-ended, append event, enqueue deliveries) is
  * written once.
+ * <p>
+ * Calls go out on the event loop they are made on: each loop has a Redis client of its own
+ * ({@link Lanes}), with the options Quarkus built for the default client from {@code quarkus.redis.*}
+ * ({@code max-pool-size} connections each, at most). Vert.x's Redis client opens every connection in the context it was made
+ * in, so with one client each call made on another loop is handed to that one and its answer
+ * handed back. Calls made off the event loops use Quarkus's client, as before.
  */
 @ApplicationScoped
 public class Scripts {
@@ -47,20 +60,31 @@ public class Scripts {
 
     private static final Pattern INCLUDE = Pattern.compile("^--- @include \"([a-z/-]+)\"\\s*$");
 
-    private final ReactiveRedisDataSource redis;
+    private final Redis shared;
+    private final Lanes<Redis> lanes;
     private final String names;
     private final Map<String, Script> scripts = new ConcurrentHashMap<>();
 
-    Scripts(ReactiveRedisDataSource redis, RelayConfig config) {
-        this.redis = redis;
+    Scripts(Redis redis, DefaultRedisOptions options, Vertx vertx, RelayConfig config) {
+        this.shared = redis;
+        // each loop's client gets the whole pool: a quarter each starved the submits of a fresh relay
+        // (a third slower, half again as many thread switches per submit, in the benchmark's polls part)
+        AtomicInteger lane = new AtomicInteger();
+        this.lanes = new Lanes<>(vertx, () -> Redis.createClient(vertx, new RedisOptions(options.get())
+                .setPoolName(options.get().getPoolName() + "-lane-" + lane.getAndIncrement())));
         this.names = names(config.store().pieceLongValues());
+    }
+
+    @PreDestroy
+    void close() {
+        lanes.clients().forEach(Redis::close);
     }
 
     Uni<Response> run(String name, List<String> keys, List<String> args) {
         Script script = scripts.computeIfAbsent(name, this::load);
-        return call("EVALSHA", script.sha(), keys, args)
+        return call(Command.EVALSHA, script.sha(), keys, args)
                 .onFailure(e -> e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT"))
-                .recoverWithUni(() -> call("EVAL", script.source(), keys, args));
+                .recoverWithUni(() -> call(Command.EVAL, script.source(), keys, args));
     }
 
     /** Whether Redis answers, with the same time-out and failure mapping. */
@@ -70,16 +94,33 @@ public class Scripts {
 
     /** Any other Redis command, with the same time-out and failure mapping. */
     Uni<Response> command(String command, String... args) {
-        return guard(redis.execute(command, args));
+        Request request = Request.cmd(Command.create(command));
+        for (String arg : args) {
+            request.arg(arg);
+        }
+        return guard(send(request));
     }
 
-    private Uni<Response> call(String verb, String script, List<String> keys, List<String> args) {
-        List<String> all = new ArrayList<>(2 + keys.size() + args.size());
-        all.add(script);
-        all.add(Integer.toString(keys.size()));
-        all.addAll(keys);
-        all.addAll(args);
-        return guard(redis.execute(verb, all.toArray(String[]::new)));
+    private Uni<Response> call(Command verb, String script, List<String> keys, List<String> args) {
+        Request request = Request.cmd(verb).arg(script).arg(keys.size());
+        keys.forEach(request::arg);
+        args.forEach(request::arg);
+        return guard(send(request));
+    }
+
+    /** Sends {@code request}, at each subscription, with this event loop's client, or Quarkus's off the loops. */
+    private Uni<Response> send(Request request) {
+        return Uni.createFrom().emitter(emitter -> {
+            Redis here = lanes.here();
+            Future<io.vertx.redis.client.Response> answer = (here == null ? shared : here).send(request);
+            answer.onComplete(done -> {
+                if (done.succeeded()) {
+                    emitter.complete(done.result() == null ? null : Response.newInstance(done.result()));
+                } else {
+                    emitter.fail(done.cause());
+                }
+            });
+        });
     }
 
     /** A hash's fields and values as HGETALL answers them: a map over RESP3, a flat field/value array over RESP2. */

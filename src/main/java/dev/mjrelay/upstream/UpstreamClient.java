@@ -3,12 +3,13 @@ package dev.mjrelay.upstream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.config.RelayConfig;
-import dev.mjrelay.http.Lanes;
+import dev.mjrelay.lane.Lanes;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.core.http.HttpMethod;
@@ -37,7 +38,7 @@ public class UpstreamClient {
     private static final Logger LOG = Logger.getLogger(UpstreamClient.class);
 
     private final String name;
-    private final Lanes lanes;
+    private final Lanes<HttpClient> lanes;
     private final String host;
     private final int port;
     private final boolean https;
@@ -61,14 +62,16 @@ public class UpstreamClient {
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         this.readTimeout = timeouts.readTimeout();
-        this.lanes = new Lanes(vertx, new HttpClientOptions()
+        HttpClientOptions options = new HttpClientOptions()
                 // no Vert.x spans: the relay makes its own (TaskTraces)
                 .setTracingPolicy(TracingPolicy.IGNORE)
                 .setConnectTimeout((int) timeouts.connectTimeout().toMillis())
                 .setKeepAlive(true)
                 .setSsl(https)
                 .setVerifyHost(true)
-                .setMaxRedirects(0), config.poll().concurrency());
+                .setMaxRedirects(0)
+                .setMaxPoolSize(Lanes.httpPoolSize(vertx, config.poll().concurrency()));
+        this.lanes = new Lanes<>(vertx, () -> vertx.createHttpClient(options));
         this.authorization = apiKey == null ? null : "Bearer " + apiKey;
         this.maxAnswerBytes = maxAnswerBytes;
         this.mapper = mapper;

@@ -1,7 +1,7 @@
 package dev.mjrelay.webhook;
 
 import dev.mjrelay.config.RelayConfig;
-import dev.mjrelay.http.Lanes;
+import dev.mjrelay.lane.Lanes;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -64,7 +64,7 @@ public class WebhookSender {
     /** How long a 2xx answer's body may take to arrive for the log; the 2xx counts from its status line. */
     static final long SUCCESS_BODY_GRACE_MS = 1000;
 
-    private final Lanes lanes;
+    private final Lanes<HttpClient> lanes;
     private final Vertx vertx;
     private final TargetGuard guard;
     private final Duration timeout;
@@ -73,13 +73,15 @@ public class WebhookSender {
         this.timeout = config.webhook().timeout();
         this.guard = guard;
         this.vertx = vertx;
-        this.lanes = new Lanes(vertx, new HttpClientOptions()
+        HttpClientOptions options = new HttpClientOptions()
                 // no Vert.x spans: the relay makes its own (TaskTraces)
                 .setTracingPolicy(TracingPolicy.IGNORE)
                 .setConnectTimeout((int) timeout.toMillis())
                 .setKeepAlive(true)
                 .setVerifyHost(true)
-                .setMaxRedirects(0), config.webhook().concurrency());
+                .setMaxRedirects(0)
+                .setMaxPoolSize(Lanes.httpPoolSize(vertx, config.webhook().concurrency()));
+        this.lanes = new Lanes<>(vertx, () -> vertx.createHttpClient(options));
     }
 
     public Uni<Result> send(String url, Map<String, String> headers, String body) {
