@@ -45,10 +45,10 @@ import java.util.regex.Pattern;
  * written once.
  * <p>
  * Calls go out on the event loop they are made on: each loop has a Redis client of its own
- * ({@link Lanes}), with the options Quarkus built for the default client from {@code quarkus.redis.*}
- * ({@code max-pool-size} connections each, at most). Vert.x's Redis client opens every connection in the context it was made
- * in, so with one client each call made on another loop is handed to that one and its answer
- * handed back. Calls made off the event loops use Quarkus's client, as before.
+ * ({@link Lanes}), with the options Quarkus built for the default client from {@code quarkus.redis.*},
+ * {@code max-pool-size} connections each at most. Vert.x's Redis client opens every connection in
+ * the context it was made in, so with one client each call made on another loop is handed to that
+ * one and its answer handed back. Calls made off the event loops use Quarkus's client, as before.
  */
 @ApplicationScoped
 public class Scripts {
@@ -67,8 +67,7 @@ public class Scripts {
 
     Scripts(Redis redis, DefaultRedisOptions options, Vertx vertx, RelayConfig config) {
         this.shared = redis;
-        // each loop's client gets the whole pool: a quarter each starved the submits of a fresh relay
-        // (a third slower, half again as many thread switches per submit, in the benchmark's polls part)
+        // each loop's client may open as many connections as quarkus.redis.max-pool-size says
         AtomicInteger lane = new AtomicInteger();
         this.lanes = new Lanes<>(vertx, () -> Redis.createClient(vertx, new RedisOptions(options.get())
                 .setPoolName(options.get().getPoolName() + "-lane-" + lane.getAndIncrement())));
