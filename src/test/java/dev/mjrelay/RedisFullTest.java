@@ -56,6 +56,15 @@ class RedisFullTest {
     void atMaxmemoryEverySubmitIsStoredWholeOrRefusedWithA503AndAcceptedTasksAreDeliveredWhenMemoryFrees() {
         try (Receiver receiver = new Receiver()) {
             redis.execute("CONFIG", "SET", "maxmemory-policy", "noeviction");
+            // a relay at work first: each event loop's Redis client opens its connections as calls need
+            // them, and a new connection's buffers (tens of KB each) would otherwise take the little
+            // room below before any submit could use it
+            List<String> warmUp = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                warmUp.add(post(ALICE, "/mj/submit/imagine", Map.of("prompt", "before the limit " + i,
+                        "callbackUrl", receiver.url("/full"))).statusCode(200).extract().path("result"));
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> warmUp.stream().allMatch(id -> !receiver.forTask(id).isEmpty()));
             long max = usedMemory() + 2 * 1024 * 1024;
             redis.execute("CONFIG", "SET", "maxmemory", Long.toString(max));
             int junk = fillUntilFull();
