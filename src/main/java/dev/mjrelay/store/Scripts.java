@@ -5,7 +5,7 @@ import dev.mjrelay.model.EventType;
 import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.lane.Lanes;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Future;
+import io.smallrye.mutiny.vertx.UniHelper;
 import io.vertx.core.Vertx;
 import io.vertx.mutiny.redis.client.Response;
 import io.vertx.redis.client.Command;
@@ -109,17 +109,10 @@ public class Scripts {
 
     /** Sends {@code request}, at each subscription, with this event loop's client, or Quarkus's off the loops. */
     private Uni<Response> send(Request request) {
-        return Uni.createFrom().emitter(emitter -> {
+        return Uni.createFrom().deferred(() -> {
             Redis here = lanes.here();
-            Future<io.vertx.redis.client.Response> answer = (here == null ? shared : here).send(request);
-            answer.onComplete(done -> {
-                if (done.succeeded()) {
-                    emitter.complete(done.result() == null ? null : Response.newInstance(done.result()));
-                } else {
-                    emitter.fail(done.cause());
-                }
-            });
-        });
+            return UniHelper.toUni((here == null ? shared : here).send(request));
+        }).map(Response::newInstance);
     }
 
     /** A hash's fields and values as HGETALL answers them: a map over RESP3, a flat field/value array over RESP2. */
