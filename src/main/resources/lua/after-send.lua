@@ -1,7 +1,31 @@
--- Records what came of sending a job (lib/sent.lua, after_send).
---- @include "lib/sent"
+-- Records what came of sending a job: the upstream took it (the task runs: its fields are set, it
+-- is due for its first poll and counted among its upstream's running tasks), or the upstream was
+-- busy (the task waits again, its watchdog due at its deadline). Appends task.submitted when the job
+-- was sent at once and this is its first word.
+-- Answers 0, changing nothing, unless the task was being sent.
+--- @include "lib/is-ended"
+--- @include "lib/pieces"
+--- @include "lib/append-event"
 -- KEYS[1] task hash, KEYS[2] task due set, KEYS[3] event stream, KEYS[4] running tasks per upstream
 -- ARGV[1] task id, ARGV[2] 'running' or TASK_QUEUE.WAITING, ARGV[3] first poll (ms; ignored when
 -- waiting), ARGV[4] stream max length, ARGV[5] the event's data ('' = none), ARGV[6..] field/value pairs
-local t = {hash = KEYS[1], due = KEYS[2], stream = KEYS[3], running = KEYS[4]}
-return after_send(t, ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 6, #ARGV)
+if task_ended(KEYS[1]) or redis.call('HGET', KEYS[1], TASK.QUEUE) ~= TASK_QUEUE.SENDING then
+  return 0
+end
+if #ARGV > 5 then
+  set_fields(KEYS[1], TASK_PIECED, 6, #ARGV)
+end
+if ARGV[2] == TASK_QUEUE.WAITING then
+  redis.call('HSET', KEYS[1], TASK.QUEUE, TASK_QUEUE.WAITING)
+  redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], TASK.DEADLINE), ARGV[1])
+else
+  redis.call('HDEL', KEYS[1], TASK.QUEUE)
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+  redis.call('HSET', KEYS[1], TASK.COUNTED, '1')
+  redis.call('HINCRBY', KEYS[4], redis.call('HGET', KEYS[1], TASK.UPSTREAM), 1)
+end
+if ARGV[5] ~= '' then
+  append_event(KEYS[3], ARGV[4], EVENT.SUBMITTED, ARGV[1], redis.call('HGET', KEYS[1], TASK.ACCOUNT), ARGV[5])
+  note_event(KEYS[1], EVENT.SUBMITTED, redis.call('HGET', KEYS[1], TASK.SUBMITTED_AT), '')
+end
+return 1

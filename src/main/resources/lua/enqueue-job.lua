@@ -1,6 +1,16 @@
--- Puts a job in its account's line (lib/job-line.lua, enqueue_job).
---- @include "lib/job-line"
+-- Puts a job in its account's line: at the end, or at the head for a job that was in front of the
+-- line all along (sent at once, and the upstream was busy). Answers its place in the line (1 = next).
+--- @include "lib/waiting-line"
+--- @include "lib/pieces"
 -- KEYS[1] the waiting accounts
 -- ARGV[1] queue key prefix, ARGV[2] task id, ARGV[3] account, ARGV[4] '1' for the head,
 -- ARGV[5..] the job's field/value pairs
-return enqueue_job(ARGV[1], ARGV[2], ARGV[3], ARGV[4] == '1', 5, #ARGV)
+local q, id, account = ARGV[1], ARGV[2], ARGV[3]
+redis.call('HSET', job_key(q, id), JOB.ACCOUNT, account)
+set_fields(job_key(q, id), JOB_PIECED, 5, #ARGV)
+join_line(q, account)
+if ARGV[4] == '1' then
+  redis.call('LPUSH', line_key(q, account), id)
+  return 1
+end
+return redis.call('RPUSH', line_key(q, account), id)

@@ -1,7 +1,23 @@
--- Takes upstream room for a job sent at once (lib/job-line.lua, reserve_room).
---- @include "lib/job-line"
+-- Takes upstream room for a job sent at once: only when nothing of its account waits (first in,
+-- first out) and an upstream it may go to has room. Answers the upstream's name, or false.
+--- @include "lib/upstream-room"
+--- @include "lib/waiting-line"
 -- KEYS[1] the waiting accounts
 -- ARGV[1] now (ms), ARGV[2] when the room lapses unless the job is answered (ms), ARGV[3] queue key
 -- prefix, ARGV[4] account, ARGV[5] task id, ARGV[6] the upstream it must go to ('' = any),
 -- ARGV[7..] the upstreams
-return reserve_room(ARGV[3], tonumber(ARGV[1]), ARGV[2], ARGV[4], ARGV[5], ARGV[6], 7)
+local now, q = tonumber(ARGV[1]), ARGV[3]
+if redis.call('LLEN', line_key(q, ARGV[4])) > 0 then
+  return false
+end
+local ups, by_name = read_upstreams(7)
+local candidates = ups
+if ARGV[6] ~= '' then
+  candidates = {by_name[ARGV[6]]}
+end
+local up = pick_upstream(q, candidates, now)
+if up == nil then
+  return false
+end
+take_room(q, up, ARGV[5], now, ARGV[2])
+return up.name

@@ -2,7 +2,6 @@ package dev.mjrelay.store;
 
 import io.quarkus.redis.client.RedisOptionsCustomizer;
 import io.quarkus.redis.runtime.client.config.RedisConfig;
-import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
 import jakarta.inject.Singleton;
 
@@ -29,10 +28,5 @@ public class DefaultRedisOptions implements RedisOptionsCustomizer {
             throw new IllegalStateException("Quarkus has not made its default Redis client: is quarkus.redis.hosts set?");
         }
         return options;
-    }
-
-    /** Whether Redis is a Cluster, where a script sees the keys of one slot only. */
-    boolean cluster() {
-        return get().getType() == RedisClientType.CLUSTER;
     }
 }

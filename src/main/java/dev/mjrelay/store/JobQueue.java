@@ -183,42 +183,11 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
      */
     public Uni<Long> enqueue(String id, String account, int weight, String pinned, String action, String path,
                              String body, Instant queuedAt, boolean head) {
-        List<String> args = new ArrayList<>(List.of(q, id, account, head ? "1" : "0"));
-        args.addAll(jobFields(weight, pinned, action, path, body, queuedAt));
-        return scripts.run("enqueue-job", List.of(accounts), args).map(Response::toLong)
-                .invoke(() -> queued(queuedAt));
-    }
-
-    /** A waiting job's field/value pairs, as enqueue-job.lua stores them (its account aside). */
-    static List<String> jobFields(int weight, String pinned, String action, String path, String body, Instant queuedAt) {
-        return List.of(JobField.UPSTREAM.stored(), pinned == null ? "" : pinned, JobField.PATH.stored(), path,
-                JobField.BODY.stored(), body, JobField.QUEUED_AT.stored(), millis(queuedAt),
+        List<String> args = List.of(q, id, account, head ? "1" : "0", JobField.UPSTREAM.stored(), pinned == null ? "" : pinned,
+                JobField.PATH.stored(), path, JobField.BODY.stored(), body, JobField.QUEUED_AT.stored(), millis(queuedAt),
                 JobField.WEIGHT.stored(), Integer.toString(weight), JobField.ACTION.stored(), action);
-    }
-
-    /** A job joined a line: the queue's worker looks for room for it. */
-    void queued(Instant queuedAt) {
-        listener.dueAt(0, queuedAt.toEpochMilli());
-    }
-
-    /** The prefix of the queue's keys, as its scripts take it. */
-    String prefix() {
-        return q;
-    }
-
-    /** The key of the accounts with jobs waiting: the one key the queue's scripts are given. */
-    String accountsKey() {
-        return accounts;
-    }
-
-    /** The pool's upstreams as the queue's scripts take them (lib/upstream-room.lua). */
-    List<String> upstreamArgs() {
-        return upstreamArgs;
-    }
-
-    /** When an accepted task's room lapses, as settle-job.lua takes it: '' for an upstream without a max in flight. */
-    String lapse(String upstream, Instant lapse) {
-        return capped(upstream) ? millis(lapse) : "";
+        return scripts.run("enqueue-job", List.of(accounts), args).map(Response::toLong)
+                .invoke(() -> listener.dueAt(0, queuedAt.toEpochMilli()));
     }
 
     /**
@@ -228,7 +197,7 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
      */
     public Uni<Boolean> settle(String id, String upstream, Outcome outcome, Instant now, Instant lapse) {
         return scripts.run("settle-job", List.of(accounts),
-                        List.of(millis(now), q, id, upstream, outcome.stored(), lapse(upstream, lapse)))
+                        List.of(millis(now), q, id, upstream, outcome.stored(), capped(upstream) ? millis(lapse) : ""))
                 .map(response -> response.toLong() == 1L)
                 .invoke(() -> {
                     if (outcome != Outcome.ACCEPTED) {
@@ -304,7 +273,7 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
         return q + "inflight:" + upstream;
     }
 
-    static String millis(Instant instant) {
+    private static String millis(Instant instant) {
         return Long.toString(instant.toEpochMilli());
     }
 

@@ -67,19 +67,13 @@ public class TaskStore {
      * being sent at once (null) when the upstream took it or it waits ({@link #afterSend}).
      */
     public Uni<Void> createUnsent(Task task, TaskCodec.Queue phase, Instant watchdog, String eventData, String trace) {
-        Map<Field, String> fields = unsentFields(task, trace);
-        fields.put(Field.QUEUE, phase.stored());
-        return create(task, fields, watchdog, eventData == null ? "" : eventData);
-    }
-
-    /** A task the upstream has not taken yet, as stored, but for its job-queue phase. */
-    static Map<Field, String> unsentFields(Task task, String trace) {
         Map<Field, String> fields = TaskCodec.encode(task);
         fields.remove(Field.UPSTREAM_ID);
+        fields.put(Field.QUEUE, phase.stored());
         if (trace != null) {
             fields.put(Field.TRACE, trace);
         }
-        return fields;
+        return create(task, fields, watchdog, eventData == null ? "" : eventData);
     }
 
     private Uni<Void> create(Task task, Map<Field, String> fields, Instant due, String eventData) {
@@ -90,28 +84,12 @@ public class TaskStore {
         args.add(task.account());
         args.add(Long.toString(maxLen));
         args.add(eventData);
-        args.add(oldestListed(task));
+        args.add(Long.toString(task.submittedAt().minus(listedFor).toEpochMilli()));
         addFields(args, fields);
-        return scripts.run("create-task", createKeys(task), args)
+        return scripts.run("create-task", List.of(keys.task(task.id()), keys.due(p), keys.pending(p), keys.stream(p),
+                        keys.accountTasks(p, task.account()), keys.listed(p), keys.legacyAccountTasks(p, task.account())), args)
                 .invoke(() -> polls.scheduled(p, due.toEpochMilli()))
                 .replaceWithVoid();
-    }
-
-    /** The keys a new task is stored under, as create-task.lua takes them. */
-    List<String> createKeys(Task task) {
-        int p = keys.partitionOf(task.id());
-        return List.of(keys.task(task.id()), keys.due(p), keys.pending(p), keys.stream(p),
-                keys.accountTasks(p, task.account()), keys.listed(p), keys.legacyAccountTasks(p, task.account()));
-    }
-
-    /** How far back the new task's account list keeps tasks (ms): older ones have expired. */
-    String oldestListed(Task task) {
-        return Long.toString(task.submittedAt().minus(listedFor).toEpochMilli());
-    }
-
-    /** The event stream's length to trim to at an append, as the scripts take it ('0': not trimmed there). */
-    String maxLen() {
-        return Long.toString(maxLen);
     }
 
     /**
@@ -136,7 +114,9 @@ public class TaskStore {
      */
     public Uni<Boolean> started(String id, String upstream, String upstreamId, Instant sentAt, Instant firstPoll,
                                 String eventData) {
-        return afterSend(id, "running", firstPoll, eventData, startedFields(upstream, upstreamId, sentAt))
+        List<String> fields = List.of(Field.UPSTREAM.stored(), upstream, Field.UPSTREAM_ID.stored(), upstreamId,
+                Field.BASE_AT.stored(), Long.toString(sentAt.toEpochMilli()));
+        return afterSend(id, "running", firstPoll, eventData, fields)
                 .invoke(started -> {
                     if (started) {
                         polls.scheduled(keys.partitionOf(id), firstPoll.toEpochMilli());
@@ -152,13 +132,8 @@ public class TaskStore {
         return afterSend(id, TaskCodec.Queue.WAITING.stored(), Instant.EPOCH, eventData, List.of());
     }
 
-    /** The fields a task the upstream took gets: where it runs, its id there, and when it was sent. */
-    static List<String> startedFields(String upstream, String upstreamId, Instant sentAt) {
-        return List.of(Field.UPSTREAM.stored(), upstream, Field.UPSTREAM_ID.stored(), upstreamId,
-                Field.BASE_AT.stored(), Long.toString(sentAt.toEpochMilli()));
-    }
-
     private Uni<Boolean> afterSend(String id, String next, Instant firstPoll, String eventData, List<String> fields) {
+        int p = keys.partitionOf(id);
         List<String> args = new ArrayList<>(5 + fields.size());
         args.add(id);
         args.add(next);
@@ -166,14 +141,8 @@ public class TaskStore {
         args.add(Long.toString(maxLen));
         args.add(eventData == null ? "" : eventData);
         args.addAll(fields);
-        return scripts.run("after-send", afterSendKeys(id), args)
+        return scripts.run("after-send", List.of(keys.task(id), keys.due(p), keys.stream(p), keys.running(p)), args)
                 .map(response -> response.toLong() == 1L);
-    }
-
-    /** The keys after-send.lua takes: the task, its partition's due set, event stream and running counts. */
-    List<String> afterSendKeys(String id) {
-        int p = keys.partitionOf(id);
-        return List.of(keys.task(id), keys.due(p), keys.stream(p), keys.running(p));
     }
 
     /**
@@ -379,7 +348,7 @@ public class TaskStore {
                 .collect().with(Collectors.summingLong(Long::longValue));
     }
 
-    static void addFields(List<String> args, Map<Field, String> fields) {
+    private static void addFields(List<String> args, Map<Field, String> fields) {
         fields.forEach((field, value) -> {
             args.add(field.stored());
             args.add(value);

@@ -11,7 +11,6 @@ import dev.mjrelay.store.DueQueue;
 import dev.mjrelay.store.JobQueue;
 import dev.mjrelay.store.JobQueue.Job;
 import dev.mjrelay.store.JobQueue.Outcome;
-import dev.mjrelay.store.JobSteps;
 import dev.mjrelay.store.TaskCodec;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.trace.TaskTraces;
@@ -47,7 +46,6 @@ public class JobSender implements DueWorker<Job> {
 
     private final JobQueue queue;
     private final TaskStore tasks;
-    private final JobSteps steps;
     private final Upstreams upstreams;
     private final Notifier notifier;
     private final ObjectMapper mapper;
@@ -60,11 +58,10 @@ public class JobSender implements DueWorker<Job> {
     private final Settings settings;
     private final Timer waited;
 
-    JobSender(JobQueue queue, TaskStore tasks, JobSteps steps, Upstreams upstreams, Notifier notifier, ObjectMapper mapper, Clock clock,
+    JobSender(JobQueue queue, TaskStore tasks, Upstreams upstreams, Notifier notifier, ObjectMapper mapper, Clock clock,
               MeterRegistry registry, RelayConfig config, FirstPolls firstPolls, TaskTraces traces) {
         this.queue = queue;
         this.tasks = tasks;
-        this.steps = steps;
         this.upstreams = upstreams;
         this.notifier = notifier;
         this.mapper = mapper;
@@ -119,7 +116,8 @@ public class JobSender implements DueWorker<Job> {
     private Uni<Void> fromQueue(Job job, SubmitOutcome outcome, Instant sentAt) {
         String id = job.id();
         if (outcome instanceof SubmitOutcome.Accepted accepted) {
-            return accepted(id, job.upstream(), accepted.upstreamId(), sentAt, job.action(), null)
+            return tasks.started(id, job.upstream(), accepted.upstreamId(), sentAt, sentAt.plus(firstPolls.first(job.upstream(), job.action())), null)
+                    .call(() -> settle(id, job.upstream(), Outcome.ACCEPTED, outcome))
                     .invoke(() -> TaskLog.info(LOG, id, job.account(), "sent from the queue to upstream %s as %s",
                             job.upstream(), accepted.upstreamId()))
                     .replaceWithVoid();
@@ -131,17 +129,6 @@ public class JobSender implements DueWorker<Job> {
                 .call(() -> settle(id, job.upstream(), outcome instanceof SubmitOutcome.Refused ? Outcome.REFUSED
                         : Outcome.LOST, outcome))
                 .replaceWithVoid();
-    }
-
-    /**
-     * The upstream took the job sent at {@code sentAt}: its task runs, due for its first poll, with
-     * task.submitted appended when {@code eventData} is given (a job sent at once), and the queue
-     * settles the send. True when the task was being sent.
-     */
-    Uni<Boolean> accepted(String id, String upstream, String upstreamId, Instant sentAt, String action, String eventData) {
-        Instant now = clock.instant();
-        return steps.accepted(id, upstream, upstreamId, sentAt, sentAt.plus(firstPolls.first(upstream, action)), eventData,
-                now, now.plus(holdUntilPolled));
     }
 
     /** Records the send's outcome in the queue; logs a circuit that this answer opened. */

@@ -10,8 +10,8 @@ import dev.mjrelay.model.Submission;
 import dev.mjrelay.model.Task;
 import dev.mjrelay.model.TaskLog;
 import dev.mjrelay.model.TaskStatus;
+import dev.mjrelay.poll.FirstPolls;
 import dev.mjrelay.store.JobQueue;
-import dev.mjrelay.store.JobSteps;
 import dev.mjrelay.store.StoreUnavailableException;
 import dev.mjrelay.store.TaskCodec;
 import dev.mjrelay.store.TaskStore;
@@ -49,30 +49,30 @@ public class TaskService {
     private final TaskStore store;
     private final JobQueue queue;
     private final JobSender sender;
-    private final JobSteps steps;
     private final IdempotentSubmits idempotent;
     private final PendingLimit limit;
     private final Notifier notifier;
     private final Upstreams upstreams;
     private final TargetGuard guard;
     private final Clock clock;
+    private final FirstPolls firstPolls;
     private final TaskTraces traces;
     private final Duration timeout;
     private final Duration lease;
 
-    TaskService(TaskStore store, JobQueue queue, JobSender sender, JobSteps steps, IdempotentSubmits idempotent,
-                PendingLimit limit, Notifier notifier, Upstreams upstreams, TargetGuard guard, Clock clock, RelayConfig config,
-                TaskTraces traces) {
+    TaskService(TaskStore store, JobQueue queue, JobSender sender, IdempotentSubmits idempotent, PendingLimit limit,
+                Notifier notifier, Upstreams upstreams, TargetGuard guard, Clock clock, RelayConfig config,
+                FirstPolls firstPolls, TaskTraces traces) {
         this.store = store;
         this.queue = queue;
         this.sender = sender;
-        this.steps = steps;
         this.idempotent = idempotent;
         this.limit = limit;
         this.notifier = notifier;
         this.upstreams = upstreams;
         this.guard = guard;
         this.clock = clock;
+        this.firstPolls = firstPolls;
         this.traces = traces;
         this.timeout = config.task().timeout();
         this.lease = config.poll().lease();
@@ -182,45 +182,52 @@ public class TaskService {
                 submission.parentTaskId(), submission.index(), submission.callbackUrl(), submission.state(),
                 submission.notifyProgress(), null, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null,
                 now.plus(timeout), null, 0, pinned, true);
-        String submittedData = notifier.submittedData(task);
-        JobSteps.NewJob job = new JobSteps.NewJob(task, TaskTraces.traceparent(span), submittedData, account.weight(),
-                pinned, request.path(), request.body().toString());
-        return steps.place(job, now, now.plus(lease))
+        return queue.reserve(account.name(), task.id(), pinned, now, now.plus(lease)).chain(upstream -> upstream == null
+                ? enqueue(account, task, request, TaskTraces.traceparent(span), slot)
+                : sendNow(account, task, request, upstream, span, slot));
+    }
+
+    private Uni<Submitted> enqueue(Account account, Task task, UpstreamRequest request, String trace, PendingLimit.Slot slot) {
+        return store.createUnsent(task, TaskCodec.Queue.WAITING, task.deadline(), notifier.submittedData(task), trace)
                 .invoke(slot::stored)
-                .chain(placed -> {
-                    if (placed.upstream() == null) {
-                        TaskLog.info(LOG, task.id(), account.name(), "queued %s (place %d in the account's line)",
-                                task.action(), placed.position());
-                        return Uni.createFrom().item(new Submitted(task.id(), placed.position()));
-                    }
-                    return sendNow(account, task, request, placed.upstream(), span, submittedData);
-                });
+                .chain(() -> queue.enqueue(task.id(), account.name(), account.weight(), task.upstream(), task.action().name(), request.path(),
+                        request.body().toString(), task.submittedAt(), false))
+                .invoke(position -> TaskLog.info(LOG, task.id(), account.name(), "queued %s (place %d in the account's line)",
+                        task.action(), position))
+                .map(position -> new Submitted(task.id(), position));
     }
 
     /** Sends the job to {@code upstream}, which had room: the client gets the upstream's answer, or a place in line. */
     private Uni<Submitted> sendNow(Account account, Task task, UpstreamRequest request, String upstream, Span span,
-                                   String submittedData) {
+                                   PendingLimit.Slot slot) {
         UpstreamClient client = upstreams.byName(upstream).orElseThrow();
-        Instant sentAt = clock.instant();
-        Span sending = traces.child(span, "upstream submit", SpanKind.CLIENT);
-        return TaskTraces.around(sending, JobSender.submitTraced(client, request, task.id(), sending))
-                .chain(outcome -> answered(account, task, request, upstream, outcome, sentAt, submittedData));
+        return store.createUnsent(task, TaskCodec.Queue.SENDING, task.submittedAt().plus(lease), null,
+                        TaskTraces.traceparent(span))
+                .invoke(slot::stored)
+                .chain(() -> {
+                    Instant sentAt = clock.instant();
+                    Span sending = traces.child(span, "upstream submit", SpanKind.CLIENT);
+                    return TaskTraces.around(sending, JobSender.submitTraced(client, request, task.id(), sending))
+                            .chain(outcome -> answered(account, task, request, upstream, outcome, sentAt));
+                });
     }
 
     private Uni<Submitted> answered(Account account, Task task, UpstreamRequest request, String upstream,
-                                    SubmitOutcome outcome, Instant sentAt, String submittedData) {
+                                    SubmitOutcome outcome, Instant sentAt) {
         String id = task.id();
         if (outcome instanceof SubmitOutcome.Accepted accepted) {
             // the upstream has the job now: recording that is worth a few tries (Redis full or failing over)
-            return sender.accepted(id, upstream, accepted.upstreamId(), sentAt, task.action().name(), submittedData)
+            return store.started(id, upstream, accepted.upstreamId(), sentAt, sentAt.plus(firstPolls.first(upstream, task.action())),
+                            notifier.submittedData(task))
                     .onFailure(StoreUnavailableException.class).retry().withBackOff(RECORD_RETRY).atMost(RECORD_TRIES)
+                    .call(() -> sender.settle(id, upstream, JobQueue.Outcome.ACCEPTED, outcome))
                     .invoke(() -> TaskLog.info(LOG, id, account.name(), "submitted %s (upstream %s as %s)",
                             task.action(), upstream, accepted.upstreamId()))
                     .replaceWith(new Submitted(id, 0));
         }
         if (JobSender.busy(outcome)) {
             // the job was first in its account's line: it waits at the head of it
-            return store.waitAgain(id, submittedData)
+            return store.waitAgain(id, notifier.submittedData(task))
                     .call(() -> sender.settle(id, upstream, JobQueue.Outcome.BUSY, outcome))
                     .chain(() -> queue.enqueue(id, account.name(), account.weight(), task.upstream(), task.action().name(), request.path(),
                             request.body().toString(), task.submittedAt(), true))
