@@ -188,8 +188,7 @@ public class TaskService {
     }
 
     private Uni<Submitted> enqueue(Account account, Task task, UpstreamRequest request, String trace, PendingLimit.Slot slot) {
-        return store.createUnsent(task, TaskCodec.Queue.WAITING, task.deadline(), notifier.submittedData(task), trace)
-                .invoke(slot::stored)
+        return slot.storing(store.createUnsent(task, TaskCodec.Queue.WAITING, task.deadline(), notifier.submittedData(task), trace))
                 .chain(() -> queue.enqueue(task.id(), account.name(), account.weight(), task.upstream(), task.action().name(), request.path(),
                         request.body().toString(), task.submittedAt(), false))
                 .invoke(position -> TaskLog.info(LOG, task.id(), account.name(), "queued %s (place %d in the account's line)",
@@ -201,9 +200,8 @@ public class TaskService {
     private Uni<Submitted> sendNow(Account account, Task task, UpstreamRequest request, String upstream, Span span,
                                    PendingLimit.Slot slot) {
         UpstreamClient client = upstreams.byName(upstream).orElseThrow();
-        return store.createUnsent(task, TaskCodec.Queue.SENDING, task.submittedAt().plus(lease), null,
-                        TaskTraces.traceparent(span))
-                .invoke(slot::stored)
+        return slot.storing(store.createUnsent(task, TaskCodec.Queue.SENDING, task.submittedAt().plus(lease), null,
+                        TaskTraces.traceparent(span)))
                 .chain(() -> {
                     Instant sentAt = clock.instant();
                     Span sending = traces.child(span, "upstream submit", SpanKind.CLIENT);
