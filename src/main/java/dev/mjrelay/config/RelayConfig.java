@@ -354,6 +354,14 @@ public interface RelayConfig {
          */
         @WithDefault("true")
         boolean pieceLongValues();
+
+        /**
+         * Redis connections each event loop keeps, every one carrying many calls at once (pipelined:
+         * Redis answers a connection's calls in order). Calls made off the event loops use Quarkus's
+         * pooled client ({@code quarkus.redis.max-pool-size}).
+         */
+        @WithDefault("2")
+        int connectionsPerLoop();
     }
 
     interface Simulator {

@@ -65,6 +65,7 @@ public class StartupCheck {
         atLeast(problems, "relay.poll.concurrency", config.poll().concurrency(), 1);
         atLeast(problems, "relay.webhook.concurrency", config.webhook().concurrency(), 1);
         atLeast(problems, "relay.store.partitions", config.store().partitions(), 1);
+        atLeast(problems, "relay.store.connections-per-loop", config.store().connectionsPerLoop(), 1);
         if (config.store().partitions() > 1024) {
             problems.add("relay.store.partitions must be at most 1024");
         }

@@ -46,9 +46,10 @@ import java.util.regex.Pattern;
  * <p>
  * Calls go out on the event loop they are made on: each loop has a Redis client of its own
  * ({@link Lanes}), with the options Quarkus built for the default client from {@code quarkus.redis.*},
- * {@code max-pool-size} connections each at most. Vert.x's Redis client opens every connection in
- * the context it was made in, so with one client each call made on another loop is handed to that
- * one and its answer handed back. Calls made off the event loops use Quarkus's client, as before.
+ * and keeps {@code relay.store.connections-per-loop} of its connections, each carrying many calls at
+ * once ({@link Pipelined}). Vert.x's Redis client opens every connection in the context it was made
+ * in, so with one client each call made on another loop is handed to that one and its answer handed
+ * back. Calls made off the event loops use Quarkus's pooled client, as before.
  */
 @ApplicationScoped
 public class Scripts {
@@ -61,22 +62,22 @@ public class Scripts {
     private static final Pattern INCLUDE = Pattern.compile("^--- @include \"([a-z/-]+)\"\\s*$");
 
     private final Redis shared;
-    private final Lanes<Redis> lanes;
+    private final Lanes<Pipelined> lanes;
     private final String names;
     private final Map<String, Script> scripts = new ConcurrentHashMap<>();
 
     Scripts(Redis redis, DefaultRedisOptions options, Vertx vertx, RelayConfig config) {
         this.shared = redis;
-        // each loop's client may open as many connections as quarkus.redis.max-pool-size says
         AtomicInteger lane = new AtomicInteger();
-        this.lanes = new Lanes<>(vertx, () -> Redis.createClient(vertx, new RedisOptions(options.get())
-                .setPoolName(options.get().getPoolName() + "-lane-" + lane.getAndIncrement())));
+        this.lanes = new Lanes<>(vertx, () -> new Pipelined(Redis.createClient(vertx, new RedisOptions(options.get())
+                .setPoolName(options.get().getPoolName() + "-lane-" + lane.getAndIncrement())),
+                config.store().connectionsPerLoop()));
         this.names = names(config.store().pieceLongValues());
     }
 
     @PreDestroy
     void close() {
-        lanes.clients().forEach(Redis::close);
+        lanes.clients().forEach(lane -> lane.client().close());
     }
 
     Uni<Response> run(String name, List<String> keys, List<String> args) {
@@ -110,8 +111,8 @@ public class Scripts {
     /** Sends {@code request}, at each subscription, with this event loop's client, or Quarkus's off the loops. */
     private Uni<Response> send(Request request) {
         return Uni.createFrom().deferred(() -> {
-            Redis here = lanes.here();
-            return UniHelper.toUni((here == null ? shared : here).send(request));
+            Pipelined here = lanes.here();
+            return UniHelper.toUni(here == null ? shared.send(request) : here.send(request));
         }).map(Response::newInstance);
     }
 
