@@ -3,6 +3,7 @@ package dev.mjrelay.lane;
 import io.netty.channel.EventLoop;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.impl.ContextInternal;
@@ -94,6 +95,17 @@ public final class Lanes<C> {
             }
         }
         return null;
+    }
+
+    /**
+     * {@code elsewhere}'s item or failure handed back to the event loop that called this, in its
+     * context, so that what follows runs on that loop's own connections; called off an event loop,
+     * {@code elsewhere} as it is.
+     */
+    public static <T> Uni<T> backToCaller(Uni<T> elsewhere) {
+        Context caller = Vertx.currentContext();
+        return caller == null || !caller.isEventLoopContext() ? elsewhere
+                : elsewhere.emitOn(step -> caller.runOnContext(ignored -> step.run()));
     }
 
     /** Runs {@code call} with a lane's client in the lane's context; the item comes on that loop. */

@@ -1,11 +1,10 @@
 package dev.mjrelay.task;
 
 import dev.mjrelay.account.Account;
+import dev.mjrelay.lane.Lanes;
 import dev.mjrelay.model.RelayException;
 import dev.mjrelay.store.TaskStore;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -30,8 +29,8 @@ import java.util.function.Function;
  * same count (which of them pass is the order their counts come back in). A task whose write to
  * Redis overlapped the count may or may not be in it: when the answer depends on such writes the
  * account is counted again once they have been answered, {@link #ROUNDS} times at most before the
- * submit is refused. So on one replica an account never goes past its limit; only submits in flight on other
- * replicas at that moment can take it past.
+ * submit is refused. So on one replica an account never goes past its limit; only submits in flight
+ * on other replicas at that moment can take it past.
  */
 @ApplicationScoped
 class PendingLimit {
@@ -167,16 +166,9 @@ class PendingLimit {
                 throw RelayException.tooManyPending(account.maxPending());
             }
             // the writes still unanswered are in the next count for certain once they have landed
-            return backHere(Uni.createFrom().completionStage(CompletableFuture.allOf(
+            return Lanes.backToCaller(Uni.createFrom().completionStage(CompletableFuture.allOf(
                             overlapping.stream().map(other -> other.landed).toArray(CompletableFuture[]::new))))
                     .chain(() -> count(account, ours, slot, round + 1));
         });
-    }
-
-    /** {@code waited}'s item on the caller's event loop, so that the submit's next Redis calls stay on that loop's connections. */
-    private static <T> Uni<T> backHere(Uni<T> waited) {
-        Context caller = Vertx.currentContext();
-        return caller == null || !caller.isEventLoopContext() ? waited
-                : waited.emitOn(step -> caller.runOnContext(ignored -> step.run()));
     }
 }

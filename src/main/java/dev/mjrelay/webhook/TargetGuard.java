@@ -1,10 +1,9 @@
 package dev.mjrelay.webhook;
 
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.lane.Lanes;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -116,9 +115,7 @@ public class TargetGuard {
                     .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
             // the answer goes back to the caller's event loop: what follows there (the submit's Redis
             // calls, the webhook's exchange) then runs on that loop's own connections, not from a worker
-            Context caller = Vertx.currentContext();
-            return caller == null || !caller.isEventLoopContext() ? resolved
-                    : resolved.emitOn(step -> caller.runOnContext(ignored -> step.run()));
+            return Lanes.backToCaller(resolved);
         });
     }
 
