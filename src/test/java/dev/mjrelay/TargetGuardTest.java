@@ -11,6 +11,8 @@ import java.net.InetAddress;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -127,6 +129,93 @@ class TargetGuardTest {
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * An IP address needs no lookup: it is checked and answered on the caller's own thread, before
+     * the call returns (no hand-over to a worker and back), and the name lookup is never asked.
+     */
+    @Test
+    void anAddressIsCheckedOnTheCallersThreadWithoutALookup() throws Exception {
+        AtomicInteger lookups = new AtomicInteger();
+        TargetGuard guard = new TargetGuard(TargetGuard::isGlobal, host -> {
+            lookups.incrementAndGet();
+            return InetAddress.getAllByName(host);
+        }, System::currentTimeMillis);
+        Vertx vertx = Vertx.vertx();
+        try {
+            Context caller = vertx.getOrCreateContext();
+            for (String url : List.of("https://8.8.8.8/hook", "https://[2606:4700:4700::1111]:8443/hook", "http://10.0.0.5/")) {
+                CompletableFuture<String> where = new CompletableFuture<>();
+                caller.runOnContext(ignored -> {
+                    String asked = Thread.currentThread().getName();
+                    StringBuilder answered = new StringBuilder();
+                    guard.resolve(guard.parse(url)).subscribe().with(
+                            resolved -> answered.append("passed on ").append(Thread.currentThread().getName()),
+                            refused -> answered.append("refused on ").append(Thread.currentThread().getName()));
+                    where.complete(asked + ": " + answered);
+                });
+                String seen = where.get(10, TimeUnit.SECONDS);
+                String asked = seen.substring(0, seen.indexOf(": "));
+                String verdict = url.contains("10.0.0.5") ? "refused" : "passed";
+                assertEquals(asked + ": " + verdict + " on " + asked, seen, url);
+            }
+            assertEquals(0, lookups.get());
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * A name's checked addresses are used again for ten seconds without a lookup (every submit and
+     * every delivery attempt resolves its target), then looked up afresh; a refusal is never kept.
+     */
+    @Test
+    void aNamesAddressesAreLookedUpAgainOnlyAfterTenSeconds() throws Exception {
+        AtomicLong now = new AtomicLong(1_000_000);
+        AtomicInteger lookups = new AtomicInteger();
+        InetAddress[] answer = {InetAddress.getByName("93.184.215.14")};
+        TargetGuard guard = new TargetGuard(TargetGuard::isGlobal, host -> {
+            lookups.incrementAndGet();
+            return answer.clone();
+        }, now::get);
+        TargetGuard.Target target = guard.parse("https://hooks.example.com/in");
+
+        assertEquals(List.of(answer[0]), guard.resolve(target).await().indefinitely().addresses());
+        now.addAndGet(TargetGuard.REMEMBERED_MILLIS - 1);
+        assertEquals(List.of(answer[0]), guard.resolve(target).await().indefinitely().addresses());
+        assertEquals(1, lookups.get(), "within ten seconds: no second lookup");
+
+        answer[0] = InetAddress.getByName("93.184.215.15");
+        now.addAndGet(1);
+        assertEquals(List.of(answer[0]), guard.resolve(target).await().indefinitely().addresses(), "the moved receiver");
+        assertEquals(2, lookups.get());
+
+        answer[0] = InetAddress.getByName("10.1.2.3");
+        now.addAndGet(TargetGuard.REMEMBERED_MILLIS);
+        for (int i = 0; i < 2; i++) {
+            assertThrows(IllegalArgumentException.class, () -> guard.resolve(target).await().indefinitely());
+        }
+        assertEquals(4, lookups.get(), "a refusal is looked up again each time");
+    }
+
+    /** However many names pass through, the guard keeps at most a bounded number of answers. */
+    @Test
+    void theRememberedNamesAreBounded() throws Exception {
+        AtomicInteger lookups = new AtomicInteger();
+        InetAddress publicAddress = InetAddress.getByName("93.184.215.14");
+        TargetGuard guard = new TargetGuard(TargetGuard::isGlobal, host -> {
+            lookups.incrementAndGet();
+            return new InetAddress[]{publicAddress};
+        }, () -> 5_000);
+        TargetGuard.Target first = guard.parse("https://h0.example.com/");
+        guard.resolve(first).await().indefinitely();
+        for (int i = 1; i <= 5_000; i++) {
+            guard.resolve(guard.parse("https://h" + i + ".example.com/")).await().indefinitely();
+        }
+        int before = lookups.get();
+        guard.resolve(first).await().indefinitely();
+        assertEquals(before + 1, lookups.get(), "the first name was forgotten to make room");
     }
 
     private static String answeredOn(Context caller) {

@@ -15,6 +15,9 @@ import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
@@ -32,8 +35,30 @@ public class TargetGuard {
     private static final Pattern DOTTED_QUAD = Pattern.compile("^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
             + "(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$");
 
+    /**
+     * How long a name's checked addresses are used again without a lookup: every submit and every
+     * delivery attempt resolves its target, and most go to a few hosts. Short beside DNS's usual
+     * time-to-live (and the JVM's own cache of 30 s), so a moved receiver is found again soon.
+     */
+    public static final long REMEMBERED_MILLIS = 10_000;
+    /** At most this many names are remembered: past it, answers out of date are dropped, and if that leaves too many, all. */
+    static final int MAX_REMEMBERED = 4_096;
+
+    /** Looks a host name up (it may block). */
+    @FunctionalInterface
+    public interface Lookup {
+        InetAddress[] all(String host) throws UnknownHostException;
+    }
+
     /** The addresses a target may resolve to. */
     private final Predicate<InetAddress> allowed;
+    private final Lookup lookup;
+    private final LongSupplier millis;
+    /** Names whose every address was allowed, with when that answer is to be looked up again. */
+    private final Map<String, Checked> remembered = new ConcurrentHashMap<>();
+
+    private record Checked(List<InetAddress> addresses, long until) {
+    }
 
     @Inject
     TargetGuard(RelayConfig config) {
@@ -46,7 +71,14 @@ public class TargetGuard {
 
     /** A guard that lets through the addresses {@code allowed} accepts (tests: loopback, but nothing else private). */
     public TargetGuard(Predicate<InetAddress> allowed) {
+        this(allowed, InetAddress::getAllByName, System::currentTimeMillis);
+    }
+
+    /** A guard with its own name lookup and clock (tests). */
+    public TargetGuard(Predicate<InetAddress> allowed, Lookup lookup, LongSupplier millis) {
         this.allowed = allowed;
+        this.lookup = lookup;
+        this.millis = millis;
     }
 
     /** A URL that passed the syntax checks. */
@@ -105,13 +137,23 @@ public class TargetGuard {
     }
 
     /**
-     * Resolves the target's host (on a worker thread, DNS may block) and checks every address.
-     * Fails with {@link IllegalArgumentException} when the name does not resolve or any address
-     * is not globally routable (unless private targets are allowed).
+     * Resolves the target's host and checks every address. An IP address, or a name whose addresses
+     * were checked in the last {@link #REMEMBERED_MILLIS}, is answered at once on the caller's thread;
+     * a name is otherwise looked up on a worker thread (DNS may block) and the answer comes back to the
+     * caller's event loop. Fails with {@link IllegalArgumentException} when the name does not resolve
+     * or any address is not globally routable (unless private targets are allowed); refusals are not
+     * remembered.
      */
     public Uni<Resolved> resolve(Target target) {
         return Uni.createFrom().deferred(() -> {
-            Uni<Resolved> resolved = Uni.createFrom().item(() -> resolveNow(target))
+            if (isLiteral(target.host())) {
+                return Uni.createFrom().item(() -> check(target, literal(target.host())));
+            }
+            Checked known = remembered.get(target.host());
+            if (known != null && millis.getAsLong() < known.until()) {
+                return Uni.createFrom().item(new Resolved(target, known.addresses()));
+            }
+            Uni<Resolved> resolved = Uni.createFrom().item(() -> remember(resolveNow(target)))
                     .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
             // the answer goes back to the caller's event loop: what follows there (the submit's Redis
             // calls, the webhook's exchange) then runs on that loop's own connections, not from a worker
@@ -119,19 +161,46 @@ public class TargetGuard {
         });
     }
 
-    Resolved resolveNow(Target target) {
-        InetAddress[] addresses;
+    private Resolved resolveNow(Target target) {
         try {
-            addresses = InetAddress.getAllByName(target.host());
+            return check(target, lookup.all(target.host()));
         } catch (UnknownHostException e) {
             throw new IllegalArgumentException("names a host that does not resolve");
         }
+    }
+
+    private Resolved check(Target target, InetAddress[] addresses) {
         for (InetAddress address : addresses) {
             if (!allowed.test(address)) {
                 throw new IllegalArgumentException("resolves to a non-public address, which webhooks may not reach");
             }
         }
         return new Resolved(target, List.of(addresses));
+    }
+
+    private Resolved remember(Resolved resolved) {
+        long now = millis.getAsLong();
+        if (remembered.size() >= MAX_REMEMBERED) {
+            remembered.values().removeIf(checked -> checked.until() <= now);
+            if (remembered.size() >= MAX_REMEMBERED) {
+                remembered.clear();
+            }
+        }
+        remembered.put(resolved.target().host(), new Checked(resolved.addresses(), now + REMEMBERED_MILLIS));
+        return resolved;
+    }
+
+    /** Whether a host (as {@link #parse} leaves it) is an IP address: no lookup, nothing that blocks. */
+    private static boolean isLiteral(String host) {
+        return host.indexOf(':') >= 0 || DOTTED_QUAD.matcher(host).matches();
+    }
+
+    private static InetAddress[] literal(String host) {
+        try {
+            return InetAddress.getAllByName(host); // an address literal: parsed, never looked up
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("is not a valid IP address");
+        }
     }
 
     /** Whether an address is in globally routable unicast space. */
