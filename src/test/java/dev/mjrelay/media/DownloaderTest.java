@@ -39,6 +39,8 @@ class DownloaderTest {
 
     static final int MAX = 1024 * 1024;
     static final byte[] IMAGE = new byte[300 * 1024];
+    /** Exactly two of the blocks a download writes at a time: nothing is left for its last write. */
+    static final byte[] TWO_BLOCKS = new byte[2 * Downloader.WRITE_BLOCK];
     static Vertx vertx;
     static HttpServer server;
     static final AtomicLong hugeBytesSent = new AtomicLong();
@@ -48,11 +50,13 @@ class DownloaderTest {
     @BeforeAll
     static void start() throws IOException {
         new Random(7).nextBytes(IMAGE);
+        new Random(8).nextBytes(TWO_BLOCKS);
         vertx = Vertx.vertx();
         downloader = new Downloader(vertx, new TargetGuard((InetAddress address) -> address.isLoopbackAddress()), MAX);
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setExecutor(Executors.newCachedThreadPool());
         server.createContext("/ok.png", ex -> send(ex, 200, "image/png; charset=binary", IMAGE));
+        server.createContext("/two-blocks.png", ex -> send(ex, 200, "image/png", TWO_BLOCKS));
         server.createContext("/chain", ex -> redirect(ex, "/chain2"));
         server.createContext("/chain2", ex -> redirect(ex, url("/ok.png")));
         server.createContext("/loop", ex -> redirect(ex, "/loop"));
@@ -100,6 +104,15 @@ class DownloaderTest {
         assertEquals(IMAGE.length, got.bytes());
         assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(IMAGE)), got.sha256());
         assertTrue(java.util.Arrays.equals(IMAGE, Files.readAllBytes(got.file())));
+    }
+
+    /** Written in blocks (300 KB is one and a part; this is two whole ones), the file is the image byte for byte. */
+    @Test
+    void anImageOfWholeBlocksArrivesWhole() throws Exception {
+        Downloader.Downloaded got = download("/two-blocks.png");
+        assertEquals(TWO_BLOCKS.length, got.bytes());
+        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(TWO_BLOCKS)), got.sha256());
+        assertTrue(java.util.Arrays.equals(TWO_BLOCKS, Files.readAllBytes(got.file())));
     }
 
     @Test
