@@ -1,6 +1,8 @@
 package dev.mjrelay.upstream;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 
 import java.nio.charset.StandardCharsets;
@@ -8,12 +10,12 @@ import java.nio.charset.StandardCharsets;
 /**
  * Reads an upstream answer's body up to a limit; a longer one reads as null and is never kept, so
  * nothing oversized is stored or forwarded. An answer that declares a longer Content-Length is not
- * read at all: the connection is reset. One without a Content-Length (chunked) is read whole, then
- * measured, within the read time-out.
+ * read at all, and one without a Content-Length (chunked) is read only until it passes the limit:
+ * either way the connection is reset, and the relay never holds more than the limit of it.
  * <p>
- * Only {@link HttpClientResponse#body()} is used: the answer's events come on the connection's
- * event loop, which may not be this one, and handlers set from here could race them (see
- * {@code WebhookSender.read}).
+ * The answer's events come on the event loop that made the request ({@code Lanes}), where this is
+ * called. Should the answer have ended before the handlers are set, Vert.x refuses them and the body
+ * it already holds (a whole one, within the limit's reach) is read instead.
  */
 final class BoundedBody {
 
@@ -24,10 +26,33 @@ final class BoundedBody {
     static Future<String> read(HttpClientResponse response, long maxBytes) {
         String length = response.getHeader("Content-Length");
         if (length != null && declared(length) > maxBytes) {
+            // the reset is the relay's choice, nobody's error to log
+            response.exceptionHandler(ignored -> {
+            });
             response.request().reset();
             return Future.succeededFuture(null);
         }
-        return response.body().map(body -> body.length() > maxBytes ? null : body.toString(StandardCharsets.UTF_8));
+        Promise<String> promise = Promise.promise();
+        Buffer body = Buffer.buffer();
+        try {
+            response.exceptionHandler(promise::tryFail);
+            response.handler(chunk -> {
+                if (promise.future().isComplete()) {
+                    return; // too long already: what was on its way is dropped
+                }
+                if (body.length() + chunk.length() > maxBytes) {
+                    // answered first: the reset's own exception must not be the outcome
+                    promise.tryComplete(null);
+                    response.request().reset();
+                    return;
+                }
+                body.appendBuffer(chunk);
+            });
+            response.endHandler(done -> promise.tryComplete(body.toString(StandardCharsets.UTF_8)));
+        } catch (IllegalStateException alreadyEnded) {
+            return response.body().map(whole -> whole.length() > maxBytes ? null : whole.toString(StandardCharsets.UTF_8));
+        }
+        return promise.future();
     }
 
     private static long declared(String number) {
