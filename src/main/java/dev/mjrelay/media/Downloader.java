@@ -10,6 +10,7 @@ import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
@@ -70,24 +71,50 @@ final class Downloader {
                 .setVerifyHost(true).setMaxRedirects(0));
     }
 
-    /** Downloads {@code url} into {@code dir}, within {@code within}. */
+    /**
+     * Downloads {@code url} into {@code dir}, within {@code within}: past it, the request in flight is
+     * reset (its connection goes, its file is deleted), not left to run to its idle limit.
+     */
     Uni<Downloaded> download(String url, Path dir, Duration within) {
-        return hop(url, dir, 0)
-                .ifNoItem().after(within).failWith(() -> new java.util.concurrent.TimeoutException(
-                        "no whole answer within " + within.toSeconds() + " s"));
+        InFlight inFlight = new InFlight();
+        return hop(url, dir, 0, inFlight)
+                .ifNoItem().after(within).failWith(() -> {
+                    inFlight.giveUp();
+                    return new java.util.concurrent.TimeoutException("no whole answer within " + within.toSeconds() + " s");
+                });
     }
 
-    private Uni<Downloaded> hop(String url, Path dir, int redirects) {
+    /** The request a download is waiting on, to be reset when its time is up. */
+    private static final class InFlight {
+        private HttpClientRequest request;
+        private boolean givenUp;
+
+        synchronized void began(HttpClientRequest request) {
+            this.request = request;
+            if (givenUp) {
+                request.reset();
+            }
+        }
+
+        synchronized void giveUp() {
+            givenUp = true;
+            if (request != null) {
+                request.reset();
+            }
+        }
+    }
+
+    private Uni<Downloaded> hop(String url, Path dir, int redirects, InFlight inFlight) {
         return Uni.createFrom().item(() -> parse(url))
                 .chain(target -> guard.resolve(target).onFailure(IllegalArgumentException.class)
                         .transform(e -> new Refused(url + " " + e.getMessage())))
-                .chain(resolved -> Uni.createFrom().completionStage(() -> get(resolved, dir).toCompletionStage()))
+                .chain(resolved -> Uni.createFrom().completionStage(() -> get(resolved, dir, inFlight).toCompletionStage()))
                 .chain(answer -> {
                     if (answer instanceof Redirect redirect) {
                         if (redirects >= MAX_REDIRECTS) {
                             throw new Refused(url + " redirects more than " + MAX_REDIRECTS + " times");
                         }
-                        return hop(redirect.location(), dir, redirects + 1);
+                        return hop(redirect.location(), dir, redirects + 1, inFlight);
                     }
                     return Uni.createFrom().item((Downloaded) answer);
                 });
@@ -104,7 +131,7 @@ final class Downloader {
     private record Redirect(String location) {
     }
 
-    private Future<Object> get(TargetGuard.Resolved resolved, Path dir) {
+    private Future<Object> get(TargetGuard.Resolved resolved, Path dir, InFlight inFlight) {
         TargetGuard.Target target = resolved.target();
         String path = target.uri().getRawPath() == null || target.uri().getRawPath().isEmpty() ? "/" : target.uri().getRawPath();
         if (target.uri().getRawQuery() != null) {
@@ -115,7 +142,10 @@ final class Downloader {
                 .setServer(SocketAddress.inetSocketAddress(target.port(), resolved.addresses().get(0).getHostAddress()))
                 .setFollowRedirects(false).setConnectTimeout(10_000).setIdleTimeout(IDLE.toMillis())
                 .putHeader("Accept", "image/*, video/*").putHeader("User-Agent", "mj-relay media mirror");
-        return client.request(options).compose(request -> request.send()).compose(response -> answer(response, target, dir));
+        return client.request(options).compose(request -> {
+            inFlight.began(request);
+            return request.send();
+        }).compose(response -> answer(response, target, dir));
     }
 
     private Future<Object> answer(HttpClientResponse response, TargetGuard.Target target, Path dir) {
@@ -169,17 +199,20 @@ final class Downloader {
             closing[0] = true;
             return out.close();
         };
+        // failed first, then the request reset: the reset's own exception must not be the reason
+        java.util.function.Consumer<Throwable> abandon = reason -> {
+            if (promise.tryFail(reason)) {
+                response.request().reset();
+                close.get();
+            }
+        };
         response.handler(chunk -> {
             if (promise.future().isComplete()) {
                 return; // refused already: what was on its way is dropped
             }
             size[0] += chunk.length();
             if (size[0] > maxBytes) {
-                // failed first: the reset's own exception must not be the reason
-                if (promise.tryFail(new Refused(url + " is larger than relay.media.max-bytes (" + maxBytes + ")"))) {
-                    response.request().reset();
-                    close.get();
-                }
+                abandon.accept(new Refused(url + " is larger than relay.media.max-bytes (" + maxBytes + ")"));
                 return;
             }
             digest.update(chunk.getByteBuf().nioBuffer()); // no copy of the bytes
@@ -187,7 +220,8 @@ final class Downloader {
             if (block[0].length() < WRITE_BLOCK) {
                 return;
             }
-            out.write(block[0]).onFailure(promise::tryFail);
+            // a write that fails (a full disk) ends the download there, not after the rest is read
+            out.write(block[0]).onFailure(abandon::accept);
             block[0] = Buffer.buffer(WRITE_BLOCK);
             if (out.writeQueueFull()) {
                 response.pause();

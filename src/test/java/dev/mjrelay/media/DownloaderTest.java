@@ -44,6 +44,8 @@ class DownloaderTest {
     static Vertx vertx;
     static HttpServer server;
     static final AtomicLong hugeBytesSent = new AtomicLong();
+    /** When the trickling server found its connection cut (0: not yet). */
+    static final AtomicLong trickleCutAt = new AtomicLong();
     static Downloader downloader;
     Path dir;
 
@@ -71,6 +73,7 @@ class DownloaderTest {
             ex.close();
         });
         server.createContext("/huge.png", DownloaderTest::huge);
+        server.createContext("/trickle.png", DownloaderTest::trickle);
         server.createContext("/hang.png", ex -> {
             sleep(30_000);
             ex.close();
@@ -146,6 +149,18 @@ class DownloaderTest {
         assertEmpty();
     }
 
+    /** An answer that keeps coming, a KB at a time, never idle long enough to stall: cut when the time is up. */
+    @Test
+    void aDownloadPastItsTimeIsCutNotLeftToRun() throws Exception {
+        long start = System.nanoTime();
+        Throwable slow = failure("/trickle.png", Duration.ofSeconds(1));
+        assertInstanceOf(TimeoutException.class, slow);
+        await(() -> trickleCutAt.get() != 0);
+        assertTrue(trickleCutAt.get() - start < Duration.ofSeconds(4).toNanos(),
+                "the connection was cut " + (trickleCutAt.get() - start) / 1_000_000 + " ms after the start");
+        assertEmpty();
+    }
+
     @Test
     void aPrivateAddressIsNeverAsked() {
         Throwable refused = assertThrows(Downloader.Refused.class, () -> downloader
@@ -215,6 +230,22 @@ class DownloaderTest {
             }
         } catch (IOException cut) {
             // the downloader hung up: what the test wants
+        }
+    }
+
+    /** A 1 MB image sent a KB every 50 ms: 50 s to the end, were it read to it. */
+    private static void trickle(HttpExchange ex) throws IOException {
+        ex.getResponseHeaders().add("Content-Type", "image/png");
+        ex.sendResponseHeaders(200, MAX);
+        byte[] chunk = new byte[1024];
+        try (OutputStream out = ex.getResponseBody()) {
+            for (int sent = 0; sent < MAX; sent += chunk.length) {
+                out.write(chunk);
+                out.flush();
+                sleep(50);
+            }
+        } catch (IOException cut) {
+            trickleCutAt.set(System.nanoTime());
         }
     }
 
