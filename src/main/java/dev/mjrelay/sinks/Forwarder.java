@@ -31,6 +31,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   a time holds the lease to forward it, so a task's events leave in order;</li>
  *   <li>an entry is acknowledged only once the broker confirmed it; when it did not, the sink's
  *   pending entries are sent again, in order (at least once: a consumer may see one twice);</li>
+ *   <li>an entry the broker refused for good (too large for it) is set aside in
+ *   {@code <stream>:refused:<group>} with the reason, counted and logged, and the entries after it
+ *   go on: one event never holds up the rest;</li>
  *   <li>a replica taking a lease its holder let lapse (it stopped, or was killed) first takes over
  *   the entries that holder left pending;</li>
  *   <li>the stream is trimmed towards {@code relay.events.max-len}, never past an entry a sink has
@@ -142,6 +145,9 @@ public class Forwarder {
                 .register(registry);
         Counter forwarded = Counter.builder("relay.events.forwarded").description("Events the sink's broker confirmed")
                 .tag("sink", sink.name()).register(registry);
+        Counter refusedCount = Counter.builder("relay.events.refused")
+                .description("Events the sink's broker refused for good, set aside in <stream>:refused:<group>")
+                .tag("sink", sink.name()).register(registry);
         Set<String> held = new HashSet<>();
         Set<String> retry = new HashSet<>();
         long nextTrim = 0;
@@ -178,14 +184,19 @@ public class Forwarder {
                     if (batch.isEmpty()) {
                         continue;
                     }
+                    List<CloudEvent> refused;
                     try {
-                        sink.send(batch.stream().map(entry -> CloudEvent.of(entry, mapper)).toList());
+                        refused = sink.send(batch.stream().map(entry -> CloudEvent.of(entry, mapper)).toList());
+                        for (CloudEvent event : refused) {
+                            setAside(sink, group, event);
+                        }
                     } catch (Exception e) {
                         retry.add(stream);
                         throw e;
                     }
                     streams.ack(stream, group, batch.stream().map(EventStreams.Entry::id).toList()).await().atMost(REDIS_WAIT);
-                    forwarded.increment(batch.size());
+                    forwarded.increment(batch.size() - refused.size());
+                    refusedCount.increment(refused.size());
                     busy = true;
                 }
                 long now = System.currentTimeMillis();
@@ -232,6 +243,15 @@ public class Forwarder {
                 backoffMs = Math.min(10_000, backoffMs * 2);
             }
         }
+    }
+
+    private void setAside(EventSink sink, String group, CloudEvent event) {
+        String reason = sink.name() + " refused the event for good: " + event.json().length() + " characters of JSON,"
+                + " too large for the broker";
+        streams.setAside(event.entry(), group, reason, config.events().maxLen()).await().atMost(REDIS_WAIT);
+        LOG.warnf("events: %s refused event %s (%s of task %s, %d characters) for good; it is kept in %s, and the"
+                + " events after it go on", sink.name(), event.id(), event.type(), event.taskId(), event.json().length(),
+                EventStreams.setAsideStream(event.entry().stream(), group));
     }
 
     private long lag(List<String> all, String group) {

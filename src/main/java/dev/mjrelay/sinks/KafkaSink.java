@@ -4,6 +4,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.nio.charset.StandardCharsets;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
@@ -18,11 +20,17 @@ import java.util.concurrent.TimeUnit;
  * Kafka through its own Java client: an idempotent producer (acks from every in-sync replica, no
  * reordering on retry), each event a record keyed by its task id — so one task's events land on
  * one partition, in order — with the CloudEvents JSON as value and {@code content-type} header. A
- * batch counts as sent once every record of it is acknowledged.
+ * batch counts as sent once every record of it is acknowledged, or refused for good.
+ * <p>
+ * Records are compressed (LZ4), and the producer takes one of up to {@link #MAX_RECORD_BYTES}: an
+ * event carries the upstream's image objects, up to {@code max-answer-bytes} of them, and a list of
+ * image URLs shrinks to a fraction under the broker's limit on a record (1 MB by default), which it
+ * applies to the compressed batch. One still too large for the broker is refused for good.
  */
 final class KafkaSink implements EventSink {
 
     static final Duration ACK_TIMEOUT = Duration.ofSeconds(12);
+    static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
     private final String bootstrap;
     private final String topic;
@@ -39,7 +47,7 @@ final class KafkaSink implements EventSink {
     }
 
     @Override
-    public void send(List<CloudEvent> events) throws Exception {
+    public List<CloudEvent> send(List<CloudEvent> events) throws Exception {
         KafkaProducer<String, String> open = producer();
         List<Future<RecordMetadata>> acks = new ArrayList<>(events.size());
         for (CloudEvent event : events) {
@@ -48,9 +56,18 @@ final class KafkaSink implements EventSink {
             acks.add(open.send(record));
         }
         open.flush();
-        for (Future<RecordMetadata> ack : acks) {
-            ack.get(ACK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        List<CloudEvent> refused = new ArrayList<>();
+        for (int i = 0; i < acks.size(); i++) {
+            try {
+                acks.get(i).get(ACK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof RecordTooLargeException)) {
+                    throw e;
+                }
+                refused.add(events.get(i));
+            }
         }
+        return refused;
     }
 
     private KafkaProducer<String, String> producer() {
@@ -62,6 +79,8 @@ final class KafkaSink implements EventSink {
             properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
             properties.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
             properties.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+            properties.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+            properties.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_RECORD_BYTES);
             // a broker that is gone fails the batch within seconds (well inside the forwarder's lease),
             // and the events wait in the stream
             properties.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);

@@ -46,7 +46,7 @@ final class RabbitSink implements EventSink {
     }
 
     @Override
-    public void send(List<CloudEvent> events) throws Exception {
+    public List<CloudEvent> send(List<CloudEvent> events) throws Exception {
         Channel open = channel();
         for (CloudEvent event : events) {
             AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
@@ -56,6 +56,7 @@ final class RabbitSink implements EventSink {
             open.basicPublish(exchange, event.type(), true, properties, event.json().getBytes(StandardCharsets.UTF_8));
         }
         open.waitForConfirmsOrDie(CONFIRM_TIMEOUT.toMillis());
+        return List.of();
     }
 
     private Channel channel() throws Exception {

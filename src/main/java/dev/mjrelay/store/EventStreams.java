@@ -77,6 +77,25 @@ public class EventStreams {
         });
     }
 
+    /** Where {@code group}'s sink keeps the entries its broker refused for good: {@code <stream>:refused:<group>}. */
+    public static String setAsideStream(String stream, String group) {
+        return stream + ":refused:" + group;
+    }
+
+    /**
+     * Keeps an entry the group's broker refused for good in {@link #setAsideStream}, with the original
+     * entry's id and why, trimmed to about {@code maxLen}; acknowledging it is the caller's next step.
+     */
+    public Uni<Void> setAside(Entry entry, String group, String reason, long maxLen) {
+        List<String> args = new ArrayList<>(List.of(setAsideStream(entry.stream(), group), "MAXLEN", "~",
+                Long.toString(maxLen), "*", "entryId", entry.id(), "reason", reason));
+        entry.fields().forEach((name, value) -> {
+            args.add(name);
+            args.add(value);
+        });
+        return scripts.command("XADD", args.toArray(String[]::new)).replaceWithVoid();
+    }
+
     public Uni<Void> ack(String stream, String group, List<String> ids) {
         if (ids.isEmpty()) {
             return Uni.createFrom().voidItem();

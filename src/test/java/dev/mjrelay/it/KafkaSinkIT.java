@@ -22,12 +22,14 @@ import static dev.mjrelay.it.FaultToleranceIT.JSON;
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The event stream forwarded to a real Kafka broker — Apache Kafka's KRaft server from its Maven
  * artifacts, started by this class on free ports — by the packaged relay (CONTRACT §11): every
  * event as a valid CloudEvent keyed by its task, in order per task; the broker killed and back
- * after 20 s; the relay killed -9 mid-forward. Each test has a topic of its own.
+ * after 20 s; the relay killed -9 mid-forward; events larger than the broker's limit on a record.
+ * Each test has a topic of its own.
  */
 class KafkaSinkIT {
 
@@ -110,6 +112,66 @@ class KafkaSinkIT {
                         + " lease: lost 0, duplicates " + consumer.duplicates());
             }
         }
+    }
+
+    /**
+     * Tasks with thousands of images, whose events are megabytes (the relay reads answers of up to
+     * 4 MB here): one whose URLs repeat themselves arrives, compressed under the broker's 1 MB limit;
+     * one whose URLs are random is refused by the broker however it is sent, is set aside, counted and
+     * logged — and the tasks after it still arrive, in order.
+     */
+    @Test
+    void anEventTooLargeForTheBrokerIsSetAsideAndTheRestGoOn() throws Exception {
+        String topic = "mjit-" + UUID.randomUUID();
+        java.util.Random random = new java.util.Random(11);
+        try (FakeUpstream upstream = new FakeUpstream(300).images(prompt -> switch (prompt) {
+            case "many images" -> java.util.stream.IntStream.range(0, 12_000)
+                    .mapToObj(i -> "https://img.example/many/" + i + ".png").toList();
+            case "many random images" -> java.util.stream.IntStream.range(0, 12_000)
+                    .mapToObj(i -> "https://img.example/" + randomName(random) + ".png").toList();
+            default -> List.of("https://img.example/" + prompt.replace(' ', '-') + ".png");
+        }); Receiver receiver = new Receiver();
+             RelayProcess relay = new RelayProcess("kafka-large", redis.hosts(), prefix(), upstream.url(), Map.of(
+                     "relay.poll.interval", "300ms",
+                     "relay.upstreams.default.max-answer-bytes", "4MB",
+                     "relay.events.sinks", "kafka",
+                     "relay.events.kafka.topic", topic,
+                     "kafka.bootstrap.servers", kafka.bootstrap())).start();
+             Consumer consumer = new Consumer(topic)) {
+            String many = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), "many images");
+            String random12k = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), "many random images");
+            List<String> after = SinkScenario.submit(relay, receiver, 20);
+
+            List<String> whole = new ArrayList<>(after);
+            whole.add(many);
+            Map<String, List<JsonNode>> byTask = consumer.awaitEvents(whole, 2, Duration.ofSeconds(120));
+            SinkScenario.assertEachSubmittedThenSucceeded(byTask, whole);
+            assertEquals(12_000, byTask.get(many).get(1).path("data").path("imageUrls").size(), "the large event arrived whole");
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> relay.logText().contains("events: kafka refused event"));
+            assertTrue(relay.logText().contains("of task " + random12k), "the log names the task");
+            assertEquals(1.0, refused(relay), "counted once");
+            Map<String, List<JsonNode>> refusedTask = consumer.awaitEvents(List.of(random12k), 1, Duration.ofSeconds(10));
+            assertEquals(List.of("dev.mjrelay.task.submitted"), refusedTask.get(random12k).stream()
+                    .map(e -> e.path("type").asText()).toList(), "its submitted event went; its end was set aside");
+            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+            Figures.report("sinks", "kafka, events of 12,000 image URLs (~2 MB of JSON): one of repeating URLs arrived"
+                    + " compressed; one of random URLs was refused by the broker, set aside, counted and logged, and the"
+                    + " 20 tasks after it arrived");
+        }
+    }
+
+    private static String randomName(java.util.Random random) {
+        byte[] bytes = new byte[48];
+        random.nextBytes(bytes);
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    private static double refused(RelayProcess relay) throws Exception {
+        String metrics = FaultToleranceIT.HTTP.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(relay.url() + "/q/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        return metrics.lines().filter(l -> l.startsWith("relay_events_refused_total{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     /** Reads the test's topic from its start: every event by task, in partition order, and how many came twice. */
