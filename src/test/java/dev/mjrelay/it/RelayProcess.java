@@ -104,10 +104,11 @@ final class RelayProcess implements AutoCloseable {
      * The next port to try for a relay of this JVM. A port the kernel hands out for 0 is free only
      * until the relay binds it, seconds later, and the other failsafe fork may be given the same one
      * meanwhile: then one relay fails to bind while its suite's requests reach the other's relay,
-     * which answers ready. Each fork takes its relays' ports from a range of its own instead, below
-     * the kernel's ephemeral ports (32768 and up), which receivers, upstreams and Redis servers use.
+     * which answers ready. Each fork takes its relays' ports from a range of 5,000 of its own instead
+     * (four forks: 11000–30999), below the kernel's ephemeral ports (32768 and up), which receivers,
+     * upstreams and Redis servers use.
      */
-    private static final AtomicInteger NEXT_PORT = new AtomicInteger(11_000 + 7_000 * (Integer.getInteger("relay.it.fork", 1) - 1));
+    private static final AtomicInteger NEXT_PORT = new AtomicInteger(11_000 + 5_000 * (Integer.getInteger("relay.it.fork", 1) - 1));
 
     private static int freePort() throws IOException {
         for (int tries = 0; tries < 1_000; tries++) {
