@@ -4,9 +4,13 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.ShutdownSignalException;
+
+import java.io.IOException;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -15,10 +19,19 @@ import java.util.Map;
  * type) and a durable queue bound with {@code #}, declared at every connect so that nothing is
  * dropped before a consumer exists; persistent messages, and publisher confirms awaited for each
  * batch before the stream entries are acknowledged.
+ * <p>
+ * A message larger than the broker's {@code max_message_size} (128 MB by default on RabbitMQ 3.x, 16 MB
+ * on 4.x) makes it close the channel ({@code 406 PRECONDITION_FAILED} on {@code basic.publish}) with
+ * no word of which message it was; the batch is then sent again one event at a time, and an event
+ * refused on its own is refused for good. Those of the batch the broker had taken before may arrive
+ * twice (at least once; the CloudEvents {@code id} is the same).
  */
 final class RabbitSink implements EventSink {
 
     static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(12);
+    /** AMQP 0-9-1's class and method ids of {@code basic.publish}, as a channel close names them. */
+    private static final int BASIC_CLASS = 60;
+    private static final int PUBLISH_METHOD = 40;
 
     private final ConnectionFactory factory;
     private final String exchange;
@@ -47,6 +60,32 @@ final class RabbitSink implements EventSink {
 
     @Override
     public List<CloudEvent> send(List<CloudEvent> events) throws Exception {
+        try {
+            publish(events);
+            return List.of();
+        } catch (ShutdownSignalException | IOException e) {
+            if (!tooLarge(e)) {
+                throw e;
+            }
+        }
+        if (events.size() == 1) {
+            return List.copyOf(events);
+        }
+        List<CloudEvent> refused = new ArrayList<>();
+        for (CloudEvent event : events) {
+            try {
+                publish(List.of(event));
+            } catch (ShutdownSignalException | IOException e) {
+                if (!tooLarge(e)) {
+                    throw e;
+                }
+                refused.add(event);
+            }
+        }
+        return refused;
+    }
+
+    private void publish(List<CloudEvent> events) throws Exception {
         Channel open = channel();
         for (CloudEvent event : events) {
             AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
@@ -56,7 +95,22 @@ final class RabbitSink implements EventSink {
             open.basicPublish(exchange, event.type(), true, properties, event.json().getBytes(StandardCharsets.UTF_8));
         }
         open.waitForConfirmsOrDie(CONFIRM_TIMEOUT.toMillis());
-        return List.of();
+    }
+
+    /**
+     * Whether the broker closed the channel refusing a published message: the only precondition a
+     * publish of ours can fail is the message's size (the properties it could also object to,
+     * {@code user_id} and {@code expiration}, are never set).
+     */
+    static boolean tooLarge(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof ShutdownSignalException signal && !signal.isHardError()
+                    && signal.getReason() instanceof AMQP.Channel.Close close) {
+                return close.getReplyCode() == AMQP.PRECONDITION_FAILED
+                        && close.getClassId() == BASIC_CLASS && close.getMethodId() == PUBLISH_METHOD;
+            }
+        }
+        return false;
     }
 
     private Channel channel() throws Exception {

@@ -123,12 +123,10 @@ class KafkaSinkIT {
     @Test
     void anEventTooLargeForTheBrokerIsSetAsideAndTheRestGoOn() throws Exception {
         String topic = "mjit-" + UUID.randomUUID();
-        java.util.Random random = new java.util.Random(11);
         try (FakeUpstream upstream = new FakeUpstream(300).images(prompt -> switch (prompt) {
             case "many images" -> java.util.stream.IntStream.range(0, 12_000)
                     .mapToObj(i -> "https://img.example/many/" + i + ".png").toList();
-            case "many random images" -> java.util.stream.IntStream.range(0, 12_000)
-                    .mapToObj(i -> "https://img.example/" + randomName(random) + ".png").toList();
+            case "many random images" -> SinkScenario.randomImageUrls(12_000, 11);
             default -> List.of("https://img.example/" + prompt.replace(' ', '-') + ".png");
         }); Receiver receiver = new Receiver();
              RelayProcess relay = new RelayProcess("kafka-large", redis.hosts(), prefix(), upstream.url(), Map.of(
@@ -159,12 +157,6 @@ class KafkaSinkIT {
                     + " compressed; one of random URLs was refused by the broker, set aside, counted and logged, and the"
                     + " 20 tasks after it arrived");
         }
-    }
-
-    private static String randomName(java.util.Random random) {
-        byte[] bytes = new byte[48];
-        random.nextBytes(bytes);
-        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
     private static double refused(RelayProcess relay) throws Exception {

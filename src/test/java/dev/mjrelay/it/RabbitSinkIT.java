@@ -147,6 +147,38 @@ class RabbitSinkIT {
         }
     }
 
+    @Test
+    void anEventLargerThanTheBrokerTakesIsSetAsideAndTheRestGoOn() throws Exception {
+        String queue = "mjit-" + UUID.randomUUID();
+        String prefix = prefix();
+        long brokerLimit = maxMessageSize();
+        setMaxMessageSize(1024 * 1024); // before the relay opens its channel (RabbitMQ 4.x takes up to 16 MB, 3.x 128 MB)
+        try (FakeUpstream upstream = new FakeUpstream(300).images(prompt -> prompt.equals("many images")
+                ? SinkScenario.randomImageUrls(12_000, 7) : List.of("https://img.example/" + prompt.replace(' ', '-') + ".png"));
+             Receiver receiver = new Receiver();
+             RelayProcess relay = relay("rabbit-large", prefix, upstream, queue, 5672,
+                     Map.of("relay.upstreams.default.max-answer-bytes", "4MB")).start();
+             Consumer consumer = new Consumer(queue)) {
+            String large = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), "many images");
+            List<String> after = SinkScenario.submit(relay, receiver, 20);
+
+            SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(after, 2, Duration.ofSeconds(120)), after);
+            await().atMost(Duration.ofSeconds(30)).until(() -> relay.logText().contains("events: rabbitmq refused event"));
+            assertTrue(relay.logText().contains("of task " + large), "the log names the task");
+            assertEquals(List.of("dev.mjrelay.task.submitted"), consumer.awaitEvents(List.of(large), 1, Duration.ofSeconds(10))
+                    .get(large).stream().map(e -> e.path("type").asText()).toList(), "its submitted event went; its end did not");
+            List<?> setAside = setAside(prefix);
+            assertEquals(1, setAside.size(), "one event set aside");
+            String fields = setAside.get(0).toString();
+            assertTrue(fields.contains("task.succeeded") && fields.contains(large) && fields.contains("reason"), fields);
+            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+            Figures.report("sinks", "rabbitmq with max_message_size 1 MB: an event of 12,000 random image URLs (~3 MB)"
+                    + " refused, set aside and logged; the 20 tasks after it arrived, duplicates " + consumer.duplicates());
+        } finally {
+            setMaxMessageSize(brokerLimit);
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static long xlen(String prefix) throws IOException {
@@ -155,10 +187,33 @@ class RabbitSinkIT {
         }
     }
 
-    private static void rabbitmqctl(String command) throws Exception {
-        Process process = new ProcessBuilder("rabbitmqctl", command).redirectErrorStream(true).start();
+    /** The entries of the stream of events the RabbitMQ sink set aside, each as its list of fields and values. */
+    private static List<?> setAside(String prefix) throws IOException {
+        try (Resp resp = new Resp("127.0.0.1", redis.port)) {
+            List<?> entries = (List<?>) resp.call("XRANGE", prefix + ":events:refused:mj-relay-rabbitmq", "-", "+");
+            return entries.stream().map(entry -> ((List<?>) entry).get(1)).toList();
+        }
+    }
+
+    private static long maxMessageSize() throws Exception {
+        String answer = rabbitmqctl("eval", "application:get_env(rabbit, max_message_size).").trim();
+        java.util.regex.Matcher size = java.util.regex.Pattern.compile("\\{ok,(\\d+)}").matcher(answer);
+        assertTrue(size.find(), answer);
+        return Long.parseLong(size.group(1));
+    }
+
+    /** Changes the broker's limit on a message while it runs: channels opened from then on apply it. */
+    private static void setMaxMessageSize(long bytes) throws Exception {
+        rabbitmqctl("eval", "application:set_env(rabbit, max_message_size, " + bytes + ").");
+    }
+
+    private static String rabbitmqctl(String... command) throws Exception {
+        List<String> line = new ArrayList<>(List.of("rabbitmqctl"));
+        line.addAll(List.of(command));
+        Process process = new ProcessBuilder(line).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0, "rabbitmqctl " + command + ": " + output);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0, line + ": " + output);
+        return output;
     }
 
     /** Reads the test's queue: every event by task, in arrival order, and how many arrived twice. */
