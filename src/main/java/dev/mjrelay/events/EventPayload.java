@@ -8,6 +8,7 @@ import dev.mjrelay.model.EventType;
 import dev.mjrelay.model.Task;
 import dev.mjrelay.model.Timestamps;
 import dev.mjrelay.model.TaskStatus;
+import dev.mjrelay.upstream.FetchOutcome;
 
 import java.time.Instant;
 
@@ -31,7 +32,7 @@ public final class EventPayload {
         data.put("taskId", task.id());
         data.put("action", task.action().name());
         data.put("status", status.name());
-        int progress = snapshot == null ? task.progress() : snapshot.path("task").path("progress_percent").asInt(0);
+        int progress = snapshot == null ? task.progress() : FetchOutcome.Snapshot.progressOf(snapshot.path("task"));
         data.put("progressPercent", status == TaskStatus.TASK_STATUS_SUCCEED ? 100 : progress);
         ArrayNode urls = data.putArray("imageUrls");
         ArrayNode images = data.putArray("images");

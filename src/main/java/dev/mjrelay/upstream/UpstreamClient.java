@@ -192,8 +192,7 @@ public class UpstreamClient {
         if (!task.isObject() || !task.path("status").isTextual()) {
             return new FetchOutcome.Transient("answer without task.status");
         }
-        return new FetchOutcome.Snapshot(json, task.path("status").asText(), task.path("reason").asText(""),
-                task.path("progress_percent").asInt(0), task.path("eta").asLong(0));
+        return FetchOutcome.Snapshot.of(json);
     }
 
     private JsonNode parse(String body) {

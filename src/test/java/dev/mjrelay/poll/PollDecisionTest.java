@@ -74,6 +74,20 @@ class PollDecisionTest {
     }
 
     @Test
+    void anEtaTooLargeToAddIsNoReasonToPollSooner() throws Exception {
+        // 10^23 seconds, read as a long and turned into milliseconds, once put the next poll's aim in the
+        // past: the task was polled every relay.poll.floor for as long as the upstream answered so
+        JsonNode body = JSON.readTree("{\"task\":{\"status\":\"TASK_STATUS_PROCESSING\",\"progress_percent\":10,"
+                + "\"eta\":99999999999999999999999}}");
+
+        PollDecision.Reschedule next = assertInstanceOf(PollDecision.Reschedule.class,
+                decision.after(running(), snapshot(body), NOW.toEpochMilli() - 20, NOW, false));
+
+        assertEquals(NOW.plus(INTERVAL).minusMillis(20), next.next(), "polled again at the interval, as without a hint");
+        assertEquals(Long.toString(FetchOutcome.Snapshot.MAX_ETA_SECONDS), next.fields().get(Field.ETA));
+    }
+
+    @Test
     void aNewStatusWordOfANotifyProgressTaskBringsAProgressEventOnce() {
         JsonNode body = answer("TASK_STATUS_PROCESSING", "", 10, 0);
         DueTask fresh = task(NOW.plusSeconds(600).toEpochMilli(), 0, 0, "TASK_STATUS_QUEUED", true);
@@ -229,9 +243,7 @@ class PollDecisionTest {
     }
 
     private static FetchOutcome.Snapshot snapshot(JsonNode body) {
-        JsonNode task = body.path("task");
-        return new FetchOutcome.Snapshot(body, task.path("status").asText(), task.path("reason").asText(),
-                task.path("progress_percent").asInt(), task.path("eta").asLong());
+        return FetchOutcome.Snapshot.of(body);
     }
 
     private static JsonNode answer(String status, String reason, int progress, long eta) {
