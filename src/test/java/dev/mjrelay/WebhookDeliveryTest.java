@@ -106,6 +106,68 @@ class WebhookDeliveryTest {
         });
     }
 
+    @Test
+    void anAnswerThatIsNotHttpIsAFailedAttemptSayingSoAndNoErrorOfTheRelay() throws Exception {
+        List<java.util.logging.LogRecord> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                if (record.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()) {
+                    errors.add(record);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger vertxConnections = java.util.logging.Logger.getLogger("io.vertx.core.net.impl.ConnectionBase");
+        vertxConnections.addHandler(capture);
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread answering = new Thread(() -> answerEveryConnection(socket, "NOT HTTP AT ALL\r\n\r\n"));
+            answering.setDaemon(true);
+            answering.start();
+            String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "garbled answer",
+                    "callbackUrl", "http://127.0.0.1:" + socket.getLocalPort() + "/h"));
+
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+                List<JsonPath> log = log(id);
+                assertEquals(4, log.size());
+                for (JsonPath attempt : log) {
+                    assertTrue(attempt.getString("error").startsWith("malformed answer: "), attempt.prettify());
+                    assertNull(attempt.get("statusCode"));
+                }
+            });
+            assertEquals(List.of(), errors.stream().map(java.util.logging.LogRecord::getMessage).toList(),
+                    "the receiver's fault, recorded with its attempts, is not logged as the relay's error");
+        } finally {
+            vertxConnections.removeHandler(capture);
+        }
+    }
+
+    /** Reads each request's head and answers {@code answer}, whatever was asked, then hangs up. */
+    private static void answerEveryConnection(java.net.ServerSocket socket, String answer) {
+        while (!socket.isClosed()) {
+            try (java.net.Socket connection = socket.accept()) {
+                java.io.InputStream in = connection.getInputStream();
+                StringBuilder head = new StringBuilder();
+                int b;
+                while (head.indexOf("\r\n\r\n") < 0 && (b = in.read()) >= 0) {
+                    head.append((char) b);
+                }
+                connection.getOutputStream().write(answer.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                connection.getOutputStream().flush();
+                Thread.sleep(100);
+            } catch (Exception e) {
+                // the socket closed at the test's end, or the relay gave up on the connection
+            }
+        }
+    }
+
     private List<JsonPath> log(String taskId) {
         return deliveries.log(taskId).await().indefinitely().stream().map(JsonPath::from).toList();
     }

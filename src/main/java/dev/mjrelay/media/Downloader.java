@@ -1,5 +1,6 @@
 package dev.mjrelay.media;
 
+import dev.mjrelay.lane.HttpClients;
 import dev.mjrelay.webhook.TargetGuard;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
@@ -65,7 +66,7 @@ final class Downloader {
         this.vertx = vertx;
         this.guard = guard;
         this.maxBytes = maxBytes;
-        this.client = vertx.createHttpClient(new HttpClientOptions()
+        this.client = HttpClients.create(vertx, new HttpClientOptions()
                 // no Vert.x spans: the relay makes its own (TaskTraces)
                 .setTracingPolicy(TracingPolicy.IGNORE).setMaxPoolSize(32).setKeepAlive(true)
                 .setVerifyHost(true).setMaxRedirects(0));

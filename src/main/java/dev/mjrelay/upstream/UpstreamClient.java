@@ -3,6 +3,7 @@ package dev.mjrelay.upstream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.lane.HttpClients;
 import dev.mjrelay.lane.Lanes;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -71,7 +72,7 @@ public class UpstreamClient {
                 .setVerifyHost(true)
                 .setMaxRedirects(0)
                 .setMaxPoolSize(Lanes.httpPoolSize(vertx, config.poll().concurrency()));
-        this.lanes = new Lanes<>(vertx, () -> vertx.createHttpClient(options));
+        this.lanes = new Lanes<>(vertx, () -> HttpClients.create(vertx, options));
         this.authorization = apiKey == null ? null : "Bearer " + apiKey;
         this.maxAnswerBytes = maxAnswerBytes;
         this.mapper = mapper;

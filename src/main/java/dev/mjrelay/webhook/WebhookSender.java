@@ -1,6 +1,7 @@
 package dev.mjrelay.webhook;
 
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.lane.HttpClients;
 import dev.mjrelay.lane.Lanes;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
@@ -40,6 +41,8 @@ public class WebhookSender {
         TLS,
         /** The target is not one the relay may send to (SSRF rules, a malformed URL). */
         TARGET_REFUSED,
+        /** The receiver's answer was not well-formed HTTP: a bad status line, a header past 8 KB, a bad length. */
+        MALFORMED_ANSWER,
         /** Nothing was sent: the account or endpoint is gone. */
         NOT_SENT,
         OTHER
@@ -81,13 +84,14 @@ public class WebhookSender {
                 .setVerifyHost(true)
                 .setMaxRedirects(0)
                 .setMaxPoolSize(Lanes.httpPoolSize(vertx, config.webhook().concurrency()));
-        this.lanes = new Lanes<>(vertx, () -> vertx.createHttpClient(options));
+        this.lanes = new Lanes<>(vertx, () -> HttpClients.create(vertx, options));
     }
 
     public Uni<Result> send(String url, Map<String, String> headers, String body) {
         long start = System.nanoTime();
         return Uni.createFrom().item(() -> guard.parse(url))
                 .chain(guard::resolve)
+                .onFailure(IllegalArgumentException.class).transform(e -> new TargetRefused(e.getMessage()))
                 .chain(resolved -> lanes.exchange(http -> post(http, resolved, headers, body)))
                 .ifNoItem().after(timeout).failWith(() -> new java.util.concurrent.TimeoutException("timed out"))
                 .map(result -> withDuration(result, start))
@@ -195,10 +199,20 @@ public class WebhookSender {
         return (System.nanoTime() - start) / 1_000_000;
     }
 
+    /** The guard's refusal of a target, told apart from an answer the HTTP decoder refused (also IllegalArgumentException). */
+    private static final class TargetRefused extends RuntimeException {
+        TargetRefused(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+
     static Failure failureOf(Throwable e) {
         String name = e.getClass().getSimpleName();
-        if (e instanceof IllegalArgumentException) {
+        if (e instanceof TargetRefused) {
             return Failure.TARGET_REFUSED;
+        }
+        if (malformed(e)) {
+            return Failure.MALFORMED_ANSWER;
         }
         if (e instanceof java.util.concurrent.TimeoutException || name.contains("Timeout")) {
             return Failure.TIMEOUT;
@@ -213,9 +227,17 @@ public class WebhookSender {
         return Failure.OTHER;
     }
 
+    /** What Netty's HTTP decoder fails an answer with: a DecoderException, or an IllegalArgumentException of its parsing. */
+    private static boolean malformed(Throwable e) {
+        return e instanceof IllegalArgumentException || e instanceof io.netty.handler.codec.DecoderException;
+    }
+
     private static String describe(Throwable e) {
-        if (e instanceof IllegalArgumentException) {
+        if (e instanceof TargetRefused) {
             return "target refused: URL " + e.getMessage();
+        }
+        if (malformed(e)) {
+            return "malformed answer: " + clip(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
         }
         if (e instanceof java.util.concurrent.TimeoutException || e.getClass().getSimpleName().contains("Timeout")) {
             return "timed out";
@@ -224,6 +246,10 @@ public class WebhookSender {
         if (message.contains("Connection refused")) {
             return "connection refused";
         }
+        return clip(message);
+    }
+
+    private static String clip(String message) {
         return message.length() > 300 ? message.substring(0, 300) : message;
     }
 }
