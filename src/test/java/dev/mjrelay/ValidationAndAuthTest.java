@@ -175,6 +175,17 @@ class ValidationAndAuthTest {
                 .statusCode(404).body("code", not(equalTo(1)));
     }
 
+    @Test
+    void aBodyPastTheServersLimitGetsTheEnvelopeToo() {
+        // quarkus.http.limits.max-body-size is 2M: Quarkus itself answered such a request, with an empty body
+        String threeMegabytes = "{\"prompt\": \"" + "x".repeat(3 * 1024 * 1024) + "\"}";
+        post(ALICE, IMAGINE, threeMegabytes).statusCode(413)
+                .body("code", equalTo(4))
+                .body("description", equalTo("request body too large: at most 2097152 bytes"));
+
+        assertNothingSentOrStored();
+    }
+
     private io.restassured.response.ValidatableResponse unauthenticated(RequestSpecification request) {
         return request.contentType("application/json").body("{not even json").post(IMAGINE).then();
     }
