@@ -20,8 +20,9 @@ public final class HttpClients {
     private HttpClients() {
     }
 
+    /** As {@code vertx.createHttpClient(options)}: the options' pool too (the builder would take the default, 5). */
     public static HttpClient create(Vertx vertx, HttpClientOptions options) {
-        return vertx.httpClientBuilder().with(options)
+        return vertx.httpClientBuilder().with(options).with(options.getPoolOptions())
                 .withConnectHandler(connection -> connection.exceptionHandler(e ->
                         LOG.debugf("connection to %s failed: %s", connection.remoteAddress(), e.toString())))
                 .build();
