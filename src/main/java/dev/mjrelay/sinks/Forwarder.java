@@ -262,8 +262,14 @@ public class Forwarder {
         return sum;
     }
 
+    /** The failure and the first message along its causes (a RabbitMQ call's IOException has none; its cause says why). */
     private static String describe(Throwable e) {
-        String message = e.getMessage();
-        return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null) {
+                String text = t.getClass().getSimpleName() + ": " + t.getMessage();
+                return text.length() > 400 ? text.substring(0, 400) + "..." : text;
+            }
+        }
+        return e.getClass().getSimpleName();
     }
 }

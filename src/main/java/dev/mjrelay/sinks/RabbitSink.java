@@ -16,9 +16,9 @@ import java.util.Map;
 
 /**
  * RabbitMQ through its own Java client: a durable topic exchange (routing key = the CloudEvents
- * type) and a durable queue bound with {@code #}, declared at every connect so that nothing is
- * dropped before a consumer exists; persistent messages, and publisher confirms awaited for each
- * batch before the stream entries are acknowledged.
+ * type) and a durable queue bound with {@code #}, declared at every connect unless they exist (then
+ * used as they are), so that nothing is dropped before a consumer exists; persistent messages, and
+ * publisher confirms awaited for each batch before the stream entries are acknowledged.
  * <p>
  * A message larger than the broker's {@code max_message_size} (128 MB by default on RabbitMQ 3.x, 16 MB
  * on 4.x) makes it close the channel ({@code 406 PRECONDITION_FAILED} on {@code basic.publish}) with
@@ -119,12 +119,52 @@ final class RabbitSink implements EventSink {
         }
         reset();
         connection = factory.newConnection("mj-relay events");
+        if (!exists(connection, declared -> declared.exchangeDeclarePassive(exchange))) {
+            declare(connection, declaring -> declaring.exchangeDeclare(exchange, "topic", true));
+        }
+        if (!exists(connection, declared -> declared.queueDeclarePassive(queue))) {
+            declare(connection, declaring -> declaring.queueDeclare(queue, true, false, false, null));
+        }
         channel = connection.createChannel();
-        channel.exchangeDeclare(exchange, "topic", true);
-        channel.queueDeclare(queue, true, false, false, null);
         channel.queueBind(queue, exchange, "#");
         channel.confirmSelect();
         return channel;
+    }
+
+    /** A declaration made on a channel of its own (a refusal closes the channel it came on). */
+    @FunctionalInterface
+    private interface Declaration {
+        void on(Channel channel) throws IOException;
+    }
+
+    /**
+     * Whether the exchange or queue a passive declaration names exists, whatever its arguments: one
+     * an operator declared first — a quorum queue, a queue with a length limit — is used as it is.
+     * Declared again as the relay would, with other arguments, the broker refuses (406 "inequivalent
+     * arg") at every connect, and no event would ever be forwarded.
+     */
+    private static boolean exists(Connection connection, Declaration passive) throws IOException {
+        try {
+            declare(connection, passive);
+            return true;
+        } catch (IOException e) {
+            if (e.getCause() instanceof ShutdownSignalException signal && !signal.isHardError()
+                    && signal.getReason() instanceof AMQP.Channel.Close close && close.getReplyCode() == AMQP.NOT_FOUND) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private static void declare(Connection connection, Declaration declaration) throws IOException {
+        Channel declaring = connection.createChannel();
+        try {
+            declaration.on(declaring);
+        } finally {
+            if (declaring.isOpen()) {
+                declaring.abort();
+            }
+        }
     }
 
     @Override
