@@ -18,8 +18,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -109,11 +111,33 @@ public class Forwarder {
         return switch (kind) {
             case rabbitmq -> new RabbitSink(setting("rabbitmq-host", "localhost"),
                     Integer.parseInt(setting("rabbitmq-port", "5672")), setting("rabbitmq-username", "guest"),
-                    setting("rabbitmq-password", "guest"), config.events().rabbitmq().exchange(),
-                    config.events().rabbitmq().queue());
-            case kafka -> new KafkaSink(setting("kafka.bootstrap.servers", "localhost:9092"), config.events().kafka().topic());
+                    setting("rabbitmq-password", "guest"), setting("rabbitmq-virtual-host", "/"),
+                    config.events().rabbitmq().exchange(), config.events().rabbitmq().queue());
+            case kafka -> new KafkaSink(KafkaSink.producerSettings(setting("kafka.bootstrap.servers", "localhost:9092"),
+                    kafkaSettings(settings)), config.events().kafka().topic());
             case none -> throw new IllegalStateException("relay.events.sinks: none is no sink");
         };
+    }
+
+    /**
+     * Every {@code kafka.<name>} setting, by {@code <name>}, from any source: written so, or as an
+     * environment variable ({@code KAFKA_SASL_JAAS_CONFIG} is {@code kafka.sasl.jaas.config}), each
+     * looked up by its dotted name so that the sources' usual order decides.
+     */
+    static Map<String, String> kafkaSettings(Config settings) {
+        Set<String> names = new HashSet<>();
+        for (String name : settings.getPropertyNames()) {
+            if (name.startsWith("kafka.")) {
+                names.add(name);
+            } else if (name.startsWith("KAFKA_")) {
+                names.add(name.toLowerCase(Locale.ROOT).replace('_', '.'));
+            }
+        }
+        Map<String, String> given = new TreeMap<>();
+        for (String name : names) {
+            settings.getOptionalValue(name, String.class).ifPresent(value -> given.put(name.substring("kafka.".length()), value));
+        }
+        return given;
     }
 
     private String setting(String key, String otherwise) {

@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -32,13 +34,54 @@ final class KafkaSink implements EventSink {
     static final Duration ACK_TIMEOUT = Duration.ofSeconds(12);
     static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
-    private final String bootstrap;
+    /**
+     * What the relay's delivery promise rests on, never taken from {@code kafka.*}: the broker's acks
+     * from every in-sync replica, an idempotent producer (no reordering or duplicate on retry), the
+     * serializers; no transactions.
+     */
+    static final Set<String> FIXED = Set.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, ProducerConfig.ACKS_CONFIG,
+            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION,
+            ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+            ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+
+    private final Properties settings;
     private final String topic;
     private KafkaProducer<String, String> producer;
 
-    KafkaSink(String bootstrap, String topic) {
-        this.bootstrap = bootstrap;
+    KafkaSink(Properties settings, String topic) {
+        this.settings = settings;
         this.topic = topic;
+    }
+
+    /**
+     * The producer's settings: the relay's own, then any Kafka producer setting given as
+     * {@code kafka.<name>} (security, SASL, TLS, tuning: {@code kafka.security.protocol},
+     * {@code kafka.sasl.jaas.config}, ...) — but those in {@link #FIXED} — and names Kafka does not
+     * know are left out.
+     */
+    static Properties producerSettings(String bootstrap, Map<String, String> given) {
+        Properties properties = new Properties();
+        properties.put(ProducerConfig.CLIENT_ID_CONFIG, "mj-relay-events");
+        properties.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        properties.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        properties.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(MAX_RECORD_BYTES));
+        // a broker that is gone fails the batch within seconds (well inside the forwarder's lease),
+        // and the events wait in the stream
+        properties.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
+        properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+        properties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "10000");
+        given.forEach((name, value) -> {
+            if (ProducerConfig.configNames().contains(name) && !FIXED.contains(name)) {
+                properties.put(name, value);
+            }
+        });
+        properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        properties.put(ProducerConfig.ACKS_CONFIG, "all");
+        properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        properties.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
+        properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        return properties;
     }
 
     @Override
@@ -72,23 +115,7 @@ final class KafkaSink implements EventSink {
 
     private KafkaProducer<String, String> producer() {
         if (producer == null) {
-            Properties properties = new Properties();
-            properties.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-            properties.put(ProducerConfig.CLIENT_ID_CONFIG, "mj-relay-events");
-            properties.put(ProducerConfig.ACKS_CONFIG, "all");
-            properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-            properties.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
-            properties.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-            properties.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-            properties.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_RECORD_BYTES);
-            // a broker that is gone fails the batch within seconds (well inside the forwarder's lease),
-            // and the events wait in the stream
-            properties.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
-            properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
-            properties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 10_000);
-            properties.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-            properties.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-            producer = new KafkaProducer<>(properties);
+            producer = new KafkaProducer<>(settings);
         }
         return producer;
     }

@@ -39,12 +39,13 @@ final class RabbitSink implements EventSink {
     private Connection connection;
     private Channel channel;
 
-    RabbitSink(String host, int port, String username, String password, String exchange, String queue) {
+    RabbitSink(String host, int port, String username, String password, String virtualHost, String exchange, String queue) {
         this.factory = new ConnectionFactory();
         factory.setHost(host);
         factory.setPort(port);
         factory.setUsername(username);
         factory.setPassword(password);
+        factory.setVirtualHost(virtualHost);
         factory.setConnectionTimeout(5000);
         factory.setHandshakeTimeout(5000);
         // the forwarder reconnects itself, from the stream: nothing is lost meanwhile

@@ -153,12 +153,31 @@ class RabbitSinkIT {
         // with 406 "inequivalent arg 'x-queue-type'" at every connect, and nothing was ever forwarded
         String queue = "mjit-" + UUID.randomUUID();
         try (FakeUpstream upstream = new FakeUpstream(300); Receiver receiver = new Receiver();
-             Consumer consumer = new Consumer(queue, Map.of("x-queue-type", "quorum"));
+             Consumer consumer = new Consumer(queue, Map.of("x-queue-type", "quorum"), "/");
              RelayProcess relay = relay("rabbit-quorum", prefix(), upstream, queue, 5672, Map.of()).start()) {
             List<String> ids = SinkScenario.submit(relay, receiver, 20);
             SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(60)), ids);
             await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
             Figures.report("sinks", "rabbitmq into a quorum queue declared before the relay: 20 tasks' 40 events arrived");
+        }
+    }
+
+    @Test
+    void eventsGoToTheVirtualHostConfigured() throws Exception {
+        String queue = "mjit-" + UUID.randomUUID();
+        String virtualHost = "mjit-" + UUID.randomUUID();
+        rabbitmqctl("add_vhost", virtualHost);
+        try {
+            rabbitmqctl("set_permissions", "-p", virtualHost, "guest", ".*", ".*", ".*");
+            try (FakeUpstream upstream = new FakeUpstream(300); Receiver receiver = new Receiver();
+                 Consumer consumer = new Consumer(queue, null, virtualHost);
+                 RelayProcess relay = relay("rabbit-vhost", prefix(), upstream, queue, 5672,
+                         Map.of("rabbitmq-virtual-host", virtualHost)).start()) {
+                List<String> ids = SinkScenario.submit(relay, receiver, 10);
+                SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(60)), ids);
+            }
+        } finally {
+            rabbitmqctl("delete_vhost", virtualHost);
         }
     }
 
@@ -234,17 +253,22 @@ class RabbitSinkIT {
     /** Reads the test's queue: every event by task, in arrival order, and how many arrived twice. */
     static final class Consumer implements AutoCloseable {
         private final String queue;
+        private final String virtualHost;
         private final EventTally tally = new EventTally();
         private Connection connection;
         private Channel channel;
 
         Consumer(String queue) throws Exception {
-            this(queue, null);
+            this(queue, null, "/");
         }
 
-        /** With {@code arguments}, the queue as an operator would declare it before any relay runs. */
-        Consumer(String queue, Map<String, Object> arguments) throws Exception {
+        /**
+         * With {@code arguments}, the queue as an operator would declare it before any relay runs; in
+         * the broker's virtual host {@code virtualHost}.
+         */
+        Consumer(String queue, Map<String, Object> arguments, String virtualHost) throws Exception {
             this.queue = queue;
+            this.virtualHost = virtualHost;
             connect();
             // the relay declares it too; declaring it here first means nothing is missed either way
             channel.queueDeclare(queue, true, false, false, arguments);
@@ -254,6 +278,7 @@ class RabbitSinkIT {
             ConnectionFactory factory = new ConnectionFactory();
             factory.setHost("127.0.0.1");
             factory.setPort(5672);
+            factory.setVirtualHost(virtualHost);
             connection = factory.newConnection("mj-relay test consumer");
             channel = connection.createChannel();
         }

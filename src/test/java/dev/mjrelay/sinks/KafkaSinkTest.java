@@ -1,0 +1,75 @@
+package dev.mjrelay.sinks;
+
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.Properties;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/**
+ * A managed Kafka wants TLS and SASL: any producer setting given as {@code kafka.<name>} reaches the
+ * producer, but none that would weaken the delivery promise. KafkaSinkIT runs the producer these
+ * settings make against a real broker.
+ */
+class KafkaSinkTest {
+
+    @Test
+    void securityAndTuningSettingsReachTheProducer() {
+        Properties settings = KafkaSink.producerSettings("broker:9093", Map.of(
+                "security.protocol", "SASL_SSL",
+                "sasl.mechanism", "PLAIN",
+                "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"p\";",
+                "compression.type", "zstd"));
+
+        assertEquals("SASL_SSL", settings.get("security.protocol"));
+        assertEquals("PLAIN", settings.get("sasl.mechanism"));
+        assertEquals("zstd", settings.get("compression.type"), "the relay's lz4 is a default, not a rule");
+        assertEquals("broker:9093", settings.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG));
+    }
+
+    @Test
+    void nothingWeakensWhatDeliveryRestsOn() {
+        Properties settings = KafkaSink.producerSettings("broker:9092", Map.of(
+                "acks", "0",
+                "enable.idempotence", "false",
+                "max.in.flight.requests.per.connection", "50",
+                "transactional.id", "t",
+                "value.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer",
+                "bootstrap.servers", "elsewhere:9092"));
+
+        assertEquals("all", settings.get("acks"));
+        assertEquals("true", settings.get("enable.idempotence"));
+        assertEquals("5", settings.get("max.in.flight.requests.per.connection"));
+        assertFalse(settings.containsKey("transactional.id"));
+        assertEquals("org.apache.kafka.common.serialization.StringSerializer", settings.get("value.serializer"));
+        assertEquals("broker:9092", settings.get("bootstrap.servers"), "kafka.bootstrap.servers is read on its own");
+    }
+
+    @Test
+    void settingsComeFromEnvironmentVariablesTooTheEnvironmentFirst() {
+        org.eclipse.microprofile.config.Config config = new io.smallrye.config.SmallRyeConfigBuilder().withSources(
+                new io.smallrye.config.EnvConfigSource(Map.of(
+                        "KAFKA_SASL_JAAS_CONFIG", "from the environment",
+                        "KAFKA_SECURITY_PROTOCOL", "SASL_SSL"), 300),
+                new io.smallrye.config.PropertiesConfigSource(Map.of(
+                        "kafka.security.protocol", "SSL",
+                        "kafka.sasl.mechanism", "SCRAM-SHA-512",
+                        "quarkus.http.port", "8080"), "application.properties", 250)).build();
+
+        assertEquals(Map.of("sasl.jaas.config", "from the environment", "security.protocol", "SASL_SSL",
+                "sasl.mechanism", "SCRAM-SHA-512"), Forwarder.kafkaSettings(config));
+    }
+
+    @Test
+    void namesKafkaDoesNotKnowAreLeftOut() {
+        // KAFKA_HOME in a container's environment reads as kafka.home
+        Properties settings = KafkaSink.producerSettings("broker:9092", Map.of("home", "/opt/kafka", "topic", "x"));
+
+        assertFalse(settings.containsKey("home"));
+        assertFalse(settings.containsKey("topic"));
+        new ProducerConfig(settings); // what the producer itself checks: every value valid
+    }
+}
