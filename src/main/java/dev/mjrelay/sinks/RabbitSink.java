@@ -7,7 +7,6 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.ShutdownSignalException;
 
 import java.io.IOException;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -104,14 +103,20 @@ final class RabbitSink implements EventSink {
      * {@code user_id} and {@code expiration}, are never set).
      */
     static boolean tooLarge(Throwable failure) {
+        AMQP.Channel.Close close = channelClosed(failure);
+        return close != null && close.getReplyCode() == AMQP.PRECONDITION_FAILED
+                && close.getClassId() == BASIC_CLASS && close.getMethodId() == PUBLISH_METHOD;
+    }
+
+    /** The broker's closing of the channel that this failure, or one of its causes, carries; null for anything else. */
+    private static AMQP.Channel.Close channelClosed(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof ShutdownSignalException signal && !signal.isHardError()
                     && signal.getReason() instanceof AMQP.Channel.Close close) {
-                return close.getReplyCode() == AMQP.PRECONDITION_FAILED
-                        && close.getClassId() == BASIC_CLASS && close.getMethodId() == PUBLISH_METHOD;
+                return close;
             }
         }
-        return false;
+        return null;
     }
 
     private Channel channel() throws Exception {
@@ -149,8 +154,8 @@ final class RabbitSink implements EventSink {
             declare(connection, passive);
             return true;
         } catch (IOException e) {
-            if (e.getCause() instanceof ShutdownSignalException signal && !signal.isHardError()
-                    && signal.getReason() instanceof AMQP.Channel.Close close && close.getReplyCode() == AMQP.NOT_FOUND) {
+            AMQP.Channel.Close close = channelClosed(e);
+            if (close != null && close.getReplyCode() == AMQP.NOT_FOUND) {
                 return false;
             }
             throw e;

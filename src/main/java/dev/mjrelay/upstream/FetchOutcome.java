@@ -9,7 +9,7 @@ public sealed interface FetchOutcome {
      * The task as the upstream sees it: its whole answer, and the parts the relay acts on. Its hints
      * are bounded as they are read, whatever the upstream wrote: {@code progress} 0 to 100, {@code eta}
      * 0 (no hint) to {@link #MAX_ETA_SECONDS}. A number out of range or of another type misleads
-     * nothing: an eta of 10^20 seconds once overflowed the next poll's time into the past, and the task
+     * nothing: an eta of 10^23 seconds once overflowed the next poll's time into the past, and the task
      * was polled every {@code relay.poll.floor} for as long as the upstream said so.
      */
     record Snapshot(JsonNode body, String status, String reason, int progress, long eta) implements FetchOutcome {
