@@ -13,6 +13,9 @@ interface EventSink extends AutoCloseable {
     /** {@code kafka} or {@code rabbitmq}: the metric's tag and the consumer group's suffix. */
     String name();
 
+    /** Where events go, for the log: the broker's address and the topic or exchange; never a secret. */
+    String destination();
+
     /**
      * Sends the events, in order, and waits for the broker's confirmation of all of them; answers
      * those the broker refused for good (sent again, they would be refused again: too large for it),

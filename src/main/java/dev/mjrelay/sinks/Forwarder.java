@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.Config;
@@ -73,23 +74,31 @@ public class Forwarder {
         this.settings = settings;
     }
 
+    /**
+     * Makes the sinks right after the start-up check, before anything else starts: settings that
+     * cannot work (a trust store that cannot be read) stop the relay here, naming the key.
+     */
+    void prepare(@Observes @Priority(2) StartupEvent event) {
+        for (RelayConfig.EventSinkKind kind : config.events().sinksInUse()) {
+            EventSink sink = create(kind);
+            sinks.put(sink.name(), sink);
+        }
+    }
+
     void start(@Observes StartupEvent event) {
-        List<RelayConfig.EventSinkKind> kinds = config.events().sinksInUse();
-        if (kinds.isEmpty()) {
+        if (sinks.isEmpty()) {
             return;
         }
         running = true;
         String holder = holder();
-        for (RelayConfig.EventSinkKind kind : kinds) {
-            EventSink sink = create(kind);
-            sinks.put(sink.name(), sink);
+        for (EventSink sink : sinks.values()) {
             Thread thread = new Thread(() -> forward(sink, holder), "mj-relay-events-" + sink.name());
             thread.setDaemon(true);
             threads.add(thread);
             thread.start();
         }
-        LOG.infof("events: forwarding the event stream to %s as CloudEvents", String.join(" and ",
-                kinds.stream().map(Enum::name).toList()));
+        LOG.infof("events: forwarding the event stream as CloudEvents to %s", String.join(" and ",
+                sinks.values().stream().map(EventSink::destination).toList()));
     }
 
     void stop(@Observes ShutdownEvent event) {
@@ -109,9 +118,7 @@ public class Forwarder {
 
     private EventSink create(RelayConfig.EventSinkKind kind) {
         return switch (kind) {
-            case rabbitmq -> new RabbitSink(setting("rabbitmq-host", "localhost"),
-                    Integer.parseInt(setting("rabbitmq-port", "5672")), setting("rabbitmq-username", "guest"),
-                    setting("rabbitmq-password", "guest"), setting("rabbitmq-virtual-host", "/"),
+            case rabbitmq -> new RabbitSink(RabbitBroker.of(key -> settings.getOptionalValue(key, String.class)),
                     config.events().rabbitmq().exchange(), config.events().rabbitmq().queue());
             case kafka -> new KafkaSink(KafkaSink.producerSettings(setting("kafka.bootstrap.servers", "localhost:9092"),
                     kafkaSettings(settings)), config.events().kafka().topic());

@@ -90,6 +90,12 @@ final class KafkaSink implements EventSink {
     }
 
     @Override
+    public String destination() {
+        return "kafka at " + settings.getProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG) + " ("
+                + settings.getProperty("security.protocol", "PLAINTEXT") + "), topic " + topic;
+    }
+
+    @Override
     public List<CloudEvent> send(List<CloudEvent> events) throws Exception {
         KafkaProducer<String, String> open = producer();
         List<Future<RecordMetadata>> acks = new ArrayList<>(events.size());

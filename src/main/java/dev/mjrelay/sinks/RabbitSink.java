@@ -33,18 +33,24 @@ final class RabbitSink implements EventSink {
     private static final int PUBLISH_METHOD = 40;
 
     private final ConnectionFactory factory;
+    private final RabbitBroker broker;
     private final String exchange;
     private final String queue;
     private Connection connection;
     private Channel channel;
 
-    RabbitSink(String host, int port, String username, String password, String virtualHost, String exchange, String queue) {
+    RabbitSink(RabbitBroker broker, String exchange, String queue) {
         this.factory = new ConnectionFactory();
-        factory.setHost(host);
-        factory.setPort(port);
-        factory.setUsername(username);
-        factory.setPassword(password);
-        factory.setVirtualHost(virtualHost);
+        this.broker = broker;
+        factory.setHost(broker.host());
+        factory.setPort(broker.port());
+        factory.setUsername(broker.username());
+        factory.setPassword(broker.password());
+        factory.setVirtualHost(broker.virtualHost());
+        if (broker.tls() != null) {
+            factory.useSslProtocol(broker.tls());
+            factory.enableHostnameVerification();
+        }
         factory.setConnectionTimeout(5000);
         factory.setHandshakeTimeout(5000);
         // the forwarder reconnects itself, from the stream: nothing is lost meanwhile
@@ -56,6 +62,11 @@ final class RabbitSink implements EventSink {
     @Override
     public String name() {
         return "rabbitmq";
+    }
+
+    @Override
+    public String destination() {
+        return "rabbitmq at " + broker + ", exchange " + exchange;
     }
 
     @Override

@@ -7,6 +7,7 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.Resp;
+import dev.mjrelay.testing.TestCertificate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -210,6 +211,79 @@ class RabbitSinkIT {
                     + " refused, set aside and logged; the 20 tasks after it arrived, duplicates " + consumer.duplicates());
         } finally {
             setMaxMessageSize(brokerLimit);
+        }
+    }
+
+    @Test
+    void overTlsEventsGoOnlyToTheBrokerItsCertificateAndTheTrustStoreVouchFor() throws Exception {
+        // the real broker, given a TLS listener of its own for the test (its certificate names "localhost" only)
+        String queue = "mjit-" + UUID.randomUUID();
+        String prefix = prefix();
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        try (TestCertificate certificate = TestCertificate.create("dns:localhost");
+             TlsListener ignored = new TlsListener(port, certificate);
+             FakeUpstream upstream = new FakeUpstream(300); Receiver receiver = new Receiver();
+             Consumer consumer = new Consumer(queue)) {
+            Map<String, String> tls = Map.of("rabbitmq-ssl", "true", "rabbitmq-host", "localhost");
+            List<String> ids = new ArrayList<>();
+            // a certificate no CA of the JVM's signed: refused, and the log says why
+            ids.addAll(refusedOverTls(prefix, upstream, receiver, queue, port, tls, "rabbit-tls-untrusted",
+                    "unable to find valid certification path"));
+            // trusted, but reached by a name it does not carry: refused too
+            Map<String, String> byAddress = new HashMap<>(tls);
+            byAddress.putAll(Map.of("rabbitmq-host", "127.0.0.1",
+                    "rabbitmq-trust-store-path", certificate.certPem().toString()));
+            ids.addAll(refusedOverTls(prefix, upstream, receiver, queue, port, byAddress, "rabbit-tls-wrong-name",
+                    "No subject alternative names matching IP address 127.0.0.1"));
+            assertEquals(0, consumer.received(), "nothing reached a broker the relay could not verify");
+
+            Map<String, String> trusted = new HashMap<>(tls);
+            trusted.putAll(Map.of("rabbitmq-trust-store-path", certificate.trustStore().toString(),
+                    "rabbitmq-trust-store-password", TestCertificate.PASSWORD));
+            try (RelayProcess relay = relay("rabbit-tls", prefix, upstream, queue, port, trusted).start()) {
+                ids.addAll(SinkScenario.submit(relay, receiver, 10));
+                SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(90)), ids);
+                await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+                assertTrue(relay.logText().contains("amqps://localhost:" + port), "the log names where events go");
+                Figures.report("sinks", "rabbitmq over TLS (the broker's own TLS listener): refused while the certificate was"
+                        + " untrusted or named another host; trusted, all " + ids.size() + " tasks' events arrived, those"
+                        + " that waited included");
+            }
+        }
+    }
+
+    /** A relay forwarding over TLS to a broker it must not trust: its events wait, and the log says why. */
+    private static List<String> refusedOverTls(String prefix, FakeUpstream upstream, Receiver receiver, String queue, int port,
+                                               Map<String, String> settings, String name, String why) throws Exception {
+        try (RelayProcess relay = relay(name, prefix, upstream, queue, port, settings).start()) {
+            List<String> ids = SinkScenario.submit(relay, receiver, 5);
+            await().atMost(Duration.ofSeconds(30)).until(() -> relay.logText().contains("events: could not forward to rabbitmq"));
+            String log = relay.logText();
+            assertTrue(log.contains(why), "the log says why: " + log.lines()
+                    .filter(line -> line.contains("could not forward")).findFirst().orElse(""));
+            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) > 0);
+            relay.sigterm();
+            return ids;
+        }
+    }
+
+    /** A TLS listener on the machine's broker, opened and closed through {@code rabbitmqctl eval}. */
+    private static final class TlsListener implements AutoCloseable {
+        private final int port;
+
+        TlsListener(int port, TestCertificate certificate) throws Exception {
+            this.port = port;
+            String answer = rabbitmqctl("eval", "rabbit_networking:start_ssl_listener(" + port + ", [{certfile, \""
+                    + certificate.certPem() + "\"}, {keyfile, \"" + certificate.keyPem() + "\"}], 1, 1).");
+            assertEquals("ok", answer.trim(), "the broker opened a TLS listener on " + port);
+        }
+
+        @Override
+        public void close() throws Exception {
+            rabbitmqctl("eval", "rabbit_networking:stop_tcp_listener(" + port + ").");
         }
     }
 
