@@ -106,14 +106,39 @@ public class Forwarder {
         for (Thread thread : threads) {
             thread.interrupt();
         }
+        boolean allEnded = true;
         for (Thread thread : threads) {
             try {
                 thread.join(5000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            allEnded &= !thread.isAlive();
         }
         sinks.values().forEach(EventSink::close);
+        if (allEnded) {
+            releaseLeases();
+        }
+    }
+
+    /**
+     * Hands the streams this replica forwarded to the others at once, rather than when its leases
+     * run out (20 s of events held back at every rolling update). Only once its threads have ended:
+     * a send still under way must not overlap another replica's, or a task's events could leave out
+     * of order. What it left unacknowledged the next holder sends again.
+     */
+    private void releaseLeases() {
+        String holder = holder();
+        for (EventSink sink : sinks.values()) {
+            for (String stream : streams.streams()) {
+                try {
+                    streams.releaseLease(stream, group(sink), holder).await().atMost(REDIS_WAIT);
+                } catch (Exception e) {
+                    // Redis gone too: the lease runs out by itself
+                    LOG.debugf("events: lease on %s not released (%s)", stream, describe(e));
+                }
+            }
+        }
     }
 
     private EventSink create(RelayConfig.EventSinkKind kind) {

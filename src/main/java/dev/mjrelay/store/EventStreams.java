@@ -127,6 +127,12 @@ public class EventStreams {
                 });
     }
 
+    /** Gives the lease up, if {@code holder} holds it: another replica takes over at once (a graceful stop). */
+    public Uni<Boolean> releaseLease(String stream, String group, String holder) {
+        return scripts.run("release-lease", List.of(stream + ":lease:" + group), List.of(holder))
+                .map(response -> response.toInteger() == 1);
+    }
+
     public enum Lease {
         TAKEN, KEPT, ELSEWHERE
     }

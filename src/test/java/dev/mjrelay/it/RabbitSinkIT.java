@@ -265,7 +265,9 @@ class RabbitSinkIT {
             assertTrue(log.contains(why), "the log says why: " + log.lines()
                     .filter(line -> line.contains("could not forward")).findFirst().orElse(""));
             await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) > 0);
+            assertEquals(1L, leases(prefix), "it holds the stream's lease while it tries");
             relay.sigterm();
+            assertEquals(0L, leases(prefix), "a graceful stop hands the lease on at once: the next relay need not wait it out");
             return ids;
         }
     }
@@ -292,6 +294,13 @@ class RabbitSinkIT {
     private static long xlen(String prefix) throws IOException {
         try (Resp resp = new Resp("127.0.0.1", redis.port)) {
             return Long.parseLong(String.valueOf(resp.call("XLEN", prefix + ":events")));
+        }
+    }
+
+    /** Whether the RabbitMQ sink's lease on the event stream is held (1) or free (0). */
+    private static long leases(String prefix) throws IOException {
+        try (Resp resp = new Resp("127.0.0.1", redis.port)) {
+            return Long.parseLong(String.valueOf(resp.call("EXISTS", prefix + ":events:lease:mj-relay-rabbitmq")));
         }
     }
 
