@@ -84,7 +84,8 @@ record RabbitBroker(String host, int port, String username, String password, Str
             } else {
                 store.load(in, password == null ? null : password.toCharArray());
                 if (store.size() == 0) {
-                    throw refused("rabbitmq-trust-store-path: " + path + " holds no certificate");
+                    throw refused("rabbitmq-trust-store-path: " + path + " holds no certificate"
+                            + (password == null ? " readable without a password: set rabbitmq-trust-store-password" : ""));
                 }
             }
             return store;

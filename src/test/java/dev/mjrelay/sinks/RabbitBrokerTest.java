@@ -77,6 +77,9 @@ class RabbitBrokerTest {
                 "rabbitmq-trust-store-path", certificate.trustStore().toString(), "rabbitmq-trust-store-password", "nope"));
         assertTrue(wrongPassword.contains("wrong rabbitmq-trust-store-password"), wrongPassword);
 
+        String noPassword = refusal(Map.of("rabbitmq-ssl", "true", "rabbitmq-trust-store-path", certificate.trustStore().toString()));
+        assertTrue(noPassword.contains("set rabbitmq-trust-store-password"), noPassword);
+
         String missing = refusal(Map.of("rabbitmq-ssl", "true", "rabbitmq-trust-store-path", "/no/such/ca.pem"));
         assertTrue(missing.startsWith("mj-relay cannot start: rabbitmq-trust-store-path: cannot read /no/such/ca.pem"), missing);
 
