@@ -1,11 +1,11 @@
 package dev.mjrelay;
 
+import dev.mjrelay.testing.FreePort;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import org.junit.jupiter.api.Test;
 
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.Map;
 
@@ -48,10 +48,6 @@ class UnreachableRedisTest {
     }
 
     static int closedPort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return FreePort.any(); // nothing listens there
     }
 }

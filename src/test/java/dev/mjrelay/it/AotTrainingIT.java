@@ -1,10 +1,10 @@
 package dev.mjrelay.it;
 
+import dev.mjrelay.testing.FreePort;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.HttpURLConnection;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +38,7 @@ class AotTrainingIT {
         ProcessBuilder training = new ProcessBuilder("bash", "deploy/train-aot.sh", "target/quarkus-app", cache.toString())
                 .redirectErrorStream(true).redirectOutput(Path.of("target/it-logs/train-aot.log").toFile());
         training.environment().put("JAVA", java.get().toString());
-        training.environment().put("TRAIN_PORT", Integer.toString(freePort()));
+        training.environment().put("TRAIN_PORT", Integer.toString(FreePort.any()));
         training.environment().put("TRAIN_JOBS", "300");
         Process train = training.start();
         assertTrue(train.waitFor(180, TimeUnit.SECONDS), "the training run ended");
@@ -47,7 +47,7 @@ class AotTrainingIT {
         assertTrue(log.contains("300 of 300 webhooks delivered"), log);
         assertTrue(Files.size(cache) > 1_000_000, "a cache of " + Files.size(cache) + " bytes");
 
-        int port = freePort();
+        int port = FreePort.any();
         Process relay = new ProcessBuilder(java.get().toString(), "-XX:AOTCache=" + cache, "-XX:AOTMode=on",
                 "-Dquarkus.profile=demo", "-Dquarkus.http.port=" + port, "-jar", "target/quarkus-app/quarkus-run.jar")
                 .redirectErrorStream(true).redirectOutput(Path.of("target/it-logs/aot-relay.log").toFile()).start();
@@ -97,9 +97,4 @@ class AotTrainingIT {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

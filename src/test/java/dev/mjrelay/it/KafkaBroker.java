@@ -1,7 +1,8 @@
 package dev.mjrelay.it;
 
+import dev.mjrelay.testing.FreePort;
+
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,8 +27,8 @@ final class KafkaBroker implements AutoCloseable {
     private Process process;
 
     KafkaBroker() throws IOException, InterruptedException {
-        port = freePort();
-        controllerPort = freePort();
+        port = FreePort.any();
+        controllerPort = FreePort.any();
         dir = Files.createTempDirectory("mj-relay-kafka");
         properties = dir.resolve("server.properties");
         Files.createDirectories(Path.of("target/it-logs"));
@@ -106,11 +107,6 @@ final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 
     @Override
     public void close() throws InterruptedException {

@@ -1,10 +1,10 @@
 package dev.mjrelay.it;
 
+import dev.mjrelay.testing.FreePort;
 import dev.mjrelay.testing.RedisBinary;
 import dev.mjrelay.testing.Resp;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -23,9 +23,7 @@ final class OwnRedis implements AutoCloseable {
     /** @param aof AOF with fsync always (the fault scenarios), or nothing on disk (the benchmark) */
     OwnRedis(boolean aof) throws IOException {
         this.aof = aof;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        port = FreePort.any();
         dir = Files.createTempDirectory("mj-relay-it-redis");
         start();
     }

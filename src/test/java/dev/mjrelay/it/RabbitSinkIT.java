@@ -5,6 +5,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
+import dev.mjrelay.testing.FreePort;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.Resp;
 import dev.mjrelay.testing.TestCertificate;
@@ -124,10 +125,7 @@ class RabbitSinkIT {
     void theStreamIsNeverTrimmedPastAnEventNotYetForwarded() throws Exception {
         String queue = "mjit-" + UUID.randomUUID();
         String prefix = prefix();
-        int closed;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            closed = socket.getLocalPort(); // nothing listens there once closed: the broker is "down"
-        }
+        int closed = FreePort.any(); // nothing listens there: the broker is "down"
         Map<String, String> small = Map.of("relay.events.max-len", "20");
         try (FakeUpstream upstream = new FakeUpstream(200); Receiver receiver = new Receiver();
              Consumer consumer = new Consumer(queue)) {
@@ -219,10 +217,7 @@ class RabbitSinkIT {
         // the real broker, given a TLS listener of its own for the test (its certificate names "localhost" only)
         String queue = "mjit-" + UUID.randomUUID();
         String prefix = prefix();
-        int port;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = FreePort.any();
         try (TestCertificate certificate = TestCertificate.create("dns:localhost");
              TlsListener ignored = new TlsListener(port, certificate);
              FakeUpstream upstream = new FakeUpstream(300); Receiver receiver = new Receiver();

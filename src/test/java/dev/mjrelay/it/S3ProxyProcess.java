@@ -1,5 +1,6 @@
 package dev.mjrelay.it;
 
+import dev.mjrelay.testing.FreePort;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
@@ -8,7 +9,6 @@ import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
@@ -31,9 +31,7 @@ final class S3ProxyProcess implements AutoCloseable {
     private final S3AsyncClient client;
 
     S3ProxyProcess() throws IOException, InterruptedException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        port = FreePort.any();
         Path jar = Path.of("target/s3proxy/s3proxy.jar");
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " is missing: the build copies it in pre-integration-test (./mvnw verify)");

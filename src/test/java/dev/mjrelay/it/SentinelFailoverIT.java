@@ -1,12 +1,12 @@
 package dev.mjrelay.it;
 
+import dev.mjrelay.testing.FreePort;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisBinary;
 import dev.mjrelay.testing.Resp;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,13 +32,13 @@ class SentinelFailoverIT {
         Path dir = Files.createTempDirectory("mj-relay-sentinel");
         List<Process> processes = new ArrayList<>();
         try {
-            int primaryPort = freePort();
-            int replicaPort = freePort();
+            int primaryPort = FreePort.any();
+            int replicaPort = FreePort.any();
             Process primary = redis(processes, dir, "primary", primaryPort);
             redis(processes, dir, "replica", replicaPort, "--replicaof", "127.0.0.1", Integer.toString(primaryPort));
             List<String> sentinels = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                int port = freePort();
+                int port = FreePort.any();
                 Path conf = dir.resolve("sentinel-" + i + ".conf");
                 Files.writeString(conf, "port " + port + "\nbind 127.0.0.1\nsentinel monitor " + MASTER + " 127.0.0.1 "
                         + primaryPort + " 2\nsentinel down-after-milliseconds " + MASTER + " 1000\n"
@@ -87,9 +87,4 @@ class SentinelFailoverIT {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
 }

@@ -5,7 +5,6 @@ import redis.embedded.RedisServer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.util.Map;
 
 /**
@@ -21,8 +20,8 @@ public class OwnRedisResource implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public Map<String, String> start() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
+        port = FreePort.any();
+        try {
             dir = java.nio.file.Files.createTempDirectory("mj-relay-redis");
         } catch (IOException e) {
             throw new UncheckedIOException(e);

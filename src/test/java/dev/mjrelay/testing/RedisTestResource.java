@@ -4,7 +4,6 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,10 +39,7 @@ public class RedisTestResource implements QuarkusTestResourceLifecycleManager {
             return Map.of("relay.store.key-prefix", PREFIX, "relay.events.stream", STREAM);
         }
         try {
-            int port;
-            try (ServerSocket socket = new ServerSocket(0)) {
-                port = socket.getLocalPort();
-            }
+            int port = FreePort.any();
             embedded = RedisServer.newRedisServer().port(port).bind("127.0.0.1").setting("save \"\"")
                     .setting("appendonly no").build();
             embedded.start();
