@@ -2,6 +2,7 @@ package dev.mjrelay.store;
 
 import io.quarkus.redis.client.RedisOptionsCustomizer;
 import io.quarkus.redis.runtime.client.config.RedisConfig;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.redis.client.RedisOptions;
 import jakarta.inject.Singleton;
 
@@ -18,7 +19,22 @@ public class DefaultRedisOptions implements RedisOptionsCustomizer {
     @Override
     public void customize(String clientName, RedisOptions options) {
         if (RedisConfig.DEFAULT_CLIENT_NAME.equals(clientName)) {
+            verifyTheServersName(options.getNetClientOptions());
             this.options = options;
+        }
+    }
+
+    /**
+     * TLS to Redis ({@code rediss://}) with a named TLS configuration
+     * ({@code quarkus.redis.tls-configuration-name}) that does not say how to check the server's
+     * name leaves the algorithm unset, and Vert.x then refuses every connection ("Missing hostname
+     * verification algorithm"): Redis over TLS would not work until an operator found that key. The
+     * relay checks the name as HTTPS does; {@code quarkus.tls.<name>.hostname-verification-algorithm=NONE}
+     * still turns the check off, on purpose.
+     */
+    static void verifyTheServersName(NetClientOptions net) {
+        if (net.isSsl() && net.getHostnameVerificationAlgorithm() == null) {
+            net.setHostnameVerificationAlgorithm("HTTPS");
         }
     }
 
