@@ -20,8 +20,16 @@ public final class HttpClients {
     private HttpClients() {
     }
 
-    /** As {@code vertx.createHttpClient(options)}: the options' pool too (the builder would take the default, 5). */
+    /**
+     * As {@code vertx.createHttpClient(options)}: the options' pool too (the builder would take the
+     * default, 5). Over TLS the handshake always names the host the URL names (SNI): the relay
+     * connects to the address it checked ({@code RequestOptions.setServer}), and without
+     * {@code forceSni} Vert.x then names no host at all, so a receiver behind a TLS endpoint shared
+     * by many hosts (a CDN, a cloud load balancer, an ingress with several certificates) could not
+     * tell which certificate to present, and every webhook to it would fail.
+     */
     public static HttpClient create(Vertx vertx, HttpClientOptions options) {
+        options = new HttpClientOptions(options).setForceSni(true);
         return vertx.httpClientBuilder().with(options).with(options.getPoolOptions())
                 .withConnectHandler(connection -> connection.exceptionHandler(e ->
                         LOG.debugf("connection to %s failed: %s", connection.remoteAddress(), e.toString())))

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.lane.HttpClients;
 import dev.mjrelay.lane.Lanes;
+import dev.mjrelay.model.Causes;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
@@ -218,6 +219,10 @@ public class UpstreamClient {
         }
         if (e instanceof java.net.UnknownHostException || message.contains("resolve")) {
             return "name not resolved";
+        }
+        if (e instanceof javax.net.ssl.SSLException) {
+            Throwable root = Causes.root(e);
+            return "TLS handshake failed (" + (root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage()) + ")";
         }
         return "no usable answer (" + name + ")";
     }

@@ -3,6 +3,7 @@ package dev.mjrelay.webhook;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.lane.HttpClients;
 import dev.mjrelay.lane.Lanes;
+import dev.mjrelay.model.Causes;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -246,7 +247,12 @@ public class WebhookSender {
         if (message.contains("Connection refused")) {
             return "connection refused";
         }
-        return clip(message);
+        if (failureOf(e) == Failure.TLS) {
+            // Netty's "Failed to create SSL connection" says nothing; the root cause says why
+            Throwable root = Causes.root(e);
+            return clip("TLS handshake failed: " + (root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage()));
+        }
+        return clip(Causes.withRoot(e));
     }
 
     private static String clip(String message) {

@@ -1,0 +1,30 @@
+package dev.mjrelay.model;
+
+import dev.mjrelay.store.StoreUnavailableException;
+import org.junit.jupiter.api.Test;
+
+import javax.net.ssl.SSLHandshakeException;
+import java.net.ConnectException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** How a failure is told in the log: what failed, and the root cause that says why, never twice. */
+class CausesTest {
+
+    @Test
+    void theRootCauseIsNamed() {
+        Exception tls = new SSLHandshakeException("Failed to create SSL connection");
+        tls.initCause(new java.security.cert.CertificateException("No subject alternative names matching IP address 127.0.0.1 found"));
+        assertEquals("Redis is unavailable: Failed to create SSL connection (CertificateException: No subject"
+                + " alternative names matching IP address 127.0.0.1 found)", new StoreUnavailableException(tls).getMessage());
+    }
+
+    @Test
+    void aMessageIsNotSaidTwice() {
+        ConnectException refused = new ConnectException("Connection refused: /127.0.0.1:6379");
+        assertEquals("Connection refused: /127.0.0.1:6379", Causes.withRoot(refused));
+        assertEquals("java.net.ConnectException: Connection refused: /127.0.0.1:6379",
+                Causes.withRoot(new RuntimeException(refused)), "a wrapper that already says its cause's message");
+        assertEquals("Redis is unavailable: no answer in time", new StoreUnavailableException(null).getMessage());
+    }
+}
