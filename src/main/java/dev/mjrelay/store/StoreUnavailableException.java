@@ -1,6 +1,6 @@
 package dev.mjrelay.store;
 
-import dev.mjrelay.model.Causes;
+import dev.mjrelay.lane.Causes;
 
 /** Redis did not answer in time or refused the connection. */
 public class StoreUnavailableException extends RuntimeException {

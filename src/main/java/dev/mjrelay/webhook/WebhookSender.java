@@ -1,9 +1,9 @@
 package dev.mjrelay.webhook;
 
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.lane.Causes;
 import dev.mjrelay.lane.HttpClients;
 import dev.mjrelay.lane.Lanes;
-import dev.mjrelay.model.Causes;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

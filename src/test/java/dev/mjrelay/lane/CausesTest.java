@@ -1,4 +1,4 @@
-package dev.mjrelay.model;
+package dev.mjrelay.lane;
 
 import dev.mjrelay.store.StoreUnavailableException;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.mjrelay.model;
+package dev.mjrelay.lane;
 
 /** How a failure is told in a log line or a delivery's {@code error}: what failed, and why. */
 public final class Causes {
