@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -25,14 +26,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Redis over TLS ({@code rediss://}), which managed Redis services ask for: the packaged relay
- * against a redis-server of the test's own that listens on a TLS port only, its certificate made by
- * {@code keytool} for {@code localhost}, trusted through Quarkus's TLS registry as README says.
+ * Redis as managed services offer it: over TLS ({@code rediss://}) and behind a user and password
+ * (an ACL user; the default user off). The packaged relay against a redis-server of the test's own
+ * that listens on a TLS port only, its certificate made by {@code keytool} for {@code localhost},
+ * trusted through Quarkus's TLS registry as README says.
  */
 class RedisTlsIT {
 
+    static final String PASSWORD = "pw-" + java.util.UUID.randomUUID();
+
     @Test
-    void tasksGoThroughRedisOverTlsAndOnlyToTheServerItsCertificateNames() throws Exception {
+    void tasksGoThroughRedisOverTlsWithAUserAndOnlyToTheServerItsCertificateNames() throws Exception {
         try (TestCertificate certificate = TestCertificate.create("dns:localhost");
              TlsRedis redis = new TlsRedis(certificate);
              FakeUpstream upstream = new FakeUpstream(300); Receiver receiver = new Receiver()) {
@@ -40,21 +44,55 @@ class RedisTlsIT {
                     "quarkus.tls.redis.trust-store.pem.certs", certificate.certPem().toString());
 
             // reached by an address its certificate does not name: never ready, and it says why
-            try (RelayProcess byAddress = relay("redis-tls-wrong-name", "rediss://127.0.0.1:" + redis.port, upstream, trust)
-                    .startUnready()) {
+            try (RelayProcess byAddress = relay("redis-tls-wrong-name", "rediss://mjrelay:" + PASSWORD + "@127.0.0.1:"
+                    + redis.port, upstream, trust).startUnready()) {
                 String readiness = readiness(byAddress);
                 assertTrue(readiness.contains("\"DOWN\""), readiness);
                 await().atMost(Duration.ofSeconds(20)).until(() -> byAddress.logText()
                         .contains("No subject alternative names matching IP address 127.0.0.1"));
             }
 
-            try (RelayProcess relay = relay("redis-tls", "rediss://localhost:" + redis.port, upstream, trust).start()) {
+            // a wrong password: never ready, it says so, and neither password shows
+            try (RelayProcess wrongPassword = relay("redis-tls-wrong-password", "rediss://mjrelay:not-" + PASSWORD
+                    + "@localhost:" + redis.port, upstream, trust).startUnready()) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> readiness(wrongPassword).contains("WRONGPASS"));
+                assertTrue(!readiness(wrongPassword).contains(PASSWORD) && !wrongPassword.logText().contains(PASSWORD),
+                        "no password in the readiness answer or the log");
+            }
+
+            try (RelayProcess relay = relay("redis-tls", "rediss://mjrelay:" + PASSWORD + "@localhost:" + redis.port,
+                    upstream, trust).start()) {
                 String id = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), "over tls");
                 await().atMost(Duration.ofSeconds(30)).until(() -> !receiver.forTask(id).isEmpty());
                 JsonNode webhook = JSON.readTree(receiver.forTask(id).get(0).body());
                 assertEquals("task.succeeded", webhook.path("type").asText(), webhook.toString());
-                Figures.report("redis", "Redis over TLS (rediss://, a redis-server listening on its TLS port only): a task"
-                        + " submitted, polled and delivered; reached by an address its certificate does not name, not ready");
+                assertTrue(!relay.logText().contains(PASSWORD), "no password in the log");
+                Figures.report("redis", "Redis over TLS with an ACL user (a redis-server on its TLS port only, the default"
+                        + " user off): a task submitted, polled and delivered; reached by an address its certificate does not"
+                        + " name, or with a wrong password, not ready and saying why; no password in any log");
+            }
+        }
+    }
+
+    @Test
+    void withoutANamedTlsConfigurationTheServersNameIsCheckedToo() throws Exception {
+        // plain rediss:// and a CA the JVM trusts (as a managed Redis's public CA is): Quarkus's own default
+        // would take the certificate for any host
+        try (TestCertificate certificate = TestCertificate.create("dns:localhost");
+             TlsRedis redis = new TlsRedis(certificate); FakeUpstream upstream = new FakeUpstream(300)) {
+            List<String> jvm = new ArrayList<>(RelayProcess.suiteJvmOptions());
+            jvm.addAll(List.of("-Djavax.net.ssl.trustStore=" + certificate.trustStore(),
+                    "-Djavax.net.ssl.trustStorePassword=" + TestCertificate.PASSWORD));
+            String user = "mjrelay:" + PASSWORD + "@";
+            try (RelayProcess byAddress = new RelayProcess("redis-tls-jvm-trust-wrong-name", "rediss://" + user + "127.0.0.1:"
+                    + redis.port, prefix(), upstream.url(), Map.of(), jvm, List.of()).startUnready()) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> byAddress.logText()
+                        .contains("No subject alternative names matching IP address 127.0.0.1"));
+                assertTrue(readiness(byAddress).contains("\"DOWN\""));
+            }
+            try (RelayProcess byName = new RelayProcess("redis-tls-jvm-trust", "rediss://" + user + "localhost:" + redis.port,
+                    prefix(), upstream.url(), Map.of(), jvm, List.of()).start()) {
+                assertTrue(readiness(byName).contains("\"UP\""));
             }
         }
     }
@@ -70,7 +108,10 @@ class RedisTlsIT {
                 HttpResponse.BodyHandlers.ofString()).body();
     }
 
-    /** A redis-server (the machine's, or embedded-redis's: both are built with TLS) on a TLS port only, nothing on disk. */
+    /**
+     * A redis-server (the machine's, or embedded-redis's: both are built with TLS) on a TLS port only,
+     * its one user {@code mjrelay} with {@link #PASSWORD}, nothing on disk.
+     */
     static final class TlsRedis implements AutoCloseable {
         final int port = FreePort.any();
         private final Process process;
@@ -80,7 +121,8 @@ class RedisTlsIT {
             process = new ProcessBuilder(RedisBinary.path(), "--port", "0", "--tls-port", Integer.toString(port),
                     "--bind", "127.0.0.1", "--tls-cert-file", certificate.certPem().toString(),
                     "--tls-key-file", certificate.keyPem().toString(), "--tls-ca-cert-file", certificate.certPem().toString(),
-                    "--tls-auth-clients", "no", "--save", "", "--appendonly", "no")
+                    "--tls-auth-clients", "no", "--save", "", "--appendonly", "no",
+                    "--user", "default", "off", "--user", "mjrelay", "on", ">" + PASSWORD, "~*", "&*", "+@all")
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             long deadline = System.currentTimeMillis() + 10_000;
             while (!Files.readString(log).contains("Ready to accept connections")) {
