@@ -164,6 +164,8 @@ final class RelayProcess implements AutoCloseable {
             }
             OwnRedis.sleep(200);
         }
+        // the caller's try-with-resources never got this process to close: stop it here, or it outlives the suite
+        process.destroyForcibly();
         throw new IOException("the relay did not become " + (ready ? "ready" : "reachable") + "; see " + log);
     }
 
