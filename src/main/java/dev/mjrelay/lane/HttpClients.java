@@ -1,5 +1,6 @@
 package dev.mjrelay.lane;
 
+import io.netty.util.NetUtil;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -22,14 +23,39 @@ public final class HttpClients {
 
     /**
      * As {@code vertx.createHttpClient(options)}: the options' pool too (the builder would take the
-     * default, 5). Over TLS the handshake always names the host the URL names (SNI): the relay
-     * connects to the address it checked ({@code RequestOptions.setServer}), and without
-     * {@code forceSni} Vert.x then names no host at all, so a receiver behind a TLS endpoint shared
-     * by many hosts (a CDN, a cloud load balancer, an ingress with several certificates) could not
-     * tell which certificate to present, and every webhook to it would fail.
+     * default, 5), for requests to {@code host}. Over TLS the handshake names that host (SNI) unless
+     * it is an IP address, which RFC 6066 never sends as a name. The relay connects to the address it
+     * checked ({@code RequestOptions.setServer}), and without {@code forceSni} Vert.x then names no
+     * host at all, so a receiver behind a TLS endpoint shared by many hosts (a CDN, a cloud load
+     * balancer, an ingress with several certificates) could not tell which certificate to present,
+     * and every webhook to it would fail.
      */
-    public static HttpClient create(Vertx vertx, HttpClientOptions options) {
-        options = new HttpClientOptions(options).setForceSni(true);
+    public static HttpClient forHost(Vertx vertx, HttpClientOptions options, String host) {
+        return create(vertx, new HttpClientOptions(options).setForceSni(!isAddress(host)));
+    }
+
+    /** A client for hosts given by name and one for hosts given as an IP address, over the same options. */
+    public record ByHost(HttpClient naming, HttpClient addressing) {
+
+        /** The one for requests to {@code host}. */
+        public HttpClient of(String host) {
+            return isAddress(host) ? addressing : naming;
+        }
+    }
+
+    /** For requests to any host: see {@link #forHost}. */
+    public static ByHost byHost(Vertx vertx, HttpClientOptions options) {
+        return new ByHost(create(vertx, new HttpClientOptions(options).setForceSni(true)),
+                create(vertx, new HttpClientOptions(options).setForceSni(false)));
+    }
+
+    /** Whether {@code host} is an IPv4 or IPv6 address (the latter with or without its brackets), not a name. */
+    static boolean isAddress(String host) {
+        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        return NetUtil.isValidIpV4Address(bare) || NetUtil.isValidIpV6Address(bare);
+    }
+
+    private static HttpClient create(Vertx vertx, HttpClientOptions options) {
         return vertx.httpClientBuilder().with(options).with(options.getPoolOptions())
                 .withConnectHandler(connection -> connection.exceptionHandler(e ->
                         LOG.debugf("connection to %s failed: %s", connection.remoteAddress(), e.toString())))

@@ -58,7 +58,7 @@ final class Downloader {
     }
 
     private final Vertx vertx;
-    private final HttpClient client;
+    private final HttpClients.ByHost clients;
     private final TargetGuard guard;
     private final long maxBytes;
 
@@ -66,7 +66,7 @@ final class Downloader {
         this.vertx = vertx;
         this.guard = guard;
         this.maxBytes = maxBytes;
-        this.client = HttpClients.create(vertx, new HttpClientOptions()
+        this.clients = HttpClients.byHost(vertx, new HttpClientOptions()
                 // no Vert.x spans: the relay makes its own (TaskTraces)
                 .setTracingPolicy(TracingPolicy.IGNORE).setMaxPoolSize(32).setKeepAlive(true)
                 .setVerifyHost(true).setMaxRedirects(0));
@@ -143,7 +143,7 @@ final class Downloader {
                 .setServer(SocketAddress.inetSocketAddress(target.port(), resolved.addresses().get(0).getHostAddress()))
                 .setFollowRedirects(false).setConnectTimeout(10_000).setIdleTimeout(IDLE.toMillis())
                 .putHeader("Accept", "image/*, video/*").putHeader("User-Agent", "mj-relay media mirror");
-        return client.request(options).compose(request -> {
+        return clients.of(target.host()).request(options).compose(request -> {
             inFlight.began(request);
             return request.send();
         }).compose(response -> answer(response, target, dir));

@@ -73,7 +73,7 @@ public class UpstreamClient {
                 .setVerifyHost(true)
                 .setMaxRedirects(0)
                 .setMaxPoolSize(Lanes.httpPoolSize(vertx, config.poll().concurrency()));
-        this.lanes = new Lanes<>(vertx, () -> HttpClients.create(vertx, options));
+        this.lanes = new Lanes<>(vertx, () -> HttpClients.forHost(vertx, options, host));
         this.authorization = apiKey == null ? null : "Bearer " + apiKey;
         this.maxAnswerBytes = maxAnswerBytes;
         this.mapper = mapper;

@@ -68,7 +68,7 @@ public class WebhookSender {
     /** How long a 2xx answer's body may take to arrive for the log; the 2xx counts from its status line. */
     static final long SUCCESS_BODY_GRACE_MS = 1000;
 
-    private final Lanes<HttpClient> lanes;
+    private final Lanes<HttpClients.ByHost> lanes;
     private final Vertx vertx;
     private final TargetGuard guard;
     private final Duration timeout;
@@ -85,7 +85,7 @@ public class WebhookSender {
                 .setVerifyHost(true)
                 .setMaxRedirects(0)
                 .setMaxPoolSize(Lanes.httpPoolSize(vertx, config.webhook().concurrency()));
-        this.lanes = new Lanes<>(vertx, () -> HttpClients.create(vertx, options));
+        this.lanes = new Lanes<>(vertx, () -> HttpClients.byHost(vertx, options));
     }
 
     public Uni<Result> send(String url, Map<String, String> headers, String body) {
@@ -93,7 +93,7 @@ public class WebhookSender {
         return Uni.createFrom().item(() -> guard.parse(url))
                 .chain(guard::resolve)
                 .onFailure(IllegalArgumentException.class).transform(e -> new TargetRefused(e.getMessage()))
-                .chain(resolved -> lanes.exchange(http -> post(http, resolved, headers, body)))
+                .chain(resolved -> lanes.exchange(clients -> post(clients.of(resolved.target().host()), resolved, headers, body)))
                 .ifNoItem().after(timeout).failWith(() -> new java.util.concurrent.TimeoutException("timed out"))
                 .map(result -> withDuration(result, start))
                 .onFailure().recoverWithItem(e -> Result.failed(failureOf(e), describe(e), elapsedMs(start)));

@@ -36,7 +36,7 @@ class WebhookTlsIT {
     void webhooksReachHttpsReceiversNamingTheHostAndOnlyWhereTheCertificateFits() throws Exception {
         Vertx vertx = Vertx.vertx();
         List<Hit> hits = new CopyOnWriteArrayList<>();
-        try (TestCertificate certificate = TestCertificate.create("dns:localhost");
+        try (TestCertificate certificate = TestCertificate.create("dns:localhost", "ip:127.0.0.2");
              OwnRedis redis = new OwnRedis(false); FakeUpstream upstream = new FakeUpstream(300)) {
             HttpServer receiver = vertx.createHttpServer(new HttpServerOptions().setSsl(true).setSni(true)
                             .setKeyCertOptions(new PemKeyCertOptions().setCertPath(certificate.certPem().toString())
@@ -45,7 +45,7 @@ class WebhookTlsIT {
                         hits.add(new Hit(request.connection().indicatedServerName(), body.toString()));
                         request.response().setStatusCode(204).end();
                     }))
-                    .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    .listen(0, "0.0.0.0").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             int port = receiver.actualPort();
             List<String> jvm = new java.util.ArrayList<>(RelayProcess.suiteJvmOptions());
             jvm.addAll(List.of("-Djavax.net.ssl.trustStore=" + certificate.trustStore(),
@@ -56,11 +56,16 @@ class WebhookTlsIT {
                         "https://localhost:" + port + "/hook", "over https");
                 String byAddress = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY,
                         "https://127.0.0.1:" + port + "/hook", "to an address the certificate does not name");
+                String toItsAddress = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY,
+                        "https://127.0.0.2:" + port + "/hook", "to an address the certificate names");
 
                 await().atMost(Duration.ofSeconds(30)).until(() -> hits.stream().anyMatch(hit -> hit.body().contains(byName)));
                 Hit hit = hits.stream().filter(h -> h.body().contains(byName)).findFirst().orElseThrow();
                 assertEquals("localhost", hit.serverName(), "the handshake named the callback's host (SNI)");
                 assertEquals("task.succeeded", JSON.readTree(hit.body()).path("type").asText());
+                await().atMost(Duration.ofSeconds(30)).until(() -> hits.stream().anyMatch(h -> h.body().contains(toItsAddress)));
+                assertEquals(null, hits.stream().filter(h -> h.body().contains(toItsAddress)).findFirst().orElseThrow()
+                        .serverName(), "an address is never sent as a server name (RFC 6066)");
 
                 JsonNode refused = await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(
                         FaultToleranceIT.get(relay, "/v1/tasks/" + byAddress + "/deliveries", RelayProcess.ALPHA_KEY).body())
@@ -68,8 +73,8 @@ class WebhookTlsIT {
                 String error = refused.get(0).path("error").asText();
                 assertTrue(error.startsWith("TLS handshake failed: ") && error.contains("127.0.0.1"), error);
                 assertTrue(hits.stream().noneMatch(h -> h.body().contains(byAddress)), "nothing reached it");
-                Figures.report("webhooks", "HTTPS receiver: delivered with SNI 'localhost'; to https://127.0.0.1 (not in the"
-                        + " certificate) refused: " + error);
+                Figures.report("webhooks", "HTTPS receiver: delivered with SNI 'localhost', and to https://127.0.0.2 (in the"
+                        + " certificate) with none; to https://127.0.0.1 (not in it) refused: " + error);
             }
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

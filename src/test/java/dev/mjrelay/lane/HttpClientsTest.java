@@ -38,7 +38,7 @@ class HttpClientsTest {
                     }
                 })
                 .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        HttpClient client = HttpClients.create(vertx, new HttpClientOptions().setMaxPoolSize(16));
+        HttpClient client = HttpClients.forHost(vertx, new HttpClientOptions().setMaxPoolSize(16), "127.0.0.1");
 
         List<Future<?>> calls = new ArrayList<>();
         for (int i = 0; i < 16; i++) {
@@ -59,5 +59,15 @@ class HttpClientsTest {
             call.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
         assertEquals(16, held.size());
+    }
+
+    @Test
+    void anAddressIsToldFromAName() {
+        for (String address : List.of("127.0.0.1", "203.0.113.7", "::1", "[::1]", "2001:db8::8")) {
+            org.junit.jupiter.api.Assertions.assertTrue(HttpClients.isAddress(address), address);
+        }
+        for (String name : List.of("localhost", "hooks.example.com", "1.example", "xn--bcher-kva.example")) {
+            org.junit.jupiter.api.Assertions.assertFalse(HttpClients.isAddress(name), name);
+        }
     }
 }
