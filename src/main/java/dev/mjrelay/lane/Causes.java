@@ -15,6 +15,12 @@ public final class Causes {
         return root;
     }
 
+    /** What the root cause says (its type when it says nothing): a TLS failure's reason, for one. */
+    public static String rootMessage(Throwable failure) {
+        Throwable root = root(failure);
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    }
+
     /**
      * The failure's message and, when it adds something, its root cause's: "Failed to create SSL
      * connection" alone does not tell an operator that the certificate names another host.

@@ -221,8 +221,7 @@ public class UpstreamClient {
             return "name not resolved";
         }
         if (e instanceof javax.net.ssl.SSLException) {
-            Throwable root = Causes.root(e);
-            return "TLS handshake failed (" + (root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage()) + ")";
+            return "TLS handshake failed (" + Causes.rootMessage(e) + ")";
         }
         return "no usable answer (" + name + ")";
     }

@@ -249,8 +249,7 @@ public class WebhookSender {
         }
         if (failureOf(e) == Failure.TLS) {
             // Netty's "Failed to create SSL connection" says nothing; the root cause says why
-            Throwable root = Causes.root(e);
-            return clip("TLS handshake failed: " + (root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage()));
+            return clip("TLS handshake failed: " + Causes.rootMessage(e));
         }
         return clip(Causes.withRoot(e));
     }

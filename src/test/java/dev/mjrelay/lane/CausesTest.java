@@ -20,6 +20,14 @@ class CausesTest {
     }
 
     @Test
+    void theRootCauseAloneSaysWhy() {
+        Exception tls = new SSLHandshakeException("Failed to create SSL connection");
+        tls.initCause(new java.security.cert.CertificateException("PKIX path building failed"));
+        assertEquals("PKIX path building failed", Causes.rootMessage(tls));
+        assertEquals("IllegalStateException", Causes.rootMessage(new RuntimeException("wrapped", new IllegalStateException())));
+    }
+
+    @Test
     void aMessageIsNotSaidTwice() {
         ConnectException refused = new ConnectException("Connection refused: /127.0.0.1:6379");
         assertEquals("Connection refused: /127.0.0.1:6379", Causes.withRoot(refused));
