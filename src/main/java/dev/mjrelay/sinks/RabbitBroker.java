@@ -1,5 +1,7 @@
 package dev.mjrelay.sinks;
 
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
@@ -8,9 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.KeyStoreException;
+import java.security.UnrecoverableKeyException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
@@ -19,15 +25,19 @@ import java.util.function.Function;
  * Where the RabbitMQ sink connects, from the keys users already know from SmallRye's RabbitMQ
  * connector: {@code rabbitmq-host}, {@code -port}, {@code -username}, {@code -password},
  * {@code -virtual-host}, and for TLS ({@code amqps}, what hosted brokers ask for) {@code rabbitmq-ssl},
- * {@code rabbitmq-trust-store-path} and {@code rabbitmq-trust-store-password}.
+ * {@code rabbitmq-trust-store-path} and {@code rabbitmq-trust-store-password}, and for a broker that
+ * asks for a client certificate {@code rabbitmq-key-store-path} and {@code rabbitmq-key-store-password}.
  * <p>
  * With TLS the broker's certificate is verified, host name included, against the trust store given
  * (a PKCS#12 or JKS store, or a PEM file of certificates) or else the JVM's own (public CAs); there
- * is no "trust all". Settings that cannot work stop the relay at start, naming the key.
+ * is no "trust all". The key store (PKCS#12 or JKS) holds the relay's own key and certificate.
+ * Settings that cannot work stop the relay at start, naming the key.
  *
  * @param tls null for plain AMQP
+ * @param noCertificate with TLS and no key store, what notes a broker asking for a client certificate; else null
  */
-record RabbitBroker(String host, int port, String username, String password, String virtualHost, SSLContext tls) {
+record RabbitBroker(String host, int port, String username, String password, String virtualHost, SSLContext tls,
+                    NoClientCertificate noCertificate) {
 
     static final int AMQP_PORT = 5672;
     static final int AMQPS_PORT = 5671;
@@ -36,15 +46,21 @@ record RabbitBroker(String host, int port, String username, String password, Str
     static RabbitBroker of(Function<String, Optional<String>> setting) {
         boolean ssl = setting.apply("rabbitmq-ssl").map(value -> bool("rabbitmq-ssl", value)).orElse(false);
         Optional<String> trustStore = setting.apply("rabbitmq-trust-store-path").filter(path -> !path.isBlank());
-        if (trustStore.isPresent() && !ssl) {
-            throw refused("rabbitmq-trust-store-path is set but rabbitmq-ssl is not true: the sink would connect"
-                    + " without TLS; set rabbitmq-ssl=true");
+        Optional<String> keyStore = setting.apply("rabbitmq-key-store-path").filter(path -> !path.isBlank());
+        for (String key : List.of("rabbitmq-trust-store-path", "rabbitmq-key-store-path")) {
+            if (!ssl && setting.apply(key).filter(path -> !path.isBlank()).isPresent()) {
+                throw refused(key + " is set but rabbitmq-ssl is not true: the sink would connect without TLS;"
+                        + " set rabbitmq-ssl=true");
+            }
         }
         int port = setting.apply("rabbitmq-port").map(RabbitBroker::port).orElse(ssl ? AMQPS_PORT : AMQP_PORT);
-        SSLContext tls = ssl ? tls(trustStore.map(Path::of), setting.apply("rabbitmq-trust-store-password").orElse(null)) : null;
+        NoClientCertificate noCertificate = ssl && keyStore.isEmpty() ? new NoClientCertificate() : null;
+        KeyManager[] keys = keyStore.map(path -> keys(Path.of(path), setting.apply("rabbitmq-key-store-password").orElse(null)))
+                .orElse(noCertificate == null ? null : new KeyManager[] {noCertificate});
+        SSLContext tls = ssl ? tls(trustStore.map(Path::of), setting.apply("rabbitmq-trust-store-password").orElse(null), keys) : null;
         return new RabbitBroker(setting.apply("rabbitmq-host").orElse("localhost"), port,
                 setting.apply("rabbitmq-username").orElse("guest"), setting.apply("rabbitmq-password").orElse("guest"),
-                setting.apply("rabbitmq-virtual-host").orElse("/"), tls);
+                setting.apply("rabbitmq-virtual-host").orElse("/"), tls, noCertificate);
     }
 
     @Override
@@ -53,51 +69,112 @@ record RabbitBroker(String host, int port, String username, String password, Str
         return (tls == null ? "amqp://" : "amqps://") + host + ":" + port + " (virtual host " + virtualHost + ")";
     }
 
-    private static SSLContext tls(Optional<Path> trustStore, String password) {
+    private static SSLContext tls(Optional<Path> trustStore, String trustPassword, KeyManager[] keys) {
         try {
             TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            trust.init(trustStore.isPresent() ? load(trustStore.get(), password) : null); // null: the JVM's own
+            trust.init(trustStore.isPresent() ? load(trustStore.get(), trustPassword) : null); // null: the JVM's own
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, trust.getTrustManagers(), null);
+            context.init(keys, trust.getTrustManagers(), null);
             return context;
         } catch (GeneralSecurityException e) {
             throw refused("rabbitmq-ssl: no TLS context (" + e.getMessage() + ")");
         }
     }
 
+    /** The relay's own key and certificate, shown to a broker that asks for one. */
+    private static KeyManager[] keys(Path path, String password) {
+        String key = "rabbitmq-key-store-path";
+        if (isPem(path)) {
+            throw refused(key + ": " + path + " is PEM; give a PKCS#12 or JKS store holding the key and its certificate"
+                    + " (openssl pkcs12 -export -inkey key.pem -in cert.pem -out client.p12)");
+        }
+        if (password == null) {
+            throw refused(key + " is set but rabbitmq-key-store-password is not: a private key is read with its password");
+        }
+        KeyStore store = read(key, "rabbitmq-key-store-password", path, password);
+        try {
+            if (!hasKey(store)) {
+                throw refused(key + ": " + path + " holds no private key, only certificates");
+            }
+            KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            factory.init(store, password.toCharArray());
+            return factory.getKeyManagers();
+        } catch (GeneralSecurityException e) {
+            throw refused(key + ": cannot use the key in " + path + " (" + e.getMessage() + ")");
+        }
+    }
+
+    private static boolean hasKey(KeyStore store) throws KeyStoreException {
+        for (String alias : Collections.list(store.aliases())) {
+            if (store.isKeyEntry(alias)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** A PEM file of certificates (.pem, .crt, .cer), or a PKCS#12 or JKS store (Java reads either as PKCS#12). */
     static KeyStore load(Path path, String password) {
-        String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
-        boolean pem = name.endsWith(".pem") || name.endsWith(".crt") || name.endsWith(".cer");
+        String key = "rabbitmq-trust-store-path";
+        if (!isPem(path)) {
+            KeyStore store = read(key, "rabbitmq-trust-store-password", path, password);
+            if (size(store) == 0) {
+                throw refused(key + ": " + path + " holds no certificate"
+                        + (password == null ? " readable without a password: set rabbitmq-trust-store-password" : ""));
+            }
+            return store;
+        }
         try (InputStream in = Files.newInputStream(path)) {
             KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-            if (pem) {
-                store.load(null, null);
-                Collection<? extends Certificate> certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
-                if (certificates.isEmpty()) {
-                    throw refused("rabbitmq-trust-store-path: " + path + " holds no PEM certificate");
-                }
-                int i = 0;
-                for (Certificate certificate : certificates) {
-                    store.setCertificateEntry("ca-" + i++, certificate);
-                }
-            } else {
-                store.load(in, password == null ? null : password.toCharArray());
-                if (store.size() == 0) {
-                    throw refused("rabbitmq-trust-store-path: " + path + " holds no certificate"
-                            + (password == null ? " readable without a password: set rabbitmq-trust-store-password" : ""));
-                }
+            store.load(null, null);
+            Collection<? extends Certificate> certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
+            if (certificates.isEmpty()) {
+                throw refused(key + ": " + path + " holds no PEM certificate");
+            }
+            int i = 0;
+            for (Certificate certificate : certificates) {
+                store.setCertificateEntry("ca-" + i++, certificate);
             }
             return store;
         } catch (IOException e) {
-            // a wrong password shows as an IOException whose cause is UnrecoverableKeyException
-            String why = e.getCause() instanceof java.security.UnrecoverableKeyException
-                    ? "wrong rabbitmq-trust-store-password, or not a PKCS#12 or JKS store"
-                    : e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-            throw refused("rabbitmq-trust-store-path: cannot read " + path + " (" + why + ")");
+            throw refused(key + ": cannot read " + path + " (" + describe(e) + ")");
         } catch (GeneralSecurityException e) {
-            throw refused("rabbitmq-trust-store-path: cannot read " + path + " (" + e.getMessage() + ")");
+            throw refused(key + ": cannot read " + path + " (" + e.getMessage() + ")");
         }
+    }
+
+    /** A PKCS#12 or JKS store, refused naming {@code key} when it cannot be read. */
+    private static KeyStore read(String key, String passwordKey, Path path, String password) {
+        try (InputStream in = Files.newInputStream(path)) {
+            KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+            store.load(in, password == null ? null : password.toCharArray());
+            return store;
+        } catch (IOException e) {
+            // a wrong password shows as an IOException whose cause is UnrecoverableKeyException
+            String why = e.getCause() instanceof UnrecoverableKeyException
+                    ? "wrong " + passwordKey + ", or not a PKCS#12 or JKS store"
+                    : describe(e);
+            throw refused(key + ": cannot read " + path + " (" + why + ")");
+        } catch (GeneralSecurityException e) {
+            throw refused(key + ": cannot read " + path + " (" + e.getMessage() + ")");
+        }
+    }
+
+    private static int size(KeyStore store) {
+        try {
+            return store.size();
+        } catch (KeyStoreException e) {
+            return 0; // a loaded store answers
+        }
+    }
+
+    private static boolean isPem(Path path) {
+        String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+        return name.endsWith(".pem") || name.endsWith(".crt") || name.endsWith(".cer");
+    }
+
+    private static String describe(IOException e) {
+        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     }
 
     private static boolean bool(String key, String value) {

@@ -6,6 +6,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.ShutdownSignalException;
 
+import javax.net.ssl.SSLException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -135,7 +136,7 @@ final class RabbitSink implements EventSink {
             return channel;
         }
         reset();
-        connection = factory.newConnection("mj-relay events");
+        connection = connect();
         if (!exists(connection, declared -> declared.exchangeDeclarePassive(exchange))) {
             declare(connection, declaring -> declaring.exchangeDeclare(exchange, "topic", true));
         }
@@ -146,6 +147,22 @@ final class RabbitSink implements EventSink {
         channel.queueBind(queue, exchange, "#");
         channel.confirmSelect();
         return channel;
+    }
+
+    private Connection connect() throws Exception {
+        NoClientCertificate noCertificate = broker.noCertificate();
+        if (noCertificate != null) {
+            noCertificate.forget();
+        }
+        try {
+            return factory.newConnection("mj-relay events");
+        } catch (IOException e) {
+            if (noCertificate != null && noCertificate.asked()) {
+                throw new SSLException("the broker asked for a client certificate and the relay has none"
+                        + " (rabbitmq-key-store-path is not set): " + e.getMessage(), e);
+            }
+            throw e;
+        }
     }
 
     /** A declaration made on a channel of its own (a refusal closes the channel it came on). */

@@ -27,6 +27,7 @@ import static dev.mjrelay.it.FaultToleranceIT.JSON;
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -250,6 +251,37 @@ class RabbitSinkIT {
         }
     }
 
+    @Test
+    void aBrokerThatAsksForAClientCertificateGetsTheOneInTheKeyStore() throws Exception {
+        // a TLS listener that accepts only clients showing a certificate it trusts (the broker's mutual TLS)
+        String queue = "mjit-" + UUID.randomUUID();
+        String prefix = prefix();
+        int port = FreePort.any();
+        try (TestCertificate broker = TestCertificate.create("dns:localhost");
+             TestCertificate client = TestCertificate.client();
+             TlsListener ignored = new TlsListener(port, broker, client);
+             FakeUpstream upstream = new FakeUpstream(300); Receiver receiver = new Receiver();
+             Consumer consumer = new Consumer(queue)) {
+            Map<String, String> tls = Map.of("rabbitmq-ssl", "true", "rabbitmq-host", "localhost",
+                    "rabbitmq-trust-store-path", broker.certPem().toString());
+            List<String> ids = new ArrayList<>(refusedOverTls(prefix, upstream, receiver, queue, port, tls,
+                    "rabbit-mtls-without", "the broker asked for a client certificate and the relay has none (rabbitmq-key-store-path is not set)"));
+            assertEquals(0, consumer.received(), "the broker took nothing from a relay without a certificate");
+
+            Map<String, String> withKey = new HashMap<>(tls);
+            withKey.putAll(Map.of("rabbitmq-key-store-path", client.keyStore().toString(),
+                    "rabbitmq-key-store-password", TestCertificate.PASSWORD));
+            try (RelayProcess relay = relay("rabbit-mtls", prefix, upstream, queue, port, withKey).start()) {
+                ids.addAll(SinkScenario.submit(relay, receiver, 10));
+                SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(90)), ids);
+                await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+                assertFalse(relay.logText().contains(TestCertificate.PASSWORD), "no key store password in the log");
+                Figures.report("sinks", "rabbitmq over mutual TLS: refused without a client certificate; with the key store,"
+                        + " all " + ids.size() + " tasks' events arrived, those that waited included");
+            }
+        }
+    }
+
     /** A relay forwarding over TLS to a broker it must not trust: its events wait, and the log says why. */
     private static List<String> refusedOverTls(String prefix, FakeUpstream upstream, Receiver receiver, String queue, int port,
                                                Map<String, String> settings, String name, String why) throws Exception {
@@ -272,9 +304,19 @@ class RabbitSinkIT {
         private final int port;
 
         TlsListener(int port, TestCertificate certificate) throws Exception {
+            this(port, certificate, "");
+        }
+
+        /** A listener that asks each client for a certificate and takes only one that {@code client}'s CA signed. */
+        TlsListener(int port, TestCertificate certificate, TestCertificate client) throws Exception {
+            this(port, certificate, ", {verify, verify_peer}, {fail_if_no_peer_cert, true}, {cacertfile, \""
+                    + client.caPem() + "\"}");
+        }
+
+        private TlsListener(int port, TestCertificate certificate, String options) throws Exception {
             this.port = port;
             String answer = rabbitmqctl("eval", "rabbit_networking:start_ssl_listener(" + port + ", [{certfile, \""
-                    + certificate.certPem() + "\"}, {keyfile, \"" + certificate.keyPem() + "\"}], 1, 1).");
+                    + certificate.certPem() + "\"}, {keyfile, \"" + certificate.keyPem() + "\"}" + options + "], 1, 1).");
             assertEquals("ok", answer.trim(), "the broker opened a TLS listener on " + port);
         }
 

@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The RabbitMQ sink's connection settings: plain AMQP by default, TLS with {@code rabbitmq-ssl},
- * its trust store in any of the forms operators hold one, and every setting that cannot work
+ * its trust store in any of the forms operators hold one, a client certificate from a key store, and
+ * every setting that cannot work
  * refused at start with the key named. RabbitSinkIT connects over TLS to the real broker.
  */
 class RabbitBrokerTest {
@@ -67,7 +68,7 @@ class RabbitBrokerTest {
     void aTrustStoreIsReadAsPemOrPkcs12() throws Exception {
         KeyStore pem = RabbitBroker.load(certificate.certPem(), null);
         KeyStore pkcs12 = RabbitBroker.load(certificate.trustStore(), TestCertificate.PASSWORD);
-        assertEquals(pem.getCertificate("ca-0"), pkcs12.getCertificate("server"), "the same certificate either way");
+        assertEquals(pem.getCertificate("ca-0"), pkcs12.getCertificate("certificate"), "the same certificate either way");
         assertNotNull(of(Map.of("rabbitmq-ssl", "true", "rabbitmq-trust-store-path", certificate.certPem().toString())).tls());
     }
 
@@ -90,9 +91,38 @@ class RabbitBrokerTest {
     }
 
     @Test
+    void aClientCertificateComesFromAKeyStoreReadWithItsPassword() {
+        assertNotNull(of(Map.of("rabbitmq-ssl", "true", "rabbitmq-key-store-path", certificate.keyStore().toString(),
+                "rabbitmq-key-store-password", TestCertificate.PASSWORD)).tls());
+
+        String noPassword = refusal(Map.of("rabbitmq-ssl", "true", "rabbitmq-key-store-path", certificate.keyStore().toString()));
+        assertTrue(noPassword.contains("rabbitmq-key-store-password is not"), noPassword);
+
+        String wrongPassword = refusal(Map.of("rabbitmq-ssl", "true",
+                "rabbitmq-key-store-path", certificate.keyStore().toString(), "rabbitmq-key-store-password", "nope"));
+        assertTrue(wrongPassword.startsWith("mj-relay cannot start: rabbitmq-key-store-path: cannot read")
+                && wrongPassword.contains("wrong rabbitmq-key-store-password"), wrongPassword);
+
+        String certificatesOnly = refusal(Map.of("rabbitmq-ssl", "true",
+                "rabbitmq-key-store-path", certificate.trustStore().toString(), "rabbitmq-key-store-password", TestCertificate.PASSWORD));
+        assertTrue(certificatesOnly.contains("holds no private key"), certificatesOnly);
+
+        String pem = refusal(Map.of("rabbitmq-ssl", "true",
+                "rabbitmq-key-store-path", certificate.keyPem().toString(), "rabbitmq-key-store-password", TestCertificate.PASSWORD));
+        assertTrue(pem.contains("is PEM") && pem.contains("openssl pkcs12 -export"), "says how to make one: " + pem);
+
+        String missing = refusal(Map.of("rabbitmq-ssl", "true",
+                "rabbitmq-key-store-path", "/no/such/client.p12", "rabbitmq-key-store-password", "x"));
+        assertTrue(missing.contains("rabbitmq-key-store-path: cannot read /no/such/client.p12"), missing);
+    }
+
+    @Test
     void settingsThatCannotWorkAreRefused() {
         String noSsl = refusal(Map.of("rabbitmq-trust-store-path", certificate.certPem().toString()));
         assertTrue(noSsl.contains("rabbitmq-ssl is not true"), "a trust store would be ignored: " + noSsl);
+        String keyWithoutSsl = refusal(Map.of("rabbitmq-key-store-path", certificate.keyStore().toString()));
+        assertTrue(keyWithoutSsl.startsWith("mj-relay cannot start: rabbitmq-key-store-path is set but rabbitmq-ssl is not true"),
+                keyWithoutSsl);
         assertTrue(refusal(Map.of("rabbitmq-ssl", "yes")).contains("rabbitmq-ssl: 'yes' is not true or false"));
         assertTrue(refusal(Map.of("rabbitmq-port", "amqps")).contains("rabbitmq-port: 'amqps' is not a port"));
         assertTrue(refusal(Map.of("rabbitmq-port", "70000")).contains("rabbitmq-port"));
