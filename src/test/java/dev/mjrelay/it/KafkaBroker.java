@@ -1,6 +1,7 @@
 package dev.mjrelay.it;
 
 import dev.mjrelay.testing.FreePort;
+import dev.mjrelay.testing.TestCertificate;
 
 import java.io.File;
 import java.io.IOException;
@@ -20,7 +21,8 @@ import java.util.stream.Stream;
  * Apache Kafka's own broker in KRaft mode (one node, broker and controller), from its Maven
  * artifacts on the test class path, as a process on free ports: its storage formatted once, then
  * {@code kafka.Kafka}. Stoppable and restartable on the same ports and data, like a broker that
- * goes away for a while.
+ * goes away for a while. Beside its plain listener it has one as a managed Kafka is reached:
+ * SASL_SSL, {@code PLAIN} with the user {@link #USER}, a certificate for {@code localhost}.
  *
  * <p>A port found free can be taken by something else before the broker binds it; a broker that
  * exits on its first start is started again on other ports, and one that never starts fails the
@@ -28,18 +30,23 @@ import java.util.stream.Stream;
  */
 final class KafkaBroker implements AutoCloseable {
 
+    static final String USER = "mjrelay";
+    static final String USER_PASSWORD = "kafka-s3cret-pw";
     private static final int FIRST_START_ATTEMPTS = 3;
     private static final long START_TIMEOUT_MILLIS = 120_000;
 
     private final Path dir;
     private final Path properties;
     private final Path logging;
+    private final TestCertificate certificate;
     private int port;
     private int controllerPort;
+    private int securePort;
     private Path log;
     private Process process;
 
-    KafkaBroker() throws IOException, InterruptedException {
+    KafkaBroker(TestCertificate certificate) throws IOException, InterruptedException {
+        this.certificate = certificate;
         dir = Files.createTempDirectory("mj-relay-kafka");
         properties = dir.resolve("server.properties");
         logging = dir.resolve("logging.properties");
@@ -75,6 +82,11 @@ final class KafkaBroker implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
+    /** The SASL_SSL listener, by the name its certificate carries. */
+    String secureBootstrap() {
+        return "localhost:" + securePort;
+    }
+
     void start() throws IOException, InterruptedException {
         long started = System.currentTimeMillis();
         process = java(List.of("kafka.Kafka", properties.toString())).start();
@@ -104,17 +116,26 @@ final class KafkaBroker implements AutoCloseable {
         port = FreePort.any();
         do {
             controllerPort = FreePort.any();
-        } while (controllerPort == port);
+            securePort = FreePort.any();
+        } while (controllerPort == port || securePort == port || securePort == controllerPort);
         log = Path.of("target/it-logs/kafka-" + port + ".log");
         Files.writeString(properties, String.join("\n",
                 "process.roles=broker,controller",
                 "node.id=1",
                 "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-                "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+                "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort
+                        + ",SASL_SSL://127.0.0.1:" + securePort,
+                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port + ",SASL_SSL://localhost:" + securePort,
                 "controller.listener.names=CONTROLLER",
-                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL",
                 "inter.broker.listener.name=PLAINTEXT",
+                "sasl.enabled.mechanisms=PLAIN",
+                "listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required"
+                        + " user_" + USER + "=\"" + USER_PASSWORD + "\";",
+                "ssl.keystore.type=PKCS12",
+                "ssl.keystore.location=" + certificate.keyStore(),
+                "ssl.keystore.password=" + TestCertificate.PASSWORD,
+                "ssl.key.password=" + TestCertificate.PASSWORD,
                 "log.dirs=" + dir.resolve("data"),
                 "num.partitions=3",
                 "auto.create.topics.enable=true",

@@ -2,6 +2,7 @@ package dev.mjrelay.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mjrelay.testing.Receiver;
+import dev.mjrelay.testing.TestCertificate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -22,6 +23,7 @@ import static dev.mjrelay.it.FaultToleranceIT.JSON;
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -34,12 +36,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KafkaSinkIT {
 
     static OwnRedis redis;
+    static TestCertificate certificate;
     static KafkaBroker kafka;
 
     @BeforeAll
     static void start() throws Exception {
         redis = new OwnRedis(false);
-        kafka = new KafkaBroker();
+        certificate = TestCertificate.create("dns:localhost");
+        kafka = new KafkaBroker(certificate);
     }
 
     @AfterAll
@@ -47,6 +51,7 @@ class KafkaSinkIT {
         if (kafka != null) {
             kafka.close();
         }
+        certificate.close();
         redis.close();
     }
 
@@ -157,6 +162,60 @@ class KafkaSinkIT {
                     + " compressed; one of random URLs was refused by the broker, set aside, counted and logged, and the"
                     + " 20 tasks after it arrived");
         }
+    }
+
+    /**
+     * A managed Kafka's set-up — SASL_SSL, a user and password, a certificate from a CA the relay is
+     * told to trust — given as the {@code kafka.*} settings its operators already know: a wrong
+     * password forwards nothing and says why, the right one forwards every event; neither password
+     * is ever in the log.
+     */
+    @Test
+    void overSaslSslAWrongPasswordForwardsNothingAndTheRightOneEverything() throws Exception {
+        String topic = "mjit-" + UUID.randomUUID();
+        String prefix = prefix();
+        String wrongPassword = "not-the-pw-" + UUID.randomUUID();
+        try (FakeUpstream upstream = new FakeUpstream(300); Receiver receiver = new Receiver();
+             Consumer consumer = new Consumer(topic)) {
+            List<String> ids;
+            try (RelayProcess relay = secureRelay("kafka-sasl-wrong", prefix, upstream, topic, wrongPassword).start()) {
+                ids = new ArrayList<>(SinkScenario.submit(relay, receiver, 5));
+                await().atMost(Duration.ofSeconds(60)).until(() -> relay.logText().contains("events: could not forward to kafka"));
+                String log = relay.logText();
+                String why = log.lines().filter(line -> line.contains("could not forward")).findFirst().orElse("");
+                assertTrue(why.contains("Authentication failed"), "the log says why: " + why);
+                assertFalse(log.contains(wrongPassword), "no password in the log");
+                await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) > 0);
+                assertEquals(0, consumer.received(), "nothing reached the topic");
+            }
+            try (RelayProcess relay = secureRelay("kafka-sasl", prefix, upstream, topic, KafkaBroker.USER_PASSWORD).start()) {
+                ids.addAll(SinkScenario.submit(relay, receiver, 10));
+                SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(90)), ids);
+                await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+                String log = relay.logText();
+                assertTrue(log.contains("kafka at " + kafka.secureBootstrap() + " (SASL_SSL)"), "the log names where events go");
+                assertFalse(log.contains(KafkaBroker.USER_PASSWORD), "no password in the log");
+                Figures.report("sinks", "kafka over SASL_SSL (PLAIN, a localhost certificate in a PKCS#12 trust store): a wrong"
+                        + " password forwarded nothing and logged why; the right one, all " + ids.size() + " tasks' events,"
+                        + " those that waited included; no password in either log");
+            }
+        }
+    }
+
+    private static RelayProcess secureRelay(String name, String prefix, FakeUpstream upstream, String topic, String password)
+            throws IOException {
+        return new RelayProcess(name, redis.hosts(), prefix, upstream.url(), Map.of(
+                "relay.poll.interval", "300ms",
+                "relay.events.sinks", "kafka",
+                "relay.events.kafka.topic", topic,
+                "kafka.bootstrap.servers", kafka.secureBootstrap(),
+                "kafka.security.protocol", "SASL_SSL",
+                "kafka.sasl.mechanism", "PLAIN",
+                "kafka.sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+                        + KafkaBroker.USER + "\" password=\"" + password + "\";",
+                "kafka.ssl.truststore.type", "PKCS12",
+                "kafka.ssl.truststore.location", certificate.trustStore().toString(),
+                "kafka.ssl.truststore.password", TestCertificate.PASSWORD));
     }
 
     private static double refused(RelayProcess relay) throws Exception {
