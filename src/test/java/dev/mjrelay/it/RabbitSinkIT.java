@@ -239,15 +239,11 @@ class RabbitSinkIT {
             Map<String, String> trusted = new HashMap<>(tls);
             trusted.putAll(Map.of("rabbitmq-trust-store-path", certificate.trustStore().toString(),
                     "rabbitmq-trust-store-password", TestCertificate.PASSWORD));
-            try (RelayProcess relay = relay("rabbit-tls", prefix, upstream, queue, port, trusted).start()) {
-                ids.addAll(SinkScenario.submit(relay, receiver, 10));
-                SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(90)), ids);
-                await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
-                assertTrue(relay.logText().contains("amqps://localhost:" + port), "the log names where events go");
-                Figures.report("sinks", "rabbitmq over TLS (the broker's own TLS listener): refused while the certificate was"
-                        + " untrusted or named another host; trusted, all " + ids.size() + " tasks' events arrived, those"
-                        + " that waited included");
-            }
+            String log = acceptedOverTls(prefix, upstream, receiver, consumer, queue, port, trusted, "rabbit-tls", ids);
+            assertTrue(log.contains("amqps://localhost:" + port), "the log names where events go");
+            Figures.report("sinks", "rabbitmq over TLS (the broker's own TLS listener): refused while the certificate was"
+                    + " untrusted or named another host; trusted, all " + ids.size() + " tasks' events arrived, those"
+                    + " that waited included");
         }
     }
 
@@ -271,14 +267,25 @@ class RabbitSinkIT {
             Map<String, String> withKey = new HashMap<>(tls);
             withKey.putAll(Map.of("rabbitmq-key-store-path", client.keyStore().toString(),
                     "rabbitmq-key-store-password", TestCertificate.PASSWORD));
-            try (RelayProcess relay = relay("rabbit-mtls", prefix, upstream, queue, port, withKey).start()) {
-                ids.addAll(SinkScenario.submit(relay, receiver, 10));
-                SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(90)), ids);
-                await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
-                assertFalse(relay.logText().contains(TestCertificate.PASSWORD), "no key store password in the log");
-                Figures.report("sinks", "rabbitmq over mutual TLS: refused without a client certificate; with the key store,"
-                        + " all " + ids.size() + " tasks' events arrived, those that waited included");
-            }
+            String log = acceptedOverTls(prefix, upstream, receiver, consumer, queue, port, withKey, "rabbit-mtls", ids);
+            assertFalse(log.contains(TestCertificate.PASSWORD), "no key store password in the log");
+            Figures.report("sinks", "rabbitmq over mutual TLS: refused without a client certificate; with the key store,"
+                    + " all " + ids.size() + " tasks' events arrived, those that waited included");
+        }
+    }
+
+    /**
+     * A relay forwarding over TLS to a broker it can verify (and that takes it): 10 more tasks, and
+     * every task's events, {@code waited}'s included, arrive. Answers the relay's log.
+     */
+    private static String acceptedOverTls(String prefix, FakeUpstream upstream, Receiver receiver, Consumer consumer,
+                                          String queue, int port, Map<String, String> settings, String name,
+                                          List<String> waited) throws Exception {
+        try (RelayProcess relay = relay(name, prefix, upstream, queue, port, settings).start()) {
+            waited.addAll(SinkScenario.submit(relay, receiver, 10));
+            SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(waited, 2, Duration.ofSeconds(90)), waited);
+            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+            return relay.logText();
         }
     }
 
