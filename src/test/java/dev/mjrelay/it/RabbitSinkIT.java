@@ -106,18 +106,22 @@ class RabbitSinkIT {
     void aRelayKilledMidForwardLosesNothing() throws Exception {
         String queue = "mjit-" + UUID.randomUUID();
         String prefix = prefix();
-        try (FakeUpstream upstream = new FakeUpstream(300); Receiver receiver = new Receiver();
+        try (FakeUpstream upstream = new FakeUpstream(2_000); Receiver receiver = new Receiver();
              Consumer consumer = new Consumer(queue)) {
             List<String> ids;
+            long atKill;
             try (RelayProcess first = relay("rabbit-kill-a", prefix, upstream, queue, 5672, Map.of()).start()) {
                 ids = SinkScenario.submit(first, receiver, 200);
-                await().atMost(Duration.ofSeconds(60)).until(() -> consumer.received() >= 100);
+                // tasks of 2 s, submitted 8 at a time: killed once 100 events are forwarded, most ends still to come
+                await().atMost(Duration.ofSeconds(60)).until(() -> SinkScenario.forwarded(first) >= 100);
+                atKill = SinkScenario.forwarded(first);
                 first.kill9();
             }
+            assertTrue(atKill < 2 * ids.size(), "killed with events still to forward: " + atKill + " of " + 2 * ids.size());
             try (RelayProcess second = relay("rabbit-kill-b", prefix, upstream, queue, 5672, Map.of()).start()) {
                 SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(120)), ids);
-                Figures.report("sinks", "rabbitmq, relay killed -9 mid-forward (200 tasks), another taking over after the"
-                        + " lease: lost 0, duplicates " + consumer.duplicates());
+                Figures.report("sinks", "rabbitmq, relay killed -9 mid-forward (200 tasks, " + atKill + " of 400 events"
+                        + " forwarded), another taking over after the lease: lost 0, duplicates " + consumer.duplicates());
             }
         }
     }

@@ -12,6 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import static dev.mjrelay.it.FaultToleranceIT.HTTP;
 import static dev.mjrelay.it.FaultToleranceIT.submitOne;
@@ -26,15 +29,29 @@ final class SinkScenario {
             "dev.mjrelay.task.succeeded", "dev.mjrelay.task.failed");
     static final List<String> SUBMITTED_THEN_SUCCEEDED = List.of("dev.mjrelay.task.submitted", "dev.mjrelay.task.succeeded");
 
+    /** Clients submitting at once: one after another, 200 submits took 20 s of a suite on a busy machine. */
+    private static final int CLIENTS = 8;
+
     private SinkScenario() {
     }
 
+    /** {@code n} tasks, submitted by {@link #CLIENTS} clients at once, as a backend's workers would: their ids, in prompt order. */
     static List<String> submit(RelayProcess relay, Receiver receiver, int n) throws Exception {
-        List<String> ids = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            ids.add(submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), "forwarded " + i));
+        ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
+        try {
+            List<Future<String>> submits = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                String prompt = "forwarded " + i;
+                submits.add(clients.submit(() -> submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), prompt)));
+            }
+            List<String> ids = new ArrayList<>();
+            for (Future<String> submit : submits) {
+                ids.add(submit.get());
+            }
+            return ids;
+        } finally {
+            clients.shutdownNow();
         }
-        return ids;
     }
 
     /**
@@ -104,9 +121,18 @@ final class SinkScenario {
 
     /** relay_events_forward_lag, summed over the sinks. */
     static long lag(RelayProcess relay) throws Exception {
+        return (long) metric(relay, "relay_events_forward_lag{");
+    }
+
+    /** The events the relay's sink had confirmed by its broker, as its metrics say. */
+    static long forwarded(RelayProcess relay) throws Exception {
+        return (long) metric(relay, "relay_events_forwarded_total{");
+    }
+
+    private static double metric(RelayProcess relay, String series) throws Exception {
         String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(relay.url() + "/q/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
-        return (long) metrics.lines().filter(l -> l.startsWith("relay_events_forward_lag{"))
+        return metrics.lines().filter(l -> l.startsWith(series))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 }
