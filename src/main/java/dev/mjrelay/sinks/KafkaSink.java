@@ -102,7 +102,11 @@ final class KafkaSink implements EventSink {
         for (CloudEvent event : events) {
             ProducerRecord<String, String> record = new ProducerRecord<>(topic, event.taskId(), event.json());
             record.headers().add("content-type", "application/cloudevents+json".getBytes(StandardCharsets.UTF_8));
-            acks.add(open.send(record));
+            Future<RecordMetadata> ack = open.send(record);
+            if (ack.isDone()) {
+                failFast(ack);
+            }
+            acks.add(ack);
         }
         open.flush();
         List<CloudEvent> refused = new ArrayList<>();
@@ -117,6 +121,22 @@ final class KafkaSink implements EventSink {
             }
         }
         return refused;
+    }
+
+    /**
+     * A send that failed before it left — no metadata for the topic within {@code max.block.ms}:
+     * the broker is gone — fails the batch at once. Each send after it would wait as long again:
+     * with a broker killed, a batch of four kept the forwarder from saying so, and from updating its
+     * lag, for 40 s. A record too large for the producer is the batch's to set aside, not a failure.
+     */
+    private static void failFast(Future<RecordMetadata> ack) throws Exception {
+        try {
+            ack.get();
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof RecordTooLargeException)) {
+                throw e;
+            }
+        }
     }
 
     private KafkaProducer<String, String> producer() {

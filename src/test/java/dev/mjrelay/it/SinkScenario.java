@@ -71,7 +71,8 @@ final class SinkScenario {
 
     /**
      * With the sink's broker down: submits 5 tasks a second for 20 s, then checks that the relay's
-     * own job went on (readiness up) and that it says what waits (the lag metric, one log line).
+     * own job went on (readiness up) and that it says what waits (the lag metric, one log line)
+     * while the outage lasts.
      */
     static List<String> submitWhileTheBrokerIsDown(RelayProcess relay, Receiver receiver, String sink) throws Exception {
         List<String> ids = new ArrayList<>();
@@ -82,6 +83,8 @@ final class SinkScenario {
         }
         assertEquals(200, relay.status("/q/health/ready"), "readiness stays up");
         await().atMost(Duration.ofSeconds(10)).until(() -> lag(relay) > 0);
+        // while the broker is still down (the caller starts it again after this): a Kafka producer
+        // waiting out max.block.ms once per event of a batch once said so only 40-50 s after the kill
         await().atMost(Duration.ofSeconds(15)).until(() -> relay.logText().contains("events: could not forward to " + sink));
         return ids;
     }
