@@ -16,7 +16,6 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
@@ -47,17 +46,23 @@ record RabbitBroker(String host, int port, String username, String password, Str
         boolean ssl = setting.apply("rabbitmq-ssl").map(value -> bool("rabbitmq-ssl", value)).orElse(false);
         Optional<String> trustStore = setting.apply("rabbitmq-trust-store-path").filter(path -> !path.isBlank());
         Optional<String> keyStore = setting.apply("rabbitmq-key-store-path").filter(path -> !path.isBlank());
-        for (String key : List.of("rabbitmq-trust-store-path", "rabbitmq-key-store-path")) {
-            if (!ssl && setting.apply(key).filter(path -> !path.isBlank()).isPresent()) {
-                throw refused(key + " is set but rabbitmq-ssl is not true: the sink would connect without TLS;"
-                        + " set rabbitmq-ssl=true");
-            }
+        if (!ssl && (trustStore.isPresent() || keyStore.isPresent())) {
+            throw refused((trustStore.isPresent() ? "rabbitmq-trust-store-path" : "rabbitmq-key-store-path")
+                    + " is set but rabbitmq-ssl is not true: the sink would connect without TLS; set rabbitmq-ssl=true");
         }
         int port = setting.apply("rabbitmq-port").map(RabbitBroker::port).orElse(ssl ? AMQPS_PORT : AMQP_PORT);
-        NoClientCertificate noCertificate = ssl && keyStore.isEmpty() ? new NoClientCertificate() : null;
-        KeyManager[] keys = keyStore.map(path -> keys(Path.of(path), setting.apply("rabbitmq-key-store-password").orElse(null)))
-                .orElse(noCertificate == null ? null : new KeyManager[] {noCertificate});
-        SSLContext tls = ssl ? tls(trustStore.map(Path::of), setting.apply("rabbitmq-trust-store-password").orElse(null), keys) : null;
+        SSLContext tls = null;
+        NoClientCertificate noCertificate = null;
+        if (ssl) {
+            KeyManager[] keys;
+            if (keyStore.isPresent()) {
+                keys = keys(Path.of(keyStore.get()), setting.apply("rabbitmq-key-store-password").orElse(null));
+            } else {
+                noCertificate = new NoClientCertificate();
+                keys = new KeyManager[] {noCertificate};
+            }
+            tls = tls(trustStore.map(Path::of), setting.apply("rabbitmq-trust-store-password").orElse(null), keys);
+        }
         return new RabbitBroker(setting.apply("rabbitmq-host").orElse("localhost"), port,
                 setting.apply("rabbitmq-username").orElse("guest"), setting.apply("rabbitmq-password").orElse("guest"),
                 setting.apply("rabbitmq-virtual-host").orElse("/"), tls, noCertificate);
