@@ -1,6 +1,7 @@
 package dev.mjrelay.media;
 
 import dev.mjrelay.lane.HttpClients;
+import dev.mjrelay.lane.Lanes;
 import dev.mjrelay.webhook.TargetGuard;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
@@ -58,7 +59,7 @@ final class Downloader {
     }
 
     private final Vertx vertx;
-    private final HttpClients.ByHost clients;
+    private final Lanes<HttpClients.ByHost> lanes;
     private final TargetGuard guard;
     private final long maxBytes;
 
@@ -66,10 +67,13 @@ final class Downloader {
         this.vertx = vertx;
         this.guard = guard;
         this.maxBytes = maxBytes;
-        this.clients = HttpClients.byHost(vertx, new HttpClientOptions()
+        HttpClientOptions options = new HttpClientOptions()
                 // no Vert.x spans: the relay makes its own (TaskTraces)
-                .setTracingPolicy(TracingPolicy.IGNORE).setMaxPoolSize(32).setKeepAlive(true)
-                .setVerifyHost(true).setMaxRedirects(0));
+                .setTracingPolicy(TracingPolicy.IGNORE).setMaxPoolSize(Lanes.httpPoolSize(vertx, 32)).setKeepAlive(true)
+                .setVerifyHost(true).setMaxRedirects(0);
+        // each exchange on one event loop, its connection's: a kept-alive connection of another loop
+        // could end a short answer (a redirect) before this one looked at it ("Response already ended")
+        this.lanes = new Lanes<>(vertx, () -> HttpClients.byHost(vertx, options));
     }
 
     /**
@@ -109,7 +113,7 @@ final class Downloader {
         return Uni.createFrom().item(() -> parse(url))
                 .chain(target -> guard.resolve(target).onFailure(IllegalArgumentException.class)
                         .transform(e -> new Refused(url + " " + e.getMessage())))
-                .chain(resolved -> Uni.createFrom().completionStage(() -> get(resolved, dir, inFlight).toCompletionStage()))
+                .chain(resolved -> lanes.exchange(clients -> get(clients, resolved, dir, inFlight)))
                 .chain(answer -> {
                     if (answer instanceof Redirect redirect) {
                         if (redirects >= MAX_REDIRECTS) {
@@ -132,7 +136,7 @@ final class Downloader {
     private record Redirect(String location) {
     }
 
-    private Future<Object> get(TargetGuard.Resolved resolved, Path dir, InFlight inFlight) {
+    private Future<Object> get(HttpClients.ByHost clients, TargetGuard.Resolved resolved, Path dir, InFlight inFlight) {
         TargetGuard.Target target = resolved.target();
         String path = target.uri().getRawPath() == null || target.uri().getRawPath().isEmpty() ? "/" : target.uri().getRawPath();
         if (target.uri().getRawQuery() != null) {
