@@ -14,8 +14,9 @@ import java.nio.charset.StandardCharsets;
  * either way the connection is reset, and the relay never holds more than the limit of it.
  * <p>
  * The answer's events come on the event loop that made the request ({@code Lanes}), where this is
- * called. Should the answer have ended before the handlers are set, Vert.x refuses them and the body
- * it already holds (a whole one, within the limit's reach) is read instead.
+ * called. Should the answer have ended before the handlers are set all the same, Vert.x refuses them
+ * and has dropped the body (it keeps none for an answer nobody reads): the read fails, as an answer
+ * lost on the way does, rather than pass for an empty body.
  */
 final class BoundedBody {
 
@@ -50,7 +51,8 @@ final class BoundedBody {
             });
             response.endHandler(done -> promise.tryComplete(body.toString(StandardCharsets.UTF_8)));
         } catch (IllegalStateException alreadyEnded) {
-            return response.body().map(whole -> whole.length() > maxBytes ? null : whole.toString(StandardCharsets.UTF_8));
+            return Future.failedFuture(new IllegalStateException(
+                    "the answer (HTTP " + response.statusCode() + ") ended before it was read, and its body with it"));
         }
         return promise.future();
     }

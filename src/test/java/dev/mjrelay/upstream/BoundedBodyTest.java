@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,12 +14,14 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -76,6 +79,36 @@ class BoundedBodyTest {
         }
         assertTrue(endlessCut.get() != 0, "the server found its connection cut");
         assertTrue(endlessBytesSent.get() < 8L * 1024 * 1024, "sent before the cut: " + endlessBytesSent.get());
+    }
+
+    /**
+     * Vert.x keeps no body for an answer nobody reads: one that ended before it was read (its events
+     * on another event loop) has lost its body, and the read fails rather than pass it off as empty.
+     */
+    @Test
+    void anAnswerThatEndedBeforeItIsReadFailsAsLostNotAsEmpty() throws Exception {
+        HttpClientResponse response = client.request(HttpMethod.GET, server.getAddress().getPort(), "127.0.0.1", "/chunked")
+                .compose(request -> request.send()).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        long deadline = System.currentTimeMillis() + 5000;
+        while (!hasEnded(response) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(hasEnded(response), "the answer ended unread");
+
+        ExecutionException lost = assertThrows(ExecutionException.class,
+                () -> BoundedBody.read(response, LIMIT).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        assertEquals("the answer (HTTP 200) ended before it was read, and its body with it", lost.getCause().getMessage());
+    }
+
+    /** Vert.x refuses an end handler once the answer has ended; until then this one does nothing. */
+    private static boolean hasEnded(HttpClientResponse response) {
+        try {
+            response.endHandler(ignored -> {
+            });
+            return false;
+        } catch (IllegalStateException ended) {
+            return true;
+        }
     }
 
     private static String read(String path) throws Exception {
