@@ -1,5 +1,6 @@
 package dev.mjrelay.webhook;
 
+import dev.mjrelay.testing.UnreadAnswers;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientResponse;
@@ -8,10 +9,8 @@ import io.vertx.core.http.HttpServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -39,7 +38,7 @@ class WebhookSenderReadTest {
                 .compose(request -> request.send("{}"))
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         // the whole answer has arrived, and ended, before anyone reads it
-        await().atMost(Duration.ofSeconds(5)).until(() -> hasEnded(response));
+        UnreadAnswers.awaitEnd(response);
 
         WebhookSender.Result result = WebhookSender.read(response, vertx).toCompletionStage().toCompletableFuture()
                 .get(10, TimeUnit.SECONDS);
@@ -80,16 +79,5 @@ class WebhookSenderReadTest {
                 .compose(request -> request.send("{}"))
                 .compose(response -> WebhookSender.read(response, vertx))
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
-
-    /** Vert.x refuses an end handler once the answer has ended; until then this one does nothing. */
-    private static boolean hasEnded(HttpClientResponse response) {
-        try {
-            response.endHandler(ignored -> {
-            });
-            return false;
-        } catch (IllegalStateException ended) {
-            return true;
-        }
     }
 }
