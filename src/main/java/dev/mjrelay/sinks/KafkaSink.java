@@ -103,20 +103,19 @@ final class KafkaSink implements EventSink {
             ProducerRecord<String, String> record = new ProducerRecord<>(topic, event.taskId(), event.json());
             record.headers().add("content-type", "application/cloudevents+json".getBytes(StandardCharsets.UTF_8));
             Future<RecordMetadata> ack = open.send(record);
+            // a send that failed before it left — no metadata for the topic within max.block.ms: the
+            // broker is gone — fails the batch at once. Each send after it would wait as long again:
+            // with a broker killed, a batch of four kept the forwarder from saying so, and from
+            // updating its lag, for 40 s.
             if (ack.isDone()) {
-                failFast(ack);
+                tooLarge(ack);
             }
             acks.add(ack);
         }
         open.flush();
         List<CloudEvent> refused = new ArrayList<>();
         for (int i = 0; i < acks.size(); i++) {
-            try {
-                acks.get(i).get(ACK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof RecordTooLargeException)) {
-                    throw e;
-                }
+            if (tooLarge(acks.get(i))) {
                 refused.add(events.get(i));
             }
         }
@@ -124,18 +123,18 @@ final class KafkaSink implements EventSink {
     }
 
     /**
-     * A send that failed before it left — no metadata for the topic within {@code max.block.ms}:
-     * the broker is gone — fails the batch at once. Each send after it would wait as long again:
-     * with a broker killed, a batch of four kept the forwarder from saying so, and from updating its
-     * lag, for 40 s. A record too large for the producer is the batch's to set aside, not a failure.
+     * Whether the broker or the producer refused the record as too large (the batch's to set aside);
+     * false once confirmed; any other failure, or no answer within {@link #ACK_TIMEOUT}, is thrown.
      */
-    private static void failFast(Future<RecordMetadata> ack) throws Exception {
+    private static boolean tooLarge(Future<RecordMetadata> ack) throws Exception {
         try {
-            ack.get();
+            ack.get(ACK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return false;
         } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof RecordTooLargeException)) {
-                throw e;
+            if (e.getCause() instanceof RecordTooLargeException) {
+                return true;
             }
+            throw e;
         }
     }
 
