@@ -12,6 +12,7 @@ import dev.mjrelay.store.DueQueue;
 import dev.mjrelay.store.Endpoint;
 import dev.mjrelay.store.RequestRates;
 import dev.mjrelay.model.TaskLog;
+import dev.mjrelay.model.Timestamps;
 import dev.mjrelay.trace.TaskTraces;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -162,7 +163,7 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         entry.put("type", delivery.type());
         entry.put("target", delivery.target());
         entry.put("attempt", attempt);
-        entry.put("at", at.toString());
+        entry.put("at", Timestamps.format(at));
         entry.put("statusCode", statusCode);
         entry.put("error", error);
         entry.put("durationMs", durationMs);
