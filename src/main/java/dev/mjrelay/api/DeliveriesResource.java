@@ -14,7 +14,10 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestResponse;
 
 import java.time.Instant;
@@ -23,12 +26,13 @@ import java.time.Instant;
 @Path("/v1")
 @Consumes(MediaType.WILDCARD)
 @Produces(MediaType.APPLICATION_JSON)
-@SecurityRequirement(name = "apiKey")
+@Tag(name = "Deliveries")
 public class DeliveriesResource {
 
     /** A dead delivery as listed. */
     public record DeadView(String taskId, String webhookId, String type, String target, int attempts,
-                           Integer lastStatusCode, String lastError, String diedAt) {
+                           @Schema(nullable = true, description = "null without an answer") Integer lastStatusCode,
+                           @Schema(nullable = true) String lastError, String diedAt) {
     }
 
     /** The answer to a redeliver. */
@@ -46,6 +50,10 @@ public class DeliveriesResource {
     @GET
     @Path("/tasks/{id}/deliveries")
     @Operation(summary = "Every webhook attempt for the task, oldest first")
+    @APIResponse(responseCode = "200", description = "a page of attempts",
+            content = @Content(schema = @Schema(implementation = AnswerShapes.DeliveryPage.class)))
+    @APIResponse(responseCode = "400", description = "limit not from 1 to 100, or a cursor this list did not give out (code 4)")
+    @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
     public Uni<Deliveries.Page<JsonNode>> log(@PathParam("id") String id, @QueryParam("limit") String limit,
                                               @QueryParam("cursor") String cursor) {
         return deliveries.log(caller.account(), id, blankToNull(cursor), Limits.of(limit));
@@ -54,6 +62,10 @@ public class DeliveriesResource {
     @POST
     @Path("/tasks/{id}/redeliver")
     @Operation(summary = "Send the task's terminal event again to its targets, with the same webhook-id")
+    @APIResponse(responseCode = "202", description = "sent again to this many targets",
+            content = @Content(schema = @Schema(implementation = Redelivery.class)))
+    @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "409", description = "the task has not ended yet (code 4)")
     public Uni<RestResponse<Redelivery>> redeliver(@PathParam("id") String id) {
         return deliveries.redeliver(caller.account(), id)
                 .map(count -> RestResponse.accepted(new Redelivery(id, count)));
@@ -62,6 +74,9 @@ public class DeliveriesResource {
     @GET
     @Path("/deliveries/dead")
     @Operation(summary = "The account's dead deliveries, newest first")
+    @APIResponse(responseCode = "200", description = "a page of dead deliveries",
+            content = @Content(schema = @Schema(implementation = AnswerShapes.DeadPage.class)))
+    @APIResponse(responseCode = "400", description = "limit not from 1 to 100, or a cursor this list did not give out (code 4)")
     public Uni<Deliveries.Page<DeadView>> dead(@QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
         return deliveries.dead(caller.account(), blankToNull(cursor), Limits.of(limit)).map(page -> new Deliveries.Page<>(
                 page.items().stream().map(DeliveriesResource::view).toList(), page.nextCursor()));

@@ -8,16 +8,17 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** The account's side of the job queue: how much of its work waits for upstream room (cancelling is on {@link TasksResource}). */
 @Path("/v1")
 @Produces(MediaType.APPLICATION_JSON)
-@SecurityRequirement(name = "apiKey")
+@Tag(name = "Queue")
 public class QueueResource {
 
     /** The account's waiting jobs; {@code oldestQueuedAt} is null when none waits. */
-    public record QueueState(long queued, String oldestQueuedAt) {
+    public record QueueState(long queued, @Schema(nullable = true) String oldestQueuedAt) {
     }
 
     private final TaskService tasks;

@@ -14,10 +14,13 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
-import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import java.util.List;
 import java.util.function.Function;
@@ -26,8 +29,22 @@ import java.util.function.Function;
 @Path("/mj/submit")
 @Consumes(MediaType.WILDCARD)
 @Produces(MediaType.APPLICATION_JSON)
-@SecurityRequirement(name = "apiKey")
+@Tag(name = "Submit", description = "Jobs in the upstream's dialect, plus callbackUrl, state and notifyProgress")
+@APIResponse(responseCode = "200", description = "sent upstream (queued: false), or waiting in the relay's queue for"
+        + " upstream room (queued: true, with queuePosition)",
+        content = @Content(schema = @Schema(implementation = SubmitAnswer.class)))
+@APIResponse(responseCode = "400",
+        description = "malformed JSON, a missing or invalid field, a bad callbackUrl, oversize input (code 4)")
+@APIResponse(responseCode = "409",
+        description = "the Idempotency-Key was used with another body, or its first submit is still in flight (code 4)")
+@APIResponse(responseCode = "422", description = "the upstream refused the job: its code and description")
+@APIResponse(responseCode = "429", description = "the account's pending-task limit or request rate is reached (code 23)")
+@APIResponse(responseCode = "502", description = "the upstream took the request but its answer was lost; it may have run,"
+        + " so it is never sent twice (code 9)")
 public class SubmitResource {
+
+    private static final String IDEMPOTENCY_KEY = "at most 255 characters: a repeat by the same account on the same path"
+            + " within 24 hours gets the first answer and sends nothing upstream";
 
     private final TaskService tasks;
     private final Caller caller;
@@ -40,6 +57,7 @@ public class SubmitResource {
     @POST
     @Path("/imagine")
     @Operation(summary = "Text to image; a signed webhook follows when the task ends")
+    @Parameter(name = "Idempotency-Key", in = ParameterIn.HEADER, description = IDEMPOTENCY_KEY)
     public Uni<SubmitAnswer> imagine(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = ImagineRequest.class))) byte[] body,
             @Context HttpHeaders headers) {
@@ -49,6 +67,9 @@ public class SubmitResource {
     @POST
     @Path("/change")
     @Operation(summary = "Upscale, vary or reroll a succeeded task")
+    @Parameter(name = "Idempotency-Key", in = ParameterIn.HEADER, description = IDEMPOTENCY_KEY)
+    @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "409", description = "the task has not succeeded, or the Idempotency-Key conflicts (code 4)")
     public Uni<SubmitAnswer> change(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = ChangeRequest.class))) byte[] body,
             @Context HttpHeaders headers) {
@@ -58,6 +79,9 @@ public class SubmitResource {
     @POST
     @Path("/simple-change")
     @Operation(summary = "The short form: '<taskId> U1'..'U4', 'V1'..'V4' or 'R'")
+    @Parameter(name = "Idempotency-Key", in = ParameterIn.HEADER, description = IDEMPOTENCY_KEY)
+    @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "409", description = "the task has not succeeded, or the Idempotency-Key conflicts (code 4)")
     public Uni<SubmitAnswer> simpleChange(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = SimpleChangeRequest.class))) byte[] body,
             @Context HttpHeaders headers) {

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.model.Task;
-import dev.mjrelay.task.TaskService;
 import dev.mjrelay.model.TaskStatus;
+import dev.mjrelay.task.TaskService;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -13,12 +13,15 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** A task as of its last poll, from the relay's own store, in the upstream's shape. */
 @Path("/mj/task")
 @Produces(MediaType.APPLICATION_JSON)
-@SecurityRequirement(name = "apiKey")
+@Tag(name = "Tasks")
 public class TaskResource {
 
     private final TaskService tasks;
@@ -34,6 +37,9 @@ public class TaskResource {
     @GET
     @Path("/{id}/fetch")
     @Operation(summary = "The task as of the last poll; never waits for the upstream")
+    @APIResponse(responseCode = "200", description = "the task in the upstream's shape",
+            content = @Content(schema = @Schema(implementation = AnswerShapes.FetchAnswer.class)))
+    @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
     public Uni<JsonNode> fetch(@PathParam("id") String id) {
         return tasks.fetch(caller.account(), id).chain(task -> tasks.queuePosition(task).map(place -> view(task, place)));
     }

@@ -23,7 +23,10 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import java.time.Clock;
 import java.util.Arrays;
@@ -32,7 +35,7 @@ import java.util.List;
 /** The account's tasks in the webhook's {@code data} shape: the list, one task with its events, cancelling a waiting one. */
 @Path("/v1")
 @Produces(MediaType.APPLICATION_JSON)
-@SecurityRequirement(name = "apiKey")
+@Tag(name = "Tasks")
 public class TasksResource {
 
     private final TaskService tasks;
@@ -52,6 +55,10 @@ public class TasksResource {
     @GET
     @Path("/tasks")
     @Operation(summary = "The account's tasks, newest first, optionally of one status and one action")
+    @APIResponse(responseCode = "200", description = "a page of tasks",
+            content = @Content(schema = @Schema(implementation = AnswerShapes.TaskPage.class)))
+    @APIResponse(responseCode = "400", description = "an unknown status or action, limit not from 1 to 100,"
+            + " or a cursor this list did not give out (code 4)")
     public Uni<Deliveries.Page<JsonNode>> list(@QueryParam("status") String status, @QueryParam("action") String action,
                                                @QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
         TaskStatus wantedStatus = blank(status) ? null : parse(TaskStatus.class, status, "status");
@@ -63,6 +70,9 @@ public class TasksResource {
     @GET
     @Path("/tasks/{id}")
     @Operation(summary = "One task in the webhook's data shape, with its events so far")
+    @APIResponse(responseCode = "200", description = "the task",
+            content = @Content(schema = @Schema(implementation = AnswerShapes.TaskDetail.class)))
+    @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
     public Uni<JsonNode> get(@PathParam("id") String id) {
         return tasks.fetch(caller.account(), id).chain(task -> listing.events(task).map(events -> {
             ObjectNode data = data(task);
@@ -80,6 +90,11 @@ public class TasksResource {
     @DELETE
     @Path("/tasks/{id}")
     @Operation(summary = "Cancel a job still waiting for upstream room: it fails with 'cancelled' and its webhook is sent")
+    @APIResponse(responseCode = "200", description = "the cancelled task, as its webhook carries it",
+            content = @Content(schema = @Schema(implementation = AnswerShapes.TaskData.class)))
+    @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "409",
+            description = "the task was already sent upstream, or has ended: the upstream API cannot cancel (code 4)")
     public Uni<JsonNode> cancel(@PathParam("id") String id) {
         return tasks.cancel(caller.account(), id).map(this::data);
     }

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.model.RelayException;
 import dev.mjrelay.model.Timestamps;
-import dev.mjrelay.task.Deliveries;
 import dev.mjrelay.store.Endpoint;
+import dev.mjrelay.task.Deliveries;
 import dev.mjrelay.webhook.Endpoints;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -18,7 +18,11 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestResponse;
 
 import java.util.ArrayList;
@@ -28,7 +32,8 @@ import java.util.List;
 @Path("/v1/webhooks")
 @Consumes(MediaType.WILDCARD)
 @Produces(MediaType.APPLICATION_JSON)
-@SecurityRequirement(name = "apiKey")
+@Tag(name = "Endpoints",
+        description = "Registered endpoints: every matching event of the account's tasks, signed with the endpoint's own secret")
 public class WebhooksResource {
 
     /** The highest per-endpoint rate limit: more than this is no limit worth naming. */
@@ -40,12 +45,25 @@ public class WebhooksResource {
                                Double rateLimit, boolean disabled, String disabledAt, String disabledReason) {
     }
 
+    /** Documentation of the registration body. */
+    public record Registration(@Schema(required = true, maxLength = 2048) String url,
+                               @Schema(description = "default: task.succeeded and task.failed",
+                                       enumeration = {"task.succeeded", "task.failed", "task.progress"}) List<String> events,
+                               @Schema(enumeration = {"standard-webhooks", "cloudevents"}) String format,
+                               @Schema(description = "attempts per second; over it, attempts wait their turn") Double rateLimit) {
+    }
+
+    /** Documentation of the recover body. */
+    public record RecoverRequest(@Schema(required = true, example = "2026-11-29T10:00:00Z") String since) {
+    }
+
     /** How many events a recover sends again. */
     public record Recovery(long recovered) {
     }
 
     /** What an endpoint answered a test event: its status (null without an answer), how long, what went wrong. */
-    public record TestAnswer(Integer statusCode, long durationMs, String error) {
+    public record TestAnswer(@Schema(nullable = true) Integer statusCode, long durationMs,
+                             @Schema(nullable = true) String error) {
     }
 
     private final Endpoints endpoints;
@@ -60,7 +78,12 @@ public class WebhooksResource {
 
     @POST
     @Operation(summary = "Register an endpoint for all of the account's tasks; the answer holds its secret, once")
-    public Uni<RestResponse<EndpointView>> register(byte[] body) {
+    @APIResponse(responseCode = "201", description = "registered; secret is whole in this answer only",
+            content = @Content(schema = @Schema(implementation = EndpointView.class)))
+    @APIResponse(responseCode = "400",
+            description = "a missing or refused url, unknown events, a bad format or rateLimit (code 4)")
+    public Uni<RestResponse<EndpointView>> register(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = Registration.class))) byte[] body) {
         JsonNode json = SubmitParser.object(SubmitParser.text(body));
         JsonNode url = json.get("url");
         if (url == null || !url.isTextual() || url.asText().isBlank()) {
@@ -103,6 +126,9 @@ public class WebhooksResource {
 
     @GET
     @Operation(summary = "The account's endpoints, secrets masked")
+    @APIResponse(responseCode = "200", description = "a page of endpoints",
+            content = @Content(schema = @Schema(implementation = AnswerShapes.EndpointPage.class)))
+    @APIResponse(responseCode = "400", description = "limit not from 1 to 100, or a cursor this list did not give out (code 4)")
     public Uni<Deliveries.Page<EndpointView>> list(@QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
         int max = Limits.of(limit);
         int offset = offset(cursor);
@@ -115,6 +141,8 @@ public class WebhooksResource {
     @DELETE
     @Path("/{id}")
     @Operation(summary = "Remove an endpoint: it gets nothing from then on")
+    @APIResponse(responseCode = "204", description = "removed")
+    @APIResponse(responseCode = "404", description = "the endpoint is unknown or another account's (code 3)")
     public Uni<RestResponse<Void>> remove(@PathParam("id") String id) {
         return endpoints.remove(caller.account().name(), id).map(ignored -> RestResponse.noContent());
     }
@@ -122,6 +150,9 @@ public class WebhooksResource {
     @POST
     @Path("/{id}/enable")
     @Operation(summary = "Enable a disabled endpoint: new deliveries go to it again; skipped ones wait for a recover")
+    @APIResponse(responseCode = "200", description = "the endpoint, enabled",
+            content = @Content(schema = @Schema(implementation = EndpointView.class)))
+    @APIResponse(responseCode = "404", description = "the endpoint is unknown or another account's (code 3)")
     public Uni<EndpointView> enable(@PathParam("id") String id) {
         return endpoints.enable(caller.account().name(), id).map(endpoint -> view(endpoint, true));
     }
@@ -129,7 +160,13 @@ public class WebhooksResource {
     @POST
     @Path("/{id}/recover")
     @Operation(summary = "Send again, now, each event since a time that the endpoint has not accepted, with its webhook-id")
-    public Uni<RestResponse<Recovery>> recover(@PathParam("id") String id, byte[] body) {
+    @APIResponse(responseCode = "202", description = "this many events are sent again",
+            content = @Content(schema = @Schema(implementation = Recovery.class)))
+    @APIResponse(responseCode = "400", description = "since is missing or not an ISO-8601 time (code 4)")
+    @APIResponse(responseCode = "404", description = "the endpoint is unknown or another account's (code 3)")
+    public Uni<RestResponse<Recovery>> recover(@PathParam("id") String id,
+            @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(implementation = RecoverRequest.class))) byte[] body) {
         // another account's endpoint is not there, whatever the body says; the caller is read here,
         // while the request's context is active, not in a callback after Redis answered
         String account = caller.account().name();
@@ -160,6 +197,9 @@ public class WebhooksResource {
     @POST
     @Path("/{id}/rotate-secret")
     @Operation(summary = "Give the endpoint a new secret, shown once; the old one keeps signing beside it for relay.webhook.secret-overlap")
+    @APIResponse(responseCode = "200", description = "the new secret, shown this once",
+            content = @Content(schema = @Schema(implementation = RotatedSecret.class)))
+    @APIResponse(responseCode = "404", description = "the endpoint is unknown or another account's (code 3)")
     public Uni<RotatedSecret> rotateSecret(@PathParam("id") String id) {
         return endpoints.rotateSecret(caller.account().name(), id).map(endpoint -> new RotatedSecret(endpoint.id(),
                 endpoint.secret(), Timestamps.format(endpoint.previousSecretExpiresAt())));
@@ -168,6 +208,9 @@ public class WebhooksResource {
     @POST
     @Path("/{id}/test")
     @Operation(summary = "Send the endpoint a signed webhook.test event now; the answer says what it answered")
+    @APIResponse(responseCode = "200", description = "what the endpoint answered",
+            content = @Content(schema = @Schema(implementation = TestAnswer.class)))
+    @APIResponse(responseCode = "404", description = "the endpoint is unknown or another account's (code 3)")
     public Uni<TestAnswer> test(@PathParam("id") String id) {
         return endpoints.test(caller.account().name(), id)
                 .map(result -> new TestAnswer(result.statusCode(), result.durationMs(), result.error()));
