@@ -4,7 +4,9 @@ import org.eclipse.microprofile.openapi.OASFactory;
 import org.eclipse.microprofile.openapi.OASFilter;
 import org.eclipse.microprofile.openapi.models.OpenAPI;
 import org.eclipse.microprofile.openapi.models.Operation;
+import org.eclipse.microprofile.openapi.models.PathItem;
 import org.eclipse.microprofile.openapi.models.media.Schema;
+import org.eclipse.microprofile.openapi.models.parameters.Parameter;
 import org.eclipse.microprofile.openapi.models.responses.APIResponse;
 import org.eclipse.microprofile.openapi.models.responses.APIResponses;
 import org.eclipse.microprofile.openapi.models.security.SecurityScheme;
@@ -13,10 +15,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What every {@code /mj} and {@code /v1} operation has in common, said once in the OpenAPI document
- * instead of on each method: either credential (§1), the refusals any call can get (401, the
- * account's request rate, Redis away), and the error envelope as the body of every 4xx and 5xx.
- * Each method names its own refusals (400, 404, 409, ...) with {@code @APIResponse}.
+ * What the OpenAPI document says once instead of on each method: either credential (§1), the
+ * refusals any call can get (401, the account's request rate, Redis away), the error envelope as the
+ * body of every 4xx and 5xx, and the webhooks the relay sends — as a callback of each submit (to its
+ * {@code callbackUrl}) and as the document's webhooks (to registered endpoints). Each method names
+ * its own refusals (400, 404, 409, ...) with {@code @APIResponse}.
  */
 public class ApiDocumentFilter implements OASFilter {
 
@@ -36,17 +39,36 @@ public class ApiDocumentFilter implements OASFilter {
                 .addSecurityScheme(MJ_API_SECRET, OASFactory.createSecurityScheme().type(SecurityScheme.Type.APIKEY)
                         .in(SecurityScheme.In.HEADER).name("mj-api-secret")
                         .description("the same API key, as clients written for other MJ proxies send it"))
-                .addSchema("ErrorAnswer", OASFactory.createSchema().type(List.of(Schema.SchemaType.OBJECT))
-                        .description("The envelope of every refused request")
-                        .addProperty("code", OASFactory.createSchema().type(List.of(Schema.SchemaType.INTEGER)))
-                        .addProperty("description", OASFactory.createSchema().type(List.of(Schema.SchemaType.STRING))
-                                .description("what is wrong, for a person"))
-                        .required(List.of("code", "description")));
+                .addSchema("ErrorAnswer", object("The envelope of every refused request")
+                        .addProperty("code", type(Schema.SchemaType.INTEGER))
+                        .addProperty("description", type(Schema.SchemaType.STRING).description("what is wrong, for a person"))
+                        .required(List.of("code", "description")))
+                .addSchema("TaskWebhook", object("The body of a task's webhook. To an endpoint registered with format"
+                        + " cloudevents, the body is data alone and the rest are ce- headers (CloudEvents 1.0, binary mode).")
+                        .addProperty("type", type(Schema.SchemaType.STRING)
+                                .enumeration(List.of("task.succeeded", "task.failed", "task.progress")))
+                        .addProperty("timestamp", type(Schema.SchemaType.STRING).description("when the event was created"))
+                        .addProperty("data", ref("TaskData"))
+                        .required(List.of("type", "timestamp", "data")))
+                .addSchema("TestWebhook", object("The body of the event POST /v1/webhooks/{id}/test sends")
+                        .addProperty("type", type(Schema.SchemaType.STRING).enumeration(List.of("webhook.test")))
+                        .addProperty("timestamp", type(Schema.SchemaType.STRING))
+                        .addProperty("data", object(null).addProperty("endpointId", type(Schema.SchemaType.STRING))
+                                .required(List.of("endpointId")))
+                        .required(List.of("type", "timestamp", "data")));
+        PathItem taskWebhook = webhook("TaskWebhook", "A task's event: the terminal one (task.succeeded or task.failed)"
+                + " exactly once per task, at least once to each target; task.progress only when asked for, one attempt");
         api.getPaths().getPathItems().forEach((path, item) -> {
             if (path.startsWith("/mj/") || path.startsWith("/v1/")) {
                 item.getOperations().values().forEach(ApiDocumentFilter::authenticated);
             }
+            if (path.startsWith("/mj/submit/")) {
+                item.getPOST().addCallback("taskEvents",
+                        OASFactory.createCallback().addPathItem("{$request.body#/callbackUrl}", taskWebhook));
+            }
         });
+        api.addWebhook("taskEvent", taskWebhook);
+        api.addWebhook("webhookTest", webhook("TestWebhook", "What POST /v1/webhooks/{id}/test sends the endpoint"));
     }
 
     private static void authenticated(Operation operation) {
@@ -67,8 +89,41 @@ public class ApiDocumentFilter implements OASFilter {
 
     private static void errorEnvelope(APIResponse response) {
         if (response.getContent() == null || response.getContent().getMediaTypes().isEmpty()) {
-            response.content(OASFactory.createContent().addMediaType("application/json", OASFactory.createMediaType()
-                    .schema(OASFactory.createSchema().ref("ErrorAnswer"))));
+            response.content(OASFactory.createContent().addMediaType("application/json",
+                    OASFactory.createMediaType().schema(ref("ErrorAnswer"))));
         }
+    }
+
+    /** A POST the relay makes, signed the Standard Webhooks way, with the given body. */
+    private static PathItem webhook(String body, String description) {
+        return OASFactory.createPathItem().POST(OASFactory.createOperation().description(description)
+                .addParameter(header("webhook-id", "the event's id: the same on every attempt and target; dedupe on it"))
+                .addParameter(header("webhook-timestamp", "unix seconds of this attempt"))
+                .addParameter(header("webhook-signature", "v1,<base64 HMAC-SHA256 of \"<webhook-id>.<webhook-timestamp>.<body>\">,"
+                        + " one per secret, space-separated while a rotated secret overlaps"))
+                .requestBody(OASFactory.createRequestBody().required(true).content(OASFactory.createContent()
+                        .addMediaType("application/json", OASFactory.createMediaType().schema(ref(body)))))
+                .responses(OASFactory.createAPIResponses()
+                        .addAPIResponse("2XX", OASFactory.createAPIResponse().description("accepted: the attempt succeeded"))
+                        .addAPIResponse("410", OASFactory.createAPIResponse().description("gone: no more attempts of this delivery"))
+                        .defaultValue(OASFactory.createAPIResponse().description("anything else, a time-out or no answer:"
+                                + " a failed attempt, retried on relay.webhook.retry-schedule"))));
+    }
+
+    private static Parameter header(String name, String description) {
+        return OASFactory.createParameter().name(name).in(Parameter.In.HEADER).required(true).description(description)
+                .schema(type(Schema.SchemaType.STRING));
+    }
+
+    private static Schema object(String description) {
+        return type(Schema.SchemaType.OBJECT).description(description);
+    }
+
+    private static Schema type(Schema.SchemaType type) {
+        return OASFactory.createSchema().type(List.of(type));
+    }
+
+    private static Schema ref(String schema) {
+        return OASFactory.createSchema().ref(schema);
     }
 }

@@ -15,6 +15,7 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
@@ -57,7 +58,8 @@ public class SubmitResource {
     @POST
     @Path("/imagine")
     @Operation(summary = "Text to image; a signed webhook follows when the task ends")
-    @Parameter(name = "Idempotency-Key", in = ParameterIn.HEADER, description = IDEMPOTENCY_KEY)
+    @Parameter(name = "Idempotency-Key", in = ParameterIn.HEADER, description = IDEMPOTENCY_KEY,
+            schema = @Schema(type = SchemaType.STRING, maxLength = 255))
     public Uni<SubmitAnswer> imagine(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = ImagineRequest.class))) byte[] body,
             @Context HttpHeaders headers) {
@@ -67,7 +69,8 @@ public class SubmitResource {
     @POST
     @Path("/change")
     @Operation(summary = "Upscale, vary or reroll a succeeded task")
-    @Parameter(name = "Idempotency-Key", in = ParameterIn.HEADER, description = IDEMPOTENCY_KEY)
+    @Parameter(name = "Idempotency-Key", in = ParameterIn.HEADER, description = IDEMPOTENCY_KEY,
+            schema = @Schema(type = SchemaType.STRING, maxLength = 255))
     @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
     @APIResponse(responseCode = "409", description = "the task has not succeeded, or the Idempotency-Key conflicts (code 4)")
     public Uni<SubmitAnswer> change(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
@@ -79,7 +82,8 @@ public class SubmitResource {
     @POST
     @Path("/simple-change")
     @Operation(summary = "The short form: '<taskId> U1'..'U4', 'V1'..'V4' or 'R'")
-    @Parameter(name = "Idempotency-Key", in = ParameterIn.HEADER, description = IDEMPOTENCY_KEY)
+    @Parameter(name = "Idempotency-Key", in = ParameterIn.HEADER, description = IDEMPOTENCY_KEY,
+            schema = @Schema(type = SchemaType.STRING, maxLength = 255))
     @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
     @APIResponse(responseCode = "409", description = "the task has not succeeded, or the Idempotency-Key conflicts (code 4)")
     public Uni<SubmitAnswer> simpleChange(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,

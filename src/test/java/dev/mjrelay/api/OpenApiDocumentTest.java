@@ -8,6 +8,9 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
+import io.swagger.v3.parser.OpenAPIV3Parser;
+import io.swagger.v3.parser.core.models.ParseOptions;
+import io.swagger.v3.parser.core.models.SwaggerParseResult;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -28,10 +31,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * /q/openapi is what clients generate their code from, so it must say what the relay really answers:
- * every call of the API is made here, and each answer's status must be documented for its operation
- * and its body must fit the documented schema (no field the document does not name, no null where it
- * says none, the types and enumerations it gives). Every operation of the document is called.
+ * /q/openapi is what clients generate their code from, so it must be valid OpenAPI and say what the
+ * relay really answers and sends: every call of the API is made here, each answer's status must be
+ * documented for its operation and its body must fit the documented schema (no field the document does
+ * not name, no null where it says none, the types and enumerations it gives), and so must each webhook
+ * received. Every operation of the document is called.
  */
 @QuarkusTest
 @QuarkusTestResource(RedisTestResource.class)
@@ -64,7 +68,8 @@ class OpenApiDocumentTest {
             String reroll = call("POST", "/mj/submit/simple-change", "/mj/submit/simple-change", 200,
                     Map.of("content", taskId + " R")).path("result");
             String failing = call("POST", "/mj/submit/imagine", "/mj/submit/imagine", 200,
-                    Map.of("prompt", "documented --fail", "notifyProgress", true)).path("result");
+                    Map.of("prompt", "documented --fail", "notifyProgress", true, "callbackUrl", callbacks.url("/cb")))
+                    .path("result");
             for (String id : List.of(upscale, reroll, failing)) {
                 awaitEnd(id);
                 call("GET", "/v1/tasks/{id}", "/v1/tasks/" + id, 200, null);
@@ -101,6 +106,21 @@ class OpenApiDocumentTest {
             call("POST", "/v1/webhooks", "/v1/webhooks", 400, Map.of("url", "ftp://example.com/"));
             String unauthorized = conforms("GET", "/v1/queue", given().get("/v1/queue"), 401);
             assertTrue(unauthorized.contains("API key"), unauthorized);
+
+            // the webhooks: a submit's callback, and the document's webhooks for registered endpoints
+            JsonNode callback = document.at("/paths/~1mj~1submit~1imagine/post/callbacks/taskEvents").elements().next().path("post");
+            JsonNode taskEvent = document.at("/webhooks/taskEvent/post");
+            JsonNode testEvent = document.at("/webhooks/webhookTest/post");
+            await().atMost(Duration.ofSeconds(15)).until(() -> callbacks.forTask(failing).stream()
+                    .anyMatch(request -> request.body().contains("\"task.failed\"")));
+            Set<String> types = new TreeSet<>();
+            for (Receiver.Request request : callbacks.requests()) {
+                types.add(received(callback, request));
+            }
+            for (Receiver.Request request : endpoint.requests()) {
+                types.add(received(request.body().contains("\"webhook.test\"") ? testEvent : taskEvent, request));
+            }
+            assertEquals(Set.of("task.failed", "task.progress", "task.succeeded", "webhook.test"), types);
         }
 
         Set<String> documented = new TreeSet<>();
@@ -108,6 +128,16 @@ class OpenApiDocumentTest {
                 .forEachRemaining(method -> documented.add(method.toUpperCase() + " " + path.getKey())));
         documented.removeIf(operation -> !operation.contains(" /mj/") && !operation.contains(" /v1/"));
         assertEquals(documented, called, "every documented operation is called here, and only those");
+    }
+
+    @Test
+    void theDocumentIsValidOpenApi() {
+        String json = given().get("/q/openapi?format=json").then().statusCode(200).extract().asString();
+        ParseOptions options = new ParseOptions();
+        options.setResolve(true);
+        SwaggerParseResult parsed = new OpenAPIV3Parser().readContents(json, null, options);
+        assertEquals(List.of(), parsed.getMessages(), "what the OpenAPI parser found wrong");
+        assertEquals("3.1.0", parsed.getOpenAPI().getOpenapi());
     }
 
     @Test
@@ -169,6 +199,17 @@ class OpenApiDocumentTest {
             fail(operation + " answered something that is not JSON: " + body);
         }
         return body;
+    }
+
+    /** A webhook as received: the documented headers there, the body fitting the documented one; its type. */
+    private String received(JsonNode operation, Receiver.Request request) throws java.io.IOException {
+        assertTrue(operation.isObject(), "the webhook is documented");
+        String where = "webhook to " + request.path();
+        operation.path("parameters").forEach(parameter -> assertTrue(!parameter.path("required").asBoolean()
+                || request.header(parameter.path("name").asText()) != null, where + " has " + parameter.path("name")));
+        JsonNode body = JSON.readTree(request.body());
+        fits(operation.at("/requestBody/content/application~1json/schema"), body, where + " $");
+        return body.path("type").asText();
     }
 
     /** Whether a value fits a schema of the document, as far as clients generated from it rely on. */
