@@ -1,6 +1,8 @@
 package dev.mjrelay;
 
+import dev.mjrelay.model.IdempotencyKey;
 import dev.mjrelay.simulator.Simulator;
+import dev.mjrelay.store.IdempotencyStore;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
 import dev.mjrelay.testing.Webhooks;
@@ -45,6 +47,9 @@ class WebhookPlatformTest {
 
     @Inject
     Simulator simulator;
+
+    @Inject
+    IdempotencyStore idempotency;
 
     @Inject
     RedisDataSource redis;
@@ -215,6 +220,26 @@ class WebhookPlatformTest {
         }
         assertEquals(1, ids.size());
         assertEquals(before + 1, simulator.calls().size());
+    }
+
+    @Test
+    void aKeyLeftReservedByARequestThatDiedBeforeStoringItsTaskIsTakenOverOnce() {
+        String key = "orphan-" + System.nanoTime();
+        String body = "{\"prompt\":\"after a crash\"}";
+        IdempotencyKey stored = IdempotencyKey.of("imagine", key, body);
+        // what a replica killed after reserving the key and before storing its task leaves behind,
+        // three minutes ago: a reservation naming a task that never came to be
+        idempotency.reserve("alice", stored.digest(), "pending:" + stored.fingerprint() + ":never-stored:"
+                + (System.currentTimeMillis() - 180_000), Duration.ofHours(24)).await().indefinitely();
+        int before = simulator.calls().size();
+
+        List<String> ids = IntStream.range(0, 4).parallel().mapToObj(i -> given().header("Authorization", "Bearer " + ALICE)
+                .header("Idempotency-Key", key).contentType("application/json").body(body).post("/mj/submit/imagine")
+                .then().statusCode(200).extract().<String>path("result")).distinct().toList();
+
+        assertEquals(1, ids.size(), "one task for the key: " + ids);
+        assertNotEquals("never-stored", ids.get(0));
+        assertEquals(before + 1, simulator.calls().size(), "sent upstream once");
     }
 
     @Test

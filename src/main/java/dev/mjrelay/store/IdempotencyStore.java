@@ -37,7 +37,13 @@ public class IdempotencyStore {
                 .replaceWithVoid();
     }
 
-    public Uni<Void> release(String account, String digest) {
-        return scripts.command("DEL", keys.idempotency(account, digest)).replaceWithVoid();
+    /**
+     * Replaces the key's value with {@code replacement} (removes the key when null) only if it still
+     * holds {@code expected}; the item says whether it did.
+     */
+    public Uni<Boolean> swap(String account, String digest, String expected, String replacement, Duration ttl) {
+        return scripts.run("idempotency-swap", List.of(keys.idempotency(account, digest)),
+                        List.of(expected, replacement == null ? "" : replacement, Long.toString(ttl.toMillis())))
+                .map(response -> response.toLong() == 1L);
     }
 }

@@ -192,6 +192,11 @@ public class TaskStore {
         return read(id, List.of(Field.EVENTS)).map(values -> values.get(0));
     }
 
+    /** Whether the task is being sent upstream at this moment (the send's outcome not known yet); false for none. */
+    public Uni<Boolean> beingSent(String id) {
+        return read(id, List.of(Field.QUEUE)).map(values -> TaskCodec.Queue.SENDING.stored().equals(values.get(0)));
+    }
+
     /** The task, or null when there is none (never stored, or expired). */
     public Uni<Task> find(String id) {
         return read(id, TaskCodec.TASK).map(values -> TaskCodec.decode(id, StoredFields.of(TaskCodec.TASK, values)));

@@ -2,18 +2,30 @@ package dev.mjrelay.task;
 
 import dev.mjrelay.account.Account;
 import dev.mjrelay.model.IdempotencyKey;
+import dev.mjrelay.model.Ids;
 import dev.mjrelay.model.RelayException;
+import dev.mjrelay.model.Task;
 import dev.mjrelay.store.IdempotencyStore;
+import dev.mjrelay.store.JobQueue;
+import dev.mjrelay.store.TaskStore;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.time.Clock;
 import java.time.Duration;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * The {@code Idempotency-Key} rules of a submit: the first request with a key reserves it and, when
  * it succeeds, remembers its answer for 24 hours; a repeat gets that answer and sends nothing
  * upstream; a repeat with another body gets 409; a repeat while the first is in flight waits for it.
+ *
+ * <p>The reservation names the task id the first request will use. So a replica killed between
+ * storing the task and remembering its answer — the crash a client retries with its key for — leaves
+ * a key that still leads to the task: a repeat answers with that task as soon as it is no longer
+ * being sent (running, waiting in line, or ended — a send cut by the kill ends as failed), and never
+ * makes a second one. Only a reservation whose task was never stored is taken over, once it is older
+ * than any request can take.
  */
 @ApplicationScoped
 class IdempotentSubmits {
@@ -21,50 +33,93 @@ class IdempotentSubmits {
     private static final String PENDING = "pending:";
     private static final String DONE = "done:";
     private static final Duration REMEMBERED = Duration.ofHours(24);
-    private static final Duration IN_FLIGHT_TTL = Duration.ofMinutes(2);
+    /** Longer than any submit takes: a reservation this old without its task was left by a request that died first. */
+    private static final Duration IN_FLIGHT_AT_MOST = Duration.ofMinutes(2);
     private static final Duration IN_FLIGHT_POLL = Duration.ofMillis(100);
     private static final int IN_FLIGHT_WAITS = 100;
 
     private final IdempotencyStore store;
+    private final TaskStore tasks;
+    private final JobQueue queue;
+    private final Clock clock;
 
-    IdempotentSubmits(IdempotencyStore store) {
+    IdempotentSubmits(IdempotencyStore store, TaskStore tasks, JobQueue queue, Clock clock) {
         this.store = store;
+        this.tasks = tasks;
+        this.queue = queue;
+        this.clock = clock;
     }
 
-    /** Runs {@code submit} once per key; the item is the answer it gave. */
-    Uni<Submitted> once(Account account, IdempotencyKey key, Supplier<Uni<Submitted>> submit) {
-        return store.reserve(account.name(), key.digest(), PENDING + key.fingerprint(), IN_FLIGHT_TTL)
-                .chain(existing -> existing == null
-                        ? submit.get()
-                            .call(answer -> store.remember(account.name(), key.digest(),
-                                    DONE + key.fingerprint() + ":" + answer.taskId() + ":" + answer.queuePosition(),
-                                    REMEMBERED))
-                            .onFailure().call(() -> store.release(account.name(), key.digest())
-                                    .onFailure().recoverWithNull())
+    /** Runs {@code submit} once per key, giving it the id its task must have; the item is the answer it gave. */
+    Uni<Submitted> once(Account account, IdempotencyKey key, Function<String, Uni<Submitted>> submit) {
+        String taskId = Ids.taskId();
+        String reservation = PENDING + key.fingerprint() + ":" + taskId + ":" + clock.millis();
+        return store.reserve(account.name(), key.digest(), reservation, REMEMBERED)
+                .chain(existing -> existing == null ? first(account, key, reservation, submit.apply(taskId))
                         : answered(account, key, existing, submit, 0));
     }
 
+    private Uni<Submitted> first(Account account, IdempotencyKey key, String reservation, Uni<Submitted> submitted) {
+        return submitted
+                .call(answer -> store.remember(account.name(), key.digest(),
+                        DONE + key.fingerprint() + ":" + answer.taskId() + ":" + answer.queuePosition(), REMEMBERED))
+                // a refused or failed submit frees the key, unless another request has taken it over meanwhile
+                .onFailure().call(() -> store.swap(account.name(), key.digest(), reservation, null, Duration.ZERO)
+                        .onFailure().recoverWithNull());
+    }
+
     /** The first request's answer for a repeated key, waiting a little while the first is in flight. */
-    private Uni<Submitted> answered(Account account, IdempotencyKey key, String stored, Supplier<Uni<Submitted>> submit,
-                                 int waited) {
+    private Uni<Submitted> answered(Account account, IdempotencyKey key, String stored, Function<String, Uni<Submitted>> submit,
+                                    int waited) {
         if (stored == null) {
             // the first request failed and freed the key while this one waited: this one goes ahead
             return once(account, key, submit);
         }
         boolean done = stored.startsWith(DONE);
-        String rest = stored.substring(done ? DONE.length() : PENDING.length());
-        String fingerprint = done ? rest.substring(0, rest.indexOf(':')) : rest;
-        if (!fingerprint.equals(key.fingerprint())) {
+        // <fingerprint>[:<task id>:<queue position or reserved-at ms>]; reservations of older relays hold the fingerprint alone
+        String[] parts = stored.substring(done ? DONE.length() : PENDING.length()).split(":");
+        if (!parts[0].equals(key.fingerprint())) {
             return Uni.createFrom().failure(RelayException.conflict(
                     "this Idempotency-Key was already used with a different request body"));
         }
         if (done) {
-            // <task id>:<queue position>; answers remembered before the queue hold the id alone
-            String answer = rest.substring(rest.indexOf(':') + 1);
-            int colon = answer.indexOf(':');
-            return Uni.createFrom().item(colon < 0 ? new Submitted(answer, 0)
-                    : new Submitted(answer.substring(0, colon), Long.parseLong(answer.substring(colon + 1))));
+            return Uni.createFrom().item(new Submitted(parts[1], parts.length > 2 ? Long.parseLong(parts[2]) : 0));
         }
+        if (parts.length < 3) {
+            return waitFor(account, key, submit, waited);
+        }
+        String taskId = parts[1];
+        long reservedAt = Long.parseLong(parts[2]);
+        return tasks.find(taskId).chain(task -> {
+            if (task == null) {
+                return clock.millis() - reservedAt > IN_FLIGHT_AT_MOST.toMillis()
+                        ? takeOver(account, key, stored, submit)
+                        : waitFor(account, key, submit, waited);
+            }
+            return settled(task).chain(answer -> answer != null ? Uni.createFrom().item(answer)
+                    : waitFor(account, key, submit, waited));
+        });
+    }
+
+    /** The answer a task gives once it is no longer being sent, or null while it is. */
+    private Uni<Submitted> settled(Task task) {
+        if (!task.queued()) {
+            return Uni.createFrom().item(new Submitted(task.id(), 0));
+        }
+        return tasks.beingSent(task.id()).chain(sending -> sending ? Uni.createFrom().nullItem()
+                : queue.position(task.account(), task.id()).map(position -> new Submitted(task.id(), Math.max(1, position))));
+    }
+
+    /** The reservation's request died before storing its task: this request takes the key over, if no other did first. */
+    private Uni<Submitted> takeOver(Account account, IdempotencyKey key, String stale, Function<String, Uni<Submitted>> submit) {
+        String taskId = Ids.taskId();
+        String reservation = PENDING + key.fingerprint() + ":" + taskId + ":" + clock.millis();
+        return store.swap(account.name(), key.digest(), stale, reservation, REMEMBERED).chain(taken -> taken
+                ? first(account, key, reservation, submit.apply(taskId))
+                : store.get(account.name(), key.digest()).chain(now -> answered(account, key, now, submit, 0)));
+    }
+
+    private Uni<Submitted> waitFor(Account account, IdempotencyKey key, Function<String, Uni<Submitted>> submit, int waited) {
         if (waited >= IN_FLIGHT_WAITS) {
             return Uni.createFrom().failure(RelayException.conflict(
                     "a request with this Idempotency-Key is still in flight; retry shortly"));

@@ -87,8 +87,8 @@ public class TaskService {
         Span span = traces.submit(caller);
         span.setAttribute(TaskTraces.ACCOUNT, account.name());
         span.setAttribute(TaskTraces.ACTION, submission.action().name());
-        Uni<Submitted> submitted = key == null ? submit(account, submission, span)
-                : idempotent.once(account, key, () -> submit(account, submission, span));
+        Uni<Submitted> submitted = key == null ? submit(account, submission, span, Ids.taskId())
+                : idempotent.once(account, key, taskId -> submit(account, submission, span, taskId));
         return TaskTraces.around(span, submitted.invoke(done -> span.setAttribute(TaskTraces.TASK_ID, done.taskId())));
     }
 
@@ -142,13 +142,13 @@ public class TaskService {
                 : " was already sent upstream, which cannot cancel it") + "; only a job still waiting in the queue can be cancelled");
     }
 
-    private Uni<Submitted> submit(Account account, Submission submission, Span span) {
+    private Uni<Submitted> submit(Account account, Submission submission, Span span, String taskId) {
         return checkCallback(submission.callbackUrl())
                 .chain(() -> submission.action().needsParent() ? parentOf(account, submission.parentTaskId())
                         : Uni.createFrom().nullItem())
                 // deferred: the slot goes back however place ends, a throw while building the job included
                 .chain(parent -> limit.check(account).chain(slot -> Uni.createFrom()
-                        .deferred(() -> place(account, submission, parent, span, slot))
+                        .deferred(() -> place(account, submission, parent, span, slot, taskId))
                         .onTermination().invoke(slot::release)));
     }
 
@@ -173,12 +173,13 @@ public class TaskService {
     }
 
     /** A new job: to the upstream with room now, or into the account's line. */
-    private Uni<Submitted> place(Account account, Submission submission, Task parent, Span span, PendingLimit.Slot slot) {
+    private Uni<Submitted> place(Account account, Submission submission, Task parent, Span span, PendingLimit.Slot slot,
+                                 String taskId) {
         Instant now = clock.instant();
         // a change goes to the upstream that ran its parent: only it knows the parent
         String pinned = parent == null ? null : parent.upstream().isEmpty() ? UpstreamClient.DEFAULT : parent.upstream();
         UpstreamRequest request = submission.action().spec().request(submission, parent == null ? null : parent.upstreamId());
-        Task task = new Task(Ids.taskId(), account.name(), submission.action(), submission.prompt(),
+        Task task = new Task(taskId, account.name(), submission.action(), submission.prompt(),
                 submission.parentTaskId(), submission.index(), submission.callbackUrl(), submission.state(),
                 submission.notifyProgress(), null, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null,
                 now.plus(timeout), null, 0, pinned, true);

@@ -26,8 +26,8 @@ final class FakeUpstream implements AutoCloseable {
 
     enum Fault { NONE, HTTP_500, SLOW, TRUNCATED }
 
-    /** How submits are answered. */
-    enum Submits { ACCEPT, CODE_23, HTTP_429 }
+    /** How submits are answered; HANG: not at all, for a minute. */
+    enum Submits { ACCEPT, CODE_23, HTTP_429, HANG }
 
     /** A submit this upstream took: the prompt, when, and its task id here. */
     record Taken(String prompt, long atMs, String id) {
@@ -47,6 +47,7 @@ final class FakeUpstream implements AutoCloseable {
     /** Each task's own duration (ms). */
     private final Map<String, Long> lasts = new ConcurrentHashMap<>();
     private final AtomicInteger submits = new AtomicInteger();
+    private final AtomicInteger submitRequests = new AtomicInteger();
     private final AtomicInteger fetches = new AtomicInteger();
     private final Map<Fault, AtomicInteger> faulted = new ConcurrentHashMap<>();
     private volatile long durationMs;
@@ -123,6 +124,11 @@ final class FakeUpstream implements AutoCloseable {
         return submits.get();
     }
 
+    /** Every submit request that reached this upstream, however it was answered (or not). */
+    int submitRequests() {
+        return submitRequests.get();
+    }
+
     int fetches() {
         return fetches.get();
     }
@@ -155,6 +161,12 @@ final class FakeUpstream implements AutoCloseable {
         }
         JsonNode body = mapper.readTree(exchange.getRequestBody());
         Submits mode = submitMode;
+        submitRequests.incrementAndGet();
+        if (mode == Submits.HANG) {
+            OwnRedis.sleep(60_000);
+            answer(exchange, 503, "{\"code\":503,\"description\":\"gave up\"}");
+            return;
+        }
         if (mode == Submits.HTTP_429) {
             busyAnswers.incrementAndGet();
             answer(exchange, 429, "{\"code\":429,\"description\":\"too many requests\"}");

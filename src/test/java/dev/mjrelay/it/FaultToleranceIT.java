@@ -120,6 +120,57 @@ class FaultToleranceIT {
     }
 
     @Test
+    void aKeyRetriedAfterTheRelayDiedMidSubmitLeadsToTheFirstTaskAndNothingIsSentTwice() throws Exception {
+        String prefix = prefix();
+        // the upstream takes the submit and does not answer; the relay waits for it (read time-out 20 s)
+        // and is killed meanwhile, its task stored and its answer never given
+        try (Receiver receiver = new Receiver(); FakeUpstream hanging = new FakeUpstream(1000);
+             RelayProcess relay = new RelayProcess("idempotency-kill", redis.hosts(), prefix, hanging.url(),
+                     Map.of("relay.upstream.read-timeout", "20s", "relay.poll.lease", "25s")).start()) {
+            hanging.submits(FakeUpstream.Submits.HANG);
+            String body = JSON.writeValueAsString(Map.of("prompt", "charged once", "callbackUrl", receiver.url("/hook")));
+            HTTP.sendAsync(submitRequest(relay, "key-of-a-crash", body), HttpResponse.BodyHandlers.ofString());
+            await().atMost(Duration.ofSeconds(10)).until(() -> hanging.submitRequests() == 1);
+            relay.kill9();
+            relay.start();
+            hanging.submits(FakeUpstream.Submits.ACCEPT);
+
+            // the client retries with its key until it has an answer: while the cut send's outcome is
+            // unknown, "still in flight" (409); then the first task, never a second one
+            List<Integer> statuses = new ArrayList<>();
+            String[] taskId = new String[1];
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+                HttpResponse<String> retry = HTTP.send(submitRequest(relay, "key-of-a-crash", body),
+                        HttpResponse.BodyHandlers.ofString());
+                statuses.add(retry.statusCode());
+                if (retry.statusCode() == 200) {
+                    taskId[0] = JSON.readTree(retry.body()).path("result").asText();
+                }
+                return taskId[0] != null;
+            });
+            assertTrue(statuses.stream().allMatch(status -> status == 200 || status == 409), "retries answered " + statuses);
+            assertEquals(1, hanging.submitRequests(), "the upstream got the job once");
+
+            JsonNode task = JSON.readTree(get(relay, "/v1/tasks/" + taskId[0], RelayProcess.ALPHA_KEY).body());
+            assertEquals("charged once", task.path("prompt").asText());
+            assertEquals("TASK_STATUS_FAILED", task.path("status").asText());
+            await().atMost(Duration.ofSeconds(20)).until(() -> receiver.forTask(taskId[0]).stream()
+                    .anyMatch(r -> r.body().contains("\"task.failed\"")));
+            HttpResponse<String> again = HTTP.send(submitRequest(relay, "key-of-a-crash", body), HttpResponse.BodyHandlers.ofString());
+            assertEquals(taskId[0], JSON.readTree(again.body()).path("result").asText(), "the key keeps leading to that task");
+            assertEquals(1, hanging.submitRequests());
+            Figures.report("faults", "kill -9 mid-submit, then the client's retries with its Idempotency-Key: answered "
+                    + statuses + ", upstream submits 1, task " + task.path("failReason").asText());
+        }
+    }
+
+    static HttpRequest submitRequest(RelayProcess relay, String idempotencyKey, String body) {
+        return HttpRequest.newBuilder(URI.create(relay.url() + "/mj/submit/imagine")).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + RelayProcess.ALPHA_KEY)
+                .header("Idempotency-Key", idempotencyKey).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    }
+
+    @Test
     void redisAwayWhileTasksEndUpstreamThenBackWithAof() throws Exception {
         String prefix = prefix();
         try (Receiver receiver = new Receiver();
