@@ -1,6 +1,7 @@
 package dev.mjrelay;
 
 import dev.mjrelay.simulator.Simulator;
+import dev.mjrelay.store.JobQueue;
 import dev.mjrelay.testing.Idle;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
@@ -26,6 +27,7 @@ import static dev.mjrelay.testing.Api.fetch;
 import static dev.mjrelay.testing.Api.post;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -54,6 +56,9 @@ class JobQueueTest {
 
     @Inject
     Simulator simulator;
+
+    @Inject
+    JobQueue jobs;
 
     @AfterAll
     static void closeReceiver() {
@@ -140,6 +145,28 @@ class JobQueueTest {
                 .body("code", equalTo(4));
         given().header("Authorization", "Bearer " + ALICE).delete("/v1/tasks/nosuchtask").then().statusCode(404);
         simulator.finishAll();
+    }
+
+    @Test
+    void aWaitingJobThatNeverReachedItsLineFailsWithinALeaseSayingItWasNeverSent() {
+        Idle.upstream(simulator);
+        imagine(ALICE, "holds room --never");
+        imagine(ALICE, "holds room too --never");
+        ExtractableResponse<Response> waiting = imagine(ALICE, "never in line");
+        assertEquals(Boolean.TRUE, waiting.path("properties.queued"));
+        String id = waiting.path("result");
+        // what a replica killed between storing the task and putting its job in line leaves (or Redis
+        // failing between the two): a waiting task whose job is nowhere
+        jobs.remove(id).await().indefinitely();
+
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> fetch(ALICE, id)
+                .body("task.status", equalTo("TASK_STATUS_FAILED"))
+                .body("task.reason", containsString("never sent upstream")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> receiver.forTask(id).stream()
+                .anyMatch(request -> request.body().contains("\"task.failed\"")));
+        simulator.finishAll();
+        assertTrue(simulator.calls().stream().noneMatch(call -> call.body() != null
+                && call.body().path("prompt").asText().equals("never in line")), "never sent upstream");
     }
 
     @Test

@@ -65,13 +65,18 @@ public final class PollDecision {
     /**
      * A task the upstream has not taken, whose watchdog fell due: one being sent when its sender's
      * lease ran out (the sender died: whether the upstream took it is unknown, and it is never sent
-     * twice), or one that waited for upstream room until its deadline. A waiting task due before its
-     * deadline waits on.
+     * twice), one whose job never reached its line ({@code inLine} false: the replica that stored it
+     * died, or Redis failed, before queueing it), or one that waited for upstream room until its
+     * deadline. A waiting task in line, due before its deadline, waits on.
      */
-    public Decision unsent(DueTask task, Instant now) {
+    public Decision unsent(DueTask task, boolean inLine, Instant now) {
         if (task.sending()) {
             return new End("send_unknown", TaskStatus.TASK_STATUS_FAILED, null, "the relay stopped while sending the"
                     + " job upstream; whether the upstream took it is unknown, so it is not sent again");
+        }
+        if (!inLine) {
+            return new End("never_queued", TaskStatus.TASK_STATUS_FAILED, null, "the relay stopped before the job was"
+                    + " put in line for upstream room; it was never sent upstream");
         }
         if (now.toEpochMilli() >= task.deadlineMs()) {
             return new End("queue_timeout", TaskStatus.TASK_STATUS_FAILED, null, "waited for upstream room until its"

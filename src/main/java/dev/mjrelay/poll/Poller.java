@@ -97,7 +97,11 @@ public class Poller implements DueWorker<DueTask> {
             return mirrorAgain(task);
         }
         if (task.unsent()) {
-            return unsent(task, decision.unsent(task, clock.instant()));
+            if (!task.sending() && clock.millis() < task.deadlineMs()) {
+                // a waiting job's first watchdog, a lease after it was stored: is its job in line?
+                return jobs.enqueued(task.id()).chain(inLine -> unsent(task, decision.unsent(task, inLine, clock.instant())));
+            }
+            return unsent(task, decision.unsent(task, true, clock.instant()));
         }
         PollDecision.End timedOut = decision.beforeFetch(task, clock.instant());
         if (timedOut != null) {

@@ -236,6 +236,11 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
         return scripts.command("ZADD", args.toArray(String[]::new)).replaceWithVoid();
     }
 
+    /** Whether the job was put in line and has not been settled since (it waits, or is being sent). */
+    public Uni<Boolean> enqueued(String id) {
+        return scripts.command("EXISTS", q + "job:" + id).map(response -> response.toLong() == 1L);
+    }
+
     /** The job's place in its account's line (1 = next), or 0 when it is not waiting there. */
     public Uni<Long> position(String account, String id) {
         return scripts.command("LPOS", line(account), id).map(response -> response == null ? 0L : response.toLong() + 1);

@@ -101,13 +101,17 @@ class IdempotentSubmits {
         });
     }
 
-    /** The answer a task gives once it is no longer being sent, or null while it is. */
+    /**
+     * The answer a task gives once it is running, ended or in line; null while it is being sent, or
+     * stored and not (yet) in line — its watchdog fails it soon if it never gets there.
+     */
     private Uni<Submitted> settled(Task task) {
         if (!task.queued()) {
             return Uni.createFrom().item(new Submitted(task.id(), 0));
         }
         return tasks.beingSent(task.id()).chain(sending -> sending ? Uni.createFrom().nullItem()
-                : queue.position(task.account(), task.id()).map(position -> new Submitted(task.id(), Math.max(1, position))));
+                : queue.position(task.account(), task.id())
+                        .map(position -> position > 0 ? new Submitted(task.id(), position) : null));
     }
 
     /** The reservation's request died before storing its task: this request takes the key over, if no other did first. */

@@ -189,7 +189,11 @@ public class TaskService {
     }
 
     private Uni<Submitted> enqueue(Account account, Task task, UpstreamRequest request, String trace, PendingLimit.Slot slot) {
-        return slot.storing(store.createUnsent(task, TaskCodec.Queue.WAITING, task.deadline(), notifier.submittedData(task), trace))
+        // its watchdog looks a lease on whether the job made it into line (a replica can die between the
+        // two steps, or Redis fail), then waits for the deadline
+        Instant firstLook = task.submittedAt().plus(lease);
+        Instant watchdog = firstLook.isBefore(task.deadline()) ? firstLook : task.deadline();
+        return slot.storing(store.createUnsent(task, TaskCodec.Queue.WAITING, watchdog, notifier.submittedData(task), trace))
                 .chain(() -> queue.enqueue(task.id(), account.name(), account.weight(), task.upstream(), task.action().name(), request.path(),
                         request.body().toString(), task.submittedAt(), false))
                 .invoke(position -> TaskLog.info(LOG, task.id(), account.name(), "queued %s (place %d in the account's line)",

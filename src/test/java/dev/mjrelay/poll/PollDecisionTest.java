@@ -203,7 +203,7 @@ class PollDecisionTest {
 
     @Test
     void aJobWhoseSenderDiedMidSendFailsAsOutcomeUnknown() {
-        PollDecision.Decision decided = decision.unsent(unsent("sending", NOW.plusSeconds(600).toEpochMilli()), NOW);
+        PollDecision.Decision decided = decision.unsent(unsent("sending", NOW.plusSeconds(600).toEpochMilli()), true, NOW);
 
         PollDecision.End end = assertInstanceOf(PollDecision.End.class, decided);
         assertEquals(TaskStatus.TASK_STATUS_FAILED, end.status());
@@ -212,7 +212,7 @@ class PollDecisionTest {
 
     @Test
     void aJobThatWaitedUntilItsDeadlineFailsSayingItWaitedForRoom() {
-        PollDecision.Decision decided = decision.unsent(unsent("waiting", NOW.toEpochMilli()), NOW);
+        PollDecision.Decision decided = decision.unsent(unsent("waiting", NOW.toEpochMilli()), true, NOW);
 
         PollDecision.End end = assertInstanceOf(PollDecision.End.class, decided);
         assertTrue(end.failReason().startsWith("waited for upstream room"), end.failReason());
@@ -221,11 +221,20 @@ class PollDecisionTest {
     @Test
     void aWaitingJobBeforeItsDeadlineWaitsOnUntilThen() {
         long deadline = NOW.plusSeconds(60).toEpochMilli();
-        PollDecision.Decision decided = decision.unsent(unsent("waiting", deadline), NOW);
+        PollDecision.Decision decided = decision.unsent(unsent("waiting", deadline), true, NOW);
 
         PollDecision.Reschedule next = assertInstanceOf(PollDecision.Reschedule.class, decided);
         assertEquals(deadline, next.next().toEpochMilli());
         assertTrue(next.fields().isEmpty());
+    }
+
+    @Test
+    void aWaitingJobThatNeverReachedItsLineFailsSayingItWasNeverSent() {
+        PollDecision.Decision decided = decision.unsent(unsent("waiting", NOW.plusSeconds(600).toEpochMilli()), false, NOW);
+
+        PollDecision.End end = assertInstanceOf(PollDecision.End.class, decided);
+        assertEquals(TaskStatus.TASK_STATUS_FAILED, end.status());
+        assertTrue(end.failReason().contains("never sent upstream"), end.failReason());
     }
 
     private static DueTask unsent(String queue, long deadlineMs) {
