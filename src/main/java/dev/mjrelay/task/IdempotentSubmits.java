@@ -1,6 +1,7 @@
 package dev.mjrelay.task;
 
 import dev.mjrelay.account.Account;
+import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.model.IdempotencyKey;
 import dev.mjrelay.model.Ids;
 import dev.mjrelay.model.RelayException;
@@ -25,7 +26,7 @@ import java.util.function.Function;
  * a key that still leads to the task: a repeat answers with that task as soon as it is no longer
  * being sent (running, waiting in line, or ended — a send cut by the kill ends as failed), and never
  * makes a second one. Only a reservation whose task was never stored is taken over, once it is older
- * than any request can take.
+ * than storing a task can take.
  */
 @ApplicationScoped
 class IdempotentSubmits {
@@ -33,8 +34,8 @@ class IdempotentSubmits {
     private static final String PENDING = "pending:";
     private static final String DONE = "done:";
     private static final Duration REMEMBERED = Duration.ofHours(24);
-    /** Longer than any submit takes: a reservation this old without its task was left by a request that died first. */
-    private static final Duration IN_FLIGHT_AT_MOST = Duration.ofMinutes(2);
+    /** The least time a reservation without its task is left to its request before it is taken over. */
+    private static final Duration IN_FLIGHT_AT_LEAST = Duration.ofSeconds(10);
     private static final Duration IN_FLIGHT_POLL = Duration.ofMillis(100);
     private static final int IN_FLIGHT_WAITS = 100;
 
@@ -42,12 +43,20 @@ class IdempotentSubmits {
     private final TaskStore tasks;
     private final JobQueue queue;
     private final Clock clock;
+    /**
+     * Longer than a request takes to store its task (a few Redis calls and the callback's name
+     * resolved, all before the upstream is asked): a reservation this old without its task was left
+     * by a request that died first. The poll lease, which must outlast a send's time-outs, at least 10 s.
+     */
+    private final Duration inFlightAtMost;
 
-    IdempotentSubmits(IdempotencyStore store, TaskStore tasks, JobQueue queue, Clock clock) {
+    IdempotentSubmits(IdempotencyStore store, TaskStore tasks, JobQueue queue, Clock clock, RelayConfig config) {
         this.store = store;
         this.tasks = tasks;
         this.queue = queue;
         this.clock = clock;
+        Duration lease = config.poll().lease();
+        this.inFlightAtMost = lease.compareTo(IN_FLIGHT_AT_LEAST) > 0 ? lease : IN_FLIGHT_AT_LEAST;
     }
 
     /** Runs {@code submit} once per key, giving it the id its task must have; the item is the answer it gave. */
@@ -92,7 +101,7 @@ class IdempotentSubmits {
         long reservedAt = Long.parseLong(parts[2]);
         return tasks.find(taskId).chain(task -> {
             if (task == null) {
-                return clock.millis() - reservedAt > IN_FLIGHT_AT_MOST.toMillis()
+                return clock.millis() - reservedAt > inFlightAtMost.toMillis()
                         ? takeOver(account, key, stored, submit)
                         : waitFor(account, key, submit, waited);
             }

@@ -155,15 +155,24 @@ class QueueIT {
              RelayProcess killed = relay("queue-killed", prefix, upstream, 5, quick).start();
              RelayProcess survivor = relay("queue-survivor", prefix, upstream, 5, quick).start()) {
             List<String> acknowledged = Collections.synchronizedList(new ArrayList<>());
+            List<String> cut = Collections.synchronizedList(new ArrayList<>());
+            int retried = 0;
             for (int round = 0; round < 10; round++) {
                 int r = round;
                 ExecutorService clients = Executors.newFixedThreadPool(2);
-                clients.submit(() -> acknowledged.addAll(burstUntilDown(killed, "killed " + r, 12, receiver)));
-                clients.submit(() -> acknowledged.addAll(burstUntilDown(survivor, "survivor " + r, 12, receiver)));
+                clients.submit(() -> acknowledged.addAll(burstUntilDown(killed, "killed " + r, 12, receiver, cut)));
+                clients.submit(() -> acknowledged.addAll(burstUntilDown(survivor, "survivor " + r, 12, receiver, cut)));
                 Thread.sleep(random.nextInt(1500));
                 killed.kill9();
                 clients.shutdown();
                 clients.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+                // a client that got no answer sends the same submit, with the same Idempotency-Key, to a
+                // replica that answers: it learns the task its first request made, or makes the one it did not
+                for (String prompt : List.copyOf(cut)) {
+                    acknowledged.add(untilAnswered(survivor, prompt, receiver));
+                    retried++;
+                }
+                cut.clear();
                 killed.start();
             }
 
@@ -180,14 +189,21 @@ class QueueIT {
                     unknown++;
                 }
             }
+            java.util.Set<String> known = new java.util.HashSet<>(acknowledged);
+            long strangers = receiver.requests().stream().map(w -> taskIdOf(w.body())).filter(id -> !known.contains(id))
+                    .distinct().count();
             Map<String, Long> perPrompt = upstream.takenPerPrompt();
             long sentTwice = perPrompt.values().stream().filter(n -> n > 1).count();
             Figures.report("queue", "kill -9 of one of two replicas, 10 times during bursts: " + acknowledged.size()
-                    + " submits acknowledged, lost " + lost + ", duplicated " + duplicated + ", sent twice " + sentTwice
-                    + ", outcome unknown " + unknown + ", peak in flight " + upstream.peak() + " (cap 5)");
+                    + " submits acknowledged (" + retried + " of them after the client's retry with its Idempotency-Key),"
+                    + " lost " + lost + ", duplicated " + duplicated + ", sent twice " + sentTwice + ", outcome unknown "
+                    + unknown + ", tasks the client never learned of " + strangers + ", peak in flight " + upstream.peak()
+                    + " (cap 5)");
             assertEquals(0, lost);
             assertEquals(0, duplicated);
             assertEquals(0, sentTwice, "no job sent upstream twice");
+            assertEquals(0, strangers, "every webhook is of a task its client was told of");
+            assertEquals(acknowledged.size(), known.size(), "one task per submit, retries included");
             assertEquals(0, upstream.busyAnswers(), "the cap was never exceeded");
         }
     }
@@ -342,22 +358,56 @@ class QueueIT {
         return ids;
     }
 
-    /** Submits until {@code n} are acknowledged or the relay stops answering (it was killed): the acknowledged ids. */
-    static List<String> burstUntilDown(RelayProcess relay, String name, int n, Receiver receiver) {
+    /**
+     * Submits, each with an Idempotency-Key (its prompt), until {@code n} are acknowledged or the relay
+     * stops answering (it was killed): the acknowledged ids; the prompt of the submit cut by the kill,
+     * if any, goes to {@code cut}.
+     */
+    static List<String> burstUntilDown(RelayProcess relay, String name, int n, Receiver receiver, List<String> cut) {
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < n; i++) {
+            String prompt = name + " " + i;
             try {
-                HttpResponse<String> response = post(relay, "/mj/submit/imagine", RelayProcess.ALPHA_KEY,
-                        JSON.writeValueAsString(Map.of("prompt", name + " " + i, "callbackUrl", receiver.url("/hook"))));
+                HttpResponse<String> response = keyed(relay, prompt, receiver);
                 if (response.statusCode() != 200) {
+                    cut.add(prompt);
                     return ids;
                 }
                 ids.add(JSON.readTree(response.body()).path("result").asText());
             } catch (Exception e) {
+                cut.add(prompt);
                 return ids;
             }
         }
         return ids;
+    }
+
+    /** The submit of {@code prompt} (its own Idempotency-Key) sent until a 200: its task id. */
+    static String untilAnswered(RelayProcess relay, String prompt, Receiver receiver) {
+        String[] id = new String[1];
+        // a key whose first request died before storing its task is taken over after 10 s here
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
+            HttpResponse<String> response = keyed(relay, prompt, receiver);
+            if (response.statusCode() == 200) {
+                id[0] = JSON.readTree(response.body()).path("result").asText();
+            }
+            return id[0] != null;
+        });
+        return id[0];
+    }
+
+    private static HttpResponse<String> keyed(RelayProcess relay, String prompt, Receiver receiver) throws Exception {
+        String body = JSON.writeValueAsString(Map.of("prompt", prompt, "callbackUrl", receiver.url("/hook")));
+        return FaultToleranceIT.HTTP.send(FaultToleranceIT.submitRequest(relay, "burst " + prompt, body),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String taskIdOf(String webhook) {
+        try {
+            return JSON.readTree(webhook).path("data").path("taskId").asText();
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     /** Per account, the mean time from a job's submit to the upstream taking it. */
