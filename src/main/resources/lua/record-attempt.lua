@@ -7,7 +7,7 @@
 -- account's dead deliveries in this partition
 -- ARGV[1] delivery id, ARGV[2] the delivery's state after it (pending = retried), ARGV[3] attempt number,
 -- ARGV[4] next attempt at (ms), ARGV[5] log entry (JSON), ARGV[6] retention (ms), ARGV[7] now (ms),
--- ARGV[8] status code or '', ARGV[9] error or ''
+-- ARGV[8] status code or '', ARGV[9] error or '', ARGV[10] the URL attempted (an endpoint's may have changed)
 local f = redis.call('HMGET', KEYS[1], DLV.STATE, DLV.ATTEMPT, DLV.TYPE)
 if f[1] ~= DLV_STATE.PENDING or tonumber(f[2]) + 1 ~= tonumber(ARGV[3]) then
   return 0
@@ -15,6 +15,9 @@ end
 local state = ARGV[2]
 redis.call('HSET', KEYS[1], DLV.ATTEMPT, ARGV[3], DLV.STATE, state, DLV.LAST_STATUS, ARGV[8], DLV.LAST_ERROR, ARGV[9],
   DLV.UPDATED_AT, ARGV[7])
+if ARGV[10] and ARGV[10] ~= '' then
+  redis.call('HSET', KEYS[1], DLV.TARGET, ARGV[10])
+end
 redis.call('RPUSH', KEYS[3], ARGV[5])
 redis.call('PEXPIRE', KEYS[3], ARGV[6])
 if state == DLV_STATE.PENDING then

@@ -112,6 +112,54 @@ class EndpointOptionsTest {
                 .body("description", containsString("rateLimit"));
     }
 
+    @Test
+    void aChangedUrlGetsTheDeliveriesStillWaitingSignedWithTheSameSecret() throws Exception {
+        try (Receiver old = new Receiver(); Receiver moved = new Receiver()) {
+            // one attempt per 5 s: of two events, the second waits its turn, and the endpoint moves meanwhile
+            JsonPath endpoint = register(Map.of("url", old.url("/old"), "rateLimit", 0.2));
+            String id = endpoint.getString("id");
+            List<String> tasks = List.of(submit(FRANK, "/mj/submit/imagine", Map.of("prompt", "moving house")),
+                    submit(FRANK, "/mj/submit/imagine", Map.of("prompt", "moving house too")));
+            await().atMost(Duration.ofSeconds(15)).until(() -> old.requests().size() == 1);
+
+            JsonPath changed = patch(id, Map.of("url", moved.url("/new"), "events", List.of("task.succeeded")))
+                    .statusCode(200).extract().jsonPath();
+            assertEquals(moved.url("/new"), changed.getString("url"));
+            assertEquals(List.of("task.succeeded"), changed.getList("events"));
+            assertEquals(0.2, changed.getDouble("rateLimit"), "what the change leaves out stays");
+            assertTrue(changed.getString("secret").contains("..."), "the secret is masked");
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> moved.requests().size() == 1);
+            String first = tasks.stream().filter(t -> !old.forTask(t).isEmpty()).findFirst().orElseThrow();
+            String waited = tasks.stream().filter(t -> !t.equals(first)).findFirst().orElseThrow();
+            Receiver.Request arrived = moved.forTask(waited).get(0);
+            assertDoesNotThrow(() -> new Webhook(endpoint.getString("secret")).verify(arrived.body(), Map.of(
+                    "webhook-id", List.of(arrived.header("webhook-id")),
+                    "webhook-timestamp", List.of(arrived.header("webhook-timestamp")),
+                    "webhook-signature", List.of(arrived.header("webhook-signature")))));
+            assertEquals(1, old.requests().size(), "nothing more to the old URL");
+            JsonPath log = given().header("Authorization", "Bearer " + FRANK).get("/v1/tasks/" + waited + "/deliveries")
+                    .then().statusCode(200).extract().jsonPath();
+            assertEquals(List.of(moved.url("/new")), log.getList("items.target"), "the log says where the attempt went");
+
+            given().header("Authorization", "Bearer " + FRANK).get("/v1/webhooks/" + id).then().statusCode(200)
+                    .body("url", org.hamcrest.Matchers.equalTo(moved.url("/new")));
+            patch(id, java.util.Collections.singletonMap("rateLimit", null)).statusCode(200)
+                    .body("rateLimit", org.hamcrest.Matchers.nullValue());
+            patch(id, Map.of()).statusCode(400);
+            patch(id, Map.of("url", "ftp://example.com/")).statusCode(400);
+            patch(id, Map.of("events", List.of("task.exploded"))).statusCode(400);
+            given().header("Authorization", "Bearer alice-key").contentType("application/json")
+                    .body(Map.of("url", moved.url("/x"))).patch("/v1/webhooks/" + id).then().statusCode(404);
+            given().header("Authorization", "Bearer alice-key").get("/v1/webhooks/" + id).then().statusCode(404);
+        }
+    }
+
+    private static io.restassured.response.ValidatableResponse patch(String id, Map<String, ?> body) {
+        return given().header("Authorization", "Bearer " + FRANK).contentType("application/json").body(body)
+                .patch("/v1/webhooks/" + id).then();
+    }
+
     private JsonPath register(Map<String, ?> body) {
         JsonPath endpoint = post(FRANK, "/v1/webhooks", body).statusCode(201).extract().jsonPath();
         registered.add(endpoint.getString("id"));

@@ -11,6 +11,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PATCH;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -84,44 +85,101 @@ public class WebhooksResource {
             description = "a missing or refused url, unknown events, a bad format or rateLimit (code 4)")
     public Uni<RestResponse<EndpointView>> register(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = Registration.class))) byte[] body) {
-        JsonNode json = SubmitParser.object(SubmitParser.text(body));
-        JsonNode url = json.get("url");
-        if (url == null || !url.isTextual() || url.asText().isBlank()) {
+        Settings given = Settings.of(SubmitParser.object(SubmitParser.text(body)));
+        if (given.url() == null) {
             throw RelayException.badRequest("url is required and must be a string");
         }
-        List<String> events = null;
-        JsonNode requested = json.get("events");
-        if (requested != null && !requested.isNull()) {
-            if (!requested.isArray()) {
-                throw RelayException.badRequest("events must be an array of event names");
+        return endpoints.register(caller.account().name(), given.url(), given.events(),
+                        given.format() == null ? Endpoint.Format.STANDARD_WEBHOOKS : given.format(), given.rateLimit())
+                .map(endpoint -> RestResponse.status(RestResponse.Status.CREATED, view(endpoint, false)));
+    }
+
+    @GET
+    @Path("/{id}")
+    @Operation(summary = "One endpoint, its secret masked")
+    @APIResponse(responseCode = "200", description = "the endpoint",
+            content = @Content(schema = @Schema(implementation = EndpointView.class)))
+    @APIResponse(responseCode = "404", description = "the endpoint is unknown or another account's (code 3)")
+    public Uni<EndpointView> get(@PathParam("id") String id) {
+        return endpoints.find(caller.account().name(), id).map(endpoint -> {
+            if (endpoint == null) {
+                throw RelayException.notFound("endpoint " + id);
             }
-            events = new ArrayList<>();
-            for (JsonNode event : requested) {
-                if (!event.isTextual()) {
+            return view(endpoint, true);
+        });
+    }
+
+    @PATCH
+    @Path("/{id}")
+    @Operation(summary = "Change an endpoint's url, events, format or rateLimit (null: no limit); its id, secret and"
+            + " health stay, and deliveries not yet made go to the new url")
+    @APIResponse(responseCode = "200", description = "the endpoint as changed",
+            content = @Content(schema = @Schema(implementation = EndpointView.class)))
+    @APIResponse(responseCode = "400",
+            description = "a refused url, unknown events, a bad format or rateLimit, or nothing to change (code 4)")
+    @APIResponse(responseCode = "404", description = "the endpoint is unknown or another account's (code 3)")
+    public Uni<EndpointView> change(@PathParam("id") String id,
+            @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(implementation = Registration.class))) byte[] body) {
+        JsonNode json = SubmitParser.object(SubmitParser.text(body));
+        Settings given = Settings.of(json);
+        boolean rateLimitGiven = json.has("rateLimit");
+        if (given.url() == null && given.events() == null && given.format() == null && !rateLimitGiven) {
+            throw RelayException.badRequest("give at least one of url, events, format, rateLimit");
+        }
+        return endpoints.update(caller.account().name(), id, endpoint -> endpoint.reconfigured(
+                        given.url() == null ? endpoint.url() : given.url(),
+                        given.events() == null ? endpoint.events() : given.events().stream().distinct().toList(),
+                        given.format() == null ? endpoint.format() : given.format(),
+                        rateLimitGiven ? given.rateLimit() : endpoint.rateLimit()))
+                .map(endpoint -> view(endpoint, true));
+    }
+
+    /** What a body gives an endpoint; null for what it leaves out (or sets to null). */
+    private record Settings(String url, List<String> events, Endpoint.Format format, Double rateLimit) {
+
+        static Settings of(JsonNode json) {
+            String url = null;
+            JsonNode givenUrl = json.get("url");
+            if (givenUrl != null && !givenUrl.isNull()) {
+                if (!givenUrl.isTextual() || givenUrl.asText().isBlank()) {
+                    throw RelayException.badRequest("url is required and must be a string");
+                }
+                url = givenUrl.asText();
+            }
+            List<String> events = null;
+            JsonNode requested = json.get("events");
+            if (requested != null && !requested.isNull()) {
+                if (!requested.isArray()) {
                     throw RelayException.badRequest("events must be an array of event names");
                 }
-                events.add(event.asText());
+                events = new ArrayList<>();
+                for (JsonNode event : requested) {
+                    if (!event.isTextual()) {
+                        throw RelayException.badRequest("events must be an array of event names");
+                    }
+                    events.add(event.asText());
+                }
             }
-        }
-        Endpoint.Format format = Endpoint.Format.STANDARD_WEBHOOKS;
-        JsonNode requestedFormat = json.get("format");
-        if (requestedFormat != null && !requestedFormat.isNull()) {
-            format = requestedFormat.isTextual() ? Endpoint.Format.of(requestedFormat.asText()) : null;
-            if (format == null) {
-                throw RelayException.badRequest("format must be \"standard-webhooks\" or \"cloudevents\"");
+            Endpoint.Format format = null;
+            JsonNode requestedFormat = json.get("format");
+            if (requestedFormat != null && !requestedFormat.isNull()) {
+                format = requestedFormat.isTextual() ? Endpoint.Format.of(requestedFormat.asText()) : null;
+                if (format == null) {
+                    throw RelayException.badRequest("format must be \"standard-webhooks\" or \"cloudevents\"");
+                }
             }
-        }
-        Double rateLimit = null;
-        JsonNode requestedRate = json.get("rateLimit");
-        if (requestedRate != null && !requestedRate.isNull()) {
-            if (!requestedRate.isNumber() || requestedRate.asDouble() <= 0 || requestedRate.asDouble() > MAX_RATE_LIMIT) {
-                throw RelayException.badRequest("rateLimit must be a number of attempts per second, above 0 and at most "
-                        + MAX_RATE_LIMIT);
+            Double rateLimit = null;
+            JsonNode requestedRate = json.get("rateLimit");
+            if (requestedRate != null && !requestedRate.isNull()) {
+                if (!requestedRate.isNumber() || requestedRate.asDouble() <= 0 || requestedRate.asDouble() > MAX_RATE_LIMIT) {
+                    throw RelayException.badRequest("rateLimit must be a number of attempts per second, above 0 and at most "
+                            + MAX_RATE_LIMIT);
+                }
+                rateLimit = requestedRate.asDouble();
             }
-            rateLimit = requestedRate.asDouble();
+            return new Settings(url, events, format, rateLimit);
         }
-        return endpoints.register(caller.account().name(), url.asText(), events, format, rateLimit)
-                .map(endpoint -> RestResponse.status(RestResponse.Status.CREATED, view(endpoint, false)));
     }
 
     @GET

@@ -8,4 +8,10 @@ package dev.mjrelay.store;
 public record DeliveryRecord(String id, String taskId, String account, String webhookId, String type,
                              String target, String secretRef, int attempt, String body, long createdAtMs,
                              String trace) {
+
+    /** The same delivery, to be attempted at {@code url}: its endpoint's URL was changed since it was created. */
+    public DeliveryRecord to(String url) {
+        return url.equals(target) ? this
+                : new DeliveryRecord(id, taskId, account, webhookId, type, url, secretRef, attempt, body, createdAtMs, trace);
+    }
 }

@@ -50,7 +50,7 @@ public class DeliveryStore {
                         List.of(delivery.id(), next.stored(), Integer.toString(attempt),
                                 Long.toString(nextAttempt.toEpochMilli()), logEntry, Long.toString(retention.toMillis()),
                                 Long.toString(now.toEpochMilli()), statusCode == null ? "" : statusCode.toString(),
-                                error == null ? "" : error))
+                                error == null ? "" : error, delivery.target()))
                 .map(response -> {
                     boolean recorded = response.toLong() == 1L;
                     if (recorded && next == DeliveryCodec.State.PENDING) {

@@ -61,6 +61,12 @@ public record Endpoint(String id, String url, List<String> events, String secret
                 null, null);
     }
 
+    /** This endpoint with the settings a registration gives; its id, secrets and health stay. */
+    public Endpoint reconfigured(String newUrl, List<String> newEvents, Format newFormat, Double newRateLimit) {
+        return new Endpoint(id, newUrl, newEvents, secret, createdAt, previousSecret, previousSecretExpiresAt, newFormat,
+                newRateLimit, disabledAt, disabledReason);
+    }
+
     public boolean wants(EventType type) {
         return events.contains(type.wireName());
     }

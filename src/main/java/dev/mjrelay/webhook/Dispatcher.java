@@ -96,16 +96,18 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
                 return record(delivery, attempt, at, WebhookSender.Result.failed(WebhookSender.Failure.NOT_SENT,
                         "not sent: the account or endpoint no longer exists", 0)).replaceWithVoid();
             }
+            // an attempt goes to where its endpoint is now: the URL may have been changed since
+            DeliveryRecord current = signing.endpoint() == null ? delivery : delivery.to(signing.endpoint().url());
             if (signing.endpoint() != null && signing.endpoint().disabled()) {
-                return skip(delivery, attempt, at);
+                return skip(current, attempt, at);
             }
             if (signing.endpoint() != null && signing.endpoint().rateLimit() != null) {
                 // over the endpoint's rate the attempt waits its turn; a wait is no failure
-                return rates.takeForEndpoint(delivery.account(), signing.endpoint().id(), signing.endpoint().rateLimit())
-                        .chain(wait -> wait.isZero() ? send(delivery, attempt, at, signing)
-                                : store.postpone(delivery, at.plus(wait)));
+                return rates.takeForEndpoint(current.account(), signing.endpoint().id(), signing.endpoint().rateLimit())
+                        .chain(wait -> wait.isZero() ? send(current, attempt, at, signing)
+                                : store.postpone(current, at.plus(wait)));
             }
-            return send(delivery, attempt, at, signing);
+            return send(current, attempt, at, signing);
         });
     }
 

@@ -1,14 +1,14 @@
 package dev.mjrelay.webhook;
 
 import dev.mjrelay.account.WebhookSecret;
-import dev.mjrelay.store.Endpoint;
-import dev.mjrelay.store.EndpointStore;
-import dev.mjrelay.store.DeliveryStore;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.model.EventType;
 import dev.mjrelay.model.Ids;
 import dev.mjrelay.model.RelayException;
 import dev.mjrelay.model.Timestamps;
+import dev.mjrelay.store.DeliveryStore;
+import dev.mjrelay.store.Endpoint;
+import dev.mjrelay.store.EndpointStore;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /** Registering, listing and removing an account's webhook endpoints. */
 @ApplicationScoped
@@ -151,13 +152,7 @@ public class Endpoints {
     public Uni<Endpoint> register(String account, String url, List<String> events, Endpoint.Format format,
                                   Double rateLimit) {
         List<String> wanted = events == null ? DEFAULT_EVENTS : events.stream().distinct().toList();
-        if (wanted.isEmpty() || !KNOWN_EVENTS.containsAll(wanted)) {
-            return Uni.createFrom().failure(RelayException.badRequest(
-                    "events must be a non-empty subset of task.succeeded, task.failed, task.progress"));
-        }
-        return Uni.createFrom().item(() -> guard.parse(url))
-                .chain(guard::resolve)
-                .onFailure(IllegalArgumentException.class).transform(e -> RelayException.badRequest("url " + e.getMessage()))
+        return checked(url, wanted)
                 .chain(() -> {
                     Endpoint endpoint = new Endpoint("ep_" + Ids.random(20), url, wanted, newSecret(), clock.instant(),
                             format == null ? Endpoint.Format.STANDARD_WEBHOOKS : format, rateLimit);
@@ -169,6 +164,38 @@ public class Endpoints {
                         return endpoint;
                     });
                 });
+    }
+
+    /**
+     * Changes what a registration gave the endpoint — its URL, events, format, rate limit — keeping its
+     * id, secrets and health. Deliveries not yet made go to the new URL; events already created keep
+     * the subscription they were created under.
+     */
+    public Uni<Endpoint> update(String account, String id, UnaryOperator<Endpoint> change) {
+        return find(account, id).chain(endpoint -> {
+            if (endpoint == null) {
+                throw RelayException.notFound("endpoint " + id);
+            }
+            Endpoint changed = change.apply(endpoint);
+            return checked(changed.url(), changed.events()).chain(() -> store.replace(account, changed)).map(stored -> {
+                if (!stored) {
+                    throw RelayException.notFound("endpoint " + id);
+                }
+                return changed;
+            });
+        });
+    }
+
+    /** A 400 unless the events are known and the URL is one webhooks may go to. */
+    private Uni<Void> checked(String url, List<String> events) {
+        if (events.isEmpty() || !KNOWN_EVENTS.containsAll(events)) {
+            return Uni.createFrom().failure(RelayException.badRequest(
+                    "events must be a non-empty subset of task.succeeded, task.failed, task.progress"));
+        }
+        return Uni.createFrom().item(() -> guard.parse(url))
+                .chain(guard::resolve)
+                .onFailure(IllegalArgumentException.class).transform(e -> RelayException.badRequest("url " + e.getMessage()))
+                .replaceWithVoid();
     }
 
     /** The account's endpoints, oldest first. */

@@ -85,6 +85,9 @@ class OpenApiDocumentTest {
             call("GET", "/v1/tasks/{id}/deliveries", "/v1/tasks/" + taskId + "/deliveries", 200, null);
             call("POST", "/v1/tasks/{id}/redeliver", "/v1/tasks/" + taskId + "/redeliver", 202, null);
 
+            call("GET", "/v1/webhooks/{id}", "/v1/webhooks/" + endpointId, 200, null);
+            call("PATCH", "/v1/webhooks/{id}", "/v1/webhooks/" + endpointId, 200, Map.of("rateLimit", 100));
+            call("PATCH", "/v1/webhooks/{id}", "/v1/webhooks/" + endpointId, 400, Map.of());
             call("POST", "/v1/webhooks/{id}/rotate-secret", "/v1/webhooks/" + endpointId + "/rotate-secret", 200, null);
             call("POST", "/v1/webhooks/{id}/enable", "/v1/webhooks/" + endpointId + "/enable", 200, null);
             call("POST", "/v1/webhooks/{id}/test", "/v1/webhooks/" + endpointId + "/test", 200, null);
