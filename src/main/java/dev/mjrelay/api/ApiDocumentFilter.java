@@ -23,6 +23,11 @@ import java.util.Map;
  */
 public class ApiDocumentFilter implements OASFilter {
 
+    /** Refusals several operations document alike. */
+    static final String UNKNOWN_TASK = "the task is unknown or another account's (code 3)";
+    static final String UNKNOWN_ENDPOINT = "the endpoint is unknown or another account's (code 3)";
+    static final String BAD_PAGE = "limit not from 1 to 100, or a cursor this list did not give out (code 4)";
+
     static final String BEARER = "bearer";
     static final String MJ_API_SECRET = "mjApiSecret";
 

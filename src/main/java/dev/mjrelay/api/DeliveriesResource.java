@@ -52,8 +52,8 @@ public class DeliveriesResource {
     @Operation(summary = "Every webhook attempt for the task, oldest first")
     @APIResponse(responseCode = "200", description = "a page of attempts",
             content = @Content(schema = @Schema(implementation = AnswerShapes.DeliveryPage.class)))
-    @APIResponse(responseCode = "400", description = "limit not from 1 to 100, or a cursor this list did not give out (code 4)")
-    @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "400", description = ApiDocumentFilter.BAD_PAGE)
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_TASK)
     public Uni<Deliveries.Page<JsonNode>> log(@PathParam("id") String id, @QueryParam("limit") String limit,
                                               @QueryParam("cursor") String cursor) {
         return deliveries.log(caller.account(), id, blankToNull(cursor), Limits.of(limit));
@@ -64,7 +64,7 @@ public class DeliveriesResource {
     @Operation(summary = "Send the task's terminal event again to its targets, with the same webhook-id")
     @APIResponse(responseCode = "202", description = "sent again to this many targets",
             content = @Content(schema = @Schema(implementation = Redelivery.class)))
-    @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_TASK)
     @APIResponse(responseCode = "409", description = "the task has not ended yet (code 4)")
     public Uni<RestResponse<Redelivery>> redeliver(@PathParam("id") String id) {
         return deliveries.redeliver(caller.account(), id)
@@ -76,7 +76,7 @@ public class DeliveriesResource {
     @Operation(summary = "The account's dead deliveries, newest first")
     @APIResponse(responseCode = "200", description = "a page of dead deliveries",
             content = @Content(schema = @Schema(implementation = AnswerShapes.DeadPage.class)))
-    @APIResponse(responseCode = "400", description = "limit not from 1 to 100, or a cursor this list did not give out (code 4)")
+    @APIResponse(responseCode = "400", description = ApiDocumentFilter.BAD_PAGE)
     public Uni<Deliveries.Page<DeadView>> dead(@QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
         return deliveries.dead(caller.account(), blankToNull(cursor), Limits.of(limit)).map(page -> new Deliveries.Page<>(
                 page.items().stream().map(DeliveriesResource::view).toList(), page.nextCursor()));

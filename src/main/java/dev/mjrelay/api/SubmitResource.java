@@ -71,7 +71,7 @@ public class SubmitResource {
     @Operation(summary = "Upscale, vary or reroll a succeeded task")
     @Parameter(name = "Idempotency-Key", in = ParameterIn.HEADER, description = IDEMPOTENCY_KEY,
             schema = @Schema(type = SchemaType.STRING, maxLength = 255))
-    @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_TASK)
     @APIResponse(responseCode = "409", description = "the task has not succeeded, or the Idempotency-Key conflicts (code 4)")
     public Uni<SubmitAnswer> change(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = ChangeRequest.class))) byte[] body,
@@ -84,7 +84,7 @@ public class SubmitResource {
     @Operation(summary = "The short form: '<taskId> U1'..'U4', 'V1'..'V4' or 'R'")
     @Parameter(name = "Idempotency-Key", in = ParameterIn.HEADER, description = IDEMPOTENCY_KEY,
             schema = @Schema(type = SchemaType.STRING, maxLength = 255))
-    @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_TASK)
     @APIResponse(responseCode = "409", description = "the task has not succeeded, or the Idempotency-Key conflicts (code 4)")
     public Uni<SubmitAnswer> simpleChange(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = SimpleChangeRequest.class))) byte[] body,

@@ -39,7 +39,7 @@ public class TaskResource {
     @Operation(summary = "The task as of the last poll; never waits for the upstream")
     @APIResponse(responseCode = "200", description = "the task in the upstream's shape",
             content = @Content(schema = @Schema(implementation = AnswerShapes.FetchAnswer.class)))
-    @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_TASK)
     public Uni<JsonNode> fetch(@PathParam("id") String id) {
         return tasks.fetch(caller.account(), id).chain(task -> tasks.queuePosition(task).map(place -> view(task, place)));
     }

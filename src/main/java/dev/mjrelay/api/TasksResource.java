@@ -72,7 +72,7 @@ public class TasksResource {
     @Operation(summary = "One task in the webhook's data shape, with its events so far")
     @APIResponse(responseCode = "200", description = "the task",
             content = @Content(schema = @Schema(implementation = AnswerShapes.TaskDetail.class)))
-    @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_TASK)
     public Uni<JsonNode> get(@PathParam("id") String id) {
         return tasks.fetch(caller.account(), id).chain(task -> listing.events(task).map(events -> {
             ObjectNode data = data(task);
@@ -92,7 +92,7 @@ public class TasksResource {
     @Operation(summary = "Cancel a job still waiting for upstream room: it fails with 'cancelled' and its webhook is sent")
     @APIResponse(responseCode = "200", description = "the cancelled task, as its webhook carries it",
             content = @Content(schema = @Schema(implementation = AnswerShapes.TaskData.class)))
-    @APIResponse(responseCode = "404", description = "the task is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_TASK)
     @APIResponse(responseCode = "409",
             description = "the task was already sent upstream, or has ended: the upstream API cannot cancel (code 4)")
     public Uni<JsonNode> cancel(@PathParam("id") String id) {

@@ -99,7 +99,7 @@ public class WebhooksResource {
     @Operation(summary = "One endpoint, its secret masked")
     @APIResponse(responseCode = "200", description = "the endpoint",
             content = @Content(schema = @Schema(implementation = EndpointView.class)))
-    @APIResponse(responseCode = "404", description = "the endpoint is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_ENDPOINT)
     public Uni<EndpointView> get(@PathParam("id") String id) {
         return endpoints.find(caller.account().name(), id).map(endpoint -> {
             if (endpoint == null) {
@@ -117,7 +117,7 @@ public class WebhooksResource {
             content = @Content(schema = @Schema(implementation = EndpointView.class)))
     @APIResponse(responseCode = "400",
             description = "a refused url, unknown events, a bad format or rateLimit, or nothing to change (code 4)")
-    @APIResponse(responseCode = "404", description = "the endpoint is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_ENDPOINT)
     public Uni<EndpointView> change(@PathParam("id") String id,
             @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
                     schema = @Schema(implementation = Registration.class))) byte[] body) {
@@ -186,7 +186,7 @@ public class WebhooksResource {
     @Operation(summary = "The account's endpoints, secrets masked")
     @APIResponse(responseCode = "200", description = "a page of endpoints",
             content = @Content(schema = @Schema(implementation = AnswerShapes.EndpointPage.class)))
-    @APIResponse(responseCode = "400", description = "limit not from 1 to 100, or a cursor this list did not give out (code 4)")
+    @APIResponse(responseCode = "400", description = ApiDocumentFilter.BAD_PAGE)
     public Uni<Deliveries.Page<EndpointView>> list(@QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
         int max = Limits.of(limit);
         int offset = offset(cursor);
@@ -200,7 +200,7 @@ public class WebhooksResource {
     @Path("/{id}")
     @Operation(summary = "Remove an endpoint: it gets nothing from then on")
     @APIResponse(responseCode = "204", description = "removed")
-    @APIResponse(responseCode = "404", description = "the endpoint is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_ENDPOINT)
     public Uni<RestResponse<Void>> remove(@PathParam("id") String id) {
         return endpoints.remove(caller.account().name(), id).map(ignored -> RestResponse.noContent());
     }
@@ -210,7 +210,7 @@ public class WebhooksResource {
     @Operation(summary = "Enable a disabled endpoint: new deliveries go to it again; skipped ones wait for a recover")
     @APIResponse(responseCode = "200", description = "the endpoint, enabled",
             content = @Content(schema = @Schema(implementation = EndpointView.class)))
-    @APIResponse(responseCode = "404", description = "the endpoint is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_ENDPOINT)
     public Uni<EndpointView> enable(@PathParam("id") String id) {
         return endpoints.enable(caller.account().name(), id).map(endpoint -> view(endpoint, true));
     }
@@ -221,7 +221,7 @@ public class WebhooksResource {
     @APIResponse(responseCode = "202", description = "this many events are sent again",
             content = @Content(schema = @Schema(implementation = Recovery.class)))
     @APIResponse(responseCode = "400", description = "since is missing or not an ISO-8601 time (code 4)")
-    @APIResponse(responseCode = "404", description = "the endpoint is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_ENDPOINT)
     public Uni<RestResponse<Recovery>> recover(@PathParam("id") String id,
             @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
                     schema = @Schema(implementation = RecoverRequest.class))) byte[] body) {
@@ -257,7 +257,7 @@ public class WebhooksResource {
     @Operation(summary = "Give the endpoint a new secret, shown once; the old one keeps signing beside it for relay.webhook.secret-overlap")
     @APIResponse(responseCode = "200", description = "the new secret, shown this once",
             content = @Content(schema = @Schema(implementation = RotatedSecret.class)))
-    @APIResponse(responseCode = "404", description = "the endpoint is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_ENDPOINT)
     public Uni<RotatedSecret> rotateSecret(@PathParam("id") String id) {
         return endpoints.rotateSecret(caller.account().name(), id).map(endpoint -> new RotatedSecret(endpoint.id(),
                 endpoint.secret(), Timestamps.format(endpoint.previousSecretExpiresAt())));
@@ -268,7 +268,7 @@ public class WebhooksResource {
     @Operation(summary = "Send the endpoint a signed webhook.test event now; the answer says what it answered")
     @APIResponse(responseCode = "200", description = "what the endpoint answered",
             content = @Content(schema = @Schema(implementation = TestAnswer.class)))
-    @APIResponse(responseCode = "404", description = "the endpoint is unknown or another account's (code 3)")
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_ENDPOINT)
     public Uni<TestAnswer> test(@PathParam("id") String id) {
         return endpoints.test(caller.account().name(), id)
                 .map(result -> new TestAnswer(result.statusCode(), result.durationMs(), result.error()));
