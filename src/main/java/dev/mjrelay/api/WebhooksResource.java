@@ -121,18 +121,24 @@ public class WebhooksResource {
     public Uni<EndpointView> change(@PathParam("id") String id,
             @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
                     schema = @Schema(implementation = Registration.class))) byte[] body) {
-        JsonNode json = SubmitParser.object(SubmitParser.text(body));
-        Settings given = Settings.of(json);
-        boolean rateLimitGiven = json.has("rateLimit");
-        if (given.url() == null && given.events() == null && given.format() == null && !rateLimitGiven) {
-            throw RelayException.badRequest("give at least one of url, events, format, rateLimit");
-        }
-        return endpoints.update(caller.account().name(), id, endpoint -> endpoint.reconfigured(
-                        given.url() == null ? endpoint.url() : given.url(),
-                        given.events() == null ? endpoint.events() : given.events().stream().distinct().toList(),
-                        given.format() == null ? endpoint.format() : given.format(),
-                        rateLimitGiven ? given.rateLimit() : endpoint.rateLimit()))
-                .map(endpoint -> view(endpoint, true));
+        // another account's endpoint is not there, whatever the body says (as for recover)
+        String account = caller.account().name();
+        return endpoints.find(account, id).chain(found -> {
+            if (found == null) {
+                throw RelayException.notFound("endpoint " + id);
+            }
+            JsonNode json = SubmitParser.object(SubmitParser.text(body));
+            Settings given = Settings.of(json);
+            boolean rateLimitGiven = json.has("rateLimit");
+            if (given.url() == null && given.events() == null && given.format() == null && !rateLimitGiven) {
+                throw RelayException.badRequest("give at least one of url, events, format, rateLimit");
+            }
+            return endpoints.update(account, id, endpoint -> endpoint.reconfigured(
+                    given.url() == null ? endpoint.url() : given.url(),
+                    given.events() == null ? endpoint.events() : given.events().stream().distinct().toList(),
+                    given.format() == null ? endpoint.format() : given.format(),
+                    rateLimitGiven ? given.rateLimit() : endpoint.rateLimit()));
+        }).map(endpoint -> view(endpoint, true));
     }
 
     /** What a body gives an endpoint; null for what it leaves out (or sets to null). */
