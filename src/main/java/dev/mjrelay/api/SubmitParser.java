@@ -156,7 +156,7 @@ final class SubmitParser {
             throw RelayException.badRequest("callbackUrl and notifyHook differ; send one of them");
         }
         String url = callback != null ? callback : notifyHook;
-        if (url != null && url.length() > 2048) {
+        if (url != null && characters(url) > 2048) {
             throw RelayException.badRequest("callbackUrl must be at most 2048 characters");
         }
         return url == null || url.isEmpty() ? null : url;
@@ -174,11 +174,19 @@ final class SubmitParser {
             throw RelayException.badRequest(field + " must be a string");
         }
         String value = node.asText();
-        if (value.length() > max) {
+        if (characters(value) > max) {
             throw RelayException.badRequest(field + " must be at most " + max + " characters");
         }
         checkCharacters(field, value);
         return value;
+    }
+
+    /**
+     * A limit of the contract counts characters as a person does: an emoji outside the Basic
+     * Multilingual Plane is one, though Java holds it as two UTF-16 units.
+     */
+    private static int characters(String value) {
+        return value.length() <= 1 ? value.length() : value.codePointCount(0, value.length());
     }
 
     /** No control characters (but tab and line breaks) and no broken UTF-16: nothing an upstream would choke on. */
