@@ -24,7 +24,11 @@ import java.util.regex.Pattern;
  */
 final class SubmitParser {
 
-    static final int MAX_BODY_CHARS = 64 * 1024;
+    /**
+     * Room for every field at its limit written in JSON's six-character escapes (Python's json.dumps
+     * writes every non-ASCII character so, an emoji as twelve), plus the extras clients send.
+     */
+    static final int MAX_BODY_CHARS = 256 * 1024;
     static final int MAX_PROMPT = 8000;
     static final int MAX_STATE = 4096;
     static final int MAX_TASK_ID = 128;

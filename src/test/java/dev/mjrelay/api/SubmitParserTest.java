@@ -6,6 +6,8 @@ import dev.mjrelay.model.RelayException;
 import dev.mjrelay.model.Submission;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -45,6 +47,31 @@ class SubmitParserTest {
 
         json.put("state", state + "s");
         assertThrows(RelayException.class, () -> SubmitParser.imagine(json.toString()));
+    }
+
+    @Test
+    void everyFieldAtItsLimitInEscapesIsTaken() {
+        // given what Python's json.dumps sends by default: every non-ASCII character as an escape
+        String prompt = "\u676f".repeat(SubmitParser.MAX_PROMPT - 1) + MUG;
+        String state = MUG.repeat(SubmitParser.MAX_STATE);
+        String body = asciiOnly(JsonNodeFactory.instance.objectNode().put("prompt", prompt).put("state", state)
+                .put("callbackUrl", "https://example.com/" + "a".repeat(2000)).put("extra", "x".repeat(10_000)).toString());
+
+        // when it is submitted
+        Submission submission = SubmitParser.imagine(SubmitParser.text(body.getBytes(StandardCharsets.UTF_8)));
+
+        // then every field arrives whole
+        assertEquals(prompt, submission.prompt());
+        assertEquals(state, submission.state());
+    }
+
+    /** JSON with every character outside ASCII written as a six-character escape. */
+    private static String asciiOnly(String json) {
+        StringBuilder out = new StringBuilder();
+        for (char c : json.toCharArray()) {
+            out.append(c < 0x80 ? String.valueOf(c) : String.format("\\u%04x", (int) c));
+        }
+        return out.toString();
     }
 
     private static String body(String field, String value) {

@@ -169,7 +169,7 @@ class BadInputIT {
         corpus.add(bad("huge", "/mj/submit/imagine", "{\"prompt\":\"a\",\"callbackUrl\":\"https://example.com/" + "u".repeat(2040) + "\"}"));
         corpus.add(bad("huge", "/mj/submit/simple-change", "{\"content\":\"" + "t".repeat(5000) + " U1\"}"));
         corpus.add(bad("huge", "/mj/submit/change", "{\"taskId\":\"" + "t".repeat(5000) + "\",\"action\":\"REROLL\"}"));
-        for (int n : List.of(40_000, 100_000)) {
+        for (int n : List.of(150_000, 400_000)) {
             corpus.add(bad("huge", "/mj/submit/imagine", "{\"prompt\":\"a\",\"list\":[" + "1,".repeat(n) + "1]}".replace(",]", "]")));
         }
         // deep nesting
