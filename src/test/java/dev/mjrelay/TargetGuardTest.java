@@ -47,7 +47,15 @@ class TargetGuardTest {
             "http://0x7f000001/hook", "http://127.1/hook", "http://017700000001/"})
     void unusualNumericHostFormsAreRefused(String url) {
         // some of these are not even hosts to java.net.URI; refused either way, before any lookup
-        assertThrows(IllegalArgumentException.class, () -> strict.parse(url));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> strict.parse(url));
+        assertEquals("uses an unusual numeric form of an IP address; write it as a.b.c.d", e.getMessage());
+    }
+
+    @Test
+    void anInternationalNameIsAskedForInItsAsciiForm() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> strict.parse("https://b\u00fccher.example:8443/hook"));
+        assertEquals("must write its host in ASCII (an international name in its xn-- form)", e.getMessage());
     }
 
     @ParameterizedTest

@@ -118,7 +118,7 @@ public class TargetGuard {
         }
         String host = uri.getHost();
         if (host == null || host.isEmpty()) {
-            throw new IllegalArgumentException("must name a host");
+            throw new IllegalArgumentException(whyNoHost(uri.getAuthority()));
         }
         host = host.toLowerCase(Locale.ROOT);
         if (host.startsWith("[") && host.endsWith("]")) {
@@ -134,6 +134,18 @@ public class TargetGuard {
         boolean https = scheme.equals("https");
         int port = uri.getPort() == -1 ? (https ? 443 : 80) : uri.getPort();
         return new Target(uri, host, port, https);
+    }
+
+    /** java.net.URI finds no host in a name that is not ASCII, nor in one like {@code 127.1}. */
+    private static String whyNoHost(String authority) {
+        String name = authority == null ? "" : authority.replaceFirst(":[0-9]*$", "").toLowerCase(Locale.ROOT);
+        if (name.chars().anyMatch(c -> c > 0x7e)) {
+            return "must write its host in ASCII (an international name in its xn-- form)";
+        }
+        if (NUMERIC_HOST.matcher(name).matches()) {
+            return "uses an unusual numeric form of an IP address; write it as a.b.c.d";
+        }
+        return "must name a host";
     }
 
     /**
