@@ -94,6 +94,11 @@ class EndpointHealthTest {
             }
             post(IVAN, "/v1/webhooks/" + endpoint + "/recover", Map.of("since", "yesterday")).statusCode(400)
                     .body("description", containsString("since"));
+            for (String edge : List.of("+999999999-12-31T23:59:59Z", "-999999999-01-01T00:00:00Z")) {
+                // ISO-8601's far ends: a time, though not one milliseconds since 1970 can hold
+                post(IVAN, "/v1/webhooks/" + endpoint + "/recover", Map.of("since", edge)).statusCode(202)
+                        .body("recovered", equalTo(0));
+            }
             post(IVAN, "/v1/webhooks/ep_nosuch/enable", Map.of()).statusCode(404);
             given().header("Authorization", "Bearer " + IVAN).delete("/v1/webhooks/" + endpoint).then().statusCode(204);
         }
