@@ -27,10 +27,7 @@ final class BoundedBody {
     static Future<String> read(HttpClientResponse response, long maxBytes) {
         String length = response.getHeader("Content-Length");
         if (length != null && declared(length) > maxBytes) {
-            // the reset is the relay's choice, nobody's error to log
-            response.exceptionHandler(ignored -> {
-            });
-            response.request().reset();
+            refuse(response);
             return Future.succeededFuture(null);
         }
         Promise<String> promise = Promise.promise();
@@ -55,6 +52,21 @@ final class BoundedBody {
                     "the answer (HTTP " + response.statusCode() + ") ended before it was read, and its body with it"));
         }
         return promise.future();
+    }
+
+    /**
+     * Resets an answer that says it is too long. One that has ended already (cut short by its
+     * sender, say) has nothing left to reset, and is too long all the same.
+     */
+    private static void refuse(HttpClientResponse response) {
+        try {
+            // the reset is the relay's choice, nobody's error to log
+            response.exceptionHandler(ignored -> {
+            });
+        } catch (IllegalStateException alreadyEnded) {
+            return;
+        }
+        response.request().reset();
     }
 
     private static long declared(String number) {

@@ -97,6 +97,16 @@ class BoundedBodyTest {
         assertEquals("the answer (HTTP 200) ended before it was read, and its body with it", lost.getCause().getMessage());
     }
 
+    /** Cut short by its sender before it was read, an answer that said it was too long still is. */
+    @Test
+    void anAnswerDeclaredLongerThanTheLimitThatEndedBeforeItIsReadIsStillTooLong() throws Exception {
+        HttpClientResponse response = client.request(HttpMethod.GET, server.getAddress().getPort(), "127.0.0.1", "/declared-large")
+                .compose(request -> request.send()).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        UnreadAnswers.awaitEnd(response);
+
+        assertNull(BoundedBody.read(response, LIMIT).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+    }
+
     private static String read(String path) throws Exception {
         return client.request(HttpMethod.GET, server.getAddress().getPort(), "127.0.0.1", path)
                 .compose(request -> request.send())
