@@ -6,7 +6,8 @@
 #
 #   deploy/train-aot.sh <quarkus-app dir> <cache file>      JAVA=<java binary> (default: java)
 #
-# Run it with the very JVM and jar that will use the cache: `java -XX:AOTCache=<cache file> -jar ...`.
+# Run it with the very JVM, JVM options ($JAVA_OPTS, read here too: the garbage collector among them)
+# and jar that will use the cache: `java -XX:AOTCache=<cache file> $JAVA_OPTS -jar ...`.
 # A cache from another JVM build or another jar is refused with a warning, and the relay starts
 # without it.
 set -euo pipefail
@@ -17,7 +18,8 @@ port=${TRAIN_PORT:-18080}
 jobs=${TRAIN_JOBS:-1500}
 base="http://127.0.0.1:$port"
 
-"$java" -XX:AOTCacheOutput="$cache" -Dquarkus.profile=demo -Dquarkus.http.port="$port" \
+# shellcheck disable=SC2086 # JAVA_OPTS is a list of options
+"$java" -XX:AOTCacheOutput="$cache" ${JAVA_OPTS:-} -Dquarkus.profile=demo -Dquarkus.http.port="$port" \
   -Drelay.simulator.duration=1s -Drelay.simulator.max-in-flight=1000 -Drelay.upstreams.default.max-in-flight=1000 \
   -Drelay.poll.interval=500ms -Drelay.accounts.demo.max-pending=100000 \
   -Dquarkus.log.category.\"dev.mjrelay\".level=WARN -jar "$app/quarkus-run.jar" &
