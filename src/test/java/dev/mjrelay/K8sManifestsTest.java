@@ -3,6 +3,7 @@ package dev.mjrelay;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.mjrelay.testing.ImageJvmOptions;
 import dev.mjrelay.testing.RedisTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -57,6 +58,8 @@ class K8sManifestsTest {
         }
         assertTrue(pod.path("terminationGracePeriodSeconds").asLong() > drainTimeout.toSeconds() + 10,
                 "grace period outlasts the drain");
+        // the deployment's JAVA_OPTS replace the image's: it must keep them all (the collector among them)
+        assertEquals(ImageJvmOptions.image(), javaOpts(container), "JAVA_OPTS of the deployment and of deploy/Dockerfile");
         assertTrue(container.path("securityContext").path("readOnlyRootFilesystem").asBoolean());
         assertTrue(pod.path("securityContext").path("runAsNonRoot").asBoolean());
         assertEquals(2, deployment.path("spec").path("replicas").asInt());
@@ -80,6 +83,15 @@ class K8sManifestsTest {
         assertNotNull(find(objects, "Secret", "mj-relay-secrets"));
         assertEquals("http://mj-sim:8080/sim", find(objects, "ConfigMap", "mj-relay-config").path("data")
                 .path("RELAY_UPSTREAM_URL").asText());
+    }
+
+    private static String javaOpts(JsonNode container) {
+        for (JsonNode env : container.path("env")) {
+            if ("JAVA_OPTS".equals(env.path("name").asText())) {
+                return env.path("value").asText();
+            }
+        }
+        throw new AssertionError("the container sets no JAVA_OPTS");
     }
 
     private static int prodHttpPort() throws IOException {

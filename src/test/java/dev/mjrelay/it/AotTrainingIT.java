@@ -1,6 +1,7 @@
 package dev.mjrelay.it;
 
 import dev.mjrelay.testing.FreePort;
+import dev.mjrelay.testing.ImageJvmOptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -8,6 +9,7 @@ import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -21,7 +23,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * What the container image does at build time, done here with the machine's JDK 25: {@code
  * deploy/train-aot.sh} trains an AOT cache on the packaged relay, and a JVM told it must use that
- * cache ({@code -XX:AOTMode=on}, which refuses to start otherwise) starts the relay with it. Needs
+ * cache ({@code -XX:AOTMode=on}, which refuses to start otherwise) starts the relay with it, both under
+ * the image's own {@code JAVA_OPTS}. Needs
  * a JDK 25 or later under /usr/lib/jvm (or {@code JAVA25_HOME}); the build itself needs only Java 17,
  * so on a machine without one this test is skipped, and says so.
  */
@@ -38,6 +41,9 @@ class AotTrainingIT {
         ProcessBuilder training = new ProcessBuilder("bash", "deploy/train-aot.sh", "target/quarkus-app", cache.toString())
                 .redirectErrorStream(true).redirectOutput(Path.of("target/it-logs/train-aot.log").toFile());
         training.environment().put("JAVA", java.get().toString());
+        // trained and run under the image's own JVM options, as the image does
+        String imageOptions = ImageJvmOptions.image();
+        training.environment().put("JAVA_OPTS", imageOptions);
         training.environment().put("TRAIN_PORT", Integer.toString(FreePort.any()));
         training.environment().put("TRAIN_JOBS", "300");
         Process train = training.start();
@@ -48,8 +54,10 @@ class AotTrainingIT {
         assertTrue(Files.size(cache) > 1_000_000, "a cache of " + Files.size(cache) + " bytes");
 
         int port = FreePort.any();
-        Process relay = new ProcessBuilder(java.get().toString(), "-XX:AOTCache=" + cache, "-XX:AOTMode=on",
-                "-Dquarkus.profile=demo", "-Dquarkus.http.port=" + port, "-jar", "target/quarkus-app/quarkus-run.jar")
+        List<String> command = new ArrayList<>(List.of(java.get().toString(), "-XX:AOTCache=" + cache, "-XX:AOTMode=on"));
+        command.addAll(List.of(imageOptions.trim().split("\\s+")));
+        command.addAll(List.of("-Dquarkus.profile=demo", "-Dquarkus.http.port=" + port, "-jar", "target/quarkus-app/quarkus-run.jar"));
+        Process relay = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(Path.of("target/it-logs/aot-relay.log").toFile()).start();
         try {
             assertTrue(ready(relay, port), "the relay started with the cache: " + Files.readString(Path.of("target/it-logs/aot-relay.log")));

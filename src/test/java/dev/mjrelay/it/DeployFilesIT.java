@@ -1,5 +1,6 @@
 package dev.mjrelay.it;
 
+import dev.mjrelay.testing.ImageJvmOptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,5 +46,7 @@ class DeployFilesIT {
         String dockerfile = Files.readString(Path.of("deploy/Dockerfile.build"));
         assertTrue(dockerfile.contains("./mvnw"));
         assertTrue(dockerfile.contains("COPY --from=build"));
+        assertEquals(ImageJvmOptions.image(), ImageJvmOptions.of(Path.of("deploy/Dockerfile.build")),
+                "both images run the relay with the same JVM options");
     }
 }
