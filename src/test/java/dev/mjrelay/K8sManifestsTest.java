@@ -79,7 +79,11 @@ class K8sManifestsTest {
         assertTrue(redis.path("spec").path("template").path("spec").path("containers").get(0).path("args").toString()
                 .contains("\"--appendonly\",\"yes\""));
         assertFalse(redis.path("spec").path("volumeClaimTemplates").isEmpty());
-        assertNotNull(find(objects, "Deployment", "mj-sim"));
+        JsonNode simulator = find(objects, "Deployment", "mj-sim");
+        assertNotNull(simulator);
+        assertEquals(ImageJvmOptions.image() + " -Dquarkus.profile=demo",
+                javaOpts(simulator.path("spec").path("template").path("spec").path("containers").get(0)),
+                "the simulator is the image's relay in demo mode, on the image's JVM options");
         assertNotNull(find(objects, "Secret", "mj-relay-secrets"));
         assertEquals("http://mj-sim:8080/sim", find(objects, "ConfigMap", "mj-relay-config").path("data")
                 .path("RELAY_UPSTREAM_URL").asText());

@@ -49,4 +49,11 @@ class DeployFilesIT {
         assertEquals(ImageJvmOptions.image(), ImageJvmOptions.of(Path.of("deploy/Dockerfile.build")),
                 "both images run the relay with the same JVM options");
     }
+
+    @Test
+    void theComposeDemoRunsTheImageOnItsOwnJvmOptions() throws IOException {
+        Matcher demo = Pattern.compile("JAVA_OPTS: \"([^\"]*)\"").matcher(Files.readString(Path.of("deploy/docker-compose.yml")));
+        assertTrue(demo.find(), "the compose demo sets JAVA_OPTS");
+        assertEquals(ImageJvmOptions.image() + " -Dquarkus.profile=demo", demo.group(1));
+    }
 }
