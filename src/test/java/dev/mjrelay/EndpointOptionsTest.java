@@ -103,13 +103,20 @@ class EndpointOptionsTest {
     }
 
     @Test
-    void aBadFormatOrRateLimitIsA400() {
+    void aBadFormatOrRateLimitIsA400() throws Exception {
         post(FRANK, "/v1/webhooks", Map.of("url", "https://example.com/h", "format", "xml")).statusCode(400)
                 .body("code", org.hamcrest.Matchers.equalTo(4)).body("description", containsString("format"));
         post(FRANK, "/v1/webhooks", Map.of("url", "https://example.com/h", "rateLimit", 0)).statusCode(400)
                 .body("description", containsString("rateLimit"));
         post(FRANK, "/v1/webhooks", Map.of("url", "https://example.com/h", "rateLimit", "fast")).statusCode(400)
                 .body("description", containsString("rateLimit"));
+        // below one attempt in 1,000 s the bucket's wait in milliseconds would overflow what Redis takes
+        post(FRANK, "/v1/webhooks", Map.of("url", "https://example.com/h", "rateLimit", 1e-300)).statusCode(400)
+                .body("description", org.hamcrest.Matchers.equalTo(
+                        "rateLimit must be a number of attempts per second, from 0.001 (one in 1,000 s) to 10000"));
+        try (Receiver receiver = new Receiver()) {
+            assertEquals(0.001, register(Map.of("url", receiver.url("/slowest"), "rateLimit", 0.001)).getDouble("rateLimit"), 1e-9);
+        }
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.mjrelay.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.model.RelayException;
 import dev.mjrelay.model.Timestamps;
 import dev.mjrelay.store.Endpoint;
@@ -51,7 +52,8 @@ public class WebhooksResource {
                                @Schema(description = "default: task.succeeded and task.failed",
                                        enumeration = {"task.succeeded", "task.failed", "task.progress"}) List<String> events,
                                @Schema(enumeration = {"standard-webhooks", "cloudevents"}) String format,
-                               @Schema(description = "attempts per second; over it, attempts wait their turn") Double rateLimit) {
+                               @Schema(description = "attempts per second; over it, attempts wait their turn",
+                                       minimum = "0.001", maximum = "10000") Double rateLimit) {
     }
 
     /** Documentation of the recover body. */
@@ -178,9 +180,10 @@ public class WebhooksResource {
             Double rateLimit = null;
             JsonNode requestedRate = json.get("rateLimit");
             if (requestedRate != null && !requestedRate.isNull()) {
-                if (!requestedRate.isNumber() || requestedRate.asDouble() <= 0 || requestedRate.asDouble() > MAX_RATE_LIMIT) {
-                    throw RelayException.badRequest("rateLimit must be a number of attempts per second, above 0 and at most "
-                            + MAX_RATE_LIMIT);
+                if (!requestedRate.isNumber() || !(requestedRate.asDouble() >= RelayConfig.Account.MIN_PER_SECOND)
+                        || requestedRate.asDouble() > MAX_RATE_LIMIT) {
+                    throw RelayException.badRequest("rateLimit must be a number of attempts per second, from "
+                            + RelayConfig.Account.MIN_PER_SECOND + " (one in 1,000 s) to " + MAX_RATE_LIMIT);
                 }
                 rateLimit = requestedRate.asDouble();
             }

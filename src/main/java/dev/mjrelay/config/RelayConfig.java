@@ -218,8 +218,16 @@ public interface RelayConfig {
         int maxPending();
 
         /**
+         * The lowest rate a token bucket runs at, one request in 1,000 s (an account's
+         * {@code requests-per-second}, an endpoint's {@code rateLimit}): its wait and expiry in
+         * milliseconds must stay integers Redis takes.
+         */
+        double MIN_PER_SECOND = 0.001;
+
+        /**
          * The account's {@code /mj} and {@code /v1} requests per second, shared by all replicas;
-         * over it a request gets 429 code 23 with Retry-After. 0: no limit.
+         * over it a request gets 429 code 23 with Retry-After. 0: no limit; else at least
+         * {@link #MIN_PER_SECOND}.
          */
         @WithDefault("0")
         double requestsPerSecond();

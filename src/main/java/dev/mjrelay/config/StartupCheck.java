@@ -99,8 +99,10 @@ public class StartupCheck {
             }
             atLeast(problems, key + ".max-pending", account.maxPending(), 1);
             atLeast(problems, key + ".weight", account.weight(), 1);
-            if (account.requestsPerSecond() < 0 || Double.isNaN(account.requestsPerSecond())) {
-                problems.add(key + ".requests-per-second must be 0 (no limit) or more, not " + account.requestsPerSecond());
+            double perSecond = account.requestsPerSecond();
+            if (perSecond != 0 && !(perSecond >= RelayConfig.Account.MIN_PER_SECOND)) {
+                problems.add(key + ".requests-per-second must be 0 (no limit) or at least " + RelayConfig.Account.MIN_PER_SECOND
+                        + " (one request in 1,000 s), not " + perSecond);
             }
         });
         boolean prod = profiles.contains("prod");

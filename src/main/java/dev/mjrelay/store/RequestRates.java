@@ -1,5 +1,6 @@
 package dev.mjrelay.store;
 
+import dev.mjrelay.config.RelayConfig;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -33,9 +34,11 @@ public class RequestRates {
     }
 
     private Uni<Duration> takeFrom(String bucket, double perSecond) {
-        double capacity = Math.max(1, perSecond);
+        // a rate the API and the start-up check would refuse today (stored before they did, or set by hand) runs at the lowest
+        double rate = Math.max(RelayConfig.Account.MIN_PER_SECOND, perSecond);
+        double capacity = Math.max(1, rate);
         return scripts.run("take-token", List.of(bucket),
-                        List.of(Double.toString(perSecond), Double.toString(capacity)))
+                        List.of(Double.toString(rate), Double.toString(capacity)))
                 .map(Response::toLong)
                 .map(Duration::ofMillis);
     }

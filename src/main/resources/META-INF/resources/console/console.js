@@ -624,7 +624,7 @@ function showEndpoints() {
   const format = h('select', { id: 'endpoint-format', name: 'format' },
     h('option', { value: 'standard-webhooks' }, 'Standard Webhooks (JSON body)'),
     h('option', { value: 'cloudevents' }, 'CloudEvents 1.0, binary mode'));
-  const rate = h('input', { id: 'endpoint-rate', name: 'rateLimit', type: 'number', min: '0.1', step: 'any', inputmode: 'decimal' });
+  const rate = h('input', { id: 'endpoint-rate', name: 'rateLimit', type: 'number', min: '0.001', step: 'any', inputmode: 'decimal' });
   const eventBoxes = EVENTS.map((event) => h('input', {
     type: 'checkbox', id: `event-${event}`, value: event, checked: event !== 'task.progress',
   }));

@@ -49,6 +49,20 @@ class StartupCheckTest {
     }
 
     @Test
+    void anAccountRateBelowOneRequestIn1000SecondsIsRefusedAndZeroMeansNoLimit() {
+        List<String> tiny = StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "1e-9")),
+                List.of("dev"));
+        assertEquals(List.of("relay.accounts.acme.requests-per-second must be 0 (no limit) or at least 0.001 (one request in"
+                + " 1,000 s), not 1.0E-9"), tiny);
+        List<String> negative = StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "-1")),
+                List.of("dev"));
+        assertEquals(1, negative.size(), negative.toString());
+        assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "0")), List.of("dev")));
+        assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "0.001")),
+                List.of("dev")));
+    }
+
+    @Test
     void aNegativeIntervalIsRefusedByName() {
         List<String> problems = StartupCheck.problems(config(Map.of("relay.poll.interval", "-5s")), List.of("dev"));
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("relay.poll.interval")), problems.toString());
