@@ -180,10 +180,10 @@ public class WebhooksResource {
             Double rateLimit = null;
             JsonNode requestedRate = json.get("rateLimit");
             if (requestedRate != null && !requestedRate.isNull()) {
-                if (!requestedRate.isNumber() || !(requestedRate.asDouble() >= RelayConfig.Account.MIN_PER_SECOND)
+                if (!requestedRate.isNumber() || !(requestedRate.asDouble() >= RelayConfig.MIN_PER_SECOND)
                         || requestedRate.asDouble() > MAX_RATE_LIMIT) {
                     throw RelayException.badRequest("rateLimit must be a number of attempts per second, from "
-                            + RelayConfig.Account.MIN_PER_SECOND + " (one in 1,000 s) to " + MAX_RATE_LIMIT);
+                            + RelayConfig.MIN_PER_SECOND + " (one in 1,000 s) to " + MAX_RATE_LIMIT);
                 }
                 rateLimit = requestedRate.asDouble();
             }

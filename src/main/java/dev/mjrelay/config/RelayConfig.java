@@ -16,6 +16,16 @@ import java.util.Optional;
 @ConfigMapping(prefix = "relay")
 public interface RelayConfig {
 
+    /**
+     * The lowest rate a token bucket runs at, one in 1,000 s (an account's {@code requests-per-second},
+     * an upstream's {@code max-submits-per-second}, an endpoint's {@code rateLimit}): the bucket's waits
+     * in milliseconds must stay integers Redis takes.
+     */
+    double MIN_PER_SECOND = 0.001;
+
+    /** The highest account weight: the job queue's stride, 1,000,000 / weight, stays at least 1. */
+    int MAX_ACCOUNT_WEIGHT = 1_000_000;
+
     Upstream upstream();
 
     /**
@@ -218,16 +228,9 @@ public interface RelayConfig {
         int maxPending();
 
         /**
-         * The lowest rate a token bucket runs at, one request in 1,000 s (an account's
-         * {@code requests-per-second}, an endpoint's {@code rateLimit}): its wait and expiry in
-         * milliseconds must stay integers Redis takes.
-         */
-        double MIN_PER_SECOND = 0.001;
-
-        /**
          * The account's {@code /mj} and {@code /v1} requests per second, shared by all replicas;
          * over it a request gets 429 code 23 with Retry-After. 0: no limit; else at least
-         * {@link #MIN_PER_SECOND}.
+         * {@link RelayConfig#MIN_PER_SECOND}.
          */
         @WithDefault("0")
         double requestsPerSecond();

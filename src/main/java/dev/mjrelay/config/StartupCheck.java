@@ -99,11 +99,10 @@ public class StartupCheck {
             }
             atLeast(problems, key + ".max-pending", account.maxPending(), 1);
             atLeast(problems, key + ".weight", account.weight(), 1);
-            double perSecond = account.requestsPerSecond();
-            if (perSecond != 0 && !(perSecond >= RelayConfig.Account.MIN_PER_SECOND)) {
-                problems.add(key + ".requests-per-second must be 0 (no limit) or at least " + RelayConfig.Account.MIN_PER_SECOND
-                        + " (one request in 1,000 s), not " + perSecond);
+            if (account.weight() > RelayConfig.MAX_ACCOUNT_WEIGHT) {
+                problems.add(key + ".weight must be at most " + RelayConfig.MAX_ACCOUNT_WEIGHT + ", not " + account.weight());
             }
+            rate(problems, key + ".requests-per-second", account.requestsPerSecond());
         });
         boolean prod = profiles.contains("prod");
         if (prod) {
@@ -172,10 +171,7 @@ public class StartupCheck {
                 problems.add("relay.upstreams." + name + ".weight must be at least 1, not " + entry.weight());
             }
             atLeast(problems, "relay.upstreams." + name + ".max-in-flight", entry.maxInFlight(), 0);
-            if (entry.maxSubmitsPerSecond() < 0 || Double.isNaN(entry.maxSubmitsPerSecond())) {
-                problems.add("relay.upstreams." + name + ".max-submits-per-second must be 0 (no limit) or more, not "
-                        + entry.maxSubmitsPerSecond());
-            }
+            rate(problems, "relay.upstreams." + name + ".max-submits-per-second", entry.maxSubmitsPerSecond());
             if (entry.maxAnswerBytes() < 1024) {
                 problems.add("relay.upstreams." + name + ".max-answer-bytes must be at least 1KB, not " + entry.maxAnswerBytes());
             }
@@ -196,6 +192,14 @@ public class StartupCheck {
     private static void longerThan(List<String> problems, String key, Duration lease, String work, Duration longest) {
         if (lease.compareTo(longest) <= 0) {
             problems.add(key + " must be longer than " + work + " (" + longest + "), not " + lease);
+        }
+    }
+
+    /** A token bucket's rate: 0 (no limit), or one its waits in milliseconds can be counted at. */
+    private static void rate(List<String> problems, String key, double perSecond) {
+        if (perSecond != 0 && !(perSecond >= RelayConfig.MIN_PER_SECOND)) {
+            problems.add(key + " must be 0 (no limit) or at least " + RelayConfig.MIN_PER_SECOND + " (one in 1,000 s), not "
+                    + perSecond);
         }
     }
 

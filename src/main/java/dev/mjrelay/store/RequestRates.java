@@ -35,7 +35,7 @@ public class RequestRates {
 
     private Uni<Duration> takeFrom(String bucket, double perSecond) {
         // a rate the API and the start-up check would refuse today (stored before they did, or set by hand) runs at the lowest
-        double rate = Math.max(RelayConfig.Account.MIN_PER_SECOND, perSecond);
+        double rate = Math.max(RelayConfig.MIN_PER_SECOND, perSecond);
         double capacity = Math.max(1, rate);
         return scripts.run("take-token", List.of(bucket),
                         List.of(Double.toString(rate), Double.toString(capacity)))

@@ -52,7 +52,7 @@ class StartupCheckTest {
     void anAccountRateBelowOneRequestIn1000SecondsIsRefusedAndZeroMeansNoLimit() {
         List<String> tiny = StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "1e-9")),
                 List.of("dev"));
-        assertEquals(List.of("relay.accounts.acme.requests-per-second must be 0 (no limit) or at least 0.001 (one request in"
+        assertEquals(List.of("relay.accounts.acme.requests-per-second must be 0 (no limit) or at least 0.001 (one in"
                 + " 1,000 s), not 1.0E-9"), tiny);
         List<String> negative = StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "-1")),
                 List.of("dev"));
@@ -60,6 +60,25 @@ class StartupCheckTest {
         assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "0")), List.of("dev")));
         assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "0.001")),
                 List.of("dev")));
+    }
+
+    @Test
+    void anUpstreamSubmitRateBelowOneIn1000SecondsIsRefused() {
+        List<String> tiny = StartupCheck.problems(config(Map.of("relay.upstreams.default.max-submits-per-second", "1e-300")),
+                List.of("dev"));
+        assertEquals(List.of("relay.upstreams.default.max-submits-per-second must be 0 (no limit) or at least 0.001"
+                + " (one in 1,000 s), not 1.0E-300"), tiny);
+        assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.upstreams.default.max-submits-per-second", "0.001")),
+                List.of("dev")));
+    }
+
+    @Test
+    void anAccountWeightOverAMillionIsRefused() {
+        // the job queue moves an account on by 1,000,000 / weight a turn: beyond a million that is 0, and the
+        // account would keep every turn
+        List<String> heavy = StartupCheck.problems(config(Map.of("relay.accounts.acme.weight", "1000001")), List.of("dev"));
+        assertEquals(List.of("relay.accounts.acme.weight must be at most 1000000, not 1000001"), heavy);
+        assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.accounts.acme.weight", "1000000")), List.of("dev")));
     }
 
     @Test
