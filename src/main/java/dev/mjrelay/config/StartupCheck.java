@@ -48,6 +48,10 @@ public class StartupCheck {
         positive(problems, "relay.webhook.idle", config.webhook().idle());
         positive(problems, "relay.webhook.timeout", config.webhook().timeout());
         positive(problems, "relay.webhook.lease", config.webhook().lease());
+        positive(problems, "relay.webhook.disable-after", config.webhook().disableAfter());
+        if (config.webhook().secretOverlap().isNegative()) {
+            problems.add("relay.webhook.secret-overlap must be 0 (no overlap) or more, not " + config.webhook().secretOverlap());
+        }
         positive(problems, "relay.task.timeout", config.task().timeout());
         positive(problems, "relay.task.retention", config.task().retention());
         positive(problems, "relay.upstream.connect-timeout", config.upstream().connectTimeout());

@@ -82,6 +82,15 @@ class StartupCheckTest {
     }
 
     @Test
+    void aNegativeSecretOverlapOrANonPositiveDisableAfterIsRefusedByName() {
+        List<String> problems = StartupCheck.problems(config(Map.of("relay.webhook.secret-overlap", "-1h",
+                "relay.webhook.disable-after", "0s")), List.of("dev"));
+        assertEquals(List.of("relay.webhook.disable-after must be positive, not PT0S",
+                "relay.webhook.secret-overlap must be 0 (no overlap) or more, not PT-1H"), problems);
+        assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.webhook.secret-overlap", "0s")), List.of("dev")));
+    }
+
+    @Test
     void aNegativeIntervalIsRefusedByName() {
         List<String> problems = StartupCheck.problems(config(Map.of("relay.poll.interval", "-5s")), List.of("dev"));
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("relay.poll.interval")), problems.toString());
