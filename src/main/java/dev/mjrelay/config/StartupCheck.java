@@ -201,8 +201,8 @@ public class StartupCheck {
 
     /** A token bucket's rate: 0 (no limit), or one its waits in milliseconds can be counted at. */
     private static void rate(List<String> problems, String key, double perSecond) {
-        if (perSecond != 0 && !(perSecond >= RelayConfig.MIN_PER_SECOND)) {
-            problems.add(key + " must be 0 (no limit) or at least " + RelayConfig.MIN_PER_SECOND + " (one in 1,000 s), not "
+        if (perSecond != 0 && !(perSecond >= RelayConfig.MIN_PER_SECOND && Double.isFinite(perSecond))) {
+            problems.add(key + " must be 0 (no limit) or a number from " + RelayConfig.MIN_PER_SECOND + " (one in 1,000 s), not "
                     + perSecond);
         }
     }

@@ -52,11 +52,15 @@ class StartupCheckTest {
     void anAccountRateBelowOneRequestIn1000SecondsIsRefusedAndZeroMeansNoLimit() {
         List<String> tiny = StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "1e-9")),
                 List.of("dev"));
-        assertEquals(List.of("relay.accounts.acme.requests-per-second must be 0 (no limit) or at least 0.001 (one in"
+        assertEquals(List.of("relay.accounts.acme.requests-per-second must be 0 (no limit) or a number from 0.001 (one in"
                 + " 1,000 s), not 1.0E-9"), tiny);
         List<String> negative = StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "-1")),
                 List.of("dev"));
         assertEquals(1, negative.size(), negative.toString());
+        // the bucket's script cannot count with an infinite rate
+        List<String> infinite = StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "Infinity")),
+                List.of("dev"));
+        assertEquals(1, infinite.size(), infinite.toString());
         assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "0")), List.of("dev")));
         assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "0.001")),
                 List.of("dev")));
@@ -66,7 +70,7 @@ class StartupCheckTest {
     void anUpstreamSubmitRateBelowOneIn1000SecondsIsRefused() {
         List<String> tiny = StartupCheck.problems(config(Map.of("relay.upstreams.default.max-submits-per-second", "1e-300")),
                 List.of("dev"));
-        assertEquals(List.of("relay.upstreams.default.max-submits-per-second must be 0 (no limit) or at least 0.001"
+        assertEquals(List.of("relay.upstreams.default.max-submits-per-second must be 0 (no limit) or a number from 0.001"
                 + " (one in 1,000 s), not 1.0E-300"), tiny);
         assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.upstreams.default.max-submits-per-second", "0.001")),
                 List.of("dev")));
