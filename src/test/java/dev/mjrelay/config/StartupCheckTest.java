@@ -50,39 +50,31 @@ class StartupCheckTest {
 
     @Test
     void anAccountRateBelowOneRequestIn1000SecondsIsRefusedAndZeroMeansNoLimit() {
-        List<String> tiny = StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "1e-9")),
-                List.of("dev"));
-        assertEquals(List.of("relay.accounts.acme.requests-per-second must be 0 (no limit) or a number from 0.001 (one in"
-                + " 1,000 s), not 1.0E-9"), tiny);
-        List<String> negative = StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "-1")),
-                List.of("dev"));
-        assertEquals(1, negative.size(), negative.toString());
+        String key = "relay.accounts.acme.requests-per-second";
+        assertEquals(List.of(key + " must be 0 (no limit) or a number from 0.001 (one in 1,000 s), not 1.0E-9"),
+                problemsWith(key, "1e-9"));
+        assertEquals(1, problemsWith(key, "-1").size());
         // the bucket's script cannot count with an infinite rate
-        List<String> infinite = StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "Infinity")),
-                List.of("dev"));
-        assertEquals(1, infinite.size(), infinite.toString());
-        assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "0")), List.of("dev")));
-        assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.accounts.acme.requests-per-second", "0.001")),
-                List.of("dev")));
+        assertEquals(1, problemsWith(key, "Infinity").size());
+        assertEquals(List.of(), problemsWith(key, "0"));
+        assertEquals(List.of(), problemsWith(key, "0.001"));
     }
 
     @Test
     void anUpstreamSubmitRateBelowOneIn1000SecondsIsRefused() {
-        List<String> tiny = StartupCheck.problems(config(Map.of("relay.upstreams.default.max-submits-per-second", "1e-300")),
-                List.of("dev"));
-        assertEquals(List.of("relay.upstreams.default.max-submits-per-second must be 0 (no limit) or a number from 0.001"
-                + " (one in 1,000 s), not 1.0E-300"), tiny);
-        assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.upstreams.default.max-submits-per-second", "0.001")),
-                List.of("dev")));
+        String key = "relay.upstreams.default.max-submits-per-second";
+        assertEquals(List.of(key + " must be 0 (no limit) or a number from 0.001 (one in 1,000 s), not 1.0E-300"),
+                problemsWith(key, "1e-300"));
+        assertEquals(List.of(), problemsWith(key, "0.001"));
     }
 
     @Test
     void anAccountWeightOverAMillionIsRefused() {
         // the job queue moves an account on by 1,000,000 / weight a turn: beyond a million that is 0, and the
         // account would keep every turn
-        List<String> heavy = StartupCheck.problems(config(Map.of("relay.accounts.acme.weight", "1000001")), List.of("dev"));
-        assertEquals(List.of("relay.accounts.acme.weight must be at most 1000000, not 1000001"), heavy);
-        assertEquals(List.of(), StartupCheck.problems(config(Map.of("relay.accounts.acme.weight", "1000000")), List.of("dev")));
+        assertEquals(List.of("relay.accounts.acme.weight must be at most 1000000, not 1000001"),
+                problemsWith("relay.accounts.acme.weight", "1000001"));
+        assertEquals(List.of(), problemsWith("relay.accounts.acme.weight", "1000000"));
     }
 
     @Test
@@ -201,6 +193,11 @@ class StartupCheckTest {
     void theSimulatorIsRefusedInProd() {
         List<String> problems = StartupCheck.problems(config(Map.of("relay.simulator.enabled", "true")), List.of("prod"));
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("relay.simulator.enabled")), problems.toString());
+    }
+
+    /** The problems of the valid configuration with one key set, in the dev profile. */
+    private static List<String> problemsWith(String key, String value) {
+        return StartupCheck.problems(config(Map.of(key, value)), List.of("dev"));
     }
 
     private static RelayConfig config(Map<String, String> overrides) {
