@@ -73,7 +73,7 @@ while count < max do
     if redis.call('LLEN', line) == 0 then
       redis.call('ZREM', accounts, chosen.account)
     else
-      redis.call('ZADD', accounts, chosen.pass + math.floor(1000000 / math.max(1, chosen.weight)), chosen.account)
+      redis.call('ZADD', accounts, chosen.pass + stride(chosen.weight), chosen.account)
     end
     local job = redis.call('HMGET', job_key(q, chosen.id), JOB.PATH, JOB.QUEUED_AT, JOB.ACTION)
     claimed[#claimed + 1] = chosen.id

@@ -2,7 +2,7 @@
 -- waiting task ids, first in first out (q .. 'jobs:' .. account); each job's hash (q .. 'job:' ..
 -- id, fields JOB); the accounts with jobs waiting in a sorted set
 -- by their pass (q .. 'accounts'), for stride scheduling: the account with the lowest pass sends
--- next and its pass grows by 1,000,000 / its weight; q .. 'vtime' is the pass last served.
+-- next and its pass grows by its stride; q .. 'vtime' is the pass last served.
 
 local function line_key(q, account)
   return q .. 'jobs:' .. account
@@ -18,4 +18,12 @@ local function join_line(q, account)
   if redis.call('ZSCORE', q .. 'accounts', account) == false then
     redis.call('ZADD', q .. 'accounts', redis.call('GET', q .. 'vtime') or 0, account)
   end
+end
+
+-- How far an account's pass moves for each job it sends: 1,000,000 / its weight, never under 1 (a
+-- stride of 0 would keep the turn forever and starve every other account). The start-up check
+-- holds a weight to RelayConfig.MAX_ACCOUNT_WEIGHT, the weight whose stride is 1; a larger one
+-- set by hand gets that share and no more.
+local function stride(weight)
+  return math.max(1, math.floor(1000000 / math.max(1, weight or 1)))
 end
