@@ -36,7 +36,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The job queue in front of an upstream that takes two jobs at a time (the simulator, capped at 2,
  * and the relay told so): jobs beyond wait in Redis and are answered {@code queued: true} with their
- * place, are sent as room frees, first in first out within an account and in turns across accounts;
+ * place, are sent as room frees, first in first out within an account and in turns across accounts
+ * by weight (bob's is 3, alice's 1);
  * a waiting job can be cancelled; a busy answer puts a job in line instead of failing it.
  */
 @QuarkusTest
@@ -48,7 +49,7 @@ class JobQueueTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("relay.simulator.max-in-flight", "2", "relay.upstreams.default.max-in-flight", "2",
-                    "relay.simulator.duration", "1500ms");
+                    "relay.simulator.duration", "1500ms", "relay.accounts.bob.weight", "3");
         }
     }
 
@@ -117,6 +118,31 @@ class JobQueueTest {
         // two went at once; then the waiting accounts take turns: at most one more of alice's before bob's
         assertTrue(bob <= 3, "bob's job was sent " + (bob + 1) + "th: " + order);
         await().atMost(Duration.ofSeconds(40)).until(() -> prompts("turns alice").size() == 8 && Idle.now(simulator));
+    }
+
+    @Test
+    void anAccountOfWeightThreeSendsThreeJobsForEachOfAnAccountOfWeightOneWhileBothWait() {
+        Idle.upstream(simulator);
+        // both lines fill while the room is held, so that neither account starts ahead
+        List<String> holders = List.of(imagine(ALICE, "hold 0 --never").path("result"),
+                imagine(ALICE, "hold 1 --never").path("result"));
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            ids.add(imagine(ALICE, "weights alice " + i).path("result"));
+            ids.add(imagine(BOB, "weights bob " + i).path("result"));
+        }
+        simulator.finishAll();
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> ids.stream().allMatch(id -> !receiver.forTask(id).isEmpty()));
+        List<String> order = prompts("weights ");
+        assertEquals(12, order.size(), "each job sent once: " + order);
+        // stride scheduling gives alice, bob, bob, bob, bob, alice, bob, bob, then alice's last four
+        // (or bob first); two go at a time, so neighbours may reach the upstream swapped. Equal
+        // weights would alternate: alice's second job third, four of hers before bob's last.
+        assertTrue(order.indexOf("weights alice 1") >= 4, "alice's second job was sent at place " + (order.indexOf("weights alice 1") + 1) + " of 12: " + order);
+        long aliceBeforeBobsLast = order.subList(0, order.indexOf("weights bob 5")).stream().filter(p -> p.contains("alice")).count();
+        assertTrue(aliceBeforeBobsLast <= 3, aliceBeforeBobsLast + " of alice's jobs went before bob's last: " + order);
+        holders.forEach(id -> assertEquals(1, receiver.forTask(id).size()));
     }
 
     @Test
