@@ -139,7 +139,8 @@ class JobQueueTest {
         // stride scheduling gives alice, bob, bob, bob, bob, alice, bob, bob, then alice's last four
         // (or bob first); two go at a time, so neighbours may reach the upstream swapped. Equal
         // weights would alternate: alice's second job third, four of hers before bob's last.
-        assertTrue(order.indexOf("weights alice 1") >= 4, "alice's second job was sent at place " + (order.indexOf("weights alice 1") + 1) + " of 12: " + order);
+        int aliceSecond = order.indexOf("weights alice 1");
+        assertTrue(aliceSecond >= 4, "alice's second job was sent at place " + (aliceSecond + 1) + " of 12: " + order);
         long aliceBeforeBobsLast = order.subList(0, order.indexOf("weights bob 5")).stream().filter(p -> p.contains("alice")).count();
         assertTrue(aliceBeforeBobsLast <= 3, aliceBeforeBobsLast + " of alice's jobs went before bob's last: " + order);
         holders.forEach(id -> assertEquals(1, receiver.forTask(id).size()));
