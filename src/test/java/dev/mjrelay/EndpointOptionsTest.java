@@ -154,6 +154,7 @@ class EndpointOptionsTest {
             patch(id, java.util.Collections.singletonMap("rateLimit", null)).statusCode(200)
                     .body("rateLimit", org.hamcrest.Matchers.nullValue());
             patch(id, Map.of()).statusCode(400);
+            patch(id, Map.of("rate_limit", 5)).statusCode(400).body("description", containsString("unknown field \"rate_limit\""));
             patch(id, Map.of("url", "ftp://example.com/")).statusCode(400);
             patch(id, Map.of("events", List.of("task.exploded"))).statusCode(400);
             given().header("Authorization", "Bearer alice-key").contentType("application/json")

@@ -31,6 +31,7 @@ import static dev.mjrelay.testing.Api.post;
 import static dev.mjrelay.testing.Api.submit;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.nullValue;
@@ -97,6 +98,11 @@ class WebhookPlatformTest {
         register(ALICE, Map.of("url", "https://example.com/x", "events", List.of("task.exploded"))).statusCode(400);
         register(ALICE, Map.of("url", "https://example.com/x", "events", List.of())).statusCode(400);
         register(ALICE, Map.of("events", List.of("task.failed"))).statusCode(400);
+        // a misspelt field is named, not left at its default
+        register(ALICE, Map.of("url", "https://example.com/x", "event", List.of("task.progress"))).statusCode(400)
+                .body("description", equalTo("unknown field \"event\": an endpoint takes url, events, format, rateLimit"));
+        register(ALICE, Map.of("url", "https://example.com/x", "secret", "whsec_mine")).statusCode(400)
+                .body("description", containsString("the relay makes its secret"));
         given().header("Authorization", "Bearer " + ALICE).delete("/v1/webhooks/ep_nosuch").then()
                 .statusCode(404).body("code", equalTo(3));
         given().header("Authorization", "Bearer " + ALICE).get("/v1/webhooks?limit=0").then().statusCode(400);

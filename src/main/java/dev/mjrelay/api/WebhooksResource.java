@@ -47,7 +47,8 @@ public class WebhooksResource {
                                Double rateLimit, boolean disabled, String disabledAt, String disabledReason) {
     }
 
-    /** Documentation of the registration body. */
+    /** Documentation of the registration body: these fields and no other. */
+    @Schema(additionalProperties = Schema.False.class)
     public record Registration(@Schema(required = true, maxLength = 2048) String url,
                                @Schema(description = "default: task.succeeded and task.failed",
                                        enumeration = {"task.succeeded", "task.failed", "task.progress"}) List<String> events,
@@ -84,7 +85,7 @@ public class WebhooksResource {
     @APIResponse(responseCode = "201", description = "registered; secret is whole in this answer only",
             content = @Content(schema = @Schema(implementation = EndpointView.class)))
     @APIResponse(responseCode = "400",
-            description = "a missing or refused url, unknown events, a bad format or rateLimit (code 4)")
+            description = "a missing or refused url, unknown events, a bad format or rateLimit, an unknown field (code 4)")
     public Uni<RestResponse<EndpointView>> register(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = Registration.class))) byte[] body) {
         Settings given = Settings.of(SubmitParser.object(SubmitParser.text(body)));
@@ -118,7 +119,8 @@ public class WebhooksResource {
     @APIResponse(responseCode = "200", description = "the endpoint as changed",
             content = @Content(schema = @Schema(implementation = EndpointView.class)))
     @APIResponse(responseCode = "400",
-            description = "a refused url, unknown events, a bad format or rateLimit, or nothing to change (code 4)")
+            description = "a refused url, unknown events, a bad format or rateLimit, an unknown field, or nothing to change"
+                    + " (code 4)")
     @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_ENDPOINT)
     public Uni<EndpointView> change(@PathParam("id") String id,
             @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
@@ -146,7 +148,22 @@ public class WebhooksResource {
     /** What a body gives an endpoint; null for what it leaves out (or sets to null). */
     private record Settings(String url, List<String> events, Endpoint.Format format, Double rateLimit) {
 
+        static final List<String> FIELDS = List.of("url", "events", "format", "rateLimit");
+
+        /** A field name as an error message repeats it: the first 40 characters. */
+        private static String shortened(String field) {
+            return field.length() <= 40 ? field : field.substring(0, 40) + "…";
+        }
+
         static Settings of(JsonNode json) {
+            // a misspelt field would otherwise leave its setting at the default without a word
+            json.fieldNames().forEachRemaining(field -> {
+                if (!FIELDS.contains(field)) {
+                    throw RelayException.badRequest("unknown field \"" + shortened(field) + "\": an endpoint takes "
+                            + String.join(", ", FIELDS) + (field.equals("secret")
+                            ? " (the relay makes its secret; POST /v1/webhooks/{id}/rotate-secret makes a new one)" : ""));
+                }
+            });
             String url = null;
             JsonNode givenUrl = json.get("url");
             if (givenUrl != null && !givenUrl.isNull()) {
