@@ -3,6 +3,7 @@ package dev.mjrelay.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mjrelay.media.Mirror;
 import dev.mjrelay.model.Task;
 import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.task.TaskService;
@@ -18,6 +19,8 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
+import java.time.Clock;
+
 /** A task as of its last poll, from the relay's own store, in the upstream's shape. */
 @Path("/mj/task")
 @Produces(MediaType.APPLICATION_JSON)
@@ -27,11 +30,15 @@ public class TaskResource {
     private final TaskService tasks;
     private final Caller caller;
     private final ObjectMapper mapper;
+    private final Mirror mirror;
+    private final Clock clock;
 
-    TaskResource(TaskService tasks, Caller caller, ObjectMapper mapper) {
+    TaskResource(TaskService tasks, Caller caller, ObjectMapper mapper, Mirror mirror, Clock clock) {
         this.tasks = tasks;
         this.caller = caller;
         this.mapper = mapper;
+        this.mirror = mirror;
+        this.clock = clock;
     }
 
     @GET
@@ -41,7 +48,8 @@ public class TaskResource {
             content = @Content(schema = @Schema(implementation = AnswerShapes.FetchAnswer.class)))
     @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_TASK)
     public Uni<JsonNode> fetch(@PathParam("id") String id) {
-        return tasks.fetch(caller.account(), id).chain(task -> tasks.queuePosition(task).map(place -> view(task, place)));
+        return tasks.fetch(caller.account(), id).chain(task -> mirror.forReading(task, clock.instant()))
+                .chain(task -> tasks.queuePosition(task).map(place -> view(task, place)));
     }
 
     /** The upstream's shape; {@code extra.relay} says whether the job waits in the relay's queue, and where. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.events.EventPayload;
+import dev.mjrelay.media.Mirror;
 import dev.mjrelay.model.Action;
 import dev.mjrelay.model.EventType;
 import dev.mjrelay.model.RelayException;
@@ -43,13 +44,15 @@ public class TasksResource {
     private final Caller caller;
     private final ObjectMapper mapper;
     private final Clock clock;
+    private final Mirror mirror;
 
-    TasksResource(TaskService tasks, TaskListing listing, Caller caller, ObjectMapper mapper, Clock clock) {
+    TasksResource(TaskService tasks, TaskListing listing, Caller caller, ObjectMapper mapper, Clock clock, Mirror mirror) {
         this.tasks = tasks;
         this.listing = listing;
         this.caller = caller;
         this.mapper = mapper;
         this.clock = clock;
+        this.mirror = mirror;
     }
 
     @GET
@@ -64,7 +67,8 @@ public class TasksResource {
         TaskStatus wantedStatus = blank(status) ? null : parse(TaskStatus.class, status, "status");
         Action wantedAction = blank(action) ? null : parse(Action.class, action, "action");
         return listing.list(caller.account(), wantedStatus, wantedAction, Limits.of(limit), blank(cursor) ? null : cursor)
-                .map(page -> new Deliveries.Page<>(page.items().stream().<JsonNode>map(this::data).toList(), page.nextCursor()));
+                .chain(page -> mirror.forReading(page.items(), clock.instant()).map(shown ->
+                        new Deliveries.Page<>(shown.stream().<JsonNode>map(this::data).toList(), page.nextCursor())));
     }
 
     @GET
@@ -74,7 +78,8 @@ public class TasksResource {
             content = @Content(schema = @Schema(implementation = AnswerShapes.TaskDetail.class)))
     @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_TASK)
     public Uni<JsonNode> get(@PathParam("id") String id) {
-        return tasks.fetch(caller.account(), id).chain(task -> listing.events(task).map(events -> {
+        return tasks.fetch(caller.account(), id).chain(task -> mirror.forReading(task, clock.instant()))
+                .chain(task -> listing.events(task).map(events -> {
             ObjectNode data = data(task);
             ArrayNode list = data.putArray("events");
             for (TaskListing.TaskEvent event : events) {

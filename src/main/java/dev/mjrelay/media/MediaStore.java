@@ -3,6 +3,7 @@ package dev.mjrelay.media;
 import io.smallrye.mutiny.Uni;
 
 import java.nio.file.Path;
+import java.time.Instant;
 
 /** Where mirrored files go: a directory the relay serves, or an S3-compatible bucket. */
 public interface MediaStore {
@@ -15,4 +16,25 @@ public interface MediaStore {
 
     /** Where downloads wait before they are stored: on the same file system, for filesystem. */
     Path incoming();
+
+    /** Whether the URLs this store gives out stop working after a while (presigned). */
+    default boolean urlsExpire() {
+        return false;
+    }
+
+    /**
+     * Whether {@code url}, one this store gave out, is past half its lifetime at {@code now}, so that
+     * a read should show it signed again. Reads the URL only: never blocks.
+     */
+    default boolean expiring(String url, Instant now) {
+        return false;
+    }
+
+    /**
+     * {@code url} signed again for a whole lifetime; {@code url} itself when it is not this store's as
+     * configured now. May block (it reads credentials).
+     */
+    default String signedAgain(String url) {
+        return url;
+    }
 }

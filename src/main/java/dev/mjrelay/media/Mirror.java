@@ -1,8 +1,11 @@
 package dev.mjrelay.media;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.model.Task;
+import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.webhook.TargetGuard;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -69,8 +72,12 @@ public class Mirror {
     private final Duration attempt;
     private final Counter bytes;
     private final MeterRegistry registry;
+    private final Vertx vertx;
+    private final ObjectMapper mapper;
 
-    Mirror(RelayConfig config, Vertx vertx, TargetGuard guard, MeterRegistry registry) {
+    Mirror(RelayConfig config, Vertx vertx, TargetGuard guard, MeterRegistry registry, ObjectMapper mapper) {
+        this.vertx = vertx;
+        this.mapper = mapper;
         RelayConfig.Media media = config.media();
         this.timeout = media.timeout();
         // one attempt ends well within the poll lease, so no other replica takes the task meanwhile
@@ -161,6 +168,49 @@ public class Mirror {
                     }
                     return timed(start, new Retry(describe(causes.get(0))));
                 });
+    }
+
+    /**
+     * {@code task} as a read (fetch, the task list, the console) shows it: the presigned URLs of its
+     * mirrored images that are past half their lifetime signed again for a whole one, so that a read
+     * never hands out a URL about to stop working. What is stored, and the events already made, keep
+     * the URLs they had. Signing reads credentials, which may block: done off the event loop, and only
+     * when a URL needs it.
+     */
+    public Uni<Task> forReading(Task task, Instant now) {
+        if (store == null || !store.urlsExpire() || task.status() != TaskStatus.TASK_STATUS_SUCCEED
+                || task.snapshot() == null) {
+            return Uni.createFrom().item(task);
+        }
+        JsonNode snapshot;
+        try {
+            snapshot = mapper.readTree(task.snapshot());
+        } catch (IOException e) {
+            return Uni.createFrom().item(task);
+        }
+        List<ObjectNode> expiring = new ArrayList<>();
+        for (JsonNode image : snapshot.path("images")) {
+            // a mirrored image keeps the upstream's URL as sourceUrl
+            boolean mirrored = image.has("sourceUrl") && image.path("image_url").isTextual();
+            if (mirrored && store.expiring(image.path("image_url").asText(), now)) {
+                expiring.add((ObjectNode) image);
+            }
+        }
+        if (expiring.isEmpty()) {
+            return Uni.createFrom().item(task);
+        }
+        return Uni.createFrom().completionStage(() -> vertx.executeBlocking(() -> {
+            expiring.forEach(image -> image.put("image_url", store.signedAgain(image.path("image_url").asText())));
+            return task.withSnapshot(mapper.writeValueAsString(snapshot));
+        }, false).toCompletionStage());
+    }
+
+    /** {@link #forReading(Task, Instant)} for each of {@code tasks}, in order. */
+    public Uni<List<Task>> forReading(List<Task> tasks, Instant now) {
+        if (store == null || !store.urlsExpire() || tasks.isEmpty()) {
+            return Uni.createFrom().item(tasks);
+        }
+        return Uni.join().all(tasks.stream().map(task -> forReading(task, now)).toList()).andFailFast();
     }
 
     /** The snapshot as it goes out when mirroring gave up: the upstream's URLs, {@code mediaMirrored: false}. */

@@ -19,6 +19,9 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.Optional;
 
 /**
@@ -84,6 +87,55 @@ final class S3Store implements MediaStore, AutoCloseable {
                 // presigning reads credentials, which may touch files: off the event loop
                 .emitOn(Infrastructure.getDefaultWorkerPool())
                 .map(stored -> url(key));
+    }
+
+    @Override
+    public boolean urlsExpire() {
+        return publicBase == null;
+    }
+
+    @Override
+    public boolean expiring(String url, Instant now) {
+        if (publicBase != null) {
+            return false;
+        }
+        String signedAt = queryValue(url, "X-Amz-Date");
+        String lifetime = queryValue(url, "X-Amz-Expires");
+        if (signedAt == null || lifetime == null) {
+            return false;
+        }
+        try {
+            Instant from = SIGNED_AT.parse(signedAt, Instant::from);
+            long seconds = Long.parseLong(lifetime);
+            return now.isAfter(from.plusSeconds(seconds / 2));
+        } catch (DateTimeParseException | NumberFormatException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public String signedAgain(String url) {
+        int query = url.indexOf('?');
+        String bare = query < 0 ? url : url.substring(0, query);
+        String key = bare.substring(bare.lastIndexOf('/') + 1);
+        String fresh = url(key);
+        // the same object of the same bucket: a URL of a store configured otherwise since stays as it was
+        return fresh.startsWith(bare + "?") ? fresh : url;
+    }
+
+    private static final DateTimeFormatter SIGNED_AT = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssX");
+
+    private static String queryValue(String url, String name) {
+        int query = url.indexOf('?');
+        if (query < 0) {
+            return null;
+        }
+        for (String pair : url.substring(query + 1).split("&")) {
+            if (pair.startsWith(name + "=")) {
+                return pair.substring(name.length() + 1);
+            }
+        }
+        return null;
     }
 
     String url(String key) {

@@ -35,4 +35,10 @@ public record Task(
     public boolean queued() {
         return unsent && !status.isTerminal();
     }
+
+    /** The same task with another {@code snapshot}. */
+    public Task withSnapshot(String snapshot) {
+        return new Task(id, account, action, prompt, parentTaskId, index, callbackUrl, state, notifyProgress, upstreamId,
+                status, progress, snapshot, failReason, submittedAt, finishedAt, deadline, taskType, eta, upstream, unsent);
+    }
 }

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -116,18 +117,48 @@ class MediaIT {
     }
 
     @Test
-    void presignedUrlsWorkThenExpire() throws Exception {
+    void presignedUrlsWorkThenExpireAndAReadPastHalfTheirLifetimeShowsThemSignedAgain() throws Exception {
         String bucket = s3.bucket("mirror-expiring");
         try (FakeUpstream upstream = new FakeUpstream(300).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
-             RelayProcess relay = relay("media-ttl", prefix(), upstream, s3Store(bucket, "6s")).start()) {
+             RelayProcess relay = relay("media-ttl", prefix(), upstream, s3Store(bucket, "10s")).start()) {
             String id = submit(relay, receiver, "ttl-", 1).get(0);
             JsonNode data = awaitOneEventEach(receiver, List.of(id), 60).get(0).path("data");
             String url = data.path("imageUrls").get(0).asText();
+            Instant signed = signedAt(url);
             HttpResponse<byte[]> fresh = fetch(url);
             assertEquals(200, fresh.statusCode());
-            assertEquals(sha256(ImageServer.bytes("ttl-0-1.png")), sha256(fresh.body()));
-            OwnRedis.sleep(7_000);
-            assertEquals(403, fetch(url).statusCode(), "expired");
+            String bytes = sha256(ImageServer.bytes("ttl-0-1.png"));
+            assertEquals(bytes, sha256(fresh.body()));
+
+            // past half of its 10 s: every read shows the image signed again, for another 10 s
+            sleepUntil(signed.plusSeconds(6));
+            String fetched = get(relay, "/mj/task/" + id + "/fetch").path("images").get(0).path("image_url").asText();
+            String detail = get(relay, "/v1/tasks/" + id).path("imageUrls").get(0).asText();
+            String listed = get(relay, "/v1/tasks?limit=1").path("items").get(0).path("images").get(0).path("image_url").asText();
+            for (String again : List.of(fetched, detail, listed)) {
+                assertTrue(signedAt(again).isAfter(signed), "signed again: " + again);
+                assertEquals(url.substring(0, url.indexOf('?')), again.substring(0, again.indexOf('?')), "the same object");
+            }
+
+            sleepUntil(signed.plusSeconds(11));
+            assertEquals(403, fetch(url).statusCode(), "the event's URL expired");
+            HttpResponse<byte[]> resigned = fetch(fetched);
+            assertEquals(200, resigned.statusCode(), "the URL a read showed still works");
+            assertEquals(bytes, sha256(resigned.body()));
+        }
+    }
+
+    /** When a presigned URL was signed ({@code X-Amz-Date}, to the second). */
+    private static Instant signedAt(String url) {
+        java.util.regex.Matcher date = java.util.regex.Pattern.compile("[?&]X-Amz-Date=(\\d{8}T\\d{6}Z)").matcher(url);
+        assertTrue(date.find(), "presigned: " + url);
+        return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssX").parse(date.group(1), Instant::from);
+    }
+
+    private static void sleepUntil(Instant when) {
+        long wait = Duration.between(Instant.now(), when).toMillis();
+        if (wait > 0) {
+            OwnRedis.sleep(wait);
         }
     }
 
