@@ -19,7 +19,10 @@ import io.vertx.core.net.SocketAddress;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
 import java.util.Map;
 
 /**
@@ -175,19 +178,28 @@ public class WebhookSender {
 
     private static Result answered(HttpClientResponse response, Buffer bodyStart) {
         return new Result(response.statusCode(), null, null, bodyStart.toString(StandardCharsets.UTF_8),
-                retryAfter(response.getHeader("Retry-After")), 0);
+                retryAfter(response.getHeader("Retry-After"), Instant.now()), 0);
     }
 
-    /** Retry-After in seconds; the HTTP-date form is read as absent. */
-    static Duration retryAfter(String header) {
+    /**
+     * Retry-After in either of HTTP's forms, seconds or a date (a date gone by: zero); null when
+     * absent or unreadable.
+     */
+    static Duration retryAfter(String header, Instant now) {
         if (header == null) {
             return null;
         }
+        String value = header.trim();
         try {
-            long seconds = Long.parseLong(header.trim());
+            long seconds = Long.parseLong(value);
             return seconds < 0 ? null : Duration.ofSeconds(seconds);
-        } catch (NumberFormatException e) {
-            return null;
+        } catch (NumberFormatException notSeconds) {
+            try {
+                Instant at = DateTimeFormatter.RFC_1123_DATE_TIME.parse(value, Instant::from);
+                return at.isAfter(now) ? Duration.between(now, at) : Duration.ZERO;
+            } catch (DateTimeException notADate) {
+                return null;
+            }
         }
     }
 

@@ -9,10 +9,15 @@ import io.vertx.core.http.HttpServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A receiver's answer can end before the sender gets to read it (its events come on the
@@ -73,9 +78,34 @@ class WebhookSenderReadTest {
         assertEquals(WebhookSender.MAX_BODY, result.responseBody().length());
     }
 
+    @Test
+    void retryAfterIsReadInSecondsAndAsAnHttpDate() throws Exception {
+        String inAMinute = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(60));
+        HttpServer server = vertx.createHttpServer()
+                .requestHandler(request -> request.response().setStatusCode(request.path().equals("/date") ? 503 : 429)
+                        .putHeader("Retry-After", switch (request.path()) {
+                            case "/date" -> inAMinute;
+                            case "/past" -> "Thu, 01 Jan 2015 00:00:00 GMT";
+                            case "/seconds" -> "7";
+                            default -> "soon";
+                        }).end())
+                .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        Duration byDate = answerOf(server, "/date").retryAfter();
+        assertTrue(byDate.compareTo(Duration.ofSeconds(55)) >= 0 && byDate.compareTo(Duration.ofSeconds(60)) <= 0,
+                inAMinute + " read as " + byDate);
+        assertEquals(Duration.ZERO, answerOf(server, "/past").retryAfter());
+        assertEquals(Duration.ofSeconds(7), answerOf(server, "/seconds").retryAfter());
+        assertNull(answerOf(server, "/soon").retryAfter());
+    }
+
     private WebhookSender.Result answerOf(HttpServer server) throws Exception {
+        return answerOf(server, "/hook");
+    }
+
+    private WebhookSender.Result answerOf(HttpServer server, String path) throws Exception {
         HttpClient client = vertx.createHttpClient();
-        return client.request(HttpMethod.POST, server.actualPort(), "127.0.0.1", "/hook")
+        return client.request(HttpMethod.POST, server.actualPort(), "127.0.0.1", path)
                 .compose(request -> request.send("{}"))
                 .compose(response -> WebhookSender.read(response, vertx))
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
