@@ -325,6 +325,14 @@ public interface RelayConfig {
          */
         @WithDefault("10m")
         Duration timeout();
+
+        /**
+         * Images downloaded at once by this replica, each from its first byte until it is stored; the
+         * rest wait their turn. Their files wait on local disk meanwhile ({@code java.io.tmpdir} for
+         * {@code s3}), so this bounds that disk to {@code concurrency × max-bytes}.
+         */
+        @WithDefault("16")
+        int concurrency();
     }
 
     enum MediaStoreKind {

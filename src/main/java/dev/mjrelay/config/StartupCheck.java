@@ -131,6 +131,7 @@ public class StartupCheck {
             problems.add("relay.media.max-bytes must be at least 1 byte");
         }
         positive(problems, "relay.media.timeout", media.timeout());
+        atLeast(problems, "relay.media.concurrency", media.concurrency(), 1);
         media.publicBaseUrl().ifPresent(base -> {
             if (!(base.startsWith("http://") || base.startsWith("https://"))) {
                 problems.add("relay.media.public-base-url must be an http or https URL, not '" + base + "'");

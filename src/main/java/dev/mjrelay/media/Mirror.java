@@ -74,6 +74,7 @@ public class Mirror {
     private final MeterRegistry registry;
     private final Vertx vertx;
     private final ObjectMapper mapper;
+    private final Slots downloads;
 
     Mirror(RelayConfig config, Vertx vertx, TargetGuard guard, MeterRegistry registry, ObjectMapper mapper) {
         this.vertx = vertx;
@@ -94,6 +95,8 @@ public class Mirror {
             case s3 -> s3(media);
         };
         this.downloader = store == null ? null : new Downloader(vertx, guard, media.maxBytes());
+        // below 1 the start-up check stops the relay, naming the key
+        this.downloads = new Slots(Math.max(1, media.concurrency()));
         if (store != null) {
             sweep(store.incoming());
         }
@@ -224,10 +227,11 @@ public class Mirror {
         return new GaveUp(unmirrored(snapshot), reason);
     }
 
+    /** One image downloaded and stored, in a download slot: its file is on local disk until stored. */
     private Uni<String> mirrorOne(String url, Duration within) {
-        return downloader.download(url, store.incoming(), within)
+        return downloads.run(() -> downloader.download(url, store.incoming(), within)
                 .chain(file -> store.put(file.sha256() + "." + extension(file.contentType()), file.file(), file.contentType())
-                        .invoke(stored -> bytes.increment(file.bytes())));
+                        .invoke(stored -> bytes.increment(file.bytes()))));
     }
 
     private Result timed(long start, Result result) {

@@ -70,11 +70,17 @@ class StartupCheckTest {
 
     @Test
     void anAccountWeightOverAMillionIsRefused() {
-        // the job queue moves an account on by 1,000,000 / weight a turn: beyond a million that is 0, and the
-        // account would keep every turn
+        // the job queue moves an account on by 1,000,000 / weight a turn, never less than 1: a larger weight
+        // would promise a share it does not get
         assertEquals(List.of("relay.accounts.acme.weight must be at most 1000000, not 1000001"),
                 problemsWith("relay.accounts.acme.weight", "1000001"));
         assertEquals(List.of(), problemsWith("relay.accounts.acme.weight", "1000000"));
+    }
+
+    @Test
+    void mediaConcurrencyUnderOneIsRefused() {
+        assertEquals(List.of("relay.media.concurrency must be at least 1, not 0"), problemsWith("relay.media.concurrency", "0"));
+        assertEquals(List.of(), problemsWith("relay.media.concurrency", "1"));
     }
 
     @Test

@@ -22,6 +22,8 @@ final class ImageServer implements AutoCloseable {
 
     private final HttpServer server;
     private final AtomicInteger requests = new AtomicInteger();
+    private final AtomicInteger serving = new AtomicInteger();
+    private final AtomicInteger peak = new AtomicInteger();
     private volatile long slowMs = 1500;
 
     ImageServer() throws IOException {
@@ -37,6 +39,15 @@ final class ImageServer implements AutoCloseable {
 
     int requests() {
         return requests.get();
+    }
+
+    /** The most images served at once since the last {@link #resetPeak()}. */
+    int peak() {
+        return peak.get();
+    }
+
+    void resetPeak() {
+        peak.set(serving.get());
     }
 
     ImageServer slow(long ms) {
@@ -56,11 +67,16 @@ final class ImageServer implements AutoCloseable {
         String path = ex.getRequestURI().getPath();
         try {
             if (path.startsWith("/img/") || path.startsWith("/slow/")) {
-                if (path.startsWith("/slow/")) {
-                    Thread.sleep(slowMs);
+                peak.accumulateAndGet(serving.incrementAndGet(), Math::max);
+                try {
+                    if (path.startsWith("/slow/")) {
+                        Thread.sleep(slowMs);
+                    }
+                    String name = path.substring(path.indexOf('/', 1) + 1);
+                    send(ex, 200, "image/png", bytes(name));
+                } finally {
+                    serving.decrementAndGet();
                 }
-                String name = path.substring(path.indexOf('/', 1) + 1);
-                send(ex, 200, "image/png", bytes(name));
             } else if (path.equals("/page.png")) {
                 send(ex, 200, "text/html; charset=utf-8", "<html><body>a login page</body></html>".getBytes());
             } else if (path.equals("/hang.png")) {

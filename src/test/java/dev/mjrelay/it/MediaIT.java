@@ -163,6 +163,29 @@ class MediaIT {
     }
 
     @Test
+    void aReplicaDownloadsNoMoreImagesAtOnceThanItsMediaConcurrency() throws Exception {
+        Path dir = Files.createTempDirectory("mj-relay-media-it");
+        Map<String, String> media = new HashMap<>(filesystemStore(dir));
+        media.put("relay.media.concurrency", "3");
+        images.slow(400);
+        try (FakeUpstream upstream = new FakeUpstream(300).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("media-slots", prefix(), upstream, media).start()) {
+            images.resetPeak();
+            // four tasks that end together: sixteen images, each taking 400 ms to arrive
+            List<String> ids = submit(relay, receiver, "slow-slots-", 4);
+            List<JsonNode> events = awaitOneEventEach(receiver, ids, 60);
+            assertEquals(3, images.peak(), "images downloaded at once: relay.media.concurrency, no more");
+            for (int i = 0; i < ids.size(); i++) {
+                JsonNode data = events.get(i).path("data");
+                assertTrue(data.path("mediaMirrored").asBoolean(), "the rest waited their turn, none gave up: " + data);
+                assertMirroredLikeTheUpstream(data, "slow-slots-" + i, relay.url() + "/media/");
+            }
+        } finally {
+            images.slow(1500);
+        }
+    }
+
+    @Test
     void fiftyTasksMirroredToTheFilesystemAreServedByTheRelay() throws Exception {
         Path dir = Files.createTempDirectory("mj-relay-media-it");
         try (FakeUpstream upstream = new FakeUpstream(500).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
