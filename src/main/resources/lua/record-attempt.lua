@@ -1,6 +1,6 @@
 -- Records one webhook attempt in its task's delivery log and moves the delivery on: delivered (its
--- record removed), due again for a retry, or dead (kept, and listed for its account unless it was a progress
--- event, which gets one attempt only and is not worth a replay). An attempt that is not the
+-- record removed), due again for a retry, or dead (kept for the retention, and listed for its account unless
+-- it was a progress event, which gets one attempt only and is not worth a replay). An attempt that is not the
 -- next one of a pending delivery is stale (its lease ran out and another dispatcher went on) and
 -- changes nothing.
 -- KEYS[1] delivery hash, KEYS[2] delivery due set, KEYS[3] the task's delivery log, KEYS[4] the
@@ -32,6 +32,9 @@ else
   redis.call('PEXPIRE', KEYS[1], ARGV[6])
   if state == DLV_STATE.DEAD and f[3] ~= EVENT.PROGRESS then
     redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1])
+    -- what died before the retention has no record left to list: its entry goes too, or a
+    -- receiver that stays down would grow the list without end
+    redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (tonumber(ARGV[7]) - tonumber(ARGV[6])))
     redis.call('PEXPIRE', KEYS[4], ARGV[6])
   end
 end
