@@ -31,10 +31,11 @@ public interface MediaStore {
     }
 
     /**
-     * {@code url} signed again for a whole lifetime; {@code url} itself when it is not this store's as
+     * {@code url} signed again, to work at least half a lifetime more from {@code now}, and the same
+     * for every read until it is past half its own; {@code url} itself when it is not this store's as
      * configured now. May block (it reads credentials).
      */
-    default String signedAgain(String url) {
+    default String signedAgain(String url, Instant now) {
         return url;
     }
 }

@@ -175,8 +175,8 @@ public class Mirror {
 
     /**
      * {@code task} as a read (fetch, the task list, the console) shows it: the presigned URLs of its
-     * mirrored images that are past half their lifetime signed again for a whole one, so that a read
-     * never hands out a URL about to stop working. What is stored, and the events already made, keep
+     * mirrored images that are past half their lifetime signed again, to work at least half a lifetime
+     * more, so that a read never hands out a URL about to stop working. What is stored, and the events already made, keep
      * the URLs they had. Signing reads credentials, which may block: done off the event loop, and only
      * when a URL needs it.
      */
@@ -203,7 +203,7 @@ public class Mirror {
             return Uni.createFrom().item(task);
         }
         return Uni.createFrom().completionStage(() -> vertx.executeBlocking(() -> {
-            expiring.forEach(image -> image.put("image_url", store.signedAgain(image.path("image_url").asText())));
+            expiring.forEach(image -> image.put("image_url", store.signedAgain(image.path("image_url").asText(), now)));
             return task.withSnapshot(mapper.writeValueAsString(snapshot));
         }, false).toCompletionStage());
     }

@@ -2,9 +2,17 @@ package dev.mjrelay.media;
 
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.http.SdkHttpMethod;
+import software.amazon.awssdk.http.SdkHttpRequest;
+import software.amazon.awssdk.http.auth.aws.signer.AwsV4FamilyHttpSigner;
+import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
+import software.amazon.awssdk.http.auth.spi.signer.HttpSigner;
+import software.amazon.awssdk.http.auth.spi.signer.SignedRequest;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
@@ -16,11 +24,15 @@ import software.amazon.awssdk.services.s3.presigner.model.GetObjectPresignReques
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.Optional;
 
@@ -41,6 +53,8 @@ final class S3Store implements MediaStore, AutoCloseable {
     private final String publicBase;
     private final Duration urlTtl;
     private final Path incoming;
+    private final AwsCredentialsProvider credentials;
+    private final AwsV4HttpSigner signer = AwsV4HttpSigner.create();
 
     S3Store(Optional<String> endpoint, Optional<String> region, String bucket, Optional<String> publicBase,
             Duration urlTtl) throws IOException {
@@ -52,7 +66,8 @@ final class S3Store implements MediaStore, AutoCloseable {
         S3AsyncClientBuilder builder = S3AsyncClient.builder()
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
                 .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(64));
-        S3Presigner.Builder presign = S3Presigner.builder().credentialsProvider(DefaultCredentialsProvider.builder().build());
+        this.credentials = DefaultCredentialsProvider.builder().build();
+        S3Presigner.Builder presign = S3Presigner.builder().credentialsProvider(credentials);
         if (endpoint.isPresent()) {
             builder.endpointOverride(URI.create(endpoint.get())).forcePathStyle(true);
             presign.endpointOverride(URI.create(endpoint.get()))
@@ -113,14 +128,43 @@ final class S3Store implements MediaStore, AutoCloseable {
         }
     }
 
+    /**
+     * Signed as of the start of the current half-lifetime window, not of now: every read in the window,
+     * on any replica, shows the same URL (a page that polls does not load the image again each time),
+     * and it works at least half a lifetime more.
+     */
     @Override
-    public String signedAgain(String url) {
+    public String signedAgain(String url, Instant now) {
         int query = url.indexOf('?');
-        String bare = query < 0 ? url : url.substring(0, query);
-        String key = bare.substring(bare.lastIndexOf('/') + 1);
-        String fresh = url(key);
-        // the same object of the same bucket: a URL of a store configured otherwise since stays as it was
-        return fresh.startsWith(bare + "?") ? fresh : url;
+        String scope = queryValue(url, "X-Amz-Credential");
+        if (query < 0 || scope == null) {
+            return url;
+        }
+        String bare = url.substring(0, query);
+        String mine = url(bare.substring(bare.lastIndexOf('/') + 1));
+        if (!mine.startsWith(bare + "?")) {
+            // not an object of this bucket as configured now: left as it was
+            return url;
+        }
+        // <access key>/<date>/<region>/s3/aws4_request: the region the store signs for
+        String[] parts = URLDecoder.decode(scope, StandardCharsets.UTF_8).split("/");
+        if (parts.length != 5) {
+            return mine;
+        }
+        long half = Math.max(1_000, urlTtl.toMillis() / 2);
+        Instant windowStart = Instant.ofEpochMilli(now.toEpochMilli() / half * half);
+        SdkHttpRequest request = SdkHttpRequest.builder().uri(URI.create(bare)).method(SdkHttpMethod.GET).build();
+        AwsCredentialsIdentity identity = credentials.resolveCredentials();
+        SignedRequest signed = signer.sign(r -> r.identity(identity).request(request)
+                .putProperty(AwsV4HttpSigner.REGION_NAME, parts[2])
+                .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "s3")
+                .putProperty(AwsV4HttpSigner.AUTH_LOCATION, AwsV4FamilyHttpSigner.AuthLocation.QUERY_STRING)
+                .putProperty(AwsV4HttpSigner.EXPIRATION_DURATION, urlTtl)
+                .putProperty(AwsV4HttpSigner.PAYLOAD_SIGNING_ENABLED, false)
+                .putProperty(AwsV4HttpSigner.DOUBLE_URL_ENCODE, false)
+                .putProperty(AwsV4HttpSigner.NORMALIZE_PATH, false)
+                .putProperty(HttpSigner.SIGNING_CLOCK, Clock.fixed(windowStart, ZoneOffset.UTC)));
+        return signed.request().getUri().toString();
     }
 
     private static final DateTimeFormatter SIGNED_AT = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssX");
