@@ -47,11 +47,29 @@ public interface RelayConfig {
 
     Media media();
 
+    Egress egress();
+
     Store store();
 
     Simulator simulator();
 
     Shutdown shutdown();
+
+    interface Egress {
+        /**
+         * The proxy the relay's own HTTP requests go through — upstream calls, webhook attempts, image
+         * downloads (not S3: the AWS SDK has its own settings): {@code http://host:port} or
+         * {@code socks5://host:port}, with {@code user:password@} when it asks for them. Unset: direct.
+         */
+        Optional<String> proxy();
+
+        /**
+         * Hosts reached directly all the same: names ({@code upstream.internal}), domains
+         * ({@code .svc.cluster.local} or {@code *.svc.cluster.local}: it and every name under it) and
+         * IP addresses, comma-separated.
+         */
+        Optional<List<String>> noProxy();
+    }
 
     interface Shutdown {
         /**

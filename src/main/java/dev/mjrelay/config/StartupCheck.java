@@ -81,6 +81,7 @@ public class StartupCheck {
         }
         upstreams(problems, config);
         media(problems, config.media(), profiles.contains("demo") || profiles.contains("dev"));
+        egress(problems, config.egress());
         Map<String, String> owners = new HashMap<>();
         config.accounts().forEach((name, account) -> {
             String key = "relay.accounts." + name;
@@ -160,6 +161,22 @@ public class StartupCheck {
             }
         }
     }
+
+    private static void egress(List<String> problems, RelayConfig.Egress egress) {
+        egress.proxy().ifPresent(url -> {
+            try {
+                ProxyAddress.parse(url);
+            } catch (IllegalArgumentException e) {
+                problems.add("relay.egress.proxy " + e.getMessage() + " (the value is not repeated: it may hold a password)");
+            }
+        });
+        egress.noProxy().ifPresent(hosts -> hosts.stream().filter(host -> !NO_PROXY_ENTRY.matcher(host.trim()).matches())
+                .forEach(host -> problems.add("relay.egress.no-proxy takes host names, .domains or *.domains and IP"
+                        + " addresses, not '" + host + "'")));
+    }
+
+    private static final java.util.regex.Pattern NO_PROXY_ENTRY =
+            java.util.regex.Pattern.compile("(\\*?\\.)?[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?|\\[?[0-9A-Fa-f:.]+]?");
 
     private static void upstreams(List<String> problems, RelayConfig config) {
         if (config.upstream().url().isPresent() && defaultEntry(config).flatMap(RelayConfig.PoolEntry::url).isPresent()) {

@@ -1,5 +1,6 @@
 package dev.mjrelay.media;
 
+import dev.mjrelay.lane.EgressProxy;
 import dev.mjrelay.lane.HttpClients;
 import dev.mjrelay.lane.Lanes;
 import dev.mjrelay.webhook.TargetGuard;
@@ -17,7 +18,6 @@ import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.SocketAddress;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -62,9 +62,11 @@ final class Downloader {
     private final Lanes<HttpClients.ByHost> lanes;
     private final TargetGuard guard;
     private final long maxBytes;
+    private final EgressProxy egress;
 
-    Downloader(Vertx vertx, TargetGuard guard, long maxBytes) {
+    Downloader(Vertx vertx, TargetGuard guard, long maxBytes, EgressProxy egress) {
         this.vertx = vertx;
+        this.egress = egress;
         this.guard = guard;
         this.maxBytes = maxBytes;
         HttpClientOptions options = new HttpClientOptions()
@@ -144,9 +146,9 @@ final class Downloader {
         }
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(target.host())
                 .setPort(target.port()).setSsl(target.https()).setURI(path)
-                .setServer(SocketAddress.inetSocketAddress(target.port(), resolved.addresses().get(0).getHostAddress()))
                 .setFollowRedirects(false).setConnectTimeout(10_000).setIdleTimeout(IDLE.toMillis())
                 .putHeader("Accept", "image/*, video/*").putHeader("User-Agent", "mj-relay media mirror");
+        egress.route(options, target.host(), target.port(), resolved.addresses().get(0).getHostAddress());
         return clients.of(target.host()).request(options).compose(request -> {
             inFlight.began(request);
             return request.send();

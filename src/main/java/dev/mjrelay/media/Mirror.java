@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.lane.EgressProxy;
 import dev.mjrelay.model.Task;
 import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.webhook.TargetGuard;
@@ -94,7 +95,7 @@ public class Mirror {
                             .getConfig().getOptionalValue("quarkus.http.port", Integer.class).orElse(8080) + "/media"));
             case s3 -> s3(media);
         };
-        this.downloader = store == null ? null : new Downloader(vertx, guard, media.maxBytes());
+        this.downloader = store == null ? null : new Downloader(vertx, guard, media.maxBytes(), EgressProxy.of(config));
         // below 1 the start-up check stops the relay, naming the key
         this.downloads = new Slots(Math.max(1, media.concurrency()));
         if (store != null) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.lane.Causes;
+import dev.mjrelay.lane.EgressProxy;
 import dev.mjrelay.lane.HttpClients;
 import dev.mjrelay.lane.Lanes;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -16,6 +17,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.ProxyOptions;
 import org.jboss.logging.Logger;
 
 import java.net.URI;
@@ -48,6 +50,8 @@ public class UpstreamClient {
     private final Duration readTimeout;
     private final String authorization;
     private final long maxAnswerBytes;
+    /** The proxy requests to this upstream go through; null: directly. */
+    private final ProxyOptions proxy;
     private final ObjectMapper mapper;
     private final MeterRegistry registry;
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
@@ -64,6 +68,7 @@ public class UpstreamClient {
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         this.readTimeout = timeouts.readTimeout();
+        this.proxy = EgressProxy.of(config).forHost(host);
         HttpClientOptions options = new HttpClientOptions()
                 // no Vert.x spans: the relay makes its own (TaskTraces)
                 .setTracingPolicy(TracingPolicy.IGNORE)
@@ -135,6 +140,7 @@ public class UpstreamClient {
                 .setURI(basePath + path)
                 .setFollowRedirects(false)
                 .setIdleTimeout(readTimeout.toMillis())
+                .setProxyOptions(proxy)
                 .putHeader("Accept", "application/json");
         if (authorization != null) {
             options.putHeader("Authorization", authorization);

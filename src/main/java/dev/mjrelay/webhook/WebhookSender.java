@@ -2,6 +2,7 @@ package dev.mjrelay.webhook;
 
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.lane.Causes;
+import dev.mjrelay.lane.EgressProxy;
 import dev.mjrelay.lane.HttpClients;
 import dev.mjrelay.lane.Lanes;
 import io.smallrye.mutiny.Uni;
@@ -15,7 +16,6 @@ import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.SocketAddress;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.nio.charset.StandardCharsets;
@@ -75,11 +75,13 @@ public class WebhookSender {
     private final Vertx vertx;
     private final TargetGuard guard;
     private final Duration timeout;
+    private final EgressProxy egress;
 
     WebhookSender(Vertx vertx, RelayConfig config, TargetGuard guard) {
         this.timeout = config.webhook().timeout();
         this.guard = guard;
         this.vertx = vertx;
+        this.egress = EgressProxy.of(config);
         HttpClientOptions options = new HttpClientOptions()
                 // no Vert.x spans: the relay makes its own (TaskTraces)
                 .setTracingPolicy(TracingPolicy.IGNORE)
@@ -115,10 +117,10 @@ public class WebhookSender {
                 .setPort(target.port())
                 .setSsl(target.https())
                 .setURI(path)
-                .setServer(SocketAddress.inetSocketAddress(target.port(), resolved.addresses().get(0).getHostAddress()))
                 .setFollowRedirects(false)
                 .setConnectTimeout(timeout.toMillis())
                 .setIdleTimeout(timeout.toMillis());
+        egress.route(options, target.host(), target.port(), resolved.addresses().get(0).getHostAddress());
         headers.forEach(options::putHeader);
         return http.request(options)
                 .compose(request -> request.send(Buffer.buffer(body, StandardCharsets.UTF_8.name())))

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class StartupCheckTest {
@@ -75,6 +76,21 @@ class StartupCheckTest {
         assertEquals(List.of("relay.accounts.acme.weight must be at most 1000000, not 1000001"),
                 problemsWith("relay.accounts.acme.weight", "1000001"));
         assertEquals(List.of(), problemsWith("relay.accounts.acme.weight", "1000000"));
+    }
+
+    @Test
+    void anEgressProxyThatDoesNotReadIsRefusedWithoutRepeatingItsPassword() {
+        List<String> problems = problemsWith("relay.egress.proxy", "https://relay:hunter2@proxy.internal:3128");
+        assertEquals(List.of("relay.egress.proxy must start http:// or socks5:// (the value is not repeated: it may hold"
+                + " a password)"), problems);
+        assertFalse(problems.toString().contains("hunter2"));
+        assertEquals(1, problemsWith("relay.egress.proxy", "http://proxy.internal").size(), "no port");
+        assertEquals(1, problemsWith("relay.egress.proxy", "http://proxy.internal:3128/path").size());
+        assertEquals(List.of(), problemsWith("relay.egress.proxy", "http://relay:p%40ss@proxy.internal:3128"));
+        assertEquals(List.of(), problemsWith("relay.egress.proxy", "socks5://[::1]:1080"));
+        assertEquals(List.of("relay.egress.no-proxy takes host names, .domains or *.domains and IP addresses, not"
+                + " 'http://upstream'"), problemsWith("relay.egress.no-proxy", "http://upstream"));
+        assertEquals(List.of(), problemsWith("relay.egress.no-proxy", "upstream.internal,.svc.cluster.local,*.corp,10.0.0.7"));
     }
 
     @Test

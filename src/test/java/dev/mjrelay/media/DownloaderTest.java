@@ -2,6 +2,7 @@ package dev.mjrelay.media;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.mjrelay.lane.EgressProxy;
 import dev.mjrelay.webhook.TargetGuard;
 import io.smallrye.mutiny.Multi;
 import io.vertx.core.Vertx;
@@ -56,7 +57,7 @@ class DownloaderTest {
         new Random(7).nextBytes(IMAGE);
         new Random(8).nextBytes(TWO_BLOCKS);
         vertx = Vertx.vertx();
-        downloader = new Downloader(vertx, new TargetGuard((InetAddress address) -> address.isLoopbackAddress()), MAX);
+        downloader = new Downloader(vertx, new TargetGuard((InetAddress address) -> address.isLoopbackAddress()), MAX, EgressProxy.none());
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setExecutor(Executors.newCachedThreadPool());
         server.createContext("/ok.png", ex -> send(ex, 200, "image/png; charset=binary", IMAGE));

@@ -1,0 +1,94 @@
+package dev.mjrelay.lane;
+
+import dev.mjrelay.config.ProxyAddress;
+import dev.mjrelay.config.RelayConfig;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.ProxyOptions;
+import io.vertx.core.net.ProxyType;
+import io.vertx.core.net.SocketAddress;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The proxy of {@code relay.egress.proxy} that the relay's own HTTP requests go through — upstream
+ * calls, webhook attempts, image downloads — but to the hosts of {@code relay.egress.no-proxy}.
+ * Through an HTTP proxy an {@code https} request is a CONNECT tunnel to the target as named (so a
+ * proxy that allows domains sees the domain), and a plain {@code http} one goes to the proxy whole.
+ */
+public final class EgressProxy {
+
+    private static final EgressProxy NONE = new EgressProxy(null, List.of());
+
+    private final ProxyOptions proxy;
+    private final List<String> direct;
+
+    private EgressProxy(ProxyOptions proxy, List<String> direct) {
+        this.proxy = proxy;
+        this.direct = direct;
+    }
+
+    /** Every request directly. */
+    public static EgressProxy none() {
+        return NONE;
+    }
+
+    /** As configured; the start-up check has refused a proxy URL that does not read. */
+    public static EgressProxy of(RelayConfig config) {
+        RelayConfig.Egress egress = config.egress();
+        if (egress.proxy().isEmpty()) {
+            return none();
+        }
+        ProxyAddress address = ProxyAddress.parse(egress.proxy().get());
+        ProxyOptions options = new ProxyOptions().setType(address.socks5() ? ProxyType.SOCKS5 : ProxyType.HTTP)
+                .setHost(address.host()).setPort(address.port());
+        if (address.username() != null) {
+            options.setUsername(address.username()).setPassword(address.password() == null ? "" : address.password());
+        }
+        List<String> direct = egress.noProxy().orElse(List.of()).stream().map(String::trim).filter(h -> !h.isEmpty())
+                .map(EgressProxy::bare).toList();
+        return new EgressProxy(options, direct);
+    }
+
+    /** The proxy a request to {@code host} goes through, or null when it goes directly. */
+    public ProxyOptions forHost(String host) {
+        if (proxy == null) {
+            return null;
+        }
+        String name = bare(host);
+        for (String entry : direct) {
+            if (entry.startsWith("*.") ? within(name, entry.substring(2)) : entry.startsWith(".")
+                    ? within(name, entry.substring(1)) : name.equals(entry)) {
+                return null;
+            }
+        }
+        // each request its own copy: Vert.x keeps the options it is given
+        return new ProxyOptions(proxy);
+    }
+
+    /**
+     * {@code options}, a request to {@code host}:{@code port}, routed: through the proxy when it
+     * applies (the proxy connects by the name, as its rules expect), else straight to
+     * {@code address}, the address the relay checked the name against.
+     */
+    public RequestOptions route(RequestOptions options, String host, int port, String address) {
+        ProxyOptions through = forHost(host);
+        if (through != null) {
+            return options.setProxyOptions(through).setServer(SocketAddress.inetSocketAddress(port, host));
+        }
+        return options.setServer(SocketAddress.inetSocketAddress(port, address));
+    }
+
+    private static boolean within(String name, String domain) {
+        return name.equals(domain) || name.endsWith("." + domain);
+    }
+
+    /** Lower case, without the brackets of an IPv6 address or a name's final dot. */
+    private static String bare(String host) {
+        String h = host.toLowerCase(Locale.ROOT);
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
+    }
+}

@@ -1,0 +1,94 @@
+package dev.mjrelay.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mjrelay.testing.HttpProxy;
+import dev.mjrelay.testing.TestCertificate;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static dev.mjrelay.it.FaultToleranceIT.JSON;
+import static dev.mjrelay.it.FaultToleranceIT.prefix;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The packaged relay behind an egress proxy that asks for a password, as in a cluster whose only way
+ * out is that proxy: the upstream's calls, the image downloads of mirroring and the webhooks all go
+ * through it — an HTTPS receiver through a CONNECT tunnel that names the receiver's host, the
+ * plain-HTTP ones as whole requests — and the task ends with its signed webhook as without it.
+ */
+class EgressProxyIT {
+
+    /** A webhook as the HTTPS receiver got it, with the host name its TLS handshake named. */
+    record Hit(String serverName, String body) {
+    }
+
+    @Test
+    void upstreamCallsImageDownloadsAndWebhooksAllGoThroughTheProxy() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        List<Hit> hits = new CopyOnWriteArrayList<>();
+        Path media = Files.createTempDirectory("mj-relay-egress-it");
+        try (TestCertificate certificate = TestCertificate.create("dns:localhost");
+             HttpProxy proxy = new HttpProxy("relay", "p@ss:word");
+             ImageServer images = new ImageServer();
+             OwnRedis redis = new OwnRedis(false);
+             FakeUpstream upstream = new FakeUpstream(300).images(prompt -> List.of(images.url("/img/" + prompt + ".png")))) {
+            HttpServer receiver = vertx.createHttpServer(new HttpServerOptions().setSsl(true).setSni(true)
+                            .setKeyCertOptions(new PemKeyCertOptions().setCertPath(certificate.certPem().toString())
+                                    .setKeyPath(certificate.keyPem().toString())))
+                    .requestHandler(request -> request.body().onSuccess(body -> {
+                        hits.add(new Hit(request.connection().indicatedServerName(), body.toString()));
+                        request.response().setStatusCode(204).end();
+                    }))
+                    .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            List<String> jvm = new ArrayList<>(RelayProcess.suiteJvmOptions());
+            jvm.addAll(List.of("-Djavax.net.ssl.trustStore=" + certificate.trustStore(),
+                    "-Djavax.net.ssl.trustStorePassword=" + TestCertificate.PASSWORD));
+            Map<String, String> settings = new HashMap<>(Map.of(
+                    // the password percent-encoded, as in any URL
+                    "relay.egress.proxy", "http://relay:p%40ss%3Aword@127.0.0.1:" + proxy.port(),
+                    "relay.media.store", "filesystem", "relay.media.filesystem.path", media.toString(),
+                    "relay.media.public-base-url", "http://127.0.0.1:${quarkus.http.port}/media"));
+            try (RelayProcess relay = new RelayProcess("egress-proxy", redis.hosts(), prefix(), upstream.url(),
+                    settings, jvm, List.of()).start()) {
+                String callback = "https://localhost:" + receiver.actualPort() + "/hook";
+                String id = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY, callback, "through-the-proxy");
+
+                await().atMost(Duration.ofSeconds(30)).until(() -> hits.stream().anyMatch(hit -> hit.body().contains(id)));
+                Hit hit = hits.stream().filter(h -> h.body().contains(id)).findFirst().orElseThrow();
+                assertEquals("localhost", hit.serverName(), "the tunnel's TLS handshake named the receiver (SNI)");
+                JsonNode data = JSON.readTree(hit.body()).path("data");
+                assertEquals("task.succeeded", JSON.readTree(hit.body()).path("type").asText());
+                assertTrue(data.path("mediaMirrored").asBoolean(), data.toString());
+
+                List<String> lines = proxy.asked().stream().map(HttpProxy.Asked::line).toList();
+                assertTrue(proxy.asked().stream().allMatch(HttpProxy.Asked::allowed), "every request gave the password: " + lines);
+                String upstreamBase = upstream.url().replaceAll("/+$", "");
+                assertTrue(lines.contains("CONNECT localhost:" + receiver.actualPort() + " HTTP/1.1"),
+                        "the webhook's tunnel names the receiver's host, for the proxy's rules: " + lines);
+                assertTrue(lines.stream().anyMatch(l -> l.startsWith("POST " + upstreamBase + "/mj/submit/imagine ")),
+                        "the submit went to the proxy whole: " + lines);
+                assertTrue(lines.stream().anyMatch(l -> l.startsWith("GET " + images.url("/img/through-the-proxy.png") + " ")),
+                        "the image download too: " + lines);
+                Figures.report("egress", "behind an egress proxy with a password: submit, polls, image download and an HTTPS"
+                        + " webhook (CONNECT localhost, SNI localhost) all through it; " + lines.size() + " connections");
+            }
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+}
