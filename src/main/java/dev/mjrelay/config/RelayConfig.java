@@ -58,7 +58,7 @@ public interface RelayConfig {
     interface Egress {
         /**
          * The proxy the relay's own HTTP requests go through — upstream calls, webhook attempts, image
-         * downloads (not S3: the AWS SDK has its own settings): {@code http://host:port} or
+         * downloads and their S3 uploads (HTTP proxies only): {@code http://host:port} or
          * {@code socks5://host:port}, with {@code user:password@} when it asks for them. Unset: direct.
          */
         Optional<String> proxy();

@@ -12,7 +12,8 @@ import java.util.Locale;
 
 /**
  * The proxy of {@code relay.egress.proxy} that the relay's own HTTP requests go through — upstream
- * calls, webhook attempts, image downloads — but to the hosts of {@code relay.egress.no-proxy}.
+ * calls, webhook attempts, image downloads and (an HTTP proxy) S3 uploads — but to the hosts of
+ * {@code relay.egress.no-proxy}.
  * Through an HTTP proxy an {@code https} request is a CONNECT tunnel to the target as named (so a
  * proxy that allows domains sees the domain), and a plain {@code http} one goes to the proxy whole.
  */

@@ -93,7 +93,7 @@ public class Mirror {
             case filesystem -> new FilesystemStore(Path.of(media.filesystem().path().orElseThrow()),
                     media.publicBaseUrl().orElseGet(() -> "http://localhost:" + org.eclipse.microprofile.config.ConfigProvider
                             .getConfig().getOptionalValue("quarkus.http.port", Integer.class).orElse(8080) + "/media"));
-            case s3 -> s3(media);
+            case s3 -> s3(media, EgressProxy.of(config));
         };
         this.downloader = store == null ? null : new Downloader(vertx, guard, media.maxBytes(), EgressProxy.of(config));
         // below 1 the start-up check stops the relay, naming the key
@@ -103,10 +103,10 @@ public class Mirror {
         }
     }
 
-    private static MediaStore s3(RelayConfig.Media media) {
+    private static MediaStore s3(RelayConfig.Media media, EgressProxy egress) {
         try {
             return new S3Store(media.s3().endpoint(), media.s3().region(), media.s3().bucket().orElseThrow(),
-                    media.publicBaseUrl(), media.urlTtl());
+                    media.publicBaseUrl(), media.urlTtl(), egress);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

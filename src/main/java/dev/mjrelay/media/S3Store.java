@@ -1,7 +1,11 @@
 package dev.mjrelay.media;
 
+import dev.mjrelay.lane.EgressProxy;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.vertx.core.net.ProxyOptions;
+import io.vertx.core.net.ProxyType;
+import org.jboss.logging.Logger;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
@@ -12,6 +16,7 @@ import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
 import software.amazon.awssdk.http.auth.spi.signer.HttpSigner;
 import software.amazon.awssdk.http.auth.spi.signer.SignedRequest;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.http.nio.netty.ProxyConfiguration;
 import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
@@ -44,6 +49,8 @@ import java.util.Optional;
  */
 final class S3Store implements MediaStore, AutoCloseable {
 
+    private static final Logger LOG = Logger.getLogger(S3Store.class);
+
     /** SigV4 presigned URLs live at most a week. */
     static final Duration MAX_URL_TTL = Duration.ofDays(7);
 
@@ -57,7 +64,7 @@ final class S3Store implements MediaStore, AutoCloseable {
     private final AwsV4HttpSigner signer = AwsV4HttpSigner.create();
 
     S3Store(Optional<String> endpoint, Optional<String> region, String bucket, Optional<String> publicBase,
-            Duration urlTtl) throws IOException {
+            Duration urlTtl, EgressProxy egress) throws IOException {
         this.bucket = bucket;
         this.publicBase = publicBase.map(base -> base.endsWith("/") ? base.substring(0, base.length() - 1) : base)
                 .orElse(null);
@@ -65,7 +72,7 @@ final class S3Store implements MediaStore, AutoCloseable {
         this.incoming = Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "mj-relay-media"));
         S3AsyncClientBuilder builder = S3AsyncClient.builder()
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
-                .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(64));
+                .httpClientBuilder(httpClient(egress, endpoint));
         this.credentials = DefaultCredentialsProvider.builder().build();
         S3Presigner.Builder presign = S3Presigner.builder().credentialsProvider(credentials);
         if (endpoint.isPresent()) {
@@ -79,6 +86,27 @@ final class S3Store implements MediaStore, AutoCloseable {
         });
         this.client = builder.build();
         this.presigner = presign.build();
+    }
+
+    /**
+     * The SDK's HTTP client, through relay.egress.proxy when it applies to the store's host (AWS's own
+     * when no endpoint is given). The SDK takes HTTP proxies only: through a SOCKS5 one the store is
+     * reached directly.
+     */
+    private static NettyNioAsyncHttpClient.Builder httpClient(EgressProxy egress, Optional<String> endpoint) {
+        NettyNioAsyncHttpClient.Builder http = NettyNioAsyncHttpClient.builder().maxConcurrency(64);
+        ProxyOptions through = egress.forHost(endpoint.map(e -> URI.create(e).getHost()).orElse("s3.amazonaws.com"));
+        if (through != null && through.getType() != ProxyType.HTTP) {
+            LOG.warn("relay.egress.proxy is a SOCKS5 proxy, which the AWS SDK cannot use: the S3 store is reached directly");
+        } else if (through != null) {
+            ProxyConfiguration.Builder proxy = ProxyConfiguration.builder().scheme("http").host(through.getHost())
+                    .port(through.getPort()).useSystemPropertyValues(false).useEnvironmentVariableValues(false);
+            if (through.getUsername() != null) {
+                proxy.username(through.getUsername()).password(through.getPassword());
+            }
+            http.proxyConfiguration(proxy.build());
+        }
+        return http;
     }
 
     @Override

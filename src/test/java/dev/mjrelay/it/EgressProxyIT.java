@@ -9,8 +9,6 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,8 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The packaged relay behind an egress proxy that asks for a password, as in a cluster whose only way
- * out is that proxy: the upstream's calls, the image downloads of mirroring and the webhooks all go
- * through it — an HTTPS receiver through a CONNECT tunnel that names the receiver's host, the
+ * out is that proxy: the upstream's calls, the image downloads of mirroring, their uploads to an S3
+ * store (S3Proxy) and the webhooks all go through it — an HTTPS receiver through a CONNECT tunnel that names the receiver's host, the
  * plain-HTTP ones as whole requests — and the task ends with its signed webhook as without it.
  */
 class EgressProxyIT {
@@ -41,8 +39,7 @@ class EgressProxyIT {
     void upstreamCallsImageDownloadsAndWebhooksAllGoThroughTheProxy() throws Exception {
         Vertx vertx = Vertx.vertx();
         List<Hit> hits = new CopyOnWriteArrayList<>();
-        Path media = Files.createTempDirectory("mj-relay-egress-it");
-        try (TestCertificate certificate = TestCertificate.create("dns:localhost");
+        try (S3ProxyProcess s3 = new S3ProxyProcess(); TestCertificate certificate = TestCertificate.create("dns:localhost");
              HttpProxy proxy = new HttpProxy("relay", "p@ss:word");
              ImageServer images = new ImageServer();
              OwnRedis redis = new OwnRedis(false);
@@ -58,13 +55,15 @@ class EgressProxyIT {
             List<String> jvm = new ArrayList<>(RelayProcess.suiteJvmOptions());
             jvm.addAll(List.of("-Djavax.net.ssl.trustStore=" + certificate.trustStore(),
                     "-Djavax.net.ssl.trustStorePassword=" + TestCertificate.PASSWORD));
+            String bucket = s3.bucket("egress");
             Map<String, String> settings = new HashMap<>(Map.of(
                     // the password percent-encoded, as in any URL
                     "relay.egress.proxy", "http://relay:p%40ss%3Aword@127.0.0.1:" + proxy.port(),
-                    "relay.media.store", "filesystem", "relay.media.filesystem.path", media.toString(),
-                    "relay.media.public-base-url", "http://127.0.0.1:${quarkus.http.port}/media"));
+                    "relay.media.store", "s3", "relay.media.s3.endpoint", s3.endpoint(),
+                    "relay.media.s3.region", S3ProxyProcess.REGION, "relay.media.s3.bucket", bucket));
             try (RelayProcess relay = new RelayProcess("egress-proxy", redis.hosts(), prefix(), upstream.url(),
-                    settings, jvm, List.of()).start()) {
+                    settings, jvm, List.of()).env("AWS_ACCESS_KEY_ID", S3ProxyProcess.ACCESS_KEY)
+                    .env("AWS_SECRET_ACCESS_KEY", S3ProxyProcess.SECRET_KEY).start()) {
                 String callback = "https://localhost:" + receiver.actualPort() + "/hook";
                 String id = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY, callback, "through-the-proxy");
 
@@ -84,7 +83,10 @@ class EgressProxyIT {
                         "the submit went to the proxy whole: " + lines);
                 assertTrue(lines.stream().anyMatch(l -> l.startsWith("GET " + images.url("/img/through-the-proxy.png") + " ")),
                         "the image download too: " + lines);
-                Figures.report("egress", "behind an egress proxy with a password: submit, polls, image download and an HTTPS"
+                String store = s3.endpoint().replaceFirst("^http://", "");
+                assertTrue(lines.stream().anyMatch(l -> l.contains(store)), "and its upload to the store: " + lines);
+                assertEquals(1, s3.keys(bucket).size(), "the image is in the store");
+                Figures.report("egress", "behind an egress proxy with a password: submit, polls, image download, S3 upload and an HTTPS"
                         + " webhook (CONNECT localhost, SNI localhost) all through it; " + lines.size() + " connections");
             }
         } finally {
