@@ -79,17 +79,18 @@ public class TasksResource {
     @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_TASK)
     public Uni<JsonNode> get(@PathParam("id") String id) {
         return tasks.fetch(caller.account(), id).chain(task -> mirror.forReading(task, clock.instant()))
-                .chain(task -> listing.events(task).map(events -> {
-            ObjectNode data = data(task);
-            ArrayNode list = data.putArray("events");
-            for (TaskListing.TaskEvent event : events) {
-                ObjectNode entry = list.addObject();
-                entry.put("type", event.type());
-                entry.put("at", Timestamps.format(event.at()));
-                entry.put("webhookId", event.webhookId());
-            }
-            return data;
-        }));
+                .chain(task -> listing.events(task).map(events -> withEvents(data(task), events)));
+    }
+
+    private static ObjectNode withEvents(ObjectNode data, List<TaskListing.TaskEvent> events) {
+        ArrayNode list = data.putArray("events");
+        for (TaskListing.TaskEvent event : events) {
+            ObjectNode entry = list.addObject();
+            entry.put("type", event.type());
+            entry.put("at", Timestamps.format(event.at()));
+            entry.put("webhookId", event.webhookId());
+        }
+        return data;
     }
 
     @DELETE
