@@ -9,6 +9,7 @@ import dev.mjrelay.model.Task;
 import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.webhook.TargetGuard;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
@@ -98,6 +99,13 @@ public class Mirror {
         this.downloader = store == null ? null : new Downloader(vertx, guard, media.maxBytes(), EgressProxy.of(config));
         // below 1 the start-up check stops the relay, naming the key
         this.downloads = new Slots(Math.max(1, media.concurrency()));
+        if (store != null) {
+            Gauge.builder("relay.media.downloads", downloads, Slots::taken)
+                    .description("Images this replica is downloading and storing now (at most relay.media.concurrency)")
+                    .register(registry);
+            Gauge.builder("relay.media.downloads.waiting", downloads, Slots::waiting)
+                    .description("Images waiting for one of this replica's download slots").register(registry);
+        }
         if (store != null) {
             sweep(store.incoming());
         }

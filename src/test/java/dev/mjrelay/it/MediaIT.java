@@ -179,6 +179,10 @@ class MediaIT {
             List<String> ids = submit(relay, receiver, "slow-slots-", 4);
             List<JsonNode> events = awaitOneEventEach(receiver, ids, 60);
             assertEquals(3, images.peak(), "images downloaded at once: relay.media.concurrency, no more");
+            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(relay.url() + "/q/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(metrics.contains("\nrelay_media_downloads 0.0") && metrics.contains("\nrelay_media_downloads_waiting 0.0"),
+                    "the gauges, back at 0 once all is stored: " + metrics.lines().filter(l -> l.startsWith("relay_media")).toList());
             for (int i = 0; i < ids.size(); i++) {
                 JsonNode data = events.get(i).path("data");
                 assertTrue(data.path("mediaMirrored").asBoolean(), "the rest waited their turn, none gave up: " + data);
