@@ -32,7 +32,8 @@ import java.util.function.Supplier;
 /**
  * Downloads one image to a temp file, hashing it on the way, never blocking an event loop: every
  * hop's target checked as a webhook's is (§4: private addresses refused unless allowed, and the
- * connection made to exactly the address checked), at most {@link #MAX_REDIRECTS} redirects, only
+ * connection made to exactly the address checked, or by the name through {@code relay.egress.proxy}),
+ * at most {@link #MAX_REDIRECTS} redirects, only
  * {@code image/*} and {@code video/*} (no SVG: it can carry script), at most {@code maxBytes}
  * (refused as soon as the stream passes it), and no longer than the time it is given.
  * <p>

@@ -27,7 +27,8 @@ import java.util.Map;
 
 /**
  * Sends one webhook attempt: checks the target (SSRF) at connect time, connects to exactly the
- * address it checked, follows no redirect, and reads at most {@link #MAX_BODY} bytes of the answer.
+ * address it checked (or, through {@code relay.egress.proxy}, has the proxy connect by the name),
+ * follows no redirect, and reads at most {@link #MAX_BODY} bytes of the answer.
  * Never fails: every problem is a {@link Result} with an error.
  */
 @ApplicationScoped
