@@ -169,15 +169,15 @@ final class S3Store implements MediaStore, AutoCloseable {
             return url;
         }
         String bare = url.substring(0, query);
-        String mine = url(bare.substring(bare.lastIndexOf('/') + 1));
-        if (!mine.startsWith(bare + "?")) {
+        String base = objectBase();
+        if (!bare.startsWith(base) || bare.indexOf('/', base.length()) >= 0) {
             // not an object of this bucket as configured now: left as it was
             return url;
         }
         // <access key>/<date>/<region>/s3/aws4_request: the region the store signs for
         String[] parts = URLDecoder.decode(scope, StandardCharsets.UTF_8).split("/");
         if (parts.length != 5) {
-            return mine;
+            return url(bare.substring(base.length()));
         }
         long half = Math.max(1_000, urlTtl.toMillis() / 2);
         Instant windowStart = Instant.ofEpochMilli(now.toEpochMilli() / half * half);
@@ -194,6 +194,19 @@ final class S3Store implements MediaStore, AutoCloseable {
                 .putProperty(HttpSigner.SIGNING_CLOCK, Clock.fixed(windowStart, ZoneOffset.UTC)));
         return signed.request().getUri().toString();
     }
+
+    /** What this store's presigned URLs start with, before an object's key: learnt from one, once. */
+    private String objectBase() {
+        String base = objectBase;
+        if (base == null) {
+            String probe = url("key");
+            base = probe.substring(0, probe.indexOf('?') - "key".length());
+            objectBase = base;
+        }
+        return base;
+    }
+
+    private volatile String objectBase;
 
     private static final DateTimeFormatter SIGNED_AT = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssX");
 
