@@ -52,7 +52,15 @@ class EndpointHealthTest {
             Instant start = Instant.now().minusSeconds(1);
             String endpoint = post(IVAN, "/v1/webhooks", Map.of("url", receiver.url("/flaky"))).statusCode(201)
                     .extract().path("id");
+            assertEquals(null, endpointView().getString("failingSince"), "healthy: no failingSince");
             List<String> failed = new ArrayList<>();
+            failed.add(submit(IVAN, "/mj/submit/imagine", Map.of("prompt", "first failure")));
+            // failing, not yet disabled: since when, so that it shows before the endpoint is disabled
+            String since = await().atMost(Duration.ofSeconds(15)).until(() -> endpointView().getString("failingSince"),
+                    java.util.Objects::nonNull);
+            assertTrue(!Instant.parse(since).isBefore(start), since);
+            given().header("Authorization", "Bearer " + IVAN).get("/v1/webhooks/" + endpoint).then().statusCode(200)
+                    .body("failingSince", equalTo(since));
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(700)).until(() -> {
                 failed.add(submit(IVAN, "/mj/submit/imagine", Map.of("prompt", "while failing " + failed.size())));
                 return endpointView().getBoolean("disabled");
@@ -71,7 +79,9 @@ class EndpointHealthTest {
             assertEquals(attemptsBefore, receiver.requests().size(), "no attempt while disabled");
 
             receiver.down(false);
-            post(IVAN, "/v1/webhooks/" + endpoint + "/enable", Map.of()).statusCode(200).body("disabled", equalTo(false));
+            assertEquals(since, endpointView().getString("failingSince"), "the first failure after the last success");
+            post(IVAN, "/v1/webhooks/" + endpoint + "/enable", Map.of()).statusCode(200).body("disabled", equalTo(false))
+                    .body("failingSince", equalTo(null));
             Instant recoverAt = Instant.now();
             List<String> all = new ArrayList<>(failed);
             all.addAll(skipped);

@@ -27,6 +27,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestResponse;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -44,7 +45,10 @@ public class WebhooksResource {
     /** An endpoint as listed; {@code secret} is only whole in the answer to its registration. */
     @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
     public record EndpointView(String id, String url, List<String> events, String secret, String createdAt, String format,
-                               Double rateLimit, boolean disabled, String disabledAt, String disabledReason) {
+                               Double rateLimit, boolean disabled, String disabledAt, String disabledReason,
+                               @Schema(description = "while every attempt to it has failed: since when (it is disabled once"
+                                       + " that lasts relay.webhook.disable-after); absent while it is healthy")
+                               String failingSince) {
     }
 
     /** Documentation of the registration body: these fields and no other. */
@@ -104,11 +108,12 @@ public class WebhooksResource {
             content = @Content(schema = @Schema(implementation = EndpointView.class)))
     @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_ENDPOINT)
     public Uni<EndpointView> get(@PathParam("id") String id) {
-        return endpoints.find(caller.account().name(), id).map(endpoint -> {
+        String account = caller.account().name();
+        return endpoints.find(account, id).chain(endpoint -> {
             if (endpoint == null) {
                 throw RelayException.notFound("endpoint " + id);
             }
-            return view(endpoint, true);
+            return endpoints.failingSince(account).map(failing -> view(endpoint, true, failing.get(id)));
         });
     }
 
@@ -142,7 +147,7 @@ public class WebhooksResource {
                     given.events() == null ? endpoint.events() : given.events().stream().distinct().toList(),
                     given.format() == null ? endpoint.format() : given.format(),
                     rateLimitGiven ? given.rateLimit() : endpoint.rateLimit()));
-        }).map(endpoint -> view(endpoint, true));
+        }).chain(endpoint -> endpoints.failingSince(account).map(failing -> view(endpoint, true, failing.get(id))));
     }
 
     /** What a body gives an endpoint; null for what it leaves out (or sets to null). */
@@ -216,10 +221,11 @@ public class WebhooksResource {
     public Uni<Deliveries.Page<EndpointView>> list(@QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
         int max = Limits.of(limit);
         int offset = offset(cursor);
-        return endpoints.list(caller.account().name()).map(all -> {
-            List<EndpointView> items = all.stream().skip(offset).limit(max).map(e -> view(e, true)).toList();
+        String account = caller.account().name();
+        return endpoints.list(account).chain(all -> endpoints.failingSince(account).map(failing -> {
+            List<EndpointView> items = all.stream().skip(offset).limit(max).map(e -> view(e, true, failing.get(e.id()))).toList();
             return new Deliveries.Page<>(items, offset + items.size() < all.size() ? Integer.toString(offset + items.size()) : null);
-        });
+        }));
     }
 
     @DELETE
@@ -308,11 +314,17 @@ public class WebhooksResource {
     }
 
     private static EndpointView view(Endpoint endpoint, boolean masked) {
+        return view(endpoint, masked, null);
+    }
+
+    /** The endpoint as the API shows it; {@code failingSince} null while it is healthy. */
+    private static EndpointView view(Endpoint endpoint, boolean masked, Instant failingSince) {
         String secret = masked ? endpoint.secret().substring(0, 6) + "..." + endpoint.secret().substring(endpoint.secret().length() - 4)
                 : endpoint.secret();
         return new EndpointView(endpoint.id(), endpoint.url(), endpoint.events(), secret, Timestamps.format(endpoint.createdAt()),
                 endpoint.format().wire(), endpoint.rateLimit(), endpoint.disabled(),
-                endpoint.disabledAt() == null ? null : Timestamps.format(endpoint.disabledAt()), endpoint.disabledReason());
+                endpoint.disabledAt() == null ? null : Timestamps.format(endpoint.disabledAt()), endpoint.disabledReason(),
+                failingSince == null ? null : Timestamps.format(failingSince));
     }
 
     private static int offset(String cursor) {

@@ -6,7 +6,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Registered webhook endpoints, per account: one hash field per endpoint (see {@link EndpointCodec}). */
 @ApplicationScoped
@@ -56,6 +58,17 @@ public class EndpointStore {
         return scripts.command("HSETNX", keys.endpointHealth(account), id, Long.toString(now.toEpochMilli()))
                 .chain(() -> scripts.command("HGET", keys.endpointHealth(account), id))
                 .map(since -> since == null ? now.toEpochMilli() : since.toLong());
+    }
+
+    /** Since when every attempt to each failing endpoint of the account has failed (epoch ms), by endpoint id. */
+    public Uni<Map<String, Long>> failingSince(String account) {
+        return scripts.command("HGETALL", keys.endpointHealth(account)).map(response -> {
+            Map<String, Long> since = new HashMap<>();
+            if (response != null) {
+                Scripts.hash(response).forEach((id, ms) -> since.put(id, Long.parseLong(ms)));
+            }
+            return since;
+        });
     }
 
     /** The endpoint accepted an attempt (or was enabled): its failures are forgotten. */

@@ -16,7 +16,9 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 
@@ -203,6 +205,15 @@ public class Endpoints {
         return store.all(account).map(all -> all.stream()
                 .sorted(Comparator.comparing(Endpoint::createdAt).thenComparing(Endpoint::id))
                 .toList());
+    }
+
+    /** Since when every attempt has failed, for each of the account's endpoints that are failing now. */
+    public Uni<Map<String, Instant>> failingSince(String account) {
+        return store.failingSince(account).map(all -> {
+            Map<String, Instant> since = new HashMap<>();
+            all.forEach((id, ms) -> since.put(id, Instant.ofEpochMilli(ms)));
+            return since;
+        });
     }
 
     /** The endpoint, or null when the account has none by that id. */

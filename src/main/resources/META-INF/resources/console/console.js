@@ -771,13 +771,17 @@ function endpointItem(endpoint, reload, showSecret) {
 
   const state = endpoint.disabled
     ? h('span', { class: 'badge outcome-dead' }, 'disabled')
-    : h('span', { class: 'badge outcome-delivered' }, 'enabled');
+    : endpoint.failingSince
+      ? h('span', { class: 'badge outcome-failed' }, 'failing')
+      : h('span', { class: 'badge outcome-delivered' }, 'enabled');
   return h('li', { class: 'endpoint', 'data-endpoint-id': endpoint.id },
     h('h3', { class: 'url' }, endpoint.url),
     h('p', { class: 'card-line' }, state, ' ', (endpoint.events ?? []).join(', '), ' · ', endpoint.format ?? 'standard-webhooks',
       endpoint.rateLimit != null ? ` · at most ${endpoint.rateLimit}/s` : '', ' · id ', h('code', {}, endpoint.id)),
     endpoint.disabled ? h('p', { class: 'attempt-error' }, 'Disabled ', timeEl(endpoint.disabledAt),
-      endpoint.disabledReason ? [': ', endpoint.disabledReason] : null) : null,
+      endpoint.disabledReason ? [': ', endpoint.disabledReason] : null)
+      : endpoint.failingSince ? h('p', { class: 'attempt-error' }, 'Every attempt has failed since ',
+        timeEl(endpoint.failingSince), '; it is disabled if that goes on for relay.webhook.disable-after.') : null,
     h('div', { class: 'actions' }, test, rotate, enable, remove),
     h('div', { class: 'recover-row' }, h('label', { for: sinceId }, 'Re-send what it missed since'), since, recover),
     confirmRow, result);

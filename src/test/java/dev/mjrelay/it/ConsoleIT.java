@@ -40,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The console (CONTRACT §10) in a real headless Chromium against the packaged relay in demo mode
  * (its simulator makes real PNGs): signing in, a task turning into thumbnails live, its delivery
- * attempts, redelivering a dead one, registering an endpoint and rotating its secret, and client
+ * attempts, redelivering a dead one, registering an endpoint, rotating its secret and seeing it fail, and client
  * strings that must stay text. One browser for the whole class; screenshots of every view, desktop
  * and 360 px wide, under target/console-screenshots/.
  */
@@ -220,6 +220,15 @@ class ConsoleIT {
             await().atMost(Duration.ofSeconds(10)).until(() -> hooks.requests().size() == 2);
             assertEquals(2, hooks.requests().get(1).header("webhook-signature").split(" ").length);
             bothWidths("endpoints");
+
+            // the receiver goes down: a task's event fails there, and the endpoint shows as failing
+            hooks.down(true);
+            submit(RelayProcess.BETA_KEY, Map.of("prompt", "an event its endpoint will not take"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> get(RelayProcess.BETA_KEY, "/v1/webhooks").path("items")
+                    .get(0).hasNonNull("failingSince"));
+            driver.navigate().refresh();
+            until(d -> d.findElement(endpoint).getText().contains("Every attempt has failed since"));
+            assertEquals("failing", driver.findElement(endpoint).findElement(By.cssSelector(".badge")).getText());
 
             button(endpoint, "Remove").click();
             button(endpoint, "Remove for good").click();
