@@ -3,19 +3,12 @@ package dev.mjrelay.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mjrelay.testing.HttpProxy;
 import dev.mjrelay.testing.TestCertificate;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.net.PemKeyCertOptions;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 import static dev.mjrelay.it.FaultToleranceIT.JSON;
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
@@ -31,30 +24,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class EgressProxyIT {
 
-    /** A webhook as the HTTPS receiver got it, with the host name its TLS handshake named. */
-    record Hit(String serverName, String body) {
-    }
-
     @Test
     void upstreamCallsImageDownloadsAndWebhooksAllGoThroughTheProxy() throws Exception {
-        Vertx vertx = Vertx.vertx();
-        List<Hit> hits = new CopyOnWriteArrayList<>();
         try (S3ProxyProcess s3 = new S3ProxyProcess(); TestCertificate certificate = TestCertificate.create("dns:localhost");
+             TlsReceiver receiver = new TlsReceiver(certificate, "127.0.0.1");
              HttpProxy proxy = new HttpProxy("relay", "p@ss:word");
              ImageServer images = new ImageServer();
              OwnRedis redis = new OwnRedis(false);
              FakeUpstream upstream = new FakeUpstream(300).images(prompt -> List.of(images.url("/img/" + prompt + ".png")))) {
-            HttpServer receiver = vertx.createHttpServer(new HttpServerOptions().setSsl(true).setSni(true)
-                            .setKeyCertOptions(new PemKeyCertOptions().setCertPath(certificate.certPem().toString())
-                                    .setKeyPath(certificate.keyPem().toString())))
-                    .requestHandler(request -> request.body().onSuccess(body -> {
-                        hits.add(new Hit(request.connection().indicatedServerName(), body.toString()));
-                        request.response().setStatusCode(204).end();
-                    }))
-                    .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-            List<String> jvm = new ArrayList<>(RelayProcess.suiteJvmOptions());
-            jvm.addAll(List.of("-Djavax.net.ssl.trustStore=" + certificate.trustStore(),
-                    "-Djavax.net.ssl.trustStorePassword=" + TestCertificate.PASSWORD));
             String bucket = s3.bucket("egress");
             Map<String, String> settings = new HashMap<>(Map.of(
                     // the password percent-encoded, as in any URL
@@ -62,13 +39,13 @@ class EgressProxyIT {
                     "relay.media.store", "s3", "relay.media.s3.endpoint", s3.endpoint(),
                     "relay.media.s3.region", S3ProxyProcess.REGION, "relay.media.s3.bucket", bucket));
             try (RelayProcess relay = new RelayProcess("egress-proxy", redis.hosts(), prefix(), upstream.url(),
-                    settings, jvm, List.of()).env("AWS_ACCESS_KEY_ID", S3ProxyProcess.ACCESS_KEY)
+                    settings, TlsReceiver.trusting(certificate), List.of()).env("AWS_ACCESS_KEY_ID", S3ProxyProcess.ACCESS_KEY)
                     .env("AWS_SECRET_ACCESS_KEY", S3ProxyProcess.SECRET_KEY).start()) {
-                String callback = "https://localhost:" + receiver.actualPort() + "/hook";
+                String callback = "https://localhost:" + receiver.port() + "/hook";
                 String id = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY, callback, "through-the-proxy");
 
-                await().atMost(Duration.ofSeconds(30)).until(() -> hits.stream().anyMatch(hit -> hit.body().contains(id)));
-                Hit hit = hits.stream().filter(h -> h.body().contains(id)).findFirst().orElseThrow();
+                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.got(id));
+                TlsReceiver.Hit hit = receiver.hit(id);
                 assertEquals("localhost", hit.serverName(), "the tunnel's TLS handshake named the receiver (SNI)");
                 JsonNode data = JSON.readTree(hit.body()).path("data");
                 assertEquals("task.succeeded", JSON.readTree(hit.body()).path("type").asText());
@@ -77,7 +54,7 @@ class EgressProxyIT {
                 List<String> lines = proxy.asked().stream().map(HttpProxy.Asked::line).toList();
                 assertTrue(proxy.asked().stream().allMatch(HttpProxy.Asked::allowed), "every request gave the password: " + lines);
                 String upstreamBase = upstream.url().replaceAll("/+$", "");
-                assertTrue(lines.contains("CONNECT localhost:" + receiver.actualPort() + " HTTP/1.1"),
+                assertTrue(lines.contains("CONNECT localhost:" + receiver.port() + " HTTP/1.1"),
                         "the webhook's tunnel names the receiver's host, for the proxy's rules: " + lines);
                 assertTrue(lines.stream().anyMatch(l -> l.startsWith("POST " + upstreamBase + "/mj/submit/imagine ")),
                         "the submit went to the proxy whole: " + lines);
@@ -89,8 +66,6 @@ class EgressProxyIT {
                 Figures.report("egress", "behind an egress proxy with a password: submit, polls, image download, S3 upload and an HTTPS"
                         + " webhook (CONNECT localhost, SNI localhost) all through it; " + lines.size() + " connections");
             }
-        } finally {
-            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
     }
 }

@@ -2,17 +2,11 @@ package dev.mjrelay.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mjrelay.testing.TestCertificate;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.net.PemKeyCertOptions;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 import static dev.mjrelay.it.FaultToleranceIT.JSON;
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
@@ -28,30 +22,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class WebhookTlsIT {
 
-    /** A webhook as the HTTPS receiver got it, with the host name its TLS handshake named. */
-    record Hit(String serverName, String body) {
-    }
-
     @Test
     void webhooksReachHttpsReceiversNamingTheHostAndOnlyWhereTheCertificateFits() throws Exception {
-        Vertx vertx = Vertx.vertx();
-        List<Hit> hits = new CopyOnWriteArrayList<>();
         try (TestCertificate certificate = TestCertificate.create("dns:localhost", "ip:127.0.0.2");
+             TlsReceiver receiver = new TlsReceiver(certificate, "0.0.0.0");
              OwnRedis redis = new OwnRedis(false); FakeUpstream upstream = new FakeUpstream(300)) {
-            HttpServer receiver = vertx.createHttpServer(new HttpServerOptions().setSsl(true).setSni(true)
-                            .setKeyCertOptions(new PemKeyCertOptions().setCertPath(certificate.certPem().toString())
-                                    .setKeyPath(certificate.keyPem().toString())))
-                    .requestHandler(request -> request.body().onSuccess(body -> {
-                        hits.add(new Hit(request.connection().indicatedServerName(), body.toString()));
-                        request.response().setStatusCode(204).end();
-                    }))
-                    .listen(0, "0.0.0.0").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-            int port = receiver.actualPort();
-            List<String> jvm = new java.util.ArrayList<>(RelayProcess.suiteJvmOptions());
-            jvm.addAll(List.of("-Djavax.net.ssl.trustStore=" + certificate.trustStore(),
-                    "-Djavax.net.ssl.trustStorePassword=" + TestCertificate.PASSWORD));
+            int port = receiver.port();
             try (RelayProcess relay = new RelayProcess("webhook-tls", redis.hosts(), prefix(), upstream.url(),
-                    Map.of(), jvm, List.of()).start()) {
+                    Map.of(), TlsReceiver.trusting(certificate), List.of()).start()) {
                 String byName = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY,
                         "https://localhost:" + port + "/hook", "over https");
                 String byAddress = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY,
@@ -59,25 +37,22 @@ class WebhookTlsIT {
                 String toItsAddress = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY,
                         "https://127.0.0.2:" + port + "/hook", "to an address the certificate names");
 
-                await().atMost(Duration.ofSeconds(30)).until(() -> hits.stream().anyMatch(hit -> hit.body().contains(byName)));
-                Hit hit = hits.stream().filter(h -> h.body().contains(byName)).findFirst().orElseThrow();
+                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.got(byName));
+                TlsReceiver.Hit hit = receiver.hit(byName);
                 assertEquals("localhost", hit.serverName(), "the handshake named the callback's host (SNI)");
                 assertEquals("task.succeeded", JSON.readTree(hit.body()).path("type").asText());
-                await().atMost(Duration.ofSeconds(30)).until(() -> hits.stream().anyMatch(h -> h.body().contains(toItsAddress)));
-                assertEquals(null, hits.stream().filter(h -> h.body().contains(toItsAddress)).findFirst().orElseThrow()
-                        .serverName(), "an address is never sent as a server name (RFC 6066)");
+                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.got(toItsAddress));
+                assertEquals(null, receiver.hit(toItsAddress).serverName(), "an address is never sent as a server name (RFC 6066)");
 
                 JsonNode refused = await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(
                         FaultToleranceIT.get(relay, "/v1/tasks/" + byAddress + "/deliveries", RelayProcess.ALPHA_KEY).body())
                         .path("items"), items -> items.size() > 0);
                 String error = refused.get(0).path("error").asText();
                 assertTrue(error.startsWith("TLS handshake failed: ") && error.contains("127.0.0.1"), error);
-                assertTrue(hits.stream().noneMatch(h -> h.body().contains(byAddress)), "nothing reached it");
+                assertTrue(!receiver.got(byAddress), "nothing reached it");
                 Figures.report("webhooks", "HTTPS receiver: delivered with SNI 'localhost', and to https://127.0.0.2 (in the"
                         + " certificate) with none; to https://127.0.0.1 (not in it) refused: " + error);
             }
-        } finally {
-            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
     }
 }
