@@ -68,6 +68,9 @@ class EndpointHealthTest {
             JsonPath disabled = endpointView();
             assertTrue(disabled.getString("disabledReason").contains("every attempt failed"), disabled.prettify());
             Instant.parse(disabled.getString("disabledAt"));
+            // the gauges, read every 5 s: disabled, and so no longer counted as failing
+            await().atMost(Duration.ofSeconds(15)).until(() -> metrics().contains("relay_endpoints_disabled{account=\"ivan\"} 1.0"));
+            assertTrue(metrics().contains("relay_endpoints_failing{account=\"ivan\"} 0.0"));
 
             int attemptsBefore = receiver.requests().size();
             List<String> skipped = List.of(submit(IVAN, "/mj/submit/imagine", Map.of("prompt", "while disabled 1")),
@@ -110,8 +113,13 @@ class EndpointHealthTest {
                         .body("recovered", equalTo(0));
             }
             post(IVAN, "/v1/webhooks/ep_nosuch/enable", Map.of()).statusCode(404);
+            await().atMost(Duration.ofSeconds(15)).until(() -> metrics().contains("relay_endpoints_disabled{account=\"ivan\"} 0.0"));
             given().header("Authorization", "Bearer " + IVAN).delete("/v1/webhooks/" + endpoint).then().statusCode(204);
         }
+    }
+
+    private static String metrics() {
+        return given().get("/q/metrics").then().statusCode(200).extract().asString();
     }
 
     private static JsonPath endpointView() {
