@@ -51,6 +51,31 @@ class ObservabilityTest {
     }
 
     @Test
+    void theShippedAlertRulesNameOnlyMetricsTheRelayExposes() throws Exception {
+        try (Receiver receiver = new Receiver()) {
+            String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "alerted", "callbackUrl", receiver.url("/a")));
+            await().atMost(Duration.ofSeconds(15)).until(() -> !receiver.forTask(id).isEmpty());
+        }
+        com.fasterxml.jackson.databind.JsonNode rules = new com.fasterxml.jackson.databind.ObjectMapper(
+                new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(java.nio.file.Path.of("deploy/prometheus-alerts.yaml").toFile());
+        List<String> exprs = new java.util.ArrayList<>();
+        rules.path("groups").forEach(group -> group.path("rules").forEach(rule -> exprs.add(rule.path("expr").asText())));
+        assertTrue(exprs.size() >= 5, exprs.toString());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            List<String> lines = metrics().lines().toList();
+            for (String expr : exprs) {
+                Matcher name = Pattern.compile("relay_[a-z_]+").matcher(expr);
+                assertTrue(name.find(), "an alert on the relay's own metrics: " + expr);
+                do {
+                    String metric = name.group();
+                    assertTrue(lines.stream().anyMatch(l -> l.startsWith(metric + "{") || l.startsWith(metric + " ")),
+                            metric + " (in " + expr + ") is not exposed at /q/metrics");
+                } while (name.find());
+            }
+        });
+    }
+
+    @Test
     void logLinesAboutATaskNameItAndNeverCarryASecret() {
         List<LogRecord> records = new CopyOnWriteArrayList<>();
         Handler capture = new Handler() {

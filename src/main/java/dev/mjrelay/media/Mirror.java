@@ -99,13 +99,12 @@ public class Mirror {
         this.downloader = store == null ? null : new Downloader(vertx, guard, media.maxBytes(), EgressProxy.of(config));
         // below 1 the start-up check stops the relay, naming the key
         this.downloads = new Slots(Math.max(1, media.concurrency()));
-        if (store != null) {
-            Gauge.builder("relay.media.downloads", downloads, Slots::taken)
-                    .description("Images this replica is downloading and storing now (at most relay.media.concurrency)")
-                    .register(registry);
-            Gauge.builder("relay.media.downloads.waiting", downloads, Slots::waiting)
-                    .description("Images waiting for one of this replica's download slots").register(registry);
-        }
+        // registered without a store too (at 0): alert rules and dashboards find them either way
+        Gauge.builder("relay.media.downloads", downloads, Slots::taken)
+                .description("Images this replica is downloading and storing now (at most relay.media.concurrency)")
+                .register(registry);
+        Gauge.builder("relay.media.downloads.waiting", downloads, Slots::waiting)
+                .description("Images waiting for one of this replica's download slots").register(registry);
         if (store != null) {
             sweep(store.incoming());
         }
