@@ -176,7 +176,20 @@ class QueueIT {
                 killed.start();
             }
 
-            awaitAllDelivered(receiver, acknowledged, 120);
+            try {
+                awaitAllDelivered(receiver, acknowledged, 120);
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                // what the relay knows of each task that got no webhook, for whoever reads the failure
+                StringBuilder missing = new StringBuilder();
+                for (String id : acknowledged) {
+                    if (receiver.forTask(id).isEmpty()) {
+                        missing.append("\n").append(id).append(": ").append(FaultToleranceIT.get(survivor, "/v1/tasks/" + id,
+                                RelayProcess.ALPHA_KEY).body()).append("\n  deliveries: ").append(FaultToleranceIT.get(
+                                survivor, "/v1/tasks/" + id + "/deliveries", RelayProcess.ALPHA_KEY).body());
+                    }
+                }
+                throw new AssertionError("acknowledged tasks without a webhook after 120 s:" + missing, e);
+            }
             int lost = 0;
             int duplicated = 0;
             int unknown = 0;
