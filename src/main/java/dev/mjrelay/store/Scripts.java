@@ -92,6 +92,11 @@ public class Scripts {
         return command("PING").replaceWithVoid();
     }
 
+    /** Redis's own clock, in milliseconds since the epoch (TIME). */
+    public Uni<Long> time() {
+        return command("TIME").map(time -> time.get(0).toLong() * 1_000 + time.get(1).toLong() / 1_000);
+    }
+
     /** Any other Redis command, with the same time-out and failure mapping. */
     Uni<Response> command(String command, String... args) {
         Request request = Request.cmd(Command.create(command));
