@@ -163,6 +163,89 @@ class EndpointOptionsTest {
         }
     }
 
+    @Test
+    void anEndpointsOwnHeadersComeWithEveryAttemptBesideTheSignatureShownMaskedAndChangedByPatch() throws Exception {
+        try (Receiver receiver = new Receiver()) {
+            Map<String, String> headers = new java.util.LinkedHashMap<>();
+            headers.put("X-Api-Key", "gw_live_4f9a2c71b3e8");
+            headers.put("X-Tenant", "acme");
+            JsonPath endpoint = register(Map.of("url", receiver.url("/gated"), "headers", headers));
+            String id = endpoint.getString("id");
+            assertEquals(Map.of("X-Api-Key", "***b3e8", "X-Tenant", "***"), endpoint.getMap("headers"),
+                    "values are credentials: answers show their last four characters at most");
+            given().header("Authorization", "Bearer " + FRANK).get("/v1/webhooks/" + id).then().statusCode(200)
+                    .body("headers.X-Api-Key", org.hamcrest.Matchers.equalTo("***b3e8"));
+            String listed = given().header("Authorization", "Bearer " + FRANK).get("/v1/webhooks").then().statusCode(200)
+                    .extract().asString();
+            assertTrue(!listed.contains("gw_live_4f9a2c71b3e8") && listed.contains("***b3e8"), listed);
+
+            String taskId = submit(FRANK, "/mj/submit/imagine", Map.of("prompt", "behind a gateway"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> !receiver.forTask(taskId).isEmpty());
+            Receiver.Request webhook = receiver.forTask(taskId).get(0);
+            assertEquals("gw_live_4f9a2c71b3e8", webhook.header("X-Api-Key"));
+            assertEquals("acme", webhook.header("X-Tenant"));
+            assertEquals("application/json", webhook.header("Content-Type"));
+            assertDoesNotThrow(() -> new Webhook(endpoint.getString("secret")).verify(webhook.body(), Map.of(
+                    "webhook-id", List.of(webhook.header("webhook-id")),
+                    "webhook-timestamp", List.of(webhook.header("webhook-timestamp")),
+                    "webhook-signature", List.of(webhook.header("webhook-signature")))));
+
+            post(FRANK, "/v1/webhooks/" + id + "/test", Map.of()).statusCode(200).body("statusCode", org.hamcrest.Matchers.equalTo(200));
+            Receiver.Request test = receiver.requests().stream().filter(r -> r.body().contains("webhook.test")).findFirst()
+                    .orElseThrow();
+            assertEquals("gw_live_4f9a2c71b3e8", test.header("X-Api-Key"), "the test event carries them too");
+
+            // a PATCH replaces them whole; the next attempt carries the new ones only
+            JsonPath changed = patch(id, Map.of("headers", Map.of("X-Api-Key", "gw_live_rotated_77aa")))
+                    .statusCode(200).extract().jsonPath();
+            assertEquals(Map.of("X-Api-Key", "***77aa"), changed.getMap("headers"));
+            String second = submit(FRANK, "/mj/submit/imagine", Map.of("prompt", "a new gateway key"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> !receiver.forTask(second).isEmpty());
+            assertEquals("gw_live_rotated_77aa", receiver.forTask(second).get(0).header("X-Api-Key"));
+            assertEquals(null, receiver.forTask(second).get(0).header("X-Tenant"));
+
+            // null removes them
+            JsonPath cleared = patch(id, java.util.Collections.singletonMap("headers", null)).statusCode(200)
+                    .extract().jsonPath();
+            assertEquals(null, cleared.getMap("headers"));
+            String third = submit(FRANK, "/mj/submit/imagine", Map.of("prompt", "no gateway"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> !receiver.forTask(third).isEmpty());
+            assertEquals(null, receiver.forTask(third).get(0).header("X-Api-Key"));
+        }
+    }
+
+    @Test
+    void headersThatWouldReplaceTheRelaysOrBreakTheRequestAreRefusedSayingWhich() {
+        Map<Object, String> refused = new java.util.LinkedHashMap<>();
+        refused.put(Map.of("webhook-signature", "v1,forged"), "header webhook-signature is set by the relay");
+        refused.put(Map.of("Content-Type", "text/plain"), "header Content-Type is set by the relay");
+        refused.put(Map.of("ce-type", "x"), "header ce-type is set by the relay");
+        refused.put(Map.of("Host", "internal.example"), "header Host is set by the relay");
+        refused.put(Map.of("traceparent", "00-abc"), "header traceparent is set by the relay");
+        refused.put(Map.of("X-Key", "a\r\nX-Injected: 1"), "header X-Key must have a value of 1 to 1024 printable ASCII");
+        refused.put(Map.of("X-Key", "é"), "printable ASCII");
+        refused.put(Map.of("X-Key", ""), "printable ASCII");
+        refused.put(Map.of("X-Key", "x".repeat(1025)), "printable ASCII");
+        refused.put(Map.of("X Key", "v"), "header name \"X Key\" must be 1 to 64 letters");
+        refused.put(Map.of("X-Key", 5), "header X-Key must have a string value");
+        refused.put(List.of("X-Key: v"), "headers must be an object");
+        Map<String, String> many = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < 21; i++) {
+            many.put("X-H" + i, "v");
+        }
+        refused.put(many, "at most 20 headers");
+        refused.put("{\"X-Key\": \"a\", \"x-key\": \"b\"}", "header x-key is given twice");
+        refused.forEach((headers, says) -> {
+            String body = headers instanceof String raw ? "{\"url\": \"https://receiver.example/h\", \"headers\": " + raw + "}"
+                    : null;
+            (body != null ? post(FRANK, "/v1/webhooks", body)
+                    : post(FRANK, "/v1/webhooks", Map.of("url", "https://receiver.example/h", "headers", headers)))
+                    .statusCode(400).body("code", org.hamcrest.Matchers.equalTo(4)).body("description", containsString(says));
+        });
+        given().header("Authorization", "Bearer " + FRANK).get("/v1/webhooks").then().statusCode(200)
+                .body("items", org.hamcrest.Matchers.empty());
+    }
+
     private static io.restassured.response.ValidatableResponse patch(String id, Map<String, ?> body) {
         return given().header("Authorization", "Bearer " + FRANK).contentType("application/json").body(body)
                 .patch("/v1/webhooks/" + id).then();

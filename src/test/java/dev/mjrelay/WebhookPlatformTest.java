@@ -100,7 +100,7 @@ class WebhookPlatformTest {
         register(ALICE, Map.of("events", List.of("task.failed"))).statusCode(400);
         // a misspelt field is named, not left at its default
         register(ALICE, Map.of("url", "https://example.com/x", "event", List.of("task.progress"))).statusCode(400)
-                .body("description", equalTo("unknown field \"event\": an endpoint takes url, events, format, rateLimit"));
+                .body("description", equalTo("unknown field \"event\": an endpoint takes url, events, format, rateLimit, headers"));
         register(ALICE, Map.of("url", "https://example.com/x", "secret", "whsec_mine")).statusCode(400)
                 .body("description", containsString("the relay makes its secret"));
         given().header("Authorization", "Bearer " + ALICE).delete("/v1/webhooks/ep_nosuch").then()

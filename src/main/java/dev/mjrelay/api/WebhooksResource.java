@@ -30,6 +30,7 @@ import org.jboss.resteasy.reactive.RestResponse;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Registered endpoints: every matching event of the account's tasks goes to each, signed with its own secret. */
 @Path("/v1/webhooks")
@@ -48,7 +49,10 @@ public class WebhooksResource {
                                Double rateLimit, boolean disabled, String disabledAt, String disabledReason,
                                @Schema(description = "while every attempt to it has failed: since when (it is disabled once"
                                        + " that lasts relay.webhook.disable-after); absent while it is healthy")
-                               String failingSince) {
+                               String failingSince,
+                               @Schema(description = "the headers every attempt carries, each value masked but its last 4"
+                                       + " characters; absent without any")
+                               Map<String, String> headers) {
     }
 
     /** Documentation of the registration body: these fields and no other. */
@@ -58,7 +62,11 @@ public class WebhooksResource {
                                        enumeration = {"task.succeeded", "task.failed", "task.progress"}) List<String> events,
                                @Schema(enumeration = {"standard-webhooks", "cloudevents"}) String format,
                                @Schema(description = "attempts per second; over it, attempts wait their turn",
-                                       minimum = "0.001", maximum = "10000") Double rateLimit) {
+                                       minimum = "0.001", maximum = "10000") Double rateLimit,
+                               @Schema(description = "headers every attempt carries besides the relay's (at most 20; not"
+                                       + " webhook-*, ce-*, traceparent, Content-Type, Host, User-Agent and the like);"
+                                       + " in a PATCH they replace the endpoint's, null or {} removes them",
+                                       example = "{\"X-Api-Key\": \"gw_4f9a...\"}") Map<String, String> headers) {
     }
 
     /** Documentation of the recover body. */
@@ -97,7 +105,8 @@ public class WebhooksResource {
             throw RelayException.badRequest("url is required and must be a string");
         }
         return endpoints.register(caller.account().name(), given.url(), given.events(),
-                        given.format() == null ? Endpoint.Format.STANDARD_WEBHOOKS : given.format(), given.rateLimit())
+                        given.format() == null ? Endpoint.Format.STANDARD_WEBHOOKS : given.format(), given.rateLimit(),
+                        given.headers())
                 .map(endpoint -> RestResponse.status(RestResponse.Status.CREATED, view(endpoint, false)));
     }
 
@@ -139,21 +148,25 @@ public class WebhooksResource {
             JsonNode json = SubmitParser.object(SubmitParser.text(body));
             Settings given = Settings.of(json);
             boolean rateLimitGiven = json.has("rateLimit");
-            if (given.url() == null && given.events() == null && given.format() == null && !rateLimitGiven) {
-                throw RelayException.badRequest("give at least one of url, events, format, rateLimit");
+            boolean headersGiven = json.has("headers");
+            if (given.url() == null && given.events() == null && given.format() == null && !rateLimitGiven
+                    && !headersGiven) {
+                throw RelayException.badRequest("give at least one of " + String.join(", ", Settings.FIELDS));
             }
             return endpoints.update(account, id, endpoint -> endpoint.reconfigured(
                     given.url() == null ? endpoint.url() : given.url(),
                     given.events() == null ? endpoint.events() : given.events().stream().distinct().toList(),
                     given.format() == null ? endpoint.format() : given.format(),
-                    rateLimitGiven ? given.rateLimit() : endpoint.rateLimit()));
+                    rateLimitGiven ? given.rateLimit() : endpoint.rateLimit(),
+                    headersGiven ? given.headers() : endpoint.headers()));
         }).chain(endpoint -> endpoints.failingSince(account).map(failing -> view(endpoint, true, failing.get(id))));
     }
 
     /** What a body gives an endpoint; null for what it leaves out (or sets to null). */
-    private record Settings(String url, List<String> events, Endpoint.Format format, Double rateLimit) {
+    private record Settings(String url, List<String> events, Endpoint.Format format, Double rateLimit,
+                            Map<String, String> headers) {
 
-        static final List<String> FIELDS = List.of("url", "events", "format", "rateLimit");
+        static final List<String> FIELDS = List.of("url", "events", "format", "rateLimit", "headers");
 
         /** A field name as an error message repeats it: the first 40 characters. */
         private static String shortened(String field) {
@@ -209,7 +222,7 @@ public class WebhooksResource {
                 }
                 rateLimit = requestedRate.asDouble();
             }
-            return new Settings(url, events, format, rateLimit);
+            return new Settings(url, events, format, rateLimit, EndpointHeaders.of(json.get("headers")));
         }
     }
 
@@ -324,7 +337,7 @@ public class WebhooksResource {
         return new EndpointView(endpoint.id(), endpoint.url(), endpoint.events(), secret, Timestamps.format(endpoint.createdAt()),
                 endpoint.format().wire(), endpoint.rateLimit(), endpoint.disabled(),
                 endpoint.disabledAt() == null ? null : Timestamps.format(endpoint.disabledAt()), endpoint.disabledReason(),
-                failingSince == null ? null : Timestamps.format(failingSince));
+                failingSince == null ? null : Timestamps.format(failingSince), EndpointHeaders.masked(endpoint.headers()));
     }
 
     private static int offset(String cursor) {

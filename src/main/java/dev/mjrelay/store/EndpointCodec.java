@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A registered endpoint as stored: one JSON value per endpoint in its account's endpoints hash.
@@ -38,7 +40,18 @@ final class EndpointCodec {
             json.put("previousSecret", endpoint.previousSecret());
             json.put("previousSecretExpiresAt", endpoint.previousSecretExpiresAt().toEpochMilli());
         }
+        if (!endpoint.headers().isEmpty()) {
+            ObjectNode headers = json.putObject("headers");
+            endpoint.headers().forEach(headers::put);
+        }
         return json.toString();
+    }
+
+    /** The endpoint's own headers in their order; none for endpoints stored before they existed. */
+    private static Map<String, String> headers(JsonNode stored) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        stored.fields().forEachRemaining(field -> headers.put(field.getKey(), field.getValue().asText()));
+        return headers;
     }
 
     static Endpoint decode(String text) {
@@ -56,7 +69,8 @@ final class EndpointCodec {
                             : Endpoint.Format.STANDARD_WEBHOOKS,
                     json.hasNonNull("rateLimit") ? json.get("rateLimit").asDouble() : null,
                     json.hasNonNull("disabledAt") ? Instant.ofEpochMilli(json.get("disabledAt").asLong()) : null,
-                    json.hasNonNull("disabledReason") ? json.get("disabledReason").asText() : null);
+                    json.hasNonNull("disabledReason") ? json.get("disabledReason").asText() : null,
+                    headers(json.path("headers")));
         } catch (Exception e) {
             throw new IllegalStateException("a stored endpoint is not readable", e);
         }

@@ -28,6 +28,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -116,8 +117,9 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
      * what it does next can join the trace.
      */
     private Uni<Void> send(DeliveryRecord delivery, int attempt, Instant at, Signing signing) {
-        Endpoint.Format format = signing.endpoint() == null ? Endpoint.Format.STANDARD_WEBHOOKS : signing.endpoint().format();
-        WebhookRequests.Request request = requests.build(format, delivery.webhookId(), at, signing.secrets(), delivery.body());
+        Endpoint endpoint = signing.endpoint();
+        WebhookRequests.Request request = requests.build(endpoint == null ? Endpoint.Format.STANDARD_WEBHOOKS : endpoint.format(),
+                delivery.webhookId(), at, signing.secrets(), delivery.body(), endpoint == null ? Map.of() : endpoint.headers());
         Span span = traces.start("webhook attempt", SpanKind.CLIENT, delivery.trace());
         if (!delivery.taskId().isEmpty()) {
             // a test event has no task

@@ -68,7 +68,7 @@ public class Endpoints {
             String body = "{\"type\":\"webhook.test\",\"timestamp\":\"" + Timestamps.format(now)
                     + "\",\"data\":{\"endpointId\":\"" + endpoint.id() + "\"}}";
             WebhookRequests.Request request = requests.build(endpoint.format(), Ids.webhookId(), now,
-                    endpoint.signingSecrets(now).stream().map(WebhookSecret::parse).toList(), body);
+                    endpoint.signingSecrets(now).stream().map(WebhookSecret::parse).toList(), body, endpoint.headers());
             return sender.send(endpoint.url(), request.headers(), request.body());
         });
     }
@@ -152,12 +152,12 @@ public class Endpoints {
 
     /** Registers an endpoint; the item carries its secret, which is shown only this once. */
     public Uni<Endpoint> register(String account, String url, List<String> events, Endpoint.Format format,
-                                  Double rateLimit) {
+                                  Double rateLimit, Map<String, String> headers) {
         List<String> wanted = events == null ? DEFAULT_EVENTS : events.stream().distinct().toList();
         return checked(url, wanted)
                 .chain(() -> {
                     Endpoint endpoint = new Endpoint("ep_" + Ids.random(20), url, wanted, newSecret(), clock.instant(),
-                            format == null ? Endpoint.Format.STANDARD_WEBHOOKS : format, rateLimit);
+                            format == null ? Endpoint.Format.STANDARD_WEBHOOKS : format, rateLimit, headers);
                     return store.add(account, endpoint, MAX_PER_ACCOUNT).map(added -> {
                         if (!added) {
                             throw RelayException.badRequest("the account already has " + MAX_PER_ACCOUNT

@@ -38,7 +38,15 @@ public class WebhookRequests {
      * in the endpoint's format. CloudEvents binary mode sends {@code data} alone as the body, the
      * rest as {@code ce-*} headers, and signs that body.
      */
-    public Request build(Endpoint.Format format, String webhookId, Instant at, List<WebhookSecret> secrets, String event) {
+    public Request build(Endpoint.Format format, String webhookId, Instant at, List<WebhookSecret> secrets, String event,
+                         Map<String, String> endpointHeaders) {
+        Request request = build(format, webhookId, at, secrets, event);
+        // beside the relay's own headers, never in their place (the API refuses their names)
+        endpointHeaders.forEach(request.headers()::putIfAbsent);
+        return request;
+    }
+
+    private Request build(Endpoint.Format format, String webhookId, Instant at, List<WebhookSecret> secrets, String event) {
         if (format != Endpoint.Format.CLOUDEVENTS) {
             return new Request(headers(webhookId, at, secrets, event), event);
         }

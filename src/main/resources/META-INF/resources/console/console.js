@@ -777,7 +777,8 @@ function endpointItem(endpoint, reload, showSecret) {
   return h('li', { class: 'endpoint', 'data-endpoint-id': endpoint.id },
     h('h3', { class: 'url' }, endpoint.url),
     h('p', { class: 'card-line' }, state, ' ', (endpoint.events ?? []).join(', '), ' · ', endpoint.format ?? 'standard-webhooks',
-      endpoint.rateLimit != null ? ` · at most ${endpoint.rateLimit}/s` : '', ' · id ', h('code', {}, endpoint.id)),
+      endpoint.rateLimit != null ? ` · at most ${endpoint.rateLimit}/s` : '',
+      endpoint.headers ? ` · headers ${Object.keys(endpoint.headers).join(', ')}` : '', ' · id ', h('code', {}, endpoint.id)),
     endpoint.disabled ? h('p', { class: 'attempt-error' }, 'Disabled ', timeEl(endpoint.disabledAt),
       endpoint.disabledReason ? [': ', endpoint.disabledReason] : null)
       : endpoint.failingSince ? h('p', { class: 'attempt-error' }, 'Every attempt has failed since ',

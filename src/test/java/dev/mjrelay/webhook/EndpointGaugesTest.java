@@ -26,6 +26,6 @@ class EndpointGaugesTest {
 
     private static Endpoint endpoint(String id) {
         return new Endpoint(id, "https://receiver.example/" + id, List.of("task.succeeded"), "whsec_x", AT, null, null,
-                Endpoint.Format.STANDARD_WEBHOOKS, null, null, null);
+                Endpoint.Format.STANDARD_WEBHOOKS, null, null, null, null);
     }
 }
