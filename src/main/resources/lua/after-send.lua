@@ -1,14 +1,16 @@
 -- Records what came of sending a job: the upstream took it (the task runs: its fields are set, it
 -- is due for its first poll and counted among its upstream's running tasks), or the upstream was
--- busy (the task waits again, its watchdog due at its deadline). Appends task.submitted when the job
--- was sent at once and this is its first word.
+-- busy (the task waits again, its watchdog due a lease later, or at its deadline if sooner: the job
+-- is put back in line next, and the watchdog then looks whether it got there — the replica may die
+-- first). Appends task.submitted when the job was sent at once and this is its first word.
 -- Answers 0, changing nothing, unless the task was being sent.
 --- @include "lib/is-ended"
 --- @include "lib/pieces"
 --- @include "lib/append-event"
 -- KEYS[1] task hash, KEYS[2] task due set, KEYS[3] event stream, KEYS[4] running tasks per upstream
--- ARGV[1] task id, ARGV[2] 'running' or TASK_QUEUE.WAITING, ARGV[3] first poll (ms; ignored when
--- waiting), ARGV[4] stream max length, ARGV[5] the event's data ('' = none), ARGV[6..] field/value pairs
+-- ARGV[1] task id, ARGV[2] 'running' or TASK_QUEUE.WAITING, ARGV[3] first poll, or the watchdog's
+-- first look when waiting (ms), ARGV[4] stream max length, ARGV[5] the event's data ('' = none),
+-- ARGV[6..] field/value pairs
 if task_ended(KEYS[1]) or redis.call('HGET', KEYS[1], TASK.QUEUE) ~= TASK_QUEUE.SENDING then
   return 0
 end
@@ -17,7 +19,7 @@ if #ARGV > 5 then
 end
 if ARGV[2] == TASK_QUEUE.WAITING then
   redis.call('HSET', KEYS[1], TASK.QUEUE, TASK_QUEUE.WAITING)
-  redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], TASK.DEADLINE), ARGV[1])
+  redis.call('ZADD', KEYS[2], math.min(tonumber(ARGV[3]), tonumber(redis.call('HGET', KEYS[1], TASK.DEADLINE))), ARGV[1])
 else
   redis.call('HDEL', KEYS[1], TASK.QUEUE)
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])

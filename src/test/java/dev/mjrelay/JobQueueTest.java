@@ -204,6 +204,24 @@ class JobQueueTest {
     }
 
     @Test
+    void aJobAnsweredBusyThatNeverGotBackInLineFailsWithinALeaseNotAtItsDeadline() {
+        Idle.upstream(simulator);
+        ExtractableResponse<Response> answer = imagine(ALICE, "busy, then the replica died --busy");
+        assertEquals(Boolean.TRUE, answer.path("properties.queued"));
+        String id = answer.path("result");
+        // what a replica killed between recording the busy answer and putting the job back at the head
+        // of its line leaves: a waiting task whose job is nowhere (before, it waited out relay.task.timeout
+        // and then failed saying it had waited for upstream room)
+        jobs.remove(id).await().indefinitely();
+
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> fetch(ALICE, id)
+                .body("task.status", equalTo("TASK_STATUS_FAILED"))
+                .body("task.reason", containsString("never sent upstream")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> receiver.forTask(id).stream()
+                .anyMatch(request -> request.body().contains("\"task.failed\"")));
+    }
+
+    @Test
     void aBusyUpstreamPutsTheJobInLineInsteadOfFailingIt() {
         Idle.upstream(simulator);
         ExtractableResponse<Response> answer = imagine(ALICE, "busy once --busy");

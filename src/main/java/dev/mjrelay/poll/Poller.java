@@ -98,7 +98,7 @@ public class Poller implements DueWorker<DueTask> {
         }
         if (task.unsent()) {
             if (!task.sending() && clock.millis() < task.deadlineMs()) {
-                // a waiting job's first watchdog, a lease after it was stored: is its job in line?
+                // a waiting job's first watchdog, a lease after it was stored or answered busy: is its job in line?
                 return jobs.enqueued(task.id()).chain(inLine -> unsent(task, decision.unsent(task, inLine, clock.instant())));
             }
             return unsent(task, decision.unsent(task, true, clock.instant()));

@@ -125,11 +125,13 @@ public class TaskStore {
     }
 
     /**
-     * The task being sent waits (again) for upstream room, its watchdog due at its deadline; with
-     * {@code eventData} (a job sent at once) task.submitted is appended. False when it was not being sent.
+     * The task being sent waits (again) for upstream room: its job is put back in line next, and its
+     * watchdog looks at {@code watchdog} (at its deadline if sooner) whether it got there, then waits
+     * for the deadline. With {@code eventData} (a job sent at once) task.submitted is appended. False
+     * when it was not being sent.
      */
-    public Uni<Boolean> waitAgain(String id, String eventData) {
-        return afterSend(id, TaskCodec.Queue.WAITING.stored(), Instant.EPOCH, eventData, List.of());
+    public Uni<Boolean> waitAgain(String id, String eventData, Instant watchdog) {
+        return afterSend(id, TaskCodec.Queue.WAITING.stored(), watchdog, eventData, List.of());
     }
 
     private Uni<Boolean> afterSend(String id, String next, Instant firstPoll, String eventData, List<String> fields) {

@@ -123,7 +123,7 @@ public class JobSender implements DueWorker<Job> {
                     .replaceWithVoid();
         }
         if (busy(outcome)) {
-            return tasks.waitAgain(id, null).call(() -> settle(id, job.upstream(), Outcome.BUSY, outcome)).replaceWithVoid();
+            return tasks.waitAgain(id, null, clock.instant().plus(lease)).call(() -> settle(id, job.upstream(), Outcome.BUSY, outcome)).replaceWithVoid();
         }
         return notifier.finishUnsent(id, failReason(outcome), TaskCodec.Queue.SENDING)
                 .call(() -> settle(id, job.upstream(), outcome instanceof SubmitOutcome.Refused ? Outcome.REFUSED

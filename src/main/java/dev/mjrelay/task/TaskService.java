@@ -229,8 +229,9 @@ public class TaskService {
                     .replaceWith(new Submitted(id, 0));
         }
         if (JobSender.busy(outcome)) {
-            // the job was first in its account's line: it waits at the head of it
-            return store.waitAgain(id, notifier.submittedData(task))
+            // the job was first in its account's line: it waits at the head of it (should this replica die
+            // before putting it there, its watchdog a lease later fails it as never sent, not at its deadline)
+            return store.waitAgain(id, notifier.submittedData(task), clock.instant().plus(lease))
                     .call(() -> sender.settle(id, upstream, JobQueue.Outcome.BUSY, outcome))
                     .chain(() -> queue.enqueue(id, account.name(), account.weight(), task.upstream(), task.action().name(), request.path(),
                             request.body().toString(), task.submittedAt(), true))
