@@ -1,6 +1,8 @@
 package dev.mjrelay;
 
 import dev.mjrelay.simulator.Simulator;
+import dev.mjrelay.model.IdempotencyKey;
+import dev.mjrelay.store.IdempotencyStore;
 import dev.mjrelay.store.JobQueue;
 import dev.mjrelay.testing.Idle;
 import dev.mjrelay.testing.Receiver;
@@ -60,6 +62,9 @@ class JobQueueTest {
 
     @Inject
     JobQueue jobs;
+
+    @Inject
+    IdempotencyStore idempotency;
 
     @AfterAll
     static void closeReceiver() {
@@ -201,6 +206,38 @@ class JobQueueTest {
         simulator.finishAll();
         assertTrue(simulator.calls().stream().noneMatch(call -> call.body() != null
                 && call.body().path("prompt").asText().equals("never in line")), "never sent upstream");
+    }
+
+    @Test
+    void aClientsRetryWithItsKeyPutsInLineTheJobItsFirstRequestStoredButDiedBeforeQueueing() {
+        Idle.upstream(simulator);
+        imagine(ALICE, "holds room --never");
+        imagine(ALICE, "holds room too --never");
+        String body = "{\"prompt\": \"retried into line\", \"callbackUrl\": \"" + receiver.url("/h") + "\"}";
+        String key = "retry-into-line-" + System.nanoTime();
+        String id = keyed(key, body).body("properties.queued", equalTo(true)).extract().path("result");
+        // what a replica killed between storing the task and putting its job in line leaves: a waiting
+        // task no line holds, and the key still reserved for the request that died
+        jobs.remove(id).await().indefinitely();
+        IdempotencyKey idempotencyKey = IdempotencyKey.of("imagine", key, body);
+        idempotency.remember("alice", idempotencyKey.digest(), "pending:" + idempotencyKey.fingerprint() + ":" + id + ":"
+                + System.currentTimeMillis(), Duration.ofHours(1)).await().indefinitely();
+
+        // the client, given no answer, sends the same submit again: its job is put in line, not failed
+        keyed(key, body).body("result", equalTo(id)).body("properties.queued", equalTo(true))
+                .body("properties.queuePosition", equalTo(1));
+        keyed(key, body).body("result", equalTo(id)).body("properties.queuePosition", equalTo(1));
+        simulator.finishAll();
+        await().atMost(Duration.ofSeconds(30)).until(() -> !receiver.forTask(id).isEmpty());
+        assertEquals("task.succeeded", JsonPath.from(receiver.forTask(id).get(0).body()).getString("type"));
+        assertEquals(1, simulator.calls().stream().filter(call -> call.body() != null
+                && call.body().path("prompt").asText().equals("retried into line")).count(), "sent upstream once");
+    }
+
+    private static io.restassured.response.ValidatableResponse keyed(String key, String body) {
+        return given().header("Authorization", "Bearer " + ALICE).header("Idempotency-Key", key)
+                .contentType("application/json").body(body).post("/mj/submit/imagine").then().statusCode(200)
+                .body("code", equalTo(1));
     }
 
     @Test

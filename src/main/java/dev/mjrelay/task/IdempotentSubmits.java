@@ -14,7 +14,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.function.Function;
 
 /**
  * The {@code Idempotency-Key} rules of a submit: the first request with a key reserves it and, when
@@ -25,8 +24,9 @@ import java.util.function.Function;
  * storing the task and remembering its answer — the crash a client retries with its key for — leaves
  * a key that still leads to the task: a repeat answers with that task as soon as it is no longer
  * being sent (running, waiting in line, or ended — a send cut by the kill ends as failed), and never
- * makes a second one. Only a reservation whose task was never stored is taken over, once it is older
- * than storing a task can take.
+ * makes a second one; a task stored to wait whose job the kill kept out of line is put in line then.
+ * Only a reservation whose task was never stored is taken over, once it is older than storing a task
+ * can take.
  */
 @ApplicationScoped
 class IdempotentSubmits {
@@ -59,12 +59,26 @@ class IdempotentSubmits {
         this.inFlightAtMost = lease.compareTo(IN_FLIGHT_AT_LEAST) > 0 ? lease : IN_FLIGHT_AT_LEAST;
     }
 
+    /** A submit as the key's requests see it. */
+    interface Job {
+
+        /** Makes the job's task under {@code taskId} and sends or queues it: the first request's work. */
+        Uni<Submitted> submit(String taskId);
+
+        /**
+         * Puts the job of {@code task} — stored to wait in line, and found in none — in its line, and
+         * answers its place: what the first request did not live to do. Putting a job in line twice
+         * is putting it there once.
+         */
+        Uni<Submitted> resume(Task task);
+    }
+
     /** Runs {@code submit} once per key, giving it the id its task must have; the item is the answer it gave. */
-    Uni<Submitted> once(Account account, IdempotencyKey key, Function<String, Uni<Submitted>> submit) {
+    Uni<Submitted> once(Account account, IdempotencyKey key, Job submit) {
         String taskId = Ids.taskId();
         String reservation = PENDING + key.fingerprint() + ":" + taskId + ":" + clock.millis();
         return store.reserve(account.name(), key.digest(), reservation, REMEMBERED)
-                .chain(existing -> existing == null ? first(account, key, reservation, submit.apply(taskId))
+                .chain(existing -> existing == null ? first(account, key, reservation, submit.submit(taskId))
                         : answered(account, key, existing, submit, 0));
     }
 
@@ -78,7 +92,7 @@ class IdempotentSubmits {
     }
 
     /** The first request's answer for a repeated key, waiting a little while the first is in flight. */
-    private Uni<Submitted> answered(Account account, IdempotencyKey key, String stored, Function<String, Uni<Submitted>> submit,
+    private Uni<Submitted> answered(Account account, IdempotencyKey key, String stored, Job submit,
                                     int waited) {
         if (stored == null) {
             // the first request failed and freed the key while this one waited: this one goes ahead
@@ -105,34 +119,38 @@ class IdempotentSubmits {
                         ? takeOver(account, key, stored, submit)
                         : waitFor(account, key, submit, waited);
             }
-            return settled(task).chain(answer -> answer != null ? Uni.createFrom().item(answer)
+            return settled(task, submit).chain(answer -> answer != null ? Uni.createFrom().item(answer)
                     : waitFor(account, key, submit, waited));
         });
     }
 
     /**
-     * The answer a task gives once it is running, ended or in line; null while it is being sent, or
-     * stored and not (yet) in line — its watchdog fails it soon if it never gets there.
+     * The answer a task gives once it is running, ended or in line; null while it is being sent (or
+     * claimed to be). A task stored to wait whose job is in no line — the first request died between
+     * the two steps, or is between them now — is put in line by this request: the client's retry
+     * completes its submit, where the task's watchdog would fail it as never sent.
      */
-    private Uni<Submitted> settled(Task task) {
+    private Uni<Submitted> settled(Task task, Job submit) {
         if (!task.queued()) {
             return Uni.createFrom().item(new Submitted(task.id(), 0));
         }
         return tasks.beingSent(task.id()).chain(sending -> sending ? Uni.createFrom().nullItem()
-                : queue.position(task.account(), task.id())
-                        .map(position -> position > 0 ? new Submitted(task.id(), position) : null));
+                : queue.position(task.account(), task.id()).chain(position -> position > 0
+                        ? Uni.createFrom().item(new Submitted(task.id(), position))
+                        : queue.enqueued(task.id()).chain(claimed -> claimed ? Uni.createFrom().nullItem()
+                                : submit.resume(task))));
     }
 
     /** The reservation's request died before storing its task: this request takes the key over, if no other did first. */
-    private Uni<Submitted> takeOver(Account account, IdempotencyKey key, String stale, Function<String, Uni<Submitted>> submit) {
+    private Uni<Submitted> takeOver(Account account, IdempotencyKey key, String stale, Job submit) {
         String taskId = Ids.taskId();
         String reservation = PENDING + key.fingerprint() + ":" + taskId + ":" + clock.millis();
         return store.swap(account.name(), key.digest(), stale, reservation, REMEMBERED).chain(taken -> taken
-                ? first(account, key, reservation, submit.apply(taskId))
+                ? first(account, key, reservation, submit.submit(taskId))
                 : store.get(account.name(), key.digest()).chain(now -> answered(account, key, now, submit, 0)));
     }
 
-    private Uni<Submitted> waitFor(Account account, IdempotencyKey key, Function<String, Uni<Submitted>> submit, int waited) {
+    private Uni<Submitted> waitFor(Account account, IdempotencyKey key, Job submit, int waited) {
         if (waited >= IN_FLIGHT_WAITS) {
             return Uni.createFrom().failure(RelayException.conflict(
                     "a request with this Idempotency-Key is still in flight; retry shortly"));

@@ -88,7 +88,17 @@ public class TaskService {
         span.setAttribute(TaskTraces.ACCOUNT, account.name());
         span.setAttribute(TaskTraces.ACTION, submission.action().name());
         Uni<Submitted> submitted = key == null ? submit(account, submission, span, Ids.taskId())
-                : idempotent.once(account, key, taskId -> submit(account, submission, span, taskId));
+                : idempotent.once(account, key, new IdempotentSubmits.Job() {
+                    @Override
+                    public Uni<Submitted> submit(String taskId) {
+                        return TaskService.this.submit(account, submission, span, taskId);
+                    }
+
+                    @Override
+                    public Uni<Submitted> resume(Task task) {
+                        return TaskService.this.resume(account, submission, task);
+                    }
+                });
         return TaskTraces.around(span, submitted.invoke(done -> span.setAttribute(TaskTraces.TASK_ID, done.taskId())));
     }
 
@@ -198,6 +208,23 @@ public class TaskService {
                         request.body().toString(), task.submittedAt(), false))
                 .invoke(position -> TaskLog.info(LOG, task.id(), account.name(), "queued %s (place %d in the account's line)",
                         task.action(), position))
+                .map(position -> new Submitted(task.id(), position));
+    }
+
+    /**
+     * Puts in line the job of a task stored to wait that no line holds — its request ended between the
+     * two steps — from the same submit, repeated with its Idempotency-Key. Its place is at the end:
+     * its turn, not the one it had.
+     */
+    private Uni<Submitted> resume(Account account, Submission submission, Task task) {
+        Uni<Task> parent = submission.action().needsParent() ? parentOf(account, submission.parentTaskId())
+                : Uni.createFrom().nullItem();
+        return parent.chain(found -> {
+            UpstreamRequest request = submission.action().spec().request(submission, found == null ? null : found.upstreamId());
+            return queue.enqueue(task.id(), account.name(), account.weight(), task.upstream(), task.action().name(),
+                    request.path(), request.body().toString(), task.submittedAt(), false);
+        }).invoke(position -> TaskLog.info(LOG, task.id(), account.name(), "queued %s on the client's retry (place %d in"
+                + " the account's line): the request that stored it ended before putting it in line", task.action(), position))
                 .map(position -> new Submitted(task.id(), position));
     }
 
