@@ -198,11 +198,7 @@ class JobQueueTest {
         // failing between the two): a waiting task whose job is nowhere
         jobs.remove(id).await().indefinitely();
 
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> fetch(ALICE, id)
-                .body("task.status", equalTo("TASK_STATUS_FAILED"))
-                .body("task.reason", containsString("never sent upstream")));
-        await().atMost(Duration.ofSeconds(10)).until(() -> receiver.forTask(id).stream()
-                .anyMatch(request -> request.body().contains("\"task.failed\"")));
+        failsWithinALeaseSayingNeverSent(id);
         simulator.finishAll();
         assertTrue(simulator.calls().stream().noneMatch(call -> call.body() != null
                 && call.body().path("prompt").asText().equals("never in line")), "never sent upstream");
@@ -234,6 +230,15 @@ class JobQueueTest {
                 && call.body().path("prompt").asText().equals("retried into line")).count(), "sent upstream once");
     }
 
+    /** A waiting task whose job is in no line fails a lease after its submit, with its webhook. */
+    private void failsWithinALeaseSayingNeverSent(String id) {
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> fetch(ALICE, id)
+                .body("task.status", equalTo("TASK_STATUS_FAILED"))
+                .body("task.reason", containsString("never sent upstream")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> receiver.forTask(id).stream()
+                .anyMatch(request -> request.body().contains("\"task.failed\"")));
+    }
+
     private static io.restassured.response.ValidatableResponse keyed(String key, String body) {
         return given().header("Authorization", "Bearer " + ALICE).header("Idempotency-Key", key)
                 .contentType("application/json").body(body).post("/mj/submit/imagine").then().statusCode(200)
@@ -251,11 +256,7 @@ class JobQueueTest {
         // and then failed saying it had waited for upstream room)
         jobs.remove(id).await().indefinitely();
 
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> fetch(ALICE, id)
-                .body("task.status", equalTo("TASK_STATUS_FAILED"))
-                .body("task.reason", containsString("never sent upstream")));
-        await().atMost(Duration.ofSeconds(10)).until(() -> receiver.forTask(id).stream()
-                .anyMatch(request -> request.body().contains("\"task.failed\"")));
+        failsWithinALeaseSayingNeverSent(id);
     }
 
     @Test

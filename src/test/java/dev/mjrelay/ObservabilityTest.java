@@ -1,5 +1,6 @@
 package dev.mjrelay;
 
+import dev.mjrelay.testing.LogCapture;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -9,10 +10,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -77,28 +75,15 @@ class ObservabilityTest {
 
     @Test
     void logLinesAboutATaskNameItAndNeverCarryASecret() {
-        List<LogRecord> records = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                records.add(record);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger root = Logger.getLogger("");
-        root.addHandler(capture);
         try (Receiver receiver = new Receiver().answer(503)) {
-            String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "logged", "callbackUrl", receiver.url("/l")));
-            await().atMost(Duration.ofSeconds(15)).until(() -> receiver.forTask(id).size() == 2);
+            AtomicReference<String> submitted = new AtomicReference<>();
+            List<String> lines = LogCapture.during("", () -> {
+                submitted.set(submit(ALICE, "/mj/submit/imagine",
+                        Map.of("prompt", "logged", "callbackUrl", receiver.url("/l"))));
+                await().atMost(Duration.ofSeconds(15)).until(() -> receiver.forTask(submitted.get()).size() == 2);
+            }).stream().map(LogCapture::text).toList();
 
-            List<String> lines = records.stream().map(ObservabilityTest::format).toList();
+            String id = submitted.get();
             List<String> aboutTask = lines.stream().filter(l -> l.contains(id)).toList();
             assertTrue(aboutTask.stream().anyMatch(l -> l.contains("submitted")), lines.toString());
             assertTrue(aboutTask.stream().anyMatch(l -> l.contains("ended")), lines.toString());
@@ -110,8 +95,6 @@ class ObservabilityTest {
                     assertFalse(line.contains(secret), "a log line carries a secret: " + line);
                 }
             }
-        } finally {
-            root.removeHandler(capture);
         }
     }
 
@@ -123,19 +106,6 @@ class ObservabilityTest {
                 .body(containsString("/mj/submit/imagine"))
                 .body(containsString("/mj/task/{id}/fetch"))
                 .body(containsString("/v1/webhooks"));
-    }
-
-    private static String format(LogRecord record) {
-        String message = record.getMessage() == null ? "" : record.getMessage();
-        Object[] params = record.getParameters();
-        if (params != null && params.length > 0) {
-            try {
-                message = String.format(message, params);
-            } catch (RuntimeException e) {
-                message = message + " " + List.of(params);
-            }
-        }
-        return message;
     }
 
     private static String metrics() {

@@ -1,6 +1,7 @@
 package dev.mjrelay.loop;
 
 import dev.mjrelay.store.Scripts;
+import dev.mjrelay.testing.LogCapture;
 import dev.mjrelay.testing.RedisTestResource;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -12,11 +13,8 @@ import org.junit.jupiter.api.Test;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -77,29 +75,7 @@ class ClockOffsetTest {
     }
 
     private static List<LogRecord> capture(Runnable work) {
-        List<LogRecord> records = new CopyOnWriteArrayList<>();
-        Handler handler = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                records.add(record);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger logger = Logger.getLogger(ClockOffset.class.getName());
-        logger.addHandler(handler);
-        try {
-            work.run();
-        } finally {
-            logger.removeHandler(handler);
-        }
-        return records;
+        return LogCapture.during(ClockOffset.class.getName(), work);
     }
 
     /** The system clock moved by {@code by}. */
