@@ -106,13 +106,14 @@ class RabbitSinkIT {
     void aRelayKilledMidForwardLosesNothing() throws Exception {
         String queue = "mjit-" + UUID.randomUUID();
         String prefix = prefix();
-        try (FakeUpstream upstream = new FakeUpstream(2_000); Receiver receiver = new Receiver();
+        try (FakeUpstream upstream = new FakeUpstream(5_000); Receiver receiver = new Receiver();
              Consumer consumer = new Consumer(queue)) {
             List<String> ids;
             long atKill;
             try (RelayProcess first = relay("rabbit-kill-a", prefix, upstream, queue, 5672, Map.of()).start()) {
                 ids = SinkScenario.submit(first, receiver, 200);
-                // tasks of 2 s, submitted 8 at a time: killed once 100 events are forwarded, most ends still to come
+                // tasks of 5 s, submitted 8 at a time: killed once 100 events are forwarded, most ends still to come
+                // (with 2 s tasks a busy machine once read the count only after every task had ended)
                 await().atMost(Duration.ofSeconds(60)).until(() -> SinkScenario.forwarded(first) >= 100);
                 atKill = SinkScenario.forwarded(first);
                 first.kill9();
