@@ -3,8 +3,9 @@
 -- it was a progress event, which gets one attempt only and is not worth a replay). An attempt that is not the
 -- next one of a pending delivery is stale (its lease ran out and another dispatcher went on) and
 -- changes nothing.
+--- @include "lib/log-attempt"
 -- KEYS[1] delivery hash, KEYS[2] delivery due set, KEYS[3] the task's delivery log, KEYS[4] the
--- account's dead deliveries in this partition
+-- account's dead deliveries in this partition, KEYS[5] (to a registered endpoint only) its attempts here
 -- ARGV[1] delivery id, ARGV[2] the delivery's state after it (pending = retried), ARGV[3] attempt number,
 -- ARGV[4] next attempt at (ms), ARGV[5] log entry (JSON), ARGV[6] retention (ms), ARGV[7] now (ms),
 -- ARGV[8] status code or '', ARGV[9] error or '', ARGV[10] the URL attempted (an endpoint's may have changed)
@@ -18,8 +19,7 @@ redis.call('HSET', KEYS[1], DLV.ATTEMPT, ARGV[3], DLV.STATE, state, DLV.LAST_STA
 if ARGV[10] and ARGV[10] ~= '' then
   redis.call('HSET', KEYS[1], DLV.TARGET, ARGV[10])
 end
-redis.call('RPUSH', KEYS[3], ARGV[5])
-redis.call('PEXPIRE', KEYS[3], ARGV[6])
+log_attempt(KEYS[3], ARGV[5], ARGV[6], ARGV[7], KEYS[5] or false, ARGV[1])
 if state == DLV_STATE.PENDING then
   redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 elseif state == DLV_STATE.DELIVERED then

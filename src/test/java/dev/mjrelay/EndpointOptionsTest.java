@@ -97,6 +97,48 @@ class EndpointOptionsTest {
     }
 
     @Test
+    void anEndpointsAttemptsAreListedNewestFirstWithTheirTasksAndNoneOfACallbacksOrAnotherEndpoints() {
+        try (Receiver failingOnce = new Receiver().answer(503); Receiver other = new Receiver(); Receiver callback = new Receiver()) {
+            String id = register(Map.of("url", failingOnce.url("/once"))).getString("id");
+            register(Map.of("url", other.url("/other")));
+            String taskId = submit(FRANK, "/mj/submit/imagine", Map.of("prompt", "attempted twice",
+                    "callbackUrl", callback.url("/cb")));
+            await().atMost(Duration.ofSeconds(15)).until(() -> failingOnce.forTask(taskId).size() == 2
+                    && other.forTask(taskId).size() == 1 && callback.forTask(taskId).size() == 1);
+
+            JsonPath all = attempts(id, "").statusCode(200).extract().jsonPath();
+            assertEquals(2, all.getList("items").size(), all.prettify());
+            assertEquals(List.of(taskId, taskId), all.getList("items.taskId"));
+            assertEquals(List.of(2, 1), all.getList("items.attempt"), "newest first");
+            assertEquals(List.of("delivered", "failed"), all.getList("items.outcome"));
+            assertEquals(List.of(200, 503), all.getList("items.statusCode"));
+            assertEquals("status 503", all.getString("items[1].responseBody"));
+            assertEquals(failingOnce.url("/once"), all.getString("items[1].target"));
+            assertEquals(failingOnce.forTask(taskId).get(0).header("webhook-id"), all.getString("items[0].webhookId"));
+            assertEquals(null, all.getString("nextCursor"));
+
+            // a page at a time, without loss or repeat
+            JsonPath first = attempts(id, "?limit=1").statusCode(200).extract().jsonPath();
+            assertEquals(List.of(2), first.getList("items.attempt"));
+            JsonPath second = attempts(id, "?limit=1&cursor=" + first.getString("nextCursor")).statusCode(200)
+                    .extract().jsonPath();
+            assertEquals(List.of(1), second.getList("items.attempt"));
+            assertEquals(null, second.getString("nextCursor"));
+
+            attempts(id, "?cursor=nonsense").statusCode(400).body("code", org.hamcrest.Matchers.equalTo(4));
+            attempts(id, "?limit=0").statusCode(400);
+            // another account's endpoint is not there, whatever the query
+            given().header("Authorization", "Bearer alice-key").get("/v1/webhooks/" + id + "/attempts?limit=0").then()
+                    .statusCode(404).body("code", org.hamcrest.Matchers.equalTo(3));
+            attempts("ep_nosuch", "").statusCode(404);
+        }
+    }
+
+    private static io.restassured.response.ValidatableResponse attempts(String endpointId, String query) {
+        return given().header("Authorization", "Bearer " + FRANK).get("/v1/webhooks/" + endpointId + "/attempts" + query).then();
+    }
+
+    @Test
     void aUrlWithAPortNoOneCanListenOnIsA400() {
         post(FRANK, "/v1/webhooks", Map.of("url", "https://example.com:99999/h")).statusCode(400)
                 .body("description", org.hamcrest.Matchers.equalTo("url must have a port from 1 to 65535"));

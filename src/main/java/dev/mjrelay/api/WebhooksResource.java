@@ -83,11 +83,13 @@ public class WebhooksResource {
     }
 
     private final Endpoints endpoints;
+    private final Deliveries deliveries;
     private final Caller caller;
     private final ObjectMapper mapper;
 
-    WebhooksResource(Endpoints endpoints, Caller caller, ObjectMapper mapper) {
+    WebhooksResource(Endpoints endpoints, Deliveries deliveries, Caller caller, ObjectMapper mapper) {
         this.endpoints = endpoints;
+        this.deliveries = deliveries;
         this.caller = caller;
         this.mapper = mapper;
     }
@@ -258,6 +260,25 @@ public class WebhooksResource {
     @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_ENDPOINT)
     public Uni<EndpointView> enable(@PathParam("id") String id) {
         return endpoints.enable(caller.account().name(), id).map(endpoint -> view(endpoint, true));
+    }
+
+    @GET
+    @Path("/{id}/attempts")
+    @Operation(summary = "The endpoint's latest webhook attempts, newest first, each with its task's id")
+    @APIResponse(responseCode = "200", description = "a page of attempts",
+            content = @Content(schema = @Schema(implementation = AnswerShapes.EndpointAttemptPage.class)))
+    @APIResponse(responseCode = "400", description = ApiDocumentFilter.BAD_PAGE)
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_ENDPOINT)
+    public Uni<Deliveries.Page<JsonNode>> attempts(@PathParam("id") String id, @QueryParam("limit") String limit,
+                                                   @QueryParam("cursor") String cursor) {
+        // another account's endpoint is not there, whatever the query says
+        String account = caller.account().name();
+        return endpoints.find(account, id).chain(endpoint -> {
+            if (endpoint == null) {
+                throw RelayException.notFound("endpoint " + id);
+            }
+            return deliveries.endpointAttempts(id, cursor == null || cursor.isBlank() ? null : cursor, Limits.of(limit));
+        });
     }
 
     @POST

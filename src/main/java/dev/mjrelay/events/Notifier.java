@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.store.Completion;
+import dev.mjrelay.store.DeliveryRecord;
 import dev.mjrelay.store.Endpoint;
 import dev.mjrelay.webhook.Endpoints;
 import dev.mjrelay.store.Event;
@@ -141,7 +142,7 @@ public class Notifier {
             for (Endpoint endpoint : registered) {
                 if (endpoint.wants(type)) {
                     targets.add(new Event.Target(task.id() + ":" + kind + ":" + endpoint.id(), endpoint.url(),
-                            "endpoint:" + endpoint.id()));
+                            DeliveryRecord.ENDPOINT_REF + endpoint.id()));
                 }
             }
             return targets;

@@ -9,6 +9,14 @@ public record DeliveryRecord(String id, String taskId, String account, String we
                              String target, String secretRef, int attempt, String body, long createdAtMs,
                              String trace) {
 
+    /** How {@code secretRef} names a registered endpoint: {@code endpoint:<id>}. */
+    public static final String ENDPOINT_REF = "endpoint:";
+
+    /** The registered endpoint it goes to; null for a task's callbackUrl. */
+    public String endpointId() {
+        return secretRef.startsWith(ENDPOINT_REF) ? secretRef.substring(ENDPOINT_REF.length()) : null;
+    }
+
     /** The same delivery, to be attempted at {@code url}: its endpoint's URL was changed since it was created. */
     public DeliveryRecord to(String url) {
         return url.equals(target) ? this

@@ -45,8 +45,8 @@ public class DeliveryStore {
                                       Instant now, Duration retention) {
         int p = keys.partitionOf(delivery.taskId());
         return scripts.run("record-attempt",
-                        List.of(keys.deliveryPrefix(p) + delivery.id(), keys.deliveryDue(p), keys.log(delivery.taskId()),
-                                keys.dead(p, delivery.account())),
+                        withEndpointAttempts(delivery, p, keys.deliveryPrefix(p) + delivery.id(), keys.deliveryDue(p),
+                                keys.log(delivery.taskId()), keys.dead(p, delivery.account())),
                         List.of(delivery.id(), next.stored(), Integer.toString(attempt),
                                 Long.toString(nextAttempt.toEpochMilli()), logEntry, Long.toString(retention.toMillis()),
                                 Long.toString(now.toEpochMilli()), statusCode == null ? "" : statusCode.toString(),
@@ -63,8 +63,8 @@ public class DeliveryStore {
     /** Skips a pending delivery (its endpoint is disabled), logging {@code logEntry}; false when it was no longer pending. */
     public Uni<Boolean> skip(DeliveryRecord delivery, String logEntry, Instant now, Duration retention) {
         int p = keys.partitionOf(delivery.taskId());
-        return scripts.run("skip-delivery", List.of(keys.deliveryPrefix(p) + delivery.id(), keys.deliveryDue(p),
-                        keys.log(delivery.taskId())),
+        return scripts.run("skip-delivery", withEndpointAttempts(delivery, p, keys.deliveryPrefix(p) + delivery.id(),
+                        keys.deliveryDue(p), keys.log(delivery.taskId())),
                         List.of(delivery.id(), logEntry, Long.toString(retention.toMillis()), Long.toString(now.toEpochMilli())))
                 .map(response -> response.toLong() == 1L);
     }
@@ -129,6 +129,41 @@ public class DeliveryStore {
             response.forEach(value -> values.add(value == null ? null : value.toString()));
             return DeliveryCodec.dead(scored.id(), scored.score(), StoredFields.of(DeliveryCodec.DEAD, values));
         });
+    }
+
+    /** The script's keys, and last the endpoint's attempts in the partition when the delivery goes to a registered endpoint. */
+    private List<String> withEndpointAttempts(DeliveryRecord delivery, int partition, String... scriptKeys) {
+        List<String> all = new ArrayList<>(List.of(scriptKeys));
+        if (delivery.endpointId() != null) {
+            all.add(keys.endpointAttempts(partition, delivery.endpointId()));
+        }
+        return all;
+    }
+
+    /**
+     * A registered endpoint's attempts, newest first: up to {@code limit} after the cursor position
+     * ({@code beforeMs}, {@code beforeId}), or from the newest when {@code beforeId} is null. Each is
+     * its place in the list and its log entry as stored (JSON), null when the task's log has expired.
+     */
+    public Uni<List<EndpointAttempt>> endpointAttempts(String endpointId, long beforeMs, String beforeId, int limit) {
+        return NewestFirst.page(scripts, keys.partitions(), p -> keys.endpointAttempts(p, endpointId), beforeMs, beforeId,
+                        limit)
+                .chain(page -> page.isEmpty() ? Uni.createFrom().item(List.<EndpointAttempt>of())
+                        : Uni.join().all(page.stream().map(this::endpointAttempt).toList()).andFailFast());
+    }
+
+    /** One attempt to a registered endpoint: where it stands in the endpoint's list, and its log entry (null once expired). */
+    public record EndpointAttempt(long atMs, String position, String taskId, String entry) {
+    }
+
+    private Uni<EndpointAttempt> endpointAttempt(NewestFirst.Scored scored) {
+        // '<place in the task's log>:<delivery id>', and a delivery id starts with its task's id
+        String member = scored.id();
+        int colon = member.indexOf(':');
+        String deliveryId = member.substring(colon + 1);
+        String taskId = deliveryId.substring(0, Math.max(0, deliveryId.indexOf(':')));
+        return scripts.command("LINDEX", keys.log(taskId), member.substring(0, colon))
+                .map(entry -> new EndpointAttempt(scored.score(), member, taskId, entry == null ? null : entry.toString()));
     }
 
     /** A delivery id starts with its task's id, and a delivery lives in its task's partition. */

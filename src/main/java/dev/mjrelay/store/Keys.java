@@ -31,6 +31,8 @@ import java.util.zip.CRC32;
  * {prefix}:eprate:{account}:{id}     hash   a registered endpoint's attempt token bucket (its rateLimit)
  * {prefix}:ephealth:{account}        hash   endpoint id -> since when all its attempts failed (ms)
  * {prefix}:{pN}:epdlv:{endpointId}   zset   the endpoint's deliveries by creation time, for recover
+ * {prefix}:{pN}:epatt:{endpointId}   zset   the endpoint's attempts by time: '{place in the task's log}:{deliveryId}'
+ *                                           (lib/log-attempt.lua)
  * {prefix}:durations:{upstream}:{action} hash how long the upstream's tasks of the action took (DurationStore)
  * {prefix}:{q}:...                   the job queue, all in one slot: the accounts' waiting lines,
  *                                           the jobs, the upstreams' room (lib/waiting-line.lua,
@@ -118,6 +120,10 @@ public class Keys {
     /** The account's task set in the partition as relays before the list kept it (lib/task-list.lua moves it). */
     String legacyAccountTasks(int partition, String account) {
         return base(partition) + "tasks:" + account;
+    }
+
+    String endpointAttempts(int partition, String endpointId) {
+        return base(partition) + "epatt:" + endpointId;
     }
 
     String dead(int partition, String account) {

@@ -2,6 +2,7 @@ package dev.mjrelay.task;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.account.Account;
 import dev.mjrelay.store.DeadDelivery;
 import dev.mjrelay.store.DeliveryStore;
@@ -55,26 +56,59 @@ public class Deliveries {
 
     /** The account's dead deliveries, newest first. */
     public Uni<Page<DeadDelivery>> dead(Account account, String cursor, int limit) {
-        long beforeMs = Long.MAX_VALUE;
-        String beforeId = null;
-        if (cursor != null) {
+        Position before = Position.of(cursor, "d");
+        return store.dead(account.name(), before.ms(), before.id(), limit + 1).map(found -> {
+            List<DeadDelivery> items = found.size() > limit ? found.subList(0, limit) : found;
+            DeadDelivery last = items.isEmpty() ? null : items.get(items.size() - 1);
+            return new Page<>(items, found.size() > limit ? new Position(last.diedAtMs(), last.id()).cursor("d") : null);
+        });
+    }
+
+    /**
+     * A registered endpoint's attempts, newest first, each its task's log entry with the task's id:
+     * what a receiver's owner looks at when it fails. Attempts whose task's log has expired are left
+     * out, so a page may be short and still have a next.
+     */
+    public Uni<Page<JsonNode>> endpointAttempts(String endpointId, String cursor, int limit) {
+        Position before = Position.of(cursor, "a");
+        return store.endpointAttempts(endpointId, before.ms(), before.id(), limit + 1).map(found -> {
+            List<DeliveryStore.EndpointAttempt> page = found.size() > limit ? found.subList(0, limit) : found;
+            List<JsonNode> items = new ArrayList<>();
+            for (DeliveryStore.EndpointAttempt attempt : page) {
+                if (attempt.entry() != null) {
+                    ObjectNode item = mapper.createObjectNode().put("taskId", attempt.taskId());
+                    item.setAll((ObjectNode) parse(attempt.entry()));
+                    items.add(item);
+                }
+            }
+            DeliveryStore.EndpointAttempt last = page.isEmpty() ? null : page.get(page.size() - 1);
+            return new Page<>(items, found.size() > limit ? new Position(last.atMs(), last.position()).cursor("a") : null);
+        });
+    }
+
+    /** Where a newest-first page ends (time in ms, id); from the newest when {@code id} is null. */
+    private record Position(long ms, String id) {
+
+        /** The position a cursor of this list ({@code kind}) names. */
+        static Position of(String cursor, String kind) {
+            if (cursor == null) {
+                return new Position(Long.MAX_VALUE, null);
+            }
             String text = decode(cursor);
             int colon = text.indexOf(':');
-            if (!text.startsWith("d") || colon < 0) {
+            if (!text.startsWith(kind) || colon < 0) {
                 throw RelayException.badRequest("cursor is not one this list gave out");
             }
             try {
-                beforeMs = Long.parseLong(text.substring(1, colon));
+                return new Position(Long.parseLong(text.substring(kind.length(), colon)), text.substring(colon + 1));
             } catch (NumberFormatException e) {
                 throw RelayException.badRequest("cursor is not one this list gave out");
             }
-            beforeId = text.substring(colon + 1);
         }
-        return store.dead(account.name(), beforeMs, beforeId, limit + 1).map(found -> {
-            List<DeadDelivery> items = found.size() > limit ? found.subList(0, limit) : found;
-            DeadDelivery last = items.isEmpty() ? null : items.get(items.size() - 1);
-            return new Page<>(items, found.size() > limit ? encode("d" + last.diedAtMs() + ":" + last.id()) : null);
-        });
+
+        String cursor(String kind) {
+            return encode(kind + ms + ":" + id);
+        }
     }
 
     private JsonNode parse(String json) {

@@ -204,13 +204,12 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
 
     /** The attempt's signing; null when the account or endpoint is gone. */
     private Uni<Signing> signingFor(DeliveryRecord delivery, Instant at) {
-        String ref = delivery.secretRef();
-        if ("account".equals(ref)) {
+        if ("account".equals(delivery.secretRef())) {
             return Uni.createFrom().item(accounts.byName(delivery.account())
                     .map(account -> new Signing(account.webhookSecrets(), null)).orElse(null));
         }
-        if (ref.startsWith("endpoint:")) {
-            return endpoints.find(delivery.account(), ref.substring("endpoint:".length()))
+        if (delivery.endpointId() != null) {
+            return endpoints.find(delivery.account(), delivery.endpointId())
                     .map(endpoint -> endpoint == null ? null : new Signing(
                             endpoint.signingSecrets(at).stream().map(WebhookSecret::parse).toList(), endpoint));
         }

@@ -527,24 +527,30 @@ function renderTask(task, images, fields, events) {
       event.webhookId ? [' ', h('code', { class: 'muted' }, event.webhookId)] : null)));
 }
 
-function renderAttempts(items, timeline) {
+// A task's attempts come oldest first; an endpoint's newest first, each naming its task (byEndpoint).
+function renderAttempts(items, timeline, byEndpoint = false) {
   if (!items || items.length === 0) {
-    replace(timeline, h('li', { class: 'muted' }, 'No delivery attempts yet: they start when the task ends.'));
+    replace(timeline, h('li', { class: 'muted' }, byEndpoint ? 'No attempts to it yet.'
+      : 'No delivery attempts yet: they start when the task ends.'));
     return;
   }
   // a redelivery is a new delivery of the same event to the same target, counting its attempts from 1
   const firstDelivery = new Map();
-  replace(timeline, items.map((entry) => {
-    const status = entry.statusCode != null ? `HTTP ${entry.statusCode}` : 'no answer';
+  for (const entry of byEndpoint ? [...items].reverse() : items) {
     const event = `${entry.webhookId} ${entry.target}`;
     if (!firstDelivery.has(event)) firstDelivery.set(event, entry.deliveryId);
-    const again = firstDelivery.get(event) !== entry.deliveryId;
+  }
+  replace(timeline, items.map((entry) => {
+    const status = entry.statusCode != null ? `HTTP ${entry.statusCode}` : 'no answer';
+    const again = firstDelivery.get(`${entry.webhookId} ${entry.target}`) !== entry.deliveryId;
     return h('li', { class: `attempt outcome-${entry.outcome}`, 'data-outcome': entry.outcome },
       h('p', { class: 'attempt-line' },
         h('span', { class: `badge outcome-${entry.outcome}` }, entry.outcome), ' ',
         h('strong', {}, again ? `Redelivery, attempt ${entry.attempt}` : `Attempt ${entry.attempt}`), ' · ',
         status, ' · ', `${entry.durationMs} ms`, ' · ', timeEl(entry.at)),
-      h('p', { class: 'attempt-target' }, entry.type, ' to ', h('span', { class: 'url' }, entry.target)),
+      byEndpoint ? h('p', {}, entry.type, ' of task ',
+        h('a', { href: `#/task/${encodeURIComponent(entry.taskId)}` }, entry.taskId))
+        : h('p', { class: 'attempt-target' }, entry.type, ' to ', h('span', { class: 'url' }, entry.target)),
       entry.error ? h('p', { class: 'attempt-error' }, entry.error) : null,
       entry.responseBody ? h('details', { open: true }, h('summary', {}, 'Start of the answer'),
         h('pre', { class: 'answer' }, entry.responseBody)) : null);
@@ -759,6 +765,13 @@ function endpointItem(endpoint, reload, showSecret) {
     replace(result, `Sending ${answer.recovered} event${answer.recovered === 1 ? '' : 's'} again.`);
   });
 
+  const attempts = h('ol', { class: 'timeline endpoint-attempts', hidden: true });
+  const showAttempts = act('Latest attempts', async () => {
+    const page = await api('GET', `${base}/attempts?limit=20`);
+    renderAttempts(page.items, attempts, true);
+    attempts.hidden = false;
+  });
+
   const confirmRow = h('div', { class: 'confirm', hidden: true },
     h('span', {}, 'Remove this endpoint? It gets nothing from then on.'), ' ',
     act('Remove for good', async () => {
@@ -783,9 +796,9 @@ function endpointItem(endpoint, reload, showSecret) {
       endpoint.disabledReason ? [': ', endpoint.disabledReason] : null)
       : endpoint.failingSince ? h('p', { class: 'attempt-error' }, 'Every attempt has failed since ',
         timeEl(endpoint.failingSince), '; it is disabled if that goes on for relay.webhook.disable-after.') : null,
-    h('div', { class: 'actions' }, test, rotate, enable, remove),
+    h('div', { class: 'actions' }, test, showAttempts, rotate, enable, remove),
     h('div', { class: 'recover-row' }, h('label', { for: sinceId }, 'Re-send what it missed since'), since, recover),
-    confirmRow, result);
+    confirmRow, result, attempts);
 }
 
 // ---------------------------------------------------------------- start

@@ -86,6 +86,8 @@ class OpenApiDocumentTest {
             call("POST", "/v1/tasks/{id}/redeliver", "/v1/tasks/" + taskId + "/redeliver", 202, null);
 
             call("GET", "/v1/webhooks/{id}", "/v1/webhooks/" + endpointId, 200, null);
+            call("GET", "/v1/webhooks/{id}/attempts", "/v1/webhooks/" + endpointId + "/attempts?limit=5", 200, null);
+            call("GET", "/v1/webhooks/{id}/attempts", "/v1/webhooks/" + endpointId + "/attempts?cursor=nonsense", 400, null);
             call("PATCH", "/v1/webhooks/{id}", "/v1/webhooks/" + endpointId, 200, Map.of("rateLimit", 100));
             call("PATCH", "/v1/webhooks/{id}", "/v1/webhooks/" + endpointId, 400, Map.of());
             call("POST", "/v1/webhooks/{id}/rotate-secret", "/v1/webhooks/" + endpointId + "/rotate-secret", 200, null);
@@ -97,6 +99,7 @@ class OpenApiDocumentTest {
                     Map.of("since", "yesterday"));
             call("DELETE", "/v1/webhooks/{id}", "/v1/webhooks/" + endpointId, 204, null);
             call("POST", "/v1/webhooks/{id}/test", "/v1/webhooks/" + endpointId + "/test", 404, null);
+            call("GET", "/v1/webhooks/{id}/attempts", "/v1/webhooks/" + endpointId + "/attempts", 404, null);
             call("GET", "/v1/queue", "/v1/queue", 200, null);
 
             // refusals: each in the error envelope, each status documented for its operation

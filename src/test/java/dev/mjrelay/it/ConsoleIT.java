@@ -223,12 +223,21 @@ class ConsoleIT {
 
             // the receiver goes down: a task's event fails there, and the endpoint shows as failing
             hooks.down(true);
-            submit(RelayProcess.BETA_KEY, Map.of("prompt", "an event its endpoint will not take"));
+            String refused = submit(RelayProcess.BETA_KEY, Map.of("prompt", "an event its endpoint will not take"));
             await().atMost(Duration.ofSeconds(30)).until(() -> get(RelayProcess.BETA_KEY, "/v1/webhooks").path("items")
                     .get(0).hasNonNull("failingSince"));
             driver.navigate().refresh();
             until(d -> d.findElement(endpoint).getText().contains("Every attempt has failed since"));
             assertEquals("failing", driver.findElement(endpoint).findElement(By.cssSelector(".badge")).getText());
+            // what it answered, attempt by attempt, newest first, and from there the task
+            button(endpoint, "Latest attempts").click();
+            WebElement newest = until(d -> visible(d, By.cssSelector(".endpoint-attempts li.attempt")));
+            assertEquals("failed", newest.getAttribute("data-outcome"));
+            assertTrue(newest.getText().contains("HTTP 500") && newest.getText().contains("status 500"), newest.getText());
+            newest.findElement(By.linkText(refused)).click();
+            until(d -> heading(d, "Task " + refused));
+            driver.navigate().back();
+            until(d -> heading(d, "Endpoints"));
 
             button(endpoint, "Remove").click();
             button(endpoint, "Remove for good").click();
