@@ -94,15 +94,12 @@ public final class AnswerShapes {
     public record DeliveryPage(List<DeliveryAttempt> items, @Schema(nullable = true) String nextCursor) {
     }
 
-    @Schema(description = "One webhook attempt to a registered endpoint, with its task's id")
-    public record EndpointAttempt(String taskId, String deliveryId, String webhookId, String type, String target, int attempt,
-                                  String at,
-                                  @Schema(nullable = true, description = "null without an answer") Integer statusCode,
-                                  @Schema(nullable = true) String error,
-                                  long durationMs,
-                                  @Schema(enumeration = {"delivered", "failed", "dead", "skipped"}) String outcome,
-                                  @Schema(nullable = true, description = "the first 2 KB of the endpoint's answer")
-                                  String responseBody) {
+    @Schema(description = "One webhook attempt to a registered endpoint, with its task's id",
+            allOf = {DeliveryAttempt.class, AttemptOf.class})
+    public record EndpointAttempt() {
+    }
+
+    public record AttemptOf(String taskId) {
     }
 
     public record EndpointAttemptPage(List<EndpointAttempt> items, @Schema(nullable = true) String nextCursor) {
