@@ -1,7 +1,6 @@
 package dev.mjrelay.api;
 
 import dev.mjrelay.model.IdempotencyKey;
-import dev.mjrelay.model.RelayException;
 import dev.mjrelay.model.Submission;
 import dev.mjrelay.task.TaskService;
 import dev.mjrelay.trace.TaskTraces;
@@ -23,7 +22,6 @@ import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-import java.util.List;
 import java.util.function.Function;
 
 /** The three submit paths, in the upstream's dialect plus callbackUrl, state and notifyProgress. */
@@ -95,16 +93,7 @@ public class SubmitResource {
     private Uni<SubmitAnswer> submit(byte[] raw, String path, Function<String, Submission> parser, HttpHeaders headers) {
         String body = SubmitParser.text(raw);
         Submission submission = parser.apply(body);
-        IdempotencyKey key = null;
-        List<String> given = headers.getRequestHeader("Idempotency-Key");
-        if (given != null && !given.isEmpty()) {
-            String value = given.get(0) == null ? "" : given.get(0).trim();
-            if (given.size() > 1 || value.isEmpty() || value.length() > IdempotencyKey.MAX_LENGTH) {
-                throw RelayException.badRequest("Idempotency-Key must be one header of 1 to "
-                        + IdempotencyKey.MAX_LENGTH + " characters");
-            }
-            key = IdempotencyKey.of(path, value, body);
-        }
+        IdempotencyKey key = IdempotencyHeader.of(headers, path, body);
         return tasks.submit(caller.account(), submission, key, TaskTraces.caller(headers::getHeaderString))
                 .map(SubmitAnswer::of);
     }

@@ -18,10 +18,15 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -100,15 +105,21 @@ public class WebhooksResource {
             content = @Content(schema = @Schema(implementation = EndpointView.class)))
     @APIResponse(responseCode = "400",
             description = "a missing or refused url, unknown events, a bad format or rateLimit, an unknown field (code 4)")
+    @APIResponse(responseCode = "409", description = "the Idempotency-Key was used with another body, its first request is"
+            + " still in flight, or the endpoint it registered has been removed (code 4)")
+    @Parameter(name = IdempotencyHeader.NAME, in = ParameterIn.HEADER, description = "at most 255 characters: a repeat by"
+            + " the same account within 24 hours gets the endpoint the first request registered, its secret whole, and"
+            + " registers nothing", schema = @Schema(type = SchemaType.STRING, maxLength = 255))
     public Uni<RestResponse<EndpointView>> register(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
-            schema = @Schema(implementation = Registration.class))) byte[] body) {
-        Settings given = Settings.of(SubmitParser.object(SubmitParser.text(body)));
+            schema = @Schema(implementation = Registration.class))) byte[] body, @Context HttpHeaders requestHeaders) {
+        String text = SubmitParser.text(body);
+        Settings given = Settings.of(SubmitParser.object(text));
         if (given.url() == null) {
             throw RelayException.badRequest("url is required and must be a string");
         }
         return endpoints.register(caller.account().name(), given.url(), given.events(),
                         given.format() == null ? Endpoint.Format.STANDARD_WEBHOOKS : given.format(), given.rateLimit(),
-                        given.headers())
+                        given.headers(), IdempotencyHeader.of(requestHeaders, "webhooks", text))
                 .map(endpoint -> RestResponse.status(RestResponse.Status.CREATED, view(endpoint, false)));
     }
 

@@ -3,6 +3,7 @@ package dev.mjrelay.webhook;
 import dev.mjrelay.account.WebhookSecret;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.model.EventType;
+import dev.mjrelay.model.IdempotencyKey;
 import dev.mjrelay.model.Ids;
 import dev.mjrelay.model.RelayException;
 import dev.mjrelay.model.Timestamps;
@@ -41,11 +42,13 @@ public class Endpoints {
     private final java.time.Duration overlap;
     private final java.time.Duration disableAfter;
     private final DeliveryStore deliveries;
+    private final IdempotentRegistrations registrations;
     private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(Endpoints.class);
 
     Endpoints(EndpointStore store, DeliveryStore deliveries, TargetGuard guard, Clock clock, WebhookSender sender,
-              WebhookRequests requests, RelayConfig config) {
+              WebhookRequests requests, IdempotentRegistrations registrations, RelayConfig config) {
         this.deliveries = deliveries;
+        this.registrations = registrations;
         this.overlap = config.webhook().secretOverlap();
         this.disableAfter = config.webhook().disableAfter();
         this.store = store;
@@ -150,13 +153,29 @@ public class Endpoints {
         });
     }
 
-    /** Registers an endpoint; the item carries its secret, which is shown only this once. */
+    /**
+     * Registers an endpoint; the item carries its secret, which is shown only this once — or, with an
+     * idempotency key (null without one), to each repeat of the request that registered it.
+     */
     public Uni<Endpoint> register(String account, String url, List<String> events, Endpoint.Format format,
-                                  Double rateLimit, Map<String, String> headers) {
+                                  Double rateLimit, Map<String, String> headers, IdempotencyKey key) {
+        if (key != null) {
+            return registrations.once(account, key, id -> register(account, id, url, events, format, rateLimit, headers));
+        }
+        return register(account, newId(), url, events, format, rateLimit, headers);
+    }
+
+    /** A new endpoint's id. */
+    static String newId() {
+        return "ep_" + Ids.random(20);
+    }
+
+    private Uni<Endpoint> register(String account, String id, String url, List<String> events, Endpoint.Format format,
+                                   Double rateLimit, Map<String, String> headers) {
         List<String> wanted = events == null ? DEFAULT_EVENTS : events.stream().distinct().toList();
         return checked(url, wanted)
                 .chain(() -> {
-                    Endpoint endpoint = new Endpoint("ep_" + Ids.random(20), url, wanted, newSecret(), clock.instant(),
+                    Endpoint endpoint = new Endpoint(id, url, wanted, newSecret(), clock.instant(),
                             format == null ? Endpoint.Format.STANDARD_WEBHOOKS : format, rateLimit, headers);
                     return store.add(account, endpoint, MAX_PER_ACCOUNT).map(added -> {
                         if (!added) {
