@@ -128,10 +128,10 @@ class ApiError extends Error {
 }
 
 /** One call to the relay's API with the tab's key; the error envelope's description becomes the message. */
-async function api(method, path, body, key = sessionStorage.getItem(KEY)) {
+async function api(method, path, body, key = sessionStorage.getItem(KEY), headers = {}) {
   const init = {
     method,
-    headers: { Authorization: `Bearer ${key}`, Accept: 'application/json' },
+    headers: { ...headers, Authorization: `Bearer ${key}`, Accept: 'application/json' },
     cache: 'no-store',
     credentials: 'omit',
   };
@@ -671,6 +671,9 @@ function showEndpoints() {
     }
   };
 
+  // the Idempotency-Key of a registration not answered yet, and the form it was for
+  let unanswered = null;
+  const registerButton = h('button', { type: 'submit' }, 'Register');
   const register = async (event) => {
     event.preventDefault();
     formError.hidden = true;
@@ -683,14 +686,23 @@ function showEndpoints() {
     url.removeAttribute('aria-invalid');
     const body = { url: url.value.trim(), events: eventBoxes.filter((b) => b.checked).map((b) => b.value), format: format.value };
     if (rate.value !== '') body.rateLimit = Number(rate.value);
+    // a double click, or Register again after the relay did not answer, must not make two endpoints:
+    // the same form sends the same Idempotency-Key until it is answered
+    const text = JSON.stringify(body);
+    if (!unanswered || unanswered.text !== text) unanswered = { text, key: idempotencyKey() };
+    registerButton.disabled = true;
     try {
-      const created = await api('POST', '/v1/webhooks', body);
+      const created = await api('POST', '/v1/webhooks', body, undefined, { 'Idempotency-Key': unanswered.key });
+      unanswered = null;
       url.value = '';
       rate.value = '';
       await load();
       showSecret(`Registered ${created.url}`, created.secret);
     } catch (e) {
+      if (e.status >= 400 && e.status < 500) unanswered = null;
       failed(e, formError);
+    } finally {
+      registerButton.disabled = false;
     }
   };
 
@@ -706,7 +718,7 @@ function showEndpoints() {
         eventBoxes.map((box) => h('div', { class: 'check' }, box, h('label', { for: box.id }, box.value)))),
       h('div', { class: 'field' }, h('label', { for: 'endpoint-format' }, 'Format'), format),
       h('div', { class: 'field' }, h('label', { for: 'endpoint-rate' }, 'Rate limit (attempts per second, optional)'), rate),
-      h('button', { type: 'submit' }, 'Register'),
+      registerButton,
       formError),
     h('section', { 'aria-labelledby': 'registered-title' },
       h('h2', { id: 'registered-title' }, 'Registered'),
@@ -799,6 +811,11 @@ function endpointItem(endpoint, reload, showSecret) {
     h('div', { class: 'actions' }, test, showAttempts, rotate, enable, remove),
     h('div', { class: 'recover-row' }, h('label', { for: sinceId }, 'Re-send what it missed since'), since, recover),
     confirmRow, result, attempts);
+}
+
+/** 32 random hex digits: crypto.getRandomValues works on plain http too, where randomUUID does not. */
+function idempotencyKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 // ---------------------------------------------------------------- start
