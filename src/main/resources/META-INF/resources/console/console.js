@@ -448,21 +448,24 @@ function showTask(id) {
   const timeline = h('ol', { class: 'timeline', id: 'deliveries' });
   let last = { task: null, deliveries: null };
 
-  redeliver.addEventListener('click', async () => {
+  // each button is disabled while its call is under way: a double click sends one redelivery, one cancel
+  const once = (button, call) => button.addEventListener('click', async () => {
+    button.disabled = true;
     try {
-      const answer = await api('POST', `${path}/redeliver`);
-      toast(`Sent again to ${answer.targets} target${answer.targets === 1 ? '' : 's'}; the attempt shows below.`);
+      await call();
     } catch (e) {
       failed(e);
+    } finally {
+      button.disabled = false;
     }
   });
-  cancel.addEventListener('click', async () => {
-    try {
-      await api('DELETE', path);
-      toast('Cancelled: the task fails with "cancelled" and its webhook is sent.');
-    } catch (e) {
-      failed(e);
-    }
+  once(redeliver, async () => {
+    const answer = await api('POST', `${path}/redeliver`);
+    toast(`Sent again to ${answer.targets} target${answer.targets === 1 ? '' : 's'}; the attempt shows below.`);
+  });
+  once(cancel, async () => {
+    await api('DELETE', path);
+    toast('Cancelled: the task fails with "cancelled" and its webhook is sent.');
   });
 
   show(h('section', { 'aria-labelledby': 'task-title' },

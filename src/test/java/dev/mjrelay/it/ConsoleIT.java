@@ -147,6 +147,12 @@ class ConsoleIT {
             assertTrue(src.startsWith("http://localhost:" + relay.port + "/media/"), src);
             assertTrue(fields().contains("copies in the relay's media store"), fields());
             bothWidths("task");
+
+            // a double click on Redeliver sends the event once more, not twice
+            new Actions(driver).doubleClick(until(d -> visible(d, By.xpath("//button[normalize-space()='Redeliver']"))))
+                    .perform();
+            until(d -> d.findElements(By.cssSelector("#deliveries li[data-outcome='delivered']")).size() == 2);
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> receiver.forTask(id).size() == 2);
             assertNoSevereBrowserMessage();
         }
     }
