@@ -89,6 +89,29 @@ class K8sManifestsTest {
                 .path("RELAY_UPSTREAM_URL").asText());
     }
 
+    @Test
+    void thePrometheusOperatorComponentScrapesTheServiceAndCarriesTheAlertRules() throws Exception {
+        List<JsonNode> objects = render("k8s/overlays/monitored");
+        JsonNode service = find(objects, "Service", "mj-relay");
+        JsonNode monitor = find(objects, "ServiceMonitor", "mj-relay");
+        assertFalse(monitor.path("spec").path("selector").path("matchLabels").isEmpty(), "the monitor selects by label");
+        monitor.path("spec").path("selector").path("matchLabels").fields().forEachRemaining(label ->
+                assertEquals(label.getValue().asText(), service.path("metadata").path("labels").path(label.getKey()).asText(),
+                        "the monitor selects the Service by " + label.getKey()));
+        JsonNode endpoint = monitor.path("spec").path("endpoints").get(0);
+        List<String> servicePorts = new ArrayList<>();
+        service.path("spec").path("ports").forEach(port -> servicePorts.add(port.path("name").asText()));
+        assertTrue(servicePorts.contains(endpoint.path("port").asText()), "a port the Service names: " + servicePorts);
+        JsonNode annotations = find(objects, "Deployment", "mj-relay").path("spec").path("template").path("metadata")
+                .path("annotations");
+        assertEquals(annotations.path("prometheus.io/path").asText(), endpoint.path("path").asText());
+        given().get(endpoint.path("path").asText()).then().statusCode(200);
+
+        JsonNode rules = find(objects, "PrometheusRule", "mj-relay");
+        assertEquals(YAML.readTree(new File("deploy/prometheus-alerts.yaml")).path("groups"), rules.path("spec").path("groups"),
+                "the PrometheusRule carries deploy/prometheus-alerts.yaml's groups as they are");
+    }
+
     private static String javaOpts(JsonNode container) {
         for (JsonNode env : container.path("env")) {
             if ("JAVA_OPTS".equals(env.path("name").asText())) {
@@ -147,9 +170,11 @@ class K8sManifestsTest {
     private static String concatenate(Path dir) throws IOException {
         JsonNode kustomization = YAML.readTree(dir.resolve("kustomization.yaml").toFile());
         StringBuilder all = new StringBuilder();
-        for (JsonNode resource : kustomization.path("resources")) {
-            Path path = dir.resolve(resource.asText()).normalize();
-            all.append(Files.isDirectory(path) ? concatenate(path) : Files.readString(path)).append("\n---\n");
+        for (String list : List.of("resources", "components")) {
+            for (JsonNode resource : kustomization.path(list)) {
+                Path path = dir.resolve(resource.asText()).normalize();
+                all.append(Files.isDirectory(path) ? concatenate(path) : Files.readString(path)).append("\n---\n");
+            }
         }
         return all.toString();
     }
