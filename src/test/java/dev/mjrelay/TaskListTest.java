@@ -80,6 +80,19 @@ class TaskListTest {
     }
 
     @Test
+    void aStateFindsTheTaskOfOneOrder() {
+        String order = "order-" + System.nanoTime() + " ünïcode & spaces";
+        String wanted = submit(GINA, "/mj/submit/imagine", Map.of("prompt", "the order's", "state", order));
+        submit(GINA, "/mj/submit/imagine", Map.of("prompt", "another order's", "state", order + "-2"));
+        submit(GINA, "/mj/submit/imagine", Map.of("prompt", "no order's"));
+        // the same state on another account's task is not shown
+        submit(BOB, "/mj/submit/imagine", Map.of("prompt", "bob's", "state", order));
+
+        given().header("Authorization", "Bearer " + GINA).queryParam("state", order).get("/v1/tasks").then().statusCode(200)
+                .body("items.taskId", equalTo(List.of(wanted))).body("items[0].state", equalTo(order));
+    }
+
+    @Test
     void oneTaskComesWithItsEvents() {
         String id = submit(GINA, "/mj/submit/imagine", Map.of("prompt", "with events", "notifyProgress", true));
         await().atMost(Duration.ofSeconds(15)).until(() -> given().header("Authorization", "Bearer " + GINA)

@@ -26,6 +26,7 @@ import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -57,16 +58,19 @@ public class TasksResource {
 
     @GET
     @Path("/tasks")
-    @Operation(summary = "The account's tasks, newest first, optionally of one status and one action")
+    @Operation(summary = "The account's tasks, newest first, optionally of one status, one action and one state")
     @APIResponse(responseCode = "200", description = "a page of tasks",
             content = @Content(schema = @Schema(implementation = AnswerShapes.TaskPage.class)))
     @APIResponse(responseCode = "400", description = "an unknown status or action, limit not from 1 to 100,"
             + " or a cursor this list did not give out (code 4)")
     public Uni<Deliveries.Page<JsonNode>> list(@QueryParam("status") String status, @QueryParam("action") String action,
+                                               @Parameter(description = "the submit's state, exactly: finds the task of"
+                                                       + " one of your orders") @QueryParam("state") String state,
                                                @QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
         TaskStatus wantedStatus = blank(status) ? null : parse(TaskStatus.class, status, "status");
         Action wantedAction = blank(action) ? null : parse(Action.class, action, "action");
-        return listing.list(caller.account(), wantedStatus, wantedAction, Limits.of(limit), blank(cursor) ? null : cursor)
+        TaskListing.Filter filter = new TaskListing.Filter(wantedStatus, wantedAction, state == null || state.isEmpty() ? null : state);
+        return listing.list(caller.account(), filter, Limits.of(limit), blank(cursor) ? null : cursor)
                 .chain(page -> mirror.forReading(page.items(), clock.instant()).map(shown ->
                         new Deliveries.Page<>(shown.stream().<JsonNode>map(this::data).toList(), page.nextCursor())));
     }

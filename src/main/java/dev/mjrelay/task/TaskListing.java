@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * An account's tasks, newest first, optionally of one status and one action, a page at a time; and
+ * An account's tasks, newest first, optionally of one status, one action and one {@code state}, a page at a time; and
  * one task's events so far. Ids are read from the account's lists in the partitions and the tasks
  * from their hashes; a filter that matches few tasks scans at most {@link #MAX_SCANNED} per page, and
  * then the page may be short, with a cursor to go on from where the scan stopped.
@@ -39,20 +39,28 @@ public class TaskListing {
     public record Page(List<Task> items, String nextCursor) {
     }
 
+    /** Which tasks a list shows: each part null to show all. */
+    public record Filter(TaskStatus status, Action action, String state) {
+
+        boolean shows(Task task) {
+            return (status == null || task.status() == status) && (action == null || task.action() == action)
+                    && (state == null || state.equals(task.state()));
+        }
+    }
+
     private final TaskStore store;
 
     TaskListing(TaskStore store) {
         this.store = store;
     }
 
-    /** The account's tasks newest first; {@code status} and {@code action} filter when not null. */
-    public Uni<Page> list(Account account, TaskStatus status, Action action, int limit, String cursor) {
+    /** The account's tasks newest first, those the filter shows. */
+    public Uni<Page> list(Account account, Filter filter, int limit, String cursor) {
         Cursor from = cursor == null ? Cursor.NEWEST : Cursor.parse(decode(cursor), store.partitions());
-        return scan(account, status, action, limit, from, new ArrayList<>(), 0);
+        return scan(account, filter, limit, from, new ArrayList<>(), 0);
     }
 
-    private Uni<Page> scan(Account account, TaskStatus status, Action action, int limit, Cursor from,
-                           List<Task> found, int scanned) {
+    private Uni<Page> scan(Account account, Filter filter, int limit, Cursor from, List<Task> found, int scanned) {
         return store.newest(account.name(), from.positions(), CHUNK).chain(listed -> Multi.createFrom().iterable(listed)
                 .onItem().transformToUniAndConcatenate(entry -> from.shows(entry)
                         ? store.find(entry.id()).map(Optional::ofNullable) : Uni.createFrom().item(Optional.<Task>empty()))
@@ -60,8 +68,7 @@ public class TaskListing {
                 .chain(tasks -> {
                     for (int i = 0; i < listed.size(); i++) {
                         Task task = tasks.get(i).orElse(null);
-                        if (task != null && task.account().equals(account.name())
-                                && (status == null || task.status() == status) && (action == null || task.action() == action)) {
+                        if (task != null && task.account().equals(account.name()) && filter.shows(task)) {
                             found.add(task);
                             if (found.size() == limit) {
                                 boolean more = i < listed.size() - 1 || listed.size() == CHUNK;
@@ -76,7 +83,7 @@ public class TaskListing {
                     if (scanned + listed.size() >= MAX_SCANNED) {
                         return Uni.createFrom().item(new Page(found, cursorAt(last)));
                     }
-                    return scan(account, status, action, limit, from.after(last), found, scanned + listed.size());
+                    return scan(account, filter, limit, from.after(last), found, scanned + listed.size());
                 }));
     }
 

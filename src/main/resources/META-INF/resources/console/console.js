@@ -310,6 +310,7 @@ function go(hash) {
 function showTasks(params) {
   const status = STATUSES.includes(params.get('status')) ? params.get('status') : '';
   const action = ACTIONS.includes(params.get('action')) ? params.get('action') : '';
+  const state = params.get('state') ?? '';
   const queue = h('p', { class: 'queue', id: 'queue' }, 'Queue: …');
   const error = h('p', { class: 'notice error', role: 'alert', hidden: true });
   const grid = h('ul', { class: 'task-grid', id: 'task-grid' });
@@ -323,6 +324,7 @@ function showTasks(params) {
     const next = new URLSearchParams();
     if (statusSelect.value) next.set('status', statusSelect.value);
     if (actionSelect.value) next.set('action', actionSelect.value);
+    if (stateInput.value) next.set('state', stateInput.value);
     location.hash = `#/tasks${next.toString() ? `?${next}` : ''}`;
   };
   const statusSelect = h('select', { id: 'filter-status', onchange: filterChanged },
@@ -331,17 +333,22 @@ function showTasks(params) {
   const actionSelect = h('select', { id: 'filter-action', onchange: filterChanged },
     h('option', { value: '' }, 'Any action'),
     ACTIONS.map((a) => h('option', { value: a, selected: a === action }, a)));
+  // the submit's state, exactly: a support person's way from an order to its task
+  const stateInput = h('input', { id: 'filter-state', type: 'search', value: state, autocomplete: 'off',
+    placeholder: 'e.g. order-42', onchange: filterChanged });
 
   show(h('section', { 'aria-labelledby': 'tasks-title' },
     h('div', { class: 'heading-row' }, h('h1', { id: 'tasks-title' }, 'Tasks'), queue),
-    h('form', { class: 'filters', role: 'search', onsubmit: (e) => e.preventDefault() },
+    h('form', { class: 'filters', role: 'search', onsubmit: (e) => { e.preventDefault(); filterChanged(); } },
       h('div', { class: 'field' }, h('label', { for: 'filter-status' }, 'Status'), statusSelect),
-      h('div', { class: 'field' }, h('label', { for: 'filter-action' }, 'Action'), actionSelect)),
+      h('div', { class: 'field' }, h('label', { for: 'filter-action' }, 'Action'), actionSelect),
+      h('div', { class: 'field' }, h('label', { for: 'filter-state' }, 'State'), stateInput)),
     error, empty, grid, more));
 
   const filter = new URLSearchParams();
   if (status) filter.set('status', status);
   if (action) filter.set('action', action);
+  if (state) filter.set('state', state);
   const cards = new Map(); // task id -> {node, signature}
   let first = []; // ids of the newest page, as of the last poll
   let older = []; // ids loaded with "Load older"

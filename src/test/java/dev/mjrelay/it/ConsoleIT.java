@@ -274,6 +274,15 @@ class ConsoleIT {
             assertTrue(fields().contains(prompt));
             noMarkupRan();
             bothWidths("task-markup-as-text");
+
+            // found again by its state, typed into the tasks' filter: that task alone, and still no markup run
+            String other = submit(RelayProcess.ALPHA_KEY, Map.of("prompt", "another order", "state", "order-43"));
+            driver.findElement(By.linkText("Tasks")).click();
+            until(d -> heading(d, "Tasks"));
+            until(d -> !d.findElements(By.cssSelector("li.task-card[data-task-id='" + other + "']")).isEmpty());
+            driver.findElement(By.id("filter-state")).sendKeys(state, Keys.ENTER);
+            until(d -> d.findElements(By.cssSelector("li.task-card")).size() == 1 && !d.findElements(card).isEmpty());
+            noMarkupRan();
             assertNoSevereBrowserMessage();
         }
     }
