@@ -73,10 +73,11 @@ class QueueIT {
             List<String> ids = new ArrayList<>(alpha.get());
             ids.addAll(beta.get());
             clients.shutdown();
+            long gammaAt = System.currentTimeMillis();
             ids.add(submit(relay, GAMMA_KEY, "gamma 0", receiver).id());
             // its job is in line by the time its submit is answered (on a busy machine the answer can
             // take a few hundred milliseconds, while other accounts' jobs already in line go on)
-            long gammaAt = SUBMITTED_AT.get("gamma 0");
+            long gammaInLine = SUBMITTED_AT.get("gamma 0");
 
             awaitAllDelivered(receiver, ids, 120);
 
@@ -90,7 +91,7 @@ class QueueIT {
             List<FakeUpstream.Taken> order = upstream.taken();
             long gammaSent = order.stream().filter(t -> t.prompt().equals("gamma 0")).findFirst().orElseThrow().atMs();
             // jobs claimed before gamma's job was in line may still be on their way: count those sent 100 ms after
-            Map<String, Long> before = order.stream().filter(t -> t.atMs() > gammaAt + 100 && t.atMs() < gammaSent)
+            Map<String, Long> before = order.stream().filter(t -> t.atMs() > gammaInLine + 100 && t.atMs() < gammaSent)
                     .collect(Collectors.groupingBy(t -> t.prompt().split(" ")[0], Collectors.counting()));
             Figures.report("queue", "200 jobs of 3 accounts, cap 5: peak in flight " + upstream.peak()
                     + ", busy answers " + upstream.busyAnswers() + ", gamma's first job waited " + (gammaSent - gammaAt)
