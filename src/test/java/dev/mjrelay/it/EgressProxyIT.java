@@ -44,7 +44,16 @@ class EgressProxyIT {
                 String callback = "https://localhost:" + receiver.port() + "/hook";
                 String id = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY, callback, "through-the-proxy");
 
-                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.got(id));
+                try {
+                    await().atMost(Duration.ofSeconds(60)).until(() -> receiver.got(id));
+                } catch (org.awaitility.core.ConditionTimeoutException e) {
+                    // once, on a machine so busy the relay took 18 s to start, no attempt followed a first that
+                    // timed out: say what the relay and the proxy saw, for whoever reads the failure
+                    throw new AssertionError("no webhook after 60 s; the relay's attempts: " + FaultToleranceIT.get(relay,
+                            "/v1/tasks/" + id + "/deliveries", RelayProcess.ALPHA_KEY).body() + "\nthe proxy was asked: "
+                            + proxy.asked().stream().map(HttpProxy.Asked::line).toList() + "\nthe relay's threads:\n"
+                            + threads(relay), e);
+                }
                 TlsReceiver.Hit hit = receiver.hit(id);
                 assertEquals("localhost", hit.serverName(), "the tunnel's TLS handshake named the receiver (SNI)");
                 JsonNode data = JSON.readTree(hit.body()).path("data");
@@ -66,6 +75,19 @@ class EgressProxyIT {
                 Figures.report("egress", "behind an egress proxy with a password: submit, polls, image download, S3 upload and an HTTPS"
                         + " webhook (CONNECT localhost, SNI localhost) all through it; " + lines.size() + " connections");
             }
+        }
+    }
+
+    /** The relay's thread dump (jcmd of the running JDK), or why there is none. */
+    private static String threads(RelayProcess relay) {
+        try {
+            Process jcmd = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                    Long.toString(relay.pid()), "Thread.print").redirectErrorStream(true).start();
+            String dump = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            jcmd.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+            return dump;
+        } catch (Exception e) {
+            return "(no thread dump: " + e + ")";
         }
     }
 }
