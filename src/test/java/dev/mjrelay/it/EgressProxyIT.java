@@ -49,6 +49,9 @@ class EgressProxyIT {
                 } catch (org.awaitility.core.ConditionTimeoutException e) {
                     // once, on a machine so busy the relay took 18 s to start, no attempt followed a first that
                     // timed out: say what the relay and the proxy saw, for whoever reads the failure
+                    if (!relay.alive()) {
+                        throw new AssertionError("no webhook after 60 s: the relay process is gone (killed from outside?)", e);
+                    }
                     throw new AssertionError("no webhook after 60 s; the relay's attempts: " + FaultToleranceIT.get(relay,
                             "/v1/tasks/" + id + "/deliveries", RelayProcess.ALPHA_KEY).body() + "\nthe proxy was asked: "
                             + proxy.asked().stream().map(HttpProxy.Asked::line).toList() + "\nthe relay's threads:\n"
