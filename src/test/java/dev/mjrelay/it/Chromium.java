@@ -65,8 +65,13 @@ final class Chromium implements AutoCloseable {
         driver = new ChromeDriver(service, options);
     }
 
+    /**
+     * Resizes the window, and returns once the page has drawn two frames at the new size: a click
+     * aimed from the old layout could land elsewhere, e.g. on a thumbnail's link, on a busy machine.
+     */
     void size(Dimension size) {
         driver.manage().window().setSize(size);
+        js("return new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))));");
     }
 
     Object js(String script, Object... args) {

@@ -149,10 +149,18 @@ class ConsoleIT {
             bothWidths("task");
 
             // a double click on Redeliver sends the event once more, not twice
-            new Actions(driver).doubleClick(until(d -> visible(d, By.xpath("//button[normalize-space()='Redeliver']"))))
-                    .perform();
-            until(d -> d.findElements(By.cssSelector("#deliveries li[data-outcome='delivered']")).size() == 2);
+            WebElement redeliver = until(d -> visible(d, By.xpath("//button[normalize-space()='Redeliver']")));
+            chromium.js("arguments[0].scrollIntoView({block: 'center'});", redeliver);
+            new Actions(driver).doubleClick(redeliver).perform();
+            try {
+                await().atMost(Duration.ofSeconds(30)).until(() -> receiver.forTask(id).size() >= 2);
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                throw new AssertionError("no redelivery after the double click; windows open: " + driver.getWindowHandles().size()
+                        + "; the page said: " + driver.findElement(By.id("toast")).getText() + " / "
+                        + driver.findElement(By.tagName("main")).getText(), e);
+            }
             await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> receiver.forTask(id).size() == 2);
+            until(d -> d.findElements(By.cssSelector("#deliveries li[data-outcome='delivered']")).size() == 2);
             assertNoSevereBrowserMessage();
         }
     }
