@@ -11,10 +11,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', index, ARGV[3], '+inf')) do
   local key = ARGV[1] .. id
   local state = redis.call('HGET', key, DLV.STATE)
   if state == DLV_STATE.SKIPPED or state == DLV_STATE.DEAD or state == DLV_STATE.PENDING then
-    redis.call('HSET', key, DLV.STATE, DLV_STATE.PENDING, DLV.UPDATED_AT, ARGV[4])
-    redis.call('PERSIST', key)
-    redis.call('ZADD', KEYS[1], ARGV[4], id)
-    redis.call('ZREM', KEYS[2], id)
+    send_again(key, KEYS[1], KEYS[2], id, ARGV[4])
     count = count + 1
   end
 end

@@ -40,3 +40,12 @@ end
 local function triples_from(from)
   return math.floor((#ARGV - from + 1) / 3)
 end
+
+-- Sends a delivery again, now: it keeps its id, webhook-id and attempts so far, becomes pending, due
+-- now, is kept until it ends again, and leaves the account's dead list if it was there.
+local function send_again(key, due_key, dead_key, id, now)
+  redis.call('HSET', key, DLV.STATE, DLV_STATE.PENDING, DLV.UPDATED_AT, now)
+  redis.call('PERSIST', key)
+  redis.call('ZADD', due_key, now, id)
+  redis.call('ZREM', dead_key, id)
+end

@@ -16,6 +16,7 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -45,6 +46,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTest
 @QuarkusTestResource(RedisTestResource.class)
 class WebhookPlatformTest {
+
+    private static final String JANE = "jane-key-6e90";
+    private static final String JANE_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
     @Inject
     Simulator simulator;
@@ -186,7 +190,54 @@ class WebhookPlatformTest {
             dead(BOB, "?cursor=garbage!").statusCode(400);
 
             given().header("Authorization", "Bearer " + BOB).post("/v1/tasks/" + first + "/redeliver").then().statusCode(202);
+            // the redelivery stands for the dead delivery, which leaves the list; the other stays
+            List<String> stillDead = dead(BOB, "?limit=100").extract().jsonPath().getList("items.taskId");
+            assertFalse(stillDead.contains(first), stillDead.toString());
+            assertTrue(stillDead.contains(second), stillDead.toString());
             await().atMost(Duration.ofSeconds(10)).until(() -> receiver.forTask(first).size() == 5);
+        }
+    }
+
+    @Test
+    void deadDeliveriesAreSentAgainInOneCallSinceATimeAndToOneTargetEachWithItsWebhookId() {
+        try (Receiver first = new Receiver().down(true); Receiver second = new Receiver().down(true)) {
+            // a receiver down longer than the retry schedule: its deliveries die
+            String early = submit(JANE, "/mj/submit/imagine", Map.of("prompt", "dies early", "callbackUrl", first.url("/a")));
+            await().atMost(Duration.ofSeconds(20)).until(() -> deadTasks(JANE).contains(early));
+            Instant between = Instant.now();
+            String late = submit(JANE, "/mj/submit/imagine", Map.of("prompt", "dies late", "callbackUrl", first.url("/a")));
+            String elsewhere = submit(JANE, "/mj/submit/imagine", Map.of("prompt", "dies elsewhere", "callbackUrl", second.url("/b")));
+            await().atMost(Duration.ofSeconds(20)).until(() -> deadTasks(JANE).containsAll(List.of(late, elsewhere)));
+            first.down(false);
+            second.down(false);
+
+            redeliverDead(JANE, Map.of("since", "yesterday")).statusCode(400).body("code", equalTo(4));
+            redeliverDead(JANE, Map.of("target", 5)).statusCode(400).body("code", equalTo(4));
+            redeliverDead(JANE, Map.of("sinse", between.toString())).statusCode(400).body("code", equalTo(4))
+                    .body("description", containsString("sinse"));
+            // another account's call finds none of these, whatever it names
+            redeliverDead(ALICE, Map.of("target", first.url("/a"))).statusCode(202).body("redelivered", equalTo(0));
+
+            redeliverDead(JANE, Map.of("since", between.toString(), "target", first.url("/a"))).statusCode(202)
+                    .body("redelivered", equalTo(1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> first.forTask(late).size() == 5);
+            List<Receiver.Request> lates = first.forTask(late);
+            assertEquals(lates.get(0).header("webhook-id"), lates.get(4).header("webhook-id"), "the same webhook-id");
+            assertTrue(Webhooks.verifies(JANE_SECRET, lates.get(4)), "signed anew");
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> deliveries(JANE, late).statusCode(200)
+                    .body("items.outcome", equalTo(List.of("failed", "failed", "failed", "dead", "delivered")))
+                    .body("items.attempt", equalTo(List.of(1, 2, 3, 4, 5))));
+            assertEquals(List.of(elsewhere, early), deadTasks(JANE), "what died before the time, or went elsewhere, stays dead");
+            assertEquals(4, first.forTask(early).size());
+            assertEquals(4, second.forTask(elsewhere).size());
+
+            // the rest, with no body at all: everything listed
+            given().header("Authorization", "Bearer " + JANE).post("/v1/deliveries/dead/redeliver").then().statusCode(202)
+                    .body("redelivered", equalTo(2));
+            await().atMost(Duration.ofSeconds(10)).until(() -> first.forTask(early).size() == 5
+                    && second.forTask(elsewhere).size() == 5);
+            await().atMost(Duration.ofSeconds(5)).until(() -> deadTasks(JANE).isEmpty());
+            assertEquals(5, first.forTask(late).size(), "each delivery sent again once");
         }
     }
 
@@ -342,6 +393,14 @@ class WebhookPlatformTest {
 
     private static ValidatableResponse deliveries(String key, String taskId, String query) {
         return given().header("Authorization", "Bearer " + key).get("/v1/tasks/" + taskId + "/deliveries" + query).then();
+    }
+
+    private static List<String> deadTasks(String key) {
+        return dead(key, "?limit=100").statusCode(200).extract().jsonPath().getList("items.taskId");
+    }
+
+    private static ValidatableResponse redeliverDead(String key, Map<String, ?> body) {
+        return post(key, "/v1/deliveries/dead/redeliver", body);
     }
 
     private static ValidatableResponse dead(String key, String query) {

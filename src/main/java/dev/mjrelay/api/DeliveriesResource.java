@@ -1,9 +1,12 @@
 package dev.mjrelay.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.mjrelay.model.RelayException;
 import dev.mjrelay.model.Timestamps;
 import dev.mjrelay.store.DeadDelivery;
 import dev.mjrelay.task.Deliveries;
+import dev.mjrelay.webhook.TargetGuard;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -16,6 +19,7 @@ import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestResponse;
@@ -80,6 +84,52 @@ public class DeliveriesResource {
     public Uni<Deliveries.Page<DeadView>> dead(@QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
         return deliveries.dead(caller.account(), blankToNull(cursor), Limits.of(limit)).map(page -> new Deliveries.Page<>(
                 page.items().stream().map(DeliveriesResource::view).toList(), page.nextCursor()));
+    }
+
+    /** What a dead-deliveries redelivery takes: both optional. */
+    public record RedeliverDeadRequest(
+            @Schema(description = "only deliveries that died at or after this time (ISO-8601); all listed without it",
+                    example = "2026-11-29T10:00:00Z") String since,
+            @Schema(description = "only deliveries to this URL, as the dead list shows it; to any without it") String target) {
+    }
+
+    /** The answer to a dead-deliveries redelivery. */
+    public record DeadRedelivery(long redelivered) {
+    }
+
+    @POST
+    @Path("/deliveries/dead/redeliver")
+    @Operation(summary = "Send again, now, the account's dead deliveries (since a time, to a target), each with its webhook-id",
+            description = "Each becomes pending, gets one more attempt and leaves the dead list; one that fails again is dead again.")
+    @APIResponse(responseCode = "202", description = "this many deliveries are sent again",
+            content = @Content(schema = @Schema(implementation = DeadRedelivery.class)))
+    @APIResponse(responseCode = "400", description = "the body is not a JSON object, has another field, since is not an ISO-8601 time, or target not a URL's text (code 4)")
+    public Uni<RestResponse<DeadRedelivery>> redeliverDead(
+            @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(implementation = RedeliverDeadRequest.class))) byte[] body) {
+        JsonNode request = body == null || body.length == 0 ? JsonNodeFactory.instance.objectNode()
+                : SubmitParser.object(SubmitParser.text(body));
+        // a misspelt field would otherwise widen the call to every dead delivery
+        request.fieldNames().forEachRemaining(name -> {
+            if (!name.equals("since") && !name.equals("target")) {
+                throw RelayException.badRequest("unknown field " + name + ": this call takes since and target, both optional");
+            }
+        });
+        Instant since = SinceField.optional(request, Instant.EPOCH);
+        String target = target(request.get("target"));
+        return deliveries.redeliverDead(caller.account(), since, target)
+                .map(count -> RestResponse.accepted(new DeadRedelivery(count)));
+    }
+
+    private static String target(JsonNode target) {
+        if (target == null || target.isNull()) {
+            return null;
+        }
+        if (!target.isTextual() || target.asText().isEmpty() || target.asText().length() > TargetGuard.MAX_URL_LENGTH) {
+            throw RelayException.badRequest("target must be a URL as the dead list shows it, of 1 to "
+                    + TargetGuard.MAX_URL_LENGTH + " characters");
+        }
+        return target.asText();
     }
 
     private static DeadView view(DeadDelivery dead) {

@@ -309,28 +309,9 @@ public class WebhooksResource {
             if (endpoint == null) {
                 throw RelayException.notFound("endpoint " + id);
             }
-            return endpoints.recover(account, id, since(body));
+            return endpoints.recover(account, id, SinceField.required(SubmitParser.object(SubmitParser.text(body))));
         }).map(count -> RestResponse.status(RestResponse.Status.ACCEPTED, new Recovery(count)));
     }
-
-    private static java.time.Instant since(byte[] body) {
-        JsonNode since = SubmitParser.object(SubmitParser.text(body)).get("since");
-        if (since == null || !since.isTextual()) {
-            throw RelayException.badRequest("since is required: an ISO-8601 time, e.g. 2026-11-29T10:00:00Z");
-        }
-        java.time.Instant time;
-        try {
-            time = java.time.Instant.parse(since.asText());
-        } catch (java.time.format.DateTimeParseException e) {
-            throw RelayException.badRequest("since must be an ISO-8601 time, e.g. 2026-11-29T10:00:00Z");
-        }
-        // ISO-8601 reaches the year one billion, past what milliseconds since 1970 can hold:
-        // any time before the first event or after the last means the same as those bounds
-        return time.isBefore(java.time.Instant.EPOCH) ? java.time.Instant.EPOCH
-                : time.isAfter(LAST_SINCE) ? LAST_SINCE : time;
-    }
-
-    private static final java.time.Instant LAST_SINCE = java.time.Instant.parse("9999-12-31T23:59:59Z");
 
     /** A rotated secret, shown this once, and until when the previous one still signs. */
     public record RotatedSecret(String id, String secret, String previousSecretExpiresAt) {

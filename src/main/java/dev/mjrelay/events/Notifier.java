@@ -117,7 +117,7 @@ public class Notifier {
         EventType type = task.status() == TaskStatus.TASK_STATUS_SUCCEED ? EventType.SUCCEEDED : EventType.FAILED;
         Instant now = clock.instant();
         return targets(task, type, "r" + now.toEpochMilli())
-                .chain(targets -> tasks.redeliver(task.id(), targets, now))
+                .chain(targets -> tasks.redeliver(task.id(), task.account(), targets, now))
                 .map(count -> {
                     if (count < 0) {
                         throw RelayException.conflict("task " + task.id() + " has not ended yet");

@@ -88,6 +88,34 @@ public class DeliveryStore {
                 .collect().with(java.util.stream.Collectors.summingLong(Long::longValue));
     }
 
+    /**
+     * Sends again, now, each of the account's dead deliveries that died since {@code since} — to
+     * {@code target} only, when given — with its webhook-id; each leaves the dead list. The item is how many.
+     */
+    public Uni<Long> redeliverDead(String account, Instant since, String target, Instant now) {
+        return Multi.createFrom().range(0, keys.partitions())
+                .onItem().transformToUniAndConcatenate(p -> redeliverDead(p, account, since, target, now, 0, 0L))
+                .collect().with(java.util.stream.Collectors.summingLong(Long::longValue));
+    }
+
+    /** One partition's, a batch at a time from the first that died since the time, passing over those kept so far. */
+    private Uni<Long> redeliverDead(int p, String account, Instant since, String target, Instant now, long kept, long sent) {
+        return scripts.run("redeliver-dead", List.of(keys.deliveryDue(p), keys.dead(p, account)),
+                        List.of(keys.deliveryPrefix(p), Long.toString(since.toEpochMilli()), Long.toString(now.toEpochMilli()),
+                                target == null ? "" : target, Long.toString(kept), Integer.toString(DEAD_BATCH)))
+                .chain(response -> {
+                    long sentNow = response.get(0).toLong();
+                    if (sentNow > 0) {
+                        attempts.scheduled(p, now.toEpochMilli());
+                    }
+                    return response.get(1).toLong() < DEAD_BATCH ? Uni.createFrom().item(sent + sentNow)
+                            : redeliverDead(p, account, since, target, now, kept + response.get(2).toLong(), sent + sentNow);
+                });
+    }
+
+    /** How many dead deliveries one script call looks at. */
+    private static final int DEAD_BATCH = 500;
+
     /** Makes a claimed delivery due again at {@code at} without counting an attempt (its endpoint's rate was spent). */
     public Uni<Void> postpone(DeliveryRecord delivery, Instant at) {
         int p = keys.partitionOf(delivery.taskId());

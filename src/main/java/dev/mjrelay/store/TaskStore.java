@@ -323,17 +323,18 @@ public class TaskStore {
     }
 
     /**
-     * Enqueues the ended task's terminal event again, one new delivery per target. The item is the
-     * number enqueued, -1 when the task has not ended, 0 when it does not exist.
+     * Enqueues the ended task's terminal event again, one new delivery per target; the task's dead
+     * deliveries leave the account's dead list. The item is the number enqueued, -1 when the task has
+     * not ended, 0 when it does not exist.
      */
-    public Uni<Long> redeliver(String id, List<Event.Target> targets, Instant now) {
+    public Uni<Long> redeliver(String id, String account, List<Event.Target> targets, Instant now) {
         int p = keys.partitionOf(id);
         List<String> args = new ArrayList<>();
         args.add(id);
         args.add(Long.toString(now.toEpochMilli()));
         args.add(keys.deliveryPrefix(p));
         addTargets(args, targets);
-        return scripts.run("redeliver", List.of(keys.task(id), keys.deliveryDue(p)), args)
+        return scripts.run("redeliver", List.of(keys.task(id), keys.deliveryDue(p), keys.log(id), keys.dead(p, account)), args)
                 .map(Response::toLong)
                 .invoke(count -> {
                     if (count > 0) {

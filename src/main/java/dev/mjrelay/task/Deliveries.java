@@ -12,6 +12,8 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -28,12 +30,14 @@ public class Deliveries {
     private final DeliveryStore store;
     private final Notifier notifier;
     private final ObjectMapper mapper;
+    private final Clock clock;
 
-    Deliveries(TaskService tasks, DeliveryStore store, Notifier notifier, ObjectMapper mapper) {
+    Deliveries(TaskService tasks, DeliveryStore store, Notifier notifier, ObjectMapper mapper, Clock clock) {
         this.tasks = tasks;
         this.store = store;
         this.notifier = notifier;
         this.mapper = mapper;
+        this.clock = clock;
     }
 
     /** Every attempt for the account's task, oldest first. */
@@ -62,6 +66,15 @@ public class Deliveries {
             DeadDelivery last = items.isEmpty() ? null : items.get(items.size() - 1);
             return new Page<>(items, found.size() > limit ? new Position(last.diedAtMs(), last.id()).cursor("d") : null);
         });
+    }
+
+    /**
+     * Sends again, now, each of the account's dead deliveries that died since {@code since} (to
+     * {@code target} only, when given), each with its webhook-id: after a receiver's outage longer
+     * than the retry schedule, one call instead of one per task. The item is how many.
+     */
+    public Uni<Long> redeliverDead(Account account, Instant since, String target) {
+        return store.redeliverDead(account.name(), since, target, clock.instant());
     }
 
     /**

@@ -594,10 +594,30 @@ function showDead() {
   more.addEventListener('click', () => load(false));
   refresh.addEventListener('click', () => load(true));
 
+  // after a receiver's outage: every dead delivery sent again in one call, each once
+  const all = h('button', { type: 'button', id: 'redeliver-all' }, 'Redeliver all');
+  const allResult = h('p', { class: 'redelivered', id: 'redeliver-all-result', role: 'status' });
+  all.addEventListener('click', async () => {
+    all.disabled = true;
+    try {
+      const answer = await api('POST', '/v1/deliveries/dead/redeliver', {});
+      replace(allResult, `Sent ${answer.redelivered} dead deliver${answer.redelivered === 1 ? 'y' : 'ies'} again at `,
+        new Date().toLocaleTimeString(), '; each gets one more attempt, and is listed again if it fails.');
+      await load(true);
+    } catch (e) {
+      replace(allResult, e.message);
+      if (e.status === 401) failed(e);
+    } finally {
+      all.disabled = false;
+    }
+  });
+
   show(h('section', { 'aria-labelledby': 'dead-title' },
-    h('div', { class: 'heading-row' }, h('h1', { id: 'dead-title' }, 'Dead deliveries'), refresh),
-    h('p', {}, 'Webhooks whose every attempt failed. Redeliver sends the same event (same webhook-id) again.'),
-    error, list, more));
+    h('div', { class: 'heading-row' }, h('h1', { id: 'dead-title' }, 'Dead deliveries'),
+      h('div', { class: 'actions' }, all, refresh)),
+    h('p', {}, 'Webhooks whose every attempt failed. Redeliver sends the same event (same webhook-id) again; '
+      + 'Redeliver all sends every one listed, once, when a receiver is back.'),
+    allResult, error, list, more));
   load(true);
 }
 

@@ -82,6 +82,9 @@ class OpenApiDocumentTest {
             await().atMost(Duration.ofSeconds(15)).until(() -> asAlice().get("/v1/deliveries/dead?limit=100")
                     .jsonPath().getList("items.taskId").contains(taskId));
             call("GET", "/v1/deliveries/dead", "/v1/deliveries/dead?limit=3", 200, null);
+            call("POST", "/v1/deliveries/dead/redeliver", "/v1/deliveries/dead/redeliver", 202,
+                    Map.of("target", endpoint.url("/hook")));
+            call("POST", "/v1/deliveries/dead/redeliver", "/v1/deliveries/dead/redeliver", 400, Map.of("since", "yesterday"));
             call("GET", "/v1/tasks/{id}/deliveries", "/v1/tasks/" + taskId + "/deliveries", 200, null);
             call("POST", "/v1/tasks/{id}/redeliver", "/v1/tasks/" + taskId + "/redeliver", 202, null);
 

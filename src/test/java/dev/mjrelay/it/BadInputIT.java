@@ -254,6 +254,17 @@ class BadInputIT {
         }
         for (String since : List.of("", "yesterday", "2026-13-01T00:00:00Z", "1700000000", "2026-11-29")) {
             corpus.add(bad("recover since", "/v1/webhooks/ep_nosuchendpoint/recover", "{\"since\":" + quote(since) + "}"));
+            corpus.add(bad("dead redelivery", "/v1/deliveries/dead/redeliver", "{\"since\":" + quote(since) + "}"));
+        }
+        // the dead list's redelivery takes no body, or an object of optional fields, each of its kind
+        for (String redelivery : List.of("[]", "null", "42", "\"x\"", "{", "{\"since\":\"2026-11-29T10:00:00Z\",}", "{\"target\":\"\"}",
+                "{\"target\":\"" + "u".repeat(2049) + "\"}",
+                "{\"sinse\":\"2026-11-29T10:00:00Z\"}", "{\"since\":null,\"targets\":[\"http://127.0.0.1:9/h\"]}")) {
+            corpus.add(bad("dead redelivery", "/v1/deliveries/dead/redeliver", redelivery));
+        }
+        for (String value : List.of("1", "1.5", "true", "[]", "{}", "[\"x\"]", "{\"a\":1}", "-7")) {
+            corpus.add(bad("dead redelivery", "/v1/deliveries/dead/redeliver", "{\"since\":" + value + "}"));
+            corpus.add(bad("dead redelivery", "/v1/deliveries/dead/redeliver", "{\"target\":" + value + "}"));
         }
         return corpus;
     }

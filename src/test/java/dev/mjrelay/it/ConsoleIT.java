@@ -199,6 +199,24 @@ class ConsoleIT {
             assertEquals(4, requests.size());
             assertEquals(1, requests.stream().map(r -> r.header("webhook-id")).distinct().count(), "the same event again");
             bothWidths("task-redelivered");
+
+            // a second one dies; the first, redelivered, is off the list; "Redeliver all" sends the rest at once
+            failing.answer(500, 500, 500);
+            String second = submit(RelayProcess.ALPHA_KEY, Map.of("prompt", "a second webhook that dies",
+                    "callbackUrl", failing.url("/hook")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> dead(RelayProcess.ALPHA_KEY).contains(second));
+            driver.findElement(By.linkText("Dead deliveries")).click();
+            until(d -> heading(d, "Dead deliveries"));
+            By secondItem = By.cssSelector("li.dead-item[data-task-id='" + second + "']");
+            until(d -> visible(d, secondItem));
+            assertTrue(driver.findElements(item).isEmpty(), "a redelivered task's dead delivery has left the list");
+            driver.findElement(By.id("redeliver-all")).click();
+            until(d -> d.findElement(By.id("redeliver-all-result")).getText().matches("Sent \\d+ dead deliver(y|ies) again at .*"));
+            until(d -> d.findElements(secondItem).isEmpty());
+            await().atMost(Duration.ofSeconds(15)).until(() -> failing.forTask(second).size() == 4);
+            assertEquals(1, failing.forTask(second).stream().map(r -> r.header("webhook-id")).distinct().count());
+            assertEquals(4, failing.forTask(id).size(), "the first, redelivered before, is not sent again");
+            assertNoSevereBrowserMessage();
         }
     }
 
