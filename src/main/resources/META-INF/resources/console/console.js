@@ -583,7 +583,7 @@ function showDead() {
       const page = await api('GET', `/v1/deliveries/dead?${query}`);
       error.hidden = true;
       if (reset) list.replaceChildren();
-      append(list, page.items.map(deadItem));
+      append(list, page.items.map(dead => deadItem(dead, redeliverAll)));
       if (list.children.length === 0) append(list, h('li', { class: 'muted' }, 'No dead deliveries. Every webhook got through.'));
       cursor = page.nextCursor;
       more.hidden = !cursor;
@@ -594,34 +594,39 @@ function showDead() {
   more.addEventListener('click', () => load(false));
   refresh.addEventListener('click', () => load(true));
 
-  // after a receiver's outage: every dead delivery sent again in one call, each once
-  const all = h('button', { type: 'button', id: 'redeliver-all' }, 'Redeliver all');
+  // after a receiver's outage: every dead delivery (or every one to that receiver's URL) sent again in one
+  // call, each once
   const allResult = h('p', { class: 'redelivered', id: 'redeliver-all-result', role: 'status' });
-  all.addEventListener('click', async () => {
-    all.disabled = true;
+  const redeliverAll = async (button, target) => {
+    button.disabled = true;
     try {
-      const answer = await api('POST', '/v1/deliveries/dead/redeliver', {});
-      replace(allResult, `Sent ${answer.redelivered} dead deliver${answer.redelivered === 1 ? 'y' : 'ies'} again at `,
-        new Date().toLocaleTimeString(), '; each gets one more attempt, and is listed again if it fails.');
+      const answer = await api('POST', '/v1/deliveries/dead/redeliver', target ? { target } : {});
+      const count = `${answer.redelivered} dead deliver${answer.redelivered === 1 ? 'y' : 'ies'}`;
+      replace(allResult, `Sent ${count}`, target ? h('span', {}, ' to ', h('span', { class: 'url' }, target)) : null,
+        ' again at ', new Date().toLocaleTimeString(), '; each gets one more attempt, and is listed again if it fails.');
       await load(true);
     } catch (e) {
       replace(allResult, e.message);
       if (e.status === 401) failed(e);
     } finally {
-      all.disabled = false;
+      button.disabled = false;
     }
-  });
+  };
+  const all = h('button', { type: 'button', id: 'redeliver-all' }, 'Redeliver all');
+  all.addEventListener('click', () => redeliverAll(all, null));
 
   show(h('section', { 'aria-labelledby': 'dead-title' },
     h('div', { class: 'heading-row' }, h('h1', { id: 'dead-title' }, 'Dead deliveries'),
       h('div', { class: 'actions' }, all, refresh)),
     h('p', {}, 'Webhooks whose every attempt failed. Redeliver sends the same event (same webhook-id) again; '
-      + 'Redeliver all sends every one listed, once, when a receiver is back.'),
+      + 'Redeliver all sends every one listed, once, when a receiver is back; All to this URL, only those to that '
+      + 'URL.'),
     allResult, error, list, more));
   load(true);
 }
 
-function deadItem(dead) {
+/** A dead delivery's card; {@code redeliverAll(button, target)} sends every dead one to its URL. */
+function deadItem(dead, redeliverAll) {
   const result = h('p', { class: 'redelivered', role: 'status' });
   const button = h('button', { type: 'button' }, 'Redeliver');
   button.addEventListener('click', async () => {
@@ -638,6 +643,9 @@ function deadItem(dead) {
       button.disabled = false;
     }
   });
+  const allToTarget = h('button', { type: 'button', class: 'quiet', title: `every dead delivery to ${dead.target}` },
+    'All to this URL');
+  allToTarget.addEventListener('click', () => redeliverAll(allToTarget, dead.target));
   const last = dead.lastStatusCode != null ? `HTTP ${dead.lastStatusCode}` : 'no answer';
   return h('li', { class: 'dead-item', 'data-task-id': dead.taskId },
     h('p', { class: 'card-line' }, h('span', { class: 'badge outcome-dead' }, 'dead'), ' ', dead.type, ' · ',
@@ -645,7 +653,7 @@ function deadItem(dead) {
     h('p', {}, 'Task ', h('a', { href: `#/task/${encodeURIComponent(dead.taskId)}` }, dead.taskId)),
     h('p', { class: 'attempt-target' }, 'to ', h('span', { class: 'url' }, dead.target)),
     dead.lastError ? h('p', { class: 'attempt-error' }, dead.lastError) : null,
-    h('div', { class: 'actions' }, button), result);
+    h('div', { class: 'actions' }, button, allToTarget), result);
 }
 
 // ---------------------------------------------------------------- endpoints

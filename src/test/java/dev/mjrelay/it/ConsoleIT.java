@@ -35,6 +35,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -200,22 +201,43 @@ class ConsoleIT {
             assertEquals(1, requests.stream().map(r -> r.header("webhook-id")).distinct().count(), "the same event again");
             bothWidths("task-redelivered");
 
-            // a second one dies; the first, redelivered, is off the list; "Redeliver all" sends the rest at once
+            // a second one dies there and a third at another receiver; the first, redelivered, is off the list;
+            // "All to this URL" sends only the second, then "Redeliver all" the rest at once
             failing.answer(500, 500, 500);
             String second = submit(RelayProcess.ALPHA_KEY, Map.of("prompt", "a second webhook that dies",
                     "callbackUrl", failing.url("/hook")));
-            await().atMost(Duration.ofSeconds(30)).until(() -> dead(RelayProcess.ALPHA_KEY).contains(second));
-            driver.findElement(By.linkText("Dead deliveries")).click();
-            until(d -> heading(d, "Dead deliveries"));
-            By secondItem = By.cssSelector("li.dead-item[data-task-id='" + second + "']");
-            until(d -> visible(d, secondItem));
-            assertTrue(driver.findElements(item).isEmpty(), "a redelivered task's dead delivery has left the list");
-            driver.findElement(By.id("redeliver-all")).click();
-            until(d -> d.findElement(By.id("redeliver-all-result")).getText().matches("Sent \\d+ dead deliver(y|ies) again at .*"));
-            until(d -> d.findElements(secondItem).isEmpty());
-            await().atMost(Duration.ofSeconds(15)).until(() -> failing.forTask(second).size() == 4);
-            assertEquals(1, failing.forTask(second).stream().map(r -> r.header("webhook-id")).distinct().count());
+            String third;
+            try (Receiver elsewhere = new Receiver().answer(500, 500, 500)) {
+                third = submit(RelayProcess.ALPHA_KEY, Map.of("prompt", "a third webhook that dies elsewhere",
+                        "callbackUrl", elsewhere.url("/other")));
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    String listed = dead(RelayProcess.ALPHA_KEY);
+                    return listed.contains(second) && listed.contains(third);
+                });
+                driver.findElement(By.linkText("Dead deliveries")).click();
+                until(d -> heading(d, "Dead deliveries"));
+                By secondItem = By.cssSelector("li.dead-item[data-task-id='" + second + "']");
+                By thirdItem = By.cssSelector("li.dead-item[data-task-id='" + third + "']");
+                until(d -> visible(d, secondItem));
+                until(d -> visible(d, thirdItem));
+                assertTrue(driver.findElements(item).isEmpty(), "a redelivered task's dead delivery has left the list");
+
+                driver.findElement(secondItem).findElement(By.xpath(".//button[normalize-space()='All to this URL']")).click();
+                until(d -> d.findElement(By.id("redeliver-all-result")).getText()
+                        .matches("Sent 1 dead delivery to " + java.util.regex.Pattern.quote(failing.url("/hook")) + " again at .*"));
+                until(d -> d.findElements(secondItem).isEmpty());
+                await().atMost(Duration.ofSeconds(15)).until(() -> failing.forTask(second).size() == 4);
+                assertEquals(1, failing.forTask(second).stream().map(r -> r.header("webhook-id")).distinct().count());
+                assertNotNull(visible(driver, thirdItem), "the dead delivery to the other URL stays listed");
+                assertEquals(3, elsewhere.forTask(third).size(), "nor is it sent again");
+
+                driver.findElement(By.id("redeliver-all")).click();
+                until(d -> d.findElement(By.id("redeliver-all-result")).getText().matches("Sent \\d+ dead deliver(y|ies) again at .*"));
+                until(d -> d.findElements(thirdItem).isEmpty());
+                await().atMost(Duration.ofSeconds(15)).until(() -> elsewhere.forTask(third).size() == 4);
+            }
             assertEquals(4, failing.forTask(id).size(), "the first, redelivered before, is not sent again");
+            assertEquals(4, failing.forTask(second).size(), "nor the second");
             assertNoSevereBrowserMessage();
         }
     }
