@@ -40,6 +40,7 @@ import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** §5 and the extra submit behaviours of §2: endpoints, delivery log, replay, dead list, idempotency, progress, limits, stream. */
@@ -210,6 +211,22 @@ class WebhookPlatformTest {
             await().atMost(Duration.ofSeconds(20)).until(() -> deadTasks(JANE).containsAll(List.of(late, elsewhere)));
             first.down(false);
             second.down(false);
+
+            // the list, given the same since and target, shows what a redelivery of them sends
+            String a = first.url("/a");
+            assertEquals(List.of(late), deadTasks(JANE, "&since=" + between + "&target=" + a));
+            assertEquals(List.of(elsewhere), deadTasks(JANE, "&target=" + second.url("/b")));
+            assertEquals(java.util.Set.of(late, elsewhere), java.util.Set.copyOf(deadTasks(JANE, "&since=" + between)));
+            assertEquals(List.of(), deadTasks(JANE, "&since=" + Instant.now().plusSeconds(60)));
+            assertEquals(List.of(), deadTasks(ALICE, "&target=" + a), "another account's list has none of them");
+            // by target, a page at a time: every one to that URL once, none elsewhere
+            JsonPath page = dead(JANE, "?limit=1&target=" + a).statusCode(200).extract().jsonPath();
+            assertEquals(List.of(late), page.getList("items.taskId"));
+            JsonPath rest = dead(JANE, "?limit=1&target=" + a + "&cursor=" + page.getString("nextCursor")).extract().jsonPath();
+            assertEquals(List.of(early), rest.getList("items.taskId"));
+            assertNull(rest.getString("nextCursor"));
+            dead(JANE, "?since=yesterday").statusCode(400).body("code", equalTo(4));
+            dead(JANE, "?target=" + "x".repeat(3000)).statusCode(400).body("code", equalTo(4));
 
             redeliverDead(JANE, Map.of("since", "yesterday")).statusCode(400).body("code", equalTo(4));
             redeliverDead(JANE, Map.of("target", 5)).statusCode(400).body("code", equalTo(4));
@@ -396,7 +413,12 @@ class WebhookPlatformTest {
     }
 
     private static List<String> deadTasks(String key) {
-        return dead(key, "?limit=100").statusCode(200).extract().jsonPath().getList("items.taskId");
+        return deadTasks(key, "");
+    }
+
+    /** The tasks of the account's dead deliveries, newest first, with more of the list's query ({@code &since=...}). */
+    private static List<String> deadTasks(String key, String query) {
+        return dead(key, "?limit=100" + query).statusCode(200).extract().jsonPath().getList("items.taskId");
     }
 
     private static ValidatableResponse redeliverDead(String key, Map<String, ?> body) {

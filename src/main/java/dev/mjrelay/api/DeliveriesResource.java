@@ -19,6 +19,7 @@ import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -77,13 +78,22 @@ public class DeliveriesResource {
 
     @GET
     @Path("/deliveries/dead")
-    @Operation(summary = "The account's dead deliveries, newest first")
+    @Operation(summary = "The account's dead deliveries, newest first",
+            description = "since and target list what a redelivery of the dead deliveries with the same since and target"
+                    + " sends. With target, a page looks at up to " + Deliveries.TARGET_SCAN + " dead deliveries: it may be short, or empty, and still"
+                    + " have a nextCursor.")
     @APIResponse(responseCode = "200", description = "a page of dead deliveries",
             content = @Content(schema = @Schema(implementation = AnswerShapes.DeadPage.class)))
-    @APIResponse(responseCode = "400", description = ApiDocumentFilter.BAD_PAGE)
-    public Uni<Deliveries.Page<DeadView>> dead(@QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
-        return deliveries.dead(caller.account(), blankToNull(cursor), Limits.of(limit)).map(page -> new Deliveries.Page<>(
-                page.items().stream().map(DeliveriesResource::view).toList(), page.nextCursor()));
+    @APIResponse(responseCode = "400", description = ApiDocumentFilter.BAD_PAGE
+            + "; or since is not an ISO-8601 time, or target not a URL's text (code 4)")
+    public Uni<Deliveries.Page<DeadView>> dead(
+            @QueryParam("limit") String limit, @QueryParam("cursor") String cursor,
+            @Parameter(description = "only those that died at or after this time (ISO-8601)", example = "2026-11-29T10:00:00Z")
+            @QueryParam("since") String since,
+            @Parameter(description = "only those to this URL, as the list shows it") @QueryParam("target") String target) {
+        return deliveries.dead(caller.account(), blankToNull(cursor), Limits.of(limit), SinceField.optional(since, Instant.EPOCH),
+                        blankToNull(target) == null ? null : target(target))
+                .map(page -> new Deliveries.Page<>(page.items().stream().map(DeliveriesResource::view).toList(), page.nextCursor()));
     }
 
     /** What a dead-deliveries redelivery takes: both optional. */
@@ -121,15 +131,24 @@ public class DeliveriesResource {
                 .map(count -> RestResponse.accepted(new DeadRedelivery(count)));
     }
 
+    private static final String TARGET = "target must be a URL as the dead list shows it, of 1 to "
+            + TargetGuard.MAX_URL_LENGTH + " characters";
+
     private static String target(JsonNode target) {
         if (target == null || target.isNull()) {
             return null;
         }
-        if (!target.isTextual() || target.asText().isEmpty() || target.asText().length() > TargetGuard.MAX_URL_LENGTH) {
-            throw RelayException.badRequest("target must be a URL as the dead list shows it, of 1 to "
-                    + TargetGuard.MAX_URL_LENGTH + " characters");
+        if (!target.isTextual()) {
+            throw RelayException.badRequest(TARGET);
         }
-        return target.asText();
+        return target(target.asText());
+    }
+
+    private static String target(String target) {
+        if (target.isEmpty() || target.length() > TargetGuard.MAX_URL_LENGTH) {
+            throw RelayException.badRequest(TARGET);
+        }
+        return target;
     }
 
     private static DeadView view(DeadDelivery dead) {

@@ -6,7 +6,7 @@ import dev.mjrelay.model.RelayException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 
-/** A body's {@code since}: the ISO-8601 time a re-send reaches back to. */
+/** A body's or a query's {@code since}: the ISO-8601 time a re-send or a list reaches back to. */
 final class SinceField {
 
     private static final String EXAMPLE = "an ISO-8601 time, e.g. 2026-11-29T10:00:00Z";
@@ -36,10 +36,19 @@ final class SinceField {
         return parse(since);
     }
 
+    /** A query's {@code since}, or {@code absent} when it has none (or an empty one). */
+    static Instant optional(String since, Instant absent) {
+        return since == null || since.isEmpty() ? absent : parse(since);
+    }
+
     private static Instant parse(JsonNode since) {
+        return parse(since.asText());
+    }
+
+    private static Instant parse(String since) {
         Instant time;
         try {
-            time = Instant.parse(since.asText());
+            time = Instant.parse(since);
         } catch (DateTimeParseException e) {
             throw RelayException.badRequest("since must be " + EXAMPLE);
         }

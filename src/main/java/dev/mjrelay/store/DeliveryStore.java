@@ -140,7 +140,12 @@ public class DeliveryStore {
      * position ({@code beforeMs}, {@code beforeId}), or from the newest when {@code beforeId} is null.
      */
     public Uni<List<DeadDelivery>> dead(String account, long beforeMs, String beforeId, int limit) {
-        return NewestFirst.page(scripts, keys.partitions(), p -> keys.dead(p, account), beforeMs, beforeId, limit)
+        return dead(account, beforeMs, beforeId, Long.MIN_VALUE, limit);
+    }
+
+    /** The same, of those that died at {@code sinceMs} or later only. */
+    public Uni<List<DeadDelivery>> dead(String account, long beforeMs, String beforeId, long sinceMs, int limit) {
+        return NewestFirst.page(scripts, keys.partitions(), p -> keys.dead(p, account), beforeMs, beforeId, sinceMs, limit)
                 .chain(page -> Multi.createFrom().iterable(page)
                         .onItem().transformToUniAndConcatenate(this::deadDelivery)
                         .filter(Objects::nonNull)

@@ -26,10 +26,17 @@ final class NewestFirst {
     /** Up to {@code limit} ids before ({@code beforeMs}, {@code beforeId}), or from the newest when {@code beforeId} is null. */
     static Uni<List<Scored>> page(Scripts scripts, int partitions, IntFunction<String> key, long beforeMs, String beforeId,
                                   int limit) {
+        return page(scripts, partitions, key, beforeMs, beforeId, Long.MIN_VALUE, limit);
+    }
+
+    /** The same, of the ids whose time is {@code sinceMs} or later only. */
+    static Uni<List<Scored>> page(Scripts scripts, int partitions, IntFunction<String> key, long beforeMs, String beforeId,
+                                  long sinceMs, int limit) {
         String max = beforeId == null ? "+inf" : Long.toString(beforeMs);
+        String min = sinceMs == Long.MIN_VALUE ? "-inf" : Long.toString(sinceMs);
         return Multi.createFrom().range(0, partitions)
                 .onItem().transformToUniAndConcatenate(p -> scripts.command("ZREVRANGEBYSCORE", key.apply(p),
-                        max, "-inf", "WITHSCORES", "LIMIT", "0", Integer.toString(limit + 50)))
+                        max, min, "WITHSCORES", "LIMIT", "0", Integer.toString(limit + 50)))
                 .collect().in(ArrayList<Scored>::new, (all, response) -> all.addAll(scored(response)))
                 .map(all -> all.stream()
                         .filter(s -> beforeId == null || s.score() < beforeMs

@@ -58,15 +58,29 @@ public class Deliveries {
         return tasks.fetch(account, taskId).chain(notifier::redeliver);
     }
 
-    /** The account's dead deliveries, newest first. */
-    public Uni<Page<DeadDelivery>> dead(Account account, String cursor, int limit) {
+    /**
+     * The account's dead deliveries that died since {@code since} — to {@code target} only, when
+     * given — newest first: what a {@link #redeliverDead} of the same would send. With a target, a page
+     * looks at up to {@link #TARGET_SCAN} dead deliveries, so it may be short, or empty, and still have a next.
+     */
+    public Uni<Page<DeadDelivery>> dead(Account account, String cursor, int limit, Instant since, String target) {
         Position before = Position.of(cursor, "d");
-        return store.dead(account.name(), before.ms(), before.id(), limit + 1).map(found -> {
-            List<DeadDelivery> items = found.size() > limit ? found.subList(0, limit) : found;
-            DeadDelivery last = items.isEmpty() ? null : items.get(items.size() - 1);
-            return new Page<>(items, found.size() > limit ? new Position(last.diedAtMs(), last.id()).cursor("d") : null);
+        int window = target == null ? limit + 1 : Math.max(limit + 1, TARGET_SCAN);
+        return store.dead(account.name(), before.ms(), before.id(), since.toEpochMilli(), window).map(found -> {
+            List<DeadDelivery> matching = target == null ? found
+                    : found.stream().filter(dead -> target.equals(dead.target())).toList();
+            if (matching.size() > limit) {
+                DeadDelivery last = matching.get(limit - 1);
+                return new Page<>(matching.subList(0, limit), new Position(last.diedAtMs(), last.id()).cursor("d"));
+            }
+            // a page or less matched: the next page, if there may be more, goes on after the last one looked at
+            DeadDelivery scanned = found.size() == window ? found.get(found.size() - 1) : null;
+            return new Page<>(matching, scanned == null ? null : new Position(scanned.diedAtMs(), scanned.id()).cursor("d"));
         });
     }
+
+    /** How many dead deliveries a page filtered by target looks at, at most. */
+    public static final int TARGET_SCAN = 500;
 
     /**
      * Sends again, now, each of the account's dead deliveries that died since {@code since} (to

@@ -256,6 +256,11 @@ class BadInputIT {
             corpus.add(bad("recover since", "/v1/webhooks/ep_nosuchendpoint/recover", "{\"since\":" + quote(since) + "}"));
             corpus.add(bad("dead redelivery", "/v1/deliveries/dead/redeliver", "{\"since\":" + quote(since) + "}"));
         }
+        // the dead list's own since and target, as a query
+        for (String query : List.of("since=yesterday", "since=2026-13-01T00:00:00Z", "since=1700000000", "since=2026-11-29",
+                "target=" + "u".repeat(2049))) {
+            corpus.add(new Bad("list parameters", "GET", "/v1/deliveries/dead?" + query, auth(KEY), new byte[0]));
+        }
         // the dead list's redelivery takes no body, or an object of optional fields, each of its kind
         for (String redelivery : List.of("[]", "null", "42", "\"x\"", "{", "{\"since\":\"2026-11-29T10:00:00Z\",}", "{\"target\":\"\"}",
                 "{\"target\":\"" + "u".repeat(2049) + "\"}",
