@@ -136,20 +136,31 @@ public class DeliveryStore {
     }
 
     /**
+     * What one look at an account's dead list found: the deliveries still on record, newest first, and
+     * how many entries it looked at, the last being at ({@code lastMs}, {@code lastId}). A record whose
+     * retention ended before its entry was trimmed is looked at but not found, so fewer found than
+     * looked at does not mean the list ended.
+     */
+    public record DeadLook(List<DeadDelivery> found, int looked, long lastMs, String lastId) {
+    }
+
+    /**
      * The account's dead deliveries, newest first: up to {@code limit} that come after the cursor
      * position ({@code beforeMs}, {@code beforeId}), or from the newest when {@code beforeId} is null.
      */
     public Uni<List<DeadDelivery>> dead(String account, long beforeMs, String beforeId, int limit) {
-        return dead(account, beforeMs, beforeId, Long.MIN_VALUE, limit);
+        return dead(account, beforeMs, beforeId, Long.MIN_VALUE, limit).map(DeadLook::found);
     }
 
-    /** The same, of those that died at {@code sinceMs} or later only. */
-    public Uni<List<DeadDelivery>> dead(String account, long beforeMs, String beforeId, long sinceMs, int limit) {
+    /** Looks at up to {@code limit} entries of the account's dead list the same way, of those that died at {@code sinceMs} or later only. */
+    public Uni<DeadLook> dead(String account, long beforeMs, String beforeId, long sinceMs, int limit) {
         return NewestFirst.page(scripts, keys.partitions(), p -> keys.dead(p, account), beforeMs, beforeId, sinceMs, limit)
                 .chain(page -> Multi.createFrom().iterable(page)
                         .onItem().transformToUniAndConcatenate(this::deadDelivery)
                         .filter(Objects::nonNull)
-                        .collect().asList());
+                        .collect().asList()
+                        .map(found -> page.isEmpty() ? new DeadLook(found, 0, 0, null)
+                                : new DeadLook(found, page.size(), page.get(page.size() - 1).score(), page.get(page.size() - 1).id())));
     }
 
     private Uni<DeadDelivery> deadDelivery(NewestFirst.Scored scored) {

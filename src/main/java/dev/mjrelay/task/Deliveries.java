@@ -60,22 +60,22 @@ public class Deliveries {
 
     /**
      * The account's dead deliveries that died since {@code since} — to {@code target} only, when
-     * given — newest first: what a {@link #redeliverDead} of the same would send. With a target, a page
-     * looks at up to {@link #TARGET_SCAN} dead deliveries, so it may be short, or empty, and still have a next.
+     * given — newest first: what a {@link #redeliverDead} of the same would send. A page may be short, or
+     * empty, and still have a next: with a target it looks at up to {@link #TARGET_SCAN} dead deliveries,
+     * and it passes over an entry whose record's retention has ended.
      */
     public Uni<Page<DeadDelivery>> dead(Account account, String cursor, int limit, Instant since, String target) {
         Position before = Position.of(cursor, "d");
         int window = target == null ? limit + 1 : Math.max(limit + 1, TARGET_SCAN);
-        return store.dead(account.name(), before.ms(), before.id(), since.toEpochMilli(), window).map(found -> {
-            List<DeadDelivery> matching = target == null ? found
-                    : found.stream().filter(dead -> target.equals(dead.target())).toList();
+        return store.dead(account.name(), before.ms(), before.id(), since.toEpochMilli(), window).map(look -> {
+            List<DeadDelivery> matching = target == null ? look.found()
+                    : look.found().stream().filter(dead -> target.equals(dead.target())).toList();
             if (matching.size() > limit) {
                 DeadDelivery last = matching.get(limit - 1);
                 return new Page<>(matching.subList(0, limit), new Position(last.diedAtMs(), last.id()).cursor("d"));
             }
             // a page or less matched: the next page, if there may be more, goes on after the last one looked at
-            DeadDelivery scanned = found.size() == window ? found.get(found.size() - 1) : null;
-            return new Page<>(matching, scanned == null ? null : new Position(scanned.diedAtMs(), scanned.id()).cursor("d"));
+            return new Page<>(matching, look.looked() < window ? null : new Position(look.lastMs(), look.lastId()).cursor("d"));
         });
     }
 
