@@ -182,7 +182,7 @@ class ConsoleIT {
             assertTrue(dead.getText().contains("HTTP 500"), dead.getText());
             bothWidths("dead-deliveries");
 
-            driver.findElement(item).findElement(By.xpath(".//button[normalize-space()='Redeliver']")).click();
+            button(item, "Redeliver").click();
             until(d -> d.findElement(item).findElement(By.cssSelector(".redelivered")).getText().contains("Sent again to 1 target"));
             driver.findElement(item).findElement(By.linkText("See the attempt")).click();
             until(d -> heading(d, "Task " + id));
@@ -222,7 +222,7 @@ class ConsoleIT {
                 until(d -> visible(d, thirdItem));
                 assertTrue(driver.findElements(item).isEmpty(), "a redelivered task's dead delivery has left the list");
 
-                driver.findElement(secondItem).findElement(By.xpath(".//button[normalize-space()='All to this URL']")).click();
+                button(secondItem, "All to this URL").click();
                 until(d -> d.findElement(By.id("redeliver-all-result")).getText()
                         .matches("Sent 1 dead delivery to " + java.util.regex.Pattern.quote(failing.url("/hook")) + " again at .*"));
                 until(d -> d.findElements(secondItem).isEmpty());
@@ -350,7 +350,7 @@ class ConsoleIT {
             until(d -> d.findElement(By.id("queue")).getText().contains("1 job waits for upstream room"));
             bothWidths("tasks-queue");
 
-            driver.findElement(By.cssSelector("li.task-card[data-task-id='" + waiting + "'] .card-title a")).click();
+            until(d -> d.findElement(By.cssSelector("li.task-card[data-task-id='" + waiting + "'] .card-title a"))).click();
             until(d -> heading(d, "Task " + waiting));
             assertTrue(fields().contains("Queued"), fields());
             until(d -> visible(d, By.xpath("//button[normalize-space()='Cancel']"))).click();
@@ -406,8 +406,9 @@ class ConsoleIT {
         return driver.findElement(By.cssSelector("dl.fields")).getText();
     }
 
+    /** Waits for the button: a view draws its heading first and its list once the API has answered. */
     private WebElement button(By within, String text) {
-        return driver.findElement(within).findElement(By.xpath(".//button[normalize-space()='" + text + "']"));
+        return until(d -> d.findElement(within).findElement(By.xpath(".//button[normalize-space()='" + text + "']")));
     }
 
     private static String secretShown(WebDriver d, String other) {
