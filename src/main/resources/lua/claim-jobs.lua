@@ -3,7 +3,9 @@
 -- first in first out within one), to an upstream picked by weight among those with room. Each
 -- claimed job holds its room and sits in q .. 'sending' until the lease ends; a job whose lease
 -- ran out (its replica died) goes back to the head of its line, and its task's record decides
--- whether it may still be sent (never twice). In-flight entries that lapsed are dropped.
+-- whether it may still be sent (never twice). In-flight entries that lapsed are dropped. A change
+-- pinned to an upstream this replica lacks waits for a replica that has it; when none has announced
+-- it lately, the upstream has left the pool: the job is claimed without room, for its task to fail.
 --- @include "lib/upstream-room"
 --- @include "lib/waiting-line"
 --- @include "lib/pieces"
@@ -51,6 +53,10 @@ while count < max do
         local candidates = ups
         if job[1] ~= '' then
           candidates = {by_name[job[1]]}
+          if candidates[1] == nil and not served_elsewhere(q, job[1], now) then
+            chosen = {account = account, id = id, up = {name = job[1]}, gone = true}
+            break
+          end
         end
         local up, at = pick_upstream(q, candidates, now)
         if up then
@@ -67,13 +73,16 @@ while count < max do
   if chosen then
     local line = line_key(q, chosen.account)
     redis.call('LPOP', line)
-    take_room(q, chosen.up, chosen.id, now, lease_end)
     redis.call('ZADD', sending, lease_end, chosen.id)
-    redis.call('SET', q .. 'vtime', chosen.pass)
     if redis.call('LLEN', line) == 0 then
       redis.call('ZREM', accounts, chosen.account)
-    else
+    elseif not chosen.gone then
       redis.call('ZADD', accounts, chosen.pass + stride(chosen.weight), chosen.account)
+    end
+    if not chosen.gone then
+      -- a job that is only to fail takes no room and costs its account no turn
+      take_room(q, chosen.up, chosen.id, now, lease_end)
+      redis.call('SET', q .. 'vtime', chosen.pass)
     end
     local job = redis.call('HMGET', job_key(q, chosen.id), JOB.PATH, JOB.QUEUED_AT, JOB.ACTION)
     claimed[#claimed + 1] = chosen.id

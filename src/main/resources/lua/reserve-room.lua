@@ -13,7 +13,11 @@ end
 local ups, by_name = read_upstreams(7)
 local candidates = ups
 if ARGV[6] ~= '' then
+  -- a change goes where its parent ran; an upstream this replica lacks: the job waits for one that has it
   candidates = {by_name[ARGV[6]]}
+  if candidates[1] == nil then
+    return false
+  end
 end
 local up = pick_upstream(q, candidates, now)
 if up == nil then

@@ -8,6 +8,7 @@
 -- tasks are counted in their partitions (after-send.lua, complete-task.lua), for the gauge only.
 -- The upstreams come in ARGV from index `from`: their count, then per upstream its name, weight,
 -- max in flight (0: no limit) and submits per second (0: no limit).
+-- q .. 'pool', a hash: per upstream, when a replica last announced that its pool has it (ms).
 
 local BACKOFF_FIRST_MS = 1000
 local BACKOFF_MAX_MS = 30000
@@ -42,6 +43,13 @@ local function tokens_of(q, up, now)
     tokens = math.min(capacity, tokens + (now - at) * up.rate / 1000)
   end
   return tokens
+end
+
+-- Whether a replica has announced the upstream `name` lately: it is in the pool, if not in this
+-- replica's (a rolling update that adds it has not reached this one yet).
+local function served_elsewhere(q, name, now)
+  local at = tonumber(redis.call('HGET', q .. 'pool', name))
+  return at ~= nil and at >= now - SERVED_WITHIN_MS
 end
 
 -- Whether the upstream takes a new job now; if not, when it may next (ms), or 0 when that depends

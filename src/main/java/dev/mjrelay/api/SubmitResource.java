@@ -44,6 +44,8 @@ public class SubmitResource {
 
     private static final String IDEMPOTENCY_KEY = "at most 255 characters: a repeat by the same account on the same path"
             + " within 24 hours gets the first answer and sends nothing upstream";
+    private static final String CHANGE_CONFLICT = "the task has not succeeded, or ran on an upstream no longer configured,"
+            + " or the Idempotency-Key conflicts (code 4)";
 
     private final TaskService tasks;
     private final Caller caller;
@@ -70,7 +72,7 @@ public class SubmitResource {
     @Parameter(name = "Idempotency-Key", in = ParameterIn.HEADER, description = IDEMPOTENCY_KEY,
             schema = @Schema(type = SchemaType.STRING, maxLength = 255))
     @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_TASK)
-    @APIResponse(responseCode = "409", description = "the task has not succeeded, or the Idempotency-Key conflicts (code 4)")
+    @APIResponse(responseCode = "409", description = CHANGE_CONFLICT)
     public Uni<SubmitAnswer> change(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = ChangeRequest.class))) byte[] body,
             @Context HttpHeaders headers) {
@@ -83,7 +85,7 @@ public class SubmitResource {
     @Parameter(name = "Idempotency-Key", in = ParameterIn.HEADER, description = IDEMPOTENCY_KEY,
             schema = @Schema(type = SchemaType.STRING, maxLength = 255))
     @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_TASK)
-    @APIResponse(responseCode = "409", description = "the task has not succeeded, or the Idempotency-Key conflicts (code 4)")
+    @APIResponse(responseCode = "409", description = CHANGE_CONFLICT)
     public Uni<SubmitAnswer> simpleChange(@RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = SimpleChangeRequest.class))) byte[] body,
             @Context HttpHeaders headers) {

@@ -85,7 +85,17 @@ public final class PollDecision {
         return new Reschedule("queued", Instant.ofEpochMilli(task.deadlineMs()), Map.of(), null, null, null);
     }
 
-    /** A task whose upstream is no longer in the pool: nobody can say how it ends. */
+    /**
+     * A task whose upstream is in another replica's pool but not this one's: not fetched here, but due
+     * again an interval on (never past its deadline), when a replica that has the upstream may claim it.
+     */
+    public Reschedule elsewhere(DueTask task, Instant now) {
+        Instant next = now.plus(interval);
+        Instant deadline = Instant.ofEpochMilli(task.deadlineMs());
+        return new Reschedule("elsewhere", next.isAfter(deadline) ? deadline : next, Map.of(), null, null, null);
+    }
+
+    /** A task whose upstream no replica has any more: nobody can say how it ends. */
     public End upstreamGone(DueTask task) {
         return new End("upstream_gone", TaskStatus.TASK_STATUS_FAILED, null, "the upstream '" + task.upstream()
                 + "' that ran this task is no longer configured");

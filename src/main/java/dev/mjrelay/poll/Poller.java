@@ -109,7 +109,9 @@ public class Poller implements DueWorker<DueTask> {
         }
         UpstreamClient upstream = upstreams.byName(task.upstream()).orElse(null);
         if (upstream == null) {
-            return carryOut(task, decision.upstreamGone(task));
+            // another replica may have it (a rolling update that adds it): polled there; if none has, it cannot end
+            return jobs.servedElsewhere(task.upstream(), clock.instant()).chain(elsewhere -> carryOut(task, elsewhere
+                    ? decision.elsewhere(task, clock.instant()) : decision.upstreamGone(task)));
         }
         long sentAt = clock.millis();
         Span span = traces.start("poll", SpanKind.CLIENT, task.trace());

@@ -36,7 +36,8 @@ import java.util.zip.CRC32;
  * {prefix}:durations:{upstream}:{action} hash how long the upstream's tasks of the action took (DurationStore)
  * {prefix}:{q}:...                   the job queue, all in one slot: the accounts' waiting lines,
  *                                           the jobs, the upstreams' room (lib/waiting-line.lua,
- *                                           lib/upstream-room.lua)
+ *                                           lib/upstream-room.lua), and {q}:pool, a hash: upstream ->
+ *                                           when a replica last said its pool has it (ms)
  * relay.events.stream                stream task events; with per-partition streams, one per
  *                                           partition: {stream}:{pN}, in the partition's slot
  * </pre>

@@ -22,6 +22,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
+import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -91,7 +92,10 @@ public class JobSender implements DueWorker<Job> {
         Instant now = clock.instant();
         UpstreamClient client = upstreams.byName(job.upstream()).orElse(null);
         if (client == null) {
-            return queue.settle(job.id(), job.upstream(), Outcome.DROPPED, now, now).replaceWithVoid();
+            // handed out only when no replica has the upstream its parent ran on: it can never be sent
+            return notifier.finishUnsent(job.id(), parentUpstreamGone(job.upstream()), TaskCodec.Queue.WAITING)
+                    .call(() -> queue.settle(job.id(), job.upstream(), Outcome.DROPPED, now, now))
+                    .replaceWithVoid();
         }
         UpstreamRequest request = new UpstreamRequest(job.path(), body(job));
         return tasks.beginSend(job.id(), now.plus(lease)).chain(begun -> {
@@ -140,6 +144,20 @@ public class JobSender implements DueWorker<Job> {
                         + " its running tasks are still polled", upstream, outcome.description());
             }
         }).replaceWithVoid();
+    }
+
+    /**
+     * Tells the other replicas which upstreams this one has, at start and every {@link JobQueue#ANNOUNCE_EVERY}:
+     * they leave tasks and changes of an upstream they lack to this one.
+     */
+    @Scheduled(every = JobQueue.ANNOUNCE_EVERY, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> announcePool() {
+        return queue.announce(upstreams.names(), clock.instant()).onFailure().recoverWithNull().replaceWithVoid();
+    }
+
+    /** The failReason of a change whose parent ran on an upstream that has left the pool. */
+    static String parentUpstreamGone(String upstream) {
+        return "the upstream '" + upstream + "' that ran its parent is no longer configured, and a change can go only there";
     }
 
     /** The failReason of a job the upstream refused, or whose submit it did not confirm. */

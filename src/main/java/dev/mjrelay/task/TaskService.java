@@ -179,7 +179,24 @@ public class TaskService {
                 throw RelayException.conflict("task " + parentId + " has not succeeded (it is "
                         + parent.status().name() + "); only a succeeded task can be changed");
             }
+        }).call(parent -> {
+            String upstream = upstreamOf(parent);
+            if (upstreams.byName(upstream).isPresent()) {
+                return Uni.createFrom().voidItem();
+            }
+            // not in this replica's pool: another's may have it (a rolling update), else the change can go nowhere
+            return queue.servedElsewhere(upstream, clock.instant()).invoke(served -> {
+                if (!served) {
+                    throw RelayException.conflict("task " + parentId + " ran on the upstream '" + upstream
+                            + "', which is no longer configured; a change can go only to the upstream that ran its parent");
+                }
+            });
         });
+    }
+
+    /** The upstream that ran the task (a task from before the pool ran on the one named default). */
+    private static String upstreamOf(Task task) {
+        return task.upstream().isEmpty() ? UpstreamClient.DEFAULT : task.upstream();
     }
 
     /** A new job: to the upstream with room now, or into the account's line. */
@@ -187,7 +204,7 @@ public class TaskService {
                                  String taskId) {
         Instant now = clock.instant();
         // a change goes to the upstream that ran its parent: only it knows the parent
-        String pinned = parent == null ? null : parent.upstream().isEmpty() ? UpstreamClient.DEFAULT : parent.upstream();
+        String pinned = parent == null ? null : upstreamOf(parent);
         UpstreamRequest request = submission.action().spec().request(submission, parent == null ? null : parent.upstreamId());
         Task task = new Task(taskId, account.name(), submission.action(), submission.prompt(),
                 submission.parentTaskId(), submission.index(), submission.callbackUrl(), submission.state(),

@@ -197,6 +197,18 @@ class PollDecisionTest {
         assertNull(lowerCase.unknownStatus(), "a known word in another case is known");
     }
 
+    @Test
+    void aTaskOfAnUpstreamAnotherReplicaHasComesDueAgainAnIntervalOnWithNothingRecorded() {
+        PollDecision.Reschedule later = decision.elsewhere(running(), NOW);
+        assertEquals(NOW.plus(INTERVAL), later.next());
+        assertTrue(later.fields().isEmpty(), "not fetched: nothing seen to record");
+        assertNull(later.progress());
+
+        long deadline = NOW.plusSeconds(2).toEpochMilli();
+        PollDecision.Reschedule last = decision.elsewhere(task(deadline, 0, 0, "TASK_STATUS_PROCESSING", false), NOW);
+        assertEquals(deadline, last.next().toEpochMilli(), "never past its deadline, where it times out");
+    }
+
     private static DueTask running() {
         return task(NOW.plusSeconds(600).toEpochMilli(), 0, 0, "TASK_STATUS_PROCESSING", false);
     }
