@@ -4,6 +4,7 @@ import dev.mjrelay.store.DeliveryStore;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
 import dev.mjrelay.testing.Webhooks;
+import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -11,6 +12,7 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,6 +33,9 @@ class WebhookDeliveryTest {
 
     @Inject
     DeliveryStore deliveries;
+
+    @Inject
+    RedisDataSource redis;
 
     @Test
     void aWebhookIsRetriedUntil2xxWithOneWebhookIdAndFreshSignatures() {
@@ -166,6 +171,49 @@ class WebhookDeliveryTest {
                 // the socket closed at the test's end, or the relay gave up on the connection
             }
         }
+    }
+
+    @Test
+    void aWebhookOfAnAccountOnlyAnotherReplicaHasWaitsForItAndDiesOnlyWhenNoneHas() {
+        try (Receiver receiver = new Receiver().answer(new Receiver.Answer(503, Map.of("Retry-After", "3")))) {
+            String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "an account being added", "callbackUrl", receiver.url("/h")));
+            await().atMost(Duration.ofSeconds(15)).until(() -> receiver.forTask(id).size() == 1);
+
+            // as during a rolling update that adds account newco: a replica that has it took the task
+            List<String> keys = redis.key().keys(RedisTestResource.PREFIX + ":{p*}:dlv:" + id + ":*");
+            assertEquals(1, keys.size(), keys.toString());
+            redis.hash(String.class).hset(keys.get(0), "account", "newco");
+            announced("newco", Instant.now());
+            await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).until(() -> log(id).size() == 1);
+            assertEquals(1, receiver.forTask(id).size(), "not sent unsigned, nor signed with another account's secret");
+
+            // no replica has announced newco for longer than that: it was removed, and its webhook cannot be signed
+            announced("newco", Instant.now().minus(Duration.ofMinutes(2)));
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                JsonPath last = log(id).get(log(id).size() - 1);
+                assertEquals("dead", last.getString("outcome"));
+                assertTrue(last.getString("error").contains("the account or endpoint no longer exists"), last.prettify());
+            });
+            assertEquals(1, receiver.forTask(id).size());
+        }
+    }
+
+    @Test
+    void thisReplicaTellsTheOthersWhichAccountsItHas() {
+        await().atMost(Duration.ofSeconds(12)).untilAsserted(() -> {
+            Map<String, String> announced = redis.hash(String.class).hgetall(RedisTestResource.PREFIX + ":roster:accounts");
+            for (String account : List.of("alice", "bob")) {
+                assertTrue(announced.containsKey(account), account + " is announced: " + announced.keySet());
+                long age = System.currentTimeMillis() - Long.parseLong(announced.get(account));
+                // the others take an account for removed 30 s after its last announcement
+                assertTrue(age >= -1_000 && age < 30_000, account + " was announced " + age + " ms ago");
+            }
+        });
+    }
+
+    /** As a replica that has the account in its configuration says so (ReplicaRoster), at {@code at}. */
+    private void announced(String account, Instant at) {
+        redis.hash(String.class).hset(RedisTestResource.PREFIX + ":roster:accounts", account, Long.toString(at.toEpochMilli()));
     }
 
     private List<JsonPath> log(String taskId) {

@@ -137,7 +137,7 @@ public class Notifier {
         return endpoints.list(task.account()).map(registered -> {
             List<Event.Target> targets = new ArrayList<>();
             if (task.callbackUrl() != null) {
-                targets.add(new Event.Target(task.id() + ":" + kind + ":callback", task.callbackUrl(), "account"));
+                targets.add(new Event.Target(task.id() + ":" + kind + ":callback", task.callbackUrl(), DeliveryRecord.ACCOUNT_REF));
             }
             for (Endpoint endpoint : registered) {
                 if (endpoint.wants(type)) {

@@ -9,6 +9,7 @@ import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.store.DueQueue;
 import dev.mjrelay.store.DueTask;
 import dev.mjrelay.store.JobQueue;
+import dev.mjrelay.store.ReplicaRoster;
 import dev.mjrelay.store.TaskCodec;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.store.TaskStore.PollRecord;
@@ -57,12 +58,15 @@ public class Poller implements DueWorker<DueTask> {
     private final Mirror mirror;
     private final ObjectMapper mapper;
     private final TaskTraces traces;
+    private final ReplicaRoster roster;
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Counter> unknownStatus = new ConcurrentHashMap<>();
 
     Poller(TaskStore store, JobQueue jobs, Upstreams upstreams, Notifier notifier, Clock clock, MeterRegistry registry,
-           RelayConfig config, Vertx vertx, FirstPolls firstPolls, Mirror mirror, ObjectMapper mapper, TaskTraces traces) {
+           RelayConfig config, Vertx vertx, FirstPolls firstPolls, Mirror mirror, ObjectMapper mapper, TaskTraces traces,
+           ReplicaRoster roster) {
         this.store = store;
+        this.roster = roster;
         this.traces = traces;
         this.mirror = mirror;
         this.mapper = mapper;
@@ -110,7 +114,7 @@ public class Poller implements DueWorker<DueTask> {
         UpstreamClient upstream = upstreams.byName(task.upstream()).orElse(null);
         if (upstream == null) {
             // another replica may have it (a rolling update that adds it): polled there; if none has, it cannot end
-            return jobs.servedElsewhere(task.upstream(), clock.instant()).chain(elsewhere -> carryOut(task, elsewhere
+            return roster.hasUpstream(task.upstream()).chain(elsewhere -> carryOut(task, elsewhere
                     ? decision.elsewhere(task, clock.instant()) : decision.upstreamGone(task)));
         }
         long sentAt = clock.millis();

@@ -6,7 +6,6 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -69,15 +68,6 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
 
     /** Busy or unreachable answers in a row that open an upstream's circuit (CIRCUIT_TRIPS_AFTER in the scripts). */
     static final int CIRCUIT_TRIPS_AFTER = 5;
-
-    /** How often each replica says which upstreams its pool has ({@link #announce}); a scheduler's period. */
-    public static final String ANNOUNCE_EVERY = "10s";
-
-    /**
-     * An upstream no replica has announced for this long has left the pool (SERVED_WITHIN_MS in the
-     * scripts): three announcements missed, so a replica's slow start or a Redis blip is not taken for it.
-     */
-    static final Duration SERVED_WITHIN = Duration.parse("PT" + ANNOUNCE_EVERY).multipliedBy(3);
 
     /** An account's waiting jobs: how many, and when the oldest was queued (null when none). */
     public record Waiting(long count, Instant oldestQueuedAt) {
@@ -246,27 +236,6 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
         return scripts.command("ZADD", args.toArray(String[]::new)).replaceWithVoid();
     }
 
-    /**
-     * Says that this replica's pool has the upstreams {@code names}, as of {@code now}: a replica that
-     * meets a task or job of an upstream it lacks leaves it to the replicas that have it (a rolling
-     * update that adds an upstream), and fails it only when none has announced it lately (one removed).
-     */
-    public Uni<Void> announce(List<String> names, Instant now) {
-        List<String> args = new ArrayList<>(1 + names.size() * 2);
-        args.add(pool());
-        for (String name : names) {
-            args.add(name);
-            args.add(millis(now));
-        }
-        return scripts.command("HSET", args.toArray(String[]::new)).replaceWithVoid();
-    }
-
-    /** Whether a replica has announced the upstream lately: it is in the pool, if not in this replica's. */
-    public Uni<Boolean> servedElsewhere(String upstream, Instant now) {
-        return scripts.command("HGET", pool(), upstream)
-                .map(at -> at != null && at.toLong() >= now.minus(SERVED_WITHIN).toEpochMilli());
-    }
-
     /** Whether the job was put in line and has not been settled since (it waits, or is being sent). */
     public Uni<Boolean> enqueued(String id) {
         return scripts.command("EXISTS", q + "job:" + id).map(response -> response.toLong() == 1L);
@@ -299,10 +268,6 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
     public Uni<Boolean> circuitOpen(String upstream) {
         return scripts.command("HGET", q + "up:" + upstream, RoomField.FAILS.stored())
                 .map(fails -> fails != null && fails.toLong() >= CIRCUIT_TRIPS_AFTER);
-    }
-
-    private String pool() {
-        return q + "pool";
     }
 
     private String line(String account) {

@@ -34,10 +34,11 @@ import java.util.zip.CRC32;
  * {prefix}:{pN}:epatt:{endpointId}   zset   the endpoint's attempts by time: '{place in the task's log}:{deliveryId}'
  *                                           (lib/log-attempt.lua)
  * {prefix}:durations:{upstream}:{action} hash how long the upstream's tasks of the action took (DurationStore)
+ * {prefix}:roster:accounts           hash   account -> when a replica last said it has it (ms; ReplicaRoster)
  * {prefix}:{q}:...                   the job queue, all in one slot: the accounts' waiting lines,
  *                                           the jobs, the upstreams' room (lib/waiting-line.lua,
  *                                           lib/upstream-room.lua), and {q}:pool, a hash: upstream ->
- *                                           when a replica last said its pool has it (ms)
+ *                                           when a replica last said its pool has it (ms; ReplicaRoster)
  * relay.events.stream                stream task events; with per-partition streams, one per
  *                                           partition: {stream}:{pN}, in the partition's slot
  * </pre>
@@ -143,6 +144,11 @@ public class Keys {
     /** The prefix of every key of the job queue: one hash tag, so its scripts see the whole queue. */
     String queue() {
         return prefix + ":{q}:";
+    }
+
+    /** What the live replicas have announced of a kind (ReplicaRoster): accounts. */
+    String roster(String kind) {
+        return prefix + ":roster:" + kind;
     }
 
     String endpointHealth(String account) {

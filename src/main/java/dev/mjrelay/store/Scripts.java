@@ -226,7 +226,7 @@ public class Scripts {
         table(lua, "JOB", "job field", JobQueue.JobField.values(), HashField::stored);
         table(lua, "ROOM", "upstream room field", JobQueue.RoomField.values(), HashField::stored);
         lua.append("local CIRCUIT_TRIPS_AFTER = ").append(JobQueue.CIRCUIT_TRIPS_AFTER).append('\n');
-        lua.append("local SERVED_WITHIN_MS = ").append(JobQueue.SERVED_WITHIN.toMillis()).append('\n');
+        lua.append("local SERVED_WITHIN_MS = ").append(ReplicaRoster.SERVED_WITHIN.toMillis()).append('\n');
         table(lua, "DURATION", "duration history field", DurationStore.Field.values(), HashField::stored);
         table(lua, "DLV", "delivery field", DeliveryCodec.Field.values(), HashField::stored);
         table(lua, "DLV_STATE", "delivery state", DeliveryCodec.State.values(), HashField::stored);

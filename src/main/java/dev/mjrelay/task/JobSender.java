@@ -22,7 +22,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
-import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -144,15 +143,6 @@ public class JobSender implements DueWorker<Job> {
                         + " its running tasks are still polled", upstream, outcome.description());
             }
         }).replaceWithVoid();
-    }
-
-    /**
-     * Tells the other replicas which upstreams this one has, at start and every {@link JobQueue#ANNOUNCE_EVERY}:
-     * they leave tasks and changes of an upstream they lack to this one.
-     */
-    @Scheduled(every = JobQueue.ANNOUNCE_EVERY, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    Uni<Void> announcePool() {
-        return queue.announce(upstreams.names(), clock.instant()).onFailure().recoverWithNull().replaceWithVoid();
     }
 
     /** The failReason of a change whose parent ran on an upstream that has left the pool. */

@@ -12,6 +12,7 @@ import dev.mjrelay.model.TaskLog;
 import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.poll.FirstPolls;
 import dev.mjrelay.store.JobQueue;
+import dev.mjrelay.store.ReplicaRoster;
 import dev.mjrelay.store.StoreUnavailableException;
 import dev.mjrelay.store.TaskCodec;
 import dev.mjrelay.store.TaskStore;
@@ -53,6 +54,7 @@ public class TaskService {
     private final PendingLimit limit;
     private final Notifier notifier;
     private final Upstreams upstreams;
+    private final ReplicaRoster roster;
     private final TargetGuard guard;
     private final Clock clock;
     private final FirstPolls firstPolls;
@@ -62,8 +64,9 @@ public class TaskService {
 
     TaskService(TaskStore store, JobQueue queue, JobSender sender, IdempotentSubmits idempotent, PendingLimit limit,
                 Notifier notifier, Upstreams upstreams, TargetGuard guard, Clock clock, RelayConfig config,
-                FirstPolls firstPolls, TaskTraces traces) {
+                FirstPolls firstPolls, TaskTraces traces, ReplicaRoster roster) {
         this.store = store;
+        this.roster = roster;
         this.queue = queue;
         this.sender = sender;
         this.idempotent = idempotent;
@@ -185,7 +188,7 @@ public class TaskService {
                 return Uni.createFrom().voidItem();
             }
             // not in this replica's pool: another's may have it (a rolling update), else the change can go nowhere
-            return queue.servedElsewhere(upstream, clock.instant()).invoke(served -> {
+            return roster.hasUpstream(upstream).invoke(served -> {
                 if (!served) {
                     throw RelayException.conflict("task " + parentId + " ran on the upstream '" + upstream
                             + "', which is no longer configured; a change can go only to the upstream that ran its parent");

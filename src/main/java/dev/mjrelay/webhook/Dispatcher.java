@@ -10,6 +10,7 @@ import dev.mjrelay.store.DeliveryRecord;
 import dev.mjrelay.store.DeliveryStore;
 import dev.mjrelay.store.DueQueue;
 import dev.mjrelay.store.Endpoint;
+import dev.mjrelay.store.ReplicaRoster;
 import dev.mjrelay.store.RequestRates;
 import dev.mjrelay.model.TaskLog;
 import dev.mjrelay.model.Timestamps;
@@ -40,6 +41,8 @@ import java.util.Random;
 public class Dispatcher implements DueWorker<DeliveryRecord> {
 
     private static final Logger LOG = Logger.getLogger(Dispatcher.class);
+    /** How soon a delivery of an account only another replica has comes due again, for one of those to claim. */
+    private static final Duration ELSEWHERE_WAIT = Duration.ofSeconds(1);
 
     private final DeliveryStore store;
     private final WebhookSender sender;
@@ -54,11 +57,13 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
     private final RequestRates rates;
     private final Settings settings;
     private final TaskTraces traces;
+    private final ReplicaRoster roster;
 
     Dispatcher(DeliveryStore store, WebhookSender sender, Accounts accounts, Endpoints endpoints, RelayConfig config,
                Clock clock, ObjectMapper mapper, MeterRegistry registry, WebhookRequests requests, RequestRates rates,
-               TaskTraces traces) {
+               TaskTraces traces, ReplicaRoster roster) {
         this.store = store;
+        this.roster = roster;
         this.traces = traces;
         this.rates = rates;
         this.sender = sender;
@@ -94,8 +99,10 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         Instant at = clock.instant();
         return signingFor(delivery, at).chain(signing -> {
             if (signing == null) {
-                return record(delivery, attempt, at, WebhookSender.Result.failed(WebhookSender.Failure.NOT_SENT,
-                        "not sent: the account or endpoint no longer exists", 0)).replaceWithVoid();
+                // an account this replica lacks may be one a rolling update has just added: its replicas sign it
+                return accountElsewhere(delivery).chain(elsewhere -> elsewhere ? store.postpone(delivery, at.plus(ELSEWHERE_WAIT))
+                        : record(delivery, attempt, at, WebhookSender.Result.failed(WebhookSender.Failure.NOT_SENT,
+                                "not sent: the account or endpoint no longer exists", 0)).replaceWithVoid());
             }
             // an attempt goes to where its endpoint is now: the URL may have been changed since
             DeliveryRecord current = signing.endpoint() == null ? delivery : delivery.to(signing.endpoint().url());
@@ -203,8 +210,16 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
     }
 
     /** The attempt's signing; null when the account or endpoint is gone. */
+    /** Whether the delivery is signed with an account's secret that this replica lacks and another replica has. */
+    private Uni<Boolean> accountElsewhere(DeliveryRecord delivery) {
+        if (!delivery.signedByAccount() || accounts.byName(delivery.account()).isPresent()) {
+            return Uni.createFrom().item(false);
+        }
+        return roster.hasAccount(delivery.account());
+    }
+
     private Uni<Signing> signingFor(DeliveryRecord delivery, Instant at) {
-        if ("account".equals(delivery.secretRef())) {
+        if (delivery.signedByAccount()) {
             return Uni.createFrom().item(accounts.byName(delivery.account())
                     .map(account -> new Signing(account.webhookSecrets(), null)).orElse(null));
         }

@@ -84,6 +84,9 @@ class PollerReliabilityTest {
     com.fasterxml.jackson.databind.ObjectMapper mapper;
 
     @Inject
+    dev.mjrelay.store.ReplicaRoster roster;
+
+    @Inject
     io.quarkus.redis.datasource.RedisDataSource redis;
 
     @Test
@@ -105,7 +108,7 @@ class PollerReliabilityTest {
     void twoPollersOnOneRedisDeliverEachTerminalEventOnce() {
         // a second replica's poller, with its own loop, on the same Redis as the application's
         ClaimLoop<DueTask> second = ClaimLoop.of(new Poller(store, jobs, upstream, notifier, clock, registry, config, vertx, firstPolls,
-                mirror, mapper, traces),
+                mirror, mapper, traces, roster),
                 vertx, clock);
         second.start();
         try (Receiver receiver = new Receiver()) {
