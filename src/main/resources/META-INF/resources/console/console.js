@@ -444,6 +444,27 @@ function taskCard(task) {
 
 // ---------------------------------------------------------------- one task
 
+/**
+ * Makes a click on {@code button} run {@code call} once: the button is disabled while the call is
+ * under way, and the second click of a double click is no second call, however soon the first ended
+ * (a redelivery or a cancel is sent once). {@code onError} gets what the call threw.
+ */
+function onAction(button, call, onError) {
+  button.addEventListener('click', async (event) => {
+    if (event.detail > 1) {
+      return;
+    }
+    button.disabled = true;
+    try {
+      await call();
+    } catch (e) {
+      onError(e);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
 function showTask(id) {
   const path = `/v1/tasks/${encodeURIComponent(id)}`;
   const error = h('p', { class: 'notice error', role: 'alert', hidden: true });
@@ -455,17 +476,7 @@ function showTask(id) {
   const timeline = h('ol', { class: 'timeline', id: 'deliveries' });
   let last = { task: null, deliveries: null };
 
-  // each button is disabled while its call is under way: a double click sends one redelivery, one cancel
-  const once = (button, call) => button.addEventListener('click', async () => {
-    button.disabled = true;
-    try {
-      await call();
-    } catch (e) {
-      failed(e);
-    } finally {
-      button.disabled = false;
-    }
-  });
+  const once = (button, call) => onAction(button, call, failed);
   once(redeliver, async () => {
     const answer = await api('POST', `${path}/redeliver`);
     toast(`Sent again to ${answer.targets} target${answer.targets === 1 ? '' : 's'}; the attempt shows below.`);
@@ -597,23 +608,18 @@ function showDead() {
   // after a receiver's outage: every dead delivery (or every one to that receiver's URL) sent again in one
   // call, each once
   const allResult = h('p', { class: 'redelivered', id: 'redeliver-all-result', role: 'status' });
-  const redeliverAll = async (button, target) => {
-    button.disabled = true;
-    try {
-      const answer = await api('POST', '/v1/deliveries/dead/redeliver', target ? { target } : {});
-      const count = `${answer.redelivered} dead deliver${answer.redelivered === 1 ? 'y' : 'ies'}`;
-      replace(allResult, `Sent ${count}`, target ? h('span', {}, ' to ', h('span', { class: 'url' }, target)) : null,
-        ' again at ', new Date().toLocaleTimeString(), '; each gets one more attempt, and is listed again if it fails.');
-      await load(true);
-    } catch (e) {
-      replace(allResult, e.message);
-      if (e.status === 401) failed(e);
-    } finally {
-      button.disabled = false;
-    }
-  };
+  const redeliverAll = (button, target) => onAction(button, async () => {
+    const answer = await api('POST', '/v1/deliveries/dead/redeliver', target ? { target } : {});
+    const count = `${answer.redelivered} dead deliver${answer.redelivered === 1 ? 'y' : 'ies'}`;
+    replace(allResult, `Sent ${count}`, target ? h('span', {}, ' to ', h('span', { class: 'url' }, target)) : null,
+      ' again at ', new Date().toLocaleTimeString(), '; each gets one more attempt, and is listed again if it fails.');
+    await load(true);
+  }, (e) => {
+    replace(allResult, e.message);
+    if (e.status === 401) failed(e);
+  });
   const all = h('button', { type: 'button', id: 'redeliver-all' }, 'Redeliver all');
-  all.addEventListener('click', () => redeliverAll(all, null));
+  redeliverAll(all, null);
 
   show(h('section', { 'aria-labelledby': 'dead-title' },
     h('div', { class: 'heading-row' }, h('h1', { id: 'dead-title' }, 'Dead deliveries'),
@@ -625,27 +631,22 @@ function showDead() {
   load(true);
 }
 
-/** A dead delivery's card; {@code redeliverAll(button, target)} sends every dead one to its URL. */
+/** A dead delivery's card; {@code redeliverAll(button, target)} makes the button send every dead one to its URL. */
 function deadItem(dead, redeliverAll) {
   const result = h('p', { class: 'redelivered', role: 'status' });
   const button = h('button', { type: 'button' }, 'Redeliver');
-  button.addEventListener('click', async () => {
-    button.disabled = true;
-    try {
-      const answer = await api('POST', `/v1/tasks/${encodeURIComponent(dead.taskId)}/redeliver`);
-      replace(result, `Sent again to ${answer.targets} target${answer.targets === 1 ? '' : 's'} at `,
-        new Date().toLocaleTimeString(), '. ',
-        h('a', { href: `#/task/${encodeURIComponent(dead.taskId)}` }, 'See the attempt'));
-    } catch (e) {
-      replace(result, e.message);
-      if (e.status === 401) failed(e);
-    } finally {
-      button.disabled = false;
-    }
+  onAction(button, async () => {
+    const answer = await api('POST', `/v1/tasks/${encodeURIComponent(dead.taskId)}/redeliver`);
+    replace(result, `Sent again to ${answer.targets} target${answer.targets === 1 ? '' : 's'} at `,
+      new Date().toLocaleTimeString(), '. ',
+      h('a', { href: `#/task/${encodeURIComponent(dead.taskId)}` }, 'See the attempt'));
+  }, (e) => {
+    replace(result, e.message);
+    if (e.status === 401) failed(e);
   });
   const allToTarget = h('button', { type: 'button', class: 'quiet', title: `every dead delivery to ${dead.target}` },
     'All to this URL');
-  allToTarget.addEventListener('click', () => redeliverAll(allToTarget, dead.target));
+  redeliverAll(allToTarget, dead.target);
   const last = dead.lastStatusCode != null ? `HTTP ${dead.lastStatusCode}` : 'no answer';
   return h('li', { class: 'dead-item', 'data-task-id': dead.taskId },
     h('p', { class: 'card-line' }, h('span', { class: 'badge outcome-dead' }, 'dead'), ' ', dead.type, ' · ',
@@ -769,16 +770,9 @@ function endpointItem(endpoint, reload, showSecret) {
   const result = h('p', { class: 'endpoint-result', role: 'status' });
   const act = (label, fn, props = {}) => {
     const button = h('button', { type: 'button', ...props }, label);
-    button.addEventListener('click', async () => {
-      button.disabled = true;
-      try {
-        await fn();
-      } catch (e) {
-        replace(result, e.message);
-        if (e.status === 401) failed(e);
-      } finally {
-        button.disabled = false;
-      }
+    onAction(button, fn, (e) => {
+      replace(result, e.message);
+      if (e.status === 401) failed(e);
     });
     return button;
   };
