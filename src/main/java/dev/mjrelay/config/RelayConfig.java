@@ -374,7 +374,10 @@ public interface RelayConfig {
     }
 
     interface Store {
-        /** Hash-tagged shards of the due sets, so Redis Cluster spreads the load. */
+        /**
+         * Hash-tagged shards of the due sets, so Redis Cluster spreads the load. Fixed for the life of
+         * the tasks in a Redis: a replica set to another count than the one recorded there takes no tasks.
+         */
         @WithDefault("16")
         int partitions();
 

@@ -1,5 +1,6 @@
 package dev.mjrelay.loop;
 
+import dev.mjrelay.store.KeyLayout;
 import dev.mjrelay.store.Scripts;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
@@ -10,18 +11,21 @@ import org.eclipse.microprofile.health.Readiness;
 import java.time.Duration;
 
 /**
- * Ready means Redis answers a PING within two seconds (it comes back by itself when Redis does) and
- * the replica's workers are not draining.
+ * Ready means Redis answers a PING within two seconds (it comes back by itself when Redis does), its
+ * tasks are laid out in as many partitions as this replica's ({@link KeyLayout}), and the replica's
+ * workers are not draining.
  */
 @Readiness
 @ApplicationScoped
 public class ReplicaReadiness implements AsyncHealthCheck {
 
     private final Scripts scripts;
+    private final KeyLayout layout;
     private final Lifecycle lifecycle;
 
-    ReplicaReadiness(Scripts scripts, Lifecycle lifecycle) {
+    ReplicaReadiness(Scripts scripts, KeyLayout layout, Lifecycle lifecycle) {
         this.scripts = scripts;
+        this.layout = layout;
         this.lifecycle = lifecycle;
     }
 
@@ -31,6 +35,7 @@ public class ReplicaReadiness implements AsyncHealthCheck {
             return Uni.createFrom().item(HealthCheckResponse.named("redis").down().withData("draining", true).build());
         }
         return scripts.ping()
+                .chain(layout::check)
                 .ifNoItem().after(Duration.ofSeconds(2)).fail()
                 .map(ok -> HealthCheckResponse.up("redis"))
                 .onFailure().recoverWithItem(e -> HealthCheckResponse.named("redis").down()

@@ -2,6 +2,8 @@ package dev.mjrelay.loop;
 
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.store.DueQueue;
+import dev.mjrelay.store.KeyLayout;
+import io.smallrye.mutiny.subscription.Cancellable;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -15,8 +17,8 @@ import org.jboss.logging.Logger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Runs every {@link DueWorker} of the application on its due-queue: starts a {@link ClaimLoop} for
@@ -46,17 +48,31 @@ public class Workers {
     private final Vertx vertx;
     private final Clock clock;
     private final Duration drainTimeout;
-    private final List<Running<?>> running = new ArrayList<>();
+    private final KeyLayout layout;
+    private final List<Running<?>> running = new CopyOnWriteArrayList<>();
+    private boolean stopping;
+    private Cancellable checking;
 
-    Workers(@Any Instance<DueWorker<?>> workers, Vertx vertx, Clock clock, RelayConfig config) {
+    Workers(@Any Instance<DueWorker<?>> workers, Vertx vertx, Clock clock, RelayConfig config, KeyLayout layout) {
         this.workers = workers;
+        this.layout = layout;
         this.vertx = vertx;
         this.clock = clock;
         this.drainTimeout = config.shutdown().drainTimeout();
     }
 
     void start(@Observes StartupEvent event) {
-        workers.forEach(worker -> running.add(start(worker)));
+        // a replica whose partition count does not fit the tasks in Redis must not touch them (KeyLayout)
+        checking = layout.check()
+                .onFailure(e -> !(e instanceof KeyLayout.Mismatch)).retry()
+                .withBackOff(Duration.ofMillis(500), Duration.ofSeconds(2)).indefinitely()
+                .subscribe().with(fits -> startAll(), e -> LOG.errorf("no worker started: %s", e.getMessage()));
+    }
+
+    private synchronized void startAll() {
+        if (!stopping) {
+            workers.forEach(worker -> running.add(start(worker)));
+        }
     }
 
     private <T> Running<T> start(DueWorker<T> worker) {
@@ -67,7 +83,11 @@ public class Workers {
         return new Running<>(queue, loop);
     }
 
-    void stop(@Observes @Priority(Lifecycle.STOP_CLAIMING) ShutdownEvent event) {
+    synchronized void stop(@Observes @Priority(Lifecycle.STOP_CLAIMING) ShutdownEvent event) {
+        stopping = true;
+        if (checking != null) {
+            checking.cancel();
+        }
         running.forEach(r -> r.loop().stop());
     }
 

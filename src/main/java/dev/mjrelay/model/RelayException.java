@@ -62,6 +62,12 @@ public class RelayException extends RuntimeException {
                 + " try again when it has room");
     }
 
+    /** The replica's settings do not fit its Redis (KeyLayout): it takes no tasks until they do. */
+    public static RelayException misconfigured() {
+        return new RelayException(503, 9, "this relay replica takes no tasks: its settings do not fit its task store"
+                + " (its log and readiness say which); try again shortly");
+    }
+
     public static RelayException storeUnavailable() {
         return new RelayException(503, 9, "the task store (Redis) is unavailable; try again shortly");
     }

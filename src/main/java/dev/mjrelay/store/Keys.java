@@ -35,6 +35,7 @@ import java.util.zip.CRC32;
  *                                           (lib/log-attempt.lua)
  * {prefix}:durations:{upstream}:{action} hash how long the upstream's tasks of the action took (DurationStore)
  * {prefix}:roster:accounts           hash   account -> when a replica last said it has it (ms; ReplicaRoster)
+ * {prefix}:layout                    string the partition count the tasks are laid out by (KeyLayout)
  * {prefix}:{q}:...                   the job queue, all in one slot: the accounts' waiting lines,
  *                                           the jobs, the upstreams' room (lib/waiting-line.lua,
  *                                           lib/upstream-room.lua), and {q}:pool, a hash: upstream ->
@@ -144,6 +145,11 @@ public class Keys {
     /** The prefix of every key of the job queue: one hash tag, so its scripts see the whole queue. */
     String queue() {
         return prefix + ":{q}:";
+    }
+
+    /** The partition count the tasks are laid out by (KeyLayout). */
+    String layout() {
+        return prefix + ":layout";
     }
 
     /** What the live replicas have announced of a kind (ReplicaRoster): accounts. */

@@ -37,14 +37,16 @@ public class ReplicaRoster {
     static final Duration SERVED_WITHIN = Duration.parse("PT" + ANNOUNCE_EVERY).multipliedBy(3);
 
     private final Scripts scripts;
+    private final KeyLayout layout;
     private final Clock clock;
     private final String upstreamsKey;
     private final String accountsKey;
     private final List<String> upstreamNames;
     private final List<String> accountNames;
 
-    ReplicaRoster(Scripts scripts, Keys keys, Clock clock, Upstreams upstreams, Accounts accounts) {
+    ReplicaRoster(Scripts scripts, KeyLayout layout, Keys keys, Clock clock, Upstreams upstreams, Accounts accounts) {
         this.scripts = scripts;
+        this.layout = layout;
         this.clock = clock;
         this.upstreamsKey = keys.queue() + "pool";
         this.accountsKey = keys.roster("accounts");
@@ -52,11 +54,14 @@ public class ReplicaRoster {
         this.accountNames = accounts.all().stream().map(Account::name).toList();
     }
 
+    /** Only a replica that works on this Redis's tasks announces: the others would leave work to one that does none. */
     @Scheduled(every = ANNOUNCE_EVERY, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> announce() {
-        Instant now = clock.instant();
-        return Uni.combine().all().unis(announce(upstreamsKey, upstreamNames, now), announce(accountsKey, accountNames, now))
-                .discardItems().onFailure().recoverWithNull();
+        return layout.check().chain(() -> {
+            Instant now = clock.instant();
+            return Uni.combine().all().unis(announce(upstreamsKey, upstreamNames, now), announce(accountsKey, accountNames, now))
+                    .discardItems();
+        }).onFailure().recoverWithNull();
     }
 
     /** Whether a replica has announced the upstream lately: it is in the pool, if not in this replica's. */

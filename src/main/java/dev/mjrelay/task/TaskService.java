@@ -12,6 +12,7 @@ import dev.mjrelay.model.TaskLog;
 import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.poll.FirstPolls;
 import dev.mjrelay.store.JobQueue;
+import dev.mjrelay.store.KeyLayout;
 import dev.mjrelay.store.ReplicaRoster;
 import dev.mjrelay.store.StoreUnavailableException;
 import dev.mjrelay.store.TaskCodec;
@@ -55,6 +56,7 @@ public class TaskService {
     private final Notifier notifier;
     private final Upstreams upstreams;
     private final ReplicaRoster roster;
+    private final KeyLayout layout;
     private final TargetGuard guard;
     private final Clock clock;
     private final FirstPolls firstPolls;
@@ -64,9 +66,10 @@ public class TaskService {
 
     TaskService(TaskStore store, JobQueue queue, JobSender sender, IdempotentSubmits idempotent, PendingLimit limit,
                 Notifier notifier, Upstreams upstreams, TargetGuard guard, Clock clock, RelayConfig config,
-                FirstPolls firstPolls, TaskTraces traces, ReplicaRoster roster) {
+                FirstPolls firstPolls, TaskTraces traces, ReplicaRoster roster, KeyLayout layout) {
         this.store = store;
         this.roster = roster;
+        this.layout = layout;
         this.queue = queue;
         this.sender = sender;
         this.idempotent = idempotent;
@@ -156,7 +159,9 @@ public class TaskService {
     }
 
     private Uni<Submitted> submit(Account account, Submission submission, Span span, String taskId) {
-        return checkCallback(submission.callbackUrl())
+        return layout.check()
+                .onFailure(KeyLayout.Mismatch.class).transform(e -> RelayException.misconfigured())
+                .chain(() -> checkCallback(submission.callbackUrl()))
                 .chain(() -> submission.action().needsParent() ? parentOf(account, submission.parentTaskId())
                         : Uni.createFrom().nullItem())
                 // deferred: the slot goes back however place ends, a throw while building the job included
