@@ -41,8 +41,10 @@ public class KeyLayout {
             return Uni.createFrom().voidItem();
         }
         String mine = Integer.toString(partitions);
-        return scripts.command("SET", key, mine, "NX")
-                .chain(() -> scripts.command("GET", key))
+        // read first: a Redis at maxmemory refuses SET even where NX would write nothing
+        return scripts.command("GET", key)
+                .chain(stored -> stored != null ? Uni.createFrom().item(stored)
+                        : scripts.command("SET", key, mine, "NX").chain(() -> scripts.command("GET", key)))
                 .map(stored -> {
                     String recorded = stored == null ? mine : stored.toString();
                     if (!recorded.equals(mine)) {
