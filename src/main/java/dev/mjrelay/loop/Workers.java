@@ -64,6 +64,8 @@ public class Workers {
     void start(@Observes StartupEvent event) {
         // a replica whose partition count does not fit the tasks in Redis must not touch them (KeyLayout)
         checking = layout.check()
+                .onFailure(e -> !(e instanceof KeyLayout.Mismatch))
+                .invoke(e -> LOG.warnf("the workers wait for Redis, retrying: %s", e.getMessage()))
                 .onFailure(e -> !(e instanceof KeyLayout.Mismatch)).retry()
                 .withBackOff(Duration.ofMillis(500), Duration.ofSeconds(2)).indefinitely()
                 .subscribe().with(fits -> startAll(), e -> LOG.errorf("no worker started: %s", e.getMessage()));
