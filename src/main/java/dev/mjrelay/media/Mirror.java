@@ -149,6 +149,11 @@ public class Mirror {
             copy.put(MIRRORED, true);
             return Uni.createFrom().item(timed(start, new Mirrored(copy)));
         }
+        if (store == null) {
+            // its mirroring began on a replica with a media store: the store has since been turned off
+            return Uni.createFrom().item(timed(start, gaveUp(snapshot, "the replica that ended it has no media store"
+                    + " (relay.media.store is none)")));
+        }
         Duration left = Duration.between(now, giveUpAt);
         if (left.isNegative() || left.isZero()) {
             return Uni.createFrom().item(timed(start, gaveUp(snapshot, "gave up after relay.media.timeout (" + timeout + ")")));
