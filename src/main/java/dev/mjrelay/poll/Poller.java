@@ -143,9 +143,8 @@ public class Poller implements DueWorker<DueTask> {
                             : Uni.createFrom().nullItem())
                     .replaceWithVoid();
         }
-        PollDecision.Reschedule next = (PollDecision.Reschedule) decided;
-        return batches.record(store.partitionOf(task.id()), new PollRecord(task.id(), next.next(), next.fields()))
-                .replaceWithVoid();
+        // the job may have been sent since this watchdog was claimed: then what the send scheduled stands
+        return store.watchWaiting(task.id(), ((PollDecision.Reschedule) decided).next()).replaceWithVoid();
     }
 
     private Uni<Void> carryOut(DueTask task, PollDecision.Decision decided) {

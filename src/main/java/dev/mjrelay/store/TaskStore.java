@@ -134,6 +134,16 @@ public class TaskStore {
         return afterSend(id, TaskCodec.Queue.WAITING.stored(), watchdog, eventData, List.of());
     }
 
+    /**
+     * The waiting job's watchdog looks again at {@code next}, if the task still waits in line: false,
+     * changing nothing, once its job is being sent or the upstream has taken it.
+     */
+    public Uni<Boolean> watchWaiting(String id, Instant next) {
+        int p = keys.partitionOf(id);
+        return scripts.run("watch-waiting", List.of(keys.task(id), keys.due(p)), List.of(id, Long.toString(next.toEpochMilli())))
+                .map(response -> response.toLong() == 1L);
+    }
+
     private Uni<Boolean> afterSend(String id, String next, Instant firstPoll, String eventData, List<String> fields) {
         int p = keys.partitionOf(id);
         List<String> args = new ArrayList<>(5 + fields.size());

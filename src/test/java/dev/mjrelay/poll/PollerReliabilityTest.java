@@ -87,6 +87,9 @@ class PollerReliabilityTest {
     dev.mjrelay.store.ReplicaRoster roster;
 
     @Inject
+    Poller poller;
+
+    @Inject
     io.quarkus.redis.datasource.RedisDataSource redis;
 
     @Test
@@ -180,6 +183,31 @@ class PollerReliabilityTest {
         store.polls().release(claimed, now).await().indefinitely();
 
         assertTrue(score(p, id) <= now.toEpochMilli(), "released: due now");
+    }
+
+    @Test
+    void aWatchdogThatSawAJobWaitingPutsNothingOffOnceTheUpstreamHasTakenIt() {
+        // the simulator answers this prompt's first submit busy: the job waits in line for a second
+        String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "watched --busy --never"));
+        // a replica claims its watchdog while it waits (as one does a lease after the submit) ...
+        DueTask stale = claimEverywhere(id, clock.instant().plusSeconds(60)).stream()
+                .filter(task -> task.id().equals(id)).findFirst().orElseThrow();
+        assertTrue(stale.unsent(), "claimed while waiting");
+        // ... and works on it only once the job was sent and the upstream took it, the instant before the
+        // sender settles the job (its record is still there)
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> given().header("Authorization", "Bearer " + ALICE)
+                .get("/mj/task/" + id + "/fetch").then().body("extra.relay.queued", equalTo(false)));
+        String job = RedisTestResource.PREFIX + ":{q}:job:" + id;
+        redis.execute("HSET", job, "account", "alice");
+        try {
+            poller.work(stale).await().atMost(Duration.ofSeconds(10));
+        } finally {
+            redis.execute("DEL", job);
+        }
+
+        // the running task is still polled: its next poll is not put off to its deadline, 30 minutes on
+        int p = keysPartition(id);
+        assertTrue(score(p, id) < clock.instant().plusSeconds(60).toEpochMilli(), "next poll at " + score(p, id));
     }
 
     private int keysPartition(String id) {
