@@ -1,5 +1,7 @@
 package dev.mjrelay.model;
 
+import dev.mjrelay.upstream.UpstreamClient;
+
 import java.time.Instant;
 
 /**
@@ -30,6 +32,11 @@ public record Task(
         long eta,
         String upstream,
         boolean unsent) {
+
+    /** The upstream that ran the task, by name (a task from before the pool ran on the one named default). */
+    public String upstreamName() {
+        return upstream.isEmpty() ? UpstreamClient.DEFAULT : upstream;
+    }
 
     /** Whether the upstream has not taken the task yet: it waits in mj-relay's job queue (or is being sent). */
     public boolean queued() {

@@ -5,7 +5,6 @@ import dev.mjrelay.model.Action;
 import dev.mjrelay.store.DueTask;
 import dev.mjrelay.store.DurationStore;
 import dev.mjrelay.store.DurationStore.History;
-import dev.mjrelay.upstream.UpstreamClient;
 import dev.mjrelay.upstream.Upstreams;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
@@ -85,7 +84,7 @@ public class FirstPolls {
 
     /** Whether the upstream's hints have proven tight for the task's action (see {@link PollPlan}). */
     boolean tight(DueTask task) {
-        return plan(upstreamOf(task), task.action()).tight();
+        return plan(task.upstreamName(), task.action()).tight();
     }
 
     private PollPlan plan(String upstream, String action) {
@@ -102,7 +101,7 @@ public class FirstPolls {
         if (task.baseAt() <= 0 || sentAtMs < task.baseAt()) {
             return;
         }
-        Tally tally = tallies.computeIfAbsent(new Key(upstreamOf(task), task.action()), key -> new Tally());
+        Tally tally = tallies.computeIfAbsent(new Key(task.upstreamName(), task.action()), key -> new Tally());
         int bucket = PollPlan.bucketOf(sentAtMs - task.baseAt());
         if (!task.polledRunning()) {
             tally.counts.incrementAndGet(DurationStore.BUCKETS + bucket);
@@ -112,10 +111,6 @@ public class FirstPolls {
         if (task.endBy() > 0 && sentAtMs < task.endBy() - PollPlan.LOOSE_MS) {
             tally.counts.incrementAndGet(2 * DurationStore.BUCKETS);
         }
-    }
-
-    private static String upstreamOf(DueTask task) {
-        return task.upstream().isEmpty() ? UpstreamClient.DEFAULT : task.upstream();
     }
 
     /** Adds what this replica saw to the shared history, then reads every upstream action's history back. */

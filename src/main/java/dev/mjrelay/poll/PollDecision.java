@@ -97,7 +97,7 @@ public final class PollDecision {
 
     /** A task whose upstream no replica has any more: nobody can say how it ends. */
     public End upstreamGone(DueTask task) {
-        return new End("upstream_gone", TaskStatus.TASK_STATUS_FAILED, null, "the upstream '" + task.upstream()
+        return new End("upstream_gone", TaskStatus.TASK_STATUS_FAILED, null, "the upstream '" + task.upstreamName()
                 + "' that ran this task is no longer configured");
     }
 

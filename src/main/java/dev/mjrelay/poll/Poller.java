@@ -114,7 +114,7 @@ public class Poller implements DueWorker<DueTask> {
         UpstreamClient upstream = upstreams.byName(task.upstream()).orElse(null);
         if (upstream == null) {
             // another replica may have it (a rolling update that adds it): polled there; if none has, it cannot end
-            return roster.hasUpstream(task.upstream()).chain(elsewhere -> carryOut(task, elsewhere
+            return roster.hasUpstream(task.upstreamName()).chain(elsewhere -> carryOut(task, elsewhere
                     ? decision.elsewhere(task, clock.instant()) : decision.upstreamGone(task)));
         }
         long sentAt = clock.millis();
@@ -149,7 +149,7 @@ public class Poller implements DueWorker<DueTask> {
 
     private Uni<Void> carryOut(DueTask task, PollDecision.Decision decided) {
         count(decided.outcome());
-        String upstreamName = task.upstream().isEmpty() ? UpstreamClient.DEFAULT : task.upstream();
+        String upstreamName = task.upstreamName();
         if (decided instanceof PollDecision.End end) {
             if (end.status() == TaskStatus.TASK_STATUS_SUCCEED && end.snapshot() != null && mirror.enabled()) {
                 // its room on the upstream is free now; the event waits for the images

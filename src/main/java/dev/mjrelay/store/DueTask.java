@@ -1,5 +1,7 @@
 package dev.mjrelay.store;
 
+import dev.mjrelay.upstream.UpstreamClient;
+
 /**
  * A task claimed for a poll: what the poller needs to fetch it, judge the answer and plan the next
  * poll. {@code baseAt}, {@code endBy} and {@code misses} are the schedule's memory (see
@@ -15,6 +17,11 @@ public record DueTask(String id, String upstreamId, long deadlineMs, int notFoun
                       String status, boolean notifyProgress, String taskType, long baseAt, long endBy, int misses,
                       int oversize, String unknownStatus, String upstream, String queue, String action,
                       boolean polledRunning, long mirrorSince, String trace) {
+
+    /** The upstream that runs the task, by name (a task from before the pool runs on the one named default). */
+    public String upstreamName() {
+        return upstream.isEmpty() ? UpstreamClient.DEFAULT : upstream;
+    }
 
     /** Whether the upstream has not taken the task yet: it waits in the job queue or is being sent. */
     public boolean unsent() {

@@ -188,7 +188,7 @@ public class TaskService {
                         + parent.status().name() + "); only a succeeded task can be changed");
             }
         }).call(parent -> {
-            String upstream = upstreamOf(parent);
+            String upstream = parent.upstreamName();
             if (upstreams.byName(upstream).isPresent()) {
                 return Uni.createFrom().voidItem();
             }
@@ -202,17 +202,12 @@ public class TaskService {
         });
     }
 
-    /** The upstream that ran the task (a task from before the pool ran on the one named default). */
-    private static String upstreamOf(Task task) {
-        return task.upstream().isEmpty() ? UpstreamClient.DEFAULT : task.upstream();
-    }
-
     /** A new job: to the upstream with room now, or into the account's line. */
     private Uni<Submitted> place(Account account, Submission submission, Task parent, Span span, PendingLimit.Slot slot,
                                  String taskId) {
         Instant now = clock.instant();
         // a change goes to the upstream that ran its parent: only it knows the parent
-        String pinned = parent == null ? null : upstreamOf(parent);
+        String pinned = parent == null ? null : parent.upstreamName();
         UpstreamRequest request = submission.action().spec().request(submission, parent == null ? null : parent.upstreamId());
         Task task = new Task(taskId, account.name(), submission.action(), submission.prompt(),
                 submission.parentTaskId(), submission.index(), submission.callbackUrl(), submission.state(),
