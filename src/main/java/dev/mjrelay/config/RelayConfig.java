@@ -265,7 +265,8 @@ public interface RelayConfig {
 
         /**
          * One stream per partition ({@code <stream>:{pN}}) instead of one: required on Redis Cluster,
-         * where a script may only append to a stream in its own slot.
+         * where a script may only append to a stream in its own slot. Fixed for the life of a Redis's data
+         * (KeyLayout).
          */
         @WithDefault("false")
         boolean perPartition();

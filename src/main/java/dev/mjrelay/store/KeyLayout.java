@@ -5,55 +5,81 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /**
- * The partition count the tasks in this Redis are laid out by. A task's keys are found by a hash of
- * its id modulo {@code relay.store.partitions}: a replica with another count would look for every
- * existing task in the wrong place (fetches answer 404, polls and webhooks are recorded nowhere). The
- * first replica records its count ({@code {prefix}:layout}); a replica whose count differs does no
- * work on this Redis — its workers do not start, submits answer 503 and readiness says why.
+ * How the tasks and events in this Redis are laid out. A task's keys are found by a hash of its id
+ * modulo {@code relay.store.partitions}: a replica with another count would look for every existing
+ * task in the wrong place (fetches answer 404, polls and webhooks are recorded nowhere). Events are
+ * in one stream or one per partition ({@code relay.events.per-partition}): a replica that reads the
+ * other way leaves the events already there unread by the sinks. The first replica records its
+ * layout ({@code {prefix}:layout}: the count, then {@code per-partition} when so); a replica whose
+ * layout differs does no work on this Redis — its workers do not start, submits answer 503 and
+ * readiness says what to set.
  */
 @ApplicationScoped
 public class KeyLayout {
 
-    /** This replica's count does not fit the one the tasks in Redis are laid out by. */
+    /** This replica's layout does not fit the one the tasks and events in Redis are laid out by. */
     public static final class Mismatch extends RuntimeException {
         Mismatch(String message) {
             super(message, null, false, false);
         }
     }
 
+    private static final String PER_PARTITION = " per-partition";
+
     private final Scripts scripts;
     private final String key;
-    private final int partitions;
+    private final String mine;
     private volatile boolean fits;
 
     KeyLayout(Scripts scripts, Keys keys, RelayConfig config) {
         this.scripts = scripts;
         this.key = keys.layout();
-        this.partitions = config.store().partitions();
+        this.mine = layout(config.store().partitions(), config.events().perPartition());
     }
 
     /**
-     * Completes when this replica's partition count is the one recorded in Redis (recording it when
-     * none is); fails with {@link Mismatch} when it is another, or as Redis fails when it does not answer.
+     * Completes when this replica's layout is the one recorded in Redis (recording it when none is);
+     * fails with {@link Mismatch} when it is another, or as Redis fails when it does not answer.
      */
     public Uni<Void> check() {
         if (fits) {
             return Uni.createFrom().voidItem();
         }
-        String mine = Integer.toString(partitions);
         // read first: a Redis at maxmemory refuses SET even where NX would write nothing
         return scripts.command("GET", key)
                 .chain(stored -> stored != null ? Uni.createFrom().item(stored)
                         : scripts.command("SET", key, mine, "NX").chain(() -> scripts.command("GET", key)))
                 .map(stored -> {
-                    String recorded = stored == null ? mine : stored.toString();
-                    if (!recorded.equals(mine)) {
-                        throw new Mismatch("relay.store.partitions is " + mine + ", but the tasks in this Redis are laid out"
-                                + " in " + recorded + " partitions: set it to " + recorded + " (another count needs an empty"
-                                + " Redis or another relay.store.key-prefix)");
+                    String problem = problem(stored == null ? mine : stored.toString(), mine);
+                    if (problem != null) {
+                        throw new Mismatch(problem);
                     }
                     fits = true;
                     return null;
                 });
+    }
+
+    /** How a layout is recorded: the partition count, then {@code per-partition} with a stream per partition. */
+    static String layout(int partitions, boolean perPartition) {
+        return partitions + (perPartition ? PER_PARTITION : "");
+    }
+
+    /** What is wrong with a replica whose layout is {@code mine} on a Redis laid out as {@code recorded}; null when nothing. */
+    static String problem(String recorded, String mine) {
+        if (recorded.equals(mine)) {
+            return null;
+        }
+        String count = recorded.endsWith(PER_PARTITION) ? recorded.substring(0, recorded.length() - PER_PARTITION.length())
+                : recorded;
+        String myCount = mine.endsWith(PER_PARTITION) ? mine.substring(0, mine.length() - PER_PARTITION.length()) : mine;
+        if (!count.equals(myCount)) {
+            return "relay.store.partitions is " + myCount + ", but the tasks in this Redis are laid out in " + count
+                    + " partitions: set it to " + count + " (another count needs an empty Redis or another"
+                    + " relay.store.key-prefix)";
+        }
+        boolean perPartition = recorded.endsWith(PER_PARTITION);
+        return "relay.events.per-partition is " + !perPartition + ", but the events in this Redis are in "
+                + (perPartition ? "one stream per partition" : "one stream") + ": set it to " + perPartition
+                + " (the other needs an empty Redis or another relay.store.key-prefix)";
     }
 }

@@ -35,7 +35,7 @@ import java.util.zip.CRC32;
  *                                           (lib/log-attempt.lua)
  * {prefix}:durations:{upstream}:{action} hash how long the upstream's tasks of the action took (DurationStore)
  * {prefix}:roster:accounts           hash   account -> when a replica last said it has it (ms; ReplicaRoster)
- * {prefix}:layout                    string the partition count the tasks are laid out by (KeyLayout)
+ * {prefix}:layout                    string the partition count, and 'per-partition' with a stream each (KeyLayout)
  * {prefix}:{q}:...                   the job queue, all in one slot: the accounts' waiting lines,
  *                                           the jobs, the upstreams' room (lib/waiting-line.lua,
  *                                           lib/upstream-room.lua), and {q}:pool, a hash: upstream ->
@@ -147,7 +147,7 @@ public class Keys {
         return prefix + ":{q}:";
     }
 
-    /** The partition count the tasks are laid out by (KeyLayout). */
+    /** How the tasks and events are laid out (KeyLayout). */
     String layout() {
         return prefix + ":layout";
     }
