@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
 
 /**
  * Runs every {@link DueWorker} of the application on its due-queue: starts a {@link ClaimLoop} for
@@ -62,12 +63,12 @@ public class Workers {
     }
 
     void start(@Observes StartupEvent event) {
-        // a replica whose partition count does not fit the tasks in Redis must not touch them (KeyLayout)
+        // a replica whose key layout does not fit the data in Redis must not touch it (KeyLayout); until Redis
+        // answers, the check is tried again
+        Predicate<Throwable> redisAway = e -> !(e instanceof KeyLayout.Mismatch);
         checking = layout.check()
-                .onFailure(e -> !(e instanceof KeyLayout.Mismatch))
-                .invoke(e -> LOG.warnf("the workers wait for Redis, retrying: %s", e.getMessage()))
-                .onFailure(e -> !(e instanceof KeyLayout.Mismatch)).retry()
-                .withBackOff(Duration.ofMillis(500), Duration.ofSeconds(2)).indefinitely()
+                .onFailure(redisAway).invoke(e -> LOG.warnf("the workers wait for Redis, retrying: %s", e.getMessage()))
+                .onFailure(redisAway).retry().withBackOff(Duration.ofMillis(500), Duration.ofSeconds(2)).indefinitely()
                 .subscribe().with(fits -> startAll(), e -> LOG.errorf("no worker started: %s", e.getMessage()));
     }
 
