@@ -8,15 +8,19 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Attacks on the packaged relay: every route without a key, with a wrong key and with another
  * account's key (the routes are read from the relay's own OpenAPI document, so a new route cannot
- * skip this); SSRF targets; redirects; secrets in logs and answers.
+ * skip this); SSRF targets; redirects; secrets in logs and answers; a flood of connections that
+ * send nothing.
  */
 class AttacksIT {
 
@@ -156,6 +161,63 @@ class AttacksIT {
         }
         Figures.report("attacks", "secrets found in logs " + found.size());
         assertEquals(List.of(), found);
+    }
+
+    /**
+     * Opening a connection needs no key. Connections that send nothing took, before the limit, every
+     * file the relay may open, and held them: its webhooks could not connect (and were put off by the
+     * retry schedule) until the flood ended. Now a connection over half the open-file limit is closed
+     * as soon as it is accepted, and the other half stays the relay's: a burst of connections may run
+     * it out of files for an instant (the acceptor outruns the event loops that close the excess),
+     * never for longer. The relay here may open 2,048 files; the flood is 3,000 connections, held
+     * until the webhook of a task that ends meanwhile has arrived, and a few seconds more.
+     */
+    @Test
+    void aFloodOfSilentConnectionsIsCutAtTheLimitAndWebhooksStillGoOut() throws Exception {
+        int openFiles = 2_048;
+        int flood = 3_000;
+        List<SocketChannel> held = new ArrayList<>();
+        try (FakeUpstream slow = new FakeUpstream(3_000);
+             Receiver receiver = new Receiver();
+             RelayProcess relay = new RelayProcess("attacks-flood", redis.hosts(), FaultToleranceIT.prefix(), slow.url(),
+                     Map.of()).openFiles(openFiles).start()) {
+            String task = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/flood"), "ends in the flood");
+            InetSocketAddress address = new InetSocketAddress("127.0.0.1", relay.port);
+            for (int i = 0; i < flood; i++) {
+                SocketChannel connection = SocketChannel.open();
+                held.add(connection);
+                connection.socket().connect(address, 5_000);
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> !receiver.forTask(task).isEmpty());
+            long outOfFiles = outOfFiles(relay);
+            OwnRedis.sleep(3_000);
+            int cut = 0;
+            ByteBuffer one = ByteBuffer.allocate(1);
+            for (SocketChannel connection : held) {
+                connection.configureBlocking(false);
+                if (connection.read(one.clear()) < 0) {
+                    cut++;
+                }
+            }
+            Figures.report("attacks", "silent connections opened " + flood + " to a relay that may open " + openFiles
+                    + " files: cut by the relay " + cut + "; the webhook of a task that ended meanwhile arrived");
+            assertTrue(cut >= flood - openFiles / 2 && cut < flood - openFiles / 2 + 100,
+                    "the connections over the limit (" + openFiles / 2 + ") are cut, the others kept: " + cut + " cut");
+            assertEquals(outOfFiles, outOfFiles(relay), "while the flood is held, the relay does not run out of files");
+            for (SocketChannel connection : held) {
+                connection.close();
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> relay.status("/q/health/ready") == 200);
+        } finally {
+            for (SocketChannel connection : held) {
+                connection.close();
+            }
+        }
+    }
+
+    /** How many times the relay's log says it had no file to open. */
+    private static long outOfFiles(RelayProcess relay) throws IOException {
+        return Pattern.compile("Too many open files").matcher(relay.logText()).results().count();
     }
 
     private static void expect(List<String> problems, String method, String path, String key, String body, int status)

@@ -27,6 +27,8 @@ final class RelayProcess implements AutoCloseable {
     final Path log;
     private final List<String> command = new ArrayList<>();
     private final Map<String, String> env = new HashMap<>();
+    /** What runs the JVM, if anything: util-linux's prlimit, for {@link #openFiles}. */
+    private final List<String> launcher = new ArrayList<>();
     private Process process;
     /** Where the JVM's own options end in {@link #command}, and the relay's -D settings begin. */
     private final int jvmEnd;
@@ -133,6 +135,13 @@ final class RelayProcess implements AutoCloseable {
         return this;
     }
 
+    /** The most files the process may open (soft and hard limit), set before {@link #start()}. */
+    RelayProcess openFiles(int limit) {
+        launcher.clear();
+        launcher.addAll(List.of("prlimit", "--nofile=" + limit + ":" + limit, "--"));
+        return this;
+    }
+
     String url() {
         return "http://127.0.0.1:" + port;
     }
@@ -149,7 +158,9 @@ final class RelayProcess implements AutoCloseable {
 
     private RelayProcess launch(boolean ready) throws IOException {
         long logBefore = Files.exists(log) ? Files.size(log) : 0; // an earlier run's lines stay above
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        List<String> launched = new ArrayList<>(launcher);
+        launched.addAll(command);
+        ProcessBuilder builder = new ProcessBuilder(launched).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().putAll(env);
         process = builder.start();
