@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.mjrelay.testing.ImageJvmOptions;
 import dev.mjrelay.testing.RedisTestResource;
+import io.quarkus.runtime.configuration.DurationConverter;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -29,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The Kubernetes manifests render (with `kubectl kustomize` where kubectl exists, else by reading
  * the listed files) and agree with the application: probe paths answer, ports match, the grace
- * period outlasts the drain.
+ * period outlasts the shutdown (delay, requests in flight, drain).
  */
 @QuarkusTest
 @QuarkusTestResource(RedisTestResource.class)
@@ -56,8 +57,11 @@ class K8sManifestsTest {
             assertEquals(port.path("name").asText(), get.path("port").asText(), probe + " port");
             given().get(get.path("path").asText()).then().statusCode(200);
         }
-        assertTrue(pod.path("terminationGracePeriodSeconds").asLong() > drainTimeout.toSeconds() + 10,
-                "grace period outlasts the drain");
+        // SIGTERM: served while load balancers take the pod out, then requests held, then the workers' drain
+        long shutdown = prodDuration("quarkus.shutdown.delay").plus(prodDuration("quarkus.shutdown.timeout"))
+                .plus(drainTimeout).toSeconds();
+        assertTrue(pod.path("terminationGracePeriodSeconds").asLong() >= shutdown + 5,
+                "grace period outlasts the shutdown's " + shutdown + " s");
         // the deployment's JAVA_OPTS replace the image's: it must keep them all (the collector among them)
         assertEquals(ImageJvmOptions.image(), javaOpts(container), "JAVA_OPTS of the deployment and of deploy/Dockerfile");
         assertTrue(container.path("securityContext").path("readOnlyRootFilesystem").asBoolean());
@@ -122,11 +126,20 @@ class K8sManifestsTest {
     }
 
     private static int prodHttpPort() throws IOException {
+        return Integer.parseInt(prodSetting("quarkus.http.port"));
+    }
+
+    private static Duration prodDuration(String key) throws IOException {
+        return DurationConverter.parseDuration(prodSetting(key));
+    }
+
+    /** A setting as application.properties gives it to the packaged application (the prod profile). */
+    private static String prodSetting(String key) throws IOException {
         java.util.Properties properties = new java.util.Properties();
         try (var in = Files.newInputStream(Path.of("src/main/resources/application.properties"))) {
             properties.load(in);
         }
-        return Integer.parseInt(properties.getProperty("quarkus.http.port"));
+        return properties.getProperty(key);
     }
 
     private static JsonNode find(List<JsonNode> objects, String kind, String name) {

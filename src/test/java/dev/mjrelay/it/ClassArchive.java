@@ -68,7 +68,7 @@ final class ClassArchive {
                 if (!Files.exists(archive) || olderThanTheApplication(archive)) {
                     Path partial = archive.resolveSibling(archive.getFileName() + ".partial");
                     RelayProcess training = new RelayProcess("class-archive", redisHosts, FaultToleranceIT.prefix(),
-                            upstreamUrl, Map.of(), withArchiveOutput(partial), List.of());
+                            upstreamUrl, Map.of("quarkus.shutdown.delay", "0s"), withArchiveOutput(partial), List.of());
                     try (training) {
                         // the JVM writes the archive as it exits: stopped, not killed
                         training.start().sigterm();

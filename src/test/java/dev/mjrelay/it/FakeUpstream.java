@@ -26,8 +26,8 @@ final class FakeUpstream implements AutoCloseable {
 
     enum Fault { NONE, HTTP_500, SLOW, TRUNCATED }
 
-    /** How submits are answered; HANG: not at all, for a minute. */
-    enum Submits { ACCEPT, CODE_23, HTTP_429, HANG }
+    /** How submits are answered; HANG: not at all, for a minute; SLOW: accepted after 1.5 s (the relays of these tests read for 2 s). */
+    enum Submits { ACCEPT, CODE_23, HTTP_429, HANG, SLOW }
 
     /** A submit this upstream took: the prompt, when, and its task id here. */
     record Taken(String prompt, long atMs, String id) {
@@ -166,6 +166,9 @@ final class FakeUpstream implements AutoCloseable {
             OwnRedis.sleep(60_000);
             answer(exchange, 503, "{\"code\":503,\"description\":\"gave up\"}");
             return;
+        }
+        if (mode == Submits.SLOW) {
+            OwnRedis.sleep(1_500);
         }
         if (mode == Submits.HTTP_429) {
             busyAnswers.incrementAndGet();

@@ -326,7 +326,9 @@ class FaultToleranceIT {
         try (Receiver receiver = new Receiver();
              RelayProcess relay = new RelayProcess("sigterm-handback", redis.hosts(), prefix, upstream.url(),
                      Map.of("relay.shutdown.drain-timeout", "1s", "relay.upstream.read-timeout", "8s",
-                             "relay.poll.lease", "30s")).start()) {
+                             "relay.poll.lease", "30s",
+                             // the drain at once: the polls are to be stuck when it comes, not answered in the delay
+                             "quarkus.shutdown.delay", "0s")).start()) {
             List<String> ids = submit(relay, receiver, 10);
             upstream.fault(FakeUpstream.Fault.SLOW);
             try {

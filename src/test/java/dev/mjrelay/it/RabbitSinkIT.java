@@ -60,7 +60,9 @@ class RabbitSinkIT {
                 "relay.events.rabbitmq.exchange", queue,
                 "relay.events.rabbitmq.queue", queue,
                 "rabbitmq-host", "127.0.0.1",
-                "rabbitmq-port", Integer.toString(port)));
+                "rabbitmq-port", Integer.toString(port),
+                // stopped here only to hand the stream's lease on: no load balancer to wait for
+                "quarkus.shutdown.delay", "0s"));
         settings.putAll(more);
         return new RelayProcess(name, redis.hosts(), prefix, upstream.url(), settings);
     }

@@ -205,6 +205,15 @@ final class RelayProcess implements AutoCloseable {
         return process.waitFor();
     }
 
+    /** SIGTERM, without waiting for the process to end ({@link #waitForExit()}). */
+    void terminate() {
+        process.destroy();
+    }
+
+    int waitForExit() throws InterruptedException {
+        return process.waitFor();
+    }
+
     long pid() {
         return process.pid();
     }
