@@ -75,7 +75,7 @@ class KeyLayoutTest {
     @Test
     void aReplicaWithAnotherPartitionCountTakesNoTaskAndSaysWhatToSet() throws IOException {
         given().get("/q/health/ready").then().statusCode(503)
-                .body("checks[0].data.error", containsString("relay.store.partitions is 7, but the tasks in this Redis are"
+                .body("checks.find { it.name == 'redis' }.data.error", containsString("relay.store.partitions is 7, but the tasks in this Redis are"
                         + " laid out in 16 partitions: set it to 16"));
 
         post(ALICE, "/mj/submit/imagine", Map.of("prompt", "put where no replica would find it"))
