@@ -18,6 +18,15 @@ public final class HttpClients {
 
     private static final Logger LOG = Logger.getLogger(HttpClients.class);
 
+    /**
+     * Seconds a pooled connection may sit idle before the relay closes it. Servers close idle
+     * keep-alive connections themselves — Node.js (so Express), Apache and uvicorn after 5 s — and a
+     * request written as the server closes is lost with the connection: for a webhook a failed
+     * attempt, retried only seconds later; for an upstream submit one that may have run, failed as
+     * lost. Vert.x keeps idle connections 60 s; closing them at 4 s, the relay is the one that closes.
+     */
+    static final int IDLE_SECONDS = 4;
+
     private HttpClients() {
     }
 
@@ -55,7 +64,8 @@ public final class HttpClients {
         return NetUtil.isValidIpV4Address(bare) || NetUtil.isValidIpV6Address(bare);
     }
 
-    private static HttpClient create(Vertx vertx, HttpClientOptions options) {
+    private static HttpClient create(Vertx vertx, HttpClientOptions given) {
+        HttpClientOptions options = new HttpClientOptions(given).setKeepAliveTimeout(IDLE_SECONDS);
         return vertx.httpClientBuilder().with(options).with(options.getPoolOptions())
                 .withConnectHandler(connection -> connection.exceptionHandler(e ->
                         LOG.debugf("connection to %s failed: %s", connection.remoteAddress(), e.toString())))

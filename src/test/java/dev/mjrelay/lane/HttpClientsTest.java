@@ -17,8 +17,12 @@ import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A client from {@link HttpClients} keeps as many connections as its options say, as Vert.x's own would. */
+/**
+ * A client from {@link HttpClients} keeps as many connections as its options say, as Vert.x's own
+ * would, and closes one that has been idle before servers close theirs.
+ */
 class HttpClientsTest {
 
     private final Vertx vertx = Vertx.vertx();
@@ -68,6 +72,50 @@ class HttpClientsTest {
         }
         for (String name : List.of("localhost", "hooks.example.com", "1.example", "xn--bcher-kva.example")) {
             org.junit.jupiter.api.Assertions.assertFalse(HttpClients.isAddress(name), name);
+        }
+    }
+
+    /**
+     * Node.js, Apache and uvicorn close a keep-alive connection idle for 5 s, and a request the relay
+     * writes as one closes fails with it. The relay keeps its connections for requests that follow
+     * (not closed at once), and closes each itself once it has been idle for less than those 5 s.
+     */
+    @Test
+    void anIdleConnectionIsClosedByTheRelayBeforeServersCloseTheirsAtFiveSeconds() throws Exception {
+        List<Long> opened = new ArrayList<>();
+        List<Long> closed = new ArrayList<>();
+        HttpServer server = vertx.createHttpServer()
+                .connectionHandler(connection -> {
+                    synchronized (opened) {
+                        opened.add(System.nanoTime());
+                    }
+                    connection.closeHandler(ignored -> {
+                        synchronized (closed) {
+                            closed.add(System.nanoTime());
+                        }
+                    });
+                })
+                .requestHandler(request -> request.response().end("ok"))
+                .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        HttpClient client = HttpClients.forHost(vertx, new HttpClientOptions().setKeepAlive(true), "127.0.0.1");
+
+        for (int i = 0; i < 3; i++) {
+            client.request(HttpMethod.POST, server.actualPort(), "127.0.0.1", "/hook")
+                    .compose(request -> request.send("{}")).compose(response -> response.body())
+                    .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        long answered = System.nanoTime();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            synchronized (opened) {
+                synchronized (closed) {
+                    return closed.size() == opened.size();
+                }
+            }
+        });
+        for (long at : closed) {
+            long idleMs = TimeUnit.NANOSECONDS.toMillis(at - answered);
+            assertTrue(idleMs >= 3_000 && idleMs < 5_000, "closed by the relay " + idleMs + " ms after the last answer");
         }
     }
 }
