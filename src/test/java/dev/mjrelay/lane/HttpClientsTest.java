@@ -115,7 +115,8 @@ class HttpClientsTest {
         });
         for (long at : closed) {
             long idleMs = TimeUnit.NANOSECONDS.toMillis(at - answered);
-            assertTrue(idleMs >= 3_000 && idleMs < 5_000, "closed by the relay " + idleMs + " ms after the last answer");
+            // idle 3 s, found by the pool's once-a-second look: between 3 and 4 s, with room for a slow machine
+            assertTrue(idleMs >= 2_500 && idleMs < 4_800, "closed by the relay " + idleMs + " ms after the last answer");
         }
     }
 }
