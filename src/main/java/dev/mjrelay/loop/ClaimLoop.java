@@ -7,10 +7,16 @@ import io.vertx.core.Vertx;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -31,10 +37,20 @@ import java.util.function.LongSupplier;
  */
 public final class ClaimLoop<T> {
 
-    /** Claims up to {@code max} due items of one partition. */
+    /** Claims up to {@code max} due items of one partition, hidden from other replicas until {@code leaseEnd}. */
     @FunctionalInterface
     public interface Claimer<T> {
-        Uni<DueQueue.Claim<T>> claim(int partition, int max);
+        Uni<DueQueue.Claim<T>> claim(int partition, int max, Instant leaseEnd);
+    }
+
+    /** Gives back the items of a partition that claims whose answers were lost still hold ({@link DueQueue#unclaim}). */
+    @FunctionalInterface
+    public interface Unclaimer {
+        Uni<Set<Instant>> unclaim(int partition, List<Instant> leaseEnds);
+    }
+
+    /** A claim whose answer never came: Redis may have run it, and then holds its items until {@code leaseEnd}. */
+    private record LostClaim(int partition, Instant leaseEnd) {
     }
 
     private static final Logger LOG = Logger.getLogger(ClaimLoop.class);
@@ -43,6 +59,8 @@ public final class ClaimLoop<T> {
     private static final long ERROR_RETRY_MS = 1000;
     /** Least time between rounds unless a partition has more due now: lets due work gather into batches. */
     private static final long GATHER_MS = 5;
+    /** How often the items of lost claims are asked back until they are given, or their leases run out. */
+    private static final long UNCLAIM_RETRY_MS = 1000;
     private static final long NONE = Long.MAX_VALUE;
 
     private final String name;
@@ -53,7 +71,9 @@ public final class ClaimLoop<T> {
     private final int batch;
     private final long idleMs;
     private final LongSupplier clock;
+    private final long leaseMs;
     private final Claimer<T> claimer;
+    private final Unclaimer unclaimer;
     private final Function<T, Uni<Void>> worker;
     private final Set<T> inFlight = ConcurrentHashMap.newKeySet();
     /** Event-loop contexts that claimed items run on, in turn. */
@@ -65,6 +85,8 @@ public final class ClaimLoop<T> {
     private final int refill;
     /** Per partition, the earliest time work is known to be due there. */
     private final AtomicLongArray nextDue;
+    /** Claims that failed, reported from any thread; moved to {@link #lost} by the context. */
+    private final Queue<LostClaim> failedClaims = new ConcurrentLinkedQueue<>();
     private volatile boolean running;
     /** When the armed timer fires, NONE when none is armed (or a round is on its way). */
     private volatile long armedFor = NONE;
@@ -75,9 +97,15 @@ public final class ClaimLoop<T> {
     private boolean claiming;
     private long lastSweep;
     private int nextPartition;
+    /** Per partition, the lease ends of lost claims not yet given back, nor run out. */
+    private final Map<Integer, List<Instant>> lost = new HashMap<>();
+    private boolean unclaiming;
+    private long lastUnclaim;
+    /** Microseconds added to each claim's lease end, so that no two claims of the partition share one. */
+    private int leaseTag = ThreadLocalRandom.current().nextInt(1_000);
 
     public ClaimLoop(String name, Vertx vertx, int partitions, int concurrency, Duration idle, LongSupplier clock,
-                     Claimer<T> claimer, Function<T, Uni<Void>> worker) {
+                     Duration lease, Claimer<T> claimer, Unclaimer unclaimer, Function<T, Uni<Void>> worker) {
         this.name = name;
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
@@ -93,7 +121,9 @@ public final class ClaimLoop<T> {
         this.refill = Math.max(1, batch / 4);
         this.idleMs = Math.max(1, idle.toMillis());
         this.clock = clock;
+        this.leaseMs = lease.toMillis();
         this.claimer = claimer;
+        this.unclaimer = unclaimer;
         this.worker = worker;
         this.nextDue = new AtomicLongArray(partitions);
     }
@@ -106,10 +136,9 @@ public final class ClaimLoop<T> {
         DueQueue<T> queue = worker.queue();
         DueWorker.Settings settings = worker.settings();
         return new ClaimLoop<>(queue.name(), vertx, queue.partitions(), settings.concurrency(), settings.sweep(),
-                clock::millis, (partition, max) -> {
-                    java.time.Instant now = clock.instant();
-                    return queue.claim(partition, now, max, now.plus(settings.lease()));
-                }, worker::work);
+                clock::millis, settings.lease(),
+                (partition, max, leaseEnd) -> queue.claim(partition, clock.instant(), max, leaseEnd),
+                (partition, leaseEnds) -> queue.unclaim(partition, leaseEnds, clock.instant()), worker::work);
     }
 
     public void start() {
@@ -178,6 +207,7 @@ public final class ClaimLoop<T> {
             return;
         }
         long now = clock.getAsLong();
+        askBackLostClaims(now);
         int free = concurrency - inFlight.size();
         if (free < refill && !inFlight.isEmpty()) {
             waitingForRoom.set(true);
@@ -250,17 +280,80 @@ public final class ClaimLoop<T> {
             }
             // forget what is known of the partition: the claim answers it, and hints meanwhile still count
             nextDue.set(p, NONE);
-            claims.add(claimer.claim(p, max).map(claim -> {
+            Instant leaseEnd = leaseEnd();
+            claims.add(claimer.claim(p, max, leaseEnd).map(claim -> {
                 claim.items().forEach(this::launch);
                 boolean full = claim.items().size() >= max;
                 dueAt(p, full ? 0 : claim.nextDueMs());
                 return full;
-            }));
+            }).onFailure().invoke(() -> failedClaims.add(new LostClaim(p, leaseEnd))));
         }
         if (claims.isEmpty()) {
             return Uni.createFrom().item(true);
         }
         return Uni.join().all(claims).andCollectFailures().map(fulls -> fulls.contains(true));
+    }
+
+    /** The end of a lease taken now: unique to the microsecond among this loop's claims. */
+    private Instant leaseEnd() {
+        leaseTag = (leaseTag + 1) % 1_000;
+        return Instant.ofEpochMilli(clock.getAsLong() + leaseMs).plusNanos(leaseTag * 1_000L);
+    }
+
+    /**
+     * A claim that failed may still have been run by Redis — written before a stall and run after the
+     * relay gave up on its answer, or answered on a connection that was lost — and then hides its items
+     * until its lease ends, though nobody works on them: a Redis stall of seconds would cost them the
+     * whole lease (a minute by default). So each failed claim's items are asked back, once a second,
+     * until some are given back (all of a claim's go at once) or its lease has run out; a claim that
+     * got nothing, or never ran, is asked until then. Confined to the context.
+     */
+    private void askBackLostClaims(long now) {
+        for (LostClaim claim; (claim = failedClaims.poll()) != null; ) {
+            lost.computeIfAbsent(claim.partition(), p -> new ArrayList<>()).add(claim.leaseEnd());
+        }
+        if (lost.isEmpty() || unclaiming || now - lastUnclaim < UNCLAIM_RETRY_MS) {
+            return;
+        }
+        lastUnclaim = now;
+        lost.values().forEach(ends -> ends.removeIf(end -> end.toEpochMilli() <= now));
+        lost.values().removeIf(List::isEmpty);
+        if (lost.isEmpty()) {
+            return;
+        }
+        unclaiming = true;
+        List<Uni<LostClaims>> asks = new ArrayList<>();
+        lost.forEach((partition, ends) -> asks.add(unclaimer.unclaim(partition, List.copyOf(ends))
+                .map(given -> new LostClaims(partition, given))
+                .onFailure().recoverWithItem(new LostClaims(partition, Set.of()))));
+        Uni.join().all(asks).andFailFast().subscribe().with(answers -> context.runOnContext(ignored -> {
+            unclaiming = false;
+            for (LostClaims answer : answers) {
+                List<Instant> ends = lost.get(answer.partition());
+                if (ends != null && !answer.leaseEnds().isEmpty()) {
+                    ends.removeAll(answer.leaseEnds());
+                    LOG.infof("%s: took back the work of %d claim(s) whose answers were lost", name,
+                            answer.leaseEnds().size());
+                    dueAt(answer.partition(), 0);
+                }
+            }
+            lost.values().removeIf(List::isEmpty);
+            askAgainLater();
+        }), failure -> context.runOnContext(ignored -> {
+            unclaiming = false;
+            askAgainLater();
+        }));
+    }
+
+    /** Arranges the next round for the next ask, unless a claim round in flight will. */
+    private void askAgainLater() {
+        if (running && !claiming && !lost.isEmpty()) {
+            arm(clock.getAsLong());
+        }
+    }
+
+    /** The lease ends of a partition's lost claims that held items, now given back. */
+    private record LostClaims(int partition, Set<Instant> leaseEnds) {
     }
 
     private void launch(T item) {
@@ -298,6 +391,9 @@ public final class ClaimLoop<T> {
     /** Arms the timer for the next round: the earliest due partition, the next sweep, at least GATHER_MS away. */
     private void arm(long now) {
         long at = lastSweep + idleMs;
+        if (!unclaiming && (!lost.isEmpty() || !failedClaims.isEmpty())) {
+            at = Math.min(at, lastUnclaim + UNCLAIM_RETRY_MS);
+        }
         for (int p = 0; p < partitions; p++) {
             at = Math.min(at, nextDue.get(p));
         }

@@ -2,8 +2,12 @@ package dev.mjrelay.store;
 
 import io.smallrye.mutiny.Uni;
 
+import io.vertx.mutiny.redis.client.Response;
+
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Work in Redis that falls due, claimed behind a lease so that a replica that dies mid-work loses
@@ -32,8 +36,19 @@ public interface DueQueue<T> {
 
     int partitions();
 
-    /** Claims up to {@code max} items due by {@code now} in one partition, hidden from other replicas until {@code leaseEnd}. */
+    /**
+     * Claims up to {@code max} items due by {@code now} in one partition, hidden from other replicas
+     * until {@code leaseEnd}. The lease end is written to the microsecond ({@link #score}), so a
+     * claim can tell its items from other claims' by it.
+     */
     Uni<Claim<T>> claim(int partition, Instant now, int max, Instant leaseEnd);
+
+    /**
+     * Makes due {@code now} the items of a partition still held under exactly one of {@code leaseEnds}:
+     * claims that Redis ran but whose answers the caller never got (a time-out while Redis stalled, a
+     * connection lost), whose items nobody works on. Answers the lease ends that held any.
+     */
+    Uni<Set<Instant>> unclaim(int partition, List<Instant> leaseEnds, Instant now);
 
     /** Hands back claimed items whose work did not finish (a draining replica), due now where that is safe. */
     Uni<Void> release(List<T> items, Instant now);
@@ -43,4 +58,25 @@ public interface DueQueue<T> {
 
     /** Whoever works this queue on this replica, told of the work this replica schedules. */
     void onDue(Listener listener);
+
+    /** A time as a sorted-set score: epoch milliseconds, and the microseconds when there are any. */
+    static String score(Instant time) {
+        long ms = time.toEpochMilli();
+        int micros = time.getNano() / 1_000 % 1_000;
+        if (micros == 0) {
+            return Long.toString(ms);
+        }
+        return ms + (micros < 10 ? ".00" : micros < 100 ? ".0" : ".") + micros;
+    }
+
+    /** The lease ends that {@code counts} (per lease end, in order, how many items it held) say held any. */
+    static Set<Instant> held(List<Instant> leaseEnds, Response counts) {
+        Set<Instant> held = new HashSet<>();
+        for (int i = 0; i < leaseEnds.size() && i < counts.size(); i++) {
+            if (counts.get(i).toLong() > 0) {
+                held.add(leaseEnds.get(i));
+            }
+        }
+        return held;
+    }
 }

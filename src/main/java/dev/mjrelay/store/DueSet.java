@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.IntFunction;
@@ -78,7 +79,7 @@ public final class DueSet<T> implements DueQueue<T> {
         List<String> args = new ArrayList<>(4 + claimArgs.size());
         args.add(Long.toString(now.toEpochMilli()));
         args.add(Integer.toString(max));
-        args.add(Long.toString(leaseEnd.toEpochMilli()));
+        args.add(DueQueue.score(leaseEnd));
         args.add(recordPrefix.apply(partition));
         args.addAll(claimArgs);
         return scripts.run("claim-due", List.of(dueSet.apply(partition)), args).map(this::claimed);
@@ -109,6 +110,15 @@ public final class DueSet<T> implements DueQueue<T> {
                     return scripts.run("release", List.of(dueSet.apply(entry.getKey())), args);
                 })
                 .collect().last().replaceWithVoid();
+    }
+
+    @Override
+    public Uni<Set<Instant>> unclaim(int partition, List<Instant> leaseEnds, Instant now) {
+        List<String> args = new ArrayList<>(1 + leaseEnds.size());
+        args.add(Long.toString(now.toEpochMilli()));
+        leaseEnds.forEach(end -> args.add(DueQueue.score(end)));
+        return scripts.run("unclaim-due", List.of(dueSet.apply(partition)), args)
+                .map(counts -> DueQueue.held(leaseEnds, counts));
     }
 
     @Override

@@ -122,7 +122,7 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
         List<String> args = new ArrayList<>(4 + upstreamArgs.size());
         args.add(millis(now));
         args.add(Integer.toString(max));
-        args.add(millis(leaseEnd));
+        args.add(DueQueue.score(leaseEnd));
         args.add(q);
         args.addAll(upstreamArgs);
         return scripts.run("claim-jobs", List.of(accounts), args).map(response -> {
@@ -133,7 +133,8 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
                         text(response.get(i + 6))));
             }
             String next = text(response.get(0));
-            return new Claim<>(jobs, next.isEmpty() ? Long.MAX_VALUE : Long.parseLong(next));
+            // a lease's end, written to the microsecond, may be the time more can be sent
+            return new Claim<>(jobs, next.isEmpty() ? Long.MAX_VALUE : (long) Double.parseDouble(next));
         });
     }
 
@@ -144,6 +145,21 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
     @Override
     public Uni<Void> release(List<Job> items, Instant now) {
         return Uni.createFrom().voidItem();
+    }
+
+    /**
+     * Jobs claimed under one of {@code leaseEnds} go back to the head of their lines, their upstream
+     * room given back, as when such a lease runs out ({@code unclaim-jobs.lua}).
+     */
+    @Override
+    public Uni<Set<Instant>> unclaim(int partition, List<Instant> leaseEnds, Instant now) {
+        List<String> args = new ArrayList<>(3 + leaseEnds.size() + upstreamArgs.size());
+        args.add(millis(now));
+        args.add(q);
+        args.add(Integer.toString(leaseEnds.size()));
+        leaseEnds.forEach(end -> args.add(DueQueue.score(end)));
+        args.addAll(upstreamArgs);
+        return scripts.run("unclaim-jobs", List.of(accounts), args).map(counts -> DueQueue.held(leaseEnds, counts));
     }
 
     @Override

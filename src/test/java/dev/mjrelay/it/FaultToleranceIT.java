@@ -231,6 +231,36 @@ class FaultToleranceIT {
     }
 
     @Test
+    void aRedisStalledLongerThanACallCostsTheStallNotALease() throws Exception {
+        String prefix = prefix();
+        // leases far longer than the stall: work whose claim Redis ran late, after the relay gave up on
+        // its answer, would otherwise stay hidden until its lease ends
+        try (Receiver receiver = new Receiver(); FakeUpstream tasks = new FakeUpstream(3000);
+             RelayProcess relay = new RelayProcess("redis-stall", redis.hosts(), prefix, tasks.url(),
+                     Map.of("relay.poll.lease", "40s", "relay.webhook.lease", "40s")).start()) {
+            List<String> ids = submit(relay, receiver, 20);
+            await().atMost(Duration.ofSeconds(10)).until(() -> tasks.fetches() >= 20);
+            redis.suspend();
+            long stalled = System.currentTimeMillis();
+            try {
+                // claims made in the stall's first seconds time out, and Redis runs them when it is back
+                await().atMost(Duration.ofSeconds(20)).until(() -> count(relay.logText(), "claiming failed") >= 2);
+                OwnRedis.sleep(Math.max(0, stalled + 7_000 - System.currentTimeMillis()));
+            } finally {
+                redis.resume();
+            }
+            long stallMs = System.currentTimeMillis() - stalled;
+
+            awaitAllDelivered(receiver, ids, 15);
+            Outcome outcome = outcome(receiver, ids);
+            Figures.report("faults", "Redis stalled " + stallMs / 1000 + " s (SIGSTOP): tasks in flight " + ids.size()
+                    + ", faults injected 1, lost " + outcome.lost + ", duplicated " + outcome.duplicated);
+            assertEquals(0, outcome.lost);
+            assertEquals(0, outcome.duplicated);
+        }
+    }
+
+    @Test
     void upstream500sTimeoutsAndTruncatedJsonAreRiddenOut() throws Exception {
         String prefix = prefix();
         try (Receiver receiver = new Receiver();

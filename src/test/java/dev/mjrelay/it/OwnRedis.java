@@ -55,6 +55,25 @@ final class OwnRedis implements AutoCloseable {
         process.waitFor();
     }
 
+    /**
+     * Freezes Redis (SIGSTOP): connections stay open and what is sent to it waits in their buffers,
+     * to be run, late, by {@link #resume()} — a Redis stalled by a fork, a slow script or the network.
+     */
+    void suspend() throws IOException, InterruptedException {
+        signal("-STOP");
+    }
+
+    void resume() throws IOException, InterruptedException {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IOException("kill " + signal + " " + process.pid() + " failed");
+        }
+    }
+
     /** used_memory from INFO, in bytes. */
     long usedMemory() throws IOException {
         try (Resp redis = new Resp("127.0.0.1", port)) {

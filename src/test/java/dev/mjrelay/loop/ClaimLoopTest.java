@@ -7,6 +7,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ClaimLoopTest {
 
+    private static final Duration LEASE = Duration.ofSeconds(60);
+    private static final ClaimLoop.Unclaimer NOTHING_LOST = (partition, leaseEnds) -> Uni.createFrom().item(Set.of());
+
     private final Vertx vertx = Vertx.vertx();
 
     @AfterEach
@@ -34,15 +38,15 @@ class ClaimLoopTest {
         AtomicInteger most = new AtomicInteger();
         AtomicInteger done = new AtomicInteger();
         AtomicInteger next = new AtomicInteger();
-        ClaimLoop<Integer> loop = new ClaimLoop<>("test", vertx, 4, 5, Duration.ofMillis(5), System::currentTimeMillis,
-                (partition, max) -> Uni.createFrom().item(() -> {
+        ClaimLoop<Integer> loop = new ClaimLoop<>("test", vertx, 4, 5, Duration.ofMillis(5), System::currentTimeMillis, LEASE,
+                (partition, max, leaseEnd) -> Uni.createFrom().item(() -> {
                     List<Integer> batch = new ArrayList<>();
                     for (int i = 0; i < max && next.get() < 100; i++) {
                         batch.add(next.getAndIncrement());
                     }
                     return new DueQueue.Claim<>(batch, next.get() < 100 ? 0 : Long.MAX_VALUE);
                 }),
-                item -> Uni.createFrom().voidItem().invoke(() -> most.accumulateAndGet(running.incrementAndGet(), Math::max))
+                NOTHING_LOST, item -> Uni.createFrom().voidItem().invoke(() -> most.accumulateAndGet(running.incrementAndGet(), Math::max))
                         .onItem().delayIt().by(Duration.ofMillis(10))
                         .invoke(() -> {
                             running.decrementAndGet();
@@ -60,8 +64,8 @@ class ClaimLoopTest {
     void drainWaitsForWorkInFlightAndAnswersWhatDidNotFinish() {
         Set<Integer> claimed = ConcurrentHashMap.newKeySet();
         AtomicInteger next = new AtomicInteger();
-        ClaimLoop<Integer> loop = new ClaimLoop<>("test", vertx, 1, 4, Duration.ofMillis(5), System::currentTimeMillis,
-                (partition, max) -> Uni.createFrom().item(() -> {
+        ClaimLoop<Integer> loop = new ClaimLoop<>("test", vertx, 1, 4, Duration.ofMillis(5), System::currentTimeMillis, LEASE,
+                (partition, max, leaseEnd) -> Uni.createFrom().item(() -> {
                     List<Integer> batch = new ArrayList<>();
                     for (int i = 0; i < max && next.get() < 4; i++) {
                         batch.add(next.getAndIncrement());
@@ -70,7 +74,7 @@ class ClaimLoopTest {
                     return new DueQueue.Claim<>(batch, Long.MAX_VALUE);
                 }),
                 // items 0 and 1 finish quickly; 2 and 3 hang, like polls of an upstream that stopped answering
-                item -> item < 2 ? Uni.createFrom().voidItem().onItem().delayIt().by(Duration.ofMillis(50))
+                NOTHING_LOST, item -> item < 2 ? Uni.createFrom().voidItem().onItem().delayIt().by(Duration.ofMillis(50))
                         : Uni.createFrom().nothing());
         loop.start();
         await().atMost(Duration.ofSeconds(5)).until(() -> claimed.size() == 4);
@@ -90,8 +94,8 @@ class ClaimLoopTest {
         Map<Integer, List<Long>> claims = new ConcurrentHashMap<>();
         long start = System.currentTimeMillis();
         long[] due = {Long.MAX_VALUE, start + 300, Long.MAX_VALUE, Long.MAX_VALUE};
-        ClaimLoop<String> loop = new ClaimLoop<>("test", vertx, 4, 8, Duration.ofHours(1), System::currentTimeMillis,
-                (partition, max) -> Uni.createFrom().item(() -> {
+        ClaimLoop<String> loop = new ClaimLoop<>("test", vertx, 4, 8, Duration.ofHours(1), System::currentTimeMillis, LEASE,
+                (partition, max, leaseEnd) -> Uni.createFrom().item(() -> {
                     long now = System.currentTimeMillis();
                     claims.computeIfAbsent(partition, p -> new CopyOnWriteArrayList<>()).add(now);
                     synchronized (due) {
@@ -102,7 +106,7 @@ class ClaimLoopTest {
                         return new DueQueue.Claim<>(List.<String>of(), due[partition]);
                     }
                 }),
-                item -> Uni.createFrom().voidItem());
+                NOTHING_LOST, item -> Uni.createFrom().voidItem());
         loop.start();
 
         // the first round sweeps all four; then only partition 1, when its work is due
@@ -120,5 +124,56 @@ class ClaimLoopTest {
 
         assertEquals(1, claims.get(0).size(), "partition 0 never had work: swept once, at the start");
         assertEquals(1, claims.get(2).size(), "partition 2 never had work: swept once, at the start");
+    }
+
+    /**
+     * A claim whose answer is lost (Redis ran it late, after the call timed out) is asked back with
+     * the very lease end it was given, once a second, until its items are given back; they are then
+     * claimed and worked long before that lease would have run out.
+     */
+    @Test
+    void theItemsOfAClaimWhoseAnswerWasLostAreAskedBackAndWorked() {
+        // one partition with one item, scored like a due set: due at 0, or held until a lease end
+        Map<String, Instant> held = new ConcurrentHashMap<>(Map.of("item", Instant.EPOCH));
+        List<Instant> leaseEnds = new CopyOnWriteArrayList<>();
+        List<List<Instant>> asked = new CopyOnWriteArrayList<>();
+        Set<String> worked = ConcurrentHashMap.newKeySet();
+        ClaimLoop<String> loop = new ClaimLoop<>("test", vertx, 1, 4, Duration.ofMillis(50), System::currentTimeMillis, LEASE,
+                (partition, max, leaseEnd) -> {
+                    leaseEnds.add(leaseEnd);
+                    List<String> due = held.entrySet().stream()
+                            .filter(e -> e.getValue().isBefore(Instant.now())).map(Map.Entry::getKey).toList();
+                    due.forEach(id -> held.put(id, leaseEnd));
+                    if (leaseEnds.size() == 1) {
+                        // Redis ran the first claim, but its answer never came
+                        return Uni.createFrom().failure(new IllegalStateException("no answer in time"));
+                    }
+                    return Uni.createFrom().item(new DueQueue.Claim<>(due, Long.MAX_VALUE));
+                },
+                (partition, ends) -> {
+                    asked.add(ends);
+                    if (asked.size() == 1) {
+                        // the first ask finds nothing, as if Redis had not run the lost claim yet
+                        return Uni.createFrom().item(Set.of());
+                    }
+                    Set<Instant> given = new java.util.HashSet<>();
+                    held.replaceAll((id, end) -> {
+                        if (ends.contains(end)) {
+                            given.add(end);
+                            return Instant.EPOCH;
+                        }
+                        return end;
+                    });
+                    return Uni.createFrom().item(given);
+                },
+                item -> Uni.createFrom().voidItem().invoke(() -> worked.add(item)));
+        loop.start();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> worked.contains("item"));
+        loop.stop();
+
+        assertEquals(List.of(leaseEnds.get(0)), asked.get(0), "asked back by the lost claim's own lease end");
+        assertEquals(2, asked.size(), "asked until given back, then no more");
+        assertEquals(leaseEnds.size(), Set.copyOf(leaseEnds).size(), "every claim's lease end is its own");
     }
 }
