@@ -1,6 +1,7 @@
 package dev.mjrelay.loop;
 
 import dev.mjrelay.store.DueQueue;
+import dev.mjrelay.store.StoreUnavailableException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -43,14 +44,23 @@ public final class ClaimLoop<T> {
         Uni<DueQueue.Claim<T>> claim(int partition, int max, Instant leaseEnd);
     }
 
-    /** Gives back the items of a partition that claims whose answers were lost still hold ({@link DueQueue#unclaim}). */
-    @FunctionalInterface
-    public interface Unclaimer {
+    /**
+     * Hands back to the due-queue claimed work that nobody works on: the items that claims whose
+     * answers were lost still hold ({@link DueQueue#unclaim}), and items whose work a Redis outage cut
+     * ({@link DueQueue#release}).
+     */
+    public interface HandBack<T> {
         Uni<Set<Instant>> unclaim(int partition, List<Instant> leaseEnds);
+
+        Uni<Void> release(List<T> items);
     }
 
     /** A claim whose answer never came: Redis may have run it, and then holds its items until {@code leaseEnd}. */
     private record LostClaim(int partition, Instant leaseEnd) {
+    }
+
+    /** An item whose work a Redis outage cut; its claim holds it until {@code leaseEnd}. */
+    private record CutWork<T>(T item, Instant leaseEnd) {
     }
 
     private static final Logger LOG = Logger.getLogger(ClaimLoop.class);
@@ -59,8 +69,8 @@ public final class ClaimLoop<T> {
     private static final long ERROR_RETRY_MS = 1000;
     /** Least time between rounds unless a partition has more due now: lets due work gather into batches. */
     private static final long GATHER_MS = 5;
-    /** How often the items of lost claims are asked back until they are given, or their leases run out. */
-    private static final long UNCLAIM_RETRY_MS = 1000;
+    /** How often work nobody works on is handed back until it is, or its leases run out. */
+    private static final long HAND_BACK_EVERY_MS = 1000;
     private static final long NONE = Long.MAX_VALUE;
 
     private final String name;
@@ -73,7 +83,7 @@ public final class ClaimLoop<T> {
     private final LongSupplier clock;
     private final long leaseMs;
     private final Claimer<T> claimer;
-    private final Unclaimer unclaimer;
+    private final HandBack<T> handBack;
     private final Function<T, Uni<Void>> worker;
     private final Set<T> inFlight = ConcurrentHashMap.newKeySet();
     /** Event-loop contexts that claimed items run on, in turn. */
@@ -85,8 +95,9 @@ public final class ClaimLoop<T> {
     private final int refill;
     /** Per partition, the earliest time work is known to be due there. */
     private final AtomicLongArray nextDue;
-    /** Claims that failed, reported from any thread; moved to {@link #lost} by the context. */
+    /** Claims that failed, and work cut by a Redis outage, reported from any thread; taken in by the context. */
     private final Queue<LostClaim> failedClaims = new ConcurrentLinkedQueue<>();
+    private final Queue<CutWork<T>> cutWork = new ConcurrentLinkedQueue<>();
     private volatile boolean running;
     /** When the armed timer fires, NONE when none is armed (or a round is on its way). */
     private volatile long armedFor = NONE;
@@ -99,13 +110,15 @@ public final class ClaimLoop<T> {
     private int nextPartition;
     /** Per partition, the lease ends of lost claims not yet given back, nor run out. */
     private final Map<Integer, List<Instant>> lost = new HashMap<>();
-    private boolean unclaiming;
-    private long lastUnclaim;
+    /** Items whose work an outage cut, not yet handed back, nor their leases run out. */
+    private final List<CutWork<T>> toRelease = new ArrayList<>();
+    private boolean handingBack;
+    private long lastHandBack;
     /** Microseconds added to each claim's lease end, so that no two claims of the partition share one. */
     private int leaseTag = ThreadLocalRandom.current().nextInt(1_000);
 
     public ClaimLoop(String name, Vertx vertx, int partitions, int concurrency, Duration idle, LongSupplier clock,
-                     Duration lease, Claimer<T> claimer, Unclaimer unclaimer, Function<T, Uni<Void>> worker) {
+                     Duration lease, Claimer<T> claimer, HandBack<T> handBack, Function<T, Uni<Void>> worker) {
         this.name = name;
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
@@ -123,7 +136,7 @@ public final class ClaimLoop<T> {
         this.clock = clock;
         this.leaseMs = lease.toMillis();
         this.claimer = claimer;
-        this.unclaimer = unclaimer;
+        this.handBack = handBack;
         this.worker = worker;
         this.nextDue = new AtomicLongArray(partitions);
     }
@@ -138,7 +151,17 @@ public final class ClaimLoop<T> {
         return new ClaimLoop<>(queue.name(), vertx, queue.partitions(), settings.concurrency(), settings.sweep(),
                 clock::millis, settings.lease(),
                 (partition, max, leaseEnd) -> queue.claim(partition, clock.instant(), max, leaseEnd),
-                (partition, leaseEnds) -> queue.unclaim(partition, leaseEnds, clock.instant()), worker::work);
+                new HandBack<>() {
+                    @Override
+                    public Uni<Set<Instant>> unclaim(int partition, List<Instant> leaseEnds) {
+                        return queue.unclaim(partition, leaseEnds, clock.instant());
+                    }
+
+                    @Override
+                    public Uni<Void> release(List<T> items) {
+                        return queue.release(items, clock.instant());
+                    }
+                }, worker::work);
     }
 
     public void start() {
@@ -207,7 +230,7 @@ public final class ClaimLoop<T> {
             return;
         }
         long now = clock.getAsLong();
-        askBackLostClaims(now);
+        handBack(now);
         int free = concurrency - inFlight.size();
         if (free < refill && !inFlight.isEmpty()) {
             waitingForRoom.set(true);
@@ -255,6 +278,16 @@ public final class ClaimLoop<T> {
                 }));
     }
 
+    /** Whether the failure is Redis not answering, rather than the work's own. */
+    private static boolean outage(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof StoreUnavailableException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static String firstCause(Throwable failure) {
         if (failure instanceof io.smallrye.mutiny.CompositeException composite && !composite.getCauses().isEmpty()) {
             int more = composite.getCauses().size() - 1;
@@ -282,7 +315,7 @@ public final class ClaimLoop<T> {
             nextDue.set(p, NONE);
             Instant leaseEnd = leaseEnd();
             claims.add(claimer.claim(p, max, leaseEnd).map(claim -> {
-                claim.items().forEach(this::launch);
+                claim.items().forEach(item -> launch(item, leaseEnd));
                 boolean full = claim.items().size() >= max;
                 dueAt(p, full ? 0 : claim.nextDueMs());
                 return full;
@@ -306,29 +339,41 @@ public final class ClaimLoop<T> {
      * until its lease ends, though nobody works on them: a Redis stall of seconds would cost them the
      * whole lease (a minute by default). So each failed claim's items are asked back, once a second,
      * until some are given back (all of a claim's go at once) or its lease has run out; a claim that
-     * got nothing, or never ran, is asked until then. Confined to the context.
+     * got nothing, or never ran, is asked until then. Work that an outage cut (its writes failed) is
+     * handed back due now the same way, once Redis answers. Confined to the context.
      */
-    private void askBackLostClaims(long now) {
+    private void handBack(long now) {
         for (LostClaim claim; (claim = failedClaims.poll()) != null; ) {
             lost.computeIfAbsent(claim.partition(), p -> new ArrayList<>()).add(claim.leaseEnd());
         }
-        if (lost.isEmpty() || unclaiming || now - lastUnclaim < UNCLAIM_RETRY_MS) {
+        for (CutWork<T> cut; (cut = cutWork.poll()) != null; ) {
+            toRelease.add(cut);
+        }
+        if ((lost.isEmpty() && toRelease.isEmpty()) || handingBack || now - lastHandBack < HAND_BACK_EVERY_MS) {
             return;
         }
-        lastUnclaim = now;
+        lastHandBack = now;
+        // work whose lease has run out is due again anyway
         lost.values().forEach(ends -> ends.removeIf(end -> end.toEpochMilli() <= now));
         lost.values().removeIf(List::isEmpty);
-        if (lost.isEmpty()) {
+        toRelease.removeIf(cut -> cut.leaseEnd().toEpochMilli() <= now);
+        if (lost.isEmpty() && toRelease.isEmpty()) {
             return;
         }
-        unclaiming = true;
+        handingBack = true;
         List<Uni<LostClaims>> asks = new ArrayList<>();
-        lost.forEach((partition, ends) -> asks.add(unclaimer.unclaim(partition, List.copyOf(ends))
+        lost.forEach((partition, ends) -> asks.add(handBack.unclaim(partition, List.copyOf(ends))
                 .map(given -> new LostClaims(partition, given))
                 .onFailure().recoverWithItem(new LostClaims(partition, Set.of()))));
-        Uni.join().all(asks).andFailFast().subscribe().with(answers -> context.runOnContext(ignored -> {
-            unclaiming = false;
-            for (LostClaims answer : answers) {
+        List<CutWork<T>> releasing = List.copyOf(toRelease);
+        Uni<Boolean> released = releasing.isEmpty() ? Uni.createFrom().item(false)
+                : handBack.release(releasing.stream().map(CutWork::item).toList()).replaceWith(true)
+                .onFailure().recoverWithItem(false);
+        Uni<List<LostClaims>> unclaimed = asks.isEmpty() ? Uni.createFrom().item(List.of())
+                : Uni.join().all(asks).andFailFast();
+        Uni.combine().all().unis(unclaimed, released).asTuple().subscribe().with(answers -> context.runOnContext(ignored -> {
+            handingBack = false;
+            for (LostClaims answer : answers.getItem1()) {
                 List<Instant> ends = lost.get(answer.partition());
                 if (ends != null && !answer.leaseEnds().isEmpty()) {
                     ends.removeAll(answer.leaseEnds());
@@ -338,16 +383,20 @@ public final class ClaimLoop<T> {
                 }
             }
             lost.values().removeIf(List::isEmpty);
-            askAgainLater();
+            if (answers.getItem2()) {
+                toRelease.removeAll(releasing);
+                LOG.infof("%s: handed %d item(s) whose work an outage cut back to Redis, due now", name, releasing.size());
+            }
+            handBackLater();
         }), failure -> context.runOnContext(ignored -> {
-            unclaiming = false;
-            askAgainLater();
+            handingBack = false;
+            handBackLater();
         }));
     }
 
-    /** Arranges the next round for the next ask, unless a claim round in flight will. */
-    private void askAgainLater() {
-        if (running && !claiming && !lost.isEmpty()) {
+    /** Arranges a round for the next hand-back, unless a claim round in flight will. */
+    private void handBackLater() {
+        if (running && !claiming && (!lost.isEmpty() || !toRelease.isEmpty() || !cutWork.isEmpty())) {
             arm(clock.getAsLong());
         }
     }
@@ -356,17 +405,27 @@ public final class ClaimLoop<T> {
     private record LostClaims(int partition, Set<Instant> leaseEnds) {
     }
 
-    private void launch(T item) {
+    private void launch(T item, Instant leaseEnd) {
         inFlight.add(item);
         // each item starts on the next of several event loops: the calls it makes (HTTP, Redis) stay
         // on that loop, so a claimed batch does not all run on the one thread that claimed it
         Context on = workers[Math.floorMod(nextWorker.getAndIncrement(), workers.length)];
-        on.runOnContext(ignored -> run(item));
+        on.runOnContext(ignored -> run(item, leaseEnd));
     }
 
-    private void run(T item) {
+    private void run(T item, Instant leaseEnd) {
         Uni.createFrom().deferred(() -> worker.apply(item))
-                .onFailure().invoke(e -> LOG.errorf(e, "%s: work on a claimed item failed; it is retried after its lease", name))
+                .onFailure().invoke(e -> {
+                    if (outage(e)) {
+                        LOG.warnf("%s: work on a claimed item was cut by Redis (%s); it goes back due as soon as Redis"
+                                + " answers", name, e.getMessage());
+                        cutWork.add(new CutWork<>(item, leaseEnd));
+                        context.runOnContext(ignored -> handBackLater());
+                    } else {
+                        // not retried sooner: work that fails by itself must not fail again at once, forever
+                        LOG.errorf(e, "%s: work on a claimed item failed; it is retried after its lease", name);
+                    }
+                })
                 .onTermination().invoke(() -> {
                     inFlight.remove(item);
                     if (concurrency - inFlight.size() >= refill) {
@@ -391,8 +450,8 @@ public final class ClaimLoop<T> {
     /** Arms the timer for the next round: the earliest due partition, the next sweep, at least GATHER_MS away. */
     private void arm(long now) {
         long at = lastSweep + idleMs;
-        if (!unclaiming && (!lost.isEmpty() || !failedClaims.isEmpty())) {
-            at = Math.min(at, lastUnclaim + UNCLAIM_RETRY_MS);
+        if (!handingBack && (!lost.isEmpty() || !toRelease.isEmpty() || !failedClaims.isEmpty() || !cutWork.isEmpty())) {
+            at = Math.min(at, lastHandBack + HAND_BACK_EVERY_MS);
         }
         for (int p = 0; p < partitions; p++) {
             at = Math.min(at, nextDue.get(p));

@@ -107,7 +107,8 @@ public final class DueSet<T> implements DueQueue<T> {
                     List<String> args = new ArrayList<>();
                     args.add(Long.toString(now.toEpochMilli()));
                     args.addAll(entry.getValue());
-                    return scripts.run("release", List.of(dueSet.apply(entry.getKey())), args);
+                    return scripts.run("release", List.of(dueSet.apply(entry.getKey())), args)
+                            .invoke(() -> scheduled(entry.getKey(), now.toEpochMilli()));
                 })
                 .collect().last().replaceWithVoid();
     }

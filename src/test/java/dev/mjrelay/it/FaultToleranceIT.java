@@ -261,6 +261,35 @@ class FaultToleranceIT {
     }
 
     @Test
+    void redisConnectionsCutUnderWorkCostSecondsNotALease() throws Exception {
+        String prefix = prefix();
+        // tasks of 8 s polled every second, leases far longer than the test waits: the work whose writes a
+        // cut connection lost would otherwise stay hidden until its lease ends
+        try (Receiver receiver = new Receiver(); FakeUpstream tasks = new FakeUpstream(8000);
+             RelayProcess relay = new RelayProcess("redis-cuts", redis.hosts(), prefix, tasks.url(),
+                     Map.of("relay.poll.lease", "40s", "relay.webhook.lease", "40s")).start()) {
+            List<String> ids = submit(relay, receiver, 30);
+            await().atMost(Duration.ofSeconds(10)).until(() -> tasks.fetches() >= 30);
+            // cut every connection to Redis, again and again, until a cut lands under some work
+            int cuts = 0;
+            long until = System.currentTimeMillis() + 20_000;
+            while (!relay.logText().contains("work on a claimed item") && System.currentTimeMillis() < until) {
+                redis.cutConnections();
+                cuts++;
+                OwnRedis.sleep(150);
+            }
+            assertTrue(relay.logText().contains("work on a claimed item"), "a cut landed under a poll's or a webhook's work");
+
+            awaitAllDelivered(receiver, ids, 20);
+            Outcome outcome = outcome(receiver, ids);
+            Figures.report("faults", "Redis connections cut " + cuts + " times under work: tasks in flight " + ids.size()
+                    + ", lost " + outcome.lost + ", duplicated " + outcome.duplicated);
+            assertEquals(0, outcome.lost);
+            assertEquals(0, outcome.duplicated);
+        }
+    }
+
+    @Test
     void upstream500sTimeoutsAndTruncatedJsonAreRiddenOut() throws Exception {
         String prefix = prefix();
         try (Receiver receiver = new Receiver();

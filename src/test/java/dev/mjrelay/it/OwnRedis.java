@@ -74,6 +74,13 @@ final class OwnRedis implements AutoCloseable {
         }
     }
 
+    /** Closes every client's connection (not this call's own), as a Redis restart or a network blip would. */
+    void cutConnections() throws IOException {
+        try (Resp redis = new Resp("127.0.0.1", port)) {
+            redis.call("CLIENT", "KILL", "TYPE", "normal");
+        }
+    }
+
     /** used_memory from INFO, in bytes. */
     long usedMemory() throws IOException {
         try (Resp redis = new Resp("127.0.0.1", port)) {

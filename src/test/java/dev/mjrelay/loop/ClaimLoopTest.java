@@ -1,6 +1,7 @@
 package dev.mjrelay.loop;
 
 import dev.mjrelay.store.DueQueue;
+import dev.mjrelay.store.StoreUnavailableException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,7 +25,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ClaimLoopTest {
 
     private static final Duration LEASE = Duration.ofSeconds(60);
-    private static final ClaimLoop.Unclaimer NOTHING_LOST = (partition, leaseEnds) -> Uni.createFrom().item(Set.of());
+    private static <T> ClaimLoop.HandBack<T> nothingLost() {
+        return new ClaimLoop.HandBack<>() {
+            @Override
+            public Uni<Set<Instant>> unclaim(int partition, List<Instant> leaseEnds) {
+                return Uni.createFrom().item(Set.of());
+            }
+
+            @Override
+            public Uni<Void> release(List<T> items) {
+                return Uni.createFrom().voidItem();
+            }
+        };
+    }
 
     private final Vertx vertx = Vertx.vertx();
 
@@ -46,7 +60,7 @@ class ClaimLoopTest {
                     }
                     return new DueQueue.Claim<>(batch, next.get() < 100 ? 0 : Long.MAX_VALUE);
                 }),
-                NOTHING_LOST, item -> Uni.createFrom().voidItem().invoke(() -> most.accumulateAndGet(running.incrementAndGet(), Math::max))
+                nothingLost(), item -> Uni.createFrom().voidItem().invoke(() -> most.accumulateAndGet(running.incrementAndGet(), Math::max))
                         .onItem().delayIt().by(Duration.ofMillis(10))
                         .invoke(() -> {
                             running.decrementAndGet();
@@ -74,7 +88,7 @@ class ClaimLoopTest {
                     return new DueQueue.Claim<>(batch, Long.MAX_VALUE);
                 }),
                 // items 0 and 1 finish quickly; 2 and 3 hang, like polls of an upstream that stopped answering
-                NOTHING_LOST, item -> item < 2 ? Uni.createFrom().voidItem().onItem().delayIt().by(Duration.ofMillis(50))
+                nothingLost(), item -> item < 2 ? Uni.createFrom().voidItem().onItem().delayIt().by(Duration.ofMillis(50))
                         : Uni.createFrom().nothing());
         loop.start();
         await().atMost(Duration.ofSeconds(5)).until(() -> claimed.size() == 4);
@@ -106,7 +120,7 @@ class ClaimLoopTest {
                         return new DueQueue.Claim<>(List.<String>of(), due[partition]);
                     }
                 }),
-                NOTHING_LOST, item -> Uni.createFrom().voidItem());
+                nothingLost(), item -> Uni.createFrom().voidItem());
         loop.start();
 
         // the first round sweeps all four; then only partition 1, when its work is due
@@ -150,21 +164,29 @@ class ClaimLoopTest {
                     }
                     return Uni.createFrom().item(new DueQueue.Claim<>(due, Long.MAX_VALUE));
                 },
-                (partition, ends) -> {
-                    asked.add(ends);
-                    if (asked.size() == 1) {
-                        // the first ask finds nothing, as if Redis had not run the lost claim yet
-                        return Uni.createFrom().item(Set.of());
-                    }
-                    Set<Instant> given = new java.util.HashSet<>();
-                    held.replaceAll((id, end) -> {
-                        if (ends.contains(end)) {
-                            given.add(end);
-                            return Instant.EPOCH;
+                new ClaimLoop.HandBack<>() {
+                    @Override
+                    public Uni<Set<Instant>> unclaim(int partition, List<Instant> ends) {
+                        asked.add(ends);
+                        if (asked.size() == 1) {
+                            // the first ask finds nothing, as if Redis had not run the lost claim yet
+                            return Uni.createFrom().item(Set.of());
                         }
-                        return end;
-                    });
-                    return Uni.createFrom().item(given);
+                        Set<Instant> given = new HashSet<>();
+                        held.replaceAll((id, end) -> {
+                            if (ends.contains(end)) {
+                                given.add(end);
+                                return Instant.EPOCH;
+                            }
+                            return end;
+                        });
+                        return Uni.createFrom().item(given);
+                    }
+
+                    @Override
+                    public Uni<Void> release(List<String> items) {
+                        throw new AssertionError("no work failed");
+                    }
                 },
                 item -> Uni.createFrom().voidItem().invoke(() -> worked.add(item)));
         loop.start();
@@ -175,5 +197,52 @@ class ClaimLoopTest {
         assertEquals(List.of(leaseEnds.get(0)), asked.get(0), "asked back by the lost claim's own lease end");
         assertEquals(2, asked.size(), "asked until given back, then no more");
         assertEquals(leaseEnds.size(), Set.copyOf(leaseEnds).size(), "every claim's lease end is its own");
+    }
+
+    /**
+     * Work cut by a Redis outage goes back due as soon as Redis takes the hand-back, not after its
+     * lease; work that fails by itself waits out its lease, so that it cannot fail again at once, forever.
+     */
+    @Test
+    void workCutByARedisOutageIsHandedBackAndWorkThatFailsByItselfIsNot() {
+        Map<String, Instant> held = new ConcurrentHashMap<>(Map.of("cut", Instant.EPOCH, "broken", Instant.EPOCH));
+        List<List<String>> released = new CopyOnWriteArrayList<>();
+        Map<String, AtomicInteger> tries = new ConcurrentHashMap<>();
+        ClaimLoop<String> loop = new ClaimLoop<>("test", vertx, 1, 4, Duration.ofMillis(50), System::currentTimeMillis, LEASE,
+                (partition, max, leaseEnd) -> {
+                    List<String> due = held.entrySet().stream()
+                            .filter(e -> e.getValue().isBefore(Instant.now())).map(Map.Entry::getKey).sorted().toList();
+                    due.forEach(id -> held.put(id, leaseEnd));
+                    return Uni.createFrom().item(new DueQueue.Claim<>(due, Long.MAX_VALUE));
+                },
+                new ClaimLoop.HandBack<>() {
+                    @Override
+                    public Uni<Set<Instant>> unclaim(int partition, List<Instant> leaseEnds) {
+                        throw new AssertionError("no claim failed");
+                    }
+
+                    @Override
+                    public Uni<Void> release(List<String> items) {
+                        released.add(items);
+                        items.forEach(id -> held.put(id, Instant.EPOCH));
+                        return Uni.createFrom().voidItem();
+                    }
+                },
+                item -> {
+                    int attempt = tries.computeIfAbsent(item, id -> new AtomicInteger()).incrementAndGet();
+                    if (item.equals("broken")) {
+                        return Uni.createFrom().failure(new IllegalStateException("a bug"));
+                    }
+                    return attempt == 1 ? Uni.createFrom().failure(new StoreUnavailableException(null))
+                            : Uni.createFrom().voidItem();
+                });
+        loop.start();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> tries.containsKey("cut") && tries.get("cut").get() == 2);
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> true);
+        loop.stop();
+
+        assertEquals(List.of(List.of("cut")), released, "only the work Redis cut is handed back, once");
+        assertEquals(1, tries.get("broken").get(), "failing work waits out its lease");
     }
 }
