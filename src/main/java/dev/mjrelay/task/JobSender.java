@@ -11,6 +11,7 @@ import dev.mjrelay.store.DueQueue;
 import dev.mjrelay.store.JobQueue;
 import dev.mjrelay.store.JobQueue.Job;
 import dev.mjrelay.store.JobQueue.Outcome;
+import dev.mjrelay.store.StoreUnavailableException;
 import dev.mjrelay.store.TaskCodec;
 import dev.mjrelay.store.TaskStore;
 import dev.mjrelay.trace.TaskTraces;
@@ -43,6 +44,8 @@ import java.time.Instant;
 public class JobSender implements DueWorker<Job> {
 
     private static final Logger LOG = Logger.getLogger(JobSender.class);
+    private static final Duration RECORD_RETRY_FIRST = Duration.ofMillis(100);
+    private static final Duration RECORD_RETRY_MOST = Duration.ofSeconds(2);
 
     private final JobQueue queue;
     private final TaskStore tasks;
@@ -119,19 +122,34 @@ public class JobSender implements DueWorker<Job> {
     private Uni<Void> fromQueue(Job job, SubmitOutcome outcome, Instant sentAt) {
         String id = job.id();
         if (outcome instanceof SubmitOutcome.Accepted accepted) {
-            return tasks.started(id, job.upstream(), accepted.upstreamId(), sentAt, sentAt.plus(firstPolls.first(job.upstream(), job.action())), null)
+            return recording(tasks.started(id, job.upstream(), accepted.upstreamId(), sentAt,
+                            sentAt.plus(firstPolls.first(job.upstream(), job.action())), null))
                     .call(() -> settle(id, job.upstream(), Outcome.ACCEPTED, outcome))
                     .invoke(() -> TaskLog.info(LOG, id, job.account(), "sent from the queue to upstream %s as %s",
                             job.upstream(), accepted.upstreamId()))
                     .replaceWithVoid();
         }
         if (busy(outcome)) {
-            return tasks.waitAgain(id, null, clock.instant().plus(lease)).call(() -> settle(id, job.upstream(), Outcome.BUSY, outcome)).replaceWithVoid();
+            return recording(tasks.waitAgain(id, null, clock.instant().plus(lease)))
+                    .call(() -> settle(id, job.upstream(), Outcome.BUSY, outcome)).replaceWithVoid();
         }
-        return notifier.finishUnsent(id, failReason(outcome), TaskCodec.Queue.SENDING)
+        return recording(notifier.finishUnsent(id, failReason(outcome), TaskCodec.Queue.SENDING))
                 .call(() -> settle(id, job.upstream(), outcome instanceof SubmitOutcome.Refused ? Outcome.REFUSED
                         : Outcome.LOST, outcome))
                 .replaceWithVoid();
+    }
+
+    /**
+     * The write that records what the upstream made of a sent job, tried again while Redis does not
+     * answer (a restart, a failover, a stall): until it lands, the task stays "being sent", and once
+     * the send's lease ends it fails as "outcome unknown" — though the upstream ran it, or said it was
+     * busy. Tried for up to half that lease; each try is idempotent (the script changes nothing once the
+     * task is no longer being sent). Nobody waits for it: a submit answered at once retries less
+     * (TaskService), its client waiting.
+     */
+    private <T> Uni<T> recording(Uni<T> write) {
+        return write.onFailure(StoreUnavailableException.class).retry()
+                .withBackOff(RECORD_RETRY_FIRST, RECORD_RETRY_MOST).expireIn(lease.toMillis() / 2);
     }
 
     /** Records the send's outcome in the queue; logs a circuit that this answer opened. */

@@ -356,6 +356,33 @@ class QueueIT {
     record Submitted(String id, boolean queued) {
     }
 
+    @Test
+    void aJobTheUpstreamTookWhileRedisRestartedRunsRatherThanFailingAsUnknown() throws Exception {
+        // one in flight: the second job waits in line; the upstream takes 1.5 s to answer each submit
+        try (Receiver receiver = new Receiver(); FakeUpstream upstream = new FakeUpstream(1000);
+             RelayProcess relay = relay("queue-redis-restart", prefix(), upstream, 1,
+                     Map.of("relay.poll.lease", "40s")).start()) {
+            upstream.submits(FakeUpstream.Submits.SLOW);
+            String first = submit(relay, RelayProcess.ALPHA_KEY, "sent at once", receiver).id();
+            Submitted second = submit(relay, RelayProcess.ALPHA_KEY, "sent from the line", receiver);
+            assertTrue(second.queued(), "waits for the first");
+
+            // the second is being sent: Redis goes away before the upstream's answer, and is back 3 s later
+            await().atMost(Duration.ofSeconds(20)).until(() -> upstream.submitRequests() == 2);
+            redis.kill();
+            OwnRedis.sleep(3_000);
+            redis.start();
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> !receiver.forTask(second.id()).isEmpty());
+            JsonNode webhook = JSON.readTree(receiver.forTask(second.id()).get(0).body());
+            assertEquals("task.succeeded", webhook.path("type").asText(), webhook.toString());
+            // the first's webhook may come twice, under one webhook-id, should Redis go while its delivery is recorded
+            assertEquals(1, receiver.forTask(first).stream().map(r -> r.header("webhook-id")).distinct().count());
+            assertEquals(1, receiver.forTask(second.id()).stream().map(r -> r.header("webhook-id")).distinct().count());
+            assertEquals(2, upstream.submitRequests(), "each sent once");
+        }
+    }
+
     static Submitted submit(RelayProcess relay, String key, String prompt, Receiver receiver) throws Exception {
         HttpResponse<String> response = post(relay, "/mj/submit/imagine", key,
                 JSON.writeValueAsString(Map.of("prompt", prompt, "callbackUrl", receiver.url("/hook"))));
