@@ -52,7 +52,8 @@ public final class ClaimLoop<T> {
     public interface HandBack<T> {
         Uni<Set<Instant>> unclaim(int partition, List<Instant> leaseEnds);
 
-        Uni<Void> release(List<T> items);
+        /** Answers how many of them were made due. */
+        Uni<Integer> release(List<T> items);
     }
 
     /** A claim whose answer never came: Redis may have run it, and then holds its items until {@code leaseEnd}. */
@@ -158,7 +159,7 @@ public final class ClaimLoop<T> {
                     }
 
                     @Override
-                    public Uni<Void> release(List<T> items) {
+                    public Uni<Integer> release(List<T> items) {
                         return queue.release(items, clock.instant());
                     }
                 }, worker::work);
@@ -366,9 +367,9 @@ public final class ClaimLoop<T> {
                 .map(given -> new LostClaims(partition, given))
                 .onFailure().recoverWithItem(new LostClaims(partition, Set.of()))));
         List<CutWork<T>> releasing = List.copyOf(toRelease);
-        Uni<Boolean> released = releasing.isEmpty() ? Uni.createFrom().item(false)
-                : handBack.release(releasing.stream().map(CutWork::item).toList()).replaceWith(true)
-                .onFailure().recoverWithItem(false);
+        // -1: not handed back, to try again
+        Uni<Integer> released = releasing.isEmpty() ? Uni.createFrom().item(-1)
+                : handBack.release(releasing.stream().map(CutWork::item).toList()).onFailure().recoverWithItem(-1);
         Uni<List<LostClaims>> unclaimed = asks.isEmpty() ? Uni.createFrom().item(List.of())
                 : Uni.join().all(asks).andFailFast();
         Uni.combine().all().unis(unclaimed, released).asTuple().subscribe().with(answers -> context.runOnContext(ignored -> {
@@ -383,9 +384,12 @@ public final class ClaimLoop<T> {
                 }
             }
             lost.values().removeIf(List::isEmpty);
-            if (answers.getItem2()) {
+            if (answers.getItem2() >= 0) {
                 toRelease.removeAll(releasing);
-                LOG.infof("%s: handed %d item(s) whose work an outage cut back to Redis, due now", name, releasing.size());
+            }
+            if (answers.getItem2() > 0) {
+                // none for the job queue, whose jobs wait out their leases; nor for items whose work landed after all
+                LOG.infof("%s: handed %d item(s) whose work an outage cut back to Redis, due now", name, answers.getItem2());
             }
             handBackLater();
         }), failure -> context.runOnContext(ignored -> {

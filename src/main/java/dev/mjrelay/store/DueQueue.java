@@ -50,8 +50,11 @@ public interface DueQueue<T> {
      */
     Uni<Set<Instant>> unclaim(int partition, List<Instant> leaseEnds, Instant now);
 
-    /** Hands back claimed items whose work did not finish (a draining replica), due now where that is safe. */
-    Uni<Void> release(List<T> items, Instant now);
+    /**
+     * Hands back claimed items whose work did not finish (a draining replica, work a Redis outage cut),
+     * due now where that is safe; answers how many were made due.
+     */
+    Uni<Integer> release(List<T> items, Instant now);
 
     /** Items queued, over all partitions. */
     Uni<Long> size();

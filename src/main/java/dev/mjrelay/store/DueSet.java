@@ -99,7 +99,7 @@ public final class DueSet<T> implements DueQueue<T> {
     }
 
     @Override
-    public Uni<Void> release(List<T> items, Instant now) {
+    public Uni<Integer> release(List<T> items, Instant now) {
         Map<Integer, List<String>> byPartition = items.stream().map(idOf)
                 .collect(Collectors.groupingBy(partitionOf::applyAsInt));
         return Multi.createFrom().iterable(byPartition.entrySet())
@@ -108,9 +108,10 @@ public final class DueSet<T> implements DueQueue<T> {
                     args.add(Long.toString(now.toEpochMilli()));
                     args.addAll(entry.getValue());
                     return scripts.run("release", List.of(dueSet.apply(entry.getKey())), args)
-                            .invoke(() -> scheduled(entry.getKey(), now.toEpochMilli()));
+                            .invoke(() -> scheduled(entry.getKey(), now.toEpochMilli()))
+                            .map(Response::toInteger);
                 })
-                .collect().last().replaceWithVoid();
+                .collect().with(Collectors.summingInt(Integer::intValue));
     }
 
     @Override

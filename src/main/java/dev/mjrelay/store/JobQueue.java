@@ -143,8 +143,8 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
      * back to the head of its line, where its task's record decides whether it may still be sent.
      */
     @Override
-    public Uni<Void> release(List<Job> items, Instant now) {
-        return Uni.createFrom().voidItem();
+    public Uni<Integer> release(List<Job> items, Instant now) {
+        return Uni.createFrom().item(0);
     }
 
     /**

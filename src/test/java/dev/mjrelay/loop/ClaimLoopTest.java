@@ -33,8 +33,8 @@ class ClaimLoopTest {
             }
 
             @Override
-            public Uni<Void> release(List<T> items) {
-                return Uni.createFrom().voidItem();
+            public Uni<Integer> release(List<T> items) {
+                return Uni.createFrom().item(0);
             }
         };
     }
@@ -184,7 +184,7 @@ class ClaimLoopTest {
                     }
 
                     @Override
-                    public Uni<Void> release(List<String> items) {
+                    public Uni<Integer> release(List<String> items) {
                         throw new AssertionError("no work failed");
                     }
                 },
@@ -222,10 +222,10 @@ class ClaimLoopTest {
                     }
 
                     @Override
-                    public Uni<Void> release(List<String> items) {
+                    public Uni<Integer> release(List<String> items) {
                         released.add(items);
                         items.forEach(id -> held.put(id, Instant.EPOCH));
-                        return Uni.createFrom().voidItem();
+                        return Uni.createFrom().item(items.size());
                     }
                 },
                 item -> {
