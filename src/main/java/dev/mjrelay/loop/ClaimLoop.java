@@ -421,8 +421,8 @@ public final class ClaimLoop<T> {
         Uni.createFrom().deferred(() -> worker.apply(item))
                 .onFailure().invoke(e -> {
                     if (outage(e)) {
-                        LOG.warnf("%s: work on a claimed item was cut by Redis (%s); it goes back due as soon as Redis"
-                                + " answers", name, e.getMessage());
+                        LOG.warnf("%s: work on a claimed item was cut by Redis (%s); it is handed back as soon as Redis"
+                                + " answers, where its queue can take it back", name, e.getMessage());
                         cutWork.add(new CutWork<>(item, leaseEnd));
                         context.runOnContext(ignored -> handBackLater());
                     } else {
