@@ -33,6 +33,7 @@ public class OncePerKey {
     private static final Duration REMEMBERED = Duration.ofHours(24);
     private static final Duration IN_FLIGHT_POLL = Duration.ofMillis(100);
     private static final int IN_FLIGHT_WAITS = 100;
+    private static final Duration FORGET_EVERY = Duration.ofSeconds(1);
 
     private final IdempotencyStore store;
     private final Clock clock;
@@ -103,7 +104,27 @@ public class OncePerKey {
             String id = work.newId();
             String reservation = reservation(id);
             return store.reserve(account, key.digest(), reservation, REMEMBERED)
+                    .onFailure(StoreUnavailableException.class).invoke(() ->
+                            forgetLater(reservation, clock.millis() + inFlightAtMost.toMillis()))
                     .chain(existing -> existing == null ? first(reservation, id) : answered(existing, 0));
+        }
+
+        /**
+         * A reservation whose answer never came may still have been stored — Redis ran it after this
+         * request gave up, or answered on a connection that was lost — with no request behind it: the
+         * client's retries would wait on it, and be refused as still in flight, until it could be taken
+         * over ({@code inFlightAtMost}, a lease). No work ran under it, so it is removed (only if it
+         * still holds this very reservation) once a second until that is done, or until {@code untilMs}.
+         */
+        private void forgetLater(String reservation, long untilMs) {
+            Uni.createFrom().voidItem().onItem().delayIt().by(FORGET_EVERY)
+                    .chain(() -> store.swap(account, key.digest(), reservation, null, Duration.ZERO))
+                    .onFailure().recoverWithItem(false)
+                    .subscribe().with(forgotten -> {
+                        if (!forgotten && clock.millis() < untilMs) {
+                            forgetLater(reservation, untilMs);
+                        }
+                    });
         }
 
         private String reservation(String id) {

@@ -261,6 +261,51 @@ class FaultToleranceIT {
     }
 
     @Test
+    void aKeyedSubmitRefusedWhileRedisStalledCanBeRetriedOnceRedisIsBack() throws Exception {
+        String prefix = prefix();
+        // a lease far longer than the test waits: the reservation Redis stored late, with no request behind
+        // it, would otherwise hold the key until then, and every retry be refused as still in flight
+        try (Receiver receiver = new Receiver(); FakeUpstream tasks = new FakeUpstream(1000);
+             RelayProcess relay = new RelayProcess("redis-stall-key", redis.hosts(), prefix, tasks.url(),
+                     Map.of("relay.poll.lease", "40s")).start()) {
+            String body = JSON.writeValueAsString(Map.of("prompt", "paid for once", "callbackUrl", receiver.url("/hook")));
+            // as in a relay at work: the event loop that serves this client has its Redis connections open, and
+            // Redis knows the reservation's script (else a late run of it only answers NOSCRIPT)
+            assertEquals(200, HTTP.send(submitRequest(relay, "an-earlier-key", body.replace("once", "before")),
+                    HttpResponse.BodyHandlers.ofString()).statusCode());
+            for (int i = 0; i < 4; i++) {
+                assertEquals(200, get(relay, "/v1/queue", RelayProcess.ALPHA_KEY).statusCode());
+            }
+            redis.suspend();
+            HttpResponse<String> during;
+            try {
+                during = HTTP.send(submitRequest(relay, "key-of-a-stall", body), HttpResponse.BodyHandlers.ofString());
+            } finally {
+                redis.resume();
+            }
+            assertEquals(503, during.statusCode(), during.body());
+
+            // the client retries with its key until it has an answer
+            List<Integer> statuses = new ArrayList<>();
+            HttpResponse<String> retry = null;
+            long until = System.currentTimeMillis() + 15_000;
+            while (System.currentTimeMillis() < until) {
+                retry = HTTP.send(submitRequest(relay, "key-of-a-stall", body), HttpResponse.BodyHandlers.ofString());
+                statuses.add(retry.statusCode());
+                if (retry.statusCode() == 200) {
+                    break;
+                }
+                OwnRedis.sleep(500);
+            }
+            assertEquals(200, retry.statusCode(), "answered within 15 s of Redis's return; statuses " + statuses);
+            String id = JSON.readTree(retry.body()).path("result").asText();
+            awaitAllDelivered(receiver, List.of(id), 20);
+            assertEquals(2, tasks.submitRequests(), "the earlier task, and this one sent upstream once");
+            assertEquals(2, receiver.requests().size(), "one webhook each");
+        }
+    }
+
+    @Test
     void redisConnectionsCutUnderWorkCostSecondsNotALease() throws Exception {
         String prefix = prefix();
         // tasks of 8 s polled every second, leases far longer than the test waits: the work whose writes a
