@@ -20,12 +20,7 @@ local accounts = KEYS[1]
 local sending = q .. 'sending'
 
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', sending, '-inf', now)) do
-  redis.call('ZREM', sending, id)
-  local account = redis.call('HGET', job_key(q, id), JOB.ACCOUNT)
-  if account then
-    join_line(q, account)
-    redis.call('LPUSH', line_key(q, account), id)
-  end
+  back_to_head(q, id)
 end
 for _, up in ipairs(ups) do
   redis.call('ZREMRANGEBYSCORE', inflight_key(q, up.name), '-inf', now)

@@ -20,11 +20,7 @@ end
 local opened = 0
 if outcome == 'busy' then
   opened = answered(q, upstream, true, now)
-  local account = redis.call('HGET', job_key(q, id), JOB.ACCOUNT)
-  if account then
-    join_line(q, account)
-    redis.call('LPUSH', line_key(q, account), id)
-  end
+  back_to_head(q, id)
   return opened
 end
 if outcome == 'dropped' then

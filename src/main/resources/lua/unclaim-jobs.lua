@@ -18,7 +18,7 @@ for i = 4, 3 + n do
   local lease_end = ARGV[i]
   local ids = redis.call('ZRANGEBYSCORE', sending, lease_end, lease_end)
   for _, id in ipairs(ids) do
-    redis.call('ZREM', sending, id)
+    back_to_head(q, id)
     for _, up in ipairs(ups) do
       local lapse = redis.call('ZSCORE', inflight_key(q, up.name), id)
       if lapse and tonumber(lapse) == tonumber(lease_end) then
@@ -28,11 +28,6 @@ for i = 4, 3 + n do
       if not_before and tonumber(not_before) == tonumber(lease_end) then
         redis.call('HSET', state_key(q, up.name), ROOM.NOT_BEFORE, now)
       end
-    end
-    local account = redis.call('HGET', job_key(q, id), JOB.ACCOUNT)
-    if account then
-      join_line(q, account)
-      redis.call('LPUSH', line_key(q, account), id)
     end
   end
   held[#held + 1] = #ids

@@ -20,6 +20,17 @@ local function join_line(q, account)
   end
 end
 
+-- A claimed job that was not sent goes back to the head of its account's line, its sending entry
+-- removed (a job whose record is gone, cancelled meanwhile, goes nowhere).
+local function back_to_head(q, id)
+  redis.call('ZREM', q .. 'sending', id)
+  local account = redis.call('HGET', job_key(q, id), JOB.ACCOUNT)
+  if account then
+    join_line(q, account)
+    redis.call('LPUSH', line_key(q, account), id)
+  end
+end
+
 -- How far an account's pass moves for each job it sends: 1,000,000 / its weight, never under 1 (a
 -- stride of 0 would keep the turn forever and starve every other account). The start-up check
 -- holds a weight to RelayConfig.MAX_ACCOUNT_WEIGHT, the weight whose stride is 1; a larger one
