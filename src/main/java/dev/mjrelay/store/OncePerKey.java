@@ -4,6 +4,7 @@ import dev.mjrelay.model.IdempotencyKey;
 import dev.mjrelay.model.RelayException;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -28,6 +29,7 @@ import java.util.List;
 @ApplicationScoped
 public class OncePerKey {
 
+    private static final Logger LOG = Logger.getLogger(OncePerKey.class);
     private static final String PENDING = "pending:";
     private static final String DONE = "done:";
     private static final Duration REMEMBERED = Duration.ofHours(24);
@@ -133,10 +135,16 @@ public class OncePerKey {
 
         private Uni<R> first(String reservation, String id) {
             return work.run(id)
-                    .call(answer -> store.remember(account, key.digest(),
-                            DONE + key.fingerprint() + ":" + String.join(":", work.remembered(answer)), REMEMBERED))
                     // a refused or failed request frees the key, unless another has taken it over meanwhile
                     .onFailure().call(() -> store.swap(account, key.digest(), reservation, null, Duration.ZERO)
+                            .onFailure().recoverWithNull())
+                    // the work is done and its answer stands, remembered or not: Redis failing now must not
+                    // have the client do it again. Unremembered, the key keeps its reservation, which leads a
+                    // repeat to what the work made (Work.inFlight).
+                    .call(answer -> store.remember(account, key.digest(),
+                            DONE + key.fingerprint() + ":" + String.join(":", work.remembered(answer)), REMEMBERED)
+                            .onFailure().invoke(e -> LOG.warnf("an Idempotency-Key's answer could not be remembered (%s);"
+                                    + " a repeat of it is answered from what its request made", e.getMessage()))
                             .onFailure().recoverWithNull());
         }
 

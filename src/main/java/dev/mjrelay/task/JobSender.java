@@ -144,10 +144,10 @@ public class JobSender implements DueWorker<Job> {
      * answer (a restart, a failover, a stall): until it lands, the task stays "being sent", and once
      * the send's lease ends it fails as "outcome unknown" — though the upstream ran it, or said it was
      * busy. Tried for up to half that lease; each try is idempotent (the script changes nothing once the
-     * task is no longer being sent). Nobody waits for it: a submit answered at once retries less
-     * (TaskService), its client waiting.
+     * task is no longer being sent). Nobody waits for it: a submit answered at once tries a few
+     * times while its client waits, then answers and goes on here (TaskService).
      */
-    private <T> Uni<T> recording(Uni<T> write) {
+    <T> Uni<T> recording(Uni<T> write) {
         return write.onFailure(StoreUnavailableException.class).retry()
                 .withBackOff(RECORD_RETRY_FIRST, RECORD_RETRY_MOST).expireIn(lease.toMillis() / 2);
     }

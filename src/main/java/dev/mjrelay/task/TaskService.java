@@ -262,17 +262,36 @@ public class TaskService {
                 });
     }
 
+    /**
+     * The upstream took the job but Redis, restarting or failing over, did not take the record of it
+     * within the submit's quick tries. The client is answered all the same — its task is stored, and an
+     * error would have it submit again, for the upstream to run the job twice — and the record is
+     * tried again meanwhile, as a queued job's is (JobSender). Should Redis stay away longer than that,
+     * the task fails as "outcome unknown" when its send's lease ends, the client's webhook saying so.
+     */
+    private void recordLater(Account account, String id, String upstream, Uni<Void> recorded) {
+        TaskLog.warn(LOG, id, account.name(), "upstream %s took the job but Redis did not answer the record of it;"
+                + " answered the client and recording it again in the background", upstream);
+        sender.recording(recorded).subscribe().with(done -> { }, failure -> TaskLog.warn(LOG, id, account.name(),
+                "the record that upstream %s took the job could not be written (%s); the task fails as outcome"
+                        + " unknown when its send's lease ends", upstream, failure.getMessage()));
+    }
+
     private Uni<Submitted> answered(Account account, Task task, UpstreamRequest request, String upstream,
                                     SubmitOutcome outcome, Instant sentAt) {
         String id = task.id();
         if (outcome instanceof SubmitOutcome.Accepted accepted) {
-            // the upstream has the job now: recording that is worth a few tries (Redis full or failing over)
-            return store.started(id, upstream, accepted.upstreamId(), sentAt, sentAt.plus(firstPolls.first(upstream, task.action())),
-                            notifier.submittedData(task))
-                    .onFailure(StoreUnavailableException.class).retry().withBackOff(RECORD_RETRY).atMost(RECORD_TRIES)
+            Uni<Void> recorded = store.started(id, upstream, accepted.upstreamId(), sentAt,
+                            sentAt.plus(firstPolls.first(upstream, task.action())), notifier.submittedData(task))
                     .call(() -> sender.settle(id, upstream, JobQueue.Outcome.ACCEPTED, outcome))
                     .invoke(() -> TaskLog.info(LOG, id, account.name(), "submitted %s (upstream %s as %s)",
                             task.action(), upstream, accepted.upstreamId()))
+                    .replaceWithVoid();
+            return recorded.onFailure(StoreUnavailableException.class).retry().withBackOff(RECORD_RETRY).atMost(RECORD_TRIES)
+                    .onFailure(StoreUnavailableException.class).recoverWithUni(e -> {
+                        recordLater(account, id, upstream, recorded);
+                        return Uni.createFrom().voidItem();
+                    })
                     .replaceWith(new Submitted(id, 0));
         }
         if (JobSender.busy(outcome)) {

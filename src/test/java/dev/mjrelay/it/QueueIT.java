@@ -7,6 +7,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -380,6 +381,41 @@ class QueueIT {
             assertEquals(1, receiver.forTask(first).stream().map(r -> r.header("webhook-id")).distinct().count());
             assertEquals(1, receiver.forTask(second.id()).stream().map(r -> r.header("webhook-id")).distinct().count());
             assertEquals(2, upstream.submitRequests(), "each sent once");
+        }
+    }
+
+    @Test
+    void aSubmitTheUpstreamTookWhileRedisRestartedIsAnsweredAndRunsNotRefusedForARetryToSendTwice() throws Exception {
+        // sent at once (no cap); the upstream takes 1.5 s to answer the submit
+        try (Receiver receiver = new Receiver(); FakeUpstream upstream = new FakeUpstream(1000);
+             RelayProcess relay = relay("direct-redis-restart", prefix(), upstream, 0,
+                     Map.of("relay.poll.lease", "40s")).start()) {
+            upstream.submits(FakeUpstream.Submits.SLOW);
+            String body = JSON.writeValueAsString(Map.of("prompt", "taken during a restart", "callbackUrl",
+                    receiver.url("/hook")));
+            HttpRequest request = FaultToleranceIT.submitRequest(relay, "key of a restart", body);
+            var answer = FaultToleranceIT.HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+
+            // Redis goes away while the upstream takes the job, and is back 6 s later: longer than a
+            // submit's quick tries to record what the upstream said, and to remember the key's answer
+            await().atMost(Duration.ofSeconds(10)).until(() -> upstream.submitRequests() == 1);
+            redis.kill();
+            OwnRedis.sleep(6_000);
+            redis.start();
+
+            HttpResponse<String> response = answer.get();
+            // a 503 here would have the client submit again, and the upstream run the job twice
+            assertEquals(200, response.statusCode(), response.body());
+            String id = JSON.readTree(response.body()).path("result").asText();
+            await().atMost(Duration.ofSeconds(20)).until(() -> !receiver.forTask(id).isEmpty());
+            JsonNode webhook = JSON.readTree(receiver.forTask(id).get(0).body());
+            assertEquals("task.succeeded", webhook.path("type").asText(), webhook.toString());
+
+            // a repeat of the key (the client did not see the answer) finds the same task
+            HttpResponse<String> repeat = FaultToleranceIT.HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, repeat.statusCode(), repeat.body());
+            assertEquals(id, JSON.readTree(repeat.body()).path("result").asText());
+            assertEquals(1, upstream.submitRequests(), "sent once");
         }
     }
 
