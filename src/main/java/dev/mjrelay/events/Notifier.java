@@ -77,18 +77,34 @@ public class Notifier {
      * (a waiting job is cancelled, never one being sent); false when it was not.
      */
     public Uni<Boolean> finishUnsent(String taskId, String failReason, TaskCodec.Queue onlyIn) {
-        return finish(taskId, TaskStatus.TASK_STATUS_FAILED, null, failReason, onlyIn);
+        return finish(taskId, TaskStatus.TASK_STATUS_FAILED, null, failReason, onlyIn, true);
+    }
+
+    /**
+     * Ends a waiting job whose submit was answered with an error, so that it never runs: its client
+     * never got its id, so no webhook goes out; the event stream, which had its task.submitted, gets
+     * its task.failed. False when it was not waiting.
+     */
+    public Uni<Boolean> withdraw(String taskId, String failReason) {
+        return finish(taskId, TaskStatus.TASK_STATUS_FAILED, null, failReason, TaskCodec.Queue.WAITING, false);
     }
 
     private Uni<Boolean> finish(String taskId, TaskStatus status, JsonNode snapshot, String failReason,
                                 TaskCodec.Queue onlyIn) {
+        return finish(taskId, status, snapshot, failReason, onlyIn, true);
+    }
+
+    private Uni<Boolean> finish(String taskId, TaskStatus status, JsonNode snapshot, String failReason,
+                                TaskCodec.Queue onlyIn, boolean delivered) {
         return tasks.find(taskId).chain(task -> {
             if (task == null || task.status().isTerminal()) {
                 return Uni.createFrom().item(false);
             }
             Instant now = clock.instant();
             EventType type = status == TaskStatus.TASK_STATUS_SUCCEED ? EventType.SUCCEEDED : EventType.FAILED;
-            return event(task, type, status, snapshot, failReason, now, "t").chain(event -> {
+            Uni<Event> made = delivered ? event(task, type, status, snapshot, failReason, now, "t")
+                    : Uni.createFrom().item(event(task, type, status, snapshot, failReason, now, List.of()));
+            return made.chain(event -> {
                 Completion completion = new Completion(status.name(), snapshot == null ? null : snapshot.toString(),
                         failReason, now.toEpochMilli(), event, onlyIn);
                 return tasks.complete(taskId, completion, now, retention);
@@ -128,9 +144,13 @@ public class Notifier {
 
     private Uni<Event> event(Task task, EventType type, TaskStatus status, JsonNode snapshot, String failReason,
                              Instant at, String kind) {
+        return targets(task, type, kind).map(targets -> event(task, type, status, snapshot, failReason, at, targets));
+    }
+
+    private Event event(Task task, EventType type, TaskStatus status, JsonNode snapshot, String failReason, Instant at,
+                        List<Event.Target> targets) {
         ObjectNode body = EventPayload.build(mapper, type, task, status, snapshot, failReason, at);
-        return targets(task, type, kind).map(targets -> new Event(Ids.webhookId(), type.wireName(), body.toString(),
-                body.get("data").toString(), targets));
+        return new Event(Ids.webhookId(), type.wireName(), body.toString(), body.get("data").toString(), targets);
     }
 
     private Uni<List<Event.Target>> targets(Task task, EventType type, String kind) {

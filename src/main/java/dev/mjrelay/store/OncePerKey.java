@@ -115,8 +115,10 @@ public class OncePerKey {
          * A reservation whose answer never came may still have been stored — Redis ran it after this
          * request gave up, or answered on a connection that was lost — with no request behind it: the
          * client's retries would wait on it, and be refused as still in flight, until it could be taken
-         * over ({@code inFlightAtMost}, a lease). No work ran under it, so it is removed (only if it
-         * still holds this very reservation) once a second until that is done, or until {@code untilMs}.
+         * over ({@code inFlightAtMost}, a lease). So is one whose request failed and could not free it.
+         * Nothing stands under it (what a failed submit may have stored is abandoned: TaskService), so it
+         * is removed (only if it still holds this very reservation) once a second until that is done, or
+         * until {@code untilMs}.
          */
         private void forgetLater(String reservation, long untilMs) {
             Uni.createFrom().voidItem().onItem().delayIt().by(FORGET_EVERY)
@@ -135,8 +137,11 @@ public class OncePerKey {
 
         private Uni<R> first(String reservation, String id) {
             return work.run(id)
-                    // a refused or failed request frees the key, unless another has taken it over meanwhile
+                    // a refused or failed request frees the key, unless another has taken it over meanwhile;
+                    // with Redis away, as soon as it is back
                     .onFailure().call(() -> store.swap(account, key.digest(), reservation, null, Duration.ZERO)
+                            .onFailure(StoreUnavailableException.class).invoke(() ->
+                                    forgetLater(reservation, clock.millis() + inFlightAtMost.toMillis()))
                             .onFailure().recoverWithNull())
                     // the work is done and its answer stands, remembered or not: Redis failing now must not
                     // have the client do it again. Unremembered, the key keeps its reservation, which leads a

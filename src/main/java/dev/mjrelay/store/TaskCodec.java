@@ -56,7 +56,12 @@ public final class TaskCodec {
          * tasks ({@code Keys.running}); its end takes it off that count. Absent on tasks started before
          * the count existed, which its end leaves alone.
          */
-        COUNTED;
+        COUNTED,
+        /**
+         * The only field of the short-lived marker left in the place of a task whose submit gave up on
+         * Redis before it was sent (discard-task.lua): no task has the id, and a late store of it is refused.
+         */
+        ABANDONED;
 
         private final boolean pieced;
 

@@ -162,8 +162,21 @@ public class TaskStore {
      * behind. False when the task was not being sent.
      */
     public Uni<Boolean> discard(String id) {
+        return discard(id, "");
+    }
+
+    /**
+     * Removes the task of a submit that gave up on Redis before the upstream was asked, should Redis
+     * have stored it all the same, and keeps its id from being stored for {@code keptOut}: a store Redis
+     * runs only after this changes nothing. True when there was a task to remove.
+     */
+    public Uni<Boolean> abandon(String id, Duration keptOut) {
+        return discard(id, Long.toString(keptOut.toMillis()));
+    }
+
+    private Uni<Boolean> discard(String id, String keptOutMs) {
         int p = keys.partitionOf(id);
-        return scripts.run("discard-task", List.of(keys.task(id), keys.due(p), keys.pending(p)), List.of(id))
+        return scripts.run("discard-task", List.of(keys.task(id), keys.due(p), keys.pending(p)), List.of(id, keptOutMs))
                 .map(response -> response.toLong() == 1L);
     }
 

@@ -47,6 +47,10 @@ public class TaskService {
     private static final Logger LOG = Logger.getLogger(TaskService.class);
     private static final Duration RECORD_RETRY = Duration.ofMillis(100);
     private static final int RECORD_TRIES = 5;
+    /** How long a client waits for the record that the upstream took its job: about what the tries take on a refused connection. */
+    private static final Duration RECORD_WAIT = Duration.ofSeconds(3);
+    private static final Duration ABANDON_EVERY = Duration.ofSeconds(1);
+    private static final String ABANDONED = "its submit was answered 503 (Redis did not answer in time); not sent";
 
     private final TaskStore store;
     private final JobQueue queue;
@@ -213,9 +217,43 @@ public class TaskService {
                 submission.parentTaskId(), submission.index(), submission.callbackUrl(), submission.state(),
                 submission.notifyProgress(), null, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null,
                 now.plus(timeout), null, 0, pinned, true);
-        return queue.reserve(account.name(), task.id(), pinned, now, now.plus(lease)).chain(upstream -> upstream == null
+        return queue.reserve(account.name(), task.id(), pinned, now, now.plus(lease)).chain(upstream -> (upstream == null
                 ? enqueue(account, task, request, TaskTraces.traceparent(span), slot)
-                : sendNow(account, task, request, upstream, span, slot));
+                : sendNow(account, task, request, upstream, span, slot))
+                .onFailure(StoreUnavailableException.class).invoke(() ->
+                        abandonLater(account, task.id(), upstream, clock.millis() + lease.toMillis())));
+    }
+
+    /**
+     * A submit answered 503 because Redis did not answer may leave its task stored all the same: Redis,
+     * stalled, ran the write after the relay stopped waiting for it, or the answer was lost. A job being
+     * sent would then fail as "outcome unknown" when its lease ended, and one put in line would run,
+     * though its client, refused, submits again: webhooks of a task the client never got, and the job
+     * run twice. So once a second, until Redis answers or {@code untilMs}: a task never sent is removed
+     * (and its id kept out for a lease, should its write come later still), a waiting one withdrawn
+     * (failed in the event stream, which had its task.submitted; no webhook) and taken out of line, and
+     * the room reserved on {@code upstream} (null: none) freed.
+     */
+    private void abandonLater(Account account, String id, String upstream, long untilMs) {
+        Uni.createFrom().voidItem().onItem().delayIt().by(ABANDON_EVERY)
+                .chain(() -> store.abandon(id, lease))
+                .chain(removed -> removed ? Uni.createFrom().item(true) : notifier.withdraw(id, ABANDONED)
+                        .call(withdrawn -> withdrawn ? queue.remove(id) : Uni.createFrom().nullItem()))
+                .call(() -> {
+                    Instant now = clock.instant();
+                    return upstream == null ? Uni.createFrom().voidItem()
+                            : queue.settle(id, upstream, JobQueue.Outcome.DROPPED, now, now);
+                })
+                .subscribe().with(abandoned -> {
+                    if (abandoned) {
+                        TaskLog.info(LOG, id, account.name(), "abandoned: Redis stored the task after its submit had"
+                                + " been answered 503; it is not sent");
+                    }
+                }, failure -> {
+                    if (clock.millis() < untilMs) {
+                        abandonLater(account, id, upstream, untilMs);
+                    }
+                });
     }
 
     private Uni<Submitted> enqueue(Account account, Task task, UpstreamRequest request, String trace, PendingLimit.Slot slot) {
@@ -288,6 +326,8 @@ public class TaskService {
                             task.action(), upstream, accepted.upstreamId()))
                     .replaceWithVoid();
             return recorded.onFailure(StoreUnavailableException.class).retry().withBackOff(RECORD_RETRY).atMost(RECORD_TRIES)
+                    // Redis stalled: a try waits out its whole time-out
+                    .ifNoItem().after(RECORD_WAIT).failWith(() -> new StoreUnavailableException(null))
                     .onFailure(StoreUnavailableException.class).recoverWithUni(e -> {
                         recordLater(account, id, upstream, recorded);
                         return Uni.createFrom().voidItem();

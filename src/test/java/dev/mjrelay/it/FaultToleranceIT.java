@@ -9,16 +9,23 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
@@ -302,6 +309,82 @@ class FaultToleranceIT {
             awaitAllDelivered(receiver, List.of(id), 20);
             assertEquals(2, tasks.submitRequests(), "the earlier task, and this one sent upstream once");
             assertEquals(2, receiver.requests().size(), "one webhook each");
+        }
+    }
+
+    @Test
+    void submitsRefusedWhileRedisStalledLeaveNoTaskBehindToFailLater() throws Exception {
+        String prefix = prefix();
+        // a lease of 8 s: a task Redis stored late, after its submit was answered 503, would fail as
+        // "outcome unknown" 8 s after the submit, its webhook naming a task its client never got
+        try (Receiver receiver = new Receiver(); FakeUpstream tasks = new FakeUpstream(1000);
+             RelayProcess relay = new RelayProcess("redis-stall-submits", redis.hosts(), prefix, tasks.url(), Map.of()).start()) {
+            List<String> answered = Collections.synchronizedList(new ArrayList<>());
+            AtomicInteger refused = new AtomicInteger();
+            AtomicBoolean stop = new AtomicBoolean();
+            // as in a relay at work: scripts loaded, connections open
+            answered.addAll(submit(relay, receiver, 4));
+            ExecutorService clients = Executors.newFixedThreadPool(32);
+            List<Future<?>> running = new ArrayList<>();
+            for (int c = 0; c < 32; c++) {
+                int client = c;
+                running.add(clients.submit(() -> {
+                    for (int i = 0; !stop.get(); i++) {
+                        String body = JSON.writeValueAsString(Map.of("prompt", "client " + client + " job " + i,
+                                "callbackUrl", receiver.url("/hook")));
+                        HttpResponse<String> response = post(relay, "/mj/submit/imagine", RelayProcess.ALPHA_KEY, body);
+                        if (response.statusCode() == 200) {
+                            answered.add(JSON.readTree(response.body()).path("result").asText());
+                        } else {
+                            assertEquals(503, response.statusCode(), response.body());
+                            refused.incrementAndGet();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            // stall Redis until a stall lands on a submit's write of its task (most land on earlier steps)
+            int stalls = 0;
+            long resumed = 0;
+            while (stalls < 4 && !relay.logText().contains("Redis stored the task after its submit had been answered 503")) {
+                OwnRedis.sleep(1_000);
+                redis.suspend();
+                stalls++;
+                try {
+                    OwnRedis.sleep(5_000);
+                } finally {
+                    redis.resume();
+                }
+                resumed = System.currentTimeMillis();
+                OwnRedis.sleep(2_000);
+            }
+            stop.set(true);
+            clients.shutdown();
+            assertTrue(clients.awaitTermination(60, TimeUnit.SECONDS));
+            for (Future<?> client : running) {
+                client.get(); // every submit was answered, 200 or 503
+            }
+
+            awaitAllDelivered(receiver, answered, 30);
+            // a lease since the stall: what Redis stored late has had its watchdog look at it
+            OwnRedis.sleep(Math.max(0, resumed + 8_000 - System.currentTimeMillis()));
+            Set<String> known = Set.copyOf(answered);
+            List<String> strangers = receiver.requests().stream().map(r -> {
+                try {
+                    return JSON.readTree(r.body()).path("data").path("taskId").asText();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).filter(id -> !known.contains(id)).distinct().toList();
+            Outcome outcome = outcome(receiver, answered);
+            Figures.report("faults", "Redis stalled 5 s " + stalls + " times under 32 submitting clients: answered " + answered.size()
+                    + ", refused " + refused.get() + ", webhooks of tasks never answered " + strangers.size()
+                    + ", lost " + outcome.lost + ", duplicated " + outcome.duplicated);
+            assertEquals(List.of(), strangers, "webhooks of tasks whose submit was refused");
+            assertEquals(0, outcome.lost);
+            assertEquals(0, outcome.duplicated);
+            assertTrue(relay.logText().contains("Redis stored the task after its submit had been answered 503"),
+                    "a stall landed on a submit's write of its task, which Redis ran late");
         }
     }
 
