@@ -167,11 +167,11 @@ public class TaskStore {
 
     /**
      * Removes the task of a submit that gave up on Redis before the upstream was asked, should Redis
-     * have stored it all the same, and keeps its id from being stored for {@code keptOut}: a store Redis
-     * runs only after this changes nothing. True when there was a task to remove.
+     * have stored it all the same, and keeps its id from being stored for {@code keptOut} (zero: not at
+     * all): a store Redis runs only after this changes nothing. True when there was a task to remove.
      */
     public Uni<Boolean> abandon(String id, Duration keptOut) {
-        return discard(id, Long.toString(keptOut.toMillis()));
+        return discard(id, keptOut.isZero() ? "" : Long.toString(keptOut.toMillis()));
     }
 
     private Uni<Boolean> discard(String id, String keptOutMs) {

@@ -14,6 +14,7 @@ import dev.mjrelay.poll.FirstPolls;
 import dev.mjrelay.store.JobQueue;
 import dev.mjrelay.store.KeyLayout;
 import dev.mjrelay.store.ReplicaRoster;
+import dev.mjrelay.store.StoreFullException;
 import dev.mjrelay.store.StoreUnavailableException;
 import dev.mjrelay.store.TaskCodec;
 import dev.mjrelay.store.TaskStore;
@@ -50,7 +51,7 @@ public class TaskService {
     /** How long a client waits for the record that the upstream took its job: about what the tries take on a refused connection. */
     private static final Duration RECORD_WAIT = Duration.ofSeconds(3);
     private static final Duration ABANDON_EVERY = Duration.ofSeconds(1);
-    private static final String ABANDONED = "its submit was answered 503 (Redis did not answer in time); not sent";
+    private static final String ABANDONED = "its submit was answered 503 (Redis unavailable or full); not sent";
 
     private final TaskStore store;
     private final JobQueue queue;
@@ -220,8 +221,8 @@ public class TaskService {
         return queue.reserve(account.name(), task.id(), pinned, now, now.plus(lease)).chain(upstream -> (upstream == null
                 ? enqueue(account, task, request, TaskTraces.traceparent(span), slot)
                 : sendNow(account, task, request, upstream, span, slot))
-                .onFailure(StoreUnavailableException.class).invoke(() ->
-                        abandonLater(account, task.id(), upstream, clock.millis() + lease.toMillis())));
+                .onFailure(StoreUnavailableException.class).invoke(e -> abandonLater(account, task.id(), upstream,
+                        e instanceof StoreFullException ? Duration.ZERO : lease, clock.millis() + lease.toMillis())));
     }
 
     /**
@@ -230,13 +231,14 @@ public class TaskService {
      * sent would then fail as "outcome unknown" when its lease ended, and one put in line would run,
      * though its client, refused, submits again: webhooks of a task the client never got, and the job
      * run twice. So once a second, until Redis answers or {@code untilMs}: a task never sent is removed
-     * (and its id kept out for a lease, should its write come later still), a waiting one withdrawn
-     * (failed in the event stream, which had its task.submitted; no webhook) and taken out of line, and
-     * the room reserved on {@code upstream} (null: none) freed.
+     * (and its id kept out for {@code keptOut}, should its write come later still: none when Redis
+     * refused a write for want of memory, which it does not run later), a waiting one withdrawn (failed
+     * in the event stream, which had its task.submitted; no webhook) and taken out of line, and the room
+     * reserved on {@code upstream} (null: none) freed.
      */
-    private void abandonLater(Account account, String id, String upstream, long untilMs) {
+    private void abandonLater(Account account, String id, String upstream, Duration keptOut, long untilMs) {
         Uni.createFrom().voidItem().onItem().delayIt().by(ABANDON_EVERY)
-                .chain(() -> store.abandon(id, lease))
+                .chain(() -> store.abandon(id, keptOut))
                 .chain(removed -> removed ? Uni.createFrom().item(true) : notifier.withdraw(id, ABANDONED)
                         .call(withdrawn -> withdrawn ? queue.remove(id) : Uni.createFrom().nullItem()))
                 .call(() -> {
@@ -246,12 +248,12 @@ public class TaskService {
                 })
                 .subscribe().with(abandoned -> {
                     if (abandoned) {
-                        TaskLog.info(LOG, id, account.name(), "abandoned: Redis stored the task after its submit had"
-                                + " been answered 503; it is not sent");
+                        TaskLog.info(LOG, id, account.name(), "abandoned: its submit was answered 503, but Redis"
+                                + " had stored the task; it is not sent");
                     }
                 }, failure -> {
                     if (clock.millis() < untilMs) {
-                        abandonLater(account, id, upstream, untilMs);
+                        abandonLater(account, id, upstream, keptOut, untilMs);
                     }
                 });
     }

@@ -346,7 +346,7 @@ class FaultToleranceIT {
             // stall Redis until a stall lands on a submit's write of its task (most land on earlier steps)
             int stalls = 0;
             long resumed = 0;
-            while (stalls < 4 && !relay.logText().contains("Redis stored the task after its submit had been answered 503")) {
+            while (stalls < 4 && !relay.logText().contains("its submit was answered 503, but Redis had stored the task")) {
                 OwnRedis.sleep(1_000);
                 redis.suspend();
                 stalls++;
@@ -383,7 +383,7 @@ class FaultToleranceIT {
             assertEquals(List.of(), strangers, "webhooks of tasks whose submit was refused");
             assertEquals(0, outcome.lost);
             assertEquals(0, outcome.duplicated);
-            assertTrue(relay.logText().contains("Redis stored the task after its submit had been answered 503"),
+            assertTrue(relay.logText().contains("its submit was answered 503, but Redis had stored the task"),
                     "a stall landed on a submit's write of its task, which Redis ran late");
         }
     }

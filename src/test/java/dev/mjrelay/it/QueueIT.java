@@ -370,9 +370,7 @@ class QueueIT {
 
             // the second is being sent: Redis goes away before the upstream's answer, and is back 3 s later
             await().atMost(Duration.ofSeconds(20)).until(() -> upstream.submitRequests() == 2);
-            redis.kill();
-            OwnRedis.sleep(3_000);
-            redis.start();
+            redisAwayFor(3_000);
 
             await().atMost(Duration.ofSeconds(20)).until(() -> !receiver.forTask(second.id()).isEmpty());
             JsonNode webhook = JSON.readTree(receiver.forTask(second.id()).get(0).body());
@@ -399,9 +397,7 @@ class QueueIT {
             // Redis goes away while the upstream takes the job, and is back 6 s later: longer than a
             // submit's quick tries to record what the upstream said, and to remember the key's answer
             await().atMost(Duration.ofSeconds(10)).until(() -> upstream.submitRequests() == 1);
-            redis.kill();
-            OwnRedis.sleep(6_000);
-            redis.start();
+            redisAwayFor(6_000);
 
             HttpResponse<String> response = answer.get();
             // a 503 here would have the client submit again, and the upstream run the job twice
@@ -417,6 +413,13 @@ class QueueIT {
             assertEquals(id, JSON.readTree(repeat.body()).path("result").asText());
             assertEquals(1, upstream.submitRequests(), "sent once");
         }
+    }
+
+    /** Kills Redis and starts it again (AOF: what it had survives) {@code ms} later. */
+    private static void redisAwayFor(long ms) throws Exception {
+        redis.kill();
+        OwnRedis.sleep(ms);
+        redis.start();
     }
 
     static Submitted submit(RelayProcess relay, String key, String prompt, Receiver receiver) throws Exception {
