@@ -221,8 +221,8 @@ public class TaskService {
         return queue.reserve(account.name(), task.id(), pinned, now, now.plus(lease)).chain(upstream -> (upstream == null
                 ? enqueue(account, task, request, TaskTraces.traceparent(span), slot)
                 : sendNow(account, task, request, upstream, span, slot))
-                .onFailure(StoreUnavailableException.class).invoke(e -> abandonLater(account, task.id(), upstream,
-                        e instanceof StoreFullException ? Duration.ZERO : lease, clock.millis() + lease.toMillis())));
+                .onFailure(StoreUnavailableException.class).invoke(e -> abandon(account, task.id(), upstream,
+                        e instanceof StoreFullException ? Duration.ZERO : lease, clock.millis() + lease.toMillis(), Duration.ZERO)));
     }
 
     /**
@@ -230,15 +230,16 @@ public class TaskService {
      * stalled, ran the write after the relay stopped waiting for it, or the answer was lost. A job being
      * sent would then fail as "outcome unknown" when its lease ended, and one put in line would run,
      * though its client, refused, submits again: webhooks of a task the client never got, and the job
-     * run twice. So once a second, until Redis answers or {@code untilMs}: a task never sent is removed
-     * (and its id kept out for {@code keptOut}, should its write come later still: none when Redis
-     * refused a write for want of memory, which it does not run later), a waiting one withdrawn (failed
-     * in the event stream, which had its task.submitted; no webhook) and taken out of line, and the room
-     * reserved on {@code upstream} (null: none) freed.
+     * run twice. So at once (behind the write, should Redis still be stalled), then once a second until
+     * Redis answers or {@code untilMs}: a task never sent is removed (and its id kept out for
+     * {@code keptOut}, should its write come later still: zero when Redis refused the write for want of
+     * memory, which it does not run later), a waiting one withdrawn (failed in the event stream, which
+     * had its task.submitted; no webhook) and taken out of line, and the room reserved on
+     * {@code upstream} (null: none) freed.
      */
-    private void abandonLater(Account account, String id, String upstream, Duration keptOut, long untilMs) {
-        Uni.createFrom().voidItem().onItem().delayIt().by(ABANDON_EVERY)
-                .chain(() -> store.abandon(id, keptOut))
+    private void abandon(Account account, String id, String upstream, Duration keptOut, long untilMs, Duration after) {
+        Uni<Void> turn = after.isZero() ? Uni.createFrom().voidItem() : Uni.createFrom().voidItem().onItem().delayIt().by(after);
+        turn.chain(() -> store.abandon(id, keptOut))
                 .chain(removed -> removed ? Uni.createFrom().item(true) : notifier.withdraw(id, ABANDONED)
                         .call(withdrawn -> withdrawn ? queue.remove(id) : Uni.createFrom().nullItem()))
                 .call(() -> {
@@ -253,7 +254,7 @@ public class TaskService {
                     }
                 }, failure -> {
                     if (clock.millis() < untilMs) {
-                        abandonLater(account, id, upstream, keptOut, untilMs);
+                        abandon(account, id, upstream, keptOut, untilMs, ABANDON_EVERY);
                     }
                 });
     }
