@@ -190,7 +190,8 @@ class WebhookDeliveryTest {
             // no replica has announced newco for longer than that: it was removed, and its webhook cannot be signed
             announced("newco", Instant.now().minus(Duration.ofMinutes(2)));
             await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-                JsonPath last = log(id).get(log(id).size() - 1);
+                List<JsonPath> attempts = log(id);
+                JsonPath last = attempts.get(attempts.size() - 1);
                 assertEquals("dead", last.getString("outcome"));
                 assertTrue(last.getString("error").contains("the account or endpoint no longer exists"), last.prettify());
             });
