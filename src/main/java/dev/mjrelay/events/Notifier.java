@@ -69,7 +69,7 @@ public class Notifier {
      * @param snapshot the upstream's answer that showed the end, or null when the relay ends the task itself
      */
     public Uni<Boolean> finish(String taskId, TaskStatus status, JsonNode snapshot, String failReason) {
-        return finish(taskId, status, snapshot, failReason, null);
+        return finish(taskId, status, snapshot, failReason, null, true);
     }
 
     /**
@@ -87,11 +87,6 @@ public class Notifier {
      */
     public Uni<Boolean> withdraw(String taskId, String failReason) {
         return finish(taskId, TaskStatus.TASK_STATUS_FAILED, null, failReason, TaskCodec.Queue.WAITING, false);
-    }
-
-    private Uni<Boolean> finish(String taskId, TaskStatus status, JsonNode snapshot, String failReason,
-                                TaskCodec.Queue onlyIn) {
-        return finish(taskId, status, snapshot, failReason, onlyIn, true);
     }
 
     private Uni<Boolean> finish(String taskId, TaskStatus status, JsonNode snapshot, String failReason,
