@@ -12,16 +12,20 @@
 -- ARGV[1] task id, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] delivery key prefix,
 -- ARGV[5] webhook id, ARGV[6] event type, ARGV[7] event body, ARGV[8] event data (JSON),
 -- ARGV[9] stream max length, ARGV[10] the job-queue phase the task must be in ('' = any: see
--- TASK.QUEUE), ARGV[11] number N of task field/value entries that follow, ARGV[12 .. 11+N] those
--- entries, then (delivery id, target, secret ref) triples.
+-- TASK.QUEUE), ARGV[11] '1' when a task adopted by a client's retry is left alone (a withdrawal:
+-- adopt-task.lua), else '', ARGV[12] number N of task field/value entries that follow,
+-- ARGV[13 .. 12+N] those entries, then (delivery id, target, secret ref) triples.
 if task_ended(KEYS[1]) then
   return 0
 end
 if ARGV[10] ~= '' and redis.call('HGET', KEYS[1], TASK.QUEUE) ~= ARGV[10] then
   return 0
 end
-local n = tonumber(ARGV[11])
-set_fields(KEYS[1], TASK_PIECED, 12, 11 + n)
+if ARGV[11] == '1' and redis.call('HEXISTS', KEYS[1], TASK.ADOPTED) == 1 then
+  return 0
+end
+local n = tonumber(ARGV[12])
+set_fields(KEYS[1], TASK_PIECED, 13, 12 + n)
 redis.call('HSET', KEYS[1], TASK.WEBHOOK_ID, ARGV[5], TASK.EVENT_TYPE, ARGV[6])
 set_field(KEYS[1], TASK_PIECED, TASK.EVENT, ARGV[7])
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -36,7 +40,7 @@ if redis.call('HGET', KEYS[1], TASK.COUNTED) then
   end
 end
 -- what only a running task needs: its job-queue phase, its count, its poll schedule's memory
-redis.call('HDEL', KEYS[1], TASK.QUEUE, TASK.COUNTED, TASK.BASE_AT, TASK.END_BY, TASK.MISSES, TASK.NOT_FOUND,
+redis.call('HDEL', KEYS[1], TASK.QUEUE, TASK.ADOPTED, TASK.COUNTED, TASK.BASE_AT, TASK.END_BY, TASK.MISSES, TASK.NOT_FOUND,
   TASK.ERRORS, TASK.OVERSIZE, TASK.MIRROR_SINCE)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 local progress = get_pieced(KEYS[1], TASK.PROGRESS_DELIVERIES, true)
@@ -50,5 +54,5 @@ end
 append_event(KEYS[5], ARGV[9], ARGV[6], ARGV[1], account, ARGV[8], ARGV[5])
 note_event(KEYS[1], ARGV[6], ARGV[2], ARGV[5])
 enqueue_deliveries(ARGV[4], KEYS[3], ARGV[2], ARGV[1], account, ARGV[5], ARGV[6], ARGV[7],
-  redis.call('HGET', KEYS[1], TASK.TRACE), 12 + n, triples_from(12 + n))
+  redis.call('HGET', KEYS[1], TASK.TRACE), 13 + n, triples_from(13 + n))
 return 1

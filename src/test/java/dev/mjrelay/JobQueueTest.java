@@ -1,9 +1,11 @@
 package dev.mjrelay;
 
+import dev.mjrelay.events.Notifier;
 import dev.mjrelay.simulator.Simulator;
 import dev.mjrelay.model.IdempotencyKey;
 import dev.mjrelay.store.IdempotencyStore;
 import dev.mjrelay.store.JobQueue;
+import dev.mjrelay.task.TaskService;
 import dev.mjrelay.testing.Idle;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
@@ -22,6 +24,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static dev.mjrelay.testing.Api.ALICE;
 import static dev.mjrelay.testing.Api.BOB;
@@ -33,6 +37,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -65,6 +70,9 @@ class JobQueueTest {
 
     @Inject
     IdempotencyStore idempotency;
+
+    @Inject
+    Notifier notifier;
 
     @AfterAll
     static void closeReceiver() {
@@ -230,6 +238,79 @@ class JobQueueTest {
                 && call.body().path("prompt").asText().equals("retried into line")).count(), "sent upstream once");
     }
 
+    /**
+     * A submit answered 503 while Redis stalled may find, once Redis answers, that its waiting task was
+     * stored after all, and withdraws it (TaskService): its client was told nothing was made. Should the
+     * client's retry with its key reach that task first, the retry puts its job in line and answers with
+     * its id — and the withdrawal then leaves it alone: the id the client got runs.
+     */
+    @Test
+    void aRetryThatPutTheJobInLineIsNotUndoneByItsRefusedFirstRequest() {
+        Idle.upstream(simulator);
+        imagine(ALICE, "holds room --never");
+        imagine(ALICE, "holds room too --never");
+        String body = "{\"prompt\": \"adopted by the retry\", \"callbackUrl\": \"" + receiver.url("/h") + "\"}";
+        String key = "adopted-" + System.nanoTime();
+        String id = lateTaskOfARefusedSubmit(key, body);
+
+        keyed(key, body).body("result", equalTo(id)).body("properties.queued", equalTo(true))
+                .body("properties.queuePosition", equalTo(1));
+        assertFalse(notifier.withdraw(id, TaskService.ABANDONED).await().indefinitely(),
+                "the refused request's withdrawal comes after the retry took the task");
+
+        fetch(ALICE, id).body("task.status", equalTo("TASK_STATUS_QUEUED")).body("extra.relay.queuePosition", equalTo(1));
+        simulator.finishAll();
+        await().atMost(Duration.ofSeconds(30)).until(() -> !receiver.forTask(id).isEmpty());
+        assertEquals("task.succeeded", JsonPath.from(receiver.forTask(id).get(0).body()).getString("type"));
+        assertEquals(1, sent("adopted by the retry"), "sent upstream once");
+    }
+
+    /**
+     * The other order: the refused request withdraws its late task before the client's retry with the
+     * key looks. That task is not the retry's answer (it failed, and its client was told nothing was
+     * made): once the key is freed, the retry makes the job anew, and that one runs.
+     */
+    @Test
+    void aRetryAfterItsRefusedFirstRequestWithdrewTheTaskMakesTheJobAnew() throws Exception {
+        Idle.upstream(simulator);
+        imagine(ALICE, "holds room --never");
+        imagine(ALICE, "holds room too --never");
+        String body = "{\"prompt\": \"made anew by the retry\", \"callbackUrl\": \"" + receiver.url("/h") + "\"}";
+        String key = "withdrawn-" + System.nanoTime();
+        String withdrawn = lateTaskOfARefusedSubmit(key, body);
+        assertTrue(notifier.withdraw(withdrawn, TaskService.ABANDONED).await().indefinitely());
+        // the refused request frees its key as soon as Redis answers (OncePerKey): here, while the retry looks
+        IdempotencyKey idempotencyKey = IdempotencyKey.of("imagine", key, body);
+        String reservation = idempotency.get("alice", idempotencyKey.digest()).await().indefinitely();
+        CompletableFuture<Boolean> freed = CompletableFuture.supplyAsync(() -> idempotency.swap("alice",
+                idempotencyKey.digest(), reservation, null, Duration.ZERO).await().indefinitely(),
+                CompletableFuture.delayedExecutor(500, TimeUnit.MILLISECONDS));
+
+        String made = keyed(key, body).body("properties.queued", equalTo(true)).extract().path("result");
+
+        assertTrue(freed.get(5, TimeUnit.SECONDS));
+        assertNotEquals(withdrawn, made, "the retry is answered with a task that runs, not the withdrawn one");
+        keyed(key, body).body("result", equalTo(made));
+        simulator.finishAll();
+        await().atMost(Duration.ofSeconds(30)).until(() -> !receiver.forTask(made).isEmpty());
+        assertEquals("task.succeeded", JsonPath.from(receiver.forTask(made).get(0).body()).getString("type"));
+        assertTrue(receiver.forTask(withdrawn).isEmpty(), "no webhook of the withdrawn task");
+        assertEquals(1, sent("made anew by the retry"), "sent upstream once");
+    }
+
+    /**
+     * What a keyed submit answered 503 leaves when Redis ran its writes late: its waiting task stored,
+     * its job in no line (the enqueue had not run yet), and its key still reserved for it. Its id.
+     */
+    private String lateTaskOfARefusedSubmit(String key, String body) {
+        String id = keyed(key, body).body("properties.queued", equalTo(true)).extract().path("result");
+        jobs.remove(id).await().indefinitely();
+        IdempotencyKey idempotencyKey = IdempotencyKey.of("imagine", key, body);
+        idempotency.remember("alice", idempotencyKey.digest(), "pending:" + idempotencyKey.fingerprint() + ":" + id + ":"
+                + System.currentTimeMillis(), Duration.ofHours(1)).await().indefinitely();
+        return id;
+    }
+
     /** A waiting task whose job is in no line fails a lease after its submit, with its webhook. */
     private void failsWithinALeaseSayingNeverSent(String id) {
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> fetch(ALICE, id)
@@ -313,6 +394,12 @@ class JobQueueTest {
     }
 
     /** The prompts the upstream received that start with {@code prefix}, in the order it got them. */
+    /** How many times the upstream was sent a job with this prompt. */
+    private long sent(String prompt) {
+        return simulator.calls().stream().filter(call -> call.body() != null
+                && call.body().path("prompt").asText().equals(prompt)).count();
+    }
+
     private List<String> prompts(String prefix) {
         return simulator.calls().stream().map(c -> c.body().path("prompt").asText())
                 .filter(p -> p.startsWith(prefix)).distinct().toList();

@@ -83,7 +83,8 @@ public class Notifier {
     /**
      * Ends a waiting job whose submit was answered with an error, so that it never runs: its client
      * never got its id, so no webhook goes out; the event stream, which had its task.submitted, gets
-     * its task.failed. False when it was not waiting.
+     * its task.failed. False when it was not waiting, or when the client's retry with its
+     * Idempotency-Key has adopted it meanwhile ({@link TaskStore#adopt}): the retry's answer named it.
      */
     public Uni<Boolean> withdraw(String taskId, String failReason) {
         return finish(taskId, TaskStatus.TASK_STATUS_FAILED, null, failReason, TaskCodec.Queue.WAITING, false);
@@ -101,7 +102,7 @@ public class Notifier {
                     : Uni.createFrom().item(event(task, type, status, snapshot, failReason, now, List.of()));
             return made.chain(event -> {
                 Completion completion = new Completion(status.name(), snapshot == null ? null : snapshot.toString(),
-                        failReason, now.toEpochMilli(), event, onlyIn);
+                        failReason, now.toEpochMilli(), event, onlyIn, !delivered);
                 return tasks.complete(taskId, completion, now, retention);
             }).invoke(ended -> {
                 if (ended) {

@@ -61,7 +61,13 @@ public final class TaskCodec {
          * The only field of the short-lived marker left in the place of a task whose submit gave up on
          * Redis before it was sent (discard-task.lua): no task has the id, and a late store of it is refused.
          */
-        ABANDONED;
+        ABANDONED,
+        /**
+         * Set ('1') on a waiting task whose job the client's retry with its Idempotency-Key put in line
+         * (adopt-task.lua): the request that stored it, should it have been answered 503, no longer
+         * withdraws it. Absent once the task ends.
+         */
+        ADOPTED;
 
         private final boolean pieced;
 

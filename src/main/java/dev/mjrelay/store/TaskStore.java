@@ -222,6 +222,16 @@ public class TaskStore {
         return read(id, List.of(Field.QUEUE)).map(values -> TaskCodec.Queue.SENDING.stored().equals(values.get(0)));
     }
 
+    /**
+     * Hands a waiting task, whose job no line holds, to the client's retry with its Idempotency-Key,
+     * which puts the job in line: from then on, the request that stored the task no longer withdraws
+     * it ({@link Completion#withdrawal}). False when the task has ended (withdrawn, say) or is no
+     * longer waiting: then it is not the retry's.
+     */
+    public Uni<Boolean> adopt(String id) {
+        return scripts.run("adopt-task", List.of(keys.task(id)), List.of()).map(response -> response.toLong() == 1L);
+    }
+
     /** The task, or null when there is none (never stored, or expired). */
     public Uni<Task> find(String id) {
         return read(id, TaskCodec.TASK).map(values -> TaskCodec.decode(id, StoredFields.of(TaskCodec.TASK, values)));
@@ -330,6 +340,7 @@ public class TaskStore {
         args.add(event.data());
         args.add(Long.toString(maxLen));
         args.add(completion.onlyIn() == null ? "" : completion.onlyIn().stored());
+        args.add(completion.withdrawal() ? "1" : "");
         args.add(Integer.toString(fields.size() * 2));
         addFields(args, fields);
         addTargets(args, event.targets());

@@ -5,6 +5,7 @@ import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.model.IdempotencyKey;
 import dev.mjrelay.model.Ids;
 import dev.mjrelay.model.Task;
+import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.store.JobQueue;
 import dev.mjrelay.store.OncePerKey;
 import dev.mjrelay.store.OncePerKey.Found;
@@ -91,17 +92,28 @@ class IdempotentSubmits {
 
             @Override
             public Uni<Found<Submitted>> inFlight(String taskId) {
-                return tasks.find(taskId).chain(task -> task == null ? Uni.createFrom().item(Found.<Submitted>nothing())
+                return tasks.find(taskId).chain(task -> task == null || withdrawn(task) ? Uni.createFrom().item(Found.<Submitted>nothing())
                         : settled(task, submit).map(answer -> answer == null ? Found.underway() : Found.answer(answer)));
             }
         });
     }
 
     /**
+     * Whether the task is one its own request withdrew, that request having been answered 503 (Redis
+     * ran its writes late: TaskService): the client was told nothing was made, so the key's repeat
+     * makes the task anew, as for a task never stored.
+     */
+    private static boolean withdrawn(Task task) {
+        return task.status() == TaskStatus.TASK_STATUS_FAILED && TaskService.ABANDONED.equals(task.failReason());
+    }
+
+    /**
      * The answer a task gives once it is running, ended or in line; null while it is being sent (or
      * claimed to be). A task stored to wait whose job is in no line — the first request died between
-     * the two steps, or is between them now — is put in line by this request: the client's retry
-     * completes its submit, where the task's watchdog would fail it as never sent.
+     * the two steps, or is between them now, or was answered 503 and is about to withdraw it — is
+     * adopted by this request and put in line: the client's retry completes its submit, where the
+     * task's watchdog would fail it as never sent. Adopting it and withdrawing it exclude each other
+     * ({@link TaskStore#adopt}); a task withdrawn first is not this request's (null: it looks again).
      */
     private Uni<Submitted> settled(Task task, Job submit) {
         if (!task.queued()) {
@@ -111,6 +123,7 @@ class IdempotentSubmits {
                 : queue.position(task.account(), task.id()).chain(position -> position > 0
                         ? Uni.createFrom().item(new Submitted(task.id(), position))
                         : queue.enqueued(task.id()).chain(claimed -> claimed ? Uni.createFrom().nullItem()
-                                : submit.resume(task))));
+                                : tasks.adopt(task.id()).chain(adopted -> adopted ? submit.resume(task)
+                                        : Uni.createFrom().nullItem()))));
     }
 }

@@ -19,7 +19,7 @@ class StoredNamesTest {
                 "upstreamId", "status", "progress", "eta", "taskType", "snapshot", "failReason", "submittedAt",
                 "finishedAt", "deadline", "baseAt", "endBy", "misses", "notFound", "errors", "webhookId", "eventType",
                 "event", "progressSent", "progressDeliveries", "oversize", "unknownStatus", "upstream", "queue", "events",
-                "mirrorSince", "trace", "counted", "abandoned"), stored(TaskCodec.Field.values()));
+                "mirrorSince", "trace", "counted", "abandoned", "adopted"), stored(TaskCodec.Field.values()));
         assertEquals(List.of("waiting", "sending"), stored(TaskCodec.Queue.values()));
     }
 
