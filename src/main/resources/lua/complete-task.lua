@@ -12,8 +12,9 @@
 -- ARGV[1] task id, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] delivery key prefix,
 -- ARGV[5] webhook id, ARGV[6] event type, ARGV[7] event body, ARGV[8] event data (JSON),
 -- ARGV[9] stream max length, ARGV[10] the job-queue phase the task must be in ('' = any: see
--- TASK.QUEUE), ARGV[11] '1' when a task adopted by a client's retry is left alone (a withdrawal:
--- adopt-task.lua), else '', ARGV[12] number N of task field/value entries that follow,
+-- TASK.QUEUE), ARGV[11] '1' for a withdrawal (a waiting task whose submit was answered with an error:
+-- one adopted by the client's retry is left alone, see adopt-task.lua; one withdrawn is marked so),
+-- else '', ARGV[12] number N of task field/value entries that follow,
 -- ARGV[13 .. 12+N] those entries, then (delivery id, target, secret ref) triples.
 if task_ended(KEYS[1]) then
   return 0
@@ -42,6 +43,9 @@ end
 -- what only a running task needs: its job-queue phase, its count, its poll schedule's memory
 redis.call('HDEL', KEYS[1], TASK.QUEUE, TASK.ADOPTED, TASK.COUNTED, TASK.BASE_AT, TASK.END_BY, TASK.MISSES, TASK.NOT_FOUND,
   TASK.ERRORS, TASK.OVERSIZE, TASK.MIRROR_SINCE)
+if ARGV[11] == '1' then
+  redis.call('HSET', KEYS[1], TASK.ABANDONED, '1')
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 local progress = get_pieced(KEYS[1], TASK.PROGRESS_DELIVERIES, true)
 if progress then

@@ -5,7 +5,6 @@ import dev.mjrelay.simulator.Simulator;
 import dev.mjrelay.model.IdempotencyKey;
 import dev.mjrelay.store.IdempotencyStore;
 import dev.mjrelay.store.JobQueue;
-import dev.mjrelay.task.TaskService;
 import dev.mjrelay.testing.Idle;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
@@ -255,7 +254,7 @@ class JobQueueTest {
 
         keyed(key, body).body("result", equalTo(id)).body("properties.queued", equalTo(true))
                 .body("properties.queuePosition", equalTo(1));
-        assertFalse(notifier.withdraw(id, TaskService.ABANDONED).await().indefinitely(),
+        assertFalse(notifier.withdraw(id, "its submit was answered 503").await().indefinitely(),
                 "the refused request's withdrawal comes after the retry took the task");
 
         fetch(ALICE, id).body("task.status", equalTo("TASK_STATUS_QUEUED")).body("extra.relay.queuePosition", equalTo(1));
@@ -278,7 +277,7 @@ class JobQueueTest {
         String body = "{\"prompt\": \"made anew by the retry\", \"callbackUrl\": \"" + receiver.url("/h") + "\"}";
         String key = "withdrawn-" + System.nanoTime();
         String withdrawn = lateTaskOfARefusedSubmit(key, body);
-        assertTrue(notifier.withdraw(withdrawn, TaskService.ABANDONED).await().indefinitely());
+        assertTrue(notifier.withdraw(withdrawn, "its submit was answered 503").await().indefinitely());
         // the refused request frees its key as soon as Redis answers (OncePerKey): here, while the retry looks
         IdempotencyKey idempotencyKey = IdempotencyKey.of("imagine", key, body);
         String reservation = idempotency.get("alice", idempotencyKey.digest()).await().indefinitely();
@@ -298,16 +297,39 @@ class JobQueueTest {
         assertEquals(1, sent("made anew by the retry"), "sent upstream once");
     }
 
+    /** As above, but the key was never freed (the refused request's replica died): a retry after a lease takes it over. */
+    @Test
+    void aRetryOfAWithdrawnTaskWhoseKeyWasNeverFreedTakesTheKeyOver() {
+        Idle.upstream(simulator);
+        imagine(ALICE, "holds room --never");
+        imagine(ALICE, "holds room too --never");
+        String body = "{\"prompt\": \"key taken over\", \"callbackUrl\": \"" + receiver.url("/h") + "\"}";
+        String key = "withdrawn-stale-" + System.nanoTime();
+        String withdrawn = lateTaskOfARefusedSubmit(key, body, System.currentTimeMillis() - Duration.ofMinutes(5).toMillis());
+        assertTrue(notifier.withdraw(withdrawn, "its submit was answered 503").await().indefinitely());
+
+        String made = keyed(key, body).body("properties.queued", equalTo(true)).extract().path("result");
+
+        assertNotEquals(withdrawn, made);
+        simulator.finishAll();
+        await().atMost(Duration.ofSeconds(30)).until(() -> !receiver.forTask(made).isEmpty());
+        assertEquals(1, sent("key taken over"), "sent upstream once");
+    }
+
     /**
      * What a keyed submit answered 503 leaves when Redis ran its writes late: its waiting task stored,
      * its job in no line (the enqueue had not run yet), and its key still reserved for it. Its id.
      */
     private String lateTaskOfARefusedSubmit(String key, String body) {
+        return lateTaskOfARefusedSubmit(key, body, System.currentTimeMillis());
+    }
+
+    private String lateTaskOfARefusedSubmit(String key, String body, long reservedAtMs) {
         String id = keyed(key, body).body("properties.queued", equalTo(true)).extract().path("result");
         jobs.remove(id).await().indefinitely();
         IdempotencyKey idempotencyKey = IdempotencyKey.of("imagine", key, body);
         idempotency.remember("alice", idempotencyKey.digest(), "pending:" + idempotencyKey.fingerprint() + ":" + id + ":"
-                + System.currentTimeMillis(), Duration.ofHours(1)).await().indefinitely();
+                + reservedAtMs, Duration.ofHours(1)).await().indefinitely();
         return id;
     }
 

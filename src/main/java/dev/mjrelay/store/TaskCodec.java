@@ -58,8 +58,9 @@ public final class TaskCodec {
          */
         COUNTED,
         /**
-         * The only field of the short-lived marker left in the place of a task whose submit gave up on
-         * Redis before it was sent (discard-task.lua): no task has the id, and a late store of it is refused.
+         * Set ('1') where a task's submit gave up on Redis, which stored the task late: the only field of
+         * the short-lived marker left in the place of a task not yet sent (discard-task.lua: no task has
+         * the id, and a late store of it is refused), or on a waiting task withdrawn (complete-task.lua).
          */
         ABANDONED,
         /**

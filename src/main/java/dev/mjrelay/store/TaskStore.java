@@ -232,6 +232,11 @@ public class TaskStore {
         return scripts.run("adopt-task", List.of(keys.task(id)), List.of()).map(response -> response.toLong() == 1L);
     }
 
+    /** Whether the task was withdrawn: it waited, and its submit was answered with an error ({@link Completion#withdrawal}). */
+    public Uni<Boolean> withdrawn(String id) {
+        return read(id, List.of(Field.ABANDONED)).map(values -> values.get(0) != null);
+    }
+
     /** The task, or null when there is none (never stored, or expired). */
     public Uni<Task> find(String id) {
         return read(id, TaskCodec.TASK).map(values -> TaskCodec.decode(id, StoredFields.of(TaskCodec.TASK, values)));

@@ -92,19 +92,22 @@ class IdempotentSubmits {
 
             @Override
             public Uni<Found<Submitted>> inFlight(String taskId) {
-                return tasks.find(taskId).chain(task -> task == null || withdrawn(task) ? Uni.createFrom().item(Found.<Submitted>nothing())
-                        : settled(task, submit).map(answer -> answer == null ? Found.underway() : Found.answer(answer)));
+                return tasks.find(taskId).chain(task -> task == null ? Uni.createFrom().item(Found.<Submitted>nothing())
+                        : found(task, submit));
             }
         });
     }
 
     /**
-     * Whether the task is one its own request withdrew, that request having been answered 503 (Redis
-     * ran its writes late: TaskService): the client was told nothing was made, so the key's repeat
-     * makes the task anew, as for a task never stored.
+     * What a repeat finds of the first request's task. One its own request withdrew, having been
+     * answered 503 (Redis ran its writes late: TaskService), counts as nothing made: the client was
+     * told so, and the key's repeat makes the task anew once the key is freed, as for a task never stored.
      */
-    private static boolean withdrawn(Task task) {
-        return task.status() == TaskStatus.TASK_STATUS_FAILED && TaskService.ABANDONED.equals(task.failReason());
+    private Uni<Found<Submitted>> found(Task task, Job submit) {
+        Uni<Boolean> withdrawn = task.status() == TaskStatus.TASK_STATUS_FAILED ? tasks.withdrawn(task.id())
+                : Uni.createFrom().item(false);
+        return withdrawn.chain(gone -> gone ? Uni.createFrom().item(Found.<Submitted>nothing())
+                : settled(task, submit).map(answer -> answer == null ? Found.underway() : Found.answer(answer)));
     }
 
     /**
@@ -113,7 +116,7 @@ class IdempotentSubmits {
      * the two steps, or is between them now, or was answered 503 and is about to withdraw it — is
      * adopted by this request and put in line: the client's retry completes its submit, where the
      * task's watchdog would fail it as never sent. Adopting it and withdrawing it exclude each other
-     * ({@link TaskStore#adopt}); a task withdrawn first is not this request's (null: it looks again).
+     * ({@link TaskStore#adopt}); if the withdrawal came first, null: the repeat looks again.
      */
     private Uni<Submitted> settled(Task task, Job submit) {
         if (!task.queued()) {

@@ -51,8 +51,7 @@ public class TaskService {
     /** How long a client waits for the record that the upstream took its job: about what the tries take on a refused connection. */
     private static final Duration RECORD_WAIT = Duration.ofSeconds(3);
     private static final Duration ABANDON_EVERY = Duration.ofSeconds(1);
-    /** Why a waiting task whose submit was answered 503 is withdrawn: its client was told nothing was made. */
-    public static final String ABANDONED = "its submit was answered 503 (Redis unavailable or full); not sent";
+    private static final String ABANDONED = "its submit was answered 503 (Redis unavailable or full); not sent";
 
     private final TaskStore store;
     private final JobQueue queue;

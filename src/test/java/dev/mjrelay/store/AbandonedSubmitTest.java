@@ -95,11 +95,31 @@ class AbandonedSubmitTest {
             Task ended = store.find(task.id()).await().atMost(WAIT);
             assertEquals(TaskStatus.TASK_STATUS_FAILED, ended.status());
             assertEquals("its submit was answered 503", ended.failReason());
+            assertTrue(store.withdrawn(task.id()).await().atMost(WAIT), "known as withdrawn, not as any failed task");
             assertEquals(List.of("task.submitted", "task.failed"), streamTypes(task.id()));
             assertEquals(0, store.pendingOf(account).await().atMost(WAIT));
             await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> receiver.requests().isEmpty());
             assertFalse(notifier.withdraw(task.id(), "again").await().atMost(WAIT), "ended once");
         }
+    }
+
+    @Test
+    void aWaitingJobTheClientsRetryAdoptedIsNotWithdrawnAndOneWithdrawnCannotBeAdopted() {
+        Task adopted = task(null);
+        store.createUnsent(adopted, TaskCodec.Queue.WAITING, adopted.submittedAt().plusSeconds(60),
+                notifier.submittedData(adopted), null).await().atMost(WAIT);
+        assertTrue(store.adopt(adopted.id()).await().atMost(WAIT));
+        assertFalse(notifier.withdraw(adopted.id(), "its submit was answered 503").await().atMost(WAIT));
+        assertEquals(TaskStatus.TASK_STATUS_QUEUED, store.find(adopted.id()).await().atMost(WAIT).status());
+        assertTrue(notifier.finishUnsent(adopted.id(), "cancelled", TaskCodec.Queue.WAITING).await().atMost(WAIT),
+                "an adopted job can still be cancelled");
+        assertFalse(store.withdrawn(adopted.id()).await().atMost(WAIT), "cancelled, not withdrawn");
+
+        Task withdrawn = task(null);
+        store.createUnsent(withdrawn, TaskCodec.Queue.WAITING, withdrawn.submittedAt().plusSeconds(60),
+                notifier.submittedData(withdrawn), null).await().atMost(WAIT);
+        assertTrue(notifier.withdraw(withdrawn.id(), "its submit was answered 503").await().atMost(WAIT));
+        assertFalse(store.adopt(withdrawn.id()).await().atMost(WAIT));
     }
 
     private Task task(String callbackUrl) {
