@@ -25,6 +25,8 @@ final class RelayProcess implements AutoCloseable {
 
     final int port;
     final Path log;
+    /** Where this relay's lines start in {@link #log}: a file of an earlier run on the same port keeps its lines above. */
+    private final long logStart;
     private final List<String> command = new ArrayList<>();
     private final Map<String, String> env = new HashMap<>();
     /** What runs the JVM, if anything: util-linux's prlimit, for {@link #openFiles}. */
@@ -71,6 +73,7 @@ final class RelayProcess implements AutoCloseable {
         port = freePort();
         Files.createDirectories(Path.of("target/it-logs"));
         log = Path.of("target/it-logs/" + name + "-" + port + ".log");
+        logStart = Files.exists(log) ? Files.size(log) : 0;
         Map<String, String> all = new HashMap<>(Map.of(
                 "quarkus.http.port", Integer.toString(port),
                 "quarkus.redis.hosts", redisHosts,
@@ -233,8 +236,10 @@ final class RelayProcess implements AutoCloseable {
         }
     }
 
+    /** What this relay has logged, over all its starts (and nothing of another run's relay on the same port). */
     String logText() throws IOException {
-        return Files.readString(log);
+        byte[] all = Files.readAllBytes(log);
+        return new String(all, (int) logStart, all.length - (int) logStart, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Override
