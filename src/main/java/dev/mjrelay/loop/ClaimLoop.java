@@ -107,6 +107,7 @@ public final class ClaimLoop<T> {
     /** Bumped each time a round is arranged; a timer or task of an older arrangement does nothing. */
     private long arrangement;
     private boolean claiming;
+    private final OutageLog claimFailures = new OutageLog();
     private long lastSweep;
     private int nextPartition;
     /** Per partition, the lease ends of lost claims not yet given back, nor run out. */
@@ -261,6 +262,11 @@ public final class ClaimLoop<T> {
         claim(due, Math.min(free, batch)).subscribe().with(
                 more -> context.runOnContext(ignored -> {
                     claiming = false;
+                    OutageLog.Ended ended = claimFailures.worked(clock.getAsLong());
+                    if (ended != null) {
+                        LOG.infof("%s: claiming works again, after %d s and %d failed tries", name,
+                                ended.lastedMs() / 1000, ended.failures());
+                    }
                     if (more) {
                         armAt(now, now);
                     } else {
@@ -270,8 +276,17 @@ public final class ClaimLoop<T> {
                 failure -> context.runOnContext(ignored -> {
                     claiming = false;
                     if (running) {
-                        // one line per failed round, however many partitions it claimed from; none once stopping
-                        LOG.warnf("%s: claiming failed, retrying in %d ms: %s", name, ERROR_RETRY_MS, firstCause(failure));
+                        // a line at the first failed round (however many partitions it claimed from), then once a
+                        // minute while they last; none once stopping
+                        long at = clock.getAsLong();
+                        switch (claimFailures.failed(at)) {
+                            case FIRST -> LOG.warnf("%s: claiming failed, retrying every %d ms: %s", name, ERROR_RETRY_MS,
+                                    firstCause(failure));
+                            case REMINDER -> LOG.warnf("%s: claiming failed for %d s now (%d tries), retrying every %d ms: %s",
+                                    name, claimFailures.lastedMs(at) / 1000, claimFailures.failures(), ERROR_RETRY_MS,
+                                    firstCause(failure));
+                            case NOTHING -> { }
+                        }
                     }
                     long retry = clock.getAsLong() + ERROR_RETRY_MS;
                     due.forEach(p -> dueAt(p, retry));

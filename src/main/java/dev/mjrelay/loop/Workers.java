@@ -66,10 +66,25 @@ public class Workers {
         // a replica whose key layout does not fit the data in Redis must not touch it (KeyLayout); until Redis
         // answers, the check is tried again
         Predicate<Throwable> redisAway = e -> !(e instanceof KeyLayout.Mismatch);
+        OutageLog waits = new OutageLog();
         checking = layout.check()
-                .onFailure(redisAway).invoke(e -> LOG.warnf("the workers wait for Redis, retrying: %s", e.getMessage()))
+                .onFailure(redisAway).invoke(e -> {
+                    long now = clock.millis();
+                    switch (waits.failed(now)) {
+                        case FIRST -> LOG.warnf("the workers wait for Redis, retrying: %s", e.getMessage());
+                        case REMINDER -> LOG.warnf("the workers have waited %d s for Redis, retrying: %s",
+                                waits.lastedMs(now) / 1000, e.getMessage());
+                        case NOTHING -> { }
+                    }
+                })
                 .onFailure(redisAway).retry().withBackOff(Duration.ofMillis(500), Duration.ofSeconds(2)).indefinitely()
-                .subscribe().with(fits -> startAll(), e -> LOG.errorf("no worker started: %s", e.getMessage()));
+                .subscribe().with(fits -> {
+                    OutageLog.Ended waited = waits.worked(clock.millis());
+                    if (waited != null) {
+                        LOG.infof("Redis answers, after %d s: the workers start", waited.lastedMs() / 1000);
+                    }
+                    startAll();
+                }, e -> LOG.errorf("no worker started: %s", e.getMessage()));
     }
 
     private synchronized void startAll() {
