@@ -2,16 +2,27 @@ package dev.mjrelay.api;
 
 import dev.mjrelay.store.StoreFullException;
 import dev.mjrelay.store.StoreUnavailableException;
+import dev.mjrelay.model.OutageLog;
 import dev.mjrelay.model.RelayException;
 import jakarta.ws.rs.WebApplicationException;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.RestResponse;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
+import java.time.Clock;
+
 /** Turns every failure into the contract's envelope; unexpected ones are logged and never leak details. */
 public class ErrorMapper {
 
     private static final Logger LOG = Logger.getLogger(ErrorMapper.class);
+    /** Requests refused because Redis did not answer: every client's, through an outage. */
+    private static final OutageLog REFUSALS = new OutageLog();
+
+    private final Clock clock;
+
+    ErrorMapper(Clock clock) {
+        this.clock = clock;
+    }
 
     static RestResponse<ErrorAnswer> answer(RelayException e) {
         return RestResponse.ResponseBuilder.<ErrorAnswer>create(e.httpStatus())
@@ -26,7 +37,13 @@ public class ErrorMapper {
 
     @ServerExceptionMapper
     RestResponse<ErrorAnswer> store(StoreUnavailableException e) {
-        LOG.warn(e.getMessage());
+        OutageLog.Failure refused = REFUSALS.failed(clock.millis());
+        switch (refused.say()) {
+            case FIRST -> LOG.warnf("a request was answered 503: %s", e.getMessage());
+            case REMINDER -> LOG.warnf("requests answered 503 for %d s now (%d of them): %s", refused.lastedMs() / 1000,
+                    refused.failures(), e.getMessage());
+            case NOTHING -> { }
+        }
         return answer(e instanceof StoreFullException ? RelayException.storeFull() : RelayException.storeUnavailable());
     }
 

@@ -1,5 +1,6 @@
 package dev.mjrelay.loop;
 
+import dev.mjrelay.model.OutageLog;
 import dev.mjrelay.store.DueQueue;
 import dev.mjrelay.store.StoreUnavailableException;
 import io.smallrye.mutiny.Uni;
@@ -278,13 +279,12 @@ public final class ClaimLoop<T> {
                     if (running) {
                         // a line at the first failed round (however many partitions it claimed from), then once a
                         // minute while they last; none once stopping
-                        long at = clock.getAsLong();
-                        switch (claimFailures.failed(at)) {
+                        OutageLog.Failure failed = claimFailures.failed(clock.getAsLong());
+                        switch (failed.say()) {
                             case FIRST -> LOG.warnf("%s: claiming failed, retrying every %d ms: %s", name, ERROR_RETRY_MS,
                                     firstCause(failure));
                             case REMINDER -> LOG.warnf("%s: claiming failed for %d s now (%d tries), retrying every %d ms: %s",
-                                    name, claimFailures.lastedMs(at) / 1000, claimFailures.failures(), ERROR_RETRY_MS,
-                                    firstCause(failure));
+                                    name, failed.lastedMs() / 1000, failed.failures(), ERROR_RETRY_MS, firstCause(failure));
                             case NOTHING -> { }
                         }
                     }

@@ -1,6 +1,7 @@
 package dev.mjrelay.loop;
 
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.model.OutageLog;
 import dev.mjrelay.store.DueQueue;
 import dev.mjrelay.store.KeyLayout;
 import io.smallrye.mutiny.subscription.Cancellable;
@@ -69,11 +70,11 @@ public class Workers {
         OutageLog waits = new OutageLog();
         checking = layout.check()
                 .onFailure(redisAway).invoke(e -> {
-                    long now = clock.millis();
-                    switch (waits.failed(now)) {
+                    OutageLog.Failure failed = waits.failed(clock.millis());
+                    switch (failed.say()) {
                         case FIRST -> LOG.warnf("the workers wait for Redis, retrying: %s", e.getMessage());
                         case REMINDER -> LOG.warnf("the workers have waited %d s for Redis, retrying: %s",
-                                waits.lastedMs(now) / 1000, e.getMessage());
+                                failed.lastedMs() / 1000, e.getMessage());
                         case NOTHING -> { }
                     }
                 })

@@ -1,54 +1,57 @@
-package dev.mjrelay.loop;
+package dev.mjrelay.model;
 
 /**
- * When a loop that retries every second or two should say so in the log: at the first failure, then
- * once a minute while the failures last, and once when it works again — not at every try, which
- * through an outage of minutes (every loop of every replica retrying) buries whatever else the log
- * says. Not thread-safe: each user calls it from one thread at a time.
+ * When something that fails again and again through an outage should say so in the log: at the
+ * first failure, then once a minute while the failures last, and once when it works again — not at
+ * every failure, which through an outage of minutes (every loop of every replica retrying each
+ * second, every client's request refused) buries whatever else the log says. Where nothing tells
+ * that it works again, failures a minute apart count as separate outages.
  */
-final class OutageLog {
+public final class OutageLog {
 
     /** How often a failure that lasts is said again. */
-    static final long REMIND_EVERY_MS = 60_000;
+    public static final long REMIND_EVERY_MS = 60_000;
 
     /** What to log of a failure. */
-    enum Say { FIRST, REMINDER, NOTHING }
+    public enum Say { FIRST, REMINDER, NOTHING }
 
-    /** An outage that has ended: how long it lasted and how many tries failed. */
-    record Ended(long lastedMs, int failures) {
+    /** A failure as the log sees it: whether to say it, and how long the outage has lasted, with how many failures. */
+    public record Failure(Say say, long lastedMs, int failures) {
+    }
+
+    /** An outage that has ended: how long it lasted and how many failures it saw. */
+    public record Ended(long lastedMs, int failures) {
     }
 
     private long since = -1;
     private long saidAt;
+    private long lastFailedAt;
     private int failures;
 
-    /** A try failed at {@code nowMs}: whether to log it. */
-    Say failed(long nowMs) {
-        failures++;
+    /** A failure at {@code nowMs}: whether to log it, and what to say of the outage so far. */
+    public synchronized Failure failed(long nowMs) {
+        if (since >= 0 && nowMs - lastFailedAt >= REMIND_EVERY_MS) {
+            since = -1;
+        }
+        lastFailedAt = nowMs;
+        Say say;
         if (since < 0) {
             since = nowMs;
             saidAt = nowMs;
-            return Say.FIRST;
-        }
-        if (nowMs - saidAt >= REMIND_EVERY_MS) {
+            failures = 0;
+            say = Say.FIRST;
+        } else if (nowMs - saidAt >= REMIND_EVERY_MS) {
             saidAt = nowMs;
-            return Say.REMINDER;
+            say = Say.REMINDER;
+        } else {
+            say = Say.NOTHING;
         }
-        return Say.NOTHING;
+        failures++;
+        return new Failure(say, nowMs - since, failures);
     }
 
-    /** How long the failures have lasted at {@code nowMs} (0 when there are none). */
-    long lastedMs(long nowMs) {
-        return since < 0 ? 0 : nowMs - since;
-    }
-
-    /** Tries failed so far in this outage. */
-    int failures() {
-        return failures;
-    }
-
-    /** A try worked at {@code nowMs}: the outage it ends, to be logged, or null when there was none. */
-    Ended worked(long nowMs) {
+    /** It worked at {@code nowMs}: the outage this ends, to be logged, or null when there was none. */
+    public synchronized Ended worked(long nowMs) {
         if (since < 0) {
             return null;
         }

@@ -186,9 +186,11 @@ class FaultToleranceIT {
             redis.kill();
             long down = System.currentTimeMillis();
             await().atMost(Duration.ofSeconds(8)).until(() -> relay.status("/q/health/ready") == 503);
-            HttpResponse<String> during = post(relay, "/mj/submit/imagine", RelayProcess.ALPHA_KEY, "{\"prompt\":\"during\"}");
-            assertEquals(503, during.statusCode());
-            assertEquals(9, JSON.readTree(during.body()).path("code").asInt());
+            for (int i = 0; i < 5; i++) {
+                HttpResponse<String> during = post(relay, "/mj/submit/imagine", RelayProcess.ALPHA_KEY, "{\"prompt\":\"during\"}");
+                assertEquals(503, during.statusCode());
+                assertEquals(9, JSON.readTree(during.body()).path("code").asInt());
+            }
             assertEquals(200, relay.status("/q/health/live"));
             // Redis stays away until every task has ended upstream, so the relay must catch up on ends it
             // could not see, and until each of its three loops (polls, webhooks, job queue) has tried, and
@@ -204,6 +206,7 @@ class FaultToleranceIT {
             await().atMost(Duration.ofSeconds(10)).until(() -> count(relay.logText(), "claiming works again") >= 3);
             int failedLines = count(relay.logText(), "claiming failed");
             assertTrue(failedLines <= 6, failedLines + " lines of failed claims for an outage of " + awayMs / 1000 + " s");
+            assertEquals(1, count(relay.logText(), "a request was answered 503"), "five refused submits, one line");
             Outcome outcome = outcome(receiver, ids);
             Figures.report("faults", "Redis stopped " + awayMs / 1000 + " s (AOF): tasks in flight " + ids.size()
                     + ", faults injected 1, lost " + outcome.lost + ", duplicated " + outcome.duplicated
