@@ -109,6 +109,8 @@ public final class ClaimLoop<T> {
     private long arrangement;
     private boolean claiming;
     private final OutageLog claimFailures = new OutageLog();
+    /** Work an outage cut: many items at once, each on its own worker loop; a cut a minute after the last is a new outage's. */
+    private final OutageLog cuts = new OutageLog();
     private long lastSweep;
     private int nextPartition;
     /** Per partition, the lease ends of lost claims not yet given back, nor run out. */
@@ -436,8 +438,13 @@ public final class ClaimLoop<T> {
         Uni.createFrom().deferred(() -> worker.apply(item))
                 .onFailure().invoke(e -> {
                     if (outage(e)) {
-                        LOG.warnf("%s: work on a claimed item was cut by Redis (%s); it is handed back as soon as Redis"
-                                + " answers, where its queue can take it back", name, e.getMessage());
+                        // one line for the many an outage cuts (the hand-backs say how many went back), and once a
+                        // minute should cuts go on
+                        if (cuts.failed(clock.getAsLong()).say() != OutageLog.Say.NOTHING) {
+                            LOG.warnf("%s: work on a claimed item was cut by Redis (%s); it, and any other an outage"
+                                    + " cuts, is handed back as soon as Redis answers, where its queue can take it back",
+                                    name, e.getMessage());
+                        }
                         cutWork.add(new CutWork<>(item, leaseEnd));
                         context.runOnContext(ignored -> handBackLater());
                     } else {

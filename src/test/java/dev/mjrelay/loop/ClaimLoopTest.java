@@ -2,6 +2,7 @@ package dev.mjrelay.loop;
 
 import dev.mjrelay.store.DueQueue;
 import dev.mjrelay.store.StoreUnavailableException;
+import dev.mjrelay.testing.LogCapture;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -244,5 +245,58 @@ class ClaimLoopTest {
 
         assertEquals(List.of(List.of("cut")), released, "only the work Redis cut is handed back, once");
         assertEquals(1, tries.get("broken").get(), "failing work waits out its lease");
+    }
+
+    /**
+     * Through an outage a loop retries its claim each second and many items' work is cut at once: the
+     * log says so at the start, and once more when claiming works again, not at each try or each item.
+     */
+    @Test
+    void anOutageIsALineAtItsStartAndOneAtItsEndNotOneATryOrAnItem() {
+        Map<String, Instant> held = new ConcurrentHashMap<>();
+        for (int i = 0; i < 20; i++) {
+            held.put("item-" + i, Instant.EPOCH);
+        }
+        AtomicInteger rounds = new AtomicInteger();
+        Map<String, AtomicInteger> tries = new ConcurrentHashMap<>();
+        ClaimLoop<String> loop = new ClaimLoop<>("test", vertx, 1, 32, Duration.ofMillis(50), System::currentTimeMillis, LEASE,
+                (partition, max, leaseEnd) -> {
+                    // after the first round's claim, Redis is away for three rounds
+                    int round = rounds.incrementAndGet();
+                    if (round >= 2 && round <= 4) {
+                        return Uni.createFrom().failure(new StoreUnavailableException(null));
+                    }
+                    List<String> due = held.entrySet().stream()
+                            .filter(e -> e.getValue().isBefore(Instant.now())).map(Map.Entry::getKey).sorted().limit(max).toList();
+                    due.forEach(id -> held.put(id, leaseEnd));
+                    return Uni.createFrom().item(new DueQueue.Claim<>(due, Long.MAX_VALUE));
+                },
+                new ClaimLoop.HandBack<>() {
+                    @Override
+                    public Uni<Set<Instant>> unclaim(int partition, List<Instant> leaseEnds) {
+                        return Uni.createFrom().item(Set.of());
+                    }
+
+                    @Override
+                    public Uni<Integer> release(List<String> items) {
+                        items.forEach(id -> held.put(id, Instant.EPOCH));
+                        return Uni.createFrom().item(items.size());
+                    }
+                },
+                // the first round's work is all cut by the outage; once handed back, it is done
+                item -> tries.computeIfAbsent(item, id -> new AtomicInteger()).incrementAndGet() == 1
+                        ? Uni.createFrom().failure(new StoreUnavailableException(null)) : Uni.createFrom().voidItem());
+
+        List<String> lines = LogCapture.during(ClaimLoop.class.getName(), () -> {
+            loop.start();
+            await().atMost(Duration.ofSeconds(20)).until(() -> tries.size() == 20
+                    && tries.values().stream().allMatch(n -> n.get() == 2));
+            loop.stop();
+        }).stream().map(LogCapture::text).toList();
+
+        assertEquals(1, lines.stream().filter(line -> line.contains("was cut by Redis")).count(), String.join("\n", lines));
+        assertEquals(1, lines.stream().filter(line -> line.contains("claiming failed")).count(), String.join("\n", lines));
+        assertEquals(List.of("test: claiming works again, after 2 s and 3 failed tries"), lines.stream()
+                .filter(line -> line.contains("works again")).map(line -> line.replaceAll("after \\d s", "after 2 s")).toList());
     }
 }
