@@ -212,8 +212,7 @@ class JobQueueTest {
 
         failsWithinALeaseSayingNeverSent(id);
         simulator.finishAll();
-        assertTrue(simulator.calls().stream().noneMatch(call -> call.body() != null
-                && call.body().path("prompt").asText().equals("never in line")), "never sent upstream");
+        assertEquals(0, sent("never in line"), "never sent upstream");
     }
 
     @Test
@@ -223,13 +222,8 @@ class JobQueueTest {
         imagine(ALICE, "holds room too --never");
         String body = "{\"prompt\": \"retried into line\", \"callbackUrl\": \"" + receiver.url("/h") + "\"}";
         String key = "retry-into-line-" + System.nanoTime();
-        String id = keyed(key, body).body("properties.queued", equalTo(true)).extract().path("result");
-        // what a replica killed between storing the task and putting its job in line leaves: a waiting
-        // task no line holds, and the key still reserved for the request that died
-        jobs.remove(id).await().indefinitely();
-        IdempotencyKey idempotencyKey = IdempotencyKey.of("imagine", key, body);
-        idempotency.remember("alice", idempotencyKey.digest(), "pending:" + idempotencyKey.fingerprint() + ":" + id + ":"
-                + System.currentTimeMillis(), Duration.ofHours(1)).await().indefinitely();
+        // what a replica killed between storing the task and putting its job in line leaves
+        String id = keyedTaskOutOfLine(key, body);
 
         // the client, given no answer, sends the same submit again: its job is put in line, not failed
         keyed(key, body).body("result", equalTo(id)).body("properties.queued", equalTo(true))
@@ -238,8 +232,7 @@ class JobQueueTest {
         simulator.finishAll();
         await().atMost(Duration.ofSeconds(30)).until(() -> !receiver.forTask(id).isEmpty());
         assertEquals("task.succeeded", JsonPath.from(receiver.forTask(id).get(0).body()).getString("type"));
-        assertEquals(1, simulator.calls().stream().filter(call -> call.body() != null
-                && call.body().path("prompt").asText().equals("retried into line")).count(), "sent upstream once");
+        assertEquals(1, sent("retried into line"), "sent upstream once");
     }
 
     /**
@@ -255,7 +248,7 @@ class JobQueueTest {
         imagine(ALICE, "holds room too --never");
         String body = "{\"prompt\": \"adopted by the retry\", \"callbackUrl\": \"" + receiver.url("/h") + "\"}";
         String key = "adopted-" + System.nanoTime();
-        String id = lateTaskOfARefusedSubmit(key, body);
+        String id = keyedTaskOutOfLine(key, body);
 
         keyed(key, body).body("result", equalTo(id)).body("properties.queued", equalTo(true))
                 .body("properties.queuePosition", equalTo(1));
@@ -281,7 +274,7 @@ class JobQueueTest {
         imagine(ALICE, "holds room too --never");
         String body = "{\"prompt\": \"made anew by the retry\", \"callbackUrl\": \"" + receiver.url("/h") + "\"}";
         String key = "withdrawn-" + System.nanoTime();
-        String withdrawn = lateTaskOfARefusedSubmit(key, body);
+        String withdrawn = keyedTaskOutOfLine(key, body);
         assertTrue(notifier.withdraw(withdrawn, "its submit was answered 503").await().indefinitely());
         // the refused request frees its key as soon as Redis answers (OncePerKey): here, while the retry looks
         IdempotencyKey idempotencyKey = IdempotencyKey.of("imagine", key, body);
@@ -310,7 +303,7 @@ class JobQueueTest {
         imagine(ALICE, "holds room too --never");
         String body = "{\"prompt\": \"key taken over\", \"callbackUrl\": \"" + receiver.url("/h") + "\"}";
         String key = "withdrawn-stale-" + System.nanoTime();
-        String withdrawn = lateTaskOfARefusedSubmit(key, body, System.currentTimeMillis() - Duration.ofMinutes(5).toMillis());
+        String withdrawn = keyedTaskOutOfLine(key, body, System.currentTimeMillis() - Duration.ofMinutes(5).toMillis());
         assertTrue(notifier.withdraw(withdrawn, "its submit was answered 503").await().indefinitely());
 
         String made = keyed(key, body).body("properties.queued", equalTo(true)).extract().path("result");
@@ -322,14 +315,15 @@ class JobQueueTest {
     }
 
     /**
-     * What a keyed submit answered 503 leaves when Redis ran its writes late: its waiting task stored,
-     * its job in no line (the enqueue had not run yet), and its key still reserved for it. Its id.
+     * Submits with the key, then leaves what a keyed submit that stopped between storing its waiting task
+     * and putting the job in line leaves — its replica killed, or its enqueue late in a Redis stall (the
+     * request answered 503): the task stored, its job in no line, the key still reserved for it. Its id.
      */
-    private String lateTaskOfARefusedSubmit(String key, String body) {
-        return lateTaskOfARefusedSubmit(key, body, System.currentTimeMillis());
+    private String keyedTaskOutOfLine(String key, String body) {
+        return keyedTaskOutOfLine(key, body, System.currentTimeMillis());
     }
 
-    private String lateTaskOfARefusedSubmit(String key, String body, long reservedAtMs) {
+    private String keyedTaskOutOfLine(String key, String body, long reservedAtMs) {
         String id = keyed(key, body).body("properties.queued", equalTo(true)).extract().path("result");
         jobs.remove(id).await().indefinitely();
         IdempotencyKey idempotencyKey = IdempotencyKey.of("imagine", key, body);
