@@ -200,9 +200,7 @@ class JobQueueTest {
 
     @Test
     void aWaitingJobThatNeverReachedItsLineFailsWithinALeaseSayingItWasNeverSent() {
-        Idle.upstream(simulator);
-        imagine(ALICE, "holds room --never");
-        imagine(ALICE, "holds room too --never");
+        holdTheRoom();
         ExtractableResponse<Response> waiting = imagine(ALICE, "never in line");
         assertEquals(Boolean.TRUE, waiting.path("properties.queued"));
         String id = waiting.path("result");
@@ -217,9 +215,7 @@ class JobQueueTest {
 
     @Test
     void aClientsRetryWithItsKeyPutsInLineTheJobItsFirstRequestStoredButDiedBeforeQueueing() {
-        Idle.upstream(simulator);
-        imagine(ALICE, "holds room --never");
-        imagine(ALICE, "holds room too --never");
+        holdTheRoom();
         String body = "{\"prompt\": \"retried into line\", \"callbackUrl\": \"" + receiver.url("/h") + "\"}";
         String key = "retry-into-line-" + System.nanoTime();
         // what a replica killed between storing the task and putting its job in line leaves
@@ -243,9 +239,7 @@ class JobQueueTest {
      */
     @Test
     void aRetryThatPutTheJobInLineIsNotUndoneByItsRefusedFirstRequest() {
-        Idle.upstream(simulator);
-        imagine(ALICE, "holds room --never");
-        imagine(ALICE, "holds room too --never");
+        holdTheRoom();
         String body = "{\"prompt\": \"adopted by the retry\", \"callbackUrl\": \"" + receiver.url("/h") + "\"}";
         String key = "adopted-" + System.nanoTime();
         String id = keyedTaskOutOfLine(key, body);
@@ -269,9 +263,7 @@ class JobQueueTest {
      */
     @Test
     void aRetryAfterItsRefusedFirstRequestWithdrewTheTaskMakesTheJobAnew() throws Exception {
-        Idle.upstream(simulator);
-        imagine(ALICE, "holds room --never");
-        imagine(ALICE, "holds room too --never");
+        holdTheRoom();
         String body = "{\"prompt\": \"made anew by the retry\", \"callbackUrl\": \"" + receiver.url("/h") + "\"}";
         String key = "withdrawn-" + System.nanoTime();
         String withdrawn = keyedTaskOutOfLine(key, body);
@@ -298,9 +290,7 @@ class JobQueueTest {
     /** As above, but the key was never freed (the refused request's replica died): a retry after a lease takes it over. */
     @Test
     void aRetryOfAWithdrawnTaskWhoseKeyWasNeverFreedTakesTheKeyOver() {
-        Idle.upstream(simulator);
-        imagine(ALICE, "holds room --never");
-        imagine(ALICE, "holds room too --never");
+        holdTheRoom();
         String body = "{\"prompt\": \"key taken over\", \"callbackUrl\": \"" + receiver.url("/h") + "\"}";
         String key = "withdrawn-stale-" + System.nanoTime();
         String withdrawn = keyedTaskOutOfLine(key, body, System.currentTimeMillis() - Duration.ofMinutes(5).toMillis());
@@ -415,6 +405,13 @@ class JobQueueTest {
     }
 
     /** The prompts the upstream received that start with {@code prefix}, in the order it got them. */
+    /** Both places at the upstream taken, by jobs that never end until the test finishes them: what comes next waits in line. */
+    private void holdTheRoom() {
+        Idle.upstream(simulator);
+        imagine(ALICE, "holds room --never");
+        imagine(ALICE, "holds room too --never");
+    }
+
     /** How many times the upstream was sent a job with this prompt. */
     private long sent(String prompt) {
         return simulator.calls().stream().filter(call -> call.body() != null
