@@ -2,6 +2,7 @@ package dev.mjrelay.sinks;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.model.OutageLog;
 import dev.mjrelay.store.EventStreams;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -55,6 +56,13 @@ public class Forwarder {
     static final Duration IDLE = Duration.ofMillis(100);
     static final Duration TRIM_EVERY = Duration.ofSeconds(1);
     static final Duration LAG_EVERY = Duration.ofSeconds(2);
+    /**
+     * How often the entries pending on this replica are read again, whatever happened: a read Redis
+     * ran but whose answer never came leaves its entries pending and unsent, even where no failure
+     * was seen (its time-out and the next call's ran on different connections). Reading them costs a
+     * call when there are none.
+     */
+    static final Duration RESEND_PENDING_EVERY = Duration.ofSeconds(10);
     static final Duration REDIS_WAIT = Duration.ofSeconds(10);
 
     private final RelayConfig config;
@@ -208,8 +216,10 @@ public class Forwarder {
         Set<String> retry = new HashSet<>();
         long nextTrim = 0;
         long nextLag = 0;
+        long nextResend = System.currentTimeMillis() + RESEND_PENDING_EVERY.toMillis();
         long backoffMs = 1000;
-        long downSince = 0;
+        OutageLog brokerDown = new OutageLog();
+        OutageLog redisDown = new OutageLog();
         boolean groupsReady = false;
         while (running) {
             try {
@@ -243,12 +253,11 @@ public class Forwarder {
                     List<CloudEvent> refused;
                     try {
                         refused = sink.send(batch.stream().map(entry -> CloudEvent.of(entry, mapper)).toList());
-                        for (CloudEvent event : refused) {
-                            setAside(sink, group, event);
-                        }
                     } catch (Exception e) {
-                        retry.add(stream);
-                        throw e;
+                        throw new BrokerFailure(e);
+                    }
+                    for (CloudEvent event : refused) {
+                        setAside(sink, group, event);
                     }
                     streams.ack(stream, group, batch.stream().map(EventStreams.Entry::id).toList()).await().atMost(REDIS_WAIT);
                     forwarded.increment(batch.size() - refused.size());
@@ -266,10 +275,19 @@ public class Forwarder {
                     lag.set(lag(all, group));
                     nextLag = now + LAG_EVERY.toMillis();
                 }
-                if (downSince != 0) {
+                if (now >= nextResend) {
+                    retry.addAll(held);
+                    nextResend = now + RESEND_PENDING_EVERY.toMillis();
+                }
+                OutageLog.Ended brokerBack = brokerDown.worked(now);
+                if (brokerBack != null) {
                     LOG.infof("events: %s reachable again after %d s; forwarding what waited", sink.name(),
-                            (now - downSince) / 1000);
-                    downSince = 0;
+                            brokerBack.lastedMs() / 1000);
+                }
+                OutageLog.Ended redisBack = redisDown.worked(now);
+                if (redisBack != null) {
+                    LOG.infof("events: Redis answers again, after %d s; forwarding to %s goes on", redisBack.lastedMs() / 1000,
+                            sink.name());
                 }
                 backoffMs = 1000;
                 if (!busy) {
@@ -278,17 +296,43 @@ public class Forwarder {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (Exception e) {
+            } catch (BrokerFailure e) {
+                // a new connection for the next try: the broker may have closed this one, or be another node now
                 sink.reset();
-                if (downSince == 0) {
-                    downSince = System.currentTimeMillis();
-                    LOG.warnf("events: could not forward to %s (%s); events wait in the stream, and are sent when it is back",
-                            sink.name(), describe(e));
+                retry.addAll(held);
+                OutageLog.Failure failed = brokerDown.failed(System.currentTimeMillis());
+                switch (failed.say()) {
+                    case FIRST -> LOG.warnf("events: could not forward to %s (%s); events wait in the stream, and are sent"
+                            + " when it is back", sink.name(), describe(e.getCause()));
+                    case REMINDER -> LOG.warnf("events: could not forward to %s for %d s now (%d tries): %s", sink.name(),
+                            failed.lastedMs() / 1000, failed.failures(), describe(e.getCause()));
+                    case NOTHING -> { }
                 }
                 try {
                     lag.set(lag(all, group));
                 } catch (Exception ignored) {
-                    // Redis itself may be what is down
+                    // Redis gone too: the gauge keeps its last reading
+                }
+                try {
+                    Thread.sleep(backoffMs);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                backoffMs = Math.min(10_000, backoffMs * 2);
+            } catch (Exception e) {
+                // Redis, not the broker: the broker's connection is sound and is kept. A call whose answer never came
+                // may still have been run, late: a read whose entries were never sent, an acknowledgement that was
+                // not made. Either leaves entries pending on this replica that nothing would send again (and that hold
+                // back the trim) but for this: they go first once Redis answers (at least once, as ever)
+                retry.addAll(held);
+                OutageLog.Failure failed = redisDown.failed(System.currentTimeMillis());
+                switch (failed.say()) {
+                    case FIRST -> LOG.warnf("events: Redis does not answer (%s); forwarding to %s waits for it",
+                            describe(e), sink.name());
+                    case REMINDER -> LOG.warnf("events: Redis has not answered for %d s now (%d tries); forwarding to %s"
+                            + " waits for it: %s", failed.lastedMs() / 1000, failed.failures(), sink.name(), describe(e));
+                    case NOTHING -> { }
                 }
                 try {
                     Thread.sleep(backoffMs);
@@ -298,6 +342,13 @@ public class Forwarder {
                 }
                 backoffMs = Math.min(10_000, backoffMs * 2);
             }
+        }
+    }
+
+    /** The broker failed a send: told apart from Redis failing, whose outage is not the broker's. */
+    private static final class BrokerFailure extends Exception {
+        BrokerFailure(Exception cause) {
+            super(cause);
         }
     }
 

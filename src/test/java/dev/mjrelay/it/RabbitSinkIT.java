@@ -104,6 +104,65 @@ class RabbitSinkIT {
         }
     }
 
+    /**
+     * Redis, not the broker, stalls three times for 6 s while events are being forwarded: the log
+     * blames Redis, not the broker, and every event arrives. A call stalled past its time-out (a
+     * read, an acknowledgement) is run by Redis late, its answer unheard: its entries are pending on
+     * the relay, and were once left so — never sent, or never acknowledged, holding back the trim
+     * and the lag above 0 — until the relay restarted.
+     */
+    @Test
+    void redisStalledWhileEventsAreForwardedIsRiddenOutAndBlamedOnRedis() throws Exception {
+        String queue = "mjit-" + UUID.randomUUID();
+        try (FakeUpstream upstream = new FakeUpstream(500); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("rabbit-redis-stall", prefix(), upstream, queue, 5672, Map.of()).start();
+             Consumer consumer = new Consumer(queue)) {
+            List<String> ids = new ArrayList<>();
+            for (int stall = 0; stall < 3; stall++) {
+                // stalled right after a burst of submits: their events and their tasks' ends are on their way
+                ids.addAll(SinkScenario.submit(relay, receiver, 60));
+                redis.suspend();
+                try {
+                    OwnRedis.sleep(6000);
+                } finally {
+                    redis.resume();
+                }
+                OwnRedis.sleep(1000);
+            }
+            SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(90)), ids);
+            await().atMost(Duration.ofSeconds(20)).until(() -> SinkScenario.lag(relay) == 0);
+            String log = relay.logText();
+            assertTrue(log.contains("events: Redis does not answer"), "the forwarder says what failed");
+            assertFalse(log.contains("could not forward to rabbitmq"), log.lines()
+                    .filter(line -> line.contains("could not forward")).findFirst().orElse(""));
+            Figures.report("sinks", "rabbitmq, Redis stalled 3 times for 6 s mid-forward (" + ids.size() + " tasks):"
+                    + " lost 0, duplicates " + consumer.duplicates() + ", nothing left pending");
+        }
+    }
+
+    /**
+     * An entry pending on the relay that it never sent — what a read leaves whose answer never came
+     * (Redis ran it late, past the call's time-out) — is sent all the same, within seconds, and holds
+     * nothing back: it once waited for the relay's restart, the stream's trim held behind it. The
+     * test reads an entry in the relay's name to leave it so.
+     */
+    @Test
+    void anEntryReadForTheRelayWhoseAnswerItNeverHeardIsSentAllTheSame() throws Exception {
+        String queue = "mjit-" + UUID.randomUUID();
+        String prefix = prefix();
+        try (FakeUpstream upstream = new FakeUpstream(500); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("rabbit-unheard", prefix, upstream, queue, 5672, Map.of()).start();
+             Consumer consumer = new Consumer(queue)) {
+            List<String> ids = SinkScenario.submit(relay, receiver, 1);
+            consumer.awaitEvents(ids, 2, Duration.ofSeconds(30));
+            String unheard = "unheard-" + UUID.randomUUID();
+            readInTheRelaysName(prefix, unheard);
+            Map<String, List<JsonNode>> byTask = consumer.awaitEvents(List.of(unheard), 1, Duration.ofSeconds(30));
+            assertEquals("dev.mjrelay.task.succeeded", byTask.get(unheard).get(0).path("type").asText());
+            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+        }
+    }
+
     @Test
     void aRelayKilledMidForwardLosesNothing() throws Exception {
         String queue = "mjit-" + UUID.randomUUID();
@@ -345,6 +404,25 @@ class RabbitSinkIT {
     private static long xlen(String prefix) throws IOException {
         try (Resp resp = new Resp("127.0.0.1", redis.port)) {
             return Long.parseLong(String.valueOf(resp.call("XLEN", prefix + ":events")));
+        }
+    }
+
+    /**
+     * Adds a task.succeeded event for {@code taskId} to the stream and, in the same step, reads it as
+     * the relay's RabbitMQ consumer: pending on the relay, which never saw it.
+     */
+    private static void readInTheRelaysName(String prefix, String taskId) throws IOException {
+        String stream = prefix + ":events";
+        try (Resp resp = new Resp("127.0.0.1", redis.port)) {
+            List<?> consumers = (List<?>) resp.call("XINFO", "CONSUMERS", stream, "mj-relay-rabbitmq");
+            assertEquals(1, consumers.size(), "the relay reads the stream as one consumer: " + consumers);
+            String relayConsumer = String.valueOf(((List<?>) consumers.get(0)).get(1));
+            List<?> read = (List<?>) resp.call("EVAL", """
+                    redis.call('XADD', KEYS[1], '*', 'type', 'task.succeeded', 'taskId', ARGV[2], 'account', 'alpha',
+                        'data', cjson.encode({taskId = ARGV[2], status = 'SUCCESS'}))
+                    return redis.call('XREADGROUP', 'GROUP', 'mj-relay-rabbitmq', ARGV[1], 'COUNT', 10, 'STREAMS', KEYS[1], '>')
+                    """, "1", stream, relayConsumer, taskId);
+            assertEquals(1, ((List<?>) ((List<?>) read.get(0)).get(1)).size(), "read for the relay: " + read);
         }
     }
 
