@@ -7,7 +7,8 @@
 --- @include "lib/waiting-line"
 -- KEYS[1] the waiting accounts
 -- ARGV[1] now (ms), ARGV[2] queue key prefix, ARGV[3] task id, ARGV[4] upstream, ARGV[5] outcome,
--- ARGV[6] when an accepted task's room lapses unless renewed (ms; '' for an upstream without a max in flight)
+-- ARGV[6] when an accepted task's room lapses unless renewed (ms; '' for an upstream without a max in flight),
+-- ARGV[7] how long a busy job's submit may put it in line (ms; lib/waiting-line.lua, admit)
 local now, q, id, upstream, outcome = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 redis.call('ZREM', q .. 'sending', id)
 if outcome == 'accepted' then
@@ -20,7 +21,12 @@ end
 local opened = 0
 if outcome == 'busy' then
   opened = answered(q, upstream, true, now)
-  back_to_head(q, id)
+  if redis.call('EXISTS', job_key(q, id)) == 1 then
+    back_to_head(q, id)
+  else
+    -- sent at once by its submit, whose request puts it in line next
+    admit(q, id, ARGV[7])
+  end
   return opened
 end
 if outcome == 'dropped' then

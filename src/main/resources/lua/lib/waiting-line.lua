@@ -12,6 +12,19 @@ local function job_key(q, id)
   return q .. 'job:' .. id
 end
 
+-- A submit's leave to put its job in line, set by the step before (a reservation that found no room,
+-- or the upstream's busy answer to the job sent at once) for a few seconds of this Redis's own clock:
+-- an enqueue Redis runs later than that, stalled until after the request gave up on it and its
+-- client was answered 503, finds it gone, and the job does not run for a client told it failed.
+local function admit(q, id, ms)
+  redis.call('SET', q .. 'admit:' .. id, '1', 'PX', ms)
+end
+
+-- Whether the submit may still put the job in line; the leave is used up either way.
+local function admitted(q, id)
+  return redis.call('DEL', q .. 'admit:' .. id) == 1
+end
+
 -- An account whose line was empty takes its turns from the pass last served: it neither waits
 -- behind the others' backlog nor gets credit for the time it had nothing waiting.
 local function join_line(q, account)

@@ -5,6 +5,7 @@ import dev.mjrelay.simulator.Simulator;
 import dev.mjrelay.model.IdempotencyKey;
 import dev.mjrelay.store.IdempotencyStore;
 import dev.mjrelay.store.JobQueue;
+import dev.mjrelay.store.StoreUnavailableException;
 import dev.mjrelay.testing.Idle;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +39,8 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -211,6 +215,38 @@ class JobQueueTest {
         failsWithinALeaseSayingNeverSent(id);
         simulator.finishAll();
         assertEquals(0, sent("never in line"), "never sent upstream");
+    }
+
+    /**
+     * A submit's request puts its job in line only soon after the reservation that found no room, on
+     * Redis's own clock: an enqueue Redis ran later — it stalled past the request's wait, and the
+     * client was answered 503 — is refused, and the line is as it was, so the job never runs for a
+     * client told it failed (before, a job queue's claim in the instant Redis woke could send it ahead
+     * of the request's withdrawal). One run in time goes in line.
+     */
+    @Test
+    void aJobItsSubmitPutsInLineOnlyAfterGivingUpOnItIsNotPutInLine() throws InterruptedException {
+        holdTheRoom();
+        String late = "late-" + System.nanoTime();
+        String onTime = "on-time-" + System.nanoTime();
+        Instant now = Instant.now();
+        assertNull(jobs.reserve("alice", late, null, now, now.plusSeconds(60)).await().indefinitely(), "no room");
+        assertNull(jobs.reserve("alice", onTime, null, now, now.plusSeconds(60)).await().indefinitely(), "no room");
+
+        assertEquals(1L, enqueueForItsSubmit(onTime).await().indefinitely(), "in time: first in alice's line");
+        Thread.sleep(JobQueue.ADMISSION.toMillis() + 200);
+        assertThrows(StoreUnavailableException.class, () -> enqueueForItsSubmit(late).await().indefinitely());
+
+        assertFalse(jobs.enqueued(late).await().indefinitely(), "not in line");
+        assertEquals(0L, jobs.position("alice", late).await().indefinitely());
+        assertEquals(1L, jobs.position("alice", onTime).await().indefinitely());
+        assertTrue(jobs.remove(onTime).await().indefinitely());
+        simulator.finishAll();
+    }
+
+    private io.smallrye.mutiny.Uni<Long> enqueueForItsSubmit(String id) {
+        return jobs.enqueue(id, "alice", 1, null, "IMAGINE", "/mj/submit/imagine", "{\"prompt\": \"" + id + "\"}",
+                Instant.now(), false, true);
     }
 
     @Test

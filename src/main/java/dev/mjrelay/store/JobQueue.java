@@ -6,6 +6,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -177,18 +178,31 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
     }
 
     /**
+     * How long a submit's request may put its job in line after the step that sent it there — the
+     * reservation that found no room, or the upstream's busy answer to the job sent at once — on the
+     * queue's Redis's own clock (no replica's clock is trusted). The request waits for each call at
+     * most {@link Scripts#TIMEOUT} from its start, which comes after that step: an enqueue Redis runs
+     * later than this (it stalled) comes after the request gave up and its client was answered 503,
+     * or so close before that its answer may not get back in time, and is refused, so the job does not
+     * run for a client told it failed. The second left over is for the answer's way back.
+     */
+    public static final Duration ADMISSION = Scripts.TIMEOUT.minusSeconds(1);
+
+    /**
      * Takes upstream room for a job to send at once: only when nothing of the account waits and an
      * upstream it may go to ({@code pinned}, or any when null) has room until {@code lapse}. The
-     * item is the upstream's name, or null: the job must wait.
+     * item is the upstream's name, or null: the job must wait, and the submit may put it in line
+     * within {@link #ADMISSION} ({@link #enqueue}).
      */
     public Uni<String> reserve(String account, String id, String pinned, Instant now, Instant lapse) {
-        List<String> args = new ArrayList<>(6 + upstreamArgs.size());
+        List<String> args = new ArrayList<>(7 + upstreamArgs.size());
         args.add(millis(now));
         args.add(millis(lapse));
         args.add(q);
         args.add(account);
         args.add(id);
         args.add(pinned == null ? "" : pinned);
+        args.add(Long.toString(ADMISSION.toMillis()));
         args.addAll(upstreamArgs);
         return scripts.run("reserve-room", List.of(accounts), args).map(response -> response == null ? null : response.toString());
     }
@@ -196,24 +210,36 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
     /**
      * Puts a job in its account's line — at the head for one that was in front all along — for the
      * upstream {@code pinned} only (a change) or any (null). The item is its place in the line (1 = next).
+     * For the request of the submit that made the job ({@code forItsSubmit}), only within
+     * {@link #ADMISSION} of the step that sent it there: later, Redis stalled, and it fails as Redis
+     * unavailable, leaving the line as it was.
      */
     public Uni<Long> enqueue(String id, String account, int weight, String pinned, String action, String path,
-                             String body, Instant queuedAt, boolean head) {
-        List<String> args = List.of(q, id, account, head ? "1" : "0", JobField.UPSTREAM.stored(), pinned == null ? "" : pinned,
-                JobField.PATH.stored(), path, JobField.BODY.stored(), body, JobField.QUEUED_AT.stored(), millis(queuedAt),
-                JobField.WEIGHT.stored(), Integer.toString(weight), JobField.ACTION.stored(), action);
+                             String body, Instant queuedAt, boolean head, boolean forItsSubmit) {
+        List<String> args = List.of(q, id, account, head ? "1" : "0", forItsSubmit ? "1" : "0", JobField.UPSTREAM.stored(),
+                pinned == null ? "" : pinned, JobField.PATH.stored(), path, JobField.BODY.stored(), body,
+                JobField.QUEUED_AT.stored(), millis(queuedAt), JobField.WEIGHT.stored(), Integer.toString(weight),
+                JobField.ACTION.stored(), action);
         return scripts.run("enqueue-job", List.of(accounts), args).map(Response::toLong)
+                .invoke(position -> {
+                    if (position < 0) {
+                        throw new StoreUnavailableException(new IllegalStateException("it ran the job's enqueue "
+                                + ADMISSION.toSeconds() + " s or more after the step before, past the submit's wait"));
+                    }
+                })
                 .invoke(() -> listener.dueAt(0, queuedAt.toEpochMilli()));
     }
 
     /**
      * Records how a job's send to {@code upstream} ended; an accepted task holds room there (with a
-     * max in flight) until {@code lapse} unless renewed. The item is true when this answer opened the
-     * upstream's circuit.
+     * max in flight) until {@code lapse} unless renewed; a job taken from its line that was answered
+     * busy goes back to its head, and one its submit sent at once may be put there by the submit within
+     * {@link #ADMISSION}. The item is true when this answer opened the upstream's circuit.
      */
     public Uni<Boolean> settle(String id, String upstream, Outcome outcome, Instant now, Instant lapse) {
         return scripts.run("settle-job", List.of(accounts),
-                        List.of(millis(now), q, id, upstream, outcome.stored(), capped(upstream) ? millis(lapse) : ""))
+                        List.of(millis(now), q, id, upstream, outcome.stored(), capped(upstream) ? millis(lapse) : "",
+                                Long.toString(ADMISSION.toMillis())))
                 .map(response -> response.toLong() == 1L)
                 .invoke(() -> {
                     if (outcome != Outcome.ACCEPTED) {

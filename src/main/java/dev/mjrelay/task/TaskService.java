@@ -266,7 +266,7 @@ public class TaskService {
         Instant watchdog = firstLook.isBefore(task.deadline()) ? firstLook : task.deadline();
         return slot.storing(store.createUnsent(task, TaskCodec.Queue.WAITING, watchdog, notifier.submittedData(task), trace))
                 .chain(() -> queue.enqueue(task.id(), account.name(), account.weight(), task.upstream(), task.action().name(), request.path(),
-                        request.body().toString(), task.submittedAt(), false))
+                        request.body().toString(), task.submittedAt(), false, true))
                 .invoke(position -> TaskLog.info(LOG, task.id(), account.name(), "queued %s (place %d in the account's line)",
                         task.action(), position))
                 .map(position -> new Submitted(task.id(), position));
@@ -283,7 +283,7 @@ public class TaskService {
         return parent.chain(found -> {
             UpstreamRequest request = submission.action().spec().request(submission, found == null ? null : found.upstreamId());
             return queue.enqueue(task.id(), account.name(), account.weight(), task.upstream(), task.action().name(),
-                    request.path(), request.body().toString(), task.submittedAt(), false);
+                    request.path(), request.body().toString(), task.submittedAt(), false, false);
         }).invoke(position -> TaskLog.info(LOG, task.id(), account.name(), "queued %s on the client's retry (place %d in"
                 + " the account's line): the request that stored it ended before putting it in line", task.action(), position))
                 .map(position -> new Submitted(task.id(), position));
@@ -343,7 +343,7 @@ public class TaskService {
             return store.waitAgain(id, notifier.submittedData(task), clock.instant().plus(lease))
                     .call(() -> sender.settle(id, upstream, JobQueue.Outcome.BUSY, outcome))
                     .chain(() -> queue.enqueue(id, account.name(), account.weight(), task.upstream(), task.action().name(), request.path(),
-                            request.body().toString(), task.submittedAt(), true))
+                            request.body().toString(), task.submittedAt(), true, true))
                     .invoke(() -> TaskLog.info(LOG, id, account.name(), "queued %s: upstream %s is busy (%s)",
                             task.action(), upstream, outcome.description()))
                     .map(position -> new Submitted(id, position));

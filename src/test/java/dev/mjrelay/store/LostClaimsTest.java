@@ -78,7 +78,7 @@ class LostClaimsTest {
         JobQueue queue = new JobQueue(scripts, new Keys(prefix, 1, prefix + ":events", false), upstreams);
         Instant queued = Instant.ofEpochMilli(1_000);
         for (String id : List.of("j1", "j2")) {
-            queue.enqueue(id, "alice", 1, null, "IMAGINE", "/mj/submit/imagine", "{}", queued, false)
+            queue.enqueue(id, "alice", 1, null, "IMAGINE", "/mj/submit/imagine", "{}", queued, false, false)
                     .await().indefinitely();
         }
         Instant now = Instant.ofEpochMilli(2_000);
