@@ -296,43 +296,22 @@ public class Forwarder {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (BrokerFailure e) {
-                // a new connection for the next try: the broker may have closed this one, or be another node now
-                sink.reset();
-                retry.addAll(held);
-                OutageLog.Failure failed = brokerDown.failed(System.currentTimeMillis());
-                switch (failed.say()) {
-                    case FIRST -> LOG.warnf("events: could not forward to %s (%s); events wait in the stream, and are sent"
-                            + " when it is back", sink.name(), describe(e.getCause()));
-                    case REMINDER -> LOG.warnf("events: could not forward to %s for %d s now (%d tries): %s", sink.name(),
-                            failed.lastedMs() / 1000, failed.failures(), describe(e.getCause()));
-                    case NOTHING -> { }
-                }
-                try {
-                    lag.set(lag(all, group));
-                } catch (Exception ignored) {
-                    // Redis gone too: the gauge keeps its last reading
-                }
-                try {
-                    Thread.sleep(backoffMs);
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-                backoffMs = Math.min(10_000, backoffMs * 2);
             } catch (Exception e) {
-                // Redis, not the broker: the broker's connection is sound and is kept. A call whose answer never came
-                // may still have been run, late: a read whose entries were never sent, an acknowledgement that was
-                // not made. Either leaves entries pending on this replica that nothing would send again (and that hold
-                // back the trim) but for this: they go first once Redis answers (at least once, as ever)
+                // A call whose answer never came may still have been run, late: a read whose entries were never
+                // sent, an acknowledgement that was not made. Either leaves entries pending on this replica that
+                // nothing would send again (holding back the trim) but for this: they go first on the next round
+                // (at least once, as ever)
                 retry.addAll(held);
-                OutageLog.Failure failed = redisDown.failed(System.currentTimeMillis());
-                switch (failed.say()) {
-                    case FIRST -> LOG.warnf("events: Redis does not answer (%s); forwarding to %s waits for it",
-                            describe(e), sink.name());
-                    case REMINDER -> LOG.warnf("events: Redis has not answered for %d s now (%d tries); forwarding to %s"
-                            + " waits for it: %s", failed.lastedMs() / 1000, failed.failures(), sink.name(), describe(e));
-                    case NOTHING -> { }
+                if (e instanceof BrokerFailure) {
+                    brokerFailed(sink, brokerDown, e.getCause());
+                    try {
+                        lag.set(lag(all, group));
+                    } catch (Exception ignored) {
+                        // Redis gone too: the gauge keeps its last reading
+                    }
+                } else {
+                    // Redis, not the broker: the broker's connection is sound and is kept
+                    redisFailed(sink, redisDown, e);
                 }
                 try {
                     Thread.sleep(backoffMs);
@@ -342,6 +321,30 @@ public class Forwarder {
                 }
                 backoffMs = Math.min(10_000, backoffMs * 2);
             }
+        }
+    }
+
+    private static void brokerFailed(EventSink sink, OutageLog brokerDown, Throwable failure) {
+        // a new connection for the next try: the broker may have closed this one, or be another node now
+        sink.reset();
+        OutageLog.Failure failed = brokerDown.failed(System.currentTimeMillis());
+        switch (failed.say()) {
+            case FIRST -> LOG.warnf("events: could not forward to %s (%s); events wait in the stream, and are sent"
+                    + " when it is back", sink.name(), describe(failure));
+            case REMINDER -> LOG.warnf("events: could not forward to %s for %d s now (%d tries): %s", sink.name(),
+                    failed.lastedMs() / 1000, failed.failures(), describe(failure));
+            case NOTHING -> { }
+        }
+    }
+
+    private static void redisFailed(EventSink sink, OutageLog redisDown, Throwable failure) {
+        OutageLog.Failure failed = redisDown.failed(System.currentTimeMillis());
+        switch (failed.say()) {
+            case FIRST -> LOG.warnf("events: Redis does not answer (%s); forwarding to %s waits for it",
+                    describe(failure), sink.name());
+            case REMINDER -> LOG.warnf("events: Redis has not answered for %d s now (%d tries); forwarding to %s"
+                    + " waits for it: %s", failed.lastedMs() / 1000, failed.failures(), sink.name(), describe(failure));
+            case NOTHING -> { }
         }
     }
 
