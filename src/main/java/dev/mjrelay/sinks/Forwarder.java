@@ -242,6 +242,8 @@ public class Forwarder {
                         held.add(stream);
                         streams.claimAll(stream, group, holder).await().atMost(REDIS_WAIT);
                         retry.add(stream);
+                        // the replicas before hold nothing now: their consumers go (a pod's name is new at each restart)
+                        streams.forgetIdleConsumers(stream, group, holder).await().atMost(REDIS_WAIT);
                     }
                     batch = streams.read(stream, group, holder, retry.contains(stream), BATCH).await().atMost(REDIS_WAIT);
                     if (batch.isEmpty() && retry.remove(stream)) {

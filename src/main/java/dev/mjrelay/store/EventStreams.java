@@ -77,6 +77,15 @@ public class EventStreams {
         });
     }
 
+    /**
+     * Removes the group's consumers other than {@code keep} that hold nothing pending — replicas gone,
+     * each restart of which left a consumer of its own name — so the group does not grow with every
+     * restart. Answers how many were removed.
+     */
+    public Uni<Long> forgetIdleConsumers(String stream, String group, String keep) {
+        return scripts.run("forget-consumers", List.of(stream), List.of(group, keep)).map(Response::toLong);
+    }
+
     /** Where {@code group}'s sink keeps the entries its broker refused for good: {@code <stream>:refused:<group>}. */
     public static String setAsideStream(String stream, String group) {
         return stream + ":refused:" + group;
