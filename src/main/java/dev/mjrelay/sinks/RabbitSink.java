@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 
 /**
  * RabbitMQ through its own Java client: a durable topic exchange (routing key = the CloudEvents
@@ -25,10 +26,17 @@ import java.util.Map;
  * no word of which message it was; the batch is then sent again one event at a time, and an event
  * refused on its own is refused for good. Those of the batch the broker had taken before may arrive
  * twice (at least once; the CloudEvents {@code id} is the same).
+ * <p>
+ * A broker short of memory or disk blocks the connections that publish, reading nothing from them
+ * until its alarm clears, and says so ({@code connection.blocked}): a send then fails at once with
+ * the broker's reason, rather than waiting out its confirms and then a channel close the broker
+ * never answers (the client's default wait for it is ten minutes), the forwarder silent meanwhile.
  */
 final class RabbitSink implements EventSink {
 
     static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(12);
+    /** How often a wait for confirms looks whether the broker has blocked the connection since. */
+    private static final long CONFIRM_SLICE_MS = 250;
     /** AMQP 0-9-1's class and method ids of {@code basic.publish}, as a channel close names them. */
     private static final int BASIC_CLASS = 60;
     private static final int PUBLISH_METHOD = 40;
@@ -39,6 +47,8 @@ final class RabbitSink implements EventSink {
     private final String queue;
     private Connection connection;
     private Channel channel;
+    /** Why the broker blocks this connection's publishing, while it does (its connection thread sets it). */
+    private volatile String blocked;
 
     RabbitSink(RabbitBroker broker, String exchange, String queue) {
         this.factory = new ConnectionFactory();
@@ -54,6 +64,8 @@ final class RabbitSink implements EventSink {
         }
         factory.setConnectionTimeout(5000);
         factory.setHandshakeTimeout(5000);
+        // a declaration or a close the broker does not answer fails in time, not after the client's ten minutes
+        factory.setChannelRpcTimeout((int) CONFIRM_TIMEOUT.toMillis());
         // the forwarder reconnects itself, from the stream: nothing is lost meanwhile
         factory.setAutomaticRecoveryEnabled(false);
         this.exchange = exchange;
@@ -99,6 +111,7 @@ final class RabbitSink implements EventSink {
 
     private void publish(List<CloudEvent> events) throws Exception {
         Channel open = channel();
+        refuseWhileBlocked();
         for (CloudEvent event : events) {
             AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
                     .contentType("application/cloudevents+json").contentEncoding("utf-8")
@@ -106,7 +119,36 @@ final class RabbitSink implements EventSink {
                     .headers(Map.of("cloudEvents:subject", event.taskId())).build();
             open.basicPublish(exchange, event.type(), true, properties, event.json().getBytes(StandardCharsets.UTF_8));
         }
-        open.waitForConfirmsOrDie(CONFIRM_TIMEOUT.toMillis());
+        awaitConfirms(open);
+    }
+
+    /**
+     * Waits for the broker to confirm all that was published, at most {@link #CONFIRM_TIMEOUT}, and
+     * no longer once it blocks the connection. A channel the broker closed fails with its reason (a
+     * message too large, {@link #tooLarge}).
+     */
+    private void awaitConfirms(Channel open) throws Exception {
+        long deadline = System.nanoTime() + CONFIRM_TIMEOUT.toNanos();
+        while (true) {
+            refuseWhileBlocked();
+            try {
+                if (!open.waitForConfirms(CONFIRM_SLICE_MS)) {
+                    throw new IOException("the broker refused (nack) a message of the batch");
+                }
+                return;
+            } catch (TimeoutException e) {
+                if (System.nanoTime() - deadline >= 0) {
+                    throw new TimeoutException("the broker confirmed nothing within " + CONFIRM_TIMEOUT.toSeconds() + " s");
+                }
+            }
+        }
+    }
+
+    private void refuseWhileBlocked() throws IOException {
+        String reason = blocked;
+        if (reason != null) {
+            throw new IOException("the broker blocks publishing (" + reason + ")");
+        }
     }
 
     /**
@@ -137,6 +179,7 @@ final class RabbitSink implements EventSink {
         }
         reset();
         connection = connect();
+        connection.addBlockedListener(reason -> blocked = reason, () -> blocked = null);
         if (!exists(connection, declared -> declared.exchangeDeclarePassive(exchange))) {
             declare(connection, declaring -> declaring.exchangeDeclare(exchange, "topic", true));
         }
@@ -210,6 +253,7 @@ final class RabbitSink implements EventSink {
         } finally {
             connection = null;
             channel = null;
+            blocked = null;
         }
     }
 

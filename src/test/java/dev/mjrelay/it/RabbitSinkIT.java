@@ -105,6 +105,37 @@ class RabbitSinkIT {
     }
 
     /**
+     * The broker blocking its publishers — a resource alarm, here its memory watermark set to 0 — is
+     * told at once, by a log line with the broker's reason and by the lag metric, and every event
+     * arrives once the alarm clears. Before, the forwarder waited silent until it cleared, its lag
+     * reading 0 while events waited.
+     */
+    @Test
+    void aBrokerThatBlocksPublishingIsToldAtOnceAndLosesNothing() throws Exception {
+        String queue = "mjit-" + UUID.randomUUID();
+        try (FakeUpstream upstream = new FakeUpstream(500); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("rabbit-blocked", prefix(), upstream, queue, 5672, Map.of()).start();
+             Consumer consumer = new Consumer(queue)) {
+            List<String> ids = new ArrayList<>(SinkScenario.submit(relay, receiver, 10));
+            consumer.awaitEvents(ids, 2, Duration.ofSeconds(60));
+            String watermark = rabbitmqctl("eval", "vm_memory_monitor:get_vm_memory_high_watermark().").trim();
+            rabbitmqctl("set_vm_memory_high_watermark", "0");
+            try {
+                ids.addAll(SinkScenario.submit(relay, receiver, 10));
+                await().atMost(Duration.ofSeconds(10)).until(() -> relay.logText().contains("events: could not forward to rabbitmq"));
+                String said = relay.logText().lines().filter(line -> line.contains("could not forward")).findFirst().orElseThrow();
+                assertTrue(said.contains("the broker blocks publishing (low on memory)"), said);
+                await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) > 0);
+            } finally {
+                rabbitmqctl("eval", "vm_memory_monitor:set_vm_memory_high_watermark(" + watermark + ").");
+            }
+            SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(60)), ids);
+            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+            assertTrue(relay.logText().contains("events: rabbitmq reachable again"));
+        }
+    }
+
+    /**
      * Redis, not the broker, stalls three times for 6 s while events are being forwarded: the log
      * blames Redis, not the broker, and every event arrives. A call stalled past its time-out (a
      * read, an acknowledgement) is run by Redis late, its answer unheard: its entries are pending on

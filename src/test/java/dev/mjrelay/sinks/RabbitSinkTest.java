@@ -26,7 +26,7 @@ class RabbitSinkTest {
 
     @Test
     void aMessageOverTheBrokersSizeIsRefusedForGood() {
-        assertTrue(RabbitSink.tooLarge(TOO_LARGE), "as waitForConfirmsOrDie throws it");
+        assertTrue(RabbitSink.tooLarge(TOO_LARGE), "as a wait for confirms throws it");
         assertTrue(RabbitSink.tooLarge(new IOException(TOO_LARGE)), "wrapped");
         assertTrue(RabbitSink.tooLarge(new AlreadyClosedException(TOO_LARGE)), "a publish after the channel closed");
     }
