@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * RabbitMQ through its own Java client: a durable topic exchange (routing key = the CloudEvents
@@ -31,6 +32,11 @@ import java.util.concurrent.TimeoutException;
  * until its alarm clears, and says so ({@code connection.blocked}): a send then fails at once with
  * the broker's reason, rather than waiting out its confirms and then a channel close the broker
  * never answers (the client's default wait for it is ten minutes), the forwarder silent meanwhile.
+ * <p>
+ * Messages are published mandatory: one the exchange routes to no queue — the relay's queue, or its
+ * binding, removed while the relay is connected — comes back, and the broker then confirms it all
+ * the same. Confirmed so, it would be dropped, while the relay counts it forwarded; instead the send
+ * fails, and the next connect declares the queue and its binding again, and sends the batch anew.
  */
 final class RabbitSink implements EventSink {
 
@@ -49,6 +55,8 @@ final class RabbitSink implements EventSink {
     private Channel channel;
     /** Why the broker blocks this connection's publishing, while it does (its connection thread sets it). */
     private volatile String blocked;
+    /** Messages of the batch under way the broker routed to no queue (its connection thread counts them). */
+    private final AtomicInteger unroutable = new AtomicInteger();
 
     RabbitSink(RabbitBroker broker, String exchange, String queue) {
         this.factory = new ConnectionFactory();
@@ -112,6 +120,7 @@ final class RabbitSink implements EventSink {
     private void publish(List<CloudEvent> events) throws Exception {
         Channel open = channel();
         refuseWhileBlocked();
+        unroutable.set(0);
         for (CloudEvent event : events) {
             AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
                     .contentType("application/cloudevents+json").contentEncoding("utf-8")
@@ -120,6 +129,12 @@ final class RabbitSink implements EventSink {
             open.basicPublish(exchange, event.type(), true, properties, event.json().getBytes(StandardCharsets.UTF_8));
         }
         awaitConfirms(open);
+        // a message routed nowhere comes back before its confirm, on the same connection thread
+        int lost = unroutable.get();
+        if (lost > 0) {
+            throw new IOException("the exchange " + exchange + " routed " + lost + " of " + events.size() + " events to no"
+                    + " queue: the queue " + queue + " or its binding was removed; both are declared again");
+        }
     }
 
     /**
@@ -189,6 +204,7 @@ final class RabbitSink implements EventSink {
         channel = connection.createChannel();
         channel.queueBind(queue, exchange, "#");
         channel.confirmSelect();
+        channel.addReturnListener(returned -> unroutable.incrementAndGet());
         return channel;
     }
 

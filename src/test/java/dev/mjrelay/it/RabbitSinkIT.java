@@ -105,6 +105,29 @@ class RabbitSinkIT {
     }
 
     /**
+     * The relay's queue deleted while the relay is connected: the events the exchange then routes to
+     * no queue — which the broker returns, and then confirms all the same — are not taken for
+     * forwarded; the queue is declared again and every event arrives. Before, they were dropped while
+     * the relay counted them forwarded.
+     */
+    @Test
+    void eventsTheExchangeRoutesToNoQueueAreSentAgainOnceTheQueueIsDeclaredAgain() throws Exception {
+        String queue = "mjit-" + UUID.randomUUID();
+        try (FakeUpstream upstream = new FakeUpstream(500); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("rabbit-unroutable", prefix(), upstream, queue, 5672, Map.of()).start();
+             Consumer consumer = new Consumer(queue)) {
+            List<String> ids = new ArrayList<>(SinkScenario.submit(relay, receiver, 5));
+            consumer.awaitEvents(ids, 2, Duration.ofSeconds(60));
+            consumer.deleteQueue();
+            ids.addAll(SinkScenario.submit(relay, receiver, 5));
+            await().atMost(Duration.ofSeconds(30)).until(() -> relay.logText().contains("events to no queue"));
+            await().atMost(Duration.ofSeconds(30)).until(consumer::queueExists);
+            SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(60)), ids);
+            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+        }
+    }
+
+    /**
      * The broker blocking its publishers — a resource alarm, here its memory watermark set to 0 — is
      * told at once, by a log line with the broker's reason and by the lag metric, and every event
      * arrives once the alarm clears. Before, the forwarder waited silent until it cleared, its lag
@@ -554,6 +577,26 @@ class RabbitSinkIT {
                         throw e;
                     }
                     OwnRedis.sleep(500);
+                }
+            }
+        }
+
+        /** Deletes the queue, as an operator might, while the relay publishes to it. */
+        void deleteQueue() throws Exception {
+            channel.queueDelete(queue);
+        }
+
+        /** Whether the queue is there (again); reading it resumes. */
+        boolean queueExists() throws Exception {
+            Channel probe = connection.createChannel();
+            try {
+                probe.queueDeclarePassive(queue);
+                return true;
+            } catch (IOException e) {
+                return false;
+            } finally {
+                if (probe.isOpen()) {
+                    probe.abort();
                 }
             }
         }
