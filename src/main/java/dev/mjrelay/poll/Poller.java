@@ -208,8 +208,15 @@ public class Poller implements DueWorker<DueTask> {
             if (next.isAfter(giveUpAt)) {
                 next = giveUpAt;
             }
-            LOG.infof("task %s: mirroring its images failed (%s); trying again at %s", task.id(),
-                    ((Mirror.Retry) result).reason(), next);
+            // one line a task, at its first failure: a store down fails every task's attempts at once, each
+            // tried again a dozen times and more before it is back
+            if (attempts == 1) {
+                LOG.infof("task %s: mirroring its images failed (%s); trying again with back-off until %s", task.id(),
+                        ((Mirror.Retry) result).reason(), giveUpAt);
+            } else {
+                LOG.debugf("task %s: mirroring its images failed again (%s, try %d); trying again at %s", task.id(),
+                        ((Mirror.Retry) result).reason(), attempts, next);
+            }
             Map<TaskCodec.Field, String> fields = new java.util.EnumMap<>(TaskCodec.Field.class);
             fields.put(TaskCodec.Field.ERRORS, Integer.toString(attempts));
             if (!task.mirroring()) {

@@ -298,6 +298,45 @@ class MediaIT {
         return ids;
     }
 
+    /**
+     * The store hanging (S3Proxy frozen with SIGSTOP: connections open, nothing answered) while tasks
+     * succeed: their events wait, none going out unmirrored, and the log says why; once it answers
+     * again every event goes out mirrored, each image stored once.
+     */
+    @Test
+    void aStoreThatHangsHoldsTheEventsBackThenAllGoOutMirrored() throws Exception {
+        String bucket = s3.bucket("mirror-hang");
+        try (FakeUpstream upstream = new FakeUpstream(1000).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("media-s3-hang", prefix(), upstream, s3Store(bucket, "1h")).start()) {
+            // as in a relay at work: it has met the store
+            awaitOneEventEach(receiver, submit(relay, receiver, "hang-before-", 1), 60);
+            List<String> held;
+            s3.suspend();
+            try {
+                held = submit(relay, receiver, "hang-", 5);
+                // the tasks end upstream after 1 s; attempts at their images meet the hanging store for 15 s
+                OwnRedis.sleep(15_000);
+                assertEquals(1, receiver.requests().size(), "nothing goes out while the store hangs");
+            } finally {
+                s3.resume();
+            }
+            List<JsonNode> events = awaitOneEventEach(receiver, held, 90);
+            for (int i = 0; i < held.size(); i++) {
+                JsonNode data = events.get(i).path("data");
+                assertTrue(data.path("mediaMirrored").asBoolean(), data.toString());
+                assertMirroredLikeTheUpstream(data, "hang-" + i, s3.endpoint() + "/" + bucket + "/");
+            }
+            assertEquals(24, s3.keys(bucket).size(), "each image stored once");
+            String log = relay.logText();
+            for (String id : held) {
+                assertEquals(1, log.lines().filter(line -> line.contains("task " + id + ": mirroring its images failed")).count(),
+                        "one line a task, however many tries: " + id);
+            }
+            Figures.report("media", "S3 store hanging 15 s (SIGSTOP) while 5 tasks succeeded: events held, then all"
+                    + " mirrored; log: " + relay.logText().lines().filter(line -> line.contains("WARN")).findFirst().orElse("-"));
+        }
+    }
+
     /** Each task's terminal event: exactly one per task (attempts of it may repeat only across a kill). */
     private static List<JsonNode> awaitOneEventEach(Receiver receiver, List<String> ids, int seconds) throws Exception {
         await().atMost(Duration.ofSeconds(seconds)).pollInterval(Duration.ofMillis(200))

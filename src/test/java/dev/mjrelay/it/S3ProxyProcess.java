@@ -90,6 +90,22 @@ final class S3ProxyProcess implements AutoCloseable {
         return keys;
     }
 
+    /** Freezes S3Proxy (SIGSTOP): connections stay open, nothing is answered — a store that hangs. */
+    void suspend() throws IOException, InterruptedException {
+        signal("-STOP");
+    }
+
+    void resume() throws IOException, InterruptedException {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IOException("kill " + signal + " " + process.pid() + " failed");
+        }
+    }
+
     private boolean answers() {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             return true;
@@ -99,7 +115,8 @@ final class S3ProxyProcess implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() throws Exception {
+        resume();
         client.close();
         process.destroyForcibly();
         process.waitFor();
