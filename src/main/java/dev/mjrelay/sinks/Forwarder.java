@@ -304,6 +304,9 @@ public class Forwarder {
                 // nothing would send again (holding back the trim) but for this: they go first on the next round
                 // (at least once, as ever)
                 retry.addAll(held);
+                // and the groups made again (a no-op where they are): a Redis that lost its data — restarted without
+                // persistence, failed over to a replica that had not got them — answers every read with NOGROUP
+                groupsReady = false;
                 if (e instanceof BrokerFailure) {
                     brokerFailed(sink, brokerDown, e.getCause());
                     try {
@@ -342,9 +345,9 @@ public class Forwarder {
     private static void redisFailed(EventSink sink, OutageLog redisDown, Throwable failure) {
         OutageLog.Failure failed = redisDown.failed(System.currentTimeMillis());
         switch (failed.say()) {
-            case FIRST -> LOG.warnf("events: Redis does not answer (%s); forwarding to %s waits for it",
+            case FIRST -> LOG.warnf("events: a call to Redis failed (%s); forwarding to %s waits for it",
                     describe(failure), sink.name());
-            case REMINDER -> LOG.warnf("events: Redis has not answered for %d s now (%d tries); forwarding to %s"
+            case REMINDER -> LOG.warnf("events: calls to Redis have failed for %d s now (%d tries); forwarding to %s"
                     + " waits for it: %s", failed.lastedMs() / 1000, failed.failures(), sink.name(), describe(failure));
             case NOTHING -> { }
         }

@@ -105,6 +105,30 @@ class RabbitSinkIT {
     }
 
     /**
+     * The event stream gone from Redis under a running relay — Redis restarted without persistence,
+     * or failed over to a replica that had not got it; here its key deleted — takes the sink's
+     * consumer group with it: the relay makes the group again and forwards the events that come
+     * after. Before, every read failed with NOGROUP for as long as the relay ran.
+     */
+    @Test
+    void anEventStreamLostFromRedisIsMadeAgainAndItsEventsForwarded() throws Exception {
+        String queue = "mjit-" + UUID.randomUUID();
+        String prefix = prefix();
+        try (FakeUpstream upstream = new FakeUpstream(500); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("rabbit-stream-lost", prefix, upstream, queue, 5672, Map.of()).start();
+             Consumer consumer = new Consumer(queue)) {
+            List<String> before = SinkScenario.submit(relay, receiver, 3);
+            consumer.awaitEvents(before, 2, Duration.ofSeconds(60));
+            try (Resp resp = new Resp("127.0.0.1", redis.port)) {
+                assertEquals(1L, Long.parseLong(String.valueOf(resp.call("DEL", prefix + ":events"))));
+            }
+            List<String> after = SinkScenario.submit(relay, receiver, 3);
+            SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(after, 2, Duration.ofSeconds(60)), after);
+            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+        }
+    }
+
+    /**
      * The relay's queue deleted while the relay is connected: the events the exchange then routes to
      * no queue — which the broker returns, and then confirms all the same — are not taken for
      * forwarded; the queue is declared again and every event arrives. Before, they were dropped while
@@ -186,7 +210,7 @@ class RabbitSinkIT {
             SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(90)), ids);
             await().atMost(Duration.ofSeconds(20)).until(() -> SinkScenario.lag(relay) == 0);
             String log = relay.logText();
-            assertTrue(log.contains("events: Redis does not answer"), "the forwarder says what failed");
+            assertTrue(log.contains("events: a call to Redis failed"), "the forwarder says what failed");
             assertFalse(log.contains("could not forward to rabbitmq"), log.lines()
                     .filter(line -> line.contains("could not forward")).findFirst().orElse(""));
             Figures.report("sinks", "rabbitmq, Redis stalled 3 times for 6 s mid-forward (" + ids.size() + " tasks):"
