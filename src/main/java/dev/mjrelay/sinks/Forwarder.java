@@ -39,7 +39,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *   {@code <stream>:refused:<group>} with the reason, counted and logged, and the entries after it
  *   go on: one event never holds up the rest;</li>
  *   <li>a replica taking a lease its holder let lapse (it stopped, or was killed) first takes over
- *   the entries that holder left pending;</li>
+ *   the entries that holder left pending, then removes the consumers that hold nothing (a pod's name
+ *   is new at each restart);</li>
+ *   <li>after any failure — the broker's or Redis's, told apart in the log — a replica reads again
+ *   what it holds pending (and every {@link #RESEND_PENDING_EVERY} in any case: a read Redis ran late
+ *   strands its entries) and makes its groups again (a Redis that lost its data lost them);</li>
  *   <li>the stream is trimmed towards {@code relay.events.max-len}, never past an entry a sink has
  *   not forwarded: while a broker is down events wait in Redis, and
  *   {@code relay_events_forward_lag} and a log line say so. Readiness is not affected: the relay's
