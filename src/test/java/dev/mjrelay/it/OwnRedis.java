@@ -60,18 +60,11 @@ final class OwnRedis implements AutoCloseable {
      * to be run, late, by {@link #resume()} — a Redis stalled by a fork, a slow script or the network.
      */
     void suspend() throws IOException, InterruptedException {
-        signal("-STOP");
+        ProcessSignals.send(process, "-STOP");
     }
 
     void resume() throws IOException, InterruptedException {
-        signal("-CONT");
-    }
-
-    private void signal(String signal) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
-        if (kill.waitFor() != 0) {
-            throw new IOException("kill " + signal + " " + process.pid() + " failed");
-        }
+        ProcessSignals.send(process, "-CONT");
     }
 
     /** Closes every client's connection (not this call's own), as a Redis restart or a network blip would. */

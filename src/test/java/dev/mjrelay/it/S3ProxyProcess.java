@@ -92,18 +92,11 @@ final class S3ProxyProcess implements AutoCloseable {
 
     /** Freezes S3Proxy (SIGSTOP): connections stay open, nothing is answered — a store that hangs. */
     void suspend() throws IOException, InterruptedException {
-        signal("-STOP");
+        ProcessSignals.send(process, "-STOP");
     }
 
     void resume() throws IOException, InterruptedException {
-        signal("-CONT");
-    }
-
-    private void signal(String signal) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
-        if (kill.waitFor() != 0) {
-            throw new IOException("kill " + signal + " " + process.pid() + " failed");
-        }
+        ProcessSignals.send(process, "-CONT");
     }
 
     private boolean answers() {
