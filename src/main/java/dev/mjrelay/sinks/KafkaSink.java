@@ -1,17 +1,25 @@
 package dev.mjrelay.sinks;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -28,8 +36,15 @@ import java.util.concurrent.TimeUnit;
  * event carries the upstream's image objects, up to {@code max-answer-bytes} of them, and a list of
  * image URLs shrinks to a fraction under the broker's limit on a record (1 MB by default), which it
  * applies to the compressed batch. One still too large for the broker is refused for good.
+ * <p>
+ * The topic is made when it does not exist, with the broker's default partitions and replication,
+ * as the RabbitMQ sink declares its exchange and queue: brokers run in production mostly do not
+ * make topics on first use ({@code auto.create.topics.enable=false}, the managed services'
+ * default), and there every send waited out {@code max.block.ms} for a topic that never came.
  */
 final class KafkaSink implements EventSink {
+
+    private static final Logger LOG = Logger.getLogger(KafkaSink.class);
 
     static final Duration ACK_TIMEOUT = Duration.ofSeconds(12);
     static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
@@ -138,11 +153,56 @@ final class KafkaSink implements EventSink {
         }
     }
 
-    private KafkaProducer<String, String> producer() {
+    private KafkaProducer<String, String> producer() throws Exception {
         if (producer == null) {
+            ensureTopic();
             producer = new KafkaProducer<>(settings);
         }
         return producer;
+    }
+
+    /**
+     * Makes the topic if the broker says it does not exist. A principal not allowed to see it is left
+     * to the producer, which may still be allowed to write to it; one not allowed to make it fails
+     * the batch saying so, and the events wait in the stream until it exists. Called at each
+     * (re)connect: a topic deleted under a running relay is made again.
+     */
+    private void ensureTopic() throws Exception {
+        try (Admin admin = Admin.create(adminSettings(settings))) {
+            try {
+                admin.describeTopics(List.of(topic)).allTopicNames().get(ACK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                return;
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof AuthorizationException) {
+                    return;
+                }
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
+            }
+            try {
+                admin.createTopics(List.of(new NewTopic(topic, Optional.empty(), Optional.empty())))
+                        .all().get(ACK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                LOG.infof("events: made the Kafka topic %s (the broker's default partitions and replication)", topic);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw new IllegalStateException("the topic " + topic + " does not exist and could not be made ("
+                            + e.getCause().getMessage() + "): make it, or allow the relay to", e.getCause());
+                }
+            }
+        }
+    }
+
+    /** The producer's settings an admin client knows (connection, security, time-outs), so it warns of none. */
+    static Properties adminSettings(Properties producer) {
+        Properties admin = new Properties();
+        producer.forEach((name, value) -> {
+            if (AdminClientConfig.configNames().contains((String) name)) {
+                admin.put(name, value);
+            }
+        });
+        admin.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
+        return admin;
     }
 
     @Override

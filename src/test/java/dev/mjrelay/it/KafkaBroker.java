@@ -138,7 +138,8 @@ final class KafkaBroker implements AutoCloseable {
                 "ssl.key.password=" + TestCertificate.PASSWORD,
                 "log.dirs=" + dir.resolve("data"),
                 "num.partitions=3",
-                "auto.create.topics.enable=true",
+                // as brokers run in production mostly are (the managed services' default): the relay makes its topic
+                "auto.create.topics.enable=false",
                 "offsets.topic.replication.factor=1",
                 "transaction.state.log.replication.factor=1",
                 "transaction.state.log.min.isr=1",

@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * artifacts, started by this class on free ports — by the packaged relay (CONTRACT §11): every
  * event as a valid CloudEvent keyed by its task, in order per task; the broker killed and back
  * after 20 s; the relay killed -9 mid-forward; events larger than the broker's limit on a record.
- * Each test has a topic of its own.
+ * Each test has a topic of its own, which the relay makes: the broker, as most run in production,
+ * makes no topic on first use.
  */
 class KafkaSinkIT {
 
@@ -74,6 +75,7 @@ class KafkaSinkIT {
             SinkScenario.assertEachSubmittedThenSucceeded(byTask, ids);
             SinkScenario.assertValidCloudEvents(byTask, ids, receiver);
             assertEquals(0, consumer.keyMismatches(), "every record is keyed by its task id");
+            assertTrue(relay.logText().contains("events: made the Kafka topic " + topic), "the relay made its topic");
             Figures.report("sinks", "kafka, 200 tasks: 400 events, valid CloudEvents keyed by task, in order per task;"
                     + " duplicates " + consumer.duplicates());
         }
@@ -243,7 +245,9 @@ class KafkaSinkIT {
             properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
             properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
             properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-            properties.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, true);
+            // the topic is the relay's to make (the broker makes none): read it as soon as it exists
+            properties.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+            properties.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 1000);
             consumer = new KafkaConsumer<>(properties);
             consumer.subscribe(List.of(topic));
         }

@@ -1,5 +1,6 @@
 package dev.mjrelay.sinks;
 
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
 
@@ -71,5 +72,24 @@ class KafkaSinkTest {
         assertFalse(settings.containsKey("home"));
         assertFalse(settings.containsKey("topic"));
         new ProducerConfig(settings); // what the producer itself checks: every value valid
+    }
+
+    @Test
+    void theClientThatMakesTheTopicConnectsAsTheProducerDoes() {
+        Properties producer = KafkaSink.producerSettings("broker:9093", Map.of(
+                "security.protocol", "SASL_SSL",
+                "sasl.mechanism", "PLAIN",
+                "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"p\";",
+                "ssl.truststore.location", "/etc/kafka/ca.p12"));
+
+        Properties admin = KafkaSink.adminSettings(producer);
+
+        assertEquals("broker:9093", admin.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG));
+        for (String name : java.util.List.of("security.protocol", "sasl.mechanism", "sasl.jaas.config", "ssl.truststore.location")) {
+            assertEquals(producer.get(name), admin.get(name), name);
+        }
+        assertFalse(admin.containsKey(ProducerConfig.ACKS_CONFIG), "no producer setting the admin client would warn of");
+        assertFalse(admin.containsKey(ProducerConfig.LINGER_MS_CONFIG));
+        new AdminClientConfig(admin); // what the admin client itself checks: every value valid
     }
 }
