@@ -3,6 +3,8 @@ package dev.mjrelay.it;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.TestCertificate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -18,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import static dev.mjrelay.it.FaultToleranceIT.JSON;
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
@@ -123,6 +126,31 @@ class KafkaSinkIT {
                 Figures.report("sinks", "kafka, relay killed -9 mid-forward (200 tasks, " + atKill + " of 400 events"
                         + " forwarded), another taking over after the lease: lost 0, duplicates " + consumer.duplicates());
             }
+        }
+    }
+
+    /**
+     * The topic deleted under a running relay, on a broker that makes no topic on first use: the
+     * relay makes it again and the events after the deletion arrive in it.
+     */
+    @Test
+    void aTopicDeletedUnderARunningRelayIsMadeAgainAndItsEventsForwarded() throws Exception {
+        String topic = "mjit-" + UUID.randomUUID();
+        try (FakeUpstream upstream = new FakeUpstream(500); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("kafka-topic-deleted", prefix(), upstream, topic).start()) {
+            try (Consumer consumer = new Consumer(topic)) {
+                consumer.awaitEvents(SinkScenario.submit(relay, receiver, 3), 2, Duration.ofSeconds(60));
+            }
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap()))) {
+                admin.deleteTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
+            }
+            List<String> after = SinkScenario.submit(relay, receiver, 5);
+            try (Consumer consumer = new Consumer(topic, "after-deletion")) {
+                SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(after, 2, Duration.ofSeconds(90)), after);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+            assertEquals(2, relay.logText().lines().filter(line -> line.contains("events: made the Kafka topic " + topic)).count(),
+                    "made at the start, and again after the deletion");
         }
     }
 
@@ -239,9 +267,14 @@ class KafkaSinkIT {
         private int keyMismatches;
 
         Consumer(String topic) {
+            this(topic, "test");
+        }
+
+        /** In a consumer group of its own, named by {@code group}: it reads the topic from its start. */
+        Consumer(String topic, String group) {
             Properties properties = new Properties();
             properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap());
-            properties.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + topic);
+            properties.put(ConsumerConfig.GROUP_ID_CONFIG, group + "-" + topic);
             properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
             properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
             properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
