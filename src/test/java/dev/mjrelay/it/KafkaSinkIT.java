@@ -225,8 +225,7 @@ class KafkaSinkIT {
             }
             try (RelayProcess relay = secureRelay("kafka-sasl", prefix, upstream, topic, KafkaBroker.USER_PASSWORD).start()) {
                 ids.addAll(SinkScenario.submit(relay, receiver, 10));
-                SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(90)), ids);
-                await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+                SinkScenario.assertAllForwarded(consumer, relay, ids, Duration.ofSeconds(90));
                 String log = relay.logText();
                 assertTrue(log.contains("kafka at " + kafka.secureBootstrap() + " (SASL_SSL)"), "the log names where events go");
                 assertFalse(log.contains(KafkaBroker.USER_PASSWORD), "no password in the log");
@@ -261,7 +260,7 @@ class KafkaSinkIT {
     }
 
     /** Reads the test's topic from its start: every event by task, in partition order, and how many came twice. */
-    static final class Consumer implements AutoCloseable {
+    static final class Consumer implements AutoCloseable, SinkScenario.Events {
         private final KafkaConsumer<String, String> consumer;
         private final EventTally tally = new EventTally();
         private int keyMismatches;
@@ -308,7 +307,8 @@ class KafkaSinkIT {
             }
         }
 
-        Map<String, List<JsonNode>> awaitEvents(List<String> ids, int each, Duration within) throws Exception {
+        @Override
+        public Map<String, List<JsonNode>> awaitEvents(List<String> ids, int each, Duration within) throws Exception {
             return tally.await(ids, each, within, this::poll);
         }
 

@@ -97,8 +97,7 @@ class RabbitSinkIT {
                 rabbitmqctl("start_app");
             }
             consumer.reconnect();
-            SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(120)), ids);
-            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+            SinkScenario.assertAllForwarded(consumer, relay, ids, Duration.ofSeconds(120));
             Figures.report("sinks", "rabbitmq stopped 20 s during a run (" + ids.size() + " tasks): lost 0, duplicates "
                     + consumer.duplicates() + "; readiness up throughout");
         }
@@ -123,8 +122,7 @@ class RabbitSinkIT {
                 assertEquals(1L, Long.parseLong(String.valueOf(resp.call("DEL", prefix + ":events"))));
             }
             List<String> after = SinkScenario.submit(relay, receiver, 3);
-            SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(after, 2, Duration.ofSeconds(60)), after);
-            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+            SinkScenario.assertAllForwarded(consumer, relay, after, Duration.ofSeconds(60));
         }
     }
 
@@ -146,8 +144,7 @@ class RabbitSinkIT {
             ids.addAll(SinkScenario.submit(relay, receiver, 5));
             await().atMost(Duration.ofSeconds(30)).until(() -> relay.logText().contains("events to no queue"));
             await().atMost(Duration.ofSeconds(30)).until(consumer::queueExists);
-            SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(60)), ids);
-            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+            SinkScenario.assertAllForwarded(consumer, relay, ids, Duration.ofSeconds(60));
         }
     }
 
@@ -176,8 +173,7 @@ class RabbitSinkIT {
             } finally {
                 rabbitmqctl("eval", "vm_memory_monitor:set_vm_memory_high_watermark(" + watermark + ").");
             }
-            SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(60)), ids);
-            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+            SinkScenario.assertAllForwarded(consumer, relay, ids, Duration.ofSeconds(60));
             assertTrue(relay.logText().contains("events: rabbitmq reachable again"));
         }
     }
@@ -304,8 +300,7 @@ class RabbitSinkIT {
              Consumer consumer = new Consumer(queue, Map.of("x-queue-type", "quorum"), "/");
              RelayProcess relay = relay("rabbit-quorum", prefix(), upstream, queue, 5672, Map.of()).start()) {
             List<String> ids = SinkScenario.submit(relay, receiver, 20);
-            SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, Duration.ofSeconds(60)), ids);
-            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+            SinkScenario.assertAllForwarded(consumer, relay, ids, Duration.ofSeconds(60));
             Figures.report("sinks", "rabbitmq into a quorum queue declared before the relay: 20 tasks' 40 events arrived");
         }
     }
@@ -431,8 +426,7 @@ class RabbitSinkIT {
                                           List<String> waited) throws Exception {
         try (RelayProcess relay = relay(name, prefix, upstream, queue, port, settings).start()) {
             waited.addAll(SinkScenario.submit(relay, receiver, 10));
-            SinkScenario.assertEachSubmittedThenSucceeded(consumer.awaitEvents(waited, 2, Duration.ofSeconds(90)), waited);
-            await().atMost(Duration.ofSeconds(10)).until(() -> SinkScenario.lag(relay) == 0);
+            SinkScenario.assertAllForwarded(consumer, relay, waited, Duration.ofSeconds(90));
             return relay.logText();
         }
     }
@@ -553,7 +547,7 @@ class RabbitSinkIT {
     }
 
     /** Reads the test's queue: every event by task, in arrival order, and how many arrived twice. */
-    static final class Consumer implements AutoCloseable {
+    static final class Consumer implements AutoCloseable, SinkScenario.Events {
         private final String queue;
         private final String virtualHost;
         private final EventTally tally = new EventTally();
@@ -641,7 +635,8 @@ class RabbitSinkIT {
             }
         }
 
-        Map<String, List<JsonNode>> awaitEvents(List<String> ids, int each, Duration within) throws Exception {
+        @Override
+        public Map<String, List<JsonNode>> awaitEvents(List<String> ids, int each, Duration within) throws Exception {
             return tally.await(ids, each, within, this::drain);
         }
 

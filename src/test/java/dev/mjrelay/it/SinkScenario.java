@@ -89,6 +89,20 @@ final class SinkScenario {
         return ids;
     }
 
+    /** What a sink test's consumer reads: each task's distinct events, once {@code each} of them have arrived. */
+    interface Events {
+        Map<String, List<JsonNode>> awaitEvents(List<String> ids, int each, Duration within) throws Exception;
+    }
+
+    /**
+     * Each task's task.submitted, then its task.succeeded, arrive within {@code within}, and the relay
+     * then has nothing left to forward (its lag back to 0 within 10 s).
+     */
+    static void assertAllForwarded(Events consumer, RelayProcess relay, List<String> ids, Duration within) throws Exception {
+        assertEachSubmittedThenSucceeded(consumer.awaitEvents(ids, 2, within), ids);
+        await().atMost(Duration.ofSeconds(10)).until(() -> lag(relay) == 0);
+    }
+
     /** Each task's events, distinct by id: its task.submitted, then its task.succeeded. */
     static void assertEachSubmittedThenSucceeded(Map<String, List<JsonNode>> byTask, List<String> ids) {
         for (String id : ids) {
