@@ -18,7 +18,6 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,6 +41,8 @@ public class Simulator {
 
     private static final Logger LOG = Logger.getLogger(Simulator.class);
     private static final int KEEP_CALLS = 10_000;
+    /** Tasks known at once: days of a demo's pace, a few megabytes; older ones answer fetch as unknown. */
+    static final int KEEP_TASKS = 100_000;
     private static final Pattern SIMPLE_CHANGE = Pattern.compile("^(\\S+) (?:([UuVv])([1-4])|([Rr]))$");
 
     /** One call the simulator received, for tests that check what the relay sent upstream. */
@@ -60,7 +61,7 @@ public class Simulator {
     private final RelayConfig config;
     private final ObjectMapper mapper;
     private final Clock clock;
-    private final Map<String, SimTask> tasks = new ConcurrentHashMap<>();
+    private final Recent<SimTask> tasks = new Recent<>(KEEP_TASKS);
     /** The latest submits, for tests; bounded so a long demo does not grow without end. */
     private final Deque<Call> calls = new ArrayDeque<>();
     private final AtomicLong fetches = new AtomicLong();
@@ -110,7 +111,7 @@ public class Simulator {
     public void finishNow(String upstreamId) {
         long now = clock.millis();
         SimTask before = tasks.get(upstreamId);
-        SimTask after = tasks.computeIfPresent(upstreamId, (id, t) -> now - t.createdAt() >= t.duration() ? t
+        SimTask after = tasks.update(upstreamId, t -> now - t.createdAt() >= t.duration() ? t
                 : new SimTask(t.id(), t.kind(), now - t.duration(), t.duration(), t.fail(), t.lost(), t.images()));
         if (before != null && after != before) {
             synchronized (endings) {
@@ -202,7 +203,7 @@ public class Simulator {
 
     /** Makes every task the upstream knows end at once. */
     public void finishAll() {
-        List.copyOf(tasks.keySet()).forEach(this::finishNow);
+        tasks.ids().forEach(this::finishNow);
     }
 
     private void change(RoutingContext ctx, String parentId, String action, long duration) {
