@@ -209,7 +209,6 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
     private record Signing(List<WebhookSecret> secrets, Endpoint endpoint) {
     }
 
-    /** The attempt's signing; null when the account or endpoint is gone. */
     /** Whether the delivery is signed with an account's secret that this replica lacks and another replica has. */
     private Uni<Boolean> accountElsewhere(DeliveryRecord delivery) {
         if (!delivery.signedByAccount() || accounts.byName(delivery.account()).isPresent()) {
@@ -218,6 +217,7 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         return roster.hasAccount(delivery.account());
     }
 
+    /** The attempt's signing; null when the account or endpoint is gone. */
     private Uni<Signing> signingFor(DeliveryRecord delivery, Instant at) {
         if (delivery.signedByAccount()) {
             return Uni.createFrom().item(accounts.byName(delivery.account())
