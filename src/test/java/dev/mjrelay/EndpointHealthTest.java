@@ -2,11 +2,13 @@ package dev.mjrelay;
 
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
+import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -22,7 +24,11 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -36,6 +42,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class EndpointHealthTest {
 
     static final String IVAN = "ivan-key-9e02";
+
+    @Inject
+    RedisDataSource redis;
 
     public static class QuickToDisable implements QuarkusTestProfile {
         @Override
@@ -116,6 +125,32 @@ class EndpointHealthTest {
             await().atMost(Duration.ofSeconds(15)).until(() -> metrics().contains("relay_endpoints_disabled{account=\"ivan\"} 0.0"));
             given().header("Authorization", "Bearer " + IVAN).delete("/v1/webhooks/" + endpoint).then().statusCode(204);
         }
+    }
+
+    @Test
+    void aRemovedEndpointLeavesNothingOfItsOwnInRedis() {
+        try (Receiver receiver = new Receiver().down(true)) {
+            String endpoint = post(IVAN, "/v1/webhooks", Map.of("url", receiver.url("/removed"))).statusCode(201)
+                    .extract().path("id");
+            String task = submit(IVAN, "/mj/submit/imagine", Map.of("prompt", "to an endpoint about to be removed"));
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> deliveries(task).body("items.outcome", hasItem("dead")));
+            assertFalse(keysOf(endpoint).isEmpty(), "while registered: its deliveries and attempts are indexed");
+            assertNotNull(redis.hash(String.class).hget(RedisTestResource.PREFIX + ":ephealth:ivan", endpoint), "and it is failing");
+
+            given().header("Authorization", "Bearer " + IVAN).delete("/v1/webhooks/" + endpoint).then().statusCode(204);
+            assertEquals(List.of(), keysOf(endpoint).stream().filter(key -> !key.contains(":dlv:")).toList(),
+                    "its indexes are gone");
+            for (String key : keysOf(endpoint)) {
+                // the task's dead delivery to it stays listed for the retention, and then goes
+                assertTrue(redis.key().pttl(key) > 0, key + " expires");
+            }
+            assertNull(redis.hash(String.class).hget(RedisTestResource.PREFIX + ":ephealth:ivan", endpoint));
+            deliveries(task).body("items.outcome", hasItem("dead"));
+        }
+    }
+
+    private List<String> keysOf(String endpoint) {
+        return redis.key().keys(RedisTestResource.PREFIX + ":*" + endpoint + "*");
     }
 
     private static String metrics() {

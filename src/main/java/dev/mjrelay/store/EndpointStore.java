@@ -76,8 +76,24 @@ public class EndpointStore {
         return scripts.command("HDEL", keys.endpointHealth(account), id).replaceWithVoid();
     }
 
-    /** True if there was such an endpoint. */
+    /**
+     * Removes the endpoint and what was kept for it: its failures and its deliveries' index (neither expires,
+     * so a removed endpoint's stayed for good), and its attempts' index, in every partition. The deliveries
+     * and log entries themselves expire with their tasks. True if there was such an endpoint.
+     */
     public Uni<Boolean> remove(String account, String id) {
-        return scripts.command("HDEL", keys.endpoints(account), id).map(Response::toLong).map(n -> n == 1L);
+        return scripts.command("HDEL", keys.endpoints(account), id).map(Response::toLong).chain(n -> n == 0L
+                ? Uni.createFrom().item(false)
+                : forget(account, id).replaceWith(true));
+    }
+
+    private Uni<Void> forget(String account, String id) {
+        List<Uni<Response>> deletes = new ArrayList<>();
+        deletes.add(scripts.command("HDEL", keys.endpointHealth(account), id));
+        for (int p = 0; p < keys.partitions(); p++) {
+            // one slot per partition: one DEL each, so that a Redis Cluster takes it
+            deletes.add(scripts.command("DEL", keys.endpointDeliveries(p, id), keys.endpointAttempts(p, id)));
+        }
+        return Uni.join().all(deletes).andFailFast().replaceWithVoid();
     }
 }

@@ -125,6 +125,11 @@ public class Keys {
         return base(partition) + "tasks:" + account;
     }
 
+    /** The endpoint's deliveries in the partition, for recover (lib/enqueue-deliveries.lua names it from the delivery prefix). */
+    String endpointDeliveries(int partition, String endpointId) {
+        return base(partition) + "epdlv:" + endpointId;
+    }
+
     String endpointAttempts(int partition, String endpointId) {
         return base(partition) + "epatt:" + endpointId;
     }
