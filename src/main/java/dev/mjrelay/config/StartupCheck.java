@@ -2,6 +2,7 @@ package dev.mjrelay.config;
 
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.ConfigUtils;
+import io.vertx.ext.web.Router;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -24,11 +25,20 @@ public class StartupCheck {
 
     private static final Logger LOG = Logger.getLogger(StartupCheck.class);
 
-    void check(@Observes @Priority(1) StartupEvent event, RelayConfig config) {
+    /**
+     * The first thing the relay does at start: Quarkus sets up the HTTP routes before its StartupEvent,
+     * and parts that mount routes (the media store's {@code /media}) are made then, with the settings
+     * they are given. Checked only at StartupEvent, a media store missing its bucket stopped the relay
+     * with {@code NoSuchElementException: No value present} instead of naming the key.
+     */
+    void refuseSettingsThatMakeNoSense(@Observes @Priority(1) Router router, RelayConfig config) {
         List<String> problems = problems(config, ConfigUtils.getProfiles());
         if (!problems.isEmpty()) {
             throw new IllegalStateException("mj-relay cannot start: " + String.join("; ", problems));
         }
+    }
+
+    void logDemoKeys(@Observes @Priority(1) StartupEvent event, RelayConfig config) {
         List<String> profiles = ConfigUtils.getProfiles();
         if (config.simulator().enabled() && (profiles.contains("demo") || profiles.contains("dev"))) {
             // demo keys only, in the demo and dev profiles; no other profile ever logs a key

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -159,14 +160,22 @@ final class RelayProcess implements AutoCloseable {
         return launch(false);
     }
 
+    /**
+     * Starts a relay that is expected to refuse its settings: waits for it to exit and answers its exit
+     * code; one still running after a minute is stopped and counts as not refused (-1).
+     */
+    int startRefused() throws IOException, InterruptedException {
+        spawn();
+        if (process.waitFor(60, TimeUnit.SECONDS)) {
+            return process.exitValue();
+        }
+        process.destroyForcibly().waitFor();
+        return -1;
+    }
+
     private RelayProcess launch(boolean ready) throws IOException {
         long logBefore = Files.exists(log) ? Files.size(log) : 0; // an earlier run's lines stay above
-        List<String> launched = new ArrayList<>(launcher);
-        launched.addAll(command);
-        ProcessBuilder builder = new ProcessBuilder(launched).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        builder.environment().putAll(env);
-        process = builder.start();
+        spawn();
         long deadline = System.currentTimeMillis() + 60_000;
         while (System.currentTimeMillis() < deadline) {
             if (!process.isAlive()) {
@@ -181,6 +190,15 @@ final class RelayProcess implements AutoCloseable {
         // the caller's try-with-resources never got this process to close: stop it here, or it outlives the suite
         process.destroyForcibly();
         throw new IOException("the relay did not become " + (ready ? "ready" : "reachable") + "; see " + log);
+    }
+
+    private void spawn() throws IOException {
+        List<String> launched = new ArrayList<>(launcher);
+        launched.addAll(command);
+        ProcessBuilder builder = new ProcessBuilder(launched).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().putAll(env);
+        process = builder.start();
     }
 
     /**
