@@ -9,6 +9,8 @@ import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -159,6 +161,7 @@ public class StartupCheck {
                 }
             }
             case s3 -> {
+                media.s3().endpoint().ifPresent(url -> httpUrl(problems, "relay.media.s3.endpoint", url));
                 if (media.s3().bucket().isEmpty()) {
                     problems.add("relay.media.s3.bucket must be set for relay.media.store=s3");
                 }
@@ -195,10 +198,12 @@ public class StartupCheck {
         if (config.upstream().apiKey().isPresent() && defaultEntry(config).flatMap(RelayConfig.PoolEntry::apiKey).isPresent()) {
             problems.add("relay.upstream.api-key and relay.upstreams.default.api-key both name the default upstream's key: keep one");
         }
+        config.upstream().url().ifPresent(url -> httpUrl(problems, "relay.upstream.url", url));
         config.upstreams().forEach((name, entry) -> {
             if (!name.equals("default") && entry.url().isEmpty()) {
                 problems.add("relay.upstreams." + name + ".url must be set: the upstream has no address");
             }
+            entry.url().ifPresent(url -> httpUrl(problems, "relay.upstreams." + name + ".url", url));
             if (entry.weight() < 1) {
                 problems.add("relay.upstreams." + name + ".weight must be at least 1, not " + entry.weight());
             }
@@ -208,6 +213,28 @@ public class StartupCheck {
                 problems.add("relay.upstreams." + name + ".max-answer-bytes must be at least 1KB, not " + entry.maxAnswerBytes());
             }
         });
+    }
+
+    /** An absolute http or https URL with a host: what the relay's HTTP clients are made for. */
+    private static void httpUrl(List<String> problems, String key, String url) {
+        URI uri = parsed(url);
+        if (uri == null || uri.getHost() == null
+                || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
+            problems.add(key + " must be an absolute http or https URL with a host, not '" + withoutUserInfo(url) + "'");
+        }
+    }
+
+    private static URI parsed(String url) {
+        try {
+            return new URI(url);
+        } catch (URISyntaxException e) {
+            return null;
+        }
+    }
+
+    /** The URL as it may be logged: a password written into it is not. */
+    private static String withoutUserInfo(String url) {
+        return url.replaceAll("//[^/@]*@", "//***@");
     }
 
     private static java.util.Optional<RelayConfig.PoolEntry> defaultEntry(RelayConfig config) {

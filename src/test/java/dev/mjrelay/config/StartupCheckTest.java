@@ -50,6 +50,18 @@ class StartupCheckTest {
     }
 
     @Test
+    void anAddressTheRelaysClientsCannotUseIsRefusedByNameWithoutItsPassword() {
+        assertEquals(List.of("relay.upstream.url must be an absolute http or https URL with a host, not 'mj.example.com'"),
+                problemsWith("relay.upstream.url", "mj.example.com"));
+        assertEquals(List.of("relay.upstreams.second.url must be an absolute http or https URL with a host,"
+                + " not 'ftp://***@mj.example.com'"), problemsWith("relay.upstreams.second.url", "ftp://user:secret@mj.example.com"));
+        assertEquals(List.of(), problemsWith("relay.upstreams.second.url", "http://10.0.0.7:8080/mj"));
+        List<String> s3 = StartupCheck.problems(config(Map.of("relay.media.store", "s3", "relay.media.s3.bucket", "b",
+                "relay.media.s3.endpoint", "minio:9000")), List.of("dev"));
+        assertEquals(List.of("relay.media.s3.endpoint must be an absolute http or https URL with a host, not 'minio:9000'"), s3);
+    }
+
+    @Test
     void anAccountRateBelowOneRequestIn1000SecondsIsRefusedAndZeroMeansNoLimit() {
         String key = "relay.accounts.acme.requests-per-second";
         assertEquals(List.of(key + " must be 0 (no limit) or a number from 0.001 (one in 1,000 s), not 1.0E-9"),

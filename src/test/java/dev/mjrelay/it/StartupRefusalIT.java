@@ -27,6 +27,13 @@ class StartupRefusalIT {
         refused(Map.of("relay.poll.interval", "0s"), "mj-relay cannot start: relay.poll.interval must be");
     }
 
+    @Test
+    void aRelayWithAnUpstreamAddressThatIsNoURLExitsNamingTheKey() throws Exception {
+        // before: the relay started, then failed each loop tick on the address, never saying which key
+        refused(Map.of("relay.upstreams.second.url", "mj.example.com"),
+                "mj-relay cannot start: relay.upstreams.second.url must be an absolute http or https URL with a host");
+    }
+
     private static void refused(Map<String, String> settings, String said) throws Exception {
         // a Redis of its own for the tests' class archive, which the first relay of a test JVM makes;
         // the refused relay stops before it stores or polls anything
