@@ -21,6 +21,7 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -106,6 +107,50 @@ class ObservabilityTest {
                 .body(containsString("/mj/submit/imagine"))
                 .body(containsString("/mj/task/{id}/fetch"))
                 .body(containsString("/v1/webhooks"));
+    }
+
+    /**
+     * A request answered before it is routed (no key; a path that does not decode; a body declared too
+     * large) is counted under its route, or UNKNOWN, never under its own path: otherwise anyone without a
+     * key makes a series per path, until Micrometer's cap drops every new one. Every path of the API
+     * document is tried, so a route added without its metrics pattern fails here.
+     */
+    @Test
+    void aRequestRefusedBeforeItIsRoutedIsCountedUnderItsRouteNeverItsPath() throws Exception {
+        String token = "zq" + Long.toString(System.nanoTime(), 36);
+        com.fasterxml.jackson.databind.JsonNode paths = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(given().get("/q/openapi?format=json").then().statusCode(200).extract().asString()).path("paths");
+        List<String> expected = new java.util.ArrayList<>();
+        paths.fields().forEachRemaining(path -> path.getValue().fieldNames().forEachRemaining(method -> {
+            String concrete = path.getKey().replaceAll("\\{[^}]+}", token);
+            given().header("Authorization", "Bearer not-a-key").request(method.toUpperCase(java.util.Locale.ROOT), concrete)
+                    .then().statusCode(401);
+            expected.add("method=\"" + method.toUpperCase(java.util.Locale.ROOT) + "\",outcome=\"CLIENT_ERROR\",status=\"401\",uri=\""
+                    + path.getKey() + "\"");
+        }));
+        assertTrue(expected.size() >= 20, "the API document lists the API: " + expected);
+        assertEquals(400, rawStatus("GET /v1/tasks/" + token + "%ZZ HTTP/1.1\r\nHost: relay\r\n\r\n"));
+        assertEquals(400, rawStatus("GET /" + token + "/%ZZ HTTP/1.1\r\nHost: relay\r\n\r\n"));
+        assertEquals(413, rawStatus("POST /" + token + " HTTP/1.1\r\nHost: relay\r\nContent-Length: 99999999\r\n\r\n"));
+
+        String scrape = metrics();
+        for (String series : expected) {
+            assertTrue(scrape.contains("http_server_requests_seconds_count{" + series + "}"), series + " in\n" + scrape);
+        }
+        assertFalse(scrape.contains(token), "no series is named after a request's own path:\n" + scrape);
+        assertTrue(scrape.contains("http_server_requests_seconds_count{method=\"POST\",outcome=\"CLIENT_ERROR\",status=\"413\",uri=\"UNKNOWN\"}"),
+                scrape);
+    }
+
+    /** The status code the relay answers to a request written byte for byte (rest-assured would encode the path). */
+    private static int rawStatus(String request) throws java.io.IOException {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", io.restassured.RestAssured.port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String statusLine = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+            return Integer.parseInt(statusLine.split(" ")[1]);
+        }
     }
 
     private static String metrics() {
