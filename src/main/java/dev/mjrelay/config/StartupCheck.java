@@ -145,11 +145,7 @@ public class StartupCheck {
         }
         positive(problems, "relay.media.timeout", media.timeout());
         atLeast(problems, "relay.media.concurrency", media.concurrency(), 1);
-        media.publicBaseUrl().ifPresent(base -> {
-            if (!(base.startsWith("http://") || base.startsWith("https://"))) {
-                problems.add("relay.media.public-base-url must be an http or https URL, not '" + base + "'");
-            }
-        });
+        media.publicBaseUrl().ifPresent(base -> httpUrl(problems, "relay.media.public-base-url", base));
         switch (media.store()) {
             case filesystem -> {
                 if (media.filesystem().path().isEmpty()) {

@@ -46,7 +46,7 @@ class StartupCheckTest {
         List<String> bad = StartupCheck.problems(config(Map.of("relay.media.timeout", "0s",
                 "relay.media.public-base-url", "cdn.example.com")), List.of("dev"));
         assertTrue(bad.contains("relay.media.timeout must be positive, not PT0S"), bad.toString());
-        assertTrue(bad.contains("relay.media.public-base-url must be an http or https URL, not 'cdn.example.com'"), bad.toString());
+        assertTrue(bad.contains("relay.media.public-base-url must be an absolute http or https URL with a host, not 'cdn.example.com'"), bad.toString());
     }
 
     @Test
