@@ -20,7 +20,8 @@ import java.util.Map;
 
 /**
  * Refuses to start on settings that make no sense, naming the key: a non-positive interval, a bad
- * secret, and in prod a missing upstream, Redis or account, or the simulator switched on.
+ * secret, and in prod a missing upstream, Redis or account, or the simulator switched on; and on a
+ * {@code RELAY_*} environment variable that sets nothing ({@link SettingKeys}).
  */
 @ApplicationScoped
 public class StartupCheck {
@@ -35,6 +36,7 @@ public class StartupCheck {
      */
     void refuseSettingsThatMakeNoSense(@Observes @Priority(1) Router router, RelayConfig config) {
         List<String> problems = problems(config, ConfigUtils.getProfiles());
+        problems.addAll(SettingKeys.unmatched(config, System.getenv()));
         if (!problems.isEmpty()) {
             throw new IllegalStateException("mj-relay cannot start: " + String.join("; ", problems));
         }

@@ -92,7 +92,7 @@ class RateLimitIT {
         }
     }
 
-    private static int get(RelayProcess relay, String key) throws Exception {
+    static int get(RelayProcess relay, String key) throws Exception {
         return FaultToleranceIT.HTTP.send(HttpRequest.newBuilder(URI.create(relay.url() + "/v1/queue"))
                         .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + key).GET().build(),
                 HttpResponse.BodyHandlers.discarding()).statusCode();

@@ -2,9 +2,11 @@ package dev.mjrelay.it;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,11 +36,38 @@ class StartupRefusalIT {
                 "mj-relay cannot start: relay.upstreams.second.url must be an absolute http or https URL with a host");
     }
 
+    @Test
+    void aRelayGivenAnEnvironmentVariableThatSetsNothingExitsNamingIt() throws Exception {
+        // before: ignored without a word, and the account's clients were answered 401
+        refused(Map.of(), Map.of("RELAY_ACCOUNTS_BIG_CO_API_KEY", "k3"),
+                "mj-relay cannot start: the environment variable RELAY_ACCOUNTS_BIG_CO_API_KEY sets no relay key");
+    }
+
+    @Test
+    void anAccountNamedInSeveralWordsIsGivenItsKeysUnderTheirOwnNames() throws Exception {
+        try (OwnRedis redis = new OwnRedis(false);
+             RelayProcess relay = new RelayProcess("env-names", redis.hosts(), prefix(), "http://127.0.0.1:9", Map.of())
+                     .env("relay.accounts.big-co.api-key", "big-co-key")
+                     .env("relay.accounts.big-co.webhook-secret", RelayProcess.ALPHA_SECRET)
+                     .env("RELAY_ACCOUNTS_BIG_CO_REQUESTS_PER_SECOND", "1")
+                     .start()) {
+            assertEquals(200, RateLimitIT.get(relay, "big-co-key"));
+            // its rate came from the upper-case variable, which found the account by its key's name
+            List<Integer> next = List.of(RateLimitIT.get(relay, "big-co-key"), RateLimitIT.get(relay, "big-co-key"));
+            assertTrue(next.contains(429), next.toString());
+        }
+    }
+
     private static void refused(Map<String, String> settings, String said) throws Exception {
+        refused(settings, Map.of(), said);
+    }
+
+    private static void refused(Map<String, String> settings, Map<String, String> environment, String said) throws Exception {
         // a Redis of its own for the tests' class archive, which the first relay of a test JVM makes;
         // the refused relay stops before it stores or polls anything
         try (OwnRedis redis = new OwnRedis(false);
              RelayProcess relay = new RelayProcess("refused", redis.hosts(), prefix(), "http://127.0.0.1:9", settings)) {
+            environment.forEach(relay::env);
             assertNotEquals(0, relay.startRefused(), "exits with a failure");
             String log = relay.logText();
             assertTrue(log.contains(said), "says what is wrong: " + said + "\n" + log);
