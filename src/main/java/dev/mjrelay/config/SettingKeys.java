@@ -14,7 +14,7 @@ import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
- * The {@code relay.*} keys {@link RelayConfig} defines, and the environment variables among them.
+ * The {@code relay.*} keys {@link RelayConfig} defines, and the environment variables that set none.
  *
  * <p>SmallRye Config refuses a misspelt {@code relay.*} key in a properties file or a system property,
  * but it reads an environment variable only when it can match it to a key, and ignores the others
@@ -48,8 +48,9 @@ public final class SettingKeys {
     }
 
     /**
-     * The environment's {@code RELAY_*} variables that set no key of this configuration, each as a
-     * sentence for the refusal to start; empty when every one of them sets something.
+     * The environment's variables that look like relay keys ({@code RELAY_*}, or {@code relay.*} as
+     * Kubernetes also allows) and set none of this configuration's, each as a sentence for the refusal
+     * to start; empty when every one of them sets something.
      */
     static List<String> unmatched(RelayConfig config, Map<String, String> environment) {
         Set<String> known = new HashSet<>();
@@ -59,24 +60,28 @@ public final class SettingKeys {
         for (String key : all()) {
             int at = key.indexOf(NAME);
             if (at < 0) {
+                known.add(key);
                 known.add(envName(key));
                 continue;
             }
             for (String name : names.getOrDefault(key.substring(0, at + NAME.length()), Set.of())) {
                 // SmallRye takes a name as it is or quoted, which the environment writes "__NAME__"
-                known.add(envName(key.replace(NAME, name)));
-                known.add(envName(key.replace(NAME, '"' + name + '"')));
+                for (String given : List.of(name, '"' + name + '"')) {
+                    known.add(key.replace(NAME, given));
+                    known.add(envName(key.replace(NAME, given)));
+                }
             }
         }
         List<String> problems = new ArrayList<>();
         new TreeSet<>(environment.keySet()).stream()
-                .filter(variable -> variable.startsWith(ENV_PREFIX) && !SERVICE_LINK.matcher(variable).matches())
+                .filter(variable -> variable.startsWith("relay.")
+                        || variable.startsWith(ENV_PREFIX) && !SERVICE_LINK.matcher(variable).matches())
                 .filter(variable -> !known.contains(variable) && !known.contains(withoutIndex(variable)))
-                .forEach(variable -> problems.add("the environment variable " + variable + " sets no relay key: it is"
-                        + " misspelt, or it holds a name of several words (an account or upstream name in RELAY_ACCOUNTS_<NAME>_..."
-                        + " or RELAY_UPSTREAMS_<NAME>_... is one word of letters and digits; give another name's keys"
-                        + " under their own names, e.g. relay.accounts.big-co.api-key, which Kubernetes and env(1) accept"
-                        + " as variable names, or in a properties file)"));
+                .forEach(variable -> problems.add("the environment variable " + variable + " sets no relay key: it is misspelt"
+                        + (variable.startsWith(ENV_PREFIX) ? ", or it holds a name of several words (an account or upstream"
+                        + " name in RELAY_ACCOUNTS_<NAME>_... or RELAY_UPSTREAMS_<NAME>_... is one word of letters and digits;"
+                        + " give another name's keys under their own names, e.g. relay.accounts.big-co.api-key, which"
+                        + " Kubernetes and env(1) accept as variable names, or in a properties file)" : "")));
         return problems;
     }
 
@@ -85,9 +90,12 @@ public final class SettingKeys {
         return key.replaceAll("[^A-Za-z0-9]", "_").toUpperCase(Locale.ROOT);
     }
 
-    /** A list's element given on its own, {@code RELAY_WEBHOOK_RETRY_SCHEDULE_0_}, without its index. */
+    /**
+     * A list's element given on its own, {@code RELAY_WEBHOOK_RETRY_SCHEDULE_0_} or
+     * {@code relay.webhook.retry-schedule[0]}, without its index.
+     */
     private static String withoutIndex(String variable) {
-        return variable.replaceFirst("_[0-9]+_$", "");
+        return variable.replaceFirst("(_[0-9]+_|\\[[0-9]+])$", "");
     }
 
     private static void collect(Class<?> group, String prefix, Set<String> keys) {

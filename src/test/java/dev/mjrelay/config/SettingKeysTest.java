@@ -48,7 +48,9 @@ class SettingKeysTest {
                 "RELAY_ACCOUNTS_ACME_REQUEST_PER_SECOND", "5",
                 "RELAY_ACCOUNTS_BIG_CO_API_KEY", "k3",
                 "RELAY_UPSTREAMS_MJ_EAST_URL", "https://mj-east.example.com",
-                "RELAY_POLL_INTERVALL", "3s");
+                "RELAY_POLL_INTERVALL", "3s",
+                "relay.accounts.acme.weight", "5",
+                "relay.accounts.acme.wieght", "5");
         RelayConfig config = fromEnvironment(environment);
 
         // what SmallRye made of them: nothing, and no word about it
@@ -56,8 +58,12 @@ class SettingKeysTest {
         assertEquals(List.of("acme"), List.copyOf(config.accounts().keySet()));
         assertFalse(config.upstreams().keySet().stream().anyMatch(name -> name.contains("east")), config.upstreams().toString());
 
+        assertEquals(5, config.accounts().get("acme").weight(), "a key under its own name is read");
+
         List<String> problems = SettingKeys.unmatched(config, environment);
-        assertEquals(4, problems.size(), problems.toString());
+        assertEquals(5, problems.size(), problems.toString());
+        assertTrue(problems.contains("the environment variable relay.accounts.acme.wieght sets no relay key: it is misspelt"),
+                problems.toString());
         for (String variable : List.of("RELAY_ACCOUNTS_ACME_REQUEST_PER_SECOND", "RELAY_ACCOUNTS_BIG_CO_API_KEY",
                 "RELAY_POLL_INTERVALL", "RELAY_UPSTREAMS_MJ_EAST_URL")) {
             assertTrue(problems.stream().anyMatch(p -> p.startsWith("the environment variable " + variable + " sets no relay key")),
@@ -74,10 +80,13 @@ class SettingKeysTest {
                 "relay.accounts.big-co.webhook-secret", SECRET,
                 "RELAY_ACCOUNTS_BIG_CO_REQUESTS_PER_SECOND", "2",
                 "RELAY_ACCOUNTS__LEGACY_CO__API_KEY", "k4",
-                "RELAY_ACCOUNTS__LEGACY_CO__WEBHOOK_SECRET", SECRET);
+                "RELAY_ACCOUNTS__LEGACY_CO__WEBHOOK_SECRET", SECRET,
+                "relay.webhook.retry-schedule[0]", "1s",
+                "relay.webhook.retry-schedule[1]", "4s");
         RelayConfig config = fromEnvironment(environment);
 
         assertEquals(2.0, config.accounts().get("big-co").requestsPerSecond());
+        assertEquals(List.of(Duration.ofSeconds(1), Duration.ofSeconds(4)), config.webhook().retrySchedule());
         // the quoted form: its '_' stands for '.', so the account is named legacy.co
         assertEquals(Optional.of("k4"), config.accounts().get("legacy.co").apiKey());
         assertEquals(List.of(), SettingKeys.unmatched(config, environment));
