@@ -125,7 +125,7 @@ public class WebhookSender {
         headers.forEach(options::putHeader);
         return http.request(options)
                 .compose(request -> request.send(Buffer.buffer(body, StandardCharsets.UTF_8.name())))
-                .compose(response -> read(response, vertx));
+                .compose(response -> read(response, vertx, SUCCESS_BODY_GRACE_MS));
     }
 
     /**
@@ -137,8 +137,11 @@ public class WebhookSender {
      * {@link Lanes}), a small answer can have ended before the handlers are set: Vert.x then refuses
      * the handlers and has dropped the body, and the answer is its status alone; before this, such a
      * delivered webhook was recorded as failed and sent again.
+     *
+     * @param graceMs how long a 2xx's body may take ({@link #SUCCESS_BODY_GRACE_MS}; tests on a busy
+     *                machine, whose event loop may stall past it, give more)
      */
-    static Future<Result> read(HttpClientResponse response, Vertx vertx) {
+    static Future<Result> read(HttpClientResponse response, Vertx vertx, long graceMs) {
         Promise<Result> promise = Promise.promise();
         Buffer start = Buffer.buffer();
         boolean success = response.statusCode() >= 200 && response.statusCode() < 300;
@@ -166,7 +169,7 @@ public class WebhookSender {
         }
         if (success) {
             // its body gets a moment to arrive for the log, not the whole time-out
-            long timer = vertx.setTimer(SUCCESS_BODY_GRACE_MS, fired -> stopReading(response, promise, start));
+            long timer = vertx.setTimer(graceMs, fired -> stopReading(response, promise, start));
             promise.future().onComplete(done -> vertx.cancelTimer(timer));
         }
         return promise.future();
