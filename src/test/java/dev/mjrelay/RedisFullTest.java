@@ -1,6 +1,6 @@
 package dev.mjrelay;
 
-import dev.mjrelay.store.EvictionPolicy;
+import dev.mjrelay.store.RedisSettings;
 import dev.mjrelay.store.TaskCodec;
 import dev.mjrelay.testing.OwnRedisResource;
 import dev.mjrelay.testing.Receiver;
@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A Redis of the test's own at maxmemory with noeviction: each submit is stored whole or answered
  * 503 saying Redis is full, no key is left without its other half, and once memory frees every
- * accepted task is delivered. Any other eviction policy is warned about.
+ * accepted task is delivered. Any other eviction policy is warned about, as is a Redis that would
+ * lose writes on a restart.
  */
 @QuarkusTest
 @TestProfile(RedisFullTest.OwnRedis.class)
@@ -44,7 +45,7 @@ class RedisFullTest {
     RedisDataSource redis;
 
     @Inject
-    EvictionPolicy policy;
+    RedisSettings settings;
 
     @AfterEach
     void roomAgain() {
@@ -108,11 +109,30 @@ class RedisFullTest {
     @Test
     void anEvictingPolicyIsWarnedAbout() {
         redis.execute("CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
-        String warning = policy.warning().await().atMost(Duration.ofSeconds(5));
+        String warning = settings.evictionWarning().await().atMost(Duration.ofSeconds(5));
         assertTrue(warning.contains("allkeys-lru") && warning.contains("noeviction"), warning);
 
         redis.execute("CONFIG", "SET", "maxmemory-policy", "noeviction");
-        assertNull(policy.warning().await().atMost(Duration.ofSeconds(5)));
+        assertNull(settings.evictionWarning().await().atMost(Duration.ofSeconds(5)));
+    }
+
+    @Test
+    void aRedisThatWouldLoseWritesOnARestartIsWarnedAbout() {
+        assertNull(settings.persistenceWarning().await().atMost(Duration.ofSeconds(5)), "AOF on: nothing to say");
+        try {
+            redis.execute("CONFIG", "SET", "appendonly", "no");
+            String nothing = settings.persistenceWarning().await().atMost(Duration.ofSeconds(5));
+            assertTrue(nothing.startsWith("Redis keeps nothing on disk (appendonly no, save \"\")")
+                    && nothing.contains("set appendonly yes"), nothing);
+
+            redis.execute("CONFIG", "SET", "save", "900 1");
+            String snapshots = settings.persistenceWarning().await().atMost(Duration.ofSeconds(5));
+            assertTrue(snapshots.startsWith("Redis writes only snapshots (save \"900 1\")")
+                    && snapshots.contains("set appendonly yes"), snapshots);
+        } finally {
+            redis.execute("CONFIG", "SET", "save", "");
+            redis.execute("CONFIG", "SET", "appendonly", "yes");
+        }
     }
 
     /** Fills Redis with 64 KB values until it refuses a write; the number of values written. */

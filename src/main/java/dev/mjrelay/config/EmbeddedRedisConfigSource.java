@@ -33,6 +33,13 @@ public class EmbeddedRedisConfigSource implements ConfigSourceFactory {
         return List.of(new PropertiesConfigSource(Map.of("quarkus.redis.hosts", start()), "embedded-redis", 200));
     }
 
+    /** Whether this JVM started the embedded Redis (dev or demo without {@code quarkus.redis.hosts}). */
+    public static boolean started() {
+        synchronized (LOCK) {
+            return hosts != null;
+        }
+    }
+
     private static String start() {
         synchronized (LOCK) {
             if (hosts == null) {
