@@ -59,6 +59,14 @@ public class KeyLayout {
                 });
     }
 
+    /**
+     * Records the layout again at the next {@link #check()}: Redis lost its data, the record with it
+     * ({@link LostDataWatch}), and a replica laid out otherwise must not find the place empty.
+     */
+    void recordAgain() {
+        fits = false;
+    }
+
     /** How a layout is recorded: the partition count, then {@code per-partition} with a stream per partition. */
     static String layout(int partitions, boolean perPartition) {
         return partitions + (perPartition ? PER_PARTITION : "");

@@ -36,6 +36,7 @@ import java.util.zip.CRC32;
  * {prefix}:durations:{upstream}:{action} hash how long the upstream's tasks of the action took (DurationStore)
  * {prefix}:roster:accounts           hash   account -> when a replica last said it has it (ms; ReplicaRoster)
  * {prefix}:layout                    string the partition count, and 'per-partition' with a stream each (KeyLayout)
+ * {prefix}:origin                    string when the relay first wrote to this Redis, and a random part (LostDataWatch)
  * {prefix}:{q}:...                   the job queue, all in one slot: the accounts' waiting lines,
  *                                           the jobs, the upstreams' room (lib/waiting-line.lua,
  *                                           lib/upstream-room.lua), and {q}:pool, a hash: upstream ->
@@ -155,6 +156,11 @@ public class Keys {
     /** How the tasks and events are laid out (KeyLayout). */
     String layout() {
         return prefix + ":layout";
+    }
+
+    /** The mark whose loss says Redis lost the relay's data (LostDataWatch). */
+    String origin() {
+        return prefix + ":origin";
     }
 
     /** What the live replicas have announced of a kind (ReplicaRoster): accounts. */

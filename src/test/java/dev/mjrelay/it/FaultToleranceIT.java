@@ -237,11 +237,38 @@ class FaultToleranceIT {
             List<String> ids = new ArrayList<>(early);
             ids.addAll(pending);
             awaitAllDelivered(receiver, ids, 90);
+            // a Redis with AOF is not warned about, and its restart is no loss
+            assertEquals(0, count(relay.logText(), "appendonly"), relay.logText());
             Outcome outcome = outcome(receiver, ids);
             Figures.report("faults", "Redis restarted (AOF): tasks in flight " + ids.size() + ", faults injected 1, lost "
                     + outcome.lost + ", duplicated " + outcome.duplicated);
             assertEquals(0, outcome.lost);
             assertEquals(0, outcome.duplicated);
+        }
+    }
+
+    @Test
+    void aRedisThatLostItsDataIsSaidOnceAndTheRelayWorksOn() throws Exception {
+        String prefix = prefix();
+        try (OwnRedis forgetful = new OwnRedis(false);
+             Receiver receiver = new Receiver();
+             RelayProcess relay = new RelayProcess("redis-lost", forgetful.hosts(), prefix, upstream.url(), Map.of()).start()) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> relay.logText().contains("Redis keeps nothing on disk"
+                    + " (appendonly no, save \"\")"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> forgetful.keys(prefix + ":origin") == 1);
+            submit(relay, receiver, 3);
+            forgetful.kill();
+            forgetful.start();
+
+            await().atMost(Duration.ofSeconds(25)).until(() -> metric(relay, "relay_redis_data_lost_total") == 1.0);
+            assertEquals(1, count(relay.logText(), "Redis has lost the data the relay wrote to it"), relay.logText());
+            await().atMost(Duration.ofSeconds(20)).until(() -> relay.status("/q/health/ready") == 200);
+            List<String> after = submit(relay, receiver, 3);
+            awaitAllDelivered(receiver, after, 30);
+            // a new mark is written, so the loss is said once, not at every look
+            assertEquals(1, forgetful.keys(prefix + ":origin"));
+            assertEquals(1, count(relay.logText(), "Redis has lost the data the relay wrote to it"), relay.logText());
+            assertEquals(1.0, metric(relay, "relay_redis_data_lost_total"));
         }
     }
 
