@@ -38,6 +38,12 @@ import java.util.List;
 public class Notifier {
 
     private static final Logger LOG = Logger.getLogger(Notifier.class);
+    /**
+     * Which of a task's events: {@code t} its end, {@code p-<status>} a progress. Part of each
+     * target's key and of the webhook id (Ids#webhookId(String, String)).
+     */
+    private static final String TERMINAL = "t";
+    private static final String PROGRESS = "p-";
 
     private final TaskStore tasks;
     private final Endpoints endpoints;
@@ -98,8 +104,8 @@ public class Notifier {
             }
             Instant now = clock.instant();
             EventType type = status == TaskStatus.TASK_STATUS_SUCCEED ? EventType.SUCCEEDED : EventType.FAILED;
-            Uni<Event> made = delivered ? event(task, type, status, snapshot, failReason, now, "t")
-                    : Uni.createFrom().item(event(task, type, status, snapshot, failReason, now, List.of()));
+            Uni<Event> made = delivered ? event(task, type, status, snapshot, failReason, now, TERMINAL)
+                    : Uni.createFrom().item(event(task, type, status, snapshot, failReason, now, TERMINAL, List.of()));
             return made.chain(event -> {
                 Completion completion = new Completion(status.name(), snapshot == null ? null : snapshot.toString(),
                         failReason, now.toEpochMilli(), event, onlyIn, !delivered);
@@ -118,7 +124,7 @@ public class Notifier {
     public Uni<Event> progress(String taskId, TaskStatus status, JsonNode snapshot) {
         return tasks.find(taskId).chain(task -> task == null || task.status().isTerminal()
                 ? Uni.createFrom().nullItem()
-                : event(task, EventType.PROGRESS, status, snapshot, null, clock.instant(), "p-" + status.name()));
+                : event(task, EventType.PROGRESS, status, snapshot, null, clock.instant(), PROGRESS + status.name()));
     }
 
     /** Sends the ended task's terminal event again to its current targets, with the same webhook id. */
@@ -140,13 +146,15 @@ public class Notifier {
 
     private Uni<Event> event(Task task, EventType type, TaskStatus status, JsonNode snapshot, String failReason,
                              Instant at, String kind) {
-        return targets(task, type, kind).map(targets -> event(task, type, status, snapshot, failReason, at, targets));
+        return targets(task, type, kind).map(targets -> event(task, type, status, snapshot, failReason, at, kind, targets));
     }
 
+    /** The event; its webhook id is made from the task and the kind, the same however often it is made. */
     private Event event(Task task, EventType type, TaskStatus status, JsonNode snapshot, String failReason, Instant at,
-                        List<Event.Target> targets) {
+                        String kind, List<Event.Target> targets) {
         ObjectNode body = EventPayload.build(mapper, type, task, status, snapshot, failReason, at);
-        return new Event(Ids.webhookId(), type.wireName(), body.toString(), body.get("data").toString(), targets);
+        return new Event(Ids.webhookId(task.id(), kind), type.wireName(), body.toString(), body.get("data").toString(),
+                targets);
     }
 
     private Uni<List<Event.Target>> targets(Task task, EventType type, String kind) {

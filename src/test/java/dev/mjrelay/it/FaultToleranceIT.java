@@ -273,6 +273,34 @@ class FaultToleranceIT {
     }
 
     @Test
+    void endsMadeAgainAfterRedisLostItsLastWritesGoOutUnderTheWebhookIdsTheyWereSentWith() throws Exception {
+        String prefix = prefix();
+        try (OwnRedis snapshots = new OwnRedis(false);
+             Receiver receiver = new Receiver();
+             RelayProcess relay = new RelayProcess("redis-rollback", snapshots.hosts(), prefix, upstream.url(), Map.of()).start()) {
+            List<String> ids = submit(relay, receiver, 5);
+            snapshots.snapshot(); // the five running, none ended: what Redis comes back with
+            awaitAllDelivered(receiver, ids, 30);
+            Map<String, String> sentWith = new java.util.HashMap<>();
+            ids.forEach(id -> sentWith.put(id, terminal(receiver, id).get(0).header("webhook-id")));
+
+            snapshots.kill();
+            snapshots.start();
+            // the ends, their deliveries and the receiver's answers are lost: the relay sees each end again
+            await().atMost(Duration.ofSeconds(60)).until(() -> ids.stream().allMatch(id -> terminal(receiver, id).size() >= 2));
+            for (String id : ids) {
+                List<String> webhookIds = terminal(receiver, id).stream().map(r -> r.header("webhook-id")).distinct().toList();
+                assertEquals(List.of(sentWith.get(id)), webhookIds, "the terminal event of " + id + ", made twice");
+            }
+        }
+    }
+
+    private static List<Receiver.Request> terminal(Receiver receiver, String taskId) {
+        return receiver.forTask(taskId).stream()
+                .filter(r -> r.body().contains("\"task.succeeded\"") || r.body().contains("\"task.failed\"")).toList();
+    }
+
+    @Test
     void aRedisStalledLongerThanACallCostsTheStallNotALease() throws Exception {
         String prefix = prefix();
         // leases far longer than the stall: work whose claim Redis ran late, after the relay gave up on

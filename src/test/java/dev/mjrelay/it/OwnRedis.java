@@ -74,6 +74,16 @@ final class OwnRedis implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes a snapshot (SAVE): without AOF, what a restart comes back with — the writes after it are
+     * lost, as a crashed Redis or one failed over to a replica behind the primary loses its last ones.
+     */
+    void snapshot() throws IOException {
+        try (Resp redis = new Resp("127.0.0.1", port)) {
+            redis.call("SAVE");
+        }
+    }
+
     /** used_memory from INFO, in bytes. */
     long usedMemory() throws IOException {
         try (Resp redis = new Resp("127.0.0.1", port)) {
