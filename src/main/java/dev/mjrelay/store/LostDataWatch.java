@@ -49,10 +49,13 @@ public class LostDataWatch {
                 .register(registry);
     }
 
-    /** Reads the mark, says a loss, and writes a mark where none is. A Redis that does not answer is no loss. */
+    /**
+     * Reads the mark, says a loss, and writes a mark where none is. A Redis that does not answer is no
+     * loss; a replica whose key layout does not fit the Redis touches nothing there (KeyLayout).
+     */
     @Scheduled(every = WATCH_EVERY, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> watch() {
-        return scripts.command("GET", key).chain(found -> {
+        return layout.check().chain(() -> scripts.command("GET", key)).chain(found -> {
             String mark = found == null ? null : found.toString();
             String before = known;
             if (mark != null && (before == null || mark.equals(before))) {
