@@ -77,6 +77,7 @@ class KafkaSinkIT {
             Map<String, List<JsonNode>> byTask = consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
             SinkScenario.assertEachSubmittedThenSucceeded(byTask, ids);
             SinkScenario.assertValidCloudEvents(byTask, ids, receiver);
+            SinkScenario.assertAlertedSinkMetricsExposed(relay);
             assertEquals(0, consumer.keyMismatches(), "every record is keyed by its task id");
             assertTrue(relay.logText().contains("events: made the Kafka topic " + topic), "the relay made its topic");
             Figures.report("sinks", "kafka, 200 tasks: 400 events, valid CloudEvents keyed by task, in order per task;"

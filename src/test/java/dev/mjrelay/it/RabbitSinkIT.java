@@ -77,6 +77,7 @@ class RabbitSinkIT {
             Map<String, List<JsonNode>> byTask = consumer.awaitEvents(ids, 2, Duration.ofSeconds(120));
             SinkScenario.assertEachSubmittedThenSucceeded(byTask, ids);
             SinkScenario.assertValidCloudEvents(byTask, ids, receiver);
+            SinkScenario.assertAlertedSinkMetricsExposed(relay);
             Figures.report("sinks", "rabbitmq, 200 tasks: 400 events, valid CloudEvents, in order per task; duplicates "
                     + consumer.duplicates());
         }

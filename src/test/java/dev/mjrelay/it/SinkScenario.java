@@ -146,6 +146,29 @@ final class SinkScenario {
         return (long) metric(relay, "relay_events_forwarded_total{");
     }
 
+    /**
+     * Every sink metric the alert rules name ({@code relay_events_*}) is one this relay, which has a
+     * sink, exposes: ObservabilityTest checks the others, on a profile without a sink.
+     */
+    static void assertAlertedSinkMetricsExposed(RelayProcess relay) throws Exception {
+        JsonNode rules = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+                .readTree(java.nio.file.Path.of("deploy/prometheus-alerts.yaml").toFile());
+        Set<String> named = new java.util.TreeSet<>();
+        rules.path("groups").forEach(group -> group.path("rules").forEach(rule -> {
+            java.util.regex.Matcher name = java.util.regex.Pattern.compile("relay_events_[a-z_]+").matcher(rule.path("expr").asText());
+            while (name.find()) {
+                named.add(name.group());
+            }
+        }));
+        assertTrue(named.size() >= 2, "the alert rules watch the sinks: " + named);
+        List<String> lines = HTTP.send(HttpRequest.newBuilder(URI.create(relay.url() + "/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body().lines().toList();
+        for (String metric : named) {
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith(metric + "{") || l.startsWith(metric + " ")),
+                    metric + " (in deploy/prometheus-alerts.yaml) is not exposed at /q/metrics");
+        }
+    }
+
     private static double metric(RelayProcess relay, String series) throws Exception {
         String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(relay.url() + "/q/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
