@@ -147,25 +147,29 @@ final class SinkScenario {
     }
 
     /**
-     * Every sink metric the alert rules name ({@code relay_events_*}) is one this relay, which has a
-     * sink, exposes: ObservabilityTest checks the others, on a profile without a sink.
+     * Every sink metric the alert rules and the dashboard name ({@code relay_events_*}) is one this
+     * relay, which has a sink, exposes: ObservabilityTest checks the others, on a profile without one.
      */
     static void assertAlertedSinkMetricsExposed(RelayProcess relay) throws Exception {
         JsonNode rules = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
                 .readTree(java.nio.file.Path.of("deploy/prometheus-alerts.yaml").toFile());
+        List<String> exprs = new ArrayList<>();
+        rules.path("groups").forEach(group -> group.path("rules").forEach(rule -> exprs.add(rule.path("expr").asText())));
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(java.nio.file.Path.of("deploy/grafana-dashboard.json").toFile())
+                .path("panels").forEach(panel -> panel.path("targets").forEach(target -> exprs.add(target.path("expr").asText())));
         Set<String> named = new java.util.TreeSet<>();
-        rules.path("groups").forEach(group -> group.path("rules").forEach(rule -> {
-            java.util.regex.Matcher name = java.util.regex.Pattern.compile("relay_events_[a-z_]+").matcher(rule.path("expr").asText());
+        for (String expr : exprs) {
+            java.util.regex.Matcher name = java.util.regex.Pattern.compile("relay_events_[a-z_]+").matcher(expr);
             while (name.find()) {
                 named.add(name.group());
             }
-        }));
-        assertTrue(named.size() >= 2, "the alert rules watch the sinks: " + named);
+        }
+        assertTrue(named.size() >= 3, "the alert rules and the dashboard watch the sinks: " + named);
         List<String> lines = HTTP.send(HttpRequest.newBuilder(URI.create(relay.url() + "/q/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body().lines().toList();
         for (String metric : named) {
             assertTrue(lines.stream().anyMatch(l -> l.startsWith(metric + "{") || l.startsWith(metric + " ")),
-                    metric + " (in deploy/prometheus-alerts.yaml) is not exposed at /q/metrics");
+                    metric + " (in the alert rules or the dashboard) is not exposed at /q/metrics");
         }
     }
 
