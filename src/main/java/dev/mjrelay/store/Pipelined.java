@@ -37,8 +37,9 @@ final class Pipelined {
         }
         Future<RedisConnection> used = connection;
         return used.compose(open -> open.send(request).onFailure(failure -> {
-            if (unusable(failure)) {
-                forget(i, used);
+            // every call in flight on the connection gets the same refusal: the first drops it, once
+            // (a pooled connection closed twice makes the pool throw)
+            if (unusable(failure) && forget(i, used)) {
                 open.close();
             }
         }));
@@ -55,10 +56,13 @@ final class Pipelined {
         return opening;
     }
 
-    private void forget(int i, Future<RedisConnection> opened) {
+    /** Forgets connection {@code i} if it is still {@code opened}; whether it was. */
+    private boolean forget(int i, Future<RedisConnection> opened) {
         if (connections[i] == opened) {
             connections[i] = null;
+            return true;
         }
+        return false;
     }
 
     /** Answers that the connection's server cannot take calls now; a connection lost is seen by its handlers. */

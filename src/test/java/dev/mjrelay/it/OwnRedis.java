@@ -33,18 +33,75 @@ final class OwnRedis implements AutoCloseable {
     }
 
     void start() throws IOException {
-        process = new ProcessBuilder(RedisBinary.path(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--dir", dir.toString(), "--save", "", "--appendonly", aof ? "yes" : "no", "--appendfsync", "always")
-                .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (System.currentTimeMillis() < deadline) {
-            try (Resp redis = new Resp("127.0.0.1", port)) {
-                if ("PONG".equals(redis.call("PING"))) {
-                    return;
+        spawn();
+        awaitAnswer(false);
+    }
+
+    /**
+     * Starts Redis again with each key's load from disk slowed by {@code usPerKey} microseconds, and
+     * returns once it answers, {@code LOADING}: as a Redis restarted on a large dataset does, it
+     * answers every call so until its data is in. {@link #ballast} makes the keys to load.
+     */
+    void startLoadingSlowly(int usPerKey) throws IOException {
+        // and answering calls every KB loaded, as a real load of many MB does every 2 MB
+        spawn("--key-load-delay", Integer.toString(usPerKey), "--loading-process-events-interval-bytes", "1024");
+        awaitAnswer(true);
+    }
+
+    /**
+     * Writes {@code count} small keys and rewrites the AOF, so that a restart loads them key by key
+     * from its snapshot part, where {@code --key-load-delay} applies.
+     */
+    void ballast(int count) throws IOException {
+        try (Resp redis = new Resp("127.0.0.1", port)) {
+            for (int from = 0; from < count; from += 1000) {
+                java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("MSET"));
+                for (int i = from; i < Math.min(count, from + 1000); i++) {
+                    args.add("ballast:" + i);
+                    args.add("x");
                 }
-            } catch (IOException e) {
+                redis.call(args.toArray(String[]::new));
+            }
+            redis.call("BGREWRITEAOF");
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (!String.valueOf(redis.call("INFO", "persistence")).contains("aof_rewrite_in_progress:0")
+                    || String.valueOf(redis.call("INFO", "persistence")).contains("aof_rewrite_scheduled:1")) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new IOException("the AOF rewrite did not end");
+                }
                 sleep(50);
             }
+        }
+    }
+
+    private void spawn(String... more) throws IOException {
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(RedisBinary.path(), "--port",
+                Integer.toString(port), "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", "", "--appendonly",
+                aof ? "yes" : "no", "--appendfsync", "always"));
+        command.addAll(java.util.List.of(more));
+        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
+    }
+
+    /** Waits until Redis answers PONG, or, with {@code loading}, until it answers that it is loading. */
+    private void awaitAnswer(boolean loading) throws IOException {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (System.currentTimeMillis() < deadline) {
+            String answer;
+            try (Resp redis = new Resp("127.0.0.1", port)) {
+                answer = String.valueOf(redis.call("PING"));
+            } catch (IOException e) {
+                answer = String.valueOf(e.getMessage());
+            }
+            if (answer.equals("PONG")) {
+                if (loading) {
+                    throw new IOException("redis-server on " + port + " had loaded before it was seen loading");
+                }
+                return;
+            }
+            if (loading && answer.startsWith("Redis: LOADING")) {
+                return;
+            }
+            sleep(50);
         }
         throw new IOException("redis-server did not start on " + port);
     }
