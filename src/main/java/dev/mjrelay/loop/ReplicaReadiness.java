@@ -2,6 +2,7 @@ package dev.mjrelay.loop;
 
 import dev.mjrelay.store.KeyLayout;
 import dev.mjrelay.store.Scripts;
+import dev.mjrelay.store.StoreUnavailableException;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -36,7 +37,7 @@ public class ReplicaReadiness implements AsyncHealthCheck {
         }
         return scripts.ping()
                 .chain(layout::check)
-                .ifNoItem().after(Duration.ofSeconds(2)).fail()
+                .ifNoItem().after(Duration.ofSeconds(2)).failWith(() -> new StoreUnavailableException(null))
                 .map(ok -> HealthCheckResponse.up("redis"))
                 .onFailure().recoverWithItem(e -> HealthCheckResponse.named("redis").down()
                         .withData("error", e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()).build());

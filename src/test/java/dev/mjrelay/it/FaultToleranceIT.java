@@ -349,6 +349,9 @@ class FaultToleranceIT {
             try {
                 // claims made in the stall's first seconds time out, and Redis runs them when it is back
                 await().atMost(Duration.ofSeconds(20)).until(() -> count(relay.logText(), "claiming failed") >= 2);
+                // readiness says what the log says (before: "TimeoutException")
+                assertEquals("Redis is unavailable: no answer in time", JSON.readTree(get(relay, "/q/health/ready", null).body())
+                        .path("checks").findValues("error").get(0).asText());
                 OwnRedis.sleep(Math.max(0, stalled + 7_000 - System.currentTimeMillis()));
             } finally {
                 redis.resume();
