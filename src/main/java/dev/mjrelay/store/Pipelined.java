@@ -18,21 +18,32 @@ import io.vertx.redis.client.Response;
  */
 final class Pipelined {
 
+    /**
+     * How long a connection may take to open before the next call opens another. Redis at
+     * {@code maxclients} answers a new connection with an error and closes it, and the client's
+     * attempt then never ends: kept, it held every later call of its slot until they timed out, for
+     * as long as the relay ran.
+     */
+    static final long OPEN_WITHIN_MS = Scripts.TIMEOUT.toMillis();
+
     private final Redis client;
     private final Future<RedisConnection>[] connections;
+    private final long[] openedAt;
     private int next;
 
     @SuppressWarnings("unchecked")
     Pipelined(Redis client, int connections) {
         this.client = client;
         this.connections = new Future[connections];
+        this.openedAt = new long[connections];
     }
 
     Future<Response> send(Request request) {
         int i = next;
         next = (next + 1) % connections.length;
         Future<RedisConnection> connection = connections[i];
-        if (connection == null || connection.failed()) {
+        if (connection == null || connection.failed()
+                || (!connection.isComplete() && System.nanoTime() - openedAt[i] > OPEN_WITHIN_MS * 1_000_000)) {
             connection = open(i);
         }
         Future<RedisConnection> used = connection;
@@ -45,11 +56,19 @@ final class Pipelined {
         }));
     }
 
-    /** Opens connection {@code i}; one that fails or ends is forgotten, for the next call to open again. */
+    /**
+     * Opens connection {@code i}; one that fails or ends is forgotten, for the next call to open again.
+     * One that opens after another took its place is closed: the calls that waited for it have failed.
+     */
     private Future<RedisConnection> open(int i) {
         Future<RedisConnection> opening = client.connect();
         connections[i] = opening;
+        openedAt[i] = System.nanoTime();
         opening.onSuccess(connection -> {
+            if (connections[i] != opening) {
+                connection.close();
+                return;
+            }
             connection.exceptionHandler(failure -> forget(i, opening));
             connection.endHandler(ended -> forget(i, opening));
         });

@@ -334,6 +334,65 @@ class FaultToleranceIT {
         }
     }
 
+    /**
+     * Redis at {@code maxclients} answers a new connection with an error and closes it, and the Redis
+     * client's attempt to open it then never ends. Once Redis has room, every call works again (before:
+     * the event loop whose connection attempt hung failed every call of its own until a restart —
+     * every other submit answered 503).
+     */
+    @Test
+    void aRedisAtItsClientLimitIsRiddenOutAndEveryCallWorksOnceItHasRoom() throws Exception {
+        String prefix = prefix();
+        List<dev.mjrelay.testing.Resp> hogs = new ArrayList<>();
+        // the suite's class archive is made on the first relay's Redis: not on this one, about to be full
+        ClassArchive.options(redis.hosts(), upstream.url());
+        try (OwnRedis limited = new OwnRedis(true, "--maxclients", "3");
+             Receiver receiver = new Receiver()) {
+            while (true) { // Redis full: others' connections take every place
+                dev.mjrelay.testing.Resp hog = new dev.mjrelay.testing.Resp("127.0.0.1", limited.port);
+                try {
+                    hog.call("PING");
+                    hogs.add(hog);
+                } catch (IOException refused) {
+                    hog.close();
+                    assertTrue(refused.getMessage().contains("max number of clients reached"), refused.getMessage());
+                    break;
+                }
+            }
+            try (RelayProcess relay = new RelayProcess("redis-maxclients", limited.hosts(), prefix, upstream.url(), Map.of())
+                    .startUnready()) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> relay.logText().contains("the workers wait for Redis"));
+                assertEquals(503, relay.status("/q/health/ready"));
+                for (dev.mjrelay.testing.Resp hog : hogs) {
+                    hog.close();
+                }
+                hogs.clear();
+                try (dev.mjrelay.testing.Resp admin = new dev.mjrelay.testing.Resp("127.0.0.1", limited.port)) {
+                    admin.call("CONFIG", "SET", "maxclients", "1000"); // as an operator would, room for the relay's
+                }
+
+                await().atMost(Duration.ofSeconds(20)).until(() -> relay.status("/q/health/ready") == 200);
+                List<String> ids = new ArrayList<>();
+                List<Integer> answers = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    HttpResponse<String> submitted = post(relay, "/mj/submit/imagine", RelayProcess.ALPHA_KEY,
+                            JSON.writeValueAsString(Map.of("prompt", "room " + i, "callbackUrl", receiver.url("/hook"))));
+                    answers.add(submitted.statusCode());
+                    if (submitted.statusCode() == 200) {
+                        ids.add(JSON.readTree(submitted.body()).path("result").asText());
+                    }
+                }
+                assertEquals(java.util.Collections.nCopies(20, 200), answers);
+                awaitAllDelivered(receiver, ids, 30);
+                assertEquals(0, outcome(receiver, ids).lost);
+            }
+        } finally {
+            for (dev.mjrelay.testing.Resp hog : hogs) {
+                hog.close();
+            }
+        }
+    }
+
     @Test
     void aRedisStalledLongerThanACallCostsTheStallNotALease() throws Exception {
         String prefix = prefix();

@@ -14,6 +14,7 @@ final class OwnRedis implements AutoCloseable {
     final int port;
     private final Path dir;
     private final boolean aof;
+    private final java.util.List<String> settings;
     private Process process;
 
     OwnRedis() throws IOException {
@@ -22,7 +23,13 @@ final class OwnRedis implements AutoCloseable {
 
     /** @param aof AOF with fsync always (the fault scenarios), or nothing on disk (the benchmark) */
     OwnRedis(boolean aof) throws IOException {
+        this(aof, new String[0]);
+    }
+
+    /** @param settings more of redis-server's settings, at every start ({@code "--maxclients", "3"}) */
+    OwnRedis(boolean aof, String... settings) throws IOException {
         this.aof = aof;
+        this.settings = java.util.List.of(settings);
         port = FreePort.any();
         dir = Files.createTempDirectory("mj-relay-it-redis");
         start();
@@ -78,6 +85,7 @@ final class OwnRedis implements AutoCloseable {
         java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(RedisBinary.path(), "--port",
                 Integer.toString(port), "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", "", "--appendonly",
                 aof ? "yes" : "no", "--appendfsync", "always"));
+        command.addAll(settings);
         command.addAll(java.util.List.of(more));
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
     }
