@@ -132,6 +132,12 @@ class RedisFullTest {
         } finally {
             redis.execute("CONFIG", "SET", "save", "");
             redis.execute("CONFIG", "SET", "appendonly", "yes");
+            // until the AOF turned on is written, Redis refuses SIGTERM ("Writing initial AOF, can't exit")
+            // and does not try again: the test resource's stop would wait for it for ever
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                String persistence = redis.execute("INFO", "persistence").toString();
+                return persistence.contains("aof_rewrite_in_progress:0") && persistence.contains("aof_rewrite_scheduled:0");
+            });
         }
     }
 
