@@ -295,7 +295,8 @@ class FaultToleranceIT {
         }
     }
 
-    private static List<Receiver.Request> terminal(Receiver receiver, String taskId) {
+    /** What the receiver got of the task's terminal event: every copy, however many. */
+    static List<Receiver.Request> terminal(Receiver receiver, String taskId) {
         return receiver.forTask(taskId).stream()
                 .filter(r -> r.body().contains("\"task.succeeded\"") || r.body().contains("\"task.failed\"")).toList();
     }
@@ -730,8 +731,7 @@ class FaultToleranceIT {
         int duplicated = 0;
         int repeated = 0;
         for (String id : ids) {
-            List<Receiver.Request> got = receiver.forTask(id).stream()
-                    .filter(r -> r.body().contains("\"task.succeeded\"") || r.body().contains("\"task.failed\"")).toList();
+            List<Receiver.Request> got = terminal(receiver, id);
             Set<String> events = got.stream().map(r -> r.header("webhook-id")).collect(Collectors.toSet());
             if (got.isEmpty()) {
                 lost++;
