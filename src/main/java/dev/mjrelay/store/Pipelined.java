@@ -1,6 +1,8 @@
 package dev.mjrelay.store;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
@@ -19,34 +21,36 @@ import io.vertx.redis.client.Response;
 final class Pipelined {
 
     /**
-     * How long a connection may take to open before the next call opens another. Redis at
-     * {@code maxclients} answers a new connection with an error and closes it, and the client's
-     * attempt then never ends: kept, it held every later call of its slot until they timed out, for
-     * as long as the relay ran.
+     * How long a connection may take to open. Redis at {@code maxclients} answers a new connection
+     * with an error and closes it, and the client's attempt then never ends: kept, it held every call
+     * of its slot until they timed out. An attempt not opened in time is given up; the calls that
+     * waited for it try once more on a new one, within their own {@link Scripts#TIMEOUT}, so the
+     * first calls after Redis has room again are served, not refused.
      */
-    static final long OPEN_WITHIN_MS = Scripts.TIMEOUT.toMillis();
+    static final long OPEN_WITHIN_MS = 1_000;
 
+    private final Vertx vertx;
     private final Redis client;
     private final Future<RedisConnection>[] connections;
-    private final long[] openedAt;
     private int next;
 
     @SuppressWarnings("unchecked")
-    Pipelined(Redis client, int connections) {
+    Pipelined(Vertx vertx, Redis client, int connections) {
+        this.vertx = vertx;
         this.client = client;
         this.connections = new Future[connections];
-        this.openedAt = new long[connections];
     }
 
     Future<Response> send(Request request) {
         int i = next;
         next = (next + 1) % connections.length;
-        Future<RedisConnection> connection = connections[i];
-        if (connection == null || connection.failed()
-                || (!connection.isComplete() && System.nanoTime() - openedAt[i] > OPEN_WITHIN_MS * 1_000_000)) {
-            connection = open(i);
-        }
-        Future<RedisConnection> used = connection;
+        Future<RedisConnection> first = connection(i);
+        return first.transform(opened -> opened.failed() && opened.cause() instanceof NotOpenedInTime
+                ? sendOn(i, connection(i), request)
+                : sendOn(i, first, request));
+    }
+
+    private Future<Response> sendOn(int i, Future<RedisConnection> used, Request request) {
         return used.compose(open -> open.send(request).onFailure(failure -> {
             // every call in flight on the connection gets the same refusal: the first drops it, once
             // (a pooled connection closed twice makes the pool throw)
@@ -56,16 +60,33 @@ final class Pipelined {
         }));
     }
 
+    /** Connection {@code i}, open or opening, or a new attempt where there is none. */
+    private Future<RedisConnection> connection(int i) {
+        Future<RedisConnection> connection = connections[i];
+        return connection == null || connection.failed() ? open(i) : connection;
+    }
+
     /**
-     * Opens connection {@code i}; one that fails or ends is forgotten, for the next call to open again.
-     * One that opens after another took its place is closed: the calls that waited for it have failed.
+     * Opens connection {@code i}, within {@link #OPEN_WITHIN_MS}; one that fails or ends is forgotten,
+     * for the next call to open again. One that opens after it was given up is closed.
      */
     private Future<RedisConnection> open(int i) {
-        Future<RedisConnection> opening = client.connect();
+        Promise<RedisConnection> attempt = Promise.promise();
+        Future<RedisConnection> opening = attempt.future();
         connections[i] = opening;
-        openedAt[i] = System.nanoTime();
-        opening.onSuccess(connection -> {
-            if (connections[i] != opening) {
+        long deadline = vertx.setTimer(OPEN_WITHIN_MS, fired -> {
+            if (attempt.tryFail(new NotOpenedInTime())) {
+                forget(i, opening);
+            }
+        });
+        client.connect().onComplete(result -> {
+            vertx.cancelTimer(deadline);
+            if (result.failed()) {
+                attempt.tryFail(result.cause());
+                return;
+            }
+            RedisConnection connection = result.result();
+            if (connections[i] != opening || !attempt.tryComplete(connection)) {
                 connection.close();
                 return;
             }
@@ -93,5 +114,12 @@ final class Pipelined {
     /** The client the connections come from, to close. */
     Redis client() {
         return client;
+    }
+
+    /** A connection that did not open within {@link #OPEN_WITHIN_MS}: Redis unavailable, as a lost one is. */
+    static final class NotOpenedInTime extends RuntimeException {
+        NotOpenedInTime() {
+            super("no connection opened within " + OPEN_WITHIN_MS + " ms", null, false, false);
+        }
     }
 }

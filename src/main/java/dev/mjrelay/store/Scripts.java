@@ -69,7 +69,7 @@ public class Scripts {
     Scripts(Redis redis, DefaultRedisOptions options, Vertx vertx, RelayConfig config) {
         this.shared = redis;
         AtomicInteger lane = new AtomicInteger();
-        this.lanes = new Lanes<>(vertx, () -> new Pipelined(Redis.createClient(vertx, new RedisOptions(options.get())
+        this.lanes = new Lanes<>(vertx, () -> new Pipelined(vertx, Redis.createClient(vertx, new RedisOptions(options.get())
                 .setPoolName(options.get().getPoolName() + "-lane-" + lane.getAndIncrement())),
                 config.store().connectionsPerLoop()));
         this.names = names(config.store().pieceLongValues());

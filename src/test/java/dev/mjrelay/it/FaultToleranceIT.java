@@ -323,7 +323,10 @@ class FaultToleranceIT {
                 HttpResponse<String> during = post(relay, "/mj/submit/imagine", RelayProcess.ALPHA_KEY, "{\"prompt\":\"during\"}");
                 refused.add(during.statusCode() + " " + JSON.readTree(during.body()).path("code").asInt());
             }
-            assertTrue(refused.stream().allMatch("503 9"::equals), refused.toString());
+            // the last may have come as Redis finished loading, after readiness said it was not there
+            List<String> whileLoading = !refused.isEmpty() && refused.get(refused.size() - 1).startsWith("200 ")
+                    ? refused.subList(0, refused.size() - 1) : refused;
+            assertTrue(whileLoading.stream().allMatch("503 9"::equals), refused.toString());
 
             awaitAllDelivered(receiver, ids, 60);
             Outcome outcome = outcome(receiver, ids);
