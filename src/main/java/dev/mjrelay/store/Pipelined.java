@@ -21,9 +21,10 @@ import io.vertx.redis.client.Response;
 final class Pipelined {
 
     /**
-     * How long a connection may take to open. Redis at {@code maxclients} answers a new connection
-     * with an error and closes it, and the client's attempt then never ends: kept, it held every call
-     * of its slot until they timed out. An attempt not opened in time is given up; the calls that
+     * How long a connection may take to open. Redis at {@code maxclients} answers a new connection's
+     * HELLO with an error and closes it, and Vert.x 4's Redis client drops that answer (it handles only
+     * an unknown-command error there), so the attempt never ends: kept, it held every call of its
+     * slot until they timed out. An attempt not opened in time is given up; the calls that
      * waited for it try once more on a new one, within their own {@link Scripts#TIMEOUT}, so the
      * first calls after Redis has room again are served, not refused.
      */
