@@ -13,8 +13,10 @@ import java.time.Duration;
 
 /**
  * Ready means Redis answers a PING within two seconds (it comes back by itself when Redis does), its
- * tasks are laid out in as many partitions as this replica's ({@link KeyLayout}), and the replica's
- * workers are not draining.
+ * tasks are laid out in as many partitions as this replica's ({@link KeyLayout}), it has refused the
+ * relay's user no call for 10 s (an ACL without a permission the relay needs: the workers' calls,
+ * retried every second, keep it unready until it is granted), and the replica's workers are not
+ * draining.
  */
 @Readiness
 @ApplicationScoped
@@ -38,7 +40,9 @@ public class ReplicaReadiness implements AsyncHealthCheck {
         return scripts.ping()
                 .chain(layout::check)
                 .ifNoItem().after(Duration.ofSeconds(2)).failWith(() -> new StoreUnavailableException(null))
-                .map(ok -> HealthCheckResponse.up("redis"))
+                .map(ok -> scripts.refusedLately()
+                        .map(refusal -> HealthCheckResponse.named("redis").down().withData("error", refusal).build())
+                        .orElseGet(() -> HealthCheckResponse.up("redis")))
                 .onFailure().recoverWithItem(e -> HealthCheckResponse.named("redis").down()
                         .withData("error", e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()).build());
     }

@@ -25,6 +25,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,7 +36,8 @@ import java.util.regex.Pattern;
 /**
  * Runs the Lua scripts of {@code src/main/resources/lua/} with EVALSHA, falling back to EVAL (which
  * also loads the script) when Redis answers NOSCRIPT, e.g. after a restart. Every call gives up
- * after {@link #TIMEOUT} so that a dead Redis turns into a prompt {@link StoreUnavailableException}.
+ * after {@link #TIMEOUT} so that a dead Redis turns into a prompt {@link StoreUnavailableException};
+ * a call the relay's Redis user may not make, into a {@link StoreRefusedException} ({@link Refusals}).
  * <p>
  * A script is assembled when first used: the names of the stored records' fields and states
  * (from their codecs), the task status words and the event types come first, as Lua tables that
@@ -65,6 +67,7 @@ public class Scripts {
     private final Lanes<Pipelined> lanes;
     private final String names;
     private final Map<String, Script> scripts = new ConcurrentHashMap<>();
+    private final Refusals refusals = new Refusals();
 
     Scripts(Redis redis, DefaultRedisOptions options, Vertx vertx, RelayConfig config) {
         this.shared = redis;
@@ -82,9 +85,9 @@ public class Scripts {
 
     Uni<Response> run(String name, List<String> keys, List<String> args) {
         Script script = scripts.computeIfAbsent(name, this::load);
-        return call(Command.EVALSHA, script.sha(), keys, args)
+        return call(name, Command.EVALSHA, script.sha(), keys, args)
                 .onFailure(e -> e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT"))
-                .recoverWithUni(() -> call(Command.EVAL, script.source(), keys, args));
+                .recoverWithUni(() -> call(name, Command.EVAL, script.source(), keys, args));
     }
 
     /** Whether Redis answers, with the same time-out and failure mapping. */
@@ -103,14 +106,19 @@ public class Scripts {
         for (String arg : args) {
             request.arg(arg);
         }
-        return guard(send(request));
+        return guard(send(request), "the command", command);
     }
 
-    private Uni<Response> call(Command verb, String script, List<String> keys, List<String> args) {
+    /** The latest call Redis refused the relay's user (its ACL), if within the last 10 s: not ready. */
+    public Optional<String> refusedLately() {
+        return refusals.lately();
+    }
+
+    private Uni<Response> call(String name, Command verb, String script, List<String> keys, List<String> args) {
         Request request = Request.cmd(verb).arg(script).arg(keys.size());
         keys.forEach(request::arg);
         args.forEach(request::arg);
-        return guard(send(request));
+        return guard(send(request), "the script", name);
     }
 
     /** Sends {@code request}, at each subscription, with this event loop's client, or Quarkus's off the loops. */
@@ -147,10 +155,12 @@ public class Scripts {
         }
     }
 
-    static <T> Uni<T> guard(Uni<T> call) {
+    /** The call's failures as the relay tells them apart: no answer, Redis full, the user refused the call, Redis gone. */
+    private <T> Uni<T> guard(Uni<T> call, String kind, String name) {
         return call
                 .ifNoItem().after(TIMEOUT).failWith(() -> new StoreUnavailableException(null))
                 .onFailure(Scripts::isFull).transform(StoreFullException::new)
+                .onFailure(Refusals::isRefusal).transform(refused -> refusals.refused(kind + " " + name, refused))
                 .onFailure(Scripts::isConnectionTrouble).transform(StoreUnavailableException::new);
     }
 

@@ -8,4 +8,8 @@ public class StoreUnavailableException extends RuntimeException {
     public StoreUnavailableException(Throwable cause) {
         super("Redis is unavailable: " + (cause == null ? "no answer in time" : Causes.withRoot(cause)), cause, false, false);
     }
+
+    StoreUnavailableException(String message, Throwable cause) {
+        super(message, cause, false, false);
+    }
 }

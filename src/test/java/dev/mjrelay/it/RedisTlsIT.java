@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.mjrelay.testing.FreePort;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisBinary;
+import dev.mjrelay.testing.Resp;
 import dev.mjrelay.testing.TestCertificate;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Redis as managed services offer it: over TLS ({@code rediss://}) and behind a user and password
- * (an ACL user; the default user off). The packaged relay against a redis-server of the test's own
+ * (an ACL user; the default user off), and with only the permissions README gives the relay's user. The packaged relay against a redis-server of the test's own
  * that listens on a TLS port only, its certificate made by {@code keytool} for {@code localhost},
  * trusted through Quarkus's TLS registry as README says.
  */
@@ -95,6 +96,65 @@ class RedisTlsIT {
                 assertTrue(readiness(byName).contains("\"UP\""));
             }
         }
+    }
+
+    /**
+     * README's Redis user, read from README itself: everything a task takes goes through, and Redis
+     * logs no refusal. The same user without scripting: not ready, saying which permission Redis
+     * refused, once at ERROR, submits 503 code 9; granted it, ready again with no restart.
+     */
+    @Test
+    void aUserWithReadmesPermissionsRunsATaskAndOneLackingScriptsIsNotReadyUntilGranted() throws Exception {
+        String prefix = prefix();
+        List<String> rules = readmeAclRules(prefix);
+        List<String> lacking = rules.stream().filter(rule -> !rule.equals("+@scripting")).toList();
+        assertEquals(rules.size() - 1, lacking.size(), "README's user has +@scripting: " + rules);
+        try (OwnRedis redis = new OwnRedis(false); Resp admin = new Resp("127.0.0.1", redis.port);
+             FakeUpstream upstream = new FakeUpstream(300); Receiver receiver = new Receiver()) {
+            List<String> setUser = new ArrayList<>(List.of("ACL", "SETUSER", "mjrelay"));
+            setUser.addAll(lacking);
+            admin.call(setUser.toArray(String[]::new));
+            try (RelayProcess relay = new RelayProcess("redis-acl", "redis://mjrelay:" + PASSWORD + "@127.0.0.1:" + redis.port
+                    + "/0", prefix, upstream.url(), Map.of(), RelayProcess.suiteJvmOptions(), List.of()).startUnready()) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> readiness(relay).contains("NOPERM"));
+                String said = readiness(relay);
+                assertTrue(said.contains("\"DOWN\"") && said.contains("Redis refuses the relay's user")
+                        && said.contains("'evalsha'"), said);
+                HttpResponse<String> refused = FaultToleranceIT.post(relay, "/mj/submit/imagine", RelayProcess.ALPHA_KEY,
+                        JSON.writeValueAsString(Map.of("prompt", "refused", "callbackUrl", receiver.url("/hook"))));
+                assertEquals(503, refused.statusCode(), refused.body());
+                assertEquals(9, JSON.readTree(refused.body()).path("code").asInt(), refused.body());
+                List<String> errors = relay.logText().lines().filter(line -> line.contains(" ERROR ")).toList();
+                assertEquals(1, errors.size(), "one ERROR line for the one permission lacking: " + errors);
+                assertTrue(errors.get(0).contains("NOPERM") && errors.get(0).contains("Redis permissions"), errors.get(0));
+
+                admin.call("ACL", "SETUSER", "mjrelay", "+@scripting");
+                await().atMost(Duration.ofSeconds(60)).until(() -> readiness(relay).contains("\"UP\""));
+                admin.call("ACL", "LOG", "RESET");
+                String id = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), "as README's user");
+                await().atMost(Duration.ofSeconds(30)).until(() -> !FaultToleranceIT.terminal(receiver, id).isEmpty());
+                assertEquals("task.succeeded", JSON.readTree(FaultToleranceIT.terminal(receiver, id).get(0).body())
+                        .path("type").asText());
+                assertEquals(List.of(), admin.call("ACL", "LOG"), "what Redis refused README's user");
+                assertTrue(!relay.logText().contains(PASSWORD), "no password in the log");
+                Figures.report("redis", "README's Redis user (ACL): a task submitted, polled and delivered, nothing refused;"
+                        + " without +@scripting not ready, one ERROR line naming NOPERM, submits 503 code 9; granted, ready"
+                        + " again without a restart");
+            }
+        }
+    }
+
+    /** The rules of README's {@code ACL SETUSER} line for the relay's user, its keys under {@code prefix}. */
+    static List<String> readmeAclRules(String prefix) throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        int marker = readme.indexOf("<!-- redis-acl -->");
+        assertTrue(marker >= 0, "README marks its Redis user's ACL line");
+        String line = readme.substring(readme.indexOf("ACL SETUSER", marker)).lines().findFirst().orElseThrow();
+        List<String> words = List.of(line.trim().split("\\s+"));
+        assertEquals(List.of("ACL", "SETUSER", "mj-relay"), words.subList(0, 3), line);
+        return words.subList(3, words.size()).stream()
+                .map(rule -> rule.equals(">PASSWORD") ? ">" + PASSWORD : rule.replace("~mj-relay:", "~" + prefix + ":"))
+                .toList();
     }
 
     private static RelayProcess relay(String name, String hosts, FakeUpstream upstream, Map<String, String> settings)
