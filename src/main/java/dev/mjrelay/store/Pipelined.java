@@ -120,7 +120,8 @@ final class Pipelined {
     /** A connection that did not open within {@link #OPEN_WITHIN_MS}: Redis unavailable, as a lost one is. */
     static final class NotOpenedInTime extends RuntimeException {
         NotOpenedInTime() {
-            super("no connection opened within " + OPEN_WITHIN_MS + " ms", null, false, false);
+            super("no connection opened within " + OPEN_WITHIN_MS + " ms (Redis unreachable, or at maxclients refusing new"
+                    + " connections)", null, false, false);
         }
     }
 }
