@@ -46,6 +46,9 @@ final class Pipelined {
         int i = next;
         next = (next + 1) % connections.length;
         Future<RedisConnection> first = connection(i);
+        if (first.succeeded()) { // nearly always: no step more for a call on an open connection
+            return sendOn(i, first, request);
+        }
         return first.transform(opened -> opened.failed() && opened.cause() instanceof NotOpenedInTime
                 ? sendOn(i, connection(i), request)
                 : sendOn(i, first, request));
