@@ -77,7 +77,8 @@ final class FailoverLoad implements AutoCloseable {
         await().atMost(Duration.ofSeconds(30)).until(() -> receiver.requests().size() >= 10);
         kill.run();
         killedAt.set(System.currentTimeMillis());
-        await().atMost(Duration.ofSeconds(40)).until(() -> firstAfterKill.get() > 0);
+        // a sentinel in TILT (30 s) then down-after-milliseconds, then an election: within a minute
+        await().atMost(Duration.ofSeconds(60)).until(() -> firstAfterKill.get() > 0);
         Thread.sleep(3000); // a few more seconds of submits after the failover
         close();
 
