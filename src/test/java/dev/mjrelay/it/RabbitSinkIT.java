@@ -362,11 +362,11 @@ class RabbitSinkIT {
         // the real broker, given a TLS listener of its own for the test (its certificate names "localhost" only)
         String queue = "mjit-" + UUID.randomUUID();
         String prefix = prefix();
-        int port = FreePort.any();
         try (TestCertificate certificate = TestCertificate.create("dns:localhost");
-             TlsListener ignored = new TlsListener(port, certificate);
+             TlsListener listener = new TlsListener(certificate);
              FakeUpstream upstream = new FakeUpstream(300); Receiver receiver = new Receiver();
              Consumer consumer = new Consumer(queue)) {
+            int port = listener.port;
             Map<String, String> tls = Map.of("rabbitmq-ssl", "true", "rabbitmq-host", "localhost");
             List<String> ids = new ArrayList<>();
             // a certificate no CA of the JVM's signed: refused, and the log says why
@@ -396,12 +396,12 @@ class RabbitSinkIT {
         // a TLS listener that accepts only clients showing a certificate it trusts (the broker's mutual TLS)
         String queue = "mjit-" + UUID.randomUUID();
         String prefix = prefix();
-        int port = FreePort.any();
         try (TestCertificate broker = TestCertificate.create("dns:localhost");
              TestCertificate client = TestCertificate.client();
-             TlsListener ignored = new TlsListener(port, broker, client);
+             TlsListener listener = new TlsListener(broker, client);
              FakeUpstream upstream = new FakeUpstream(300); Receiver receiver = new Receiver();
              Consumer consumer = new Consumer(queue)) {
+            int port = listener.port;
             Map<String, String> tls = Map.of("rabbitmq-ssl", "true", "rabbitmq-host", "localhost",
                     "rabbitmq-trust-store-path", broker.certPem().toString());
             List<String> ids = new ArrayList<>(refusedOverTls(prefix, upstream, receiver, queue, port, tls,
@@ -449,25 +449,39 @@ class RabbitSinkIT {
         }
     }
 
-    /** A TLS listener on the machine's broker, opened and closed through {@code rabbitmqctl eval}. */
+    /**
+     * A TLS listener on the machine's broker, opened and closed through {@code rabbitmqctl eval}, on a port
+     * free when it opens: a port found free can be taken (by another process's outgoing connection, say)
+     * before the broker listens on it, and then the listener is opened on another.
+     */
     private static final class TlsListener implements AutoCloseable {
         private final int port;
 
-        TlsListener(int port, TestCertificate certificate) throws Exception {
-            this(port, certificate, "");
+        TlsListener(TestCertificate certificate) throws Exception {
+            this(certificate, "");
         }
 
         /** A listener that asks each client for a certificate and takes only one that {@code client}'s CA signed. */
-        TlsListener(int port, TestCertificate certificate, TestCertificate client) throws Exception {
-            this(port, certificate, ", {verify, verify_peer}, {fail_if_no_peer_cert, true}, {cacertfile, \""
+        TlsListener(TestCertificate certificate, TestCertificate client) throws Exception {
+            this(certificate, ", {verify, verify_peer}, {fail_if_no_peer_cert, true}, {cacertfile, \""
                     + client.caPem() + "\"}");
         }
 
-        private TlsListener(int port, TestCertificate certificate, String options) throws Exception {
-            this.port = port;
-            String answer = rabbitmqctl("eval", "rabbit_networking:start_ssl_listener(" + port + ", [{certfile, \""
-                    + certificate.certPem() + "\"}, {keyfile, \"" + certificate.keyPem() + "\"}" + options + "], 1, 1).");
-            assertEquals("ok", answer.trim(), "the broker opened a TLS listener on " + port);
+        private TlsListener(TestCertificate certificate, String options) throws Exception {
+            port = open(certificate, options);
+        }
+
+        private static int open(TestCertificate certificate, String options) throws Exception {
+            for (int attempt = 1; ; attempt++) {
+                int candidate = FreePort.any();
+                String answer = rabbitmqctl("eval", "rabbit_networking:start_ssl_listener(" + candidate + ", [{certfile, \""
+                        + certificate.certPem() + "\"}, {keyfile, \"" + certificate.keyPem() + "\"}" + options + "], 1, 1).");
+                if (attempt < 5 && answer.contains("eaddrinuse")) {
+                    continue;
+                }
+                assertEquals("ok", answer.trim(), "the broker opened a TLS listener on " + candidate);
+                return candidate;
+            }
         }
 
         @Override
