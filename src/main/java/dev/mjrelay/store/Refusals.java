@@ -18,7 +18,7 @@ final class Refusals {
 
     private static final Logger LOG = Logger.getLogger(Scripts.class);
 
-    static final long HELD_S = 10;
+    private static final long HELD_S = 10;
     private static final int SAID_AT_MOST = 64;
 
     private final Set<String> said = ConcurrentHashMap.newKeySet();
