@@ -1,7 +1,8 @@
 -- Adds what the pollers saw of ended tasks to one upstream action's duration history (DurationStore).
 -- Every count is halved once per half-life, and at once when the history holds its most samples, so
 -- old tasks fade: the history follows an upstream that speeds up or slows down, and no count grows
--- without bound. The hash belongs to this script alone.
+-- without bound. The hash belongs to this script alone. Answers the whole history as it now stands
+-- (HGETALL's pairs), other replicas' counts included, so that adding is also reading.
 -- KEYS[1] the history
 -- ARGV[1] now (ms), ARGV[2] half-life (ms), ARGV[3] samples after which every count is halved,
 -- ARGV[4] samples added, ARGV[5..] field/increment pairs (the samples among them)
@@ -38,4 +39,4 @@ for i = 5, #ARGV, 2 do
 end
 -- a history nobody adds to any more goes, long after it stopped mattering
 redis.call('PEXPIRE', KEYS[1], half_life * 48)
-return 1
+return redis.call('HGETALL', KEYS[1])

@@ -22,16 +22,23 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The poller's memory of how long each upstream's tasks take, per action: ended tasks are tallied
- * here and added to the shared history in Redis once a second ({@link DurationStore}), and every
- * upstream action's {@link PollPlan} is worked out again from the history every second, so a replica
- * that just started aims its first polls with what the others learned. Nothing here waits on Redis:
- * a replica that cannot reach it keeps its last plans (and drops the tally it could not add: it is
+ * here and added to the shared history in Redis once a second ({@link DurationStore}), and an
+ * upstream action's {@link PollPlan} is worked out again from the history that addition answers; the
+ * histories this replica has nothing to add to are read every {@link #READ_EVERY_MS}, so a replica
+ * that just started aims its first polls with what the others learned, and an idle one costs Redis
+ * a call per upstream action every ten seconds, not every second. Nothing here waits on Redis: a
+ * replica that cannot reach it keeps its last plans (and drops the tally it could not add: it is
  * only statistics).
  */
 @ApplicationScoped
 public class FirstPolls {
 
     private static final Logger LOG = Logger.getLogger(FirstPolls.class);
+    /**
+     * How often the histories this replica adds nothing to are read: other replicas' tasks change
+     * them, a few per cent an hour once they hold their thousands, so ten seconds late is on time.
+     */
+    static final long READ_EVERY_MS = 10_000;
 
     /** Counts not yet added to Redis: per bucket seen running, per bucket ended by the first poll, loose. */
     private static final class Tally {
@@ -59,6 +66,8 @@ public class FirstPolls {
     private final List<Key> keys;
     private final Map<Key, Tally> tallies = new ConcurrentHashMap<>();
     private final Map<Key, PollPlan> plans = new ConcurrentHashMap<>();
+    /** When the histories were last all read; only the scheduler's refresh, one at a time, touches it. */
+    private long lastRead = Long.MIN_VALUE / 2;
 
     FirstPolls(DurationStore store, Upstreams upstreams, Clock clock, RelayConfig config) {
         this.store = store;
@@ -113,27 +122,37 @@ public class FirstPolls {
         }
     }
 
-    /** Adds what this replica saw to the shared history, then reads every upstream action's history back. */
+    /**
+     * Adds what this replica saw to the shared history, each addition answering the history it made,
+     * and every {@link #READ_EVERY_MS} reads the histories it added nothing to.
+     */
     @Scheduled(every = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> refresh() {
+        long now = clock.millis();
+        boolean readAll = now - lastRead >= READ_EVERY_MS;
+        if (readAll) {
+            lastRead = now;
+        }
         return Multi.createFrom().iterable(keys)
-                .onItem().transformToUniAndMerge(key -> add(key).chain(() -> store.read(key.upstream(), key.action()))
-                        .invoke(history -> plans.put(key, PollPlan.from(history, intervalMs, floorMs)))
+                .onItem().transformToUniAndMerge(key -> update(key, readAll)
+                        .invoke(history -> {
+                            if (history != null) {
+                                plans.put(key, PollPlan.from(history, intervalMs, floorMs));
+                            }
+                        })
                         .onFailure().invoke(e -> LOG.debugf("the duration history of %s could not be read or written: %s",
                                 key, e.getMessage()))
                         .onFailure().recoverWithNull())
                 .collect().last().replaceWithVoid();
     }
 
-    private Uni<Void> add(Key key) {
+    /** The history after adding this replica's tally; or read, when there is none and it is time; or null. */
+    private Uni<History> update(Key key, boolean read) {
         Tally tally = tallies.get(key);
-        if (tally == null) {
-            return Uni.createFrom().voidItem();
+        History more = tally == null ? null : tally.drain();
+        if (more != null && (more.samples() > 0 || more.loose() > 0)) {
+            return store.add(key.upstream(), key.action(), more, clock.instant());
         }
-        History more = tally.drain();
-        if (more.samples() == 0 && more.loose() == 0) {
-            return Uni.createFrom().voidItem();
-        }
-        return store.add(key.upstream(), key.action(), more, clock.instant());
+        return read ? store.read(key.upstream(), key.action()) : Uni.createFrom().nullItem();
     }
 }

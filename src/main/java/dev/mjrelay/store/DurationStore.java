@@ -63,8 +63,11 @@ public class DurationStore {
         this.keys = keys;
     }
 
-    /** Adds {@code more} to the history of the upstream's {@code action} tasks. */
-    public Uni<Void> add(String upstream, String action, History more, Instant now) {
+    /**
+     * Adds {@code more} to the history of the upstream's {@code action} tasks, and answers the history
+     * as it then stands, every replica's counts included: one call where an add and a read were two.
+     */
+    public Uni<History> add(String upstream, String action, History more, Instant now) {
         List<String> args = new ArrayList<>();
         args.add(Long.toString(now.toEpochMilli()));
         args.add(Long.toString(HALF_LIFE.toMillis()));
@@ -75,7 +78,7 @@ public class DurationStore {
             addCount(args, "f" + b, more.byFirstPoll()[b]);
         }
         addCount(args, Field.LOOSE.stored(), more.loose());
-        return scripts.run("add-durations", List.of(keys.durations(upstream, action)), args).replaceWithVoid();
+        return scripts.run("add-durations", List.of(keys.durations(upstream, action)), args).map(DurationStore::decode);
     }
 
     private static void addCount(List<String> args, String field, long count) {

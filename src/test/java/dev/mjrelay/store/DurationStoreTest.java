@@ -38,8 +38,8 @@ class DurationStoreTest {
         two.seenRunning()[20] = 4;
         two.seenRunning()[63] = 1;
 
-        store.add("history-sum", "IMAGINE", one, now).await().atMost(WAIT);
-        store.add("history-sum", "IMAGINE", two, now.plusSeconds(1)).await().atMost(WAIT);
+        History firstAnswer = store.add("history-sum", "IMAGINE", one, now).await().atMost(WAIT);
+        History secondAnswer = store.add("history-sum", "IMAGINE", two, now.plusSeconds(1)).await().atMost(WAIT);
         History read = store.read("history-sum", "IMAGINE").await().atMost(WAIT);
 
         History expected = History.empty();
@@ -50,6 +50,10 @@ class DurationStoreTest {
         assertArrayEquals(expected.byFirstPoll(), read.byFirstPoll());
         assertEquals(1, read.loose());
         assertEquals(10, read.samples());
+        assertEquals(5, firstAnswer.samples(), "an addition answers the history it made");
+        assertArrayEquals(read.seenRunning(), secondAnswer.seenRunning(), "the other replica's counts included");
+        assertArrayEquals(read.byFirstPoll(), secondAnswer.byFirstPoll());
+        assertEquals(1, secondAnswer.loose());
         assertEquals(0, store.read("history-sum", "UPSCALE").await().atMost(WAIT).samples(), "per action");
     }
 
