@@ -102,6 +102,11 @@ class JobQueueTest {
                 .body("extra.relay.queued", equalTo(true)).body("extra.relay.queuePosition", equalTo(4));
         fetch(ALICE, answers.get(0).path("result")).body("extra.relay.queued", equalTo(false));
         queue(ALICE).body("queued", equalTo(4));
+        // the gauges (all read from Redis in one call a second) show the same: alice's four in line, none
+        // of bob's, the upstream's room held by the two running, its circuit closed
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertEquals(List.of(4.0, 0.0, 2.0, 0.0), List.of(
+                gauge("relay_queue_depth{account=\"alice\"}"), gauge("relay_queue_depth{account=\"bob\"}"),
+                gauge("relay_upstream_in_flight{upstream=\"default\"}"), gauge("relay_upstream_circuit_open{upstream=\"default\"}"))));
         simulator.finishAll();
 
         List<String> ids = answers.stream().map(a -> a.<String>path("result")).toList();
@@ -457,5 +462,13 @@ class JobQueueTest {
     private List<String> prompts(String prefix) {
         return simulator.calls().stream().map(c -> c.body().path("prompt").asText())
                 .filter(p -> p.startsWith(prefix)).distinct().toList();
+    }
+
+    /** A gauge's value on the metrics page, NaN when it is absent. */
+    private static double gauge(String series) {
+        return given().get("/q/metrics").then().statusCode(200).extract().asString().lines()
+                .filter(line -> line.startsWith(series + " "))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .findFirst().orElse(Double.NaN);
     }
 }

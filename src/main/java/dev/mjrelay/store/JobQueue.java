@@ -9,8 +9,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -299,17 +301,40 @@ public class JobQueue implements DueQueue<JobQueue.Job> {
     }
 
     /**
-     * Tasks running on the upstream (or being sent to it) whose room has not lapsed: for an upstream
-     * with a max in flight ({@link #capped}); the others' are counted by {@code TaskStore.running}.
+     * What the queue's gauges show, all replicas together: per account its waiting jobs; per upstream
+     * whether its circuit is open (five or more busy or unreachable answers in a row) and, for an
+     * upstream with a max in flight ({@link #capped}), the tasks running on it or being sent whose
+     * room has not lapsed (the others' are counted by {@code TaskStore.running}, and are absent here).
      */
-    public Uni<Long> inFlight(String upstream, Instant now) {
-        return scripts.command("ZCOUNT", inFlight(upstream), "(" + millis(now), "+inf").map(Response::toLong);
+    public record Gauges(Map<String, Long> waiting, Map<String, Boolean> circuitOpen, Map<String, Long> inFlight) {
     }
 
-    /** Whether the upstream's circuit is open: five or more busy or unreachable answers in a row. */
-    public Uni<Boolean> circuitOpen(String upstream) {
-        return scripts.command("HGET", q + "up:" + upstream, RoomField.FAILS.stored())
-                .map(fails -> fails != null && fails.toLong() >= CIRCUIT_TRIPS_AFTER);
+    /** The gauges of these accounts and upstreams, in one call (read-queue-gauges.lua). */
+    public Uni<Gauges> gauges(List<String> accountNames, List<String> upstreams, Instant now) {
+        List<String> keys = new ArrayList<>(accountNames.size() + 2 * upstreams.size());
+        accountNames.forEach(account -> keys.add(line(account)));
+        for (String upstream : upstreams) {
+            keys.add(q + "up:" + upstream);
+            keys.add(inFlight(upstream));
+        }
+        return scripts.run("read-queue-gauges", keys, List.of(Integer.toString(accountNames.size()), millis(now)))
+                .map(answer -> {
+                    Map<String, Long> waiting = new HashMap<>();
+                    for (int i = 0; i < accountNames.size(); i++) {
+                        waiting.put(accountNames.get(i), answer.get(i).toLong());
+                    }
+                    Map<String, Boolean> open = new HashMap<>();
+                    Map<String, Long> inFlight = new HashMap<>();
+                    for (int u = 0; u < upstreams.size(); u++) {
+                        int at = accountNames.size() + 2 * u;
+                        String upstream = upstreams.get(u);
+                        open.put(upstream, answer.get(at).toLong() == 1L);
+                        if (capped(upstream)) {
+                            inFlight.put(upstream, answer.get(at + 1).toLong());
+                        }
+                    }
+                    return new Gauges(waiting, open, inFlight);
+                });
     }
 
     private String line(String account) {

@@ -8,17 +8,17 @@ import dev.mjrelay.upstream.Upstreams;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
-import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The job queue's gauges, read from Redis every second (never on a scrape), for all replicas:
+ * The job queue's gauges, read from Redis every second in one call (never on a scrape), for all replicas:
  * {@code relay_queue_depth{account}}, {@code relay_upstream_in_flight{upstream}} and
  * {@code relay_upstream_circuit_open{upstream}}. In flight on an upstream with a max in flight is
  * the room its tasks hold; on one without, its running tasks as their partitions count them.
@@ -28,9 +28,10 @@ public class QueueGauges {
 
     private final JobQueue queue;
     private final TaskStore tasks;
-    private final Accounts accounts;
     private final Upstreams upstreams;
     private final Clock clock;
+    private final List<String> accountNames;
+    private final List<String> upstreamNames;
     private final Map<String, AtomicLong> depth = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> inFlight = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> circuitOpen = new ConcurrentHashMap<>();
@@ -38,9 +39,10 @@ public class QueueGauges {
     QueueGauges(JobQueue queue, TaskStore tasks, Accounts accounts, Upstreams upstreams, Clock clock, MeterRegistry registry) {
         this.queue = queue;
         this.tasks = tasks;
-        this.accounts = accounts;
         this.upstreams = upstreams;
         this.clock = clock;
+        this.accountNames = accounts.all().stream().map(Account::name).toList();
+        this.upstreamNames = List.copyOf(upstreams.names());
         for (Account account : accounts.all()) {
             gauge(registry, depth, "relay.queue.depth", "account", account.name(),
                     "Jobs of the account waiting in the queue for upstream room, all replicas");
@@ -61,20 +63,11 @@ public class QueueGauges {
 
     @Scheduled(every = "1s", delayed = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> refresh() {
-        Uni<Void> accountsRead = Multi.createFrom().iterable(accounts.all())
-                .onItem().transformToUniAndMerge(account -> queue.waiting(account.name())
-                        .invoke(waiting -> depth.get(account.name()).set(waiting.count())))
-                .collect().last().replaceWithVoid();
-        Uni<Void> upstreamsRead = Multi.createFrom().iterable(upstreams.names())
-                .onItem().transformToUniAndMerge(name -> queue.circuitOpen(name)
-                        .invoke(open -> circuitOpen.get(name).set(open ? 1 : 0))
-                        .chain(() -> queue.capped(name) ? queue.inFlight(name, clock.instant()) : Uni.createFrom().<Long>nullItem())
-                        .invoke(held -> {
-                            if (held != null) {
-                                inFlight.get(name).set(held);
-                            }
-                        }))
-                .collect().last().replaceWithVoid();
+        Uni<Void> queueRead = queue.gauges(accountNames, upstreamNames, clock.instant()).invoke(gauges -> {
+            gauges.waiting().forEach((account, waiting) -> depth.get(account).set(waiting));
+            gauges.circuitOpen().forEach((upstream, open) -> circuitOpen.get(upstream).set(open ? 1 : 0));
+            gauges.inFlight().forEach((upstream, held) -> inFlight.get(upstream).set(held));
+        }).replaceWithVoid();
         // an upstream without a max in flight holds no room: its running tasks, as their partitions count them
         Uni<Void> runningRead = upstreams.names().stream().allMatch(queue::capped) ? Uni.createFrom().voidItem()
                 : tasks.running().invoke(running -> inFlight.forEach((name, count) -> {
@@ -82,7 +75,7 @@ public class QueueGauges {
                         count.set(running.getOrDefault(name, 0L));
                     }
                 })).replaceWithVoid();
-        return Uni.combine().all().unis(accountsRead, upstreamsRead, runningRead).discardItems()
+        return Uni.combine().all().unis(queueRead, runningRead).discardItems()
                 .onFailure().recoverWithNull().replaceWithVoid();
     }
 }

@@ -84,13 +84,17 @@ class LostClaimsTest {
         Instant now = Instant.ofEpochMilli(2_000);
         Instant lost = Instant.ofEpochMilli(62_000).plusNanos(7_000);
         assertEquals(List.of("j1"), ids(queue.claim(0, now, 5, lost)), "one in flight at a time");
-        assertEquals(1, queue.inFlight("default", now).await().indefinitely());
+        JobQueue.Gauges gauges = queue.gauges(List.of("alice"), List.of("default"), now).await().indefinitely();
+        assertEquals(1L, gauges.inFlight().get("default"));
+        assertEquals(1L, gauges.waiting().get("alice"), "j2 waits");
         assertEquals(List.of(), ids(queue.claim(0, now, 5, lost.plusNanos(1_000))), "no room left");
 
         Instant later = Instant.ofEpochMilli(3_000);
         assertEquals(Set.of(lost), queue.unclaim(0, List.of(lost), later).await().indefinitely());
 
-        assertEquals(0, queue.inFlight("default", later).await().indefinitely(), "its room is free again");
+        gauges = queue.gauges(List.of("alice"), List.of("default"), later).await().indefinitely();
+        assertEquals(0L, gauges.inFlight().get("default"), "its room is free again");
+        assertEquals(2L, gauges.waiting().get("alice"), "j1 is back in line");
         assertEquals(List.of("j1"), ids(queue.claim(0, later, 5, later.plusSeconds(60))),
                 "the job is first in line again, long before its lease would have run out");
     }
