@@ -28,7 +28,6 @@ public class QueueGauges {
 
     private final JobQueue queue;
     private final TaskStore tasks;
-    private final Upstreams upstreams;
     private final Clock clock;
     private final List<String> accountNames;
     private final List<String> upstreamNames;
@@ -39,7 +38,6 @@ public class QueueGauges {
     QueueGauges(JobQueue queue, TaskStore tasks, Accounts accounts, Upstreams upstreams, Clock clock, MeterRegistry registry) {
         this.queue = queue;
         this.tasks = tasks;
-        this.upstreams = upstreams;
         this.clock = clock;
         this.accountNames = accounts.all().stream().map(Account::name).toList();
         this.upstreamNames = List.copyOf(upstreams.names());
@@ -47,7 +45,7 @@ public class QueueGauges {
             gauge(registry, depth, "relay.queue.depth", "account", account.name(),
                     "Jobs of the account waiting in the queue for upstream room, all replicas");
         }
-        for (String upstream : upstreams.names()) {
+        for (String upstream : upstreamNames) {
             gauge(registry, inFlight, "relay.upstream.in.flight", "upstream", upstream,
                     "Tasks sent to the upstream and not yet ended there, all replicas");
             gauge(registry, circuitOpen, "relay.upstream.circuit.open", "upstream", upstream,
@@ -69,7 +67,7 @@ public class QueueGauges {
             gauges.inFlight().forEach((upstream, held) -> inFlight.get(upstream).set(held));
         }).replaceWithVoid();
         // an upstream without a max in flight holds no room: its running tasks, as their partitions count them
-        Uni<Void> runningRead = upstreams.names().stream().allMatch(queue::capped) ? Uni.createFrom().voidItem()
+        Uni<Void> runningRead = upstreamNames.stream().allMatch(queue::capped) ? Uni.createFrom().voidItem()
                 : tasks.running().invoke(running -> inFlight.forEach((name, count) -> {
                     if (!queue.capped(name)) {
                         count.set(running.getOrDefault(name, 0L));
