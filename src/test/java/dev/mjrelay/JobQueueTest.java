@@ -274,7 +274,7 @@ class JobQueueTest {
 
     /**
      * A submit answered 503 while Redis stalled may find, once Redis answers, that its waiting task was
-     * stored after all, and withdraws it (TaskService): its client was told nothing was made. Should the
+     * stored after all, and withdraws it (Admission): its client was told nothing was made. Should the
      * client's retry with its key reach that task first, the retry puts its job in line and answers with
      * its id — and the withdrawal then leaves it alone: the id the client got runs.
      */

@@ -39,7 +39,8 @@ class PackageDependenciesTest {
             "media",     // a succeeded task's images mirrored to a store before its event
             "events",    // task events: payload, targets, recorded with the change they report
             "poll",      // the poll worker and its pure decision
-            "task",      // the submit/fetch service, idempotency, limits, delivery log and replay
+            "queue",     // the job queue's side: admission, the sender worker, its gauges
+            "task",      // the submit/fetch service, idempotency, delivery log and replay
             "sinks",     // the event stream forwarded to Kafka and RabbitMQ as CloudEvents
             "api",       // HTTP in
             "console",   // the web page on the /v1 API: its routes and demo sign-in

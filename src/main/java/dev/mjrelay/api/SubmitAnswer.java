@@ -1,7 +1,7 @@
 package dev.mjrelay.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import dev.mjrelay.task.Submitted;
+import dev.mjrelay.queue.Submitted;
 
 /**
  * A successful submit: {@code result} is the new task's id; {@code properties} says whether the job

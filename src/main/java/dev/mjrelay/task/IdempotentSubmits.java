@@ -6,6 +6,7 @@ import dev.mjrelay.model.IdempotencyKey;
 import dev.mjrelay.model.Ids;
 import dev.mjrelay.model.Task;
 import dev.mjrelay.model.TaskStatus;
+import dev.mjrelay.queue.Submitted;
 import dev.mjrelay.store.JobQueue;
 import dev.mjrelay.store.OncePerKey;
 import dev.mjrelay.store.OncePerKey.Found;
@@ -100,7 +101,7 @@ class IdempotentSubmits {
 
     /**
      * What a repeat finds of the first request's task. One its own request withdrew, having been
-     * answered 503 (Redis ran its writes late: TaskService), counts as nothing made: the client was
+     * answered 503 (Redis ran its writes late: queue/Admission), counts as nothing made: the client was
      * told so, and the key's repeat makes the task anew once the key is freed, as for a task never stored.
      */
     private Uni<Found<Submitted>> found(Task task, Job submit) {

@@ -1,4 +1,4 @@
-package dev.mjrelay.task;
+package dev.mjrelay.queue;
 
 import dev.mjrelay.account.Account;
 import dev.mjrelay.model.RelayException;

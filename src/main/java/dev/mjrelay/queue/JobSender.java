@@ -1,4 +1,4 @@
-package dev.mjrelay.task;
+package dev.mjrelay.queue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -145,7 +145,7 @@ public class JobSender implements DueWorker<Job> {
      * the send's lease ends it fails as "outcome unknown" — though the upstream ran it, or said it was
      * busy. Tried for up to half that lease; each try is idempotent (the script changes nothing once the
      * task is no longer being sent). Nobody waits for it: a submit answered at once tries a few
-     * times while its client waits, then answers and goes on here (TaskService).
+     * times while its client waits, then answers and goes on here ({@link Admission}).
      */
     <T> Uni<T> recording(Uni<T> write) {
         return write.onFailure(StoreUnavailableException.class).retry()

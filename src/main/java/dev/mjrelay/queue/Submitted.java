@@ -1,4 +1,4 @@
-package dev.mjrelay.task;
+package dev.mjrelay.queue;
 
 /**
  * A submit's answer: the new task's id, and when its job waits in the queue for upstream room, its
