@@ -228,8 +228,13 @@ public class Admission {
                 .call(() -> sender.settle(id, upstream, settled, outcome))
                 .map(discarded -> {
                     if (outcome instanceof SubmitOutcome.Refused refused) {
+                        TaskLog.info(LOG, id, account.name(), "not made: upstream %s refused the submit (code %d), answered 422",
+                                upstream, refused.code());
                         throw RelayException.upstreamRefused(refused.code(), refused.description());
                     }
+                    // the one answer after which a job may have run upstream with no task here: an operator's to look into
+                    TaskLog.warn(LOG, id, account.name(), "not made: upstream %s did not confirm the submit (%s), answered 502;"
+                            + " it may have run there, so it is not sent again", upstream, outcome.description());
                     throw RelayException.upstreamUnavailable(JobSender.failReason(outcome));
                 });
     }

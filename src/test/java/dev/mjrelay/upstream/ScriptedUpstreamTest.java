@@ -1,6 +1,7 @@
 package dev.mjrelay.upstream;
 
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import dev.mjrelay.testing.LogCapture;
 import dev.mjrelay.testing.RedisTestResource;
 import dev.mjrelay.testing.ScriptedUpstream;
 import io.quarkus.redis.datasource.RedisDataSource;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.LogRecord;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
@@ -101,6 +103,35 @@ class ScriptedUpstreamTest {
             }
         }
         assertEquals(stored + waited, tasksStored(), "only an acceptance, or a job put in line, stores a task");
+    }
+
+    @Test
+    void aSubmitTheUpstreamMayHaveRunWithNoTaskHereIsAWarningForTheOperator() {
+        // given: an upstream that loses a submit's answer, then one that refuses a submit
+        ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine"))
+                .willReturn(json(500, "{\"code\":1,\"result\":\"up-9\"}")));
+        // when
+        List<LogRecord> lost = LogCapture.during("dev.mjrelay", () -> dev.mjrelay.testing.Api.post(ALICE,
+                "/mj/submit/imagine", Map.of("prompt", "a mug")).statusCode(502));
+        ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine"))
+                .willReturn(json(400, "{\"code\":24,\"description\":\"banned prompt\"}")));
+        List<LogRecord> refused = LogCapture.during("dev.mjrelay", () -> dev.mjrelay.testing.Api.post(ALICE,
+                "/mj/submit/imagine", Map.of("prompt", "a mug")).statusCode(422));
+
+        // then: the job may have run upstream (and been charged) with no task here: a warning naming the upstream
+        assertEquals(List.of("WARN"), levelsOf(lost, "did not confirm the submit"), texts(lost));
+        assertTrue(texts(lost).contains("of account alice: not made: upstream default did not confirm the submit"), texts(lost));
+        // a refusal is the upstream's word on the job: recorded, no warning
+        assertEquals(List.of("INFO"), levelsOf(refused, "refused the submit"), texts(refused));
+        assertTrue(texts(refused).contains("not made: upstream default refused the submit (code 24), answered 422"), texts(refused));
+    }
+
+    private static List<String> levelsOf(List<LogRecord> records, String saying) {
+        return records.stream().filter(r -> LogCapture.text(r).contains(saying)).map(r -> r.getLevel().getName()).toList();
+    }
+
+    private static String texts(List<LogRecord> records) {
+        return records.stream().map(LogCapture::text).collect(java.util.stream.Collectors.joining("\n"));
     }
 
     @Test
