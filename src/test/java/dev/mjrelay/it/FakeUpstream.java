@@ -52,6 +52,7 @@ final class FakeUpstream implements AutoCloseable {
     private final Map<Fault, AtomicInteger> faulted = new ConcurrentHashMap<>();
     private volatile long durationMs;
     private volatile Fault fault = Fault.NONE;
+    private volatile long fetchDelayMs;
     /** A task's image URLs from its prompt; null: one made-up URL per task. */
     private volatile java.util.function.Function<String, List<String>> images;
     private final Map<String, String> prompts = new ConcurrentHashMap<>();
@@ -148,6 +149,12 @@ final class FakeUpstream implements AutoCloseable {
         this.fault = fault;
     }
 
+    /** Every fetch is answered {@code ms} after it arrives (well within the relay's read time-out). */
+    FakeUpstream fetchDelay(long ms) {
+        this.fetchDelayMs = ms;
+        return this;
+    }
+
     /** Succeeded tasks answer these image URLs, chosen from the task's prompt. */
     FakeUpstream images(java.util.function.Function<String, List<String>> byPrompt) {
         this.images = byPrompt;
@@ -206,6 +213,9 @@ final class FakeUpstream implements AutoCloseable {
 
     private void fetch(HttpExchange exchange) throws IOException {
         fetches.incrementAndGet();
+        if (fetchDelayMs > 0) {
+            OwnRedis.sleep(fetchDelayMs);
+        }
         Fault now = fault;
         if (now != Fault.NONE) {
             faulted.computeIfAbsent(now, f -> new AtomicInteger()).incrementAndGet();

@@ -554,20 +554,22 @@ class FaultToleranceIT {
     @Test
     void redisConnectionsCutUnderWorkCostSecondsNotALease() throws Exception {
         String prefix = prefix();
-        // tasks of 8 s polled every second, leases far longer than the test waits: the work whose writes a
-        // cut connection lost would otherwise stay hidden until its lease ends
-        try (Receiver receiver = new Receiver(); FakeUpstream tasks = new FakeUpstream(8000);
+        // tasks of 8 s polled every second, each fetch answered in 300 ms (so some are always under way),
+        // leases far longer than the test waits: the work whose writes a cut connection lost would
+        // otherwise stay hidden until its lease ends
+        try (Receiver receiver = new Receiver(); FakeUpstream tasks = new FakeUpstream(8000).fetchDelay(300);
              RelayProcess relay = new RelayProcess("redis-cuts", redis.hosts(), prefix, tasks.url(),
                      Map.of("relay.poll.lease", "40s", "relay.webhook.lease", "40s")).start()) {
             List<String> ids = submit(relay, receiver, 30);
             await().atMost(Duration.ofSeconds(10)).until(() -> tasks.fetches() >= 30);
-            // cut every connection to Redis, again and again, until a cut lands under some work
+            // cut every connection to Redis under the writes of the polls that were fetching, until a cut
+            // lands under some work (a bare cut lands under a call only if one is on the wire at that instant)
             int cuts = 0;
             long until = System.currentTimeMillis() + 20_000;
             while (!relay.logText().contains("work on a claimed item") && System.currentTimeMillis() < until) {
-                redis.cutConnections();
+                redis.cutConnectionsUnderHeldWrites(400);
                 cuts++;
-                OwnRedis.sleep(150);
+                OwnRedis.sleep(300);
             }
             assertTrue(relay.logText().contains("work on a claimed item"), "a cut landed under a poll's or a webhook's work");
 

@@ -132,10 +132,21 @@ final class OwnRedis implements AutoCloseable {
         ProcessSignals.send(process, "-CONT");
     }
 
-    /** Closes every client's connection (not this call's own), as a Redis restart or a network blip would. */
-    void cutConnections() throws IOException {
+    /**
+     * Holds every write (scripts included: {@code CLIENT PAUSE ... WRITE}) for {@code heldMs}, then closes
+     * every client's connection but this call's own, as a network blip would, losing unrun the writes
+     * waiting in them (a cut alone lands under a call only if one is on the wire at that instant); writes
+     * flow again after.
+     */
+    void cutConnectionsUnderHeldWrites(long heldMs) throws IOException {
         try (Resp redis = new Resp("127.0.0.1", port)) {
-            redis.call("CLIENT", "KILL", "TYPE", "normal");
+            redis.call("CLIENT", "PAUSE", Long.toString(heldMs + 5_000), "WRITE");
+            try {
+                sleep(heldMs);
+                redis.call("CLIENT", "KILL", "TYPE", "normal");
+            } finally {
+                redis.call("CLIENT", "UNPAUSE");
+            }
         }
     }
 
