@@ -139,6 +139,12 @@ public class Poller implements DueWorker<DueTask> {
         if (decided instanceof PollDecision.End end) {
             TaskCodec.Queue phase = task.sending() ? TaskCodec.Queue.SENDING : TaskCodec.Queue.WAITING;
             return notifier.finishUnsent(task.id(), end.failReason(), phase)
+                    .invoke(ended -> {
+                        if (ended && phase == TaskCodec.Queue.SENDING) {
+                            LOG.warnf("task %s: its send upstream was cut (the replica sending it stopped): the task"
+                                    + " fails; it may have run there, so it is not sent again", task.id());
+                        }
+                    })
                     .call(ended -> ended && phase == TaskCodec.Queue.WAITING ? jobs.remove(task.id())
                             : Uni.createFrom().nullItem())
                     .replaceWithVoid();

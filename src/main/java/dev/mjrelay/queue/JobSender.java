@@ -133,9 +133,15 @@ public class JobSender implements DueWorker<Job> {
             return recording(tasks.waitAgain(id, null, clock.instant().plus(lease)))
                     .call(() -> settle(id, job.upstream(), Outcome.BUSY, outcome)).replaceWithVoid();
         }
+        boolean refused = outcome instanceof SubmitOutcome.Refused;
         return recording(notifier.finishUnsent(id, failReason(outcome), TaskCodec.Queue.SENDING))
-                .call(() -> settle(id, job.upstream(), outcome instanceof SubmitOutcome.Refused ? Outcome.REFUSED
-                        : Outcome.LOST, outcome))
+                .invoke(ended -> {
+                    if (ended && !refused) {
+                        TaskLog.warn(LOG, id, job.account(), "upstream %s did not confirm the submit (%s): the task fails;"
+                                + " it may have run there, so it is not sent again", job.upstream(), outcome.description());
+                    }
+                })
+                .call(() -> settle(id, job.upstream(), refused ? Outcome.REFUSED : Outcome.LOST, outcome))
                 .replaceWithVoid();
     }
 

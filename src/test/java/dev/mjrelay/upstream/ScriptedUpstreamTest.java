@@ -126,6 +126,26 @@ class ScriptedUpstreamTest {
         assertTrue(texts(refused).contains("not made: upstream default refused the submit (code 24), answered 422"), texts(refused));
     }
 
+    @Test
+    void aQueuedJobTheUpstreamMayHaveRunIsAWarningToo() {
+        // given: a job put in line by a busy upstream, which loses the answer when the job is sent from the queue
+        ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine")).willReturn(json(429, "{\"code\":429}")));
+        String id = dev.mjrelay.testing.Api.post(ALICE, "/mj/submit/imagine", Map.of("prompt", "a mug"))
+                .statusCode(200).body("properties.queued", equalTo(true)).extract().path("result");
+        ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine"))
+                .willReturn(json(500, "{\"code\":1,\"result\":\"up-9\"}")));
+
+        // when: it is sent (after the busy answer's back-off) and fails
+        List<LogRecord> records = LogCapture.during("dev.mjrelay", () -> await().atMost(Duration.ofSeconds(10))
+                .until(() -> "TASK_STATUS_FAILED".equals(fetch(ALICE, id).extract().path("task.status"))));
+
+        // then
+        // (beside the INFO line of every task's end)
+        assertEquals(List.of("WARN"), levelsOf(records, "upstream default did not confirm the submit"), texts(records));
+        assertTrue(texts(records).contains("task " + id + " of account alice: upstream default did not confirm the submit"),
+                texts(records));
+    }
+
     private static List<String> levelsOf(List<LogRecord> records, String saying) {
         return records.stream().filter(r -> LogCapture.text(r).contains(saying)).map(r -> r.getLevel().getName()).toList();
     }
