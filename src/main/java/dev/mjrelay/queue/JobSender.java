@@ -115,8 +115,7 @@ public class JobSender implements DueWorker<Job> {
     static Uni<SubmitOutcome> submitTraced(UpstreamClient client, UpstreamRequest request, String id, Span span) {
         span.setAttribute(TaskTraces.TASK_ID, id);
         span.setAttribute(TaskTraces.UPSTREAM, client.name());
-        return client.submit(request).invoke(outcome -> span.setAttribute(TaskTraces.OUTCOME,
-                outcome.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT)));
+        return client.submit(request).invoke(outcome -> span.setAttribute(TaskTraces.OUTCOME, outcome.kind()));
     }
 
     private Uni<Void> fromQueue(Job job, SubmitOutcome outcome, Instant sentAt) {

@@ -9,6 +9,20 @@ public sealed interface SubmitOutcome {
     /** A description for people: what the upstream said or did. */
     String description();
 
+    /** The class's name, as metrics and spans give it: accepted, refused, busy, unreachable or lost. */
+    default String kind() {
+        return kindOf(getClass());
+    }
+
+    /** Every class's {@link #kind()}. */
+    static java.util.List<String> kinds() {
+        return java.util.Arrays.stream(SubmitOutcome.class.getPermittedSubclasses()).map(SubmitOutcome::kindOf).toList();
+    }
+
+    private static String kindOf(Class<?> outcome) {
+        return outcome.getSimpleName().toLowerCase(java.util.Locale.ROOT);
+    }
+
     /** The upstream took the job: a new task with this id. */
     record Accepted(String upstreamId) implements SubmitOutcome {
         @Override

@@ -7,6 +7,7 @@ import dev.mjrelay.lane.Causes;
 import dev.mjrelay.lane.EgressProxy;
 import dev.mjrelay.lane.HttpClients;
 import dev.mjrelay.lane.Lanes;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
@@ -26,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 
 /**
  * The relay's door to one upstream of the pool ({@link Upstreams}). Owns the time-outs, reads at most
@@ -55,6 +57,8 @@ public class UpstreamClient {
     private final ObjectMapper mapper;
     private final MeterRegistry registry;
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    /** Submits by the class of their answer, each registered at start so that an alert sees its first rise. */
+    private final Map<String, Counter> submits;
     private final Duration guard;
 
     UpstreamClient(String name, String url, String apiKey, long maxAnswerBytes, RelayConfig config, ObjectMapper mapper,
@@ -84,6 +88,10 @@ public class UpstreamClient {
         this.mapper = mapper;
         this.registry = registry;
         this.guard = timeouts.connectTimeout().plus(timeouts.readTimeout()).plusSeconds(1);
+        this.submits = SubmitOutcome.kinds().stream().collect(Collectors.toUnmodifiableMap(kind -> kind,
+                kind -> Counter.builder("relay.upstream.submits")
+                        .description("Submits sent to an upstream, by the class of its answer (lost: it may have run, unconfirmed)")
+                        .tag("upstream", name).tag("outcome", kind).register(registry)));
     }
 
     /** The upstream's name, as metrics and logs give it. */
@@ -105,6 +113,7 @@ public class UpstreamClient {
                                 SubmitAnswers.classify(response.statusCode(), body))))))
                 .onFailure().recoverWithItem(e -> SubmitAnswers.failed(sent.get(), describe(e)))
                 .invoke(outcome -> {
+                    submits.get(outcome.kind()).increment();
                     if (outcome instanceof SubmitOutcome.Unreachable unreachable && unreachable.description().contains("key")) {
                         LOG.errorf("upstream %s: %s; check its api-key", name, unreachable.description());
                     }

@@ -89,6 +89,7 @@ class ScriptedUpstreamTest {
                 new Case(json(200, "{\"code\":1,\"descr"), 502, 9, "did not confirm"),
                 new Case(json(200, BIG), 502, 9, "did not confirm"));
         int stored = tasksStored();
+        Map<String, Double> counted = submitsCounted();
         int waited = 0;
         for (Case c : cases) {
             ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine")).willReturn(c.upstream()));
@@ -103,6 +104,25 @@ class ScriptedUpstreamTest {
             }
         }
         assertEquals(stored + waited, tasksStored(), "only an acceptance, or a job put in line, stores a task");
+        // relay_upstream_submits_total{outcome}: each answer counted under its class, lost ones for an alert
+        Map<String, Double> now = submitsCounted();
+        Map<String, Double> grew = new java.util.TreeMap<>();
+        now.forEach((outcome, count) -> grew.put(outcome, count - counted.getOrDefault(outcome, 0.0)));
+        assertEquals(Map.of("accepted", 0.0, "busy", 3.0, "unreachable", 1.0, "refused", 3.0, "lost", 4.0), grew);
+    }
+
+    /** relay_upstream_submits_total of the upstream, by outcome. */
+    private static Map<String, Double> submitsCounted() {
+        Map<String, Double> counted = new java.util.HashMap<>();
+        java.util.regex.Pattern line = java.util.regex.Pattern.compile(
+                "relay_upstream_submits_total\\{outcome=\"([a-z]+)\",upstream=\"default\"} ([0-9.E]+)");
+        given().get("/q/metrics").then().statusCode(200).extract().asString().lines().forEach(text -> {
+            java.util.regex.Matcher m = line.matcher(text);
+            if (m.matches()) {
+                counted.put(m.group(1), Double.parseDouble(m.group(2)));
+            }
+        });
+        return counted;
     }
 
     @Test
