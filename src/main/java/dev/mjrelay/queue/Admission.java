@@ -232,7 +232,7 @@ public class Admission {
                                 upstream, refused.code());
                         throw RelayException.upstreamRefused(refused.code(), refused.description());
                     }
-                    // the one answer after which a job may have run upstream with no task here: an operator's to look into
+                    // a job that may have run upstream with no task here: an operator's to look into
                     TaskLog.warn(LOG, id, account.name(), "not made: upstream %s did not confirm the submit (%s), answered 502;"
                             + " it may have run there, so it is not sent again", upstream, outcome.description());
                     throw RelayException.upstreamUnavailable(JobSender.failReason(outcome));
