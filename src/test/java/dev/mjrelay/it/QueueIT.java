@@ -23,6 +23,7 @@ import java.util.stream.Collectors;
 
 import static dev.mjrelay.it.FaultToleranceIT.JSON;
 import static dev.mjrelay.it.FaultToleranceIT.awaitAllDelivered;
+import static dev.mjrelay.it.FaultToleranceIT.metric;
 import static dev.mjrelay.it.FaultToleranceIT.post;
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
 import static org.awaitility.Awaitility.await;
@@ -40,6 +41,8 @@ class QueueIT {
     static final String GAMMA_KEY = "gamma-api-key-51e0aa";
     /** When each prompt was submitted (acknowledged), for the waits the fairness test prints. */
     static final Map<String, Long> SUBMITTED_AT = new java.util.concurrent.ConcurrentHashMap<>();
+    static final String BUSY_SUBMITS = "relay_upstream_submits_total{outcome=\"busy\",upstream=\"default\"}";
+    static final String LOST_SUBMITS = "relay_upstream_submits_total{outcome=\"lost\",upstream=\"default\"}";
     static OwnRedis redis;
 
     @BeforeAll
@@ -121,8 +124,12 @@ class QueueIT {
             for (int i = 0; i < 5; i++) {
                 submitted.add(submit(relay, RelayProcess.ALPHA_KEY, "rate limited " + i, receiver));
             }
-            // after the back-off one trial job goes, and is answered 429
+            // after the back-off one trial job goes, and is answered 429; the upstream stops listening
+            // once the relay has that answer: stopped while the answer is on its way, the job's outcome
+            // would be unknown (it may have run), and the relay rightly fails such a job rather than send
+            // it twice
             await().atMost(Duration.ofSeconds(10)).until(() -> upstream.busyAnswers() > busy);
+            await().atMost(Duration.ofSeconds(5)).until(() -> metric(relay, BUSY_SUBMITS) >= upstream.busyAnswers());
             upstream.refuseConnections();
             long down = System.currentTimeMillis();
             for (int i = 0; i < 5; i++) {
@@ -135,9 +142,11 @@ class QueueIT {
 
             List<String> ids = submitted.stream().map(Submitted::id).toList();
             awaitAllDelivered(receiver, ids, 90);
+            assertEquals(0.0, metric(relay, LOST_SUBMITS), "no submit's answer was lost");
             for (String id : ids) {
                 assertEquals(1, receiver.forTask(id).size());
-                assertEquals("task.succeeded", JSON.readTree(receiver.forTask(id).get(0).body()).path("type").asText());
+                String body = receiver.forTask(id).get(0).body();
+                assertEquals("task.succeeded", JSON.readTree(body).path("type").asText(), body);
             }
             Map<String, Long> perPrompt = upstream.takenPerPrompt();
             Figures.report("queue", "upstream busy (code 23), then 429, then refusing connections for 20 s: 15 submits"
