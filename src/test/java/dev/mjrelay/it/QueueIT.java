@@ -42,6 +42,7 @@ class QueueIT {
     /** When each prompt was submitted (acknowledged), for the waits the fairness test prints. */
     static final Map<String, Long> SUBMITTED_AT = new java.util.concurrent.ConcurrentHashMap<>();
     static final String BUSY_SUBMITS = "relay_upstream_submits_total{outcome=\"busy\",upstream=\"default\"}";
+    static final String ACCEPTED_BY_B = "relay_upstream_submits_total{outcome=\"accepted\",upstream=\"b\"}";
     static final String LOST_SUBMITS = "relay_upstream_submits_total{outcome=\"lost\",upstream=\"default\"}";
     static OwnRedis redis;
 
@@ -287,6 +288,8 @@ class QueueIT {
             while (b.taken().size() < toB + 2) {
                 more.add(submit(relay, RelayProcess.ALPHA_KEY, "before b went down " + more.size(), receiver).id());
             }
+            // b goes down once the relay has each answer b wrote (a job whose answer is cut may have run, and fails)
+            await().atMost(Duration.ofSeconds(5)).until(() -> metric(relay, ACCEPTED_BY_B) >= b.taken().size());
             b.refuseConnections();
             int mainBefore = main.taken().size();
             int bBefore = b.taken().size();
@@ -298,7 +301,8 @@ class QueueIT {
             b.listenAgain();
             awaitAllDelivered(receiver, more, 60);
             for (String id : more) {
-                assertEquals("task.succeeded", JSON.readTree(receiver.forTask(id).get(0).body()).path("type").asText());
+                String body = receiver.forTask(id).get(0).body();
+                assertEquals("task.succeeded", JSON.readTree(body).path("type").asText(), body);
             }
             assertEquals(bBefore, b.taken().size(), "b took no new job while it refused connections");
             assertTrue(main.taken().size() >= mainBefore + 20);
