@@ -101,7 +101,11 @@ final class FakeUpstream implements AutoCloseable {
         server = listen(port);
     }
 
-    /** Submits answered busy: code 23 or 429, by mode or because it was full. */
+    /**
+     * Submits answered busy: code 23 or 429, by mode or because it was full. Counted before the answer
+     * is written, as {@link #taken} is: a test that stops this upstream on such a count waits for the
+     * relay to have the answers too (its {@code relay_upstream_submits_total}), or cuts one on its way.
+     */
     int busyAnswers() {
         return busyAnswers.get();
     }
