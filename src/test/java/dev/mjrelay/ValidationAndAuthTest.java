@@ -1,6 +1,7 @@
 package dev.mjrelay;
 
 import dev.mjrelay.simulator.Simulator;
+import dev.mjrelay.testing.LogCapture;
 import dev.mjrelay.testing.RedisTestResource;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -13,7 +14,22 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 import java.util.stream.Stream;
 
 import static dev.mjrelay.testing.Api.ALICE;
@@ -27,6 +43,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The contract's §2 table, row by row: every refused request gets its status and envelope, sends
@@ -184,6 +201,100 @@ class ValidationAndAuthTest {
                 .body("description", equalTo("request body too large: at most 2097152 bytes"));
 
         assertNothingSentOrStored();
+    }
+
+    @Test
+    void aChunkedBodyPastTheServersLimitGetsTheEnvelopeAndNoErrorLine() {
+        // a body sent in chunks declares no length: Quarkus answered it with an empty 413 and two ERROR lines
+        String threeMegabytes = "{\"prompt\": \"" + "x".repeat(3 * 1024 * 1024) + "\"}";
+        List<HttpResponse<String>> answer = new ArrayList<>();
+        List<LogRecord> records = LogCapture.during("", () -> answer.add(chunked(IMAGINE, "Bearer " + ALICE, threeMegabytes)));
+
+        assertEquals(413, answer.get(0).statusCode());
+        assertEquals("{\"code\":4,\"description\":\"request body too large: at most 2097152 bytes\"}", answer.get(0).body());
+        assertEquals(List.of(), records.stream().filter(r -> r.getLevel().intValue() >= Level.WARNING.intValue())
+                .map(r -> r.getLevel() + " " + LogCapture.text(r)).toList(), "a client's oversized body is no fault of the relay's");
+        assertNothingSentOrStored();
+    }
+
+    @Test
+    void aChunkedBodyWithinTheLimitIsTakenAsAnyOther() {
+        HttpResponse<String> answer = chunked(IMAGINE, "Bearer " + ALICE, "{\"prompt\": \"sent in chunks\"}");
+
+        assertEquals(200, answer.statusCode(), answer.body());
+        String taskId = io.restassured.path.json.JsonPath.from(answer.body()).getString("result");
+        given().header("Authorization", "Bearer " + ALICE).get("/v1/tasks/" + taskId).then()
+                .statusCode(200).body("prompt", equalTo("sent in chunks"));
+    }
+
+    @Test
+    void aChunkedBodyToARouteOutsideTheApiIsReadByThatRoute() {
+        // the demo inbox reads its body with Vert.x's own handler: it must still get the body to read
+        String unsigned = "{\"type\": \"task.succeeded\"}";
+        int asAnyOther = given().contentType("application/json").body(unsigned).post("/sim/inbox").then().extract().statusCode();
+
+        assertEquals(asAnyOther, chunked("/sim/inbox", "Bearer " + ALICE, unsigned).statusCode());
+    }
+
+    @Test
+    void anUnknownCallersChunkedBodyIsNotReadBeforeThe401() throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", io.restassured.RestAssured.port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST " + IMAGINE + " HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer not-a-key\r\n"
+                    + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            // not a byte of the body is sent: the answer comes all the same
+            String statusLine = new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+            assertEquals("HTTP/1.1 401", statusLine);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("endlessBodies")
+    void aRefusedBodyThatNeverEndsHasItsConnectionClosed(String framing, String header, byte[] piece) throws IOException {
+        long sent = 0;
+        try (Socket socket = new Socket("127.0.0.1", io.restassured.RestAssured.port)) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST " + IMAGINE + " HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer " + ALICE + "\r\n"
+                    + "Content-Type: application/json\r\n" + header + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            while (sent < 256L * 1024 * 1024) {
+                out.write(piece);
+                sent += piece.length;
+            }
+        } catch (IOException closed) {
+            // what the test waits for: the relay closed the connection
+        }
+        // the relay reads and drops 4 times the 2 MB limit after its 413, then closes; the sockets' buffers hold some more
+        assertTrue(sent < 64L * 1024 * 1024, "the relay still read the body after " + (sent >> 20) + " MB");
+    }
+
+    static Stream<Arguments> endlessBodies() {
+        byte[] data = "x".repeat(65536).getBytes(StandardCharsets.US_ASCII);
+        byte[] chunk = new byte[data.length + 9];
+        byte[] head = "10000\r\n".getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(head, 0, chunk, 0, head.length);
+        System.arraycopy(data, 0, chunk, head.length, data.length);
+        chunk[chunk.length - 2] = '\r';
+        chunk[chunk.length - 1] = '\n';
+        return Stream.of(Arguments.of("a declared length of 100 GB", "Content-Length: 100000000000", data),
+                Arguments.of("chunks without end", "Transfer-Encoding: chunked", chunk));
+    }
+
+    /** A submit whose body goes in chunks, its length undeclared (HTTP/1.1, as most streaming clients send it). */
+    private static HttpResponse<String> chunked(String path, String authorization, String body) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + io.restassured.RestAssured.port + path))
+                .timeout(Duration.ofSeconds(20))
+                .header("Authorization", authorization).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8))))
+                .build();
+        try {
+            return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+                    .send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private io.restassured.response.ValidatableResponse unauthenticated(RequestSpecification request) {

@@ -11,6 +11,7 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Authenticates every {@code /mj/**} and {@code /v1/**} request before anything else happens to it
@@ -32,11 +33,10 @@ public class AuthFilter {
 
     @ServerRequestFilter(preMatching = true)
     Uni<RestResponse<ErrorAnswer>> authenticate(ContainerRequestContext request) {
-        String path = request.getUriInfo().getPath();
-        if (!(path.startsWith("/mj/") || path.equals("/mj") || path.startsWith("/v1/") || path.equals("/v1"))) {
+        if (!guards(request.getUriInfo().getPath())) {
             return Uni.createFrom().nullItem();
         }
-        Optional<Account> found = presentedKey(request).flatMap(accounts::byApiKey);
+        Optional<Account> found = caller(accounts, request.getHeaders()::get);
         if (found.isEmpty()) {
             return Uni.createFrom().item(ErrorMapper.answer(RelayException.unauthorized()));
         }
@@ -51,20 +51,29 @@ public class AuthFilter {
                         .header("Retry-After", Long.toString(Math.max(1, (wait.toMillis() + 999) / 1000))).build());
     }
 
-    private static Optional<String> presentedKey(ContainerRequestContext request) {
-        List<String> authorization = request.getHeaders().get("Authorization");
-        List<String> secret = request.getHeaders().get("mj-api-secret");
-        int count = (authorization == null ? 0 : authorization.size()) + (secret == null ? 0 : secret.size());
-        if (count != 1) {
+    /** Whether requests to {@code path} must present an account's key. */
+    static boolean guards(String path) {
+        return path.startsWith("/mj/") || path.equals("/mj") || path.startsWith("/v1/") || path.equals("/v1");
+    }
+
+    /** The account whose key the request's headers (all values of a name; null or empty for none) present. */
+    static Optional<Account> caller(Accounts accounts, Function<String, List<String>> headers) {
+        List<String> authorization = headers.apply("Authorization");
+        List<String> secret = headers.apply("mj-api-secret");
+        if (count(authorization) + count(secret) != 1) {
             return Optional.empty();
         }
-        if (authorization != null) {
+        if (count(authorization) == 1) {
             String value = authorization.get(0).trim();
             if (value.length() > 7 && value.regionMatches(true, 0, "Bearer ", 0, 7)) {
-                return Optional.of(value.substring(7).trim());
+                return accounts.byApiKey(value.substring(7).trim());
             }
             return Optional.empty();
         }
-        return Optional.of(secret.get(0).trim());
+        return accounts.byApiKey(secret.get(0).trim());
+    }
+
+    private static int count(List<String> values) {
+        return values == null ? 0 : values.size();
     }
 }
