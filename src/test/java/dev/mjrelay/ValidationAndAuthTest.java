@@ -43,6 +43,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -234,6 +235,37 @@ class ValidationAndAuthTest {
         int asAnyOther = given().contentType("application/json").body(unsigned).post("/sim/inbox").then().extract().statusCode();
 
         assertEquals(asAnyOther, chunked("/sim/inbox", "Bearer " + ALICE, unsigned).statusCode());
+    }
+
+    @Test
+    void aChunkedBodyThatWaitsFor100ContinueGetsIt() throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", io.restassured.RestAssured.port)) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST " + IMAGINE + " HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer " + ALICE + "\r\n"
+                    + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            // the body goes only once the relay says so
+            assertEquals("HTTP/1.1 100", new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII));
+            byte[] body = "{\"prompt\": \"after continue\"}".getBytes(StandardCharsets.US_ASCII);
+            out.write((Integer.toHexString(body.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.write("\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String answer = readUntil(socket, "submit success");
+            assertTrue(answer.contains("HTTP/1.1 200"), answer);
+            assertFalse(answer.contains("HTTP/1.1 100"), "one 100 Continue, not two: " + answer);
+        }
+    }
+
+    /** What the socket gives until {@code text} has come (or it closes, or 10 s pass). */
+    private static String readUntil(Socket socket, String text) throws IOException {
+        StringBuilder read = new StringBuilder();
+        byte[] buffer = new byte[4096];
+        int n;
+        while (!read.toString().contains(text) && (n = socket.getInputStream().read(buffer)) > 0) {
+            read.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+        }
+        return read.toString();
     }
 
     @Test

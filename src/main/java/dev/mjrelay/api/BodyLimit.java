@@ -90,6 +90,11 @@ class BodyLimit {
             ctx.setBody(body);
             ctx.next();
         });
+        if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
+            // the client waits for this before it sends the body; it is answered, so RESTEasy sends no other
+            ctx.response().writeContinue();
+            request.headers().remove(HttpHeaders.EXPECT);
+        }
         request.resume();
     }
 
