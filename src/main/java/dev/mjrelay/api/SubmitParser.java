@@ -1,7 +1,10 @@
 package dev.mjrelay.api;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,6 +32,8 @@ final class SubmitParser {
      * writes every non-ASCII character so, an emoji as twelve), plus the extras clients send.
      */
     static final int MAX_BODY_CHARS = 256 * 1024;
+    /** How deep a body's objects and arrays may nest. */
+    static final int MAX_NESTING = 64;
     static final int MAX_PROMPT = 8000;
     static final int MAX_STATE = 4096;
     static final int MAX_TASK_ID = 128;
@@ -42,7 +47,7 @@ final class SubmitParser {
 
     static {
         STRICT.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
-                .maxNestingDepth(64).maxStringLength(MAX_BODY_CHARS).build());
+                .maxNestingDepth(MAX_NESTING).maxStringLength(MAX_BODY_CHARS).build());
     }
 
     private SubmitParser() {
@@ -144,8 +149,14 @@ final class SubmitParser {
         JsonNode json;
         try {
             json = STRICT.readTree(body);
-        } catch (Exception e) {
-            throw RelayException.badRequest("the body is not valid JSON");
+        } catch (StreamConstraintsException e) {
+            throw RelayException.badRequest("the body is not valid JSON: it nests deeper than " + MAX_NESTING
+                    + " levels, or has a number too long to read");
+        } catch (JsonProcessingException e) {
+            // where the parser stopped, for the client to find its mistake; the parser's own words echo the body
+            JsonLocation at = e.getLocation();
+            throw RelayException.badRequest("the body is not valid JSON" + (at == null || at.getLineNr() < 1 ? ""
+                    : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
         }
         if (json == null || !json.isObject()) {
             throw RelayException.badRequest("the body must be a JSON object");

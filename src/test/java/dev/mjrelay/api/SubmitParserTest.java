@@ -39,6 +39,27 @@ class SubmitParserTest {
     }
 
     @Test
+    void aBodyThatIsNotJsonIsRefusedSayingWhereTheParserStopped() {
+        // a field twice, a comma missing on the second line, a value cut short
+        assertEquals("the body is not valid JSON (line 1, column 25)", refusal("{\"prompt\": \"a\", \"prompt\": \"b\"}"));
+        assertEquals("the body is not valid JSON (line 2, column 2)", refusal("{\"prompt\": \"a\"\n \"state\": \"b\"}"));
+        assertEquals("the body is not valid JSON (line 1, column 19)", refusal("{\"prompt\": \"a mug\""));
+    }
+
+    @Test
+    void aBodyNestedPastTheLimitIsRefusedSayingSo() {
+        String deep = "{\"prompt\": \"a\", \"x\": " + "[".repeat(SubmitParser.MAX_NESTING) + "]".repeat(SubmitParser.MAX_NESTING) + "}";
+
+        assertEquals("the body is not valid JSON: it nests deeper than 64 levels, or has a number too long to read", refusal(deep));
+    }
+
+    private static String refusal(String body) {
+        RelayException refused = assertThrows(RelayException.class, () -> SubmitParser.imagine(body));
+        assertEquals(400, refused.httpStatus());
+        return refused.getMessage();
+    }
+
+    @Test
     void stateCountsCharactersToo() {
         String state = MUG.repeat(SubmitParser.MAX_STATE);
         ObjectNode json = JsonNodeFactory.instance.objectNode().put("prompt", "a mug").put("state", state);
