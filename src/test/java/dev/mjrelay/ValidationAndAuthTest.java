@@ -268,6 +268,35 @@ class ValidationAndAuthTest {
         return read.toString();
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformedRequests")
+    void aRequestVertxRefusesBeforeRoutingGetsTheEnvelopeAndNoErrorLine(String name, String request) {
+        // Quarkus answered these with a plain-text "500 - Internal Server Error" page, and an ERROR line each
+        List<String> answer = new ArrayList<>();
+        List<LogRecord> records = LogCapture.during("", () -> {
+            try (Socket socket = new Socket("127.0.0.1", io.restassured.RestAssured.port)) {
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+                answer.add(new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+
+        // the status line speaks the request's version, HTTP/2.0 for the preface; the connection is closed after it
+        assertTrue(answer.get(0).lines().findFirst().orElse("").endsWith(" 400 Bad Request"), answer.get(0));
+        assertTrue(answer.get(0).endsWith("{\"code\":4,\"description\":\"malformed HTTP request\"}"), answer.get(0));
+        assertEquals(List.of(), records.stream().filter(r -> r.getLevel().intValue() >= Level.WARNING.intValue())
+                .map(r -> r.getLevel() + " " + LogCapture.text(r)).toList(), "a client's malformed request is no fault of the relay's");
+    }
+
+    static Stream<Arguments> malformedRequests() {
+        return Stream.of(Arguments.of("no Host header", "GET /v1/queue HTTP/1.1\r\nAuthorization: Bearer " + ALICE + "\r\n\r\n"),
+                Arguments.of("a Host that is no host", "GET /v1/queue HTTP/1.1\r\nHost: [::1\r\n\r\n"),
+                // HTTP/2 over clear text is off (ConnectionsCountedAtAccept): its preface reads as a request
+                Arguments.of("HTTP/2's preface on a plain connection", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+    }
+
     @Test
     void anUnknownCallersChunkedBodyIsNotReadBeforeThe401() throws IOException {
         try (Socket socket = new Socket("127.0.0.1", io.restassured.RestAssured.port)) {
