@@ -12,10 +12,10 @@ import org.jboss.logging.Logger;
 /**
  * A request Vert.x refuses before any route runs — no {@code Host} header, a malformed one, HTTP/2's
  * preface on a plain connection (where HTTP/2 is off: {@link ConnectionsCountedAtAccept}) — is the
- * client's fault, answered 400 in the contract's envelope, and its connection closed. Quarkus's own error handler answered
- * it with a 400 whose plain-text body said "500 - Internal Server Error", and logged an ERROR line
- * per request, which any client could cause at will. Failures with a status of 500 or more, and any
- * failure after the answer has begun, still go to Quarkus's handler.
+ * client's fault: answered 400 in the contract's envelope, its connection closed. Quarkus's own
+ * error handler answered it with a 400 whose plain-text body said "500 - Internal Server Error",
+ * and logged an ERROR line per request, which any client could cause at will. Failures with a
+ * status of 500 or more, and any failure after the answer has begun, still go to Quarkus's handler.
  */
 @ApplicationScoped
 class MalformedRequests {
