@@ -352,7 +352,7 @@ class ConsoleIT {
 
             until(d -> d.findElement(By.cssSelector("li.task-card[data-task-id='" + waiting + "'] .card-title a"))).click();
             until(d -> heading(d, "Task " + waiting));
-            assertTrue(fields().contains("Queued"), fields());
+            until(d -> fields().contains("Queued")); // the view draws its fields once the API has answered
             until(d -> visible(d, By.xpath("//button[normalize-space()='Cancel']"))).click();
             until(d -> fields().contains("cancelled"));
             assertTrue(fields().contains("Failed"), fields());
