@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -288,6 +289,23 @@ class ValidationAndAuthTest {
         assertTrue(answer.get(0).endsWith("{\"code\":4,\"description\":\"malformed HTTP request\"}"), answer.get(0));
         assertEquals(List.of(), records.stream().filter(r -> r.getLevel().intValue() >= Level.WARNING.intValue())
                 .map(r -> r.getLevel() + " " + LogCapture.text(r)).toList(), "a client's malformed request is no fault of the relay's");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"GET *", "OPTIONS *", "GET v1/queue"})
+    void aRequestTargetThatIsNotAPathGetsTheNotFoundEnvelope(String requestLine) throws IOException {
+        // Quarkus answered these 404 with an empty body
+        try (Socket socket = new Socket("127.0.0.1", io.restassured.RestAssured.port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write((requestLine + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + ALICE
+                    + "\r\n\r\nGET /v1/queue HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + ALICE
+                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String answers = readUntil(socket, "\"oldestQueuedAt\"");
+            assertTrue(answers.startsWith("HTTP/1.1 404 Not Found"), answers);
+            assertTrue(answers.contains("{\"code\":3,\"description\":\"no such resource\"}"), answers);
+            // the request was whole: the connection goes on to the next one
+            assertTrue(answers.contains("HTTP/1.1 200 OK"), answers);
+        }
     }
 
     static Stream<Arguments> malformedRequests() {

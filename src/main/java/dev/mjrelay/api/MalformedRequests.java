@@ -2,20 +2,29 @@ package dev.mjrelay.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 /**
- * A request Vert.x refuses before any route runs — no {@code Host} header, a malformed one, HTTP/2's
- * preface on a plain connection (where HTTP/2 is off: {@link ConnectionsCountedAtAccept}) — is the
- * client's fault: answered 400 in the contract's envelope, its connection closed. Quarkus's own
- * error handler answered it with a 400 whose plain-text body said "500 - Internal Server Error",
- * and logged an ERROR line per request, which any client could cause at will. Failures with a
- * status of 500 or more, and any failure after the answer has begun, still go to Quarkus's handler.
+ * Requests Vert.x's router refuses before any route runs are the client's fault, and get the contract's
+ * envelope:
+ * <ul>
+ * <li>no {@code Host} header, a malformed one, HTTP/2's preface on a plain connection (where HTTP/2 is off:
+ * {@link ConnectionsCountedAtAccept}): 400, the connection closed. Quarkus's error handler answered these
+ * with a plain-text "500 - Internal Server Error" page and an ERROR line per request, which any client
+ * could cause at will;</li>
+ * <li>a request target that is not a path ({@code *}, {@code mj/task}): 404 as for any path the relay does
+ * not serve, where Quarkus answered with an empty body.</li>
+ * </ul>
+ * Failures with any other status, and any failure after the answer has begun, still go to Quarkus's handler.
+ * A URL {@link java.net.URI} cannot read (a malformed {@code %} escape, a character that must be escaped)
+ * is answered a bare 400 by Quarkus before the router, and stays so (README says it).
  */
 @ApplicationScoped
 class MalformedRequests {
@@ -29,17 +38,27 @@ class MalformedRequests {
     }
 
     void mount(@Observes Router router) throws JsonProcessingException {
-        Buffer answer = Buffer.buffer(mapper.writeValueAsBytes(new ErrorAnswer(4, "malformed HTTP request")));
+        Buffer malformed = envelope(4, "malformed HTTP request");
+        Buffer noPath = envelope(3, "no such resource");
         router.route().order(Integer.MIN_VALUE).failureHandler(ctx -> {
-            if (ctx.statusCode() != 400 || ctx.response().headWritten()) {
+            if (ctx.response().headWritten() || ctx.statusCode() != 400 && ctx.statusCode() != 404) {
                 ctx.next();
-                return;
+            } else if (ctx.statusCode() == 404) {
+                answer(ctx, 404, noPath);
+            } else {
+                LOG.debugf(ctx.failure(), "a malformed request was answered 400");
+                // what follows on the connection cannot be trusted to be a request: it goes with the answer
+                ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+                answer(ctx, 400, malformed).onComplete(ignored -> ctx.request().connection().close());
             }
-            LOG.debugf(ctx.failure(), "a malformed request was answered 400");
-            // what follows on the connection cannot be trusted to be a request: it goes with the answer
-            ctx.response().setStatusCode(400).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                    .putHeader(HttpHeaders.CONNECTION, "close").end(answer)
-                    .onComplete(ignored -> ctx.request().connection().close());
         });
+    }
+
+    private Buffer envelope(int code, String description) throws JsonProcessingException {
+        return Buffer.buffer(mapper.writeValueAsBytes(new ErrorAnswer(code, description)));
+    }
+
+    private static Future<Void> answer(RoutingContext ctx, int status, Buffer body) {
+        return ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body);
     }
 }
