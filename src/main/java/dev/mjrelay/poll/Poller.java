@@ -23,6 +23,7 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -83,6 +84,11 @@ public class Poller implements DueWorker<DueTask> {
         this.settings = new Settings(poll.concurrency(), poll.lease(), poll.idle());
         this.renewals = new Renewals(jobs, vertx, clock, poll.interval().plus(poll.lease()));
         upstreams.names().forEach(this::unknownStatusOf);
+    }
+
+    @PreDestroy
+    void stop() {
+        renewals.stop();
     }
 
     @Override

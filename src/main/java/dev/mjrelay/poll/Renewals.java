@@ -26,12 +26,24 @@ final class Renewals {
     private final Clock clock;
     private final Duration hold;
     private final Map<String, Set<String>> polled = new ConcurrentHashMap<>();
+    private final Vertx vertx;
+    private final long timer;
 
     Renewals(JobQueue jobs, Vertx vertx, Clock clock, Duration hold) {
         this.jobs = jobs;
         this.clock = clock;
         this.hold = hold;
-        vertx.setPeriodic(EVERY_MS, timer -> flush());
+        this.vertx = vertx;
+        this.timer = vertx.setPeriodic(EVERY_MS, fired -> flush());
+    }
+
+    /**
+     * Stops renewing; what is not renewed lapses, and the replica that polls those tasks next renews it.
+     * Vert.x outlives the application in {@code quarkus:dev}: a timer left running fired into the
+     * stopped application after each live reload.
+     */
+    void stop() {
+        vertx.cancelTimer(timer);
     }
 
     /** The task was just polled and still runs on the upstream (which holds no room without a max in flight). */
