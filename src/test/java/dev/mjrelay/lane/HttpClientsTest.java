@@ -1,6 +1,8 @@
 package dev.mjrelay.lane;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -44,10 +46,16 @@ class HttpClientsTest {
                 .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         HttpClient client = HttpClients.forHost(vertx, new HttpClientOptions().setMaxPoolSize(16), "127.0.0.1");
 
+        // begun on one context, as the relay's lanes do, so each answer's body is read on the loop it comes on
+        Context context = vertx.getOrCreateContext();
         List<Future<?>> calls = new ArrayList<>();
         for (int i = 0; i < 16; i++) {
-            calls.add(client.request(HttpMethod.GET, server.actualPort(), "127.0.0.1", "/" + i)
-                    .compose(request -> request.send()).compose(response -> response.body()));
+            String path = "/" + i;
+            Promise<Object> call = Promise.promise();
+            context.runOnContext(ignored -> client.request(HttpMethod.GET, server.actualPort(), "127.0.0.1", path)
+                    .compose(request -> request.send()).compose(response -> response.body()).<Object>map(body -> body)
+                    .onComplete(call));
+            calls.add(call.future());
         }
 
         // with the builder's default pool, five would come and the rest wait for them
