@@ -62,7 +62,7 @@ class AotTrainingIT {
         try {
             assertTrue(ready(relay, port), "the relay started with the cache: " + Files.readString(Path.of("target/it-logs/aot-relay.log")));
         } finally {
-            // SIGTERM: the relay's shutdown stops the embedded Redis the demo started; a kill would orphan it
+            // SIGTERM: the relay stops as it does in production, and its shutdown stops the embedded Redis
             relay.destroy();
             if (!relay.waitFor(30, TimeUnit.SECONDS)) {
                 relay.destroyForcibly().waitFor();
