@@ -232,6 +232,11 @@ class QueueIT {
             assertEquals(0, strangers, "every webhook is of a task its client was told of");
             assertEquals(acknowledged.size(), known.size(), "one task per submit, retries included");
             assertEquals(0, upstream.busyAnswers(), "the cap was never exceeded");
+            // a kill is what replicas are built for: the replica started after it takes up the work without an ERROR
+            for (RelayProcess replica : List.of(killed, survivor)) {
+                List<String> errors = replica.logText().lines().filter(line -> line.contains(" ERROR ")).toList();
+                assertEquals(List.of(), errors, replica.url());
+            }
         }
     }
 
