@@ -5,15 +5,22 @@ import com.standardwebhooks.exceptions.WebhookVerificationException;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
 
 import static dev.mjrelay.testing.Api.post;
 import static dev.mjrelay.testing.Api.submit;
@@ -39,6 +46,9 @@ class SecretRotationTest {
     static final String ERIN_NEW = "whsec_87a7qHKu+/Q3yx/byKHZvKMqLfo7rVLclGVZf6nppYQ=";
 
     static final Receiver receiver = new Receiver();
+
+    @TestHTTPResource("/v1/webhooks")
+    URI webhooks;
 
     @AfterAll
     static void closeReceiver() {
@@ -78,6 +88,76 @@ class SecretRotationTest {
         } finally {
             given().header("Authorization", "Bearer " + ERIN).delete("/v1/webhooks/" + id).then().statusCode(204);
         }
+    }
+
+    /**
+     * A rotation repeated within the overlap — a double click, a retry of a rotation whose answer was lost —
+     * keeps every secret it replaced signing until its own overlap ends: receivers still holding the first
+     * secret verify on, where the first secret used to stop at the second rotation.
+     */
+    @Test
+    void rotatingAgainWithinTheOverlapKeepsTheSecretsBeforeSigning() {
+        JsonPath endpoint = post(ERIN, "/v1/webhooks", Map.of("url", receiver.url("/twice"))).statusCode(201)
+                .extract().jsonPath();
+        String id = endpoint.getString("id");
+        try {
+            String first = post(ERIN, "/v1/webhooks/" + id + "/rotate-secret", Map.of()).statusCode(200)
+                    .extract().jsonPath().getString("secret");
+            String second = post(ERIN, "/v1/webhooks/" + id + "/rotate-secret", Map.of()).statusCode(200)
+                    .extract().jsonPath().getString("secret");
+
+            Receiver.Request webhook = webhookOf(submit(ERIN, "/mj/submit/imagine", Map.of("prompt", "twice")), "/twice");
+            assertEquals(3, webhook.header("webhook-signature").split(" ").length, webhook.header("webhook-signature"));
+            for (String secret : List.of(endpoint.getString("secret"), first, second)) {
+                assertDoesNotThrow(() -> verify(secret, webhook));
+            }
+        } finally {
+            given().header("Authorization", "Bearer " + ERIN).delete("/v1/webhooks/" + id).then().statusCode(204);
+        }
+    }
+
+    /**
+     * Changes to one endpoint at the same moment — rotations, a change of its settings — are each kept:
+     * every secret a rotation answered signs, and the settings changed. Each change used to read the
+     * endpoint, change it and write it whole, so the last write undid the others: a client shown a secret
+     * that never signed.
+     */
+    @Test
+    void changesToAnEndpointAtTheSameMomentAreAllKept() {
+        JsonPath endpoint = post(ERIN, "/v1/webhooks", Map.of("url", receiver.url("/together"))).statusCode(201)
+                .extract().jsonPath();
+        String id = endpoint.getString("id");
+        try {
+            HttpClient client = HttpClient.newHttpClient();
+            List<CompletableFuture<HttpResponse<String>>> rotations = IntStream.range(0, 5)
+                    .mapToObj(i -> client.sendAsync(request(id + "/rotate-secret", "POST", "{}"),
+                            HttpResponse.BodyHandlers.ofString()))
+                    .toList();
+            CompletableFuture<HttpResponse<String>> changed = client.sendAsync(request(id, "PATCH", "{\"rateLimit\": 50}"),
+                    HttpResponse.BodyHandlers.ofString());
+
+            List<String> shown = new java.util.ArrayList<>(List.of(endpoint.getString("secret")));
+            for (CompletableFuture<HttpResponse<String>> rotation : rotations) {
+                HttpResponse<String> answer = rotation.join();
+                assertEquals(200, answer.statusCode(), answer.body());
+                shown.add(JsonPath.from(answer.body()).getString("secret"));
+            }
+            assertEquals(200, changed.join().statusCode(), changed.join().body());
+
+            Receiver.Request webhook = webhookOf(submit(ERIN, "/mj/submit/imagine", Map.of("prompt", "together")), "/together");
+            for (String secret : shown) {
+                assertDoesNotThrow(() -> verify(secret, webhook), "every secret shown signs: " + shown.indexOf(secret));
+            }
+            given().header("Authorization", "Bearer " + ERIN).get("/v1/webhooks/" + id).then().statusCode(200)
+                    .body("rateLimit", org.hamcrest.Matchers.equalTo(50.0f));
+        } finally {
+            given().header("Authorization", "Bearer " + ERIN).delete("/v1/webhooks/" + id).then().statusCode(204);
+        }
+    }
+
+    private HttpRequest request(String endpointPath, String method, String body) {
+        return HttpRequest.newBuilder(URI.create(webhooks + "/" + endpointPath)).header("Authorization", "Bearer " + ERIN)
+                .header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body)).build();
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.mjrelay.store;
 import dev.mjrelay.model.EventType;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,15 +11,31 @@ import java.util.Map;
 
 /**
  * A registered webhook endpoint: every matching event of its account's tasks goes to it, signed with
- * its own secret and, after a rotation, also with the one before until {@code previousSecretExpiresAt};
- * each attempt also carries the endpoint's own {@code headers} (an API gateway's key, a tenant), in
- * the order given.
+ * its own secret and, after rotations, also with each secret a rotation replaced until that one's overlap
+ * ends ({@code previousSecrets}, newest first); each attempt also carries the endpoint's own
+ * {@code headers} (an API gateway's key, a tenant), in the order given.
  */
 public record Endpoint(String id, String url, List<String> events, String secret, Instant createdAt,
-                       String previousSecret, Instant previousSecretExpiresAt, Format format, Double rateLimit,
+                       List<PastSecret> previousSecrets, Format format, Double rateLimit,
                        Instant disabledAt, String disabledReason, Map<String, String> headers) {
 
+    /**
+     * The most replaced secrets that sign beside the current one. A rotation beyond them, within their
+     * overlap, retires the oldest at once: a receiver that many rotations behind stops verifying.
+     */
+    public static final int MOST_PREVIOUS_SECRETS = 10;
+
+    /** A secret a rotation replaced, and until when it still signs. */
+    public record PastSecret(String secret, Instant expiresAt) {
+
+        @Override
+        public String toString() {
+            return "PastSecret[until " + expiresAt + "]";
+        }
+    }
+
     public Endpoint {
+        previousSecrets = previousSecrets == null ? List.of() : List.copyOf(previousSecrets);
         headers = headers == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
     }
 
@@ -52,7 +69,7 @@ public record Endpoint(String id, String url, List<String> events, String secret
 
     public Endpoint(String id, String url, List<String> events, String secret, Instant createdAt, Format format,
                     Double rateLimit, Map<String, String> headers) {
-        this(id, url, events, secret, createdAt, null, null, format, rateLimit, null, null, headers);
+        this(id, url, events, secret, createdAt, List.of(), format, rateLimit, null, null, headers);
     }
 
     /** Neither its secrets nor its headers' values, which may be credentials: an endpoint may end up in a log line. */
@@ -68,19 +85,19 @@ public record Endpoint(String id, String url, List<String> events, String secret
     }
 
     public Endpoint disabled(Instant at, String reason) {
-        return new Endpoint(id, url, events, secret, createdAt, previousSecret, previousSecretExpiresAt, format, rateLimit,
+        return new Endpoint(id, url, events, secret, createdAt, previousSecrets, format, rateLimit,
                 at, reason, headers);
     }
 
     public Endpoint enabled() {
-        return new Endpoint(id, url, events, secret, createdAt, previousSecret, previousSecretExpiresAt, format, rateLimit,
+        return new Endpoint(id, url, events, secret, createdAt, previousSecrets, format, rateLimit,
                 null, null, headers);
     }
 
     /** This endpoint with the settings a registration gives; its id, secrets and health stay. */
     public Endpoint reconfigured(String newUrl, List<String> newEvents, Format newFormat, Double newRateLimit,
                                  Map<String, String> newHeaders) {
-        return new Endpoint(id, newUrl, newEvents, secret, createdAt, previousSecret, previousSecretExpiresAt, newFormat,
+        return new Endpoint(id, newUrl, newEvents, secret, createdAt, previousSecrets, newFormat,
                 newRateLimit, disabledAt, disabledReason, newHeaders);
     }
 
@@ -88,15 +105,29 @@ public record Endpoint(String id, String url, List<String> events, String secret
         return events.contains(type.wireName());
     }
 
-    /** The secrets an attempt at {@code now} is signed with: the current one, then the previous while it overlaps. */
+    /** The secrets an attempt at {@code now} is signed with: the current one, then each replaced one still in its overlap. */
     public List<String> signingSecrets(Instant now) {
-        return previousSecret != null && previousSecretExpiresAt != null && now.isBefore(previousSecretExpiresAt)
-                ? List.of(secret, previousSecret) : List.of(secret);
+        List<String> secrets = new ArrayList<>(1 + previousSecrets.size());
+        secrets.add(secret);
+        previousSecrets.stream().filter(past -> now.isBefore(past.expiresAt())).forEach(past -> secrets.add(past.secret()));
+        return secrets;
     }
 
-    /** This endpoint with {@code secret} as its new secret, the current one still signing until {@code overlapEnds}. */
-    public Endpoint rotated(String newSecret, Instant overlapEnds) {
-        return new Endpoint(id, url, events, newSecret, createdAt, secret, overlapEnds, format, rateLimit, disabledAt,
+    /** Until when the secret the latest rotation replaced signs; null before any rotation. */
+    public Instant previousSecretExpiresAt() {
+        return previousSecrets.isEmpty() ? null : previousSecrets.get(0).expiresAt();
+    }
+
+    /**
+     * This endpoint with {@code newSecret} as its secret: the current one still signs until {@code overlapEnds},
+     * and the ones replaced before until their own overlap ends (at most {@link #MOST_PREVIOUS_SECRETS}).
+     */
+    public Endpoint rotated(String newSecret, Instant now, Instant overlapEnds) {
+        List<PastSecret> previous = new ArrayList<>();
+        previous.add(new PastSecret(secret, overlapEnds));
+        previousSecrets.stream().filter(past -> now.isBefore(past.expiresAt())).forEach(previous::add);
+        return new Endpoint(id, url, events, newSecret, createdAt,
+                previous.subList(0, Math.min(previous.size(), MOST_PREVIOUS_SECRETS)), format, rateLimit, disabledAt,
                 disabledReason, headers);
     }
 }

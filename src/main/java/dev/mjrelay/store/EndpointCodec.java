@@ -2,6 +2,7 @@ package dev.mjrelay.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.time.Instant;
@@ -36,9 +37,16 @@ final class EndpointCodec {
             json.put("disabledAt", endpoint.disabledAt().toEpochMilli());
             json.put("disabledReason", endpoint.disabledReason());
         }
-        if (endpoint.previousSecret() != null) {
-            json.put("previousSecret", endpoint.previousSecret());
-            json.put("previousSecretExpiresAt", endpoint.previousSecretExpiresAt().toEpochMilli());
+        // the latest replaced secret where relays before several were kept read it; any older ones beside it
+        List<Endpoint.PastSecret> previous = endpoint.previousSecrets();
+        if (!previous.isEmpty()) {
+            json.put("previousSecret", previous.get(0).secret());
+            json.put("previousSecretExpiresAt", previous.get(0).expiresAt().toEpochMilli());
+        }
+        if (previous.size() > 1) {
+            ArrayNode older = json.putArray("olderSecrets");
+            previous.subList(1, previous.size()).forEach(past -> older.addObject().put("secret", past.secret())
+                    .put("expiresAt", past.expiresAt().toEpochMilli()));
         }
         if (!endpoint.headers().isEmpty()) {
             ObjectNode headers = json.putObject("headers");
@@ -54,6 +62,18 @@ final class EndpointCodec {
         return headers;
     }
 
+    /** The secrets rotations replaced, newest first. */
+    private static List<Endpoint.PastSecret> previousSecrets(JsonNode stored) {
+        List<Endpoint.PastSecret> previous = new ArrayList<>();
+        if (stored.hasNonNull("previousSecret")) {
+            previous.add(new Endpoint.PastSecret(stored.get("previousSecret").asText(),
+                    Instant.ofEpochMilli(stored.path("previousSecretExpiresAt").asLong())));
+            stored.path("olderSecrets").forEach(past -> previous.add(new Endpoint.PastSecret(past.path("secret").asText(),
+                    Instant.ofEpochMilli(past.path("expiresAt").asLong()))));
+        }
+        return previous;
+    }
+
     static Endpoint decode(String text) {
         try {
             JsonNode json = JSON.readTree(text);
@@ -61,9 +81,7 @@ final class EndpointCodec {
             json.path("events").forEach(e -> events.add(e.asText()));
             return new Endpoint(json.path("id").asText(), json.path("url").asText(), events,
                     json.path("secret").asText(), Instant.ofEpochMilli(json.path("createdAt").asLong()),
-                    json.hasNonNull("previousSecret") ? json.get("previousSecret").asText() : null,
-                    json.hasNonNull("previousSecretExpiresAt")
-                            ? Instant.ofEpochMilli(json.get("previousSecretExpiresAt").asLong()) : null,
+                    previousSecrets(json),
                     // endpoints stored before formats existed are Standard Webhooks ones
                     json.hasNonNull("format") ? Endpoint.Format.of(json.get("format").asText())
                             : Endpoint.Format.STANDARD_WEBHOOKS,

@@ -1,5 +1,6 @@
 package dev.mjrelay.store;
 
+import dev.mjrelay.model.RelayException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -9,10 +10,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /** Registered webhook endpoints, per account: one hash field per endpoint (see {@link EndpointCodec}). */
 @ApplicationScoped
 public class EndpointStore {
+
+    /** How often a change is made anew over changes made at the same moment, before it gives up (409). */
+    private static final int MOST_CHANGE_ATTEMPTS = 20;
 
     private final Scripts scripts;
     private final Keys keys;
@@ -46,11 +51,34 @@ public class EndpointStore {
                 .map(r -> r == null ? null : EndpointCodec.decode(r.toString()));
     }
 
-    /** Stores the endpoint's new state; false (nothing stored) when it was removed meanwhile. */
-    public Uni<Boolean> replace(String account, Endpoint endpoint) {
-        return scripts.run("replace-endpoint", List.of(keys.endpoints(account)),
-                        List.of(endpoint.id(), EndpointCodec.encode(endpoint)))
-                .map(response -> response.toLong() == 1L);
+    /**
+     * Changes the endpoint as {@code change} makes of it, and is not undone by a change made at the same
+     * moment (another rotation, a PATCH, a replica disabling it): the new state is written only over the
+     * one {@code change} was given, else the endpoint is read and changed anew. The item is the endpoint
+     * as stored, or null when the account has none by that id. A change that answers the very endpoint
+     * it was given writes nothing.
+     */
+    public Uni<Endpoint> change(String account, String id, Function<Endpoint, Uni<Endpoint>> change) {
+        return change(account, id, change, 1);
+    }
+
+    private Uni<Endpoint> change(String account, String id, Function<Endpoint, Uni<Endpoint>> change, int attempt) {
+        return scripts.command("HGET", keys.endpoints(account), id).chain(stored -> {
+            if (stored == null) {
+                return Uni.createFrom().nullItem();
+            }
+            String read = stored.toString();
+            Endpoint current = EndpointCodec.decode(read);
+            return change.apply(current).chain(changed -> changed == current ? Uni.createFrom().item(current)
+                    : scripts.run("replace-endpoint", List.of(keys.endpoints(account)),
+                            List.of(id, EndpointCodec.encode(changed), read)).chain(written -> switch (written.toInteger()) {
+                                case 1 -> Uni.createFrom().item(changed);
+                                case 0 -> Uni.createFrom().nullItem();
+                                default -> attempt < MOST_CHANGE_ATTEMPTS ? change(account, id, change, attempt + 1)
+                                        : Uni.createFrom().failure(RelayException.conflict("endpoint " + id + " changed "
+                                                + attempt + " times while this request was changing it; try again"));
+                            }));
+        });
     }
 
     /** An attempt to the endpoint failed; the item is since when all its attempts have failed (epoch ms). */

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 
 /** Registering, listing and removing an account's webhook endpoints. */
@@ -81,18 +82,17 @@ public class Endpoints {
      * {@code relay.webhook.secret-overlap}, so receivers move over without a gap.
      */
     public Uni<Endpoint> rotateSecret(String account, String id) {
-        return find(account, id).chain(endpoint -> {
-            if (endpoint == null) {
-                throw RelayException.notFound("endpoint " + id);
-            }
-            Endpoint rotated = endpoint.rotated(newSecret(), clock.instant().plus(overlap));
-            return store.replace(account, rotated).map(stored -> {
-                if (!stored) {
-                    throw RelayException.notFound("endpoint " + id);
-                }
-                return rotated;
-            });
-        });
+        return store.change(account, id, endpoint -> {
+            Instant now = clock.instant();
+            return Uni.createFrom().item(endpoint.rotated(newSecret(), now, now.plus(overlap)));
+        }).map(rotated -> found(rotated, id));
+    }
+
+    private static Endpoint found(Endpoint endpoint, String id) {
+        if (endpoint == null) {
+            throw RelayException.notFound("endpoint " + id);
+        }
+        return endpoint;
     }
 
     private static String newSecret() {
@@ -113,31 +113,26 @@ public class Endpoints {
             if (now.toEpochMilli() - since < disableAfter.toMillis()) {
                 return Uni.createFrom().voidItem();
             }
-            return find(account, id).chain(endpoint -> {
-                if (endpoint == null || endpoint.disabled()) {
-                    return Uni.createFrom().voidItem();
+            String reason = "every attempt failed since " + Timestamps.format(Instant.ofEpochMilli(since))
+                    + " (relay.webhook.disable-after " + disableAfter + ")";
+            AtomicReference<Endpoint> disabling = new AtomicReference<>();
+            return store.change(account, id, endpoint -> {
+                disabling.set(endpoint.disabled() ? null : endpoint.disabled(now, reason));
+                return Uni.createFrom().item(disabling.get() == null ? endpoint : disabling.get());
+            }).invoke(stored -> {
+                if (stored != null && stored == disabling.get()) {
+                    LOG.warnf("account %s: endpoint %s disabled: %s; its deliveries are skipped until it is enabled",
+                            account, id, reason);
                 }
-                String reason = "every attempt failed since " + Timestamps.format(Instant.ofEpochMilli(since))
-                        + " (relay.webhook.disable-after " + disableAfter + ")";
-                return store.replace(account, endpoint.disabled(now, reason)).invoke(disabled -> {
-                    if (disabled) {
-                        LOG.warnf("account %s: endpoint %s disabled: %s; its deliveries are skipped until it is enabled",
-                                account, id, reason);
-                    }
-                }).replaceWithVoid();
-            });
+            }).replaceWithVoid();
         });
     }
 
     /** Enables a disabled endpoint: new deliveries go to it again (skipped ones stay skipped until a recover). */
     public Uni<Endpoint> enable(String account, String id) {
-        return find(account, id).chain(endpoint -> {
-            if (endpoint == null) {
-                throw RelayException.notFound("endpoint " + id);
-            }
-            Endpoint enabled = endpoint.enabled();
-            return store.replace(account, enabled).call(() -> store.healthy(account, id)).replaceWith(enabled);
-        });
+        return store.change(account, id, endpoint -> Uni.createFrom().item(endpoint.enabled()))
+                .map(enabled -> found(enabled, id))
+                .call(() -> store.healthy(account, id));
     }
 
     /**
@@ -193,18 +188,10 @@ public class Endpoints {
      * the subscription they were created under.
      */
     public Uni<Endpoint> update(String account, String id, UnaryOperator<Endpoint> change) {
-        return find(account, id).chain(endpoint -> {
-            if (endpoint == null) {
-                throw RelayException.notFound("endpoint " + id);
-            }
+        return store.change(account, id, endpoint -> {
             Endpoint changed = change.apply(endpoint);
-            return checked(changed.url(), changed.events()).chain(() -> store.replace(account, changed)).map(stored -> {
-                if (!stored) {
-                    throw RelayException.notFound("endpoint " + id);
-                }
-                return changed;
-            });
-        });
+            return checked(changed.url(), changed.events()).replaceWith(changed);
+        }).map(changed -> found(changed, id));
     }
 
     /** A 400 unless the events are known and the URL is one webhooks may go to. */

@@ -25,7 +25,7 @@ class EndpointGaugesTest {
     }
 
     private static Endpoint endpoint(String id) {
-        return new Endpoint(id, "https://receiver.example/" + id, List.of("task.succeeded"), "whsec_x", AT, null, null,
+        return new Endpoint(id, "https://receiver.example/" + id, List.of("task.succeeded"), "whsec_x", AT, List.of(),
                 Endpoint.Format.STANDARD_WEBHOOKS, null, null, null, null);
     }
 }
