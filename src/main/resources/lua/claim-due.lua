@@ -5,11 +5,12 @@
 -- KEYS[1] the due set
 -- ARGV[1] now (ms), ARGV[2] most items to claim, ARGV[3] lease end (ms), ARGV[4] record key prefix,
 -- ARGV[5] the field that says an item is live, ARGV[6] the value it must have ('' = any value),
--- ARGV[7..] the record's fields to answer, in the caller's order
+-- ARGV[7] the field the lease's end is written to ('' = none), ARGV[8..] the record's fields to
+-- answer, in the caller's order
 -- Answers the earliest due time left in the set ('' when empty), then per item its id and the values
 -- of the fields asked for ('' for an unset one).
 local fields = {}
-for i = 7, #ARGV do
+for i = 8, #ARGV do
   fields[#fields + 1] = ARGV[i]
 end
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
@@ -21,6 +22,9 @@ for _, id in ipairs(ids) do
     redis.call('ZREM', KEYS[1], id)
   else
     redis.call('ZADD', KEYS[1], ARGV[3], id)
+    if ARGV[7] ~= '' then
+      redis.call('HSET', key, ARGV[7], ARGV[3])
+    end
     claimed[#claimed + 1] = id
     local values = redis.call('HMGET', key, unpack(fields))
     for i = 1, #fields do

@@ -128,6 +128,26 @@ class EndpointHealthTest {
     }
 
     @Test
+    void aRecoverWhileAnAttemptIsUnderWayDoesNotSendItAgainBesideIt() {
+        try (Receiver receiver = new Receiver().slow(1_500)) {
+            Instant start = Instant.now().minusSeconds(1);
+            String endpoint = post(IVAN, "/v1/webhooks", Map.of("url", receiver.url("/slow"))).statusCode(201)
+                    .extract().path("id");
+            String task = submit(IVAN, "/mj/submit/imagine", Map.of("prompt", "recovered while its webhook is under way"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> !receiver.forTask(task).isEmpty());
+            // not yet accepted: the recover counts it, and leaves it to the attempt under way
+            post(IVAN, "/v1/webhooks/" + endpoint + "/recover", Map.of("since", start.toString())).statusCode(202)
+                    .body("recovered", equalTo(1));
+            // which the receiver answers 200 after 1.5 s, within relay.webhook.timeout
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> deliveries(task).body("items.outcome", hasItem("delivered")));
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> true);
+            assertEquals(1, receiver.forTask(task).size(), "sent once: " + receiver.forTask(task));
+            deliveries(task).body("items.outcome", equalTo(List.of("delivered")));
+            given().header("Authorization", "Bearer " + IVAN).delete("/v1/webhooks/" + endpoint).then().statusCode(204);
+        }
+    }
+
+    @Test
     void aRemovedEndpointLeavesNothingOfItsOwnInRedis() {
         try (Receiver receiver = new Receiver().down(true)) {
             String endpoint = post(IVAN, "/v1/webhooks", Map.of("url", receiver.url("/removed"))).statusCode(201)

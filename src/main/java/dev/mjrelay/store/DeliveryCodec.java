@@ -15,7 +15,11 @@ public final class DeliveryCodec {
         SECRET, BODY, ATTEMPT, STATE, CREATED_AT,
         LAST_STATUS, LAST_ERROR, UPDATED_AT,
         /** The task's trace context (TaskCodec's TRACE), which each attempt's span continues. */
-        TRACE;
+        TRACE,
+        /** Until when (ms) the last claim's attempt holds it: a recover meanwhile leaves it to that attempt. */
+        LEASED_UNTIL,
+        /** Set by a recover while an attempt was under way: should that attempt not be accepted, the next is at once. */
+        RECOVER;
     }
 
     /** Where a delivery stands: pending (due now or later), or done one way or another. */

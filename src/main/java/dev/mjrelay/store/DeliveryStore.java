@@ -26,7 +26,7 @@ public class DeliveryStore {
         this.scripts = scripts;
         this.keys = keys;
         this.attempts = new DueSet<>("dispatcher", scripts, keys.partitions(), keys::deliveryDue,
-                keys::deliveryPrefix, Field.STATE, DeliveryCodec.State.PENDING, DeliveryCodec.CLAIM,
+                keys::deliveryPrefix, Field.STATE, DeliveryCodec.State.PENDING, Field.LEASED_UNTIL, DeliveryCodec.CLAIM,
                 DeliveryCodec::claimed, DeliveryRecord::id, this::partitionOfDelivery);
     }
 
@@ -37,7 +37,8 @@ public class DeliveryStore {
 
     /**
      * Records attempt number {@code attempt} of a delivery with its log entry, and moves the
-     * delivery on: to {@code next} (pending: retried at {@code nextAttempt}; delivered; dead).
+     * delivery on: to {@code next} (pending: retried at {@code nextAttempt}; delivered; dead) —
+     * or, not delivered while a recover was asked for, to pending, due {@code now}.
      * False when the attempt was stale (another replica went on after the lease ran out).
      */
     public Uni<Boolean> recordAttempt(DeliveryRecord delivery, int attempt, DeliveryCodec.State next,
@@ -52,11 +53,13 @@ public class DeliveryStore {
                                 Long.toString(now.toEpochMilli()), statusCode == null ? "" : statusCode.toString(),
                                 error == null ? "" : error, delivery.target()))
                 .map(response -> {
-                    boolean recorded = response.toLong() == 1L;
-                    if (recorded && next == DeliveryCodec.State.PENDING) {
+                    long answer = response.toLong();
+                    if (answer == 2L) {
+                        attempts.scheduled(p, now.toEpochMilli());
+                    } else if (answer == 1L && next == DeliveryCodec.State.PENDING) {
                         attempts.scheduled(p, nextAttempt.toEpochMilli());
                     }
-                    return recorded;
+                    return answer != 0L;
                 });
     }
 

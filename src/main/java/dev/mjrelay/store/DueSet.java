@@ -43,10 +43,11 @@ public final class DueSet<T> implements DueQueue<T> {
     /**
      * @param live      the field whose value says an item is still live
      * @param liveValue the value it must have, or null for any value
+     * @param leasedUntil the field a claim writes its lease's end to, or null for none
      * @param fields    what a claim reads of each item, for {@code decode}
      */
     DueSet(String name, Scripts scripts, int partitions, IntFunction<String> dueSet, IntFunction<String> recordPrefix,
-             HashField live, HashField liveValue, List<? extends HashField> fields,
+             HashField live, HashField liveValue, HashField leasedUntil, List<? extends HashField> fields,
              BiFunction<String, StoredFields, T> decode, Function<T, String> idOf, ToIntFunction<String> partitionOf) {
         this.name = name;
         this.scripts = scripts;
@@ -60,6 +61,7 @@ public final class DueSet<T> implements DueQueue<T> {
         List<String> args = new ArrayList<>();
         args.add(live.stored());
         args.add(liveValue == null ? "" : liveValue.stored());
+        args.add(leasedUntil == null ? "" : leasedUntil.stored());
         fields.forEach(field -> args.add(field.stored()));
         this.claimArgs = List.copyOf(args);
     }

@@ -38,7 +38,7 @@ public class TaskStore {
         // a task stays fetchable for its whole life and its retention after
         this.listedFor = config.task().timeout().plus(config.task().retention());
         this.polls = new DueSet<>("poller", scripts, keys.partitions(), keys::due, keys::taskPrefix,
-                Field.ACCOUNT, null, TaskCodec.DUE, TaskCodec::due, DueTask::id, keys::partitionOf);
+                Field.ACCOUNT, null, null, TaskCodec.DUE, TaskCodec::due, DueTask::id, keys::partitionOf);
     }
 
     /** Tasks due for a poll. */

@@ -50,7 +50,7 @@ class LostClaimsTest {
     @Test
     void aLostClaimOfDueWorkGivesBackExactlyItsItemsDueNow() {
         DueSet<String> due = new DueSet<>("polls", scripts, 1, p -> prefix + ":due", p -> prefix + ":task:",
-                TaskCodec.Field.ACCOUNT, null, List.of(TaskCodec.Field.ACCOUNT), (id, fields) -> id, id -> id, id -> 0);
+                TaskCodec.Field.ACCOUNT, null, null, List.of(TaskCodec.Field.ACCOUNT), (id, fields) -> id, id -> id, id -> 0);
         for (String id : List.of("a", "b", "c")) {
             redis.execute("HSET", prefix + ":task:" + id, TaskCodec.Field.ACCOUNT.stored(), "alice");
             redis.execute("ZADD", prefix + ":due", "1000", id);

@@ -32,7 +32,7 @@ class StoredNamesTest {
     @Test
     void deliveryFieldsAndStatesKeepTheirStoredNames() {
         assertEquals(List.of("taskId", "account", "webhookId", "type", "target", "secret", "body", "attempt", "state",
-                "createdAt", "lastStatus", "lastError", "updatedAt", "trace"), stored(DeliveryCodec.Field.values()));
+                "createdAt", "lastStatus", "lastError", "updatedAt", "trace", "leasedUntil", "recover"), stored(DeliveryCodec.Field.values()));
         assertEquals(List.of("pending", "delivered", "dead", "skipped"), stored(DeliveryCodec.State.values()));
     }
 
