@@ -87,6 +87,17 @@ class EndpointOptionsTest {
             long spanMs = Duration.between(arrivals.get(0), arrivals.get(9)).toMillis();
             // a bucket of one second's worth: 2 at once, then one every 500 ms
             assertTrue(spanMs >= 3_500, "10 attempts at 2/s take 4 s, not " + spanMs + " ms");
+            // waiting its turn, the oldest goes first: none arrives behind an event created well after it
+            List<Receiver.Request> byArrival = receiver.requests().stream()
+                    .sorted(Comparator.comparing(Receiver.Request::at)).toList();
+            for (int i = 0; i < byArrival.size(); i++) {
+                for (int j = i + 1; j < byArrival.size(); j++) {
+                    Instant earlier = createdAt(byArrival.get(i));
+                    Instant later = createdAt(byArrival.get(j));
+                    assertTrue(!earlier.isAfter(later.plusMillis(100)), "sent " + i + " created at " + earlier
+                            + ", before " + j + " created at " + later);
+                }
+            }
             for (String id : ids) {
                 given().header("Authorization", "Bearer " + FRANK).get("/v1/tasks/" + id + "/deliveries").then()
                         .statusCode(200).body("items.size()", org.hamcrest.Matchers.equalTo(1))
@@ -94,6 +105,11 @@ class EndpointOptionsTest {
                         .body("items[0].attempt", org.hamcrest.Matchers.equalTo(1));
             }
         }
+    }
+
+    /** When the webhook's event was created: its body's timestamp. */
+    private static Instant createdAt(Receiver.Request request) {
+        return Instant.parse(io.restassured.path.json.JsonPath.from(request.body()).getString("timestamp"));
     }
 
     @Test

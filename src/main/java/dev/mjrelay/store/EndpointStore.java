@@ -106,7 +106,7 @@ public class EndpointStore {
 
     /**
      * Removes the endpoint and what was kept for it: its failures and its deliveries' index (neither expires,
-     * so a removed endpoint's stayed for good), and its attempts' index, in every partition. The deliveries
+     * so a removed endpoint's stayed for good), its rate's bucket and line, and its attempts' index, in every partition. The deliveries
      * and log entries themselves expire with their tasks. True if there was such an endpoint.
      */
     public Uni<Boolean> remove(String account, String id) {
@@ -118,6 +118,7 @@ public class EndpointStore {
     private Uni<Void> forget(String account, String id) {
         List<Uni<Response>> deletes = new ArrayList<>();
         deletes.add(scripts.command("HDEL", keys.endpointHealth(account), id));
+        deletes.add(scripts.command("DEL", keys.endpointRate(account, id), keys.endpointLine(account, id)));
         for (int p = 0; p < keys.partitions(); p++) {
             // one slot per partition: one DEL each, so that a Redis Cluster takes it
             deletes.add(scripts.command("DEL", keys.endpointDeliveries(p, id), keys.endpointAttempts(p, id)));

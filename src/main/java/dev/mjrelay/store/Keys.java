@@ -28,7 +28,10 @@ import java.util.zip.CRC32;
  * {prefix}:endpoints:{account}       hash   endpoint id -> registered endpoint (JSON)
  * {prefix}:idem:{account}:{digest}   string an Idempotency-Key's reservation or first answer
  * {prefix}:rate:{account}            hash   the account's request token bucket (take-token.lua)
- * {prefix}:eprate:{account}:{id}     hash   a registered endpoint's attempt token bucket (its rateLimit)
+ * {prefix}:{ep:{account}:{id}}:rate hash   a registered endpoint's attempt token bucket (its rateLimit),
+ *                                           and when each delivery waiting in its line was told to come back
+ * {prefix}:{ep:{account}:{id}}:line zset   the deliveries waiting for the endpoint's rate, by creation time
+ *                                           (take-turn.lua; one slot with its bucket)
  * {prefix}:ephealth:{account}        hash   endpoint id -> since when all its attempts failed (ms)
  * {prefix}:{pN}:epdlv:{endpointId}   zset   the endpoint's deliveries by creation time, for recover
  * {prefix}:{pN}:epatt:{endpointId}   zset   the endpoint's attempts by time: '{place in the task's log}:{deliveryId}'
@@ -173,7 +176,16 @@ public class Keys {
     }
 
     String endpointRate(String account, String endpointId) {
-        return prefix + ":eprate:" + account + ":" + endpointId;
+        return endpointSlot(account, endpointId) + ":rate";
+    }
+
+    String endpointLine(String account, String endpointId) {
+        return endpointSlot(account, endpointId) + ":line";
+    }
+
+    /** What an endpoint's bucket and line begin with: a hash tag that puts both in one slot, whatever the names hold. */
+    private String endpointSlot(String account, String endpointId) {
+        return prefix + ":{ep:" + account + ":" + endpointId + "}";
     }
 
     String durations(String upstream, String action) {

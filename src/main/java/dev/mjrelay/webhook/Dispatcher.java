@@ -107,11 +107,14 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
             // an attempt goes to where its endpoint is now: the URL may have been changed since
             DeliveryRecord current = signing.endpoint() == null ? delivery : delivery.to(signing.endpoint().url());
             if (signing.endpoint() != null && signing.endpoint().disabled()) {
-                return skip(current, attempt, at);
+                // it may have waited in the endpoint's line for its rate: the ones behind need not wait for it
+                return skip(current, attempt, at).call(() -> signing.endpoint().rateLimit() == null ? Uni.createFrom().voidItem()
+                        : rates.leaveLine(current.account(), signing.endpoint().id(), current.id()));
             }
             if (signing.endpoint() != null && signing.endpoint().rateLimit() != null) {
-                // over the endpoint's rate the attempt waits its turn; a wait is no failure
-                return rates.takeForEndpoint(current.account(), signing.endpoint().id(), signing.endpoint().rateLimit())
+                // over the endpoint's rate the attempt waits its turn, the oldest first; a wait is no failure
+                return rates.takeTurn(current.account(), signing.endpoint().id(), signing.endpoint().rateLimit(),
+                                current.id(), current.createdAtMs())
                         .chain(wait -> wait.isZero() ? send(current, attempt, at, signing)
                                 : store.postpone(current, at.plus(wait)));
             }
