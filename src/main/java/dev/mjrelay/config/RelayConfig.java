@@ -165,6 +165,13 @@ public interface RelayConfig {
         @WithDefault("256")
         int concurrency();
 
+        /**
+         * Webhook attempts in flight per replica to one host (and port): a receiver that answers slowly
+         * or not at all holds at most this many of {@code concurrency}; attempts over it wait, uncounted.
+         */
+        @WithDefault("128")
+        int concurrencyPerHost();
+
         /** Time allowed for one attempt, connect to answer. */
         @WithDefault("15s")
         Duration timeout();

@@ -58,6 +58,8 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
     private final Settings settings;
     private final TaskTraces traces;
     private final ReplicaRoster roster;
+    private final HostSlots hosts;
+    private final Counter turnedAway;
 
     Dispatcher(DeliveryStore store, WebhookSender sender, Accounts accounts, Endpoints endpoints, RelayConfig config,
                Clock clock, ObjectMapper mapper, MeterRegistry registry, WebhookRequests requests, RequestRates rates,
@@ -77,6 +79,10 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         this.requests = requests;
         RelayConfig.Webhook webhook = config.webhook();
         this.settings = new Settings(webhook.concurrency(), webhook.lease(), webhook.idle());
+        this.hosts = new HostSlots(webhook.concurrencyPerHost(), webhook.timeout());
+        this.turnedAway = Counter.builder("relay.webhook.host.busy")
+                .description("Webhook attempts put off because their host had relay.webhook.concurrency-per-host in flight")
+                .register(registry);
     }
 
     @Override
@@ -123,10 +129,25 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
     }
 
     /**
+     * An attempt within its host's share of this replica's slots: over it, the delivery waits a while,
+     * not counted as an attempt, and the slot goes to another host's webhook.
+     */
+    private Uni<Void> send(DeliveryRecord delivery, int attempt, Instant at, Signing signing) {
+        String host = hostAndPort(delivery.target());
+        if (!hosts.take(host)) {
+            turnedAway.increment();
+            return store.postpone(delivery, at.plus(hosts.wait(host)));
+        }
+        long start = System.nanoTime();
+        return attemptNow(delivery, attempt, at, signing)
+                .onTermination().invoke(() -> hosts.give(host, (System.nanoTime() - start) / 1_000_000));
+    }
+
+    /**
      * One attempt, a span of its task's trace; the receiver gets the attempt's {@code traceparent}, so
      * what it does next can join the trace.
      */
-    private Uni<Void> send(DeliveryRecord delivery, int attempt, Instant at, Signing signing) {
+    private Uni<Void> attemptNow(DeliveryRecord delivery, int attempt, Instant at, Signing signing) {
         Endpoint endpoint = signing.endpoint();
         WebhookRequests.Request request = requests.build(endpoint == null ? Endpoint.Format.STANDARD_WEBHOOKS : endpoint.format(),
                 delivery.webhookId(), at, signing.secrets(), delivery.body(), endpoint == null ? Map.of() : endpoint.headers());
@@ -232,6 +253,16 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
                             endpoint.signingSecrets(at).stream().map(WebhookSecret::parse).toList(), endpoint));
         }
         return Uni.createFrom().nullItem();
+    }
+
+    /** Where an attempt goes, as its host's slots count it: host and port (an unreadable URL is one "host" of its own). */
+    private static String hostAndPort(String url) {
+        try {
+            java.net.URI uri = java.net.URI.create(url);
+            return uri.getHost() == null ? url : uri.getHost() + ":" + uri.getPort();
+        } catch (RuntimeException e) {
+            return url;
+        }
     }
 
     private static String hostOf(String url) {

@@ -41,6 +41,8 @@ public final class Receiver implements AutoCloseable {
     private final Queue<Answer> script = new ConcurrentLinkedQueue<>();
     private volatile long delayMs;
     private volatile boolean down;
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger mostInFlight = new java.util.concurrent.atomic.AtomicInteger();
 
     public Receiver() {
         this(0);
@@ -55,27 +57,42 @@ public final class Receiver implements AutoCloseable {
         }
         server.setExecutor(Executors.newFixedThreadPool(64));
         server.createContext("/", exchange -> {
-            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-            requests.add(new Request(exchange.getRequestURI().toString(), Map.copyOf(exchange.getRequestHeaders()),
-                    body, Instant.now()));
-            Answer answer = down ? Answer.of(500) : script.poll();
-            if (answer == null) {
-                answer = Answer.of(200);
+            mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            try {
+                answer(exchange);
+            } finally {
+                inFlight.decrementAndGet();
             }
-            if (delayMs > 0) {
-                try {
-                    Thread.sleep(delayMs);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            answer.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
-            byte[] reply = ("status " + answer.status()).getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(answer.status(), reply.length);
-            exchange.getResponseBody().write(reply);
-            exchange.close();
         });
         server.start();
+    }
+
+    /** One request: recorded, then answered as scripted, after the delay. */
+    private void answer(com.sun.net.httpserver.HttpExchange exchange) throws IOException {
+        String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+        requests.add(new Request(exchange.getRequestURI().toString(), Map.copyOf(exchange.getRequestHeaders()),
+                body, Instant.now()));
+        Answer answer = down ? Answer.of(500) : script.poll();
+        if (answer == null) {
+            answer = Answer.of(200);
+        }
+        if (delayMs > 0) {
+            try {
+                Thread.sleep(delayMs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        answer.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
+        byte[] reply = ("status " + answer.status()).getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(answer.status(), reply.length);
+        exchange.getResponseBody().write(reply);
+        exchange.close();
+    }
+
+    /** The most requests it was answering at once. */
+    public int mostInFlight() {
+        return mostInFlight.get();
     }
 
     public Receiver answer(Answer... answers) {

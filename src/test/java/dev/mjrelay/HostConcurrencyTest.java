@@ -1,0 +1,76 @@
+package dev.mjrelay;
+
+import dev.mjrelay.testing.Receiver;
+import dev.mjrelay.testing.RedisTestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static dev.mjrelay.testing.Api.post;
+import static dev.mjrelay.testing.Api.submit;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A receiver that answers slowly holds at most relay.webhook.concurrency-per-host of the dispatcher's
+ * slots (2 of 4 here): its webhooks over that wait, uncounted as attempts, and another receiver's go on.
+ */
+@QuarkusTest
+@QuarkusTestResource(RedisTestResource.class)
+@TestProfile(HostConcurrencyTest.TwoOfFourPerHost.class)
+class HostConcurrencyTest {
+
+    static final String HUGO = "hugo-key-51d7";
+
+    public static class TwoOfFourPerHost implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("relay.webhook.concurrency", "4",
+                    "relay.webhook.concurrency-per-host", "2",
+                    "relay.accounts.hugo.api-key", HUGO,
+                    "relay.accounts.hugo.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        }
+    }
+
+    @Test
+    void aSlowReceiverHoldsItsShareOfTheSlotsAndEveryWebhookIsDeliveredAtItsFirstAttempt() {
+        try (Receiver slow = new Receiver().slow(1_500); Receiver quick = new Receiver()) {
+            String endpoint = post(HUGO, "/v1/webhooks", Map.of("url", quick.url("/quick"))).statusCode(201)
+                    .extract().path("id");
+            try {
+                List<String> tasks = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    tasks.add(submit(HUGO, "/mj/submit/imagine", Map.of("prompt", "to a slow receiver " + i,
+                            "callbackUrl", slow.url("/slow"))));
+                }
+
+                await().atMost(Duration.ofSeconds(60)).until(() -> slow.requests().size() >= 8 && quick.requests().size() >= 8);
+                assertEquals(2, slow.mostInFlight(), "the slow receiver's share: 2 at once, not all 4 slots");
+                for (String task : tasks) {
+                    // each of the two webhooks of the task: delivered at its first attempt (waiting for a slot is none)
+                    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().header("Authorization", "Bearer " + HUGO)
+                            .get("/v1/tasks/" + task + "/deliveries").then()
+                            .statusCode(200).body("items.size()", equalTo(2))
+                            .body("items.outcome", equalTo(List.of("delivered", "delivered")))
+                            .body("items.attempt", equalTo(List.of(1, 1))));
+                }
+                assertEquals(8, slow.requests().size(), "each once");
+                String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+                assertTrue(metrics.lines().anyMatch(line -> line.startsWith("relay_webhook_host_busy_total ")
+                        && Double.parseDouble(line.substring(line.indexOf(' ') + 1)) > 0), "the waits are counted");
+            } finally {
+                given().header("Authorization", "Bearer " + HUGO).delete("/v1/webhooks/" + endpoint).then().statusCode(204);
+            }
+        }
+    }
+}
