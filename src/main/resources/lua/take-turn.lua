@@ -2,30 +2,24 @@
 -- endpoint's deliveries were created: over the rate, deliveries wait in the endpoint's line, and a
 -- token goes to a delivery only when the tokens there cover every delivery ahead of it in line and
 -- itself — so the oldest waiting goes first, whichever replica or claim asks first. The bucket
--- refills at the rate and holds at most `capacity` tokens; time is Redis's own, so replicas with
--- skewed clocks still agree. A delivery told to wait is told for how long: until enough tokens for
--- its place in line, at most `horizon`; it asks again then. One at the head of the line that is
--- `late` past the time it was told (delivered, skipped or gone elsewhere, its replica dead) leaves
--- the line; should it ask again, it joins at its own place once more.
+-- (lib/token-bucket.lua) refills at the rate and holds at most `capacity` tokens. A delivery told
+-- to wait is told for how long: until enough tokens for its place in line, at most `horizon`; it
+-- asks again then. One at the head of the line that is `late` past the time it was told (delivered,
+-- skipped or gone elsewhere, its replica dead) leaves the line; should it ask again, it joins at its
+-- own place once more.
 -- KEYS[1] the endpoint's bucket (hash: tokens, at, and 'w:<delivery id>' = when each waiting one
 -- was told to come back, ms), KEYS[2] its line (zset: delivery id by creation time, ms)
 -- ARGV[1] rate (tokens per second), ARGV[2] capacity (tokens), ARGV[3] delivery id, ARGV[4] its
 -- creation (ms), ARGV[5] late (ms), ARGV[6] horizon (ms)
 -- Answers 0 when the attempt may go now, else the milliseconds to wait.
+--- @include "lib/token-bucket"
 local rate = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
 local id = ARGV[3]
 local late = tonumber(ARGV[5])
 local horizon = tonumber(ARGV[6])
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(bucket[1]) or capacity
-local at = tonumber(bucket[2]) or now
-if now > at then
-  tokens = math.min(capacity, tokens + (now - at) * rate / 1000)
-  at = now
-end
+local now = redis_now()
+local tokens, at = bucket_tokens(KEYS[1], rate, capacity, now)
 
 redis.call('ZADD', KEYS[2], 'NX', ARGV[4], id)
 -- heads that did not come back when told, a bounded number per call
@@ -52,8 +46,7 @@ else
   wait = math.min(horizon, math.ceil((needed - tokens) * 1000 / rate))
   redis.call('HSET', KEYS[1], 'w:' .. id, now + wait)
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', at)
-local keep = math.max(math.ceil(capacity * 1000 / rate), horizon + late) + 1000
-redis.call('PEXPIRE', KEYS[1], keep)
-redis.call('PEXPIRE', KEYS[2], keep)
+local keep = horizon + late + 1000
+save_bucket(KEYS[1], tokens, at, rate, capacity, keep)
+redis.call('PEXPIRE', KEYS[2], math.max(math.ceil(capacity * 1000 / rate) + 1000, keep))
 return wait

@@ -139,7 +139,8 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
             return store.postpone(delivery, at.plus(hosts.wait(host)));
         }
         long start = System.nanoTime();
-        return attemptNow(delivery, attempt, at, signing)
+        // deferred: whatever the attempt throws, even before it is under way, gives the slot back
+        return Uni.createFrom().deferred(() -> attemptNow(delivery, attempt, at, signing))
                 .onTermination().invoke(() -> hosts.give(host, (System.nanoTime() - start) / 1_000_000));
     }
 
