@@ -723,6 +723,11 @@ function showEndpoints() {
       return;
     }
     url.removeAttribute('aria-invalid');
+    if (rate.validity.badInput) {
+      failed(new Error('Enter the rate limit as a number of attempts per second, or leave it empty.'), formError);
+      rate.focus();
+      return;
+    }
     const body = { url: url.value.trim(), events: eventBoxes.filter((b) => b.checked).map((b) => b.value), format: format.value };
     if (rate.value !== '') body.rateLimit = Number(rate.value);
     // a double click, or Register again after the relay did not answer, must not make two endpoints:
@@ -809,6 +814,14 @@ function endpointItem(endpoint, reload, showSecret) {
     replace(result, `Sending ${answer.recovered} event${answer.recovered === 1 ? '' : 's'} again.`);
   });
 
+  const editForm = endpointEditor(endpoint, base, reload);
+  const edit = h('button', { type: 'button', 'aria-expanded': 'false', 'aria-controls': editForm.id }, 'Edit');
+  edit.addEventListener('click', () => {
+    editForm.hidden = !editForm.hidden;
+    edit.setAttribute('aria-expanded', String(!editForm.hidden));
+    if (!editForm.hidden) editForm.querySelector('input').focus();
+  });
+
   const attempts = h('ol', { class: 'timeline endpoint-attempts', hidden: true });
   const showAttempts = act('Latest attempts', async () => {
     const page = await api('GET', `${base}/attempts?limit=20`);
@@ -840,9 +853,88 @@ function endpointItem(endpoint, reload, showSecret) {
       endpoint.disabledReason ? [': ', endpoint.disabledReason] : null)
       : endpoint.failingSince ? h('p', { class: 'attempt-error' }, 'Every attempt has failed since ',
         timeEl(endpoint.failingSince), '; it is disabled if that goes on for relay.webhook.disable-after.') : null,
-    h('div', { class: 'actions' }, test, showAttempts, rotate, enable, remove),
+    h('div', { class: 'actions' }, test, showAttempts, edit, rotate, enable, remove),
+    editForm,
     h('div', { class: 'recover-row' }, h('label', { for: sinceId }, 'Re-send what it missed since'), since, recover),
     confirmRow, result, attempts);
+}
+
+/**
+ * The form that changes an endpoint in place (PATCH): its id, secret and health stay. Only what was
+ * changed is sent, so a change made meanwhile elsewhere to another field is kept; an emptied rate
+ * limit removes the limit. Headers are changed through the API: their values are shown masked.
+ */
+function endpointEditor(endpoint, base, reload) {
+  const id = `edit-${endpoint.id}`;
+  const error = h('p', { class: 'notice error', role: 'alert', hidden: true });
+  const url = h('input', { id: `${id}-url`, type: 'url', required: true, value: endpoint.url, autocomplete: 'off' });
+  const subscribed = endpoint.events ?? [];
+  const boxes = EVENTS.map((event) => h('input', {
+    type: 'checkbox', id: `${id}-${event}`, value: event, checked: subscribed.includes(event),
+  }));
+  const current = endpoint.format ?? 'standard-webhooks';
+  const format = h('select', { id: `${id}-format` },
+    h('option', { value: 'standard-webhooks', selected: current === 'standard-webhooks' }, 'Standard Webhooks (JSON body)'),
+    h('option', { value: 'cloudevents', selected: current === 'cloudevents' }, 'CloudEvents 1.0, binary mode'));
+  const rate = h('input', { id: `${id}-rate`, type: 'number', min: '0.001', step: 'any', inputmode: 'decimal',
+    value: endpoint.rateLimit != null ? String(endpoint.rateLimit) : '' });
+  const save = h('button', { type: 'submit' }, 'Save changes');
+  const cancel = h('button', { type: 'button', class: 'quiet' }, 'Cancel');
+
+  const form = h('form', { class: 'edit-endpoint', id, hidden: true, novalidate: true },
+    h('div', { class: 'field' }, h('label', { for: url.id }, 'URL'), url),
+    h('fieldset', {}, h('legend', {}, 'Events'),
+      boxes.map((box) => h('div', { class: 'check' }, box, h('label', { for: box.id }, box.value)))),
+    h('div', { class: 'field' }, h('label', { for: format.id }, 'Format'), format),
+    h('div', { class: 'field' }, h('label', { for: rate.id }, 'Rate limit (attempts per second; empty for none)'), rate),
+    h('p', { class: 'muted' }, 'Deliveries not made yet, retries included, go to the new URL; the secret stays.'),
+    h('div', { class: 'actions' }, save, cancel),
+    error);
+
+  cancel.addEventListener('click', () => {
+    form.hidden = true;
+    form.reset();
+    error.hidden = true;
+  });
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    const changes = {};
+    const newUrl = url.value.trim();
+    if (!webUrl(newUrl)) {
+      failed(new Error('Enter the endpoint as an http:// or https:// URL.'), error);
+      url.setAttribute('aria-invalid', 'true');
+      url.focus();
+      return;
+    }
+    url.removeAttribute('aria-invalid');
+    if (newUrl !== endpoint.url) changes.url = newUrl;
+    const events = boxes.filter((b) => b.checked).map((b) => b.value);
+    if (events.join() !== EVENTS.filter((e) => subscribed.includes(e)).join()) changes.events = events;
+    if (format.value !== current) changes.format = format.value;
+    if (rate.validity.badInput) {
+      failed(new Error('Enter the rate limit as a number of attempts per second, or leave it empty.'), error);
+      rate.focus();
+      return;
+    }
+    const newRate = rate.value.trim() === '' ? null : Number(rate.value);
+    if (newRate !== (endpoint.rateLimit ?? null)) changes.rateLimit = newRate;
+    if (Object.keys(changes).length === 0) {
+      failed(new Error('Nothing was changed.'), error);
+      return;
+    }
+    save.disabled = true;
+    try {
+      await api('PATCH', base, changes);
+      toast('Saved: deliveries not made yet follow the change.');
+      await reload();
+    } catch (e) {
+      failed(e, error);
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return form;
 }
 
 /** 32 random hex digits: crypto.getRandomValues works on plain http too, where randomUUID does not. */

@@ -278,6 +278,40 @@ class ConsoleIT {
             assertEquals(2, hooks.requests().get(1).header("webhook-signature").split(" ").length);
             bothWidths("endpoints");
 
+            // edited in place: a new URL and a rate limit, the same endpoint and secret
+            button(endpoint, "Edit").click();
+            WebElement editUrl = until(d -> visible(d, By.cssSelector("li.endpoint form.edit-endpoint input[type='url']")));
+            editUrl.clear();
+            editUrl.sendKeys(hooks.url("/beta-hooks-moved"));
+            WebElement editRate = driver.findElement(endpoint).findElement(By.cssSelector("form.edit-endpoint input[type='number']"));
+            editRate.sendKeys("5");
+            bothWidths("endpoints-edit");
+            button(endpoint, "Save changes").click();
+            await().atMost(Duration.ofSeconds(10)).until(() -> get(RelayProcess.BETA_KEY, "/v1/webhooks").path("items").get(0)
+                    .path("url").asText().equals(hooks.url("/beta-hooks-moved")));
+            JsonNode edited = get(RelayProcess.BETA_KEY, "/v1/webhooks").path("items").get(0);
+            assertEquals(listed.get(0).path("id").asText(), edited.path("id").asText());
+            assertEquals(5.0, edited.path("rateLimit").asDouble());
+            assertEquals(List.of("task.succeeded", "task.failed"),
+                    JSON.convertValue(edited.path("events"), List.class), "what was not touched stays");
+            until(d -> d.findElement(endpoint).findElement(By.cssSelector(".url")).getText().equals(hooks.url("/beta-hooks-moved")));
+            button(endpoint, "Send test event").click();
+            await().atMost(Duration.ofSeconds(10)).until(() -> hooks.requests().size() == 3);
+            assertEquals("/beta-hooks-moved", hooks.requests().get(2).path());
+            assertEquals(2, hooks.requests().get(2).header("webhook-signature").split(" ").length, "signed as before the edit");
+            // an emptied rate limit removes it; a form with nothing changed says so and sends nothing
+            button(endpoint, "Edit").click();
+            WebElement clearRate = until(d -> visible(d, By.cssSelector("li.endpoint form.edit-endpoint input[type='number']")));
+            clearRate.clear();
+            button(endpoint, "Save changes").click();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !get(RelayProcess.BETA_KEY, "/v1/webhooks").path("items").get(0)
+                    .hasNonNull("rateLimit"));
+            button(endpoint, "Edit").click();
+            button(endpoint, "Save changes").click();
+            until(d -> d.findElement(endpoint).findElement(By.cssSelector("form.edit-endpoint .notice.error")).getText()
+                    .equals("Nothing was changed."));
+            button(endpoint, "Cancel").click();
+
             // the receiver goes down: a task's event fails there, and the endpoint shows as failing
             hooks.down(true);
             String refused = submit(RelayProcess.BETA_KEY, Map.of("prompt", "an event its endpoint will not take"));
@@ -406,9 +440,14 @@ class ConsoleIT {
         return driver.findElement(By.cssSelector("dl.fields")).getText();
     }
 
-    /** Waits for the button: a view draws its heading first and its list once the API has answered. */
+    /**
+     * Waits for the button: a view draws its heading first and its list once the API has answered. It is
+     * scrolled to the middle of the window, where a person would have it, not under the corner's toast.
+     */
     private WebElement button(By within, String text) {
-        return until(d -> d.findElement(within).findElement(By.xpath(".//button[normalize-space()='" + text + "']")));
+        WebElement button = until(d -> d.findElement(within).findElement(By.xpath(".//button[normalize-space()='" + text + "']")));
+        chromium.js("arguments[0].scrollIntoView({block: 'center'});", button);
+        return button;
     }
 
     private static String secretShown(WebDriver d, String other) {
