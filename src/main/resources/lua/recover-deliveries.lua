@@ -8,15 +8,6 @@
 -- KEYS[1] the delivery due set, KEYS[2] the account's dead deliveries in this partition
 -- ARGV[1] delivery key prefix, ARGV[2] endpoint id, ARGV[3] since (ms), ARGV[4] now (ms)
 -- Answers how many were sent again.
--- Whether a pending delivery's attempt is under way: still scored at its claim's lease end, which
--- has not yet run out (a retry, a postponement or a hand-back scores it anew).
-local function under_way(id, leased_until, now)
-  if not leased_until or tonumber(leased_until) <= now then
-    return false
-  end
-  local score = redis.call('ZSCORE', KEYS[1], id)
-  return score ~= false and tonumber(score) == tonumber(leased_until)
-end
 
 local now = tonumber(ARGV[4])
 local index = endpoint_index(ARGV[1], ARGV[2])
@@ -25,7 +16,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', index, ARGV[3], '+inf')) do
   local key = ARGV[1] .. id
   local f = redis.call('HMGET', key, DLV.STATE, DLV.LEASED_UNTIL)
   local state = f[1]
-  if state == DLV_STATE.PENDING and under_way(id, f[2], now) then
+  if state == DLV_STATE.PENDING and under_way(KEYS[1], id, f[2], now) then
     redis.call('HSET', key, DLV.RECOVER, ARGV[4])
     count = count + 1
   elseif state == DLV_STATE.SKIPPED or state == DLV_STATE.DEAD or state == DLV_STATE.PENDING then

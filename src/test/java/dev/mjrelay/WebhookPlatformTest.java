@@ -166,6 +166,27 @@ class WebhookPlatformTest {
     }
 
     @Test
+    void aRedeliveryWhileTheEventIsStillBeingSentIsNotSentBesideIt() {
+        // the first attempt takes 1.5 s and fails; the retry after it is accepted
+        try (Receiver receiver = new Receiver().slow(1_500).answer(500)) {
+            String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "redelivered while under way",
+                    "callbackUrl", receiver.url("/under-way")));
+            await().atMost(Duration.ofSeconds(15)).until(() -> !receiver.forTask(id).isEmpty());
+            given().header("Authorization", "Bearer " + ALICE).post("/v1/tasks/" + id + "/redeliver").then().statusCode(202)
+                    .body("targets", equalTo(1));
+
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> deliveries(ALICE, id)
+                    .body("items.outcome", equalTo(List.of("failed", "delivered"))));
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> true);
+            // the redelivery went out as the retry, at once after the failed attempt: not beside it, and no
+            // copy of it followed on the original's schedule
+            assertEquals(2, receiver.forTask(id).size(), "sent twice in all: " + receiver.forTask(id));
+            assertEquals(1, receiver.mostInFlight(), "never two at once");
+            deliveries(ALICE, id).body("items.attempt", equalTo(List.of(1, 2)));
+        }
+    }
+
+    @Test
     void anExhaustedScheduleLandsInTheDeadListNewestFirstAndPaged() {
         try (Receiver receiver = new Receiver().answer(500, 500, 500, 500, 500, 500, 500, 500)) {
             String first = submit(BOB, "/mj/submit/imagine", Map.of("prompt", "dead 1", "callbackUrl", receiver.url("/d")));

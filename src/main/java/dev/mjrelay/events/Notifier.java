@@ -127,14 +127,18 @@ public class Notifier {
                 : event(task, EventType.PROGRESS, status, snapshot, null, clock.instant(), PROGRESS + status.name()));
     }
 
-    /** Sends the ended task's terminal event again to its current targets, with the same webhook id. */
+    /**
+     * Sends the ended task's terminal event again to its current targets, with the same webhook id, on
+     * the delivery each target already has (the same id as at the task's end): one still pending is
+     * sent now rather than beside a second copy.
+     */
     public Uni<Integer> redeliver(Task task) {
         if (!task.status().isTerminal()) {
             return Uni.createFrom().failure(RelayException.conflict("task " + task.id() + " has not ended yet"));
         }
         EventType type = task.status() == TaskStatus.TASK_STATUS_SUCCEED ? EventType.SUCCEEDED : EventType.FAILED;
         Instant now = clock.instant();
-        return targets(task, type, "r" + now.toEpochMilli())
+        return targets(task, type, TERMINAL)
                 .chain(targets -> tasks.redeliver(task.id(), task.account(), targets, now))
                 .map(count -> {
                     if (count < 0) {

@@ -362,9 +362,10 @@ public class TaskStore {
     }
 
     /**
-     * Enqueues the ended task's terminal event again, one new delivery per target; the task's dead
-     * deliveries leave the account's dead list. The item is the number enqueued, -1 when the task has
-     * not ended, 0 when it does not exist.
+     * Sends the ended task's terminal event again, now, to each target, on the delivery with the
+     * target's id where there is one (one under way is left to its attempt), else on a new one; the
+     * task's dead deliveries leave the account's dead list (redeliver.lua). The item is the number of
+     * targets, -1 when the task has not ended, 0 when it does not exist.
      */
     public Uni<Long> redeliver(String id, String account, List<Event.Target> targets, Instant now) {
         int p = keys.partitionOf(id);

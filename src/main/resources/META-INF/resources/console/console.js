@@ -555,19 +555,24 @@ function renderAttempts(items, timeline, byEndpoint = false) {
       : 'No delivery attempts yet: they start when the task ends.'));
     return;
   }
-  // a redelivery is a new delivery of the same event to the same target, counting its attempts from 1
-  const firstDelivery = new Map();
+  // a redelivery starts the attempts of the event to its target over from 1 (an older relay made it a
+  // new delivery, with an id of its own): from there on, the event's attempts there are the redelivery's
+  const again = new Set();
+  const last = new Map();
   for (const entry of byEndpoint ? [...items].reverse() : items) {
     const event = `${entry.webhookId} ${entry.target}`;
-    if (!firstDelivery.has(event)) firstDelivery.set(event, entry.deliveryId);
+    const before = last.get(event);
+    const redelivered = before !== undefined
+      && (before.again || entry.attempt <= before.attempt || entry.deliveryId !== before.deliveryId);
+    if (redelivered) again.add(entry);
+    last.set(event, { attempt: entry.attempt, deliveryId: entry.deliveryId, again: redelivered });
   }
   replace(timeline, items.map((entry) => {
     const status = entry.statusCode != null ? `HTTP ${entry.statusCode}` : 'no answer';
-    const again = firstDelivery.get(`${entry.webhookId} ${entry.target}`) !== entry.deliveryId;
     return h('li', { class: `attempt outcome-${entry.outcome}`, 'data-outcome': entry.outcome },
       h('p', { class: 'attempt-line' },
         h('span', { class: `badge outcome-${entry.outcome}` }, entry.outcome), ' ',
-        h('strong', {}, again ? `Redelivery, attempt ${entry.attempt}` : `Attempt ${entry.attempt}`), ' · ',
+        h('strong', {}, again.has(entry) ? `Redelivery, attempt ${entry.attempt}` : `Attempt ${entry.attempt}`), ' · ',
         status, ' · ', `${entry.durationMs} ms`, ' · ', timeEl(entry.at)),
       byEndpoint ? h('p', {}, entry.type, ' of task ',
         h('a', { href: `#/task/${encodeURIComponent(entry.taskId)}` }, entry.taskId))
