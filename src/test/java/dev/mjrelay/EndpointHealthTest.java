@@ -25,6 +25,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -166,6 +167,30 @@ class EndpointHealthTest {
             }
             assertNull(redis.hash(String.class).hget(RedisTestResource.PREFIX + ":ephealth:ivan", endpoint));
             deliveries(task).body("items.outcome", hasItem("dead"));
+        }
+    }
+
+    @Test
+    void aRemovedEndpointsWaitingDeliveryIsSkippedNotListedDead() {
+        // its first attempt takes 1.5 s and fails; the endpoint is removed meanwhile
+        try (Receiver receiver = new Receiver().slow(1_500).answer(500)) {
+            String endpoint = post(IVAN, "/v1/webhooks", Map.of("url", receiver.url("/about-to-go"))).statusCode(201)
+                    .extract().path("id");
+            String task = submit(IVAN, "/mj/submit/imagine", Map.of("prompt", "its endpoint goes while it waits"));
+            await().atMost(Duration.ofSeconds(15)).until(() -> !receiver.forTask(task).isEmpty());
+            given().header("Authorization", "Bearer " + IVAN).delete("/v1/webhooks/" + endpoint).then().statusCode(204);
+
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> deliveries(task)
+                    .body("items.outcome", equalTo(List.of("failed", "skipped")))
+                    .body("items[1].error", equalTo("not attempted: the endpoint was removed")));
+            assertEquals(1, receiver.forTask(task).size(), "nothing after the removal");
+            given().header("Authorization", "Bearer " + IVAN).get("/v1/deliveries/dead?limit=100").then().statusCode(200)
+                    .body("items.taskId", not(hasItem(task)));
+            // the attempt under way failed after the removal: that is not kept as the endpoint's health
+            assertNull(redis.hash(String.class).hget(RedisTestResource.PREFIX + ":ephealth:ivan", endpoint));
+            for (String key : keysOf(endpoint)) {
+                assertTrue(redis.key().pttl(key) > 0, key + " expires");
+            }
         }
     }
 

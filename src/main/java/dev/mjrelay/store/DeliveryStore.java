@@ -63,11 +63,15 @@ public class DeliveryStore {
                 });
     }
 
-    /** Skips a pending delivery (its endpoint is disabled), logging {@code logEntry}; false when it was no longer pending. */
-    public Uni<Boolean> skip(DeliveryRecord delivery, String logEntry, Instant now, Duration retention) {
+    /**
+     * Skips a pending delivery (its endpoint is disabled, or removed), logging {@code logEntry}; false
+     * when it was no longer pending. A removed endpoint ({@code endpointKept} false) gets no list of
+     * attempts made anew.
+     */
+    public Uni<Boolean> skip(DeliveryRecord delivery, String logEntry, Instant now, Duration retention, boolean endpointKept) {
         int p = keys.partitionOf(delivery.taskId());
-        return scripts.run("skip-delivery", withEndpointAttempts(delivery, p, keys.deliveryPrefix(p) + delivery.id(),
-                        keys.deliveryDue(p), keys.log(delivery.taskId())),
+        String[] scriptKeys = {keys.deliveryPrefix(p) + delivery.id(), keys.deliveryDue(p), keys.log(delivery.taskId())};
+        return scripts.run("skip-delivery", endpointKept ? withEndpointAttempts(delivery, p, scriptKeys) : List.of(scriptKeys),
                         List.of(delivery.id(), logEntry, Long.toString(retention.toMillis()), Long.toString(now.toEpochMilli())))
                 .map(response -> response.toLong() == 1L);
     }

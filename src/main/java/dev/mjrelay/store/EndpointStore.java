@@ -84,6 +84,12 @@ public class EndpointStore {
     /** An attempt to the endpoint failed; the item is since when all its attempts have failed (epoch ms). */
     public Uni<Long> failing(String account, String id, Instant now) {
         return scripts.command("HSETNX", keys.endpointHealth(account), id, Long.toString(now.toEpochMilli()))
+                // an attempt under way while its endpoint was removed must not leave a failure behind for good:
+                // written first and looked at after, it is gone whichever came first (the two keys may sit
+                // in different Redis Cluster slots, so no one script can do both)
+                .call(() -> scripts.command("HEXISTS", keys.endpoints(account), id).chain(exists -> exists.toLong() == 1L
+                        ? Uni.createFrom().voidItem()
+                        : scripts.command("HDEL", keys.endpointHealth(account), id).replaceWithVoid()))
                 .chain(() -> scripts.command("HGET", keys.endpointHealth(account), id))
                 .map(since -> since == null ? now.toEpochMilli() : since.toLong());
     }

@@ -104,6 +104,10 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         int attempt = delivery.attempt() + 1;
         Instant at = clock.instant();
         return signingFor(delivery, at).chain(signing -> {
+            if (signing == null && delivery.endpointId() != null) {
+                // its endpoint was removed: it gets nothing from then on, which is no failure to list as dead
+                return skip(delivery, attempt, at, Skip.REMOVED);
+            }
             if (signing == null) {
                 // an account this replica lacks may be one a rolling update has just added: its replicas sign it
                 return accountElsewhere(delivery).chain(elsewhere -> elsewhere ? store.postpone(delivery, at.plus(ELSEWHERE_WAIT))
@@ -114,7 +118,7 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
             DeliveryRecord current = signing.endpoint() == null ? delivery : delivery.to(signing.endpoint().url());
             if (signing.endpoint() != null && signing.endpoint().disabled()) {
                 // it may have waited in the endpoint's line for its rate: the ones behind need not wait for it
-                return skip(current, attempt, at).call(() -> signing.endpoint().rateLimit() == null ? Uni.createFrom().voidItem()
+                return skip(current, attempt, at, Skip.DISABLED).call(() -> signing.endpoint().rateLimit() == null ? Uni.createFrom().voidItem()
                         : rates.leaveLine(current.account(), signing.endpoint().id(), current.id()));
             }
             if (signing.endpoint() != null && signing.endpoint().rateLimit() != null) {
@@ -184,11 +188,23 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
                 .replaceWithVoid();
     }
 
-    /** Its endpoint is disabled: not attempted, and logged as skipped. */
-    private Uni<Void> skip(DeliveryRecord delivery, int attempt, Instant at) {
-        ObjectNode entry = logEntry(delivery, attempt, at, null, "not attempted: the endpoint is disabled", 0,
-                AttemptDecision.Outcome.skipped, null);
-        return store.skip(delivery, entry.toString(), at, retention).replaceWithVoid();
+    /** Why a delivery to a registered endpoint is not attempted. */
+    private enum Skip {
+        DISABLED("not attempted: the endpoint is disabled"),
+        /** Nothing of a removed endpoint is kept, its list of attempts included. */
+        REMOVED("not attempted: the endpoint was removed");
+
+        final String error;
+
+        Skip(String error) {
+            this.error = error;
+        }
+    }
+
+    /** Not attempted, and logged as skipped. */
+    private Uni<Void> skip(DeliveryRecord delivery, int attempt, Instant at, Skip why) {
+        ObjectNode entry = logEntry(delivery, attempt, at, null, why.error, 0, AttemptDecision.Outcome.skipped, null);
+        return store.skip(delivery, entry.toString(), at, retention, why != Skip.REMOVED).replaceWithVoid();
     }
 
     private ObjectNode logEntry(DeliveryRecord delivery, int attempt, Instant at, Integer statusCode, String error,
