@@ -18,7 +18,7 @@ public final class AttemptDecision {
     /** The delivery log's word for an attempt. */
     public enum Outcome {
         delivered, failed, dead,
-        /** Not attempted: the endpoint is disabled (not decided here, but logged as one). */
+        /** Not attempted: the endpoint is disabled or removed (not decided here, but logged as one). */
         skipped
     }
 
