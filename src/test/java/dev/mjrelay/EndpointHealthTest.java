@@ -171,6 +171,36 @@ class EndpointHealthTest {
     }
 
     @Test
+    void anEndpointDisabledOnRequestIsSkippedUntilEnabledAndRecovered() {
+        try (Receiver receiver = new Receiver()) {
+            Instant start = Instant.now().minusSeconds(1);
+            String endpoint = post(IVAN, "/v1/webhooks", Map.of("url", receiver.url("/maintenance"))).statusCode(201)
+                    .extract().path("id");
+            String disabledAt = post(IVAN, "/v1/webhooks/" + endpoint + "/disable", Map.of()).statusCode(200)
+                    .body("disabled", equalTo(true)).body("disabledReason", equalTo("disabled on request"))
+                    .body("secret", containsString("...")).extract().path("disabledAt");
+            // asked again: it stays as it was, since when it was
+            post(IVAN, "/v1/webhooks/" + endpoint + "/disable", Map.of()).statusCode(200).body("disabledAt", equalTo(disabledAt));
+            post(IVAN, "/v1/webhooks/ep_nosuch/disable", Map.of()).statusCode(404).body("code", equalTo(3));
+            post(dev.mjrelay.testing.Api.ALICE, "/v1/webhooks/" + endpoint + "/disable", Map.of()).statusCode(404);
+
+            String task = submit(IVAN, "/mj/submit/imagine", Map.of("prompt", "while its receiver is serviced"));
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> deliveries(task)
+                    .body("items.outcome", equalTo(List.of("skipped")))
+                    .body("items[0].error", equalTo("not attempted: the endpoint is disabled")));
+            assertTrue(receiver.forTask(task).isEmpty(), "nothing sent while disabled");
+
+            post(IVAN, "/v1/webhooks/" + endpoint + "/enable", Map.of()).statusCode(200).body("disabled", equalTo(false));
+            post(IVAN, "/v1/webhooks/" + endpoint + "/recover", Map.of("since", start.toString())).statusCode(202)
+                    .body("recovered", equalTo(1));
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> deliveries(task)
+                    .body("items.outcome", equalTo(List.of("skipped", "delivered"))));
+            assertEquals(1, receiver.forTask(task).size());
+            given().header("Authorization", "Bearer " + IVAN).delete("/v1/webhooks/" + endpoint).then().statusCode(204);
+        }
+    }
+
+    @Test
     void aRemovedEndpointsWaitingDeliveryIsSkippedNotListedDead() {
         // its first attempt takes 1.5 s and fails; the endpoint is removed meanwhile
         try (Receiver receiver = new Receiver().slow(1_500).answer(500)) {

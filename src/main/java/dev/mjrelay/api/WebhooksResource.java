@@ -264,6 +264,17 @@ public class WebhooksResource {
     }
 
     @POST
+    @Path("/{id}/disable")
+    @Operation(summary = "Disable an endpoint on request: its deliveries are skipped until it is enabled (then recover"
+            + " sends what it missed); one already disabled stays as it is")
+    @APIResponse(responseCode = "200", description = "the endpoint, disabled",
+            content = @Content(schema = @Schema(implementation = EndpointView.class)))
+    @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_ENDPOINT)
+    public Uni<EndpointView> disable(@PathParam("id") String id) {
+        return endpoints.disable(caller.account().name(), id).map(endpoint -> view(endpoint, true));
+    }
+
+    @POST
     @Path("/{id}/enable")
     @Operation(summary = "Enable a disabled endpoint: new deliveries go to it again; skipped ones wait for a recover")
     @APIResponse(responseCode = "200", description = "the endpoint, enabled",

@@ -128,6 +128,23 @@ public class Endpoints {
         });
     }
 
+    /** Why an endpoint disabled through the API is disabled. */
+    public static final String DISABLED_ON_REQUEST = "disabled on request";
+
+    /**
+     * Disables the endpoint on request (a receiver taken down for maintenance, say): its deliveries are
+     * skipped, as for one disabled for failing, until it is enabled and recovered. One already disabled
+     * keeps when and why it was.
+     */
+    public Uni<Endpoint> disable(String account, String id) {
+        Instant now = clock.instant();
+        return store.change(account, id, endpoint -> Uni.createFrom().item(endpoint.disabled() ? endpoint
+                        : endpoint.disabled(now, DISABLED_ON_REQUEST)))
+                .map(disabled -> found(disabled, id))
+                .invoke(disabled -> LOG.infof("account %s: endpoint %s %s; its deliveries are skipped until it is enabled",
+                        account, id, disabled.disabledReason()));
+    }
+
     /** Enables a disabled endpoint: new deliveries go to it again (skipped ones stay skipped until a recover). */
     public Uni<Endpoint> enable(String account, String id) {
         return store.change(account, id, endpoint -> Uni.createFrom().item(endpoint.enabled()))

@@ -805,6 +805,16 @@ function endpointItem(endpoint, reload, showSecret) {
     toast('Enabled: new deliveries go out again.');
     await reload();
   }) : null;
+  const disableRow = h('div', { class: 'confirm', hidden: true },
+    h('span', {}, 'Disable this endpoint? Its deliveries are skipped until you enable it; Recover then sends what it missed.'), ' ',
+    act('Disable now', async () => {
+      await api('POST', `${base}/disable`);
+      toast(`Disabled ${endpoint.url}.`);
+      await reload();
+    }, { class: 'danger' }), ' ',
+    h('button', { type: 'button', class: 'quiet', onclick: () => { disableRow.hidden = true; } }, 'Keep it on'));
+  const disable = endpoint.disabled ? null
+    : h('button', { type: 'button', class: 'quiet', onclick: () => { disableRow.hidden = false; } }, 'Disable');
 
   const sinceId = `recover-${endpoint.id}`;
   const since = h('input', { type: 'datetime-local', id: sinceId, step: '1' });
@@ -858,10 +868,10 @@ function endpointItem(endpoint, reload, showSecret) {
       endpoint.disabledReason ? [': ', endpoint.disabledReason] : null)
       : endpoint.failingSince ? h('p', { class: 'attempt-error' }, 'Every attempt has failed since ',
         timeEl(endpoint.failingSince), '; it is disabled if that goes on for relay.webhook.disable-after.') : null,
-    h('div', { class: 'actions' }, test, showAttempts, edit, rotate, enable, remove),
+    h('div', { class: 'actions' }, test, showAttempts, edit, rotate, enable, disable, remove),
     editForm,
     h('div', { class: 'recover-row' }, h('label', { for: sinceId }, 'Re-send what it missed since'), since, recover),
-    confirmRow, result, attempts);
+    disableRow, confirmRow, result, attempts);
 }
 
 /**

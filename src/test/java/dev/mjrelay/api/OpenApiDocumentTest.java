@@ -94,6 +94,7 @@ class OpenApiDocumentTest {
             call("PATCH", "/v1/webhooks/{id}", "/v1/webhooks/" + endpointId, 200, Map.of("rateLimit", 100));
             call("PATCH", "/v1/webhooks/{id}", "/v1/webhooks/" + endpointId, 400, Map.of());
             call("POST", "/v1/webhooks/{id}/rotate-secret", "/v1/webhooks/" + endpointId + "/rotate-secret", 200, null);
+            call("POST", "/v1/webhooks/{id}/disable", "/v1/webhooks/" + endpointId + "/disable", 200, null);
             call("POST", "/v1/webhooks/{id}/enable", "/v1/webhooks/" + endpointId + "/enable", 200, null);
             call("POST", "/v1/webhooks/{id}/test", "/v1/webhooks/" + endpointId + "/test", 200, null);
             call("POST", "/v1/webhooks/{id}/recover", "/v1/webhooks/" + endpointId + "/recover", 202,

@@ -312,6 +312,15 @@ class ConsoleIT {
                     .equals("Nothing was changed."));
             button(endpoint, "Cancel").click();
 
+            // disabled on request, then enabled again
+            button(endpoint, "Disable").click();
+            button(endpoint, "Disable now").click();
+            until(d -> d.findElement(endpoint).findElement(By.cssSelector(".badge")).getText().equals("disabled"));
+            assertTrue(driver.findElement(endpoint).getText().contains("disabled on request"), driver.findElement(endpoint).getText());
+            assertTrue(get(RelayProcess.BETA_KEY, "/v1/webhooks").path("items").get(0).path("disabled").asBoolean());
+            button(endpoint, "Enable").click();
+            until(d -> d.findElement(endpoint).findElement(By.cssSelector(".badge")).getText().equals("enabled"));
+
             // the receiver goes down: a task's event fails there, and the endpoint shows as failing
             hooks.down(true);
             String refused = submit(RelayProcess.BETA_KEY, Map.of("prompt", "an event its endpoint will not take"));
