@@ -35,6 +35,9 @@ public class Endpoints {
             EventType.PROGRESS.wireName());
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /** Why an endpoint disabled through the API is disabled. */
+    public static final String DISABLED_ON_REQUEST = "disabled on request";
+
     private final EndpointStore store;
     private final TargetGuard guard;
     private final Clock clock;
@@ -127,9 +130,6 @@ public class Endpoints {
             }).replaceWithVoid();
         });
     }
-
-    /** Why an endpoint disabled through the API is disabled. */
-    public static final String DISABLED_ON_REQUEST = "disabled on request";
 
     /**
      * Disables the endpoint on request (a receiver taken down for maintenance, say): its deliveries are
