@@ -66,7 +66,11 @@ public class DeliveriesResource {
 
     @POST
     @Path("/tasks/{id}/redeliver")
-    @Operation(summary = "Send the task's terminal event again to its targets, with the same webhook-id")
+    @Operation(summary = "Send the task's terminal event again to its targets, with the same webhook-id",
+            description = "Each target's event goes out on the delivery it already has, never beside a copy of itself:"
+                    + " one waiting for a retry, dead or skipped is sent now and starts its retry schedule over; one whose"
+                    + " attempt is under way is left to it, and goes again at once if that attempt is not accepted; a target"
+                    + " without one (its delivery was accepted, or an endpoint registered since) gets a new one.")
     @APIResponse(responseCode = "202", description = "sent again to this many targets",
             content = @Content(schema = @Schema(implementation = Redelivery.class)))
     @APIResponse(responseCode = "404", description = ApiDocumentFilter.UNKNOWN_TASK)
