@@ -670,14 +670,8 @@ function showEndpoints() {
   const secretBox = h('div', { class: 'secret-box', id: 'secret-box', hidden: true, tabindex: '-1' });
   const list = h('ul', { class: 'endpoint-list', id: 'endpoint-list' });
 
-  const url = h('input', { id: 'endpoint-url', name: 'url', type: 'url', required: true, placeholder: 'https://example.com/webhooks/mj', autocomplete: 'off' });
-  const format = h('select', { id: 'endpoint-format', name: 'format' },
-    h('option', { value: 'standard-webhooks' }, 'Standard Webhooks (JSON body)'),
-    h('option', { value: 'cloudevents' }, 'CloudEvents 1.0, binary mode'));
-  const rate = h('input', { id: 'endpoint-rate', name: 'rateLimit', type: 'number', min: '0.001', step: 'any', inputmode: 'decimal' });
-  const eventBoxes = EVENTS.map((event) => h('input', {
-    type: 'checkbox', id: `event-${event}`, value: event, checked: event !== 'task.progress',
-  }));
+  const fields = endpointFields('endpoint', { events: EVENTS.filter((e) => e !== 'task.progress') },
+    'Rate limit (attempts per second, optional)');
 
   const showSecret = (heading, secret, extra) => {
     secretBox.hidden = false;
@@ -721,20 +715,9 @@ function showEndpoints() {
   const register = async (event) => {
     event.preventDefault();
     formError.hidden = true;
-    if (!webUrl(url.value.trim())) {
-      failed(new Error('Enter the endpoint as an http:// or https:// URL.'), formError);
-      url.setAttribute('aria-invalid', 'true');
-      url.focus();
-      return;
-    }
-    url.removeAttribute('aria-invalid');
-    if (rate.validity.badInput) {
-      failed(new Error('Enter the rate limit as a number of attempts per second, or leave it empty.'), formError);
-      rate.focus();
-      return;
-    }
-    const body = { url: url.value.trim(), events: eventBoxes.filter((b) => b.checked).map((b) => b.value), format: format.value };
-    if (rate.value !== '') body.rateLimit = Number(rate.value);
+    const body = fields.read(formError);
+    if (!body) return;
+    if (body.rateLimit === null) delete body.rateLimit;
     // a double click, or Register again after the relay did not answer, must not make two endpoints:
     // the same form sends the same Idempotency-Key until it is answered
     const text = JSON.stringify(body);
@@ -743,8 +726,7 @@ function showEndpoints() {
     try {
       const created = await api('POST', '/v1/webhooks', body, undefined, { 'Idempotency-Key': unanswered.key });
       unanswered = null;
-      url.value = '';
-      rate.value = '';
+      fields.clear();
       await load();
       showSecret(`Registered ${created.url}`, created.secret);
     } catch (e) {
@@ -762,11 +744,7 @@ function showEndpoints() {
     h('div', { class: 'endpoints-layout' },
     h('form', { class: 'register', id: 'register-form', onsubmit: register, novalidate: true },
       h('h2', {}, 'Register an endpoint'),
-      h('div', { class: 'field' }, h('label', { for: 'endpoint-url' }, 'URL'), url),
-      h('fieldset', {}, h('legend', {}, 'Events'),
-        eventBoxes.map((box) => h('div', { class: 'check' }, box, h('label', { for: box.id }, box.value)))),
-      h('div', { class: 'field' }, h('label', { for: 'endpoint-format' }, 'Format'), format),
-      h('div', { class: 'field' }, h('label', { for: 'endpoint-rate' }, 'Rate limit (attempts per second, optional)'), rate),
+      fields.nodes,
       registerButton,
       formError),
     h('section', { 'aria-labelledby': 'registered-title' },
@@ -882,26 +860,12 @@ function endpointItem(endpoint, reload, showSecret) {
 function endpointEditor(endpoint, base, reload) {
   const id = `edit-${endpoint.id}`;
   const error = h('p', { class: 'notice error', role: 'alert', hidden: true });
-  const url = h('input', { id: `${id}-url`, type: 'url', required: true, value: endpoint.url, autocomplete: 'off' });
-  const subscribed = endpoint.events ?? [];
-  const boxes = EVENTS.map((event) => h('input', {
-    type: 'checkbox', id: `${id}-${event}`, value: event, checked: subscribed.includes(event),
-  }));
-  const current = endpoint.format ?? 'standard-webhooks';
-  const format = h('select', { id: `${id}-format` },
-    h('option', { value: 'standard-webhooks', selected: current === 'standard-webhooks' }, 'Standard Webhooks (JSON body)'),
-    h('option', { value: 'cloudevents', selected: current === 'cloudevents' }, 'CloudEvents 1.0, binary mode'));
-  const rate = h('input', { id: `${id}-rate`, type: 'number', min: '0.001', step: 'any', inputmode: 'decimal',
-    value: endpoint.rateLimit != null ? String(endpoint.rateLimit) : '' });
+  const fields = endpointFields(id, endpoint, 'Rate limit (attempts per second; empty for none)');
   const save = h('button', { type: 'submit' }, 'Save changes');
   const cancel = h('button', { type: 'button', class: 'quiet' }, 'Cancel');
 
   const form = h('form', { class: 'edit-endpoint', id, hidden: true, novalidate: true },
-    h('div', { class: 'field' }, h('label', { for: url.id }, 'URL'), url),
-    h('fieldset', {}, h('legend', {}, 'Events'),
-      boxes.map((box) => h('div', { class: 'check' }, box, h('label', { for: box.id }, box.value)))),
-    h('div', { class: 'field' }, h('label', { for: format.id }, 'Format'), format),
-    h('div', { class: 'field' }, h('label', { for: rate.id }, 'Rate limit (attempts per second; empty for none)'), rate),
+    fields.nodes,
     h('p', { class: 'muted' }, 'Deliveries not made yet, retries included, go to the new URL; the secret stays.'),
     h('div', { class: 'actions' }, save, cancel),
     error);
@@ -914,26 +878,12 @@ function endpointEditor(endpoint, base, reload) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     error.hidden = true;
-    const changes = {};
-    const newUrl = url.value.trim();
-    if (!webUrl(newUrl)) {
-      failed(new Error('Enter the endpoint as an http:// or https:// URL.'), error);
-      url.setAttribute('aria-invalid', 'true');
-      url.focus();
-      return;
-    }
-    url.removeAttribute('aria-invalid');
-    if (newUrl !== endpoint.url) changes.url = newUrl;
-    const events = boxes.filter((b) => b.checked).map((b) => b.value);
-    if (events.join() !== EVENTS.filter((e) => subscribed.includes(e)).join()) changes.events = events;
-    if (format.value !== current) changes.format = format.value;
-    if (rate.validity.badInput) {
-      failed(new Error('Enter the rate limit as a number of attempts per second, or leave it empty.'), error);
-      rate.focus();
-      return;
-    }
-    const newRate = rate.value.trim() === '' ? null : Number(rate.value);
-    if (newRate !== (endpoint.rateLimit ?? null)) changes.rateLimit = newRate;
+    const values = fields.read(error);
+    if (!values) return;
+    const was = { url: endpoint.url, events: EVENTS.filter((e) => (endpoint.events ?? []).includes(e)),
+      format: endpoint.format ?? 'standard-webhooks', rateLimit: endpoint.rateLimit ?? null };
+    const changes = Object.fromEntries(Object.entries(values)
+      .filter(([name, value]) => JSON.stringify(value) !== JSON.stringify(was[name])));
     if (Object.keys(changes).length === 0) {
       failed(new Error('Nothing was changed.'), error);
       return;
@@ -950,6 +900,54 @@ function endpointEditor(endpoint, base, reload) {
     }
   });
   return form;
+}
+
+/**
+ * An endpoint form's fields — URL, events, format, rate limit — their ids starting with {@code prefix},
+ * filled from {@code given} (an endpoint, or what a new one starts with). {@code read(error)} answers
+ * {url, events, format, rateLimit} (rateLimit null when empty), or null after showing in {@code error}
+ * what is wrong; {@code clear()} empties the URL and the rate limit.
+ */
+function endpointFields(prefix, given, rateLabel) {
+  const format = given.format ?? 'standard-webhooks';
+  const url = h('input', { id: `${prefix}-url`, name: 'url', type: 'url', required: true, value: given.url,
+    placeholder: given.url ? null : 'https://example.com/webhooks/mj', autocomplete: 'off' });
+  const boxes = EVENTS.map((event) => h('input', {
+    type: 'checkbox', id: `${prefix}-${event}`, value: event, checked: (given.events ?? []).includes(event),
+  }));
+  const formats = h('select', { id: `${prefix}-format`, name: 'format' },
+    h('option', { value: 'standard-webhooks', selected: format === 'standard-webhooks' }, 'Standard Webhooks (JSON body)'),
+    h('option', { value: 'cloudevents', selected: format === 'cloudevents' }, 'CloudEvents 1.0, binary mode'));
+  const rate = h('input', { id: `${prefix}-rate`, name: 'rateLimit', type: 'number', min: '0.001', step: 'any',
+    inputmode: 'decimal', value: given.rateLimit != null ? String(given.rateLimit) : null });
+  const nodes = [
+    h('div', { class: 'field' }, h('label', { for: url.id }, 'URL'), url),
+    h('fieldset', {}, h('legend', {}, 'Events'),
+      boxes.map((box) => h('div', { class: 'check' }, box, h('label', { for: box.id }, box.value)))),
+    h('div', { class: 'field' }, h('label', { for: formats.id }, 'Format'), formats),
+    h('div', { class: 'field' }, h('label', { for: rate.id }, rateLabel), rate)];
+  const read = (error) => {
+    if (!webUrl(url.value.trim())) {
+      failed(new Error('Enter the endpoint as an http:// or https:// URL.'), error);
+      url.setAttribute('aria-invalid', 'true');
+      url.focus();
+      return null;
+    }
+    url.removeAttribute('aria-invalid');
+    if (rate.validity.badInput) {
+      // a number input that does not hold a number reads as empty: that is not "no limit"
+      failed(new Error('Enter the rate limit as a number of attempts per second, or leave it empty.'), error);
+      rate.focus();
+      return null;
+    }
+    return { url: url.value.trim(), events: boxes.filter((b) => b.checked).map((b) => b.value), format: formats.value,
+      rateLimit: rate.value.trim() === '' ? null : Number(rate.value) };
+  };
+  const clear = () => {
+    url.value = '';
+    rate.value = '';
+  };
+  return { nodes, read, clear };
 }
 
 /** 32 random hex digits: crypto.getRandomValues works on plain http too, where randomUUID does not. */
