@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A receiver that answers slowly holds at most relay.webhook.concurrency-per-host of the dispatcher's
- * slots (2 of 4 here): its webhooks over that wait, uncounted as attempts, and another receiver's go on.
+ * slots (2 of 4 here): its webhooks over that wait, uncounted as attempts and spending none of an
+ * endpoint's rateLimit, and another receiver's go on.
  */
 @QuarkusTest
 @QuarkusTestResource(RedisTestResource.class)
@@ -31,12 +32,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HostConcurrencyTest {
 
     static final String HUGO = "hugo-key-51d7";
+    static final String IRIS = "iris-key-5c08";
 
     public static class TwoOfFourPerHost implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("relay.webhook.concurrency", "4",
                     "relay.webhook.concurrency-per-host", "2",
+                    // attempts of 4 s are answered, not timed out
+                    "relay.webhook.timeout", "10s",
+                    "relay.webhook.lease", "20s",
                     "relay.accounts.hugo.api-key", HUGO,
                     "relay.accounts.hugo.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
         }
@@ -65,12 +70,44 @@ class HostConcurrencyTest {
                             .body("items.attempt", equalTo(List.of(1, 1))));
                 }
                 assertEquals(8, slow.requests().size(), "each once");
-                String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
-                assertTrue(metrics.lines().anyMatch(line -> line.startsWith("relay_webhook_host_busy_total ")
-                        && Double.parseDouble(line.substring(line.indexOf(' ') + 1)) > 0), "the waits are counted");
+                assertTrue(hostBusy() > 0, "the waits are counted");
             } finally {
                 given().header("Authorization", "Bearer " + HUGO).delete("/v1/webhooks/" + endpoint).then().statusCode(204);
             }
         }
+    }
+
+    @Test
+    void aWebhookHeldBackByItsBusyHostSpendsNoneOfItsEndpointsRate() {
+        try (Receiver slow = new Receiver().slow(4_000)) {
+            // one attempt every 50 s: an attempt that spent the endpoint's turn and was then turned away
+            // by its host would wait for the next one
+            String endpoint = post(HUGO, "/v1/webhooks", Map.of("url", slow.url("/endpoint"), "rateLimit", 0.02))
+                    .statusCode(201).extract().path("id");
+            try {
+                // another account's two webhooks hold the host's two slots for 4 s
+                for (int i = 0; i < 2; i++) {
+                    submit(IRIS, "/mj/submit/imagine", Map.of("prompt", "holding the host " + i, "callbackUrl", slow.url("/held")));
+                }
+                await().atMost(Duration.ofSeconds(20)).until(() -> slow.requests().size() >= 2);
+                double turnedAwayBefore = hostBusy();
+                String task = submit(HUGO, "/mj/submit/imagine", Map.of("prompt", "to a rate-limited endpoint"));
+
+                await().atMost(Duration.ofSeconds(25)).until(() -> !slow.forTask(task).isEmpty());
+                assertTrue(hostBusy() > turnedAwayBefore, "its first claim found the host busy");
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().header("Authorization", "Bearer " + HUGO)
+                        .get("/v1/tasks/" + task + "/deliveries").then()
+                        .statusCode(200).body("items.outcome", equalTo(List.of("delivered")))
+                        .body("items.attempt", equalTo(List.of(1))));
+            } finally {
+                given().header("Authorization", "Bearer " + HUGO).delete("/v1/webhooks/" + endpoint).then().statusCode(204);
+            }
+        }
+    }
+
+    private static double hostBusy() {
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        return metrics.lines().filter(line -> line.startsWith("relay_webhook_host_busy_total "))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.indexOf(' ') + 1))).sum();
     }
 }

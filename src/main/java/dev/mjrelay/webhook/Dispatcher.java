@@ -121,20 +121,14 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
                 return skip(current, attempt, at, Skip.DISABLED).call(() -> signing.endpoint().rateLimit() == null ? Uni.createFrom().voidItem()
                         : rates.leaveLine(current.account(), signing.endpoint().id(), current.id()));
             }
-            if (signing.endpoint() != null && signing.endpoint().rateLimit() != null) {
-                // over the endpoint's rate the attempt waits its turn, the oldest first; a wait is no failure
-                return rates.takeTurn(current.account(), signing.endpoint().id(), signing.endpoint().rateLimit(),
-                                current.id(), current.createdAtMs())
-                        .chain(wait -> wait.isZero() ? send(current, attempt, at, signing)
-                                : store.postpone(current, at.plus(wait)));
-            }
             return send(current, attempt, at, signing);
         });
     }
 
     /**
      * An attempt within its host's share of this replica's slots: over it, the delivery waits a while,
-     * not counted as an attempt, and the slot goes to another host's webhook.
+     * not counted as an attempt, and the slot goes to another host's webhook. The slot is taken before
+     * the endpoint's rate is asked, so an attempt turned away by its host spends none of the rate.
      */
     private Uni<Void> send(DeliveryRecord delivery, int attempt, Instant at, Signing signing) {
         String host = hostAndPort(delivery.target());
@@ -142,10 +136,27 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
             turnedAway.increment();
             return store.postpone(delivery, at.plus(hosts.wait(host)));
         }
-        long start = System.nanoTime();
-        // deferred: whatever the attempt throws, even before it is under way, gives the slot back
-        return Uni.createFrom().deferred(() -> attemptNow(delivery, attempt, at, signing))
-                .onTermination().invoke(() -> hosts.give(host, (System.nanoTime() - start) / 1_000_000));
+        long[] began = {-1};
+        // deferred: whatever the rate or the attempt throws, even before it is under way, gives the slot back
+        return Uni.createFrom().deferred(() -> rateTurn(delivery, signing))
+                .chain(wait -> {
+                    if (!wait.isZero()) {
+                        // over the endpoint's rate the attempt waits its turn, the oldest first; a wait is no failure
+                        return store.postpone(delivery, at.plus(wait));
+                    }
+                    began[0] = System.nanoTime();
+                    return attemptNow(delivery, attempt, at, signing);
+                })
+                .onTermination().invoke(() -> hosts.give(host, began[0] < 0 ? -1 : (System.nanoTime() - began[0]) / 1_000_000));
+    }
+
+    /** How long the delivery must wait for its endpoint's rateLimit: zero without one, or when its turn is now. */
+    private Uni<Duration> rateTurn(DeliveryRecord delivery, Signing signing) {
+        Endpoint endpoint = signing.endpoint();
+        if (endpoint == null || endpoint.rateLimit() == null) {
+            return Uni.createFrom().item(Duration.ZERO);
+        }
+        return rates.takeTurn(delivery.account(), endpoint.id(), endpoint.rateLimit(), delivery.id(), delivery.createdAtMs());
     }
 
     /**

@@ -46,13 +46,15 @@ final class HostSlots {
         return true;
     }
 
-    /** Gives back the slot of an attempt to {@code host} that took {@code tookMs}. */
+    /** Gives back the slot of an attempt to {@code host} that took {@code tookMs}; negative: none was made with it. */
     synchronized void give(String host, long tookMs) {
         Host h = hosts.get(host);
         if (h == null) {
             return;
         }
-        h.averageMs = h.averageMs < 0 ? tookMs : 0.8 * h.averageMs + 0.2 * tookMs;
+        if (tookMs >= 0) {
+            h.averageMs = h.averageMs < 0 ? tookMs : 0.8 * h.averageMs + 0.2 * tookMs;
+        }
         if (--h.inFlight <= 0) {
             hosts.remove(host);
         }
