@@ -184,10 +184,12 @@ class EndpointHealthTest {
             post(IVAN, "/v1/webhooks/ep_nosuch/disable", Map.of()).statusCode(404).body("code", equalTo(3));
             post(dev.mjrelay.testing.Api.ALICE, "/v1/webhooks/" + endpoint + "/disable", Map.of()).statusCode(404);
 
+            double skippedBefore = skipped("endpoint_disabled");
             String task = submit(IVAN, "/mj/submit/imagine", Map.of("prompt", "while its receiver is serviced"));
             await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> deliveries(task)
                     .body("items.outcome", equalTo(List.of("skipped")))
                     .body("items[0].error", equalTo("not attempted: the endpoint is disabled")));
+            assertTrue(skipped("endpoint_disabled") > skippedBefore, "counted for the operator");
             assertTrue(receiver.forTask(task).isEmpty(), "nothing sent while disabled");
 
             post(IVAN, "/v1/webhooks/" + endpoint + "/enable", Map.of()).statusCode(200).body("disabled", equalTo(false));
@@ -206,6 +208,7 @@ class EndpointHealthTest {
         try (Receiver receiver = new Receiver().slow(1_500).answer(500)) {
             String endpoint = post(IVAN, "/v1/webhooks", Map.of("url", receiver.url("/about-to-go"))).statusCode(201)
                     .extract().path("id");
+            double skippedBefore = skipped("endpoint_removed");
             String task = submit(IVAN, "/mj/submit/imagine", Map.of("prompt", "its endpoint goes while it waits"));
             await().atMost(Duration.ofSeconds(15)).until(() -> !receiver.forTask(task).isEmpty());
             given().header("Authorization", "Bearer " + IVAN).delete("/v1/webhooks/" + endpoint).then().statusCode(204);
@@ -214,6 +217,7 @@ class EndpointHealthTest {
                     .body("items.outcome", equalTo(List.of("failed", "skipped")))
                     .body("items[1].error", equalTo("not attempted: the endpoint was removed")));
             assertEquals(1, receiver.forTask(task).size(), "nothing after the removal");
+            assertTrue(skipped("endpoint_removed") > skippedBefore, "counted for the operator");
             given().header("Authorization", "Bearer " + IVAN).get("/v1/deliveries/dead?limit=100").then().statusCode(200)
                     .body("items.taskId", not(hasItem(task)));
             // the attempt under way failed after the removal: that is not kept as the endpoint's health
@@ -230,6 +234,13 @@ class EndpointHealthTest {
 
     private static String metrics() {
         return given().get("/q/metrics").then().statusCode(200).extract().asString();
+    }
+
+    /** relay_webhook_skipped_total for one reason: 0 before the first. */
+    private static double skipped(String reason) {
+        String series = "relay_webhook_skipped_total{reason=\"" + reason + "\"} ";
+        return metrics().lines().filter(line -> line.startsWith(series))
+                .mapToDouble(line -> Double.parseDouble(line.substring(series.length()))).sum();
     }
 
     private static JsonPath endpointView() {

@@ -28,6 +28,7 @@ import org.jboss.logging.Logger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -60,6 +61,7 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
     private final ReplicaRoster roster;
     private final HostSlots hosts;
     private final Counter turnedAway;
+    private final Map<Skip, Counter> skipped;
 
     Dispatcher(DeliveryStore store, WebhookSender sender, Accounts accounts, Endpoints endpoints, RelayConfig config,
                Clock clock, ObjectMapper mapper, MeterRegistry registry, WebhookRequests requests, RequestRates rates,
@@ -83,6 +85,12 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         this.turnedAway = Counter.builder("relay.webhook.host.busy")
                 .description("Webhook attempts put off because their host had relay.webhook.concurrency-per-host in flight")
                 .register(registry);
+        // each reason from 0, so that a rate over it is right from the first skip
+        this.skipped = new EnumMap<>(Skip.class);
+        for (Skip why : Skip.values()) {
+            skipped.put(why, Counter.builder("relay.webhook.skipped").description("Webhooks not attempted, by why")
+                    .tag("reason", why.reason).register(registry));
+        }
     }
 
     @Override
@@ -199,21 +207,24 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
                 .replaceWithVoid();
     }
 
-    /** Why a delivery to a registered endpoint is not attempted. */
+    /** Why a delivery to a registered endpoint is not attempted, and the metric's {@code reason} for it. */
     private enum Skip {
-        DISABLED("not attempted: the endpoint is disabled"),
+        DISABLED("not attempted: the endpoint is disabled", "endpoint_disabled"),
         /** Nothing of a removed endpoint is kept, its list of attempts included. */
-        REMOVED("not attempted: the endpoint was removed");
+        REMOVED("not attempted: the endpoint was removed", "endpoint_removed");
 
         final String error;
+        final String reason;
 
-        Skip(String error) {
+        Skip(String error, String reason) {
             this.error = error;
+            this.reason = reason;
         }
     }
 
     /** Not attempted, and logged as skipped. */
     private Uni<Void> skip(DeliveryRecord delivery, int attempt, Instant at, Skip why) {
+        skipped.get(why).increment();
         ObjectNode entry = logEntry(delivery, attempt, at, null, why.error, 0, AttemptDecision.Outcome.skipped, null);
         return store.skip(delivery, entry.toString(), at, retention, why != Skip.REMOVED).replaceWithVoid();
     }
