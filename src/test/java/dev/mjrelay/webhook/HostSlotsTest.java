@@ -59,6 +59,20 @@ class HostSlotsTest {
     }
 
     @Test
+    void aSlotGivenBackUnusedLeavesTheHostsAttemptTimeAsItWas() {
+        HostSlots slots = new HostSlots(2, TIMEOUT);
+        slots.take("h:80");
+        slots.take("h:80");
+        slots.give("h:80", 400);
+        slots.take("h:80");
+        // an endpoint's rate said wait: the slot went back without an attempt made with it
+        slots.give("h:80", -1);
+        slots.take("h:80");
+        long first = slots.wait("h:80").toMillis();
+        assertTrue(first >= 190 && first <= 200, "still one 400 ms attempt's time per two slots: " + first);
+    }
+
+    @Test
     void aHostWithNothingInFlightLeavesNothingBehind() {
         HostSlots slots = new HostSlots(4, TIMEOUT);
         for (int i = 0; i < 100; i++) {
