@@ -43,6 +43,12 @@ public record Task(
         return unsent && !status.isTerminal();
     }
 
+    /** The same task as sent to {@code upstream}. */
+    public Task sentTo(String upstream) {
+        return new Task(id, account, action, prompt, parentTaskId, index, callbackUrl, state, notifyProgress, upstreamId,
+                status, progress, snapshot, failReason, submittedAt, finishedAt, deadline, taskType, eta, upstream, unsent);
+    }
+
     /** The same task with another {@code snapshot}. */
     public Task withSnapshot(String snapshot) {
         return new Task(id, account, action, prompt, parentTaskId, index, callbackUrl, state, notifyProgress, upstreamId,

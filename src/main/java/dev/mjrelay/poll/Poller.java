@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.loop.DueWorker;
 import dev.mjrelay.media.Mirror;
+import dev.mjrelay.model.TaskLog;
 import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.store.DueQueue;
 import dev.mjrelay.store.DueTask;
@@ -145,18 +146,27 @@ public class Poller implements DueWorker<DueTask> {
         if (decided instanceof PollDecision.End end) {
             TaskCodec.Queue phase = task.sending() ? TaskCodec.Queue.SENDING : TaskCodec.Queue.WAITING;
             return notifier.finishUnsent(task.id(), end.failReason(), phase)
-                    .invoke(ended -> {
-                        if (ended && phase == TaskCodec.Queue.SENDING) {
-                            LOG.warnf("task %s: its send upstream was cut (the replica sending it stopped): the task"
-                                    + " fails; it may have run there, so it is not sent again", task.id());
-                        }
-                    })
+                    .call(ended -> ended && phase == TaskCodec.Queue.SENDING ? sendCut(task.id()) : Uni.createFrom().nullItem())
                     .call(ended -> ended && phase == TaskCodec.Queue.WAITING ? jobs.remove(task.id())
                             : Uni.createFrom().nullItem())
                     .replaceWithVoid();
         }
         // the job may have been sent since this watchdog was claimed: then what the send scheduled stands
         return store.watchWaiting(task.id(), ((PollDecision.Reschedule) decided).next()).replaceWithVoid();
+    }
+
+    /**
+     * Tells the operator of a job that may have run upstream with nothing in the relay to show for it:
+     * which task, whose, and which upstream to look it up in (read now: a claim does not carry them).
+     */
+    private Uni<Void> sendCut(String id) {
+        // the line matters more than its detail: should Redis not answer now, it goes without
+        return store.find(id).onFailure().recoverWithNull().invoke(task -> {
+            String where = task == null || task.upstream().isEmpty() ? "upstream" : "to upstream " + task.upstream();
+            String account = task == null ? "?" : task.account();
+            TaskLog.warn(LOG, id, account, "its send %s was cut (the replica sending it stopped): the task fails; it may"
+                    + " have run there, so it is not sent again", where);
+        }).replaceWithVoid();
     }
 
     private Uni<Void> carryOut(DueTask task, PollDecision.Decision decided) {

@@ -168,8 +168,10 @@ public class Admission {
     private Uni<Submitted> sendNow(Account account, Task task, UpstreamRequest request, String upstream, Span span,
                                    PendingLimit.Slot slot) {
         UpstreamClient client = upstreams.byName(upstream).orElseThrow();
-        return slot.storing(store.createUnsent(task, TaskCodec.Queue.SENDING, task.submittedAt().plus(lease), null,
-                        TaskTraces.traceparent(span)))
+        // stored with the upstream it goes to, which a watchdog names should this replica die mid-send; the
+        // job put in line after a busy answer keeps its own choice (task.upstream(): its parent's, or any)
+        return slot.storing(store.createUnsent(task.sentTo(upstream), TaskCodec.Queue.SENDING, task.submittedAt().plus(lease),
+                        null, TaskTraces.traceparent(span)))
                 .chain(() -> {
                     Instant sentAt = clock.instant();
                     Span sending = traces.child(span, "upstream submit", SpanKind.CLIENT);

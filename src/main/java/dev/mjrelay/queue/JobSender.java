@@ -100,7 +100,7 @@ public class JobSender implements DueWorker<Job> {
                     .replaceWithVoid();
         }
         UpstreamRequest request = new UpstreamRequest(job.path(), body(job));
-        return tasks.beginSend(job.id(), now.plus(lease)).chain(begun -> {
+        return tasks.beginSend(job.id(), job.upstream(), now.plus(lease)).chain(begun -> {
             if (begun == null) {
                 return queue.settle(job.id(), job.upstream(), Outcome.DROPPED, now, now).replaceWithVoid();
             }

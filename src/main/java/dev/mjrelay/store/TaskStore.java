@@ -93,13 +93,13 @@ public class TaskStore {
     }
 
     /**
-     * Marks a waiting job's task as being sent, its watchdog due at {@code leaseEnd}; null (nothing
-     * changed) when it is not waiting: ended, cancelled, or a send of it was already tried.
+     * Marks a waiting job's task as being sent to {@code upstream}, its watchdog due at {@code leaseEnd};
+     * null (nothing changed) when it is not waiting: ended, cancelled, or a send of it was already tried.
      */
-    public Uni<Send> beginSend(String id, Instant leaseEnd) {
+    public Uni<Send> beginSend(String id, String upstream, Instant leaseEnd) {
         int p = keys.partitionOf(id);
         return scripts.run("begin-send", List.of(keys.task(id), keys.due(p)),
-                        List.of(id, Long.toString(leaseEnd.toEpochMilli())))
+                        List.of(id, Long.toString(leaseEnd.toEpochMilli()), upstream))
                 .map(response -> response == null ? null : new Send(response.toString().isEmpty() ? null : response.toString()));
     }
 

@@ -165,7 +165,8 @@ class FaultToleranceIT {
                     .anyMatch(r -> r.body().contains("\"task.failed\"")));
             // the job may have run upstream with nothing here to show for it: the operator is told
             assertTrue(relay.logText().lines().anyMatch(line -> line.contains(" WARN ") && line.contains("task " + taskId[0]
-                    + ": its send upstream was cut")), "a WARN line names the task whose send was cut");
+                    + " of account alpha: its send to upstream default was cut")),
+                    "a WARN line names the task whose send was cut, its account and the upstream to look it up in");
             HttpResponse<String> again = HTTP.send(submitRequest(relay, "key-of-a-crash", body), HttpResponse.BodyHandlers.ofString());
             assertEquals(taskId[0], JSON.readTree(again.body()).path("result").asText(), "the key keeps leading to that task");
             assertEquals(1, hanging.submitRequests());

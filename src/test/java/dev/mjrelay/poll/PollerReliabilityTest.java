@@ -4,6 +4,7 @@ import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.simulator.Simulator;
 import dev.mjrelay.loop.ClaimLoop;
 import dev.mjrelay.store.DueTask;
+import dev.mjrelay.store.TaskCodec;
 import dev.mjrelay.store.TaskCodec.Field;
 import dev.mjrelay.store.JobQueue;
 import dev.mjrelay.store.TaskStore;
@@ -11,6 +12,7 @@ import dev.mjrelay.trace.TaskTraces;
 import dev.mjrelay.model.Action;
 import dev.mjrelay.model.Task;
 import dev.mjrelay.model.TaskStatus;
+import dev.mjrelay.testing.LogCapture;
 import dev.mjrelay.testing.Receiver;
 import dev.mjrelay.testing.RedisTestResource;
 import dev.mjrelay.upstream.Upstreams;
@@ -211,6 +213,29 @@ class PollerReliabilityTest {
         // the running task is still polled: its next poll is not put off to its deadline, 30 minutes on
         int p = keysPartition(id);
         assertTrue(score(p, id) < clock.instant().plusSeconds(60).toEpochMilli(), "next poll at " + score(p, id));
+    }
+
+    @Test
+    void aJobWhoseSenderDiedMidSendFailsAndTheLogNamesItsAccountAndUpstream() {
+        Instant now = clock.instant();
+        Task task = new Task(dev.mjrelay.model.Ids.taskId(), "alice", Action.IMAGINE, "sent, then its sender died", null, null,
+                null, null, false, null, TaskStatus.TASK_STATUS_QUEUED, 0, null, null, now, null, now.plus(Duration.ofMinutes(30)),
+                null, 0, null, true);
+        store.createUnsent(task, TaskCodec.Queue.WAITING, now.plusSeconds(60), notifier.submittedData(task), null)
+                .await().atMost(Duration.ofSeconds(5));
+        List<String> lines = LogCapture.during("", () -> {
+            // a replica takes the job from the queue to send it to the upstream named "default", and dies
+            assertTrue(store.beginSend(task.id(), "default", clock.instant().plusMillis(500)).await().atMost(Duration.ofSeconds(5))
+                    != null, "being sent");
+            await().atMost(Duration.ofSeconds(15)).until(() -> store.find(task.id()).await().atMost(Duration.ofSeconds(5))
+                    .status() == TaskStatus.TASK_STATUS_FAILED);
+        }).stream().map(LogCapture::text).toList();
+
+        assertTrue(store.find(task.id()).await().atMost(Duration.ofSeconds(5)).failReason().contains("unknown"),
+                "it may have run upstream: never sent again");
+        assertTrue(lines.stream().anyMatch(line -> line.equals("task " + task.id() + " of account alice: its send to upstream"
+                + " default was cut (the replica sending it stopped): the task fails; it may have run there, so it is not sent"
+                + " again")), "the operator is told where to look it up: " + lines);
     }
 
     private int keysPartition(String id) {
