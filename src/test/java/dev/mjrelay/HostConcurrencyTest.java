@@ -39,7 +39,7 @@ class HostConcurrencyTest {
         public Map<String, String> getConfigOverrides() {
             return Map.of("relay.webhook.concurrency", "4",
                     "relay.webhook.concurrency-per-host", "2",
-                    // attempts of 4 s are answered, not timed out
+                    // attempts of 6 s are answered, not timed out
                     "relay.webhook.timeout", "10s",
                     "relay.webhook.lease", "20s",
                     "relay.accounts.hugo.api-key", HUGO,
@@ -79,13 +79,14 @@ class HostConcurrencyTest {
 
     @Test
     void aWebhookHeldBackByItsBusyHostSpendsNoneOfItsEndpointsRate() {
-        try (Receiver slow = new Receiver().slow(4_000)) {
+        try (Receiver slow = new Receiver().slow(6_000)) {
             // one attempt every 50 s: an attempt that spent the endpoint's turn and was then turned away
             // by its host would wait for the next one
             String endpoint = post(HUGO, "/v1/webhooks", Map.of("url", slow.url("/endpoint"), "rateLimit", 0.02))
                     .statusCode(201).extract().path("id");
             try {
-                // another account's two webhooks hold the host's two slots for 4 s
+                // another account's two webhooks hold the host's two slots for 6 s: the task below ends, and
+                // its webhook is first claimed, well within them
                 for (int i = 0; i < 2; i++) {
                     submit(IRIS, "/mj/submit/imagine", Map.of("prompt", "holding the host " + i, "callbackUrl", slow.url("/held")));
                 }
