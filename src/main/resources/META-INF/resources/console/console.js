@@ -14,6 +14,8 @@ const ACTIONS = ['IMAGINE', 'UPSCALE', 'VARIATION', 'REROLL'];
 const EVENTS = ['task.succeeded', 'task.failed', 'task.progress'];
 
 const main = document.getElementById('main');
+/** Endpoints enabled again in this tab, each with when it began to miss deliveries, until it is recovered. */
+const missedSince = new Map();
 
 // ---------------------------------------------------------------- DOM, text only
 
@@ -68,6 +70,14 @@ function ago(iso) {
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
   if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
   return `${Math.floor(seconds / 86400)} d ago`;
+}
+
+/** An instant as a datetime-local input's value: this browser's local time, to the second. */
+function localInputValue(iso) {
+  const at = when(iso);
+  if (!at) return '';
+  const two = (n) => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}T${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
 }
 
 function timeEl(iso, text) {
@@ -778,8 +788,11 @@ function endpointItem(endpoint, reload, showSecret) {
       h('p', {}, 'Webhooks carry both signatures until ', until ? until.toLocaleString() : '—',
         ', so the receiver can switch over without missing one.'));
   });
+  // what a disabled endpoint missed began when its attempts started failing, or when it was disabled on request
+  const missedFrom = endpoint.disabled ? (endpoint.failingSince ?? endpoint.disabledAt) : missedSince.get(endpoint.id);
   const enable = endpoint.disabled ? act('Enable', async () => {
     await api('POST', `${base}/enable`);
+    if (missedFrom) missedSince.set(endpoint.id, missedFrom);
     toast('Enabled: new deliveries go out again.');
     await reload();
   }) : null;
@@ -795,7 +808,9 @@ function endpointItem(endpoint, reload, showSecret) {
     : h('button', { type: 'button', class: 'quiet', onclick: () => { disableRow.hidden = false; } }, 'Disable');
 
   const sinceId = `recover-${endpoint.id}`;
-  const since = h('input', { type: 'datetime-local', id: sinceId, step: '1' });
+  // once it is enabled again, the time to recover from is filled in
+  const since = h('input', { type: 'datetime-local', id: sinceId, step: '1',
+    value: endpoint.disabled ? null : localInputValue(missedFrom) });
   const recover = act('Recover', async () => {
     const at = since.value ? new Date(since.value) : null;
     if (!at || Number.isNaN(at.getTime())) {
@@ -804,8 +819,12 @@ function endpointItem(endpoint, reload, showSecret) {
       return;
     }
     const answer = await api('POST', `${base}/recover`, { since: at.toISOString() });
+    missedSince.delete(endpoint.id);
+    missedHint.hidden = true;
     replace(result, `Sending ${answer.recovered} event${answer.recovered === 1 ? '' : 's'} again.`);
   });
+  const missedHint = h('p', { class: 'muted missed', hidden: endpoint.disabled || !missedFrom },
+    'Enabled again. What it missed since ', timeEl(missedFrom), ' was skipped: Recover sends it now.');
 
   const editForm = endpointEditor(endpoint, base, reload);
   const edit = h('button', { type: 'button', 'aria-expanded': 'false', 'aria-controls': editForm.id }, 'Edit');
@@ -848,6 +867,7 @@ function endpointItem(endpoint, reload, showSecret) {
         timeEl(endpoint.failingSince), '; it is disabled if that goes on for relay.webhook.disable-after.') : null,
     h('div', { class: 'actions' }, test, showAttempts, edit, rotate, enable, disable, remove),
     editForm,
+    missedHint,
     h('div', { class: 'recover-row' }, h('label', { for: sinceId }, 'Re-send what it missed since'), since, recover),
     disableRow, confirmRow, result, attempts);
 }

@@ -312,14 +312,29 @@ class ConsoleIT {
                     .equals("Nothing was changed."));
             button(endpoint, "Cancel").click();
 
-            // disabled on request, then enabled again
+            // disabled on request: a task's event is skipped meanwhile
             button(endpoint, "Disable").click();
             button(endpoint, "Disable now").click();
             until(d -> d.findElement(endpoint).findElement(By.cssSelector(".badge")).getText().equals("disabled"));
             assertTrue(driver.findElement(endpoint).getText().contains("disabled on request"), driver.findElement(endpoint).getText());
             assertTrue(get(RelayProcess.BETA_KEY, "/v1/webhooks").path("items").get(0).path("disabled").asBoolean());
+            String missed = submit(RelayProcess.BETA_KEY, Map.of("prompt", "an event while its receiver is serviced"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> get(RelayProcess.BETA_KEY, "/v1/tasks/" + missed + "/deliveries")
+                    .path("items").findValuesAsText("outcome").equals(List.of("skipped")));
+            // enabled again, it offers to send what it missed, from when it was disabled
             button(endpoint, "Enable").click();
             until(d -> d.findElement(endpoint).findElement(By.cssSelector(".badge")).getText().equals("enabled"));
+            WebElement missedHint = until(d -> visible(d, By.cssSelector("li.endpoint .missed")));
+            assertTrue(missedHint.getText().contains("What it missed since"), missedHint.getText());
+            assertFalse(driver.findElement(endpoint).findElement(By.cssSelector(".recover-row input")).getAttribute("value")
+                    .isEmpty(), "the time to recover from is filled in");
+            bothWidths("endpoints-enabled-again");
+            button(endpoint, "Recover").click();
+            until(d -> d.findElement(endpoint).findElement(By.cssSelector(".endpoint-result")).getText()
+                    .equals("Sending 1 event again."));
+            await().atMost(Duration.ofSeconds(15)).until(() -> !hooks.forTask(missed).isEmpty());
+            assertTrue(driver.findElements(By.cssSelector("li.endpoint .missed")).stream().noneMatch(WebElement::isDisplayed),
+                    "offered until recovered");
 
             // the receiver goes down: a task's event fails there, and the endpoint shows as failing
             hooks.down(true);
