@@ -27,11 +27,7 @@ class HostSlotsTest {
 
     @Test
     void theOnesTurnedAwayAreToldTheirTurnsOneSlotApart() {
-        HostSlots slots = new HostSlots(2, TIMEOUT);
-        slots.take("h:80");
-        slots.take("h:80");
-        slots.give("h:80", 400);
-        slots.take("h:80");
+        HostSlots slots = twoSlotsFullAfterA400MsAttempt();
         // two slots, attempts of 400 ms: one frees every 200 ms
         long first = slots.wait("h:80").toMillis();
         long second = slots.wait("h:80").toMillis();
@@ -60,11 +56,7 @@ class HostSlotsTest {
 
     @Test
     void aSlotGivenBackUnusedLeavesTheHostsAttemptTimeAsItWas() {
-        HostSlots slots = new HostSlots(2, TIMEOUT);
-        slots.take("h:80");
-        slots.take("h:80");
-        slots.give("h:80", 400);
-        slots.take("h:80");
+        HostSlots slots = twoSlotsFullAfterA400MsAttempt();
         // an endpoint's rate said wait: the slot went back without an attempt made with it
         slots.give("h:80", -1);
         slots.take("h:80");
@@ -81,5 +73,15 @@ class HostSlotsTest {
             slots.give(host, 10);
         }
         assertEquals(0, slots.hosts());
+    }
+
+    /** Host h:80 with both its slots taken, its attempts known to take 400 ms. */
+    private static HostSlots twoSlotsFullAfterA400MsAttempt() {
+        HostSlots slots = new HostSlots(2, TIMEOUT);
+        slots.take("h:80");
+        slots.take("h:80");
+        slots.give("h:80", 400);
+        slots.take("h:80");
+        return slots;
     }
 }
