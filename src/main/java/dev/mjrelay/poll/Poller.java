@@ -85,6 +85,8 @@ public class Poller implements DueWorker<DueTask> {
         this.settings = new Settings(poll.concurrency(), poll.lease(), poll.idle());
         this.renewals = new Renewals(jobs, vertx, clock, poll.interval().plus(poll.lease()));
         upstreams.names().forEach(this::unknownStatusOf);
+        // from 0, so that the rate an alert reads (polls failing) counts the first error after a start
+        pollsCounted("error");
     }
 
     @PreDestroy
@@ -277,7 +279,11 @@ public class Poller implements DueWorker<DueTask> {
     }
 
     private void count(String outcome) {
-        counters.computeIfAbsent(outcome, name -> Counter.builder("relay.polls").description("Upstream polls by outcome")
-                .tag("outcome", name).register(registry)).increment();
+        pollsCounted(outcome).increment();
+    }
+
+    private Counter pollsCounted(String outcome) {
+        return counters.computeIfAbsent(outcome, name -> Counter.builder("relay.polls").description("Upstream polls by outcome")
+                .tag("outcome", name).register(registry));
     }
 }

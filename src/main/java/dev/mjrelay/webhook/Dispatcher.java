@@ -62,6 +62,8 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
     private final HostSlots hosts;
     private final Counter turnedAway;
     private final Map<Skip, Counter> skipped;
+    private final Map<AttemptDecision.Outcome, Counter> attempts;
+    private final Timer deliveredAfter;
 
     Dispatcher(DeliveryStore store, WebhookSender sender, Accounts accounts, Endpoints endpoints, RelayConfig config,
                Clock clock, ObjectMapper mapper, MeterRegistry registry, WebhookRequests requests, RequestRates rates,
@@ -85,12 +87,21 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         this.turnedAway = Counter.builder("relay.webhook.host.busy")
                 .description("Webhook attempts put off because their host had relay.webhook.concurrency-per-host in flight")
                 .register(registry);
-        // each reason from 0, so that a rate over it is right from the first skip
+        // each series from 0, so that an increase over it counts its first event: an alert on dead
+        // deliveries (increase over 30 minutes) missed the first one after a start, when the series began at 1
         this.skipped = new EnumMap<>(Skip.class);
         for (Skip why : Skip.values()) {
             skipped.put(why, Counter.builder("relay.webhook.skipped").description("Webhooks not attempted, by why")
                     .tag("reason", why.reason).register(registry));
         }
+        this.attempts = new EnumMap<>(AttemptDecision.Outcome.class);
+        for (AttemptDecision.Outcome outcome : List.of(AttemptDecision.Outcome.delivered, AttemptDecision.Outcome.failed,
+                AttemptDecision.Outcome.dead)) {
+            attempts.put(outcome, Counter.builder("relay.webhook.attempts").description("Webhook attempts by outcome")
+                    .tag("outcome", outcome.name()).register(registry));
+        }
+        this.deliveredAfter = Timer.builder("relay.webhook.delivery").description("Terminal status seen to 2xx from the receiver")
+                .publishPercentileHistogram().register(registry);
     }
 
     @Override
@@ -253,12 +264,9 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         AttemptDecision.Outcome outcome = verdict.outcome();
         ObjectNode entry = logEntry(delivery, attempt, at, result.statusCode(), result.error(), result.durationMs(), outcome,
                 result.responseBody());
-        Counter.builder("relay.webhook.attempts").description("Webhook attempts by outcome")
-                .tag("outcome", outcome.name()).register(registry).increment();
+        attempts.get(outcome).increment();
         if (outcome == AttemptDecision.Outcome.delivered) {
-            Timer.builder("relay.webhook.delivery").description("Terminal status seen to 2xx from the receiver")
-                    .publishPercentileHistogram().register(registry)
-                    .record(Duration.ofMillis(Math.max(0, now.toEpochMilli() - delivery.createdAtMs())));
+            deliveredAfter.record(Duration.ofMillis(Math.max(0, now.toEpochMilli() - delivery.createdAtMs())));
         } else {
             TaskLog.info(LOG, delivery.taskId(), delivery.account(), "webhook %s to %s: attempt %d %s (%s)",
                     delivery.type(), hostOf(delivery.target()), attempt, outcome,
