@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.loop.DueWorker;
 import dev.mjrelay.media.Mirror;
+import dev.mjrelay.model.Task;
 import dev.mjrelay.model.TaskLog;
 import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.store.DueQueue;
@@ -162,13 +163,29 @@ public class Poller implements DueWorker<DueTask> {
      * which task, whose, and which upstream to look it up in (read now: a claim does not carry them).
      */
     private Uni<Void> sendCut(String id) {
-        // the line matters more than its detail: should Redis not answer now, it goes without
-        return store.find(id).onFailure().recoverWithNull().invoke(task -> {
+        return readForLine(id).invoke(task -> {
             String where = task == null || task.upstream().isEmpty() ? "upstream" : "to upstream " + task.upstream();
-            String account = task == null ? "?" : task.account();
-            TaskLog.warn(LOG, id, account, "its send %s was cut (the replica sending it stopped): the task fails; it may"
-                    + " have run there, so it is not sent again", where);
+            TaskLog.warn(LOG, id, accountOf(task), "its send %s was cut (the replica sending it stopped): the task fails;"
+                    + " it may have run there, so it is not sent again", where);
         }).replaceWithVoid();
+    }
+
+    /**
+     * A warning about a task names its account, as every line about a task does ({@link TaskLog}), so
+     * that an operator can tell whom it concerns; a claim does not carry the account, so the task is
+     * read for it. Only for rare lines: one read each.
+     */
+    private Uni<Void> warn(String id, String format, Object... args) {
+        return readForLine(id).invoke(task -> TaskLog.warn(LOG, id, accountOf(task), format, args)).replaceWithVoid();
+    }
+
+    /** The line matters more than its detail: should Redis not answer now, it goes without. */
+    private Uni<Task> readForLine(String id) {
+        return store.find(id).onFailure().recoverWithNull();
+    }
+
+    private static String accountOf(Task task) {
+        return task == null ? "?" : task.account();
     }
 
     private Uni<Void> carryOut(DueTask task, PollDecision.Decision decided) {
@@ -187,9 +204,15 @@ public class Poller implements DueWorker<DueTask> {
         PollDecision.Reschedule next = (PollDecision.Reschedule) decided;
         if (next.unknownStatus() != null) {
             unknownStatusOf(upstreamName).increment();
-            LOG.warnf("task %s: the upstream %s answered the status word '%s', which the relay does not know;"
-                    + " the task is polled until it ends or its deadline", task.id(), upstreamName, next.unknownStatus());
+            // once per task (PollDecision): the read it takes is no cost
+            return warn(task.id(), "the upstream %s answered the status word '%s', which the relay does not know;"
+                    + " the task is polled until it ends or its deadline", upstreamName, next.unknownStatus())
+                    .chain(() -> recordPoll(task, next));
         }
+        return recordPoll(task, next);
+    }
+
+    private Uni<Void> recordPoll(DueTask task, PollDecision.Reschedule next) {
         int partition = store.partitionOf(task.id());
         if (next.progress() == null) {
             return batches.record(partition, new PollRecord(task.id(), next.next(), next.fields())).replaceWithVoid();
@@ -224,8 +247,9 @@ public class Poller implements DueWorker<DueTask> {
                 return notifier.finish(task.id(), TaskStatus.TASK_STATUS_SUCCEED, mirrored.snapshot(), null).replaceWithVoid();
             }
             if (result instanceof Mirror.GaveUp gaveUp) {
-                LOG.warnf("task %s: its images go out with the upstream's URLs, unmirrored: %s", task.id(), gaveUp.reason());
-                return notifier.finish(task.id(), TaskStatus.TASK_STATUS_SUCCEED, gaveUp.snapshot(), null).replaceWithVoid();
+                return warn(task.id(), "its images go out with the upstream's URLs, unmirrored: %s", gaveUp.reason())
+                        .chain(() -> notifier.finish(task.id(), TaskStatus.TASK_STATUS_SUCCEED, gaveUp.snapshot(), null))
+                        .replaceWithVoid();
             }
             int attempts = task.mirroring() ? task.errors() + 1 : 1;
             Instant next = clock.instant().plus(mirrorBackoff(attempts));

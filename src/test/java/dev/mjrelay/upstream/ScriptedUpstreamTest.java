@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.LogRecord;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
@@ -192,19 +193,25 @@ class ScriptedUpstreamTest {
     }
 
     @Test
-    void anUnknownStatusWordKeepsTheTaskRunningAndIsCountedOncePerTask() {
+    void anUnknownStatusWordKeepsTheTaskRunningAndIsCountedAndLoggedOncePerTask() {
         ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine"))
                 .willReturn(json(200, "{\"code\":1,\"result\":\"up-odd\"}")));
         ScriptedUpstream.server().stubFor(get(urlPathEqualTo("/mj/task/up-odd/fetch")).willReturn(json(200,
                 "{\"task\":{\"status\":\"MODAL\",\"progress_percent\":10},\"images\":[]}")));
         double before = unknownStatusCount();
-        String id = dev.mjrelay.testing.Api.submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "an odd one"));
-
-        await().atMost(Duration.ofSeconds(10)).until(() -> ScriptedUpstream.server().findAll(
-                com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor(
-                        urlPathEqualTo("/mj/task/up-odd/fetch"))).size() >= 3);
+        AtomicReference<String> submitted = new AtomicReference<>();
+        List<String> lines = LogCapture.during("dev.mjrelay", () -> {
+            submitted.set(dev.mjrelay.testing.Api.submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "an odd one")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> ScriptedUpstream.server().findAll(
+                    com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor(
+                            urlPathEqualTo("/mj/task/up-odd/fetch"))).size() >= 3);
+        }).stream().map(LogCapture::text).filter(line -> line.contains("'MODAL'")).toList();
+        String id = submitted.get();
 
         assertEquals(before + 1, unknownStatusCount(), "counted once for the task, however often it is seen");
+        // whose task it is, for the operator to tell them: as every line about a task says
+        assertEquals(List.of("task " + id + " of account alice: the upstream default answered the status word 'MODAL',"
+                + " which the relay does not know; the task is polled until it ends or its deadline"), lines);
         fetch(ALICE, id).body("task.status", equalTo("TASK_STATUS_PROCESSING"));
     }
 
