@@ -198,6 +198,13 @@ class MediaIT {
         Path dir = Files.createTempDirectory("mj-relay-media-it");
         try (FakeUpstream upstream = new FakeUpstream(500).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
              RelayProcess relay = relay("media-fs", prefix(), upstream, filesystemStore(dir)).start()) {
+            // from 0 before the first attempt, so that the dashboard's rate over them sees the first ones
+            List<String> fresh = new String(fetch(relay.url() + "/q/metrics").body(), java.nio.charset.StandardCharsets.UTF_8)
+                    .lines().filter(l -> l.startsWith("relay_media_seconds_count{")).sorted().toList();
+            assertEquals(3, fresh.size(), fresh.toString());
+            for (String outcome : List.of("gave_up", "mirrored", "retry")) {
+                assertTrue(fresh.stream().anyMatch(l -> l.contains("outcome=\"" + outcome + "\"") && l.endsWith(" 0.0")), fresh.toString());
+            }
             List<String> ids = submit(relay, receiver, "fs-", 50);
             List<JsonNode> events = awaitOneEventEach(receiver, ids, 120);
             for (int i = 0; i < ids.size(); i++) {
@@ -251,6 +258,11 @@ class MediaIT {
                 report.append(bad.get(i)).append(' ').append(after).append(" ms; ");
                 // a 0.5 s task, then at most relay.media.timeout (4 s) of mirroring, and a poll's slack
                 assertTrue(after < 8_000, bad.get(i) + " held the webhook back " + after + " ms");
+                String id = ids.get(i);
+                // the operator learns whose images went out unmirrored, once
+                assertEquals(1, relay.logText().lines().filter(line -> line.contains("WARN") && line.contains("task " + id
+                        + " of account alpha: its images go out with the upstream's URLs, unmirrored: ")).count(),
+                        bad.get(i) + ": " + relay.logText().lines().filter(line -> line.contains(id)).toList());
             }
             Figures.report("media", "bad image URLs (404, hang, 200 MB, HTML), timeout 4 s, max-bytes 5MB: each went out"
                     + " unmirrored with the upstream's URL; webhook after submit: " + report + "stored files " + files(dir).size());
