@@ -75,7 +75,7 @@ class ObservabilityTest {
                     while (name.find()) {
                         String metric = name.group();
                         if (metric.startsWith("relay_media_seconds")) {
-                            continue; // timed on a media store's first attempt; this profile has none: MediaIT reads it
+                            continue; // there with a media store; this profile has none: MediaIT reads it
                         }
                         if (metric.startsWith("relay_events_")) {
                             continue; // a sink's; this profile has none: the sink ITs read them (SinkScenario)

@@ -106,6 +106,8 @@ public class Mirror {
         Gauge.builder("relay.media.downloads.waiting", downloads, Slots::waiting)
                 .description("Images waiting for one of this replica's download slots").register(registry);
         if (store != null) {
+            // each from 0, so that a rate over the first attempts after a start sees them
+            List.of("mirrored", "retry", "gave_up").forEach(this::attempts);
             sweep(store.incoming());
         }
     }
@@ -249,9 +251,13 @@ public class Mirror {
 
     private Result timed(long start, Result result) {
         String outcome = result instanceof Mirrored ? "mirrored" : result instanceof GaveUp ? "gave_up" : "retry";
-        Timer.builder("relay.media.seconds").description("Mirroring a task's images, one attempt, by outcome")
-                .tag("outcome", outcome).register(registry).record(Duration.ofNanos(System.nanoTime() - start));
+        attempts(outcome).record(Duration.ofNanos(System.nanoTime() - start));
         return result;
+    }
+
+    private Timer attempts(String outcome) {
+        return Timer.builder("relay.media.seconds").description("Mirroring a task's images, one attempt, by outcome")
+                .tag("outcome", outcome).register(registry);
     }
 
     private static String describe(Throwable e) {
