@@ -347,12 +347,24 @@ function showTasks(params) {
   const stateInput = h('input', { id: 'filter-state', type: 'search', value: state, autocomplete: 'off',
     placeholder: 'e.g. order-42', onchange: filterChanged });
 
+  // a task id from a webhook, a log line or the client's records: its page at once, whatever its age
+  const taskIdInput = h('input', { id: 'open-task-id', type: 'search', autocomplete: 'off', spellcheck: 'false',
+    placeholder: 'from a webhook or a log line' });
+  const openTask = (e) => {
+    e.preventDefault();
+    const id = taskIdInput.value.trim();
+    if (id) go(`#/task/${encodeURIComponent(id)}`);
+    else taskIdInput.focus();
+  };
+
   show(h('section', { 'aria-labelledby': 'tasks-title' },
     h('div', { class: 'heading-row' }, h('h1', { id: 'tasks-title' }, 'Tasks'), queue),
     h('form', { class: 'filters', role: 'search', onsubmit: (e) => { e.preventDefault(); filterChanged(); } },
       h('div', { class: 'field' }, h('label', { for: 'filter-status' }, 'Status'), statusSelect),
       h('div', { class: 'field' }, h('label', { for: 'filter-action' }, 'Action'), actionSelect),
       h('div', { class: 'field' }, h('label', { for: 'filter-state' }, 'State'), stateInput)),
+    h('form', { class: 'open-task', role: 'search', 'aria-label': 'Open a task by its id', onsubmit: openTask },
+      h('label', { for: 'open-task-id' }, 'Task id'), taskIdInput, h('button', { type: 'submit' }, 'Open')),
     error, empty, grid, more));
 
   const filter = new URLSearchParams();
@@ -496,15 +508,15 @@ function showTask(id) {
     toast('Cancelled: the task fails with "cancelled" and its webhook is sent.');
   });
 
+  const body = h('div', {}, h('div', { class: 'task-layout' }, images, fields),
+    h('h2', {}, 'Events'), events,
+    h('h2', {}, 'Delivery attempts'), timeline);
   show(h('section', { 'aria-labelledby': 'task-title' },
     h('p', { class: 'back' }, h('a', { href: '#/tasks' }, '← All tasks')),
     h('div', { class: 'heading-row' },
       h('h1', { id: 'task-title' }, 'Task ', h('code', {}, id)),
       h('div', { class: 'actions' }, redeliver, cancel)),
-    error,
-    h('div', { class: 'task-layout' }, images, fields),
-    h('h2', {}, 'Events'), events,
-    h('h2', {}, 'Delivery attempts'), timeline));
+    error, body));
 
   every(async () => {
     try {
@@ -523,6 +535,15 @@ function showTask(id) {
         renderAttempts(deliveries.items, timeline);
       }
     } catch (e) {
+      if (e instanceof ApiError && e.status === 404 && last.task === null) {
+        // a mistyped id, another account's task, or one past its retention: it will not appear, so no more asking
+        stopPolling();
+        body.hidden = true;
+        error.hidden = false;
+        replace(error, `No task ${id} in this account. Check the id: an account sees only its own tasks, and an ended`
+          + ' task is kept for the relay\'s retention time (7 days unless set otherwise).');
+        return;
+      }
       failed(e, error);
     }
   });

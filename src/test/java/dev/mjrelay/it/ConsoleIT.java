@@ -395,6 +395,39 @@ class ConsoleIT {
     }
 
     @Test
+    void aTaskIsOpenedByItsIdAndAnIdThisAccountDoesNotHaveSaysSo() throws Exception {
+        String own = submit(RelayProcess.ALPHA_KEY, Map.of("prompt", "looked up by its id", "state", "order-77"));
+        String others = submit(RelayProcess.BETA_KEY, Map.of("prompt", "another account's task"));
+        signIn(RelayProcess.ALPHA_KEY);
+
+        // pasted with the blanks a copy from a log line brings along
+        WebElement taskId = until(d -> visible(d, By.id("open-task-id")));
+        taskId.sendKeys("  " + own + " ", Keys.ENTER);
+        until(d -> heading(d, "Task " + own));
+        until(d -> fields().contains("order-77"));
+        assertTrue(fields().contains("looked up by its id"), fields());
+
+        // another account's task is as unknown as a mistyped id: a clear message, the task's sections hidden
+        for (String unknown : List.of(others, "no-such-task")) {
+            driver.findElement(By.linkText("Tasks")).click();
+            until(d -> heading(d, "Tasks"));
+            until(d -> visible(d, By.id("open-task-id"))).sendKeys(unknown);
+            button(By.cssSelector("form.open-task"), "Open").click();
+            until(d -> heading(d, "Task " + unknown));
+            WebElement said = until(d -> visible(d, By.cssSelector("section .notice.error")));
+            assertEquals("No task " + unknown + " in this account. Check the id: an account sees only its own tasks, and an"
+                    + " ended task is kept for the relay's retention time (7 days unless set otherwise).", said.getText());
+            assertTrue(driver.findElements(By.cssSelector("dl.fields")).stream().noneMatch(WebElement::isDisplayed),
+                    "no empty task shown");
+            assertFalse(fields().contains("another account's task"));
+        }
+        bothWidths("task-not-found"); // the browser logs the 404s it was answered: its log is not read here
+        // ended before the other tests, whose endpoints of that account would get its event
+        await().atMost(Duration.ofSeconds(60)).until(() -> get(RelayProcess.BETA_KEY, "/v1/tasks/" + others)
+                .path("status").asText().equals("TASK_STATUS_SUCCEED"));
+    }
+
+    @Test
     @Order(Integer.MAX_VALUE) // last: its never-ending tasks fill the demo upstream's 3 places for the rest of the run
     void aJobWaitingForUpstreamRoomIsCancelledFromItsPage() throws Exception {
         try (Receiver receiver = new Receiver()) {
