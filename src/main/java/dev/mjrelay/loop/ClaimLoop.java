@@ -101,6 +101,8 @@ public final class ClaimLoop<T> {
     private final Queue<LostClaim> failedClaims = new ConcurrentLinkedQueue<>();
     private final Queue<CutWork<T>> cutWork = new ConcurrentLinkedQueue<>();
     private volatile boolean running;
+    /** Set once a drain has waited for the work in flight and taken what is left, which is handed back. */
+    private volatile boolean drained;
     /** When the armed timer fires, NONE when none is armed (or a round is on its way). */
     private volatile long armedFor = NONE;
     // confined to the context
@@ -171,6 +173,7 @@ public final class ClaimLoop<T> {
 
     public void start() {
         running = true;
+        drained = false;
         context.runOnContext(ignored -> armAt(0, 0));
     }
 
@@ -199,7 +202,10 @@ public final class ClaimLoop<T> {
                 break;
             }
         }
-        return List.copyOf(inFlight);
+        List<T> left = List.copyOf(inFlight);
+        // from here, what fails was handed back (or finished before it could be): not this replica's to deal with
+        drained = true;
+        return left;
     }
 
     /**
@@ -437,6 +443,12 @@ public final class ClaimLoop<T> {
     private void run(T item, Instant leaseEnd) {
         Uni.createFrom().deferred(() -> worker.apply(item))
                 .onFailure().invoke(e -> {
+                    if (drained) {
+                        // handed back by the drain, due now for the next replica: its calls were cut as this one
+                        // stopped, its beans perhaps gone (ArC), and nothing is left to do with it here
+                        LOG.debugf("%s: work on an item handed back at shutdown ended: %s", name, e);
+                        return;
+                    }
                     if (outage(e)) {
                         // one line for the many an outage cuts (the hand-backs say how many went back), and once a
                         // minute should cuts go on
