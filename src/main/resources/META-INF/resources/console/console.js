@@ -8,6 +8,8 @@
 
 const KEY = 'mj-relay.api-key';
 const POLL_MS = 2000;
+/** The longest a view waits between refreshes while the account's request limit turns them away. */
+const MAX_POLL_MS = 30000;
 const PAGE = 24;
 const STATUSES = ['TASK_STATUS_QUEUED', 'TASK_STATUS_PROCESSING', 'TASK_STATUS_SUCCEED', 'TASK_STATUS_FAILED'];
 const ACTIONS = ['IMAGINE', 'UPSCALE', 'VARIATION', 'REROLL'];
@@ -137,6 +139,13 @@ class ApiError extends Error {
   }
 }
 
+/**
+ * Answers the account's request limit turned away (429): the views' refreshing slows down on them, so that
+ * a console left open does not take the requests the account's own backend needs. Counted, with the
+ * longest Retry-After the relay asked for since the last refresh.
+ */
+const refusals = { count: 0, retryAfterMs: 0 };
+
 /** One call to the relay's API with the tab's key; the error envelope's description becomes the message. */
 async function api(method, path, body, key = sessionStorage.getItem(KEY), headers = {}) {
   const init = {
@@ -165,6 +174,11 @@ async function api(method, path, body, key = sessionStorage.getItem(KEY), header
   if (response.status === 401) {
     throw new ApiError(401, 'The relay did not accept this API key (401). Check the key and sign in again.');
   }
+  if (response.status === 429) {
+    refusals.count += 1;
+    const seconds = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);
+    if (seconds > 0) refusals.retryAfterMs = Math.max(refusals.retryAfterMs, seconds * 1000);
+  }
   if (!response.ok) {
     const description = json && typeof json.description === 'string' ? json.description : text.slice(0, 200);
     throw new ApiError(response.status, `${description || 'The relay refused this'} (HTTP ${response.status})`);
@@ -178,11 +192,13 @@ function failed(error, where) {
     signOut(error.message);
     return;
   }
+  const message = error instanceof ApiError && error.status === 429
+    ? `${error.message}. The console asks less often until the relay lets it through.` : error.message;
   if (where) {
     where.hidden = false;
-    replace(where, error.message);
+    replace(where, message);
   } else {
-    toast(error.message, 'error');
+    toast(message, 'error');
   }
 }
 
@@ -190,14 +206,27 @@ function failed(error, where) {
 
 let poller = null;
 
-/** Runs fn now, then 2 s after each run ends, while the view lives and the tab is visible. */
+/**
+ * Runs fn now, then 2 s after each run ends, while the view lives and the tab is visible. A run that the
+ * account's request limit turned away doubles the wait, up to 30 s and never below the relay's
+ * Retry-After, until a run goes through.
+ */
 function every(fn) {
   stopPolling();
-  const loop = { stopped: false, timer: null };
+  const loop = { stopped: false, timer: null, slower: 0 };
   const tick = async () => {
     if (loop.stopped) return;
+    const refusedBefore = refusals.count;
+    refusals.retryAfterMs = 0;
     if (!document.hidden) await fn();
-    if (!loop.stopped) loop.timer = setTimeout(tick, POLL_MS);
+    let wait = POLL_MS;
+    if (refusals.count > refusedBefore) {
+      loop.slower = Math.min(loop.slower + 1, 4);
+      wait = Math.max(Math.min(POLL_MS * 2 ** loop.slower, MAX_POLL_MS), refusals.retryAfterMs);
+    } else {
+      loop.slower = 0;
+    }
+    if (!loop.stopped) loop.timer = setTimeout(tick, wait);
   };
   poller = loop;
   tick();
@@ -295,6 +324,12 @@ async function signIn(key, error, input) {
   try {
     await api('GET', '/v1/queue', undefined, key);
   } catch (e) {
+    if (e.status === 429) {
+      // the key was accepted, and the account is at its request limit: the view says so, and waits
+      sessionStorage.setItem(KEY, key);
+      go('#/tasks');
+      return;
+    }
     error.hidden = false;
     error.textContent = e.status === 401
       ? 'That API key was not accepted. Check it (no spaces, the whole key) and try again.'

@@ -49,6 +49,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleIT {
 
+    static final String GAMMA_KEY = "gamma-console-key-5d1c";
+
     static OwnRedis redis;
     static RelayProcess relay;
     static Chromium chromium;
@@ -63,6 +65,10 @@ class ConsoleIT {
                 "relay.simulator.queued", "200ms",
                 "relay.poll.interval", "300ms",
                 "relay.webhook.retry-schedule", "300ms,300ms"));
+        // an account limited to one request a second: two at a time, as a view refreshes, are one too many
+        settings.put("relay.accounts.gamma.api-key", GAMMA_KEY);
+        settings.put("relay.accounts.gamma.webhook-secret", "whsec_Y29uc29sZS1nYW1tYS1zZWNyZXQtMDEyMzQ1Njc4OWE=");
+        settings.put("relay.accounts.gamma.requests-per-second", "1");
         // the demo's simulator on this relay's own port
         relay = new RelayProcess("console", redis.hosts(), prefix(), "http://127.0.0.1:${quarkus.http.port}/sim", settings)
                 .start();
@@ -425,6 +431,81 @@ class ConsoleIT {
         // ended before the other tests, whose endpoints of that account would get its event
         await().atMost(Duration.ofSeconds(60)).until(() -> get(RelayProcess.BETA_KEY, "/v1/tasks/" + others)
                 .path("status").asText().equals("TASK_STATUS_SUCCEED"));
+    }
+
+    /**
+     * A console left open must not take the requests its account's backend needs: refreshes the account's
+     * limit turns away come slower and slower (4 s, 8 s, ...), and the page says why.
+     */
+    @Test
+    void aViewTheAccountsRequestLimitTurnsAwayRefreshesLessOftenAndSaysWhy() throws Exception {
+        // every call the page makes, when it began and what it was answered (run by the driver: no CSP applies)
+        chromium.js("window.calls = []; const original = window.fetch; window.fetch = async (...args) => {"
+                + " const at = performance.now(); const answer = await original(...args);"
+                + " window.calls.push({ url: String(args[0]), at, status: answer.status }); return answer; };");
+        signIn(GAMMA_KEY);
+        WebElement said = until(d -> visible(d, By.cssSelector("section .notice.error")));
+        assertTrue(said.getText().contains("requests per second") && said.getText().contains(
+                "The console asks less often until the relay lets it through."), said.getText());
+
+        // three refreshes of the task list: each one's calls, and whether the limit turned one away
+        until(d -> refreshes().size() >= 3);
+        List<Map<String, Object>> calls = calls();
+        List<Double> starts = refreshes();
+        for (int i = 0; i + 1 < starts.size(); i++) {
+            double from = starts.get(i);
+            double to = starts.get(i + 1);
+            boolean refused = calls.stream().anyMatch(c -> ((Number) c.get("at")).doubleValue() >= from
+                    && ((Number) c.get("at")).doubleValue() < to && ((Number) c.get("status")).intValue() == 429);
+            assertTrue(refused, "two calls at a time over a limit of one a second: " + calls);
+            // the first wait twice the usual 2 s, then doubled again
+            double least = 4_000 * Math.pow(2, i);
+            assertTrue(to - from >= least - 10, "refresh " + (i + 2) + " came " + (to - from) + " ms after the one"
+                    + " before, turned away: at least " + least + " expected; " + calls);
+        }
+
+        // signed in again while another client of the account takes all of its requests: the key was
+        // accepted all the same (a 429 comes after the key is checked), so the console opens, and says why it waits
+        driver.findElement(By.id("sign-out")).click();
+        until(d -> !d.findElements(By.id("api-key")).isEmpty());
+        int before = calls().size();
+        java.util.concurrent.atomic.AtomicBoolean hammering = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread backend = new Thread(() -> {
+            while (hammering.get()) {
+                HTTP.sendAsync(HttpRequest.newBuilder(URI.create(relay.url() + "/v1/queue"))
+                        .header("Authorization", "Bearer " + GAMMA_KEY).build(), HttpResponse.BodyHandlers.discarding());
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        backend.start();
+        try {
+            Thread.sleep(300);
+            signIn(GAMMA_KEY);
+        } finally {
+            hammering.set(false);
+            backend.join();
+        }
+        // the first call of the account's after the sign-out is the sign-in's (the view's come once it is in)
+        Map<String, Object> signInCall = calls().subList(before, calls().size()).stream()
+                .filter(c -> "/v1/queue".equals(c.get("url"))).findFirst().orElseThrow();
+        assertEquals(429L, ((Number) signInCall.get("status")).longValue(), "the sign-in's call was turned away");
+        assertEquals(GAMMA_KEY, chromium.js("return sessionStorage.getItem('mj-relay.api-key');"));
+        until(d -> visible(d, By.cssSelector("section .notice.error")) != null);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> calls() {
+        return (List<Map<String, Object>>) chromium.js("return window.calls;");
+    }
+
+    /** When each refresh of the task list began (its call for the list), in the page's clock. */
+    private static List<Double> refreshes() {
+        return calls().stream().filter(c -> ((String) c.get("url")).startsWith("/v1/tasks?"))
+                .map(c -> ((Number) c.get("at")).doubleValue()).sorted().toList();
     }
 
     @Test
