@@ -193,7 +193,8 @@ function failed(error, where) {
     return;
   }
   const message = error instanceof ApiError && error.status === 429
-    ? `${error.message}. The console asks less often until the relay lets it through.` : error.message;
+    ? `${error.message}. Refreshes come less often until it lets them through; try an action again in a moment.`
+    : error.message;
   if (where) {
     where.hidden = false;
     replace(where, message);

@@ -446,7 +446,7 @@ class ConsoleIT {
         signIn(GAMMA_KEY);
         WebElement said = until(d -> visible(d, By.cssSelector("section .notice.error")));
         assertTrue(said.getText().contains("requests per second") && said.getText().contains(
-                "The console asks less often until the relay lets it through."), said.getText());
+                "Refreshes come less often until it lets them through; try an action again in a moment."), said.getText());
 
         // three refreshes of the task list: each one's calls, and whether the limit turned one away
         until(d -> refreshes().size() >= 3);
