@@ -480,13 +480,25 @@ function queueLine(waiting) {
 function thumbnails(task, className) {
   const urls = (Array.isArray(task.imageUrls) ? task.imageUrls : []).map(webUrl).filter(Boolean);
   if (urls.length === 0) {
-    const text = ended(task) ? (task.failReason ? 'No images' : 'No images') : statusWord(task.status);
-    return h('div', { class: `${className} placeholder` }, h('span', {}, text));
+    return h('div', { class: `${className} placeholder` }, h('span', {}, ended(task) ? 'No images' : statusWord(task.status)));
   }
   return h('div', { class: `${className} count-${Math.min(urls.length, 4)}` },
-    urls.slice(0, 4).map((url, i) => h('img', {
-      src: url, alt: `Image ${i + 1} of ${urls.length}`, loading: 'lazy', decoding: 'async', referrerpolicy: 'no-referrer',
-    })));
+    urls.slice(0, 4).map((url, i) => image(url, `Image ${i + 1} of ${urls.length}`, { loading: 'lazy', decoding: 'async' })));
+}
+
+/**
+ * An image of a task; one that does not load — an upstream's link that has expired (images not
+ * mirrored), a copy gone from the media store — says so in its place rather than show a broken icon.
+ */
+function image(url, alt, props = {}) {
+  return h('img', {
+    src: url, alt, referrerpolicy: 'no-referrer', ...props,
+    onerror: (event) => {
+      // a link around it would lead nowhere either
+      const broken = event.target.parentElement?.tagName === 'A' ? event.target.parentElement : event.target;
+      broken.replaceWith(h('span', { class: 'gone', role: 'img', 'aria-label': `${alt}: not available` }, 'Image not available'));
+    },
+  });
 }
 
 function taskCard(task) {
@@ -565,10 +577,11 @@ function showTask(id) {
         redeliver.hidden = !ended(task);
         cancel.hidden = ended(task);
       }
-      const deliveriesJson = JSON.stringify(deliveries.items);
+      // what an empty list means changes when the task ends
+      const deliveriesJson = JSON.stringify([ended(task), deliveries.items]);
       if (deliveriesJson !== last.deliveries) {
         last.deliveries = deliveriesJson;
-        renderAttempts(deliveries.items, timeline);
+        renderAttempts(deliveries.items, timeline, false, ended(task));
       }
     } catch (e) {
       if (e instanceof ApiError && e.status === 404 && last.task === null) {
@@ -590,8 +603,7 @@ function renderTask(task, images, fields, events) {
   replace(images, urls.length === 0
     ? thumbnails(task, 'large-thumbs')
     : h('ul', { class: 'large-thumbs' }, urls.map((url, i) => h('li', {},
-      h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' },
-        h('img', { src: url, alt: `Image ${i + 1} of ${urls.length}`, referrerpolicy: 'no-referrer' }))))));
+      h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, image(url, `Image ${i + 1} of ${urls.length}`))))));
   const rows = [
     ['Status', statusBadge(task)],
     ['Action', task.action],
@@ -616,10 +628,15 @@ function renderTask(task, images, fields, events) {
 }
 
 // A task's attempts come oldest first; an endpoint's newest first, each naming its task (byEndpoint).
-function renderAttempts(items, timeline, byEndpoint = false) {
+function renderAttempts(items, timeline, byEndpoint = false, taskEnded = false) {
   if (!items || items.length === 0) {
-    replace(timeline, h('li', { class: 'muted' }, byEndpoint ? 'No attempts to it yet.'
-      : 'No delivery attempts yet: they start when the task ends.'));
+    let text = 'No delivery attempts yet: they start when the task ends.';
+    if (byEndpoint) text = 'No attempts to it yet.';
+    else if (taskEnded) {
+      text = 'No delivery attempts: the first is on its way, or the task had no target (no callbackUrl, and no'
+        + ' registered endpoint subscribed to its event).';
+    }
+    replace(timeline, h('li', { class: 'muted' }, text));
     return;
   }
   // a redelivery starts the attempts of the event to its target over from 1 (an older relay made it a

@@ -52,6 +52,7 @@ class ConsoleIT {
     static final String GAMMA_KEY = "gamma-console-key-5d1c";
 
     static OwnRedis redis;
+    static java.nio.file.Path media;
     static RelayProcess relay;
     static Chromium chromium;
     static WebDriver driver;
@@ -65,6 +66,9 @@ class ConsoleIT {
                 "relay.simulator.queued", "200ms",
                 "relay.poll.interval", "300ms",
                 "relay.webhook.retry-schedule", "300ms,300ms"));
+        // the relay's copies of images in a folder of this class's, so that a test can take some away
+        media = java.nio.file.Files.createTempDirectory("mj-relay-console-media");
+        settings.put("%demo.relay.media.filesystem.path", media.toString());
         // an account limited to one request a second: two at a time, as a view refreshes, are one too many
         settings.put("relay.accounts.gamma.api-key", GAMMA_KEY);
         settings.put("relay.accounts.gamma.webhook-secret", "whsec_Y29uc29sZS1nYW1tYS1zZWNyZXQtMDEyMzQ1Njc4OWE=");
@@ -506,6 +510,45 @@ class ConsoleIT {
     private static List<Double> refreshes() {
         return calls().stream().filter(c -> ((String) c.get("url")).startsWith("/v1/tasks?"))
                 .map(c -> ((Number) c.get("at")).doubleValue()).sorted().toList();
+    }
+
+    /**
+     * An image that does not load — an upstream's link expired (images not mirrored), a copy gone from the
+     * store — says so in its place, in the list and on the task's page, rather than show a broken icon.
+     */
+    @Test
+    void imagesThatNoLongerLoadSaySoInTheirPlace() throws Exception {
+        String id = submit(RelayProcess.ALPHA_KEY, Map.of("prompt", "images taken away"));
+        await().atMost(Duration.ofSeconds(60)).until(() -> get(RelayProcess.ALPHA_KEY, "/v1/tasks/" + id)
+                .path("status").asText().equals("TASK_STATUS_SUCCEED"));
+        // before the browser ever loaded them (it keeps what /media serves for a year)
+        JsonNode urls = get(RelayProcess.ALPHA_KEY, "/v1/tasks/" + id).path("imageUrls");
+        assertEquals(4, urls.size(), urls.toString());
+        for (JsonNode url : urls) {
+            String file = url.asText().substring(url.asText().lastIndexOf('/') + 1);
+            assertTrue(java.nio.file.Files.deleteIfExists(media.resolve(file)), "the relay's copy " + file);
+        }
+        signIn(RelayProcess.ALPHA_KEY);
+
+        By card = By.cssSelector("li.task-card[data-task-id='" + id + "']");
+        until(d -> d.findElements(card).size() == 1 && d.findElement(card).findElements(By.cssSelector(".gone")).size() == 4);
+        assertTrue(driver.findElement(card).findElements(By.tagName("img")).isEmpty(), "no broken image left");
+        assertEquals("Image 1 of 4: not available",
+                driver.findElement(card).findElement(By.cssSelector(".gone")).getAttribute("aria-label"));
+
+        driver.findElement(card).findElement(By.cssSelector(".card-title a")).click();
+        until(d -> heading(d, "Task " + id));
+        until(d -> d.findElements(By.cssSelector(".task-images .gone")).size() == 4);
+        assertTrue(driver.findElement(By.cssSelector(".task-images")).getText().contains("Image not available"));
+        assertTrue(driver.findElements(By.cssSelector(".task-images img, .task-images a")).isEmpty(),
+                "no broken image left, nor a link to one");
+        // submitted without a callbackUrl, to an account with no endpoint: no attempt is coming, and the page does not promise one
+        assertEquals("No delivery attempts: the first is on its way, or the task had no target (no callbackUrl, and no"
+                + " registered endpoint subscribed to its event).", until(d -> visible(d, By.cssSelector("#deliveries li"))).getText());
+        bothWidths("task-images-gone");
+        driver.findElement(By.linkText("Tasks")).click();
+        until(d -> heading(d, "Tasks"));
+        bothWidths("tasks-images-gone");
     }
 
     @Test
