@@ -61,6 +61,9 @@ class PendingLimitTest {
 
     @Test
     void thirtySubmitsAtOnceToAnAccountOfFiveLetFivePass() {
+        String limited = "relay_account_limited_total{account=\"hank\",limit=\"max-pending\"}";
+        assertTrue(dev.mjrelay.testing.Metrics.shows(limited), "there from the start");
+        double limitedBefore = dev.mjrelay.testing.Metrics.value(limited);
         HttpClient client = HttpClient.newHttpClient();
         // tasks that never end upstream, so that no place frees while the submits run
         List<CompletableFuture<HttpResponse<String>>> answers = IntStream.range(0, 30)
@@ -87,6 +90,8 @@ class PendingLimitTest {
         }
         given().header("Authorization", "Bearer " + HANK).contentType("application/json")
                 .body("{\"prompt\": \"one more\"}").post("/mj/submit/imagine").then().statusCode(429);
+        // whom the limit held back, and by which limit: every refusal counted
+        assertEquals(limitedBefore + refused.size() + 1, dev.mjrelay.testing.Metrics.value(limited));
     }
 
     @Test

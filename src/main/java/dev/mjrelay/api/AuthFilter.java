@@ -2,6 +2,7 @@ package dev.mjrelay.api;
 
 import dev.mjrelay.account.Account;
 import dev.mjrelay.account.Accounts;
+import dev.mjrelay.account.LimitedRequests;
 import dev.mjrelay.model.RelayException;
 import dev.mjrelay.store.RequestRates;
 import io.smallrye.mutiny.Uni;
@@ -24,11 +25,13 @@ public class AuthFilter {
     private final Accounts accounts;
     private final Caller caller;
     private final RequestRates rates;
+    private final LimitedRequests limited;
 
-    AuthFilter(Accounts accounts, Caller caller, RequestRates rates) {
+    AuthFilter(Accounts accounts, Caller caller, RequestRates rates, LimitedRequests limited) {
         this.accounts = accounts;
         this.caller = caller;
         this.rates = rates;
+        this.limited = limited;
     }
 
     @ServerRequestFilter(preMatching = true)
@@ -45,10 +48,14 @@ public class AuthFilter {
         if (account.requestsPerSecond() <= 0) {
             return Uni.createFrom().nullItem();
         }
-        return rates.take(account.name(), account.requestsPerSecond()).map(wait -> wait.isZero() ? null
-                : RestResponse.ResponseBuilder.fromResponse(ErrorMapper.answer(
-                                RelayException.tooManyRequests(account.requestsPerSecond())))
-                        .header("Retry-After", Long.toString(Math.max(1, (wait.toMillis() + 999) / 1000))).build());
+        return rates.take(account.name(), account.requestsPerSecond()).map(wait -> {
+            if (wait.isZero()) {
+                return null;
+            }
+            limited.refused(account.name(), LimitedRequests.Limit.REQUESTS_PER_SECOND);
+            return RestResponse.ResponseBuilder.fromResponse(ErrorMapper.answer(RelayException.tooManyRequests(account.requestsPerSecond())))
+                    .header("Retry-After", Long.toString(Math.max(1, (wait.toMillis() + 999) / 1000))).build();
+        });
     }
 
     /** Whether requests to {@code path} must present an account's key. */

@@ -1,6 +1,7 @@
 package dev.mjrelay.queue;
 
 import dev.mjrelay.account.Account;
+import dev.mjrelay.account.LimitedRequests;
 import dev.mjrelay.lane.Lanes;
 import dev.mjrelay.model.RelayException;
 import dev.mjrelay.store.TaskStore;
@@ -16,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -118,16 +120,19 @@ class PendingLimit {
     /** An account's pending tasks over all partitions, as Redis has them. */
     private final Function<String, Uni<Long>> pendingOf;
     private final Clock clock;
+    /** Told the account of each submit refused for its limit. */
+    private final Consumer<String> refused;
     private final Map<String, Reading> readings = new ConcurrentHashMap<>();
     private final Map<String, Places> places = new ConcurrentHashMap<>();
 
     @Inject
-    PendingLimit(TaskStore store, Clock clock) {
-        this(store::pendingOf, clock);
+    PendingLimit(TaskStore store, Clock clock, LimitedRequests limited) {
+        this(store::pendingOf, clock, account -> limited.refused(account, LimitedRequests.Limit.MAX_PENDING));
     }
 
-    PendingLimit(Function<String, Uni<Long>> pendingOf, Clock clock) {
+    PendingLimit(Function<String, Uni<Long>> pendingOf, Clock clock, Consumer<String> refused) {
         this.pendingOf = pendingOf;
+        this.refused = refused;
         this.clock = clock;
     }
 
@@ -163,6 +168,7 @@ class PendingLimit {
                 return Uni.createFrom().item(slot);
             }
             if (certain >= max || round == ROUNDS) {
+                refused.accept(account.name());
                 throw RelayException.tooManyPending(account.maxPending());
             }
             // the writes still unanswered are in the next count for certain once they have landed

@@ -1,5 +1,6 @@
 package dev.mjrelay.api;
 
+import dev.mjrelay.testing.Metrics;
 import dev.mjrelay.testing.RedisTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -15,6 +16,7 @@ import static dev.mjrelay.testing.Api.ALICE;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** An account with requests-per-second (0.5: one every 2 s): over it, 429 code 23 with Retry-After; others are untouched. */
@@ -24,10 +26,12 @@ class RequestRateLimitTest {
 
     /** Account dave of the tests' configuration (application.properties), limited to 0.5 requests a second. */
     static final String DAVE = "dave-key-2f7c";
+    static final String LIMITED_DAVE = "relay_account_limited_total{account=\"dave\",limit=\"requests-per-second\"}";
 
     @Test
     void overItsRateAnAccountGets429WithRetryAfterAndOtherAccountsAreUntouched() {
         spendTheBudget();
+        double limitedBefore = Metrics.value(LIMITED_DAVE);
         List<ExtractableResponse<Response>> answers = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
             answers.add(list(DAVE));
@@ -43,6 +47,10 @@ class RequestRateLimitTest {
         for (int i = 0; i < 12; i++) {
             assertEquals(200, list(ALICE).statusCode(), "another account has no limit");
         }
+        // the operator sees whom the limit held back, and by which limit
+        assertEquals(limitedBefore + refused.size(), Metrics.value(LIMITED_DAVE));
+        assertFalse(Metrics.shows("relay_account_limited_total{account=\"alice\",limit=\"requests-per-second\"}"),
+                "alice has no such limit");
     }
 
     @Test

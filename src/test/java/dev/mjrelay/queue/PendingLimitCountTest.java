@@ -57,7 +57,7 @@ class PendingLimitCountTest {
         countsRead.incrementAndGet();
         CompletableFuture<Void> hold = holds.poll();
         return hold == null ? Uni.createFrom().voidItem() : Uni.createFrom().completionStage(hold);
-    }), Clock.systemUTC());
+    }), Clock.systemUTC(), account -> { });
 
     @Test
     void aCountReadBeforeATaskWasStoredDoesNotLetTheAccountPastItsLimit() throws Exception {
