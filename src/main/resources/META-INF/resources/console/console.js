@@ -388,7 +388,8 @@ function showTasks(params) {
     placeholder: 'from a webhook or a log line' });
   const openTask = (e) => {
     e.preventDefault();
-    const id = taskIdInput.value.trim();
+    // as copied from a log line or a JSON body: blanks, quotes and a trailing comma are not the id's
+    const id = taskIdInput.value.replace(/^[\s"']+|[\s"',]+$/g, '');
     if (id) go(`#/task/${encodeURIComponent(id)}`);
     else taskIdInput.focus();
   };

@@ -410,9 +410,9 @@ class ConsoleIT {
         String others = submit(RelayProcess.BETA_KEY, Map.of("prompt", "another account's task"));
         signIn(RelayProcess.ALPHA_KEY);
 
-        // pasted with the blanks a copy from a log line brings along
+        // pasted with what a copy from a JSON body brings along: blanks, quotes, a comma
         WebElement taskId = until(d -> visible(d, By.id("open-task-id")));
-        taskId.sendKeys("  " + own + " ", Keys.ENTER);
+        taskId.sendKeys("  \"" + own + "\", ", Keys.ENTER);
         until(d -> heading(d, "Task " + own));
         until(d -> fields().contains("order-77"));
         assertTrue(fields().contains("looked up by its id"), fields());
