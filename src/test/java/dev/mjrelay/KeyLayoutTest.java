@@ -79,7 +79,8 @@ class KeyLayoutTest {
                         + " laid out in 16 partitions: set it to 16"));
 
         post(ALICE, "/mj/submit/imagine", Map.of("prompt", "put where no replica would find it"))
-                .statusCode(503).body("code", equalTo(9)).body("description", containsString("takes no tasks"));
+                .statusCode(503).body("code", equalTo(9)).body("description", containsString("takes no tasks"))
+                .header("Retry-After", "5");
 
         try (Resp redis = new Resp("127.0.0.1", LaidOutInSixteen.port)) {
             assertEquals(List.of(PREFIX + ":layout"), redis.call("KEYS", "*"), "nothing written but the layout it found");

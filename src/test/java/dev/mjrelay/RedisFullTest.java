@@ -89,6 +89,7 @@ class RedisFullTest {
                     assertEquals(503, answer.statusCode(), answer.asString());
                     assertEquals(9, (int) answer.path("code"));
                     assertTrue(answer.<String>path("description").contains("full"), answer.asString());
+                    assertEquals("30", answer.header("Retry-After"), "room comes back as tasks end, not in a second");
                     refused++;
                 }
             }

@@ -30,9 +30,10 @@ class UnreachableRedisTest {
 
     @Test
     void submitsAndFetchesAnswer503WithinFiveSeconds() {
+        // and when to try again, for a client's retry to heed
         post(ALICE, "/mj/submit/imagine", Map.of("prompt", "a mug")).statusCode(503).body("code", equalTo(9))
-                .time(lessThan(Duration.ofSeconds(5).toMillis()));
-        fetch(ALICE, "sometask").statusCode(503).body("code", equalTo(9));
+                .header("Retry-After", "5").time(lessThan(Duration.ofSeconds(5).toMillis()));
+        fetch(ALICE, "sometask").statusCode(503).body("code", equalTo(9)).header("Retry-After", "5");
     }
 
     @Test

@@ -34,7 +34,7 @@ public class ApiDocumentFilter implements OASFilter {
     private static final Map<String, String> EVERY_CALL = Map.of(
             "401", "missing or unknown API key (code 4)",
             "429", "over the account's request rate, relay.accounts.<name>.requests-per-second (code 23, with Retry-After)",
-            "503", "Redis cannot be reached, or is full (code 9)");
+            "503", "Redis cannot be reached, or is full (code 9, with Retry-After: 5 s, or 30 s when full)");
 
     @Override
     public void filterOpenAPI(OpenAPI api) {

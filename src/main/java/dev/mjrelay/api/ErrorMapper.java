@@ -17,6 +17,10 @@ public class ErrorMapper {
     private static final Logger LOG = Logger.getLogger(ErrorMapper.class);
     /** Requests refused because Redis did not answer: every client's, through an outage. */
     private static final OutageLog REFUSALS = new OutageLog();
+    /** Retry-After of a 503 for Redis unreachable: a failover or a restart is over in seconds (7 s measured, Sentinel). */
+    static final String RETRY_WHEN_UNAVAILABLE_S = "5";
+    /** Retry-After of a 503 for Redis full: room comes back as tasks end and their records leave. */
+    static final String RETRY_WHEN_FULL_S = "30";
 
     private final Clock clock;
 
@@ -32,7 +36,12 @@ public class ErrorMapper {
 
     @ServerExceptionMapper
     RestResponse<ErrorAnswer> relay(RelayException e) {
-        return answer(e);
+        // a replica whose settings do not fit its Redis: another may take the retry, or this one once it is mended
+        return e.httpStatus() == 503 ? retryAfter(answer(e), RETRY_WHEN_UNAVAILABLE_S) : answer(e);
+    }
+
+    private static RestResponse<ErrorAnswer> retryAfter(RestResponse<ErrorAnswer> answer, String seconds) {
+        return RestResponse.ResponseBuilder.fromResponse(answer).header("Retry-After", seconds).build();
     }
 
     @ServerExceptionMapper
@@ -44,7 +53,10 @@ public class ErrorMapper {
                     refused.failures(), e.getMessage());
             case NOTHING -> { }
         }
-        return answer(e instanceof StoreFullException ? RelayException.storeFull() : RelayException.storeUnavailable());
+        // when to try again: a failover or restart takes seconds; memory frees as tasks end and leave
+        boolean full = e instanceof StoreFullException;
+        return retryAfter(answer(full ? RelayException.storeFull() : RelayException.storeUnavailable()),
+                full ? RETRY_WHEN_FULL_S : RETRY_WHEN_UNAVAILABLE_S);
     }
 
     @ServerExceptionMapper
