@@ -53,8 +53,8 @@ public class AuthFilter {
                 return null;
             }
             limited.refused(account.name(), LimitedRequests.Limit.REQUESTS_PER_SECOND);
-            return RestResponse.ResponseBuilder.fromResponse(ErrorMapper.answer(RelayException.tooManyRequests(account.requestsPerSecond())))
-                    .header("Retry-After", Long.toString(Math.max(1, (wait.toMillis() + 999) / 1000))).build();
+            return ErrorMapper.retryAfter(ErrorMapper.answer(RelayException.tooManyRequests(account.requestsPerSecond())),
+                    Long.toString(Math.max(1, (wait.toMillis() + 999) / 1000)));
         });
     }
 

@@ -40,7 +40,8 @@ public class ErrorMapper {
         return e.httpStatus() == 503 ? retryAfter(answer(e), RETRY_WHEN_UNAVAILABLE_S) : answer(e);
     }
 
-    private static RestResponse<ErrorAnswer> retryAfter(RestResponse<ErrorAnswer> answer, String seconds) {
+    /** The answer, telling the client in how many seconds to try again. */
+    static RestResponse<ErrorAnswer> retryAfter(RestResponse<ErrorAnswer> answer, String seconds) {
         return RestResponse.ResponseBuilder.fromResponse(answer).header("Retry-After", seconds).build();
     }
 
