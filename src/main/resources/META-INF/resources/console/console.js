@@ -140,11 +140,15 @@ class ApiError extends Error {
 }
 
 /**
- * Answers the account's request limit turned away (429): the views' refreshing slows down on them, so that
- * a console left open does not take the requests the account's own backend needs. Counted, with the
- * longest Retry-After the relay asked for since the last refresh.
+ * Calls that came back with "not now": the account's request limit turned them away (429), the relay could
+ * not reach its store (503), or the relay did not answer at all. The views' refreshing slows down on them,
+ * so that a console left open neither takes the requests the account's own backend needs nor adds to a
+ * relay's trouble. Counted, with the longest Retry-After the relay asked for since the last refresh.
  */
 const refusals = { count: 0, retryAfterMs: 0 };
+
+/** Statuses the views back off on, 0 standing for no answer; see {@link refusals}. */
+const NOT_NOW = new Set([0, 429, 503]);
 
 /** One call to the relay's API with the tab's key; the error envelope's description becomes the message. */
 async function api(method, path, body, key = sessionStorage.getItem(KEY), headers = {}) {
@@ -162,6 +166,7 @@ async function api(method, path, body, key = sessionStorage.getItem(KEY), header
   try {
     response = await fetch(path, init);
   } catch {
+    refusals.count += 1;
     throw new ApiError(0, 'The relay did not answer. Is it running, and is this the right address?');
   }
   const text = await response.text();
@@ -174,7 +179,7 @@ async function api(method, path, body, key = sessionStorage.getItem(KEY), header
   if (response.status === 401) {
     throw new ApiError(401, 'The relay did not accept this API key (401). Check the key and sign in again.');
   }
-  if (response.status === 429) {
+  if (NOT_NOW.has(response.status)) {
     refusals.count += 1;
     const seconds = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);
     if (seconds > 0) refusals.retryAfterMs = Math.max(refusals.retryAfterMs, seconds * 1000);
@@ -192,9 +197,13 @@ function failed(error, where) {
     signOut(error.message);
     return;
   }
-  const message = error instanceof ApiError && error.status === 429
-    ? `${error.message}. Refreshes come less often until it lets them through; try an action again in a moment.`
-    : error.message;
+  let message = error.message;
+  if (error instanceof ApiError && NOT_NOW.has(error.status)) {
+    const slower = error.status === 429
+      ? 'Refreshes come less often until it lets them through; try an action again in a moment.'
+      : 'Refreshes come less often until the relay answers again.';
+    message += /[.?]$/.test(message) ? ` ${slower}` : `. ${slower}`;
+  }
   if (where) {
     where.hidden = false;
     replace(where, message);
@@ -208,9 +217,9 @@ function failed(error, where) {
 let poller = null;
 
 /**
- * Runs fn now, then 2 s after each run ends, while the view lives and the tab is visible. A run that the
- * account's request limit turned away doubles the wait, up to 30 s and never below the relay's
- * Retry-After, until a run goes through.
+ * Runs fn now, then 2 s after each run ends, while the view lives and the tab is visible. A run told "not
+ * now" (the account's request limit, a relay without its store, no answer: {@link refusals}) doubles the
+ * wait, up to 30 s and never below the relay's Retry-After, until a run goes through.
  */
 function every(fn) {
   stopPolling();

@@ -59,7 +59,7 @@ class ConsoleIT {
 
     @BeforeAll
     static void start() throws Exception {
-        redis = new OwnRedis(false);
+        redis = new OwnRedis(true); // what a test that stops it wrote is there when it starts again
         Map<String, String> settings = new HashMap<>(Map.of(
                 "quarkus.profile", "demo",
                 "relay.simulator.duration", "2s",
@@ -443,10 +443,7 @@ class ConsoleIT {
      */
     @Test
     void aViewTheAccountsRequestLimitTurnsAwayRefreshesLessOftenAndSaysWhy() throws Exception {
-        // every call the page makes, when it began and what it was answered (run by the driver: no CSP applies)
-        chromium.js("window.calls = []; const original = window.fetch; window.fetch = async (...args) => {"
-                + " const at = performance.now(); const answer = await original(...args);"
-                + " window.calls.push({ url: String(args[0]), at, status: answer.status }); return answer; };");
+        recordCalls();
         signIn(GAMMA_KEY);
         WebElement said = until(d -> visible(d, By.cssSelector("section .notice.error")));
         assertTrue(said.getText().contains("requests per second") && said.getText().contains(
@@ -459,8 +456,8 @@ class ConsoleIT {
         for (int i = 0; i + 1 < starts.size(); i++) {
             double from = starts.get(i);
             double to = starts.get(i + 1);
-            boolean refused = calls.stream().anyMatch(c -> ((Number) c.get("at")).doubleValue() >= from
-                    && ((Number) c.get("at")).doubleValue() < to && ((Number) c.get("status")).intValue() == 429);
+            boolean refused = calls.stream().anyMatch(c -> number(c, "at") >= from && number(c, "at") < to
+                    && number(c, "status") == 429);
             assertTrue(refused, "two calls at a time over a limit of one a second: " + calls);
             // the first wait twice the usual 2 s, then doubled again
             double least = 4_000 * Math.pow(2, i);
@@ -501,6 +498,62 @@ class ConsoleIT {
         until(d -> visible(d, By.cssSelector("section .notice.error")) != null);
     }
 
+    /**
+     * A console left open while the relay cannot reach Redis (a failover, a restart) must not add to the
+     * trouble: refreshes answered 503 come slower and slower, the page says why, and once Redis is back the
+     * view refreshes every 2 s again and the message goes.
+     */
+    @Test
+    void aViewTheRelayCannotServeRefreshesLessOftenUntilItCanAgain() throws Exception {
+        recordCalls();
+        signIn(RelayProcess.ALPHA_KEY);
+        until(d -> !refreshes().isEmpty());
+        redis.kill();
+        try {
+            WebElement said = until(d -> visible(d, By.cssSelector("section .notice.error")));
+            assertTrue(said.getText().contains("the task store (Redis) is unavailable") && said.getText().contains(
+                    "(HTTP 503). Refreshes come less often until the relay answers again."), said.getText());
+            List<Double> before = refreshes();
+            int first = before.size() - 1; // the refresh that said so was answered 503
+            until(d -> refreshes().size() >= first + 3);
+            List<Map<String, Object>> calls = calls();
+            List<Double> starts = refreshes();
+            for (int i = first; i < first + 2; i++) {
+                double from = starts.get(i);
+                double to = starts.get(i + 1);
+                List<Map<String, Object>> refresh = calls.stream().filter(c -> number(c, "at") >= from && number(c, "at") < to)
+                        .toList();
+                assertTrue(refresh.stream().allMatch(c -> number(c, "status") == 503), "Redis stopped: " + refresh);
+                double answered = refresh.stream().mapToDouble(c -> number(c, "done")).max().orElseThrow();
+                double least = 4_000 * Math.pow(2, i - first);
+                assertTrue(to - answered >= least - 10, "refresh " + (i + 2 - first) + " came " + (to - answered)
+                        + " ms after the answers before, 503: at least " + least + " expected; " + calls);
+            }
+        } finally {
+            redis.start();
+        }
+        // the next refresh (at most 16 s later) goes through: the message goes, and refreshes come every 2 s again
+        until(d -> visible(d, By.cssSelector("section .notice.error")) == null);
+        int back = refreshes().size();
+        until(d -> refreshes().size() >= back + 2);
+        List<Double> starts = refreshes();
+        double gap = starts.get(back + 1) - starts.get(back);
+        assertTrue(gap < 4_000, "a refresh " + gap + " ms after the one before, with Redis back: " + calls());
+    }
+
+    /** From now on, every call the page makes: when it began and ended, and its status (0: no answer). */
+    private static void recordCalls() {
+        // run by the driver: no CSP applies
+        chromium.js("window.calls = []; const original = window.fetch; window.fetch = async (...args) => {"
+                + " const call = { url: String(args[0]), at: performance.now(), status: 0 };"
+                + " try { const answer = await original(...args); call.status = answer.status; return answer; }"
+                + " finally { call.done = performance.now(); window.calls.push(call); } };");
+    }
+
+    private static double number(Map<String, Object> call, String field) {
+        return ((Number) call.get(field)).doubleValue();
+    }
+
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> calls() {
         return (List<Map<String, Object>>) chromium.js("return window.calls;");
@@ -509,7 +562,7 @@ class ConsoleIT {
     /** When each refresh of the task list began (its call for the list), in the page's clock. */
     private static List<Double> refreshes() {
         return calls().stream().filter(c -> ((String) c.get("url")).startsWith("/v1/tasks?"))
-                .map(c -> ((Number) c.get("at")).doubleValue()).sorted().toList();
+                .map(c -> number(c, "at")).sorted().toList();
     }
 
     /**
