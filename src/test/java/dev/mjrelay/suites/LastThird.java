@@ -11,5 +11,6 @@ import org.junit.platform.suite.api.Suite;
 public class LastThird {
 
     static final String TESTS = "dev\\.mjrelay\\.(RedisFullTest|RedisClusterTest|EndpointHealthTest|RedisOutageTest"
-            + "|TaskTimeoutTest|upstream\\.ScriptedUpstreamTest|EndpointOptionsTest|WebhookPlatformTest)";
+            + "|TaskTimeoutTest|upstream\\.ScriptedUpstreamTest|EndpointOptionsTest|WebhookPlatformTest"
+            + "|SecretRotationTest|CompactTaskRecordsTest)";
 }

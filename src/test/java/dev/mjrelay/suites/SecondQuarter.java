@@ -10,5 +10,5 @@ import org.junit.platform.suite.api.Suite;
 @IncludeClassNamePatterns(SecondQuarter.TESTS)
 public class SecondQuarter {
 
-    static final String TESTS = "dev\\.mjrelay\\.it\\.(FaultToleranceIT|WebhookTlsIT|RollingRestartIT|StartupRefusalIT)";
+    static final String TESTS = "dev\\.mjrelay\\.it\\.(FaultToleranceIT|WebhookTlsIT|RollingRestartIT|StartupRefusalIT|AlertSeriesIT)";
 }
