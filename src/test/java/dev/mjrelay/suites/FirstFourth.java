@@ -5,10 +5,10 @@ import org.junit.platform.suite.api.IncludeClassNamePatterns;
 import org.junit.platform.suite.api.SelectPackages;
 import org.junit.platform.suite.api.Suite;
 
-/** The unit phase's first JVM: every test class but {@link SecondThird}'s and {@link LastThird}'s, new ones included. */
+/** The unit phase's first JVM: every test class but the other three suites', new ones included (see {@link SecondFourth}). */
 @Suite
 @SelectPackages("dev.mjrelay")
 @IncludeClassNamePatterns(".*Test")
-@ExcludeClassNamePatterns({SecondThird.TESTS, LastThird.TESTS})
-public class FirstThird {
+@ExcludeClassNamePatterns({SecondFourth.TESTS, ThirdFourth.TESTS, LastFourth.TESTS})
+public class FirstFourth {
 }
