@@ -466,34 +466,41 @@ class ConsoleIT {
         }
 
         // signed in again while another client of the account takes all of its requests: the key was
-        // accepted all the same (a 429 comes after the key is checked), so the console opens, and says why it waits
-        driver.findElement(By.id("sign-out")).click();
-        until(d -> !d.findElements(By.id("api-key")).isEmpty());
-        int before = calls().size();
-        java.util.concurrent.atomic.AtomicBoolean hammering = new java.util.concurrent.atomic.AtomicBoolean(true);
-        Thread backend = new Thread(() -> {
-            while (hammering.get()) {
-                HTTP.sendAsync(HttpRequest.newBuilder(URI.create(relay.url() + "/v1/queue"))
-                        .header("Authorization", "Bearer " + GAMMA_KEY).build(), HttpResponse.BodyHandlers.discarding());
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException e) {
-                    return;
+        // accepted all the same (a 429 comes after the key is checked), so the console opens, and says why it waits.
+        // The limit refills once a second, so a sign-in's call may still find room: then it signs in again.
+        Map<String, Object> signInCall = null;
+        for (int attempt = 1; attempt <= 5; attempt++) {
+            driver.findElement(By.id("sign-out")).click();
+            until(d -> !d.findElements(By.id("api-key")).isEmpty());
+            int before = calls().size();
+            java.util.concurrent.atomic.AtomicBoolean hammering = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread backend = new Thread(() -> {
+                while (hammering.get()) {
+                    HTTP.sendAsync(HttpRequest.newBuilder(URI.create(relay.url() + "/v1/queue"))
+                            .header("Authorization", "Bearer " + GAMMA_KEY).build(), HttpResponse.BodyHandlers.discarding());
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
                 }
+            });
+            backend.start();
+            try {
+                Thread.sleep(300);
+                signIn(GAMMA_KEY);
+            } finally {
+                hammering.set(false);
+                backend.join();
             }
-        });
-        backend.start();
-        try {
-            Thread.sleep(300);
-            signIn(GAMMA_KEY);
-        } finally {
-            hammering.set(false);
-            backend.join();
+            // the first call of the account's after the sign-out is the sign-in's (the view's come once it is in)
+            signInCall = calls().subList(before, calls().size()).stream()
+                    .filter(c -> "/v1/queue".equals(c.get("url"))).findFirst().orElseThrow();
+            if (((Number) signInCall.get("status")).longValue() == 429L) {
+                break;
+            }
         }
-        // the first call of the account's after the sign-out is the sign-in's (the view's come once it is in)
-        Map<String, Object> signInCall = calls().subList(before, calls().size()).stream()
-                .filter(c -> "/v1/queue".equals(c.get("url"))).findFirst().orElseThrow();
-        assertEquals(429L, ((Number) signInCall.get("status")).longValue(), "the sign-in's call was turned away");
+        assertEquals(429L, ((Number) signInCall.get("status")).longValue(), "no sign-in's call was turned away in five");
         assertEquals(GAMMA_KEY, chromium.js("return sessionStorage.getItem('mj-relay.api-key');"));
         until(d -> visible(d, By.cssSelector("section .notice.error")) != null);
     }
