@@ -6,14 +6,18 @@ import dev.mjrelay.testing.Webhooks;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import static dev.mjrelay.testing.Api.ALICE;
 import static dev.mjrelay.testing.Api.BOB;
 import static dev.mjrelay.testing.Api.post;
+import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
@@ -26,11 +30,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class WebhookTestEventTest {
 
     /** Endpoints registered here, removed after each test: they would get every later event of the account. */
-    private final java.util.List<String[]> registered = new java.util.ArrayList<>();
+    private final List<String[]> registered = new ArrayList<>();
 
-    @org.junit.jupiter.api.AfterEach
+    @AfterEach
     void removeEndpoints() {
-        registered.forEach(e -> io.restassured.RestAssured.given().header("Authorization", "Bearer " + e[0])
+        registered.forEach(e -> given().header("Authorization", "Bearer " + e[0])
                 .delete("/v1/webhooks/" + e[1]).then().statusCode(204));
         registered.clear();
     }
@@ -43,7 +47,7 @@ class WebhookTestEventTest {
      * The webhook.test events the receiver got. A registered endpoint also gets the account's task
      * events, and tasks of this JVM's earlier test classes may end while it is registered.
      */
-    private static java.util.List<Receiver.Request> testEvents(Receiver receiver) {
+    private static List<Receiver.Request> testEvents(Receiver receiver) {
         return receiver.requests().stream()
                 .filter(r -> "webhook.test".equals(JsonPath.from(r.body()).getString("type")))
                 .toList();
