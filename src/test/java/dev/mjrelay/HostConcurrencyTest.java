@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HostConcurrencyTest {
 
     static final String HUGO = "hugo-key-51d7";
-    static final String IRIS = "iris-key-5c08";
+    static final String OTTO = "otto-key-83e2";
 
     public static class TwoOfFourPerHost implements QuarkusTestProfile {
         @Override
@@ -43,7 +43,9 @@ class HostConcurrencyTest {
                     "relay.webhook.timeout", "10s",
                     "relay.webhook.lease", "20s",
                     "relay.accounts.hugo.api-key", HUGO,
-                    "relay.accounts.hugo.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+                    "relay.accounts.hugo.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                    "relay.accounts.otto.api-key", OTTO,
+                    "relay.accounts.otto.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
         }
     }
 
@@ -88,7 +90,7 @@ class HostConcurrencyTest {
                 // another account's two webhooks hold the host's two slots for 6 s: the task below ends, and
                 // its webhook is first claimed, well within them
                 for (int i = 0; i < 2; i++) {
-                    submit(IRIS, "/mj/submit/imagine", Map.of("prompt", "holding the host " + i, "callbackUrl", slow.url("/held")));
+                    submit(OTTO, "/mj/submit/imagine", Map.of("prompt", "holding the host " + i, "callbackUrl", slow.url("/held")));
                 }
                 await().atMost(Duration.ofSeconds(20)).until(() -> slow.requests().size() >= 2);
                 double turnedAwayBefore = hostBusy();
