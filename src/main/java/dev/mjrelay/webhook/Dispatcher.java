@@ -150,7 +150,7 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
      * the endpoint's rate is asked, so an attempt turned away by its host spends none of the rate.
      */
     private Uni<Void> send(DeliveryRecord delivery, int attempt, Instant at, Signing signing) {
-        String host = hostAndPort(delivery.target());
+        String host = HostSlots.of(delivery.target());
         if (!hosts.take(host)) {
             turnedAway.increment();
             return store.postpone(delivery, at.plus(hosts.wait(host)));
@@ -300,16 +300,6 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
                             endpoint.signingSecrets(at).stream().map(WebhookSecret::parse).toList(), endpoint));
         }
         return Uni.createFrom().nullItem();
-    }
-
-    /** Where an attempt goes, as its host's slots count it: host and port (an unreadable URL is one "host" of its own). */
-    private static String hostAndPort(String url) {
-        try {
-            java.net.URI uri = java.net.URI.create(url);
-            return uri.getHost() == null ? url : uri.getHost() + ":" + uri.getPort();
-        } catch (RuntimeException e) {
-            return url;
-        }
     }
 
     private static String hostOf(String url) {

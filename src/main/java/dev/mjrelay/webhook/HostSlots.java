@@ -1,7 +1,9 @@
 package dev.mjrelay.webhook;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -76,6 +78,24 @@ final class HostSlots {
             h.lastTurnMs = now + ms;
         }
         return Duration.ofMillis(Math.max(SOONEST.toMillis(), ms));
+    }
+
+    /**
+     * The host an attempt to {@code url} counts against: its host name in lower case and its port, the
+     * scheme's own when the URL names none — {@code https://Example.com/} and {@code https://example.com:443/}
+     * are one receiver. An unreadable URL is a host of its own.
+     */
+    static String of(String url) {
+        try {
+            URI uri = URI.create(url);
+            if (uri.getHost() == null) {
+                return url;
+            }
+            int port = uri.getPort() >= 0 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+            return uri.getHost().toLowerCase(Locale.ROOT) + ":" + port;
+        } catch (RuntimeException e) {
+            return url;
+        }
     }
 
     synchronized int hosts() {

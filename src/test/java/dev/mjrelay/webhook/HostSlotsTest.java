@@ -26,6 +26,17 @@ class HostSlotsTest {
     }
 
     @Test
+    void oneReceiverIsOneHostHoweverItsUrlsSpellIt() {
+        assertEquals("example.com:443", HostSlots.of("https://Example.COM/hooks"));
+        assertEquals("example.com:443", HostSlots.of("https://example.com:443/other?x=1"));
+        assertEquals("example.com:80", HostSlots.of("http://example.com/"));
+        assertEquals("example.com:80", HostSlots.of("HTTP://example.com:80/"));
+        assertEquals("example.com:8443", HostSlots.of("https://example.com:8443/"));
+        assertEquals("[::1]:9000", HostSlots.of("http://[::1]:9000/"));
+        assertEquals("not a url", HostSlots.of("not a url"), "an unreadable URL is a host of its own");
+    }
+
+    @Test
     void theOnesTurnedAwayAreToldTheirTurnsOneSlotApart() {
         HostSlots slots = twoSlotsFullAfterA400MsAttempt();
         // two slots, attempts of 400 ms: one frees every 200 ms
