@@ -12,6 +12,7 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -145,7 +146,7 @@ class CompactTaskRecordsTest {
 
     /** A field's value as a reader sees it: its pieces joined (as bytes: a piece may end inside a character). */
     private String joined(String key, String field) {
-        java.io.ByteArrayOutputStream value = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream value = new ByteArrayOutputStream();
         value.writeBytes(redis.execute("HGET", key, field).toBytes());
         for (int i = 1; ; i++) {
             Response piece = redis.execute("HGET", key, field + "+" + i);

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 import static dev.mjrelay.testing.Api.post;
 import static dev.mjrelay.testing.Api.submit;
@@ -67,7 +68,7 @@ class EndpointHealthTest {
             failed.add(submit(IVAN, "/mj/submit/imagine", Map.of("prompt", "first failure")));
             // failing, not yet disabled: since when, so that it shows before the endpoint is disabled
             String since = await().atMost(Duration.ofSeconds(15)).until(() -> endpointView().getString("failingSince"),
-                    java.util.Objects::nonNull);
+                    Objects::nonNull);
             assertTrue(!Instant.parse(since).isBefore(start), since);
             given().header("Authorization", "Bearer " + IVAN).get("/v1/webhooks/" + endpoint).then().statusCode(200)
                     .body("failingSince", equalTo(since));

@@ -12,7 +12,9 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -209,7 +211,7 @@ class EndpointOptionsTest {
 
             given().header("Authorization", "Bearer " + FRANK).get("/v1/webhooks/" + id).then().statusCode(200)
                     .body("url", org.hamcrest.Matchers.equalTo(moved.url("/new")));
-            patch(id, java.util.Collections.singletonMap("rateLimit", null)).statusCode(200)
+            patch(id, Collections.singletonMap("rateLimit", null)).statusCode(200)
                     .body("rateLimit", org.hamcrest.Matchers.nullValue());
             patch(id, Map.of()).statusCode(400);
             patch(id, Map.of("rate_limit", 5)).statusCode(400).body("description", containsString("unknown field \"rate_limit\""));
@@ -224,7 +226,7 @@ class EndpointOptionsTest {
     @Test
     void anEndpointsOwnHeadersComeWithEveryAttemptBesideTheSignatureShownMaskedAndChangedByPatch() throws Exception {
         try (Receiver receiver = new Receiver()) {
-            Map<String, String> headers = new java.util.LinkedHashMap<>();
+            Map<String, String> headers = new LinkedHashMap<>();
             headers.put("X-Api-Key", "gw_live_4f9a2c71b3e8");
             headers.put("X-Tenant", "acme");
             JsonPath endpoint = register(Map.of("url", receiver.url("/gated"), "headers", headers));
@@ -263,7 +265,7 @@ class EndpointOptionsTest {
             assertEquals(null, receiver.forTask(second).get(0).header("X-Tenant"));
 
             // null removes them
-            JsonPath cleared = patch(id, java.util.Collections.singletonMap("headers", null)).statusCode(200)
+            JsonPath cleared = patch(id, Collections.singletonMap("headers", null)).statusCode(200)
                     .extract().jsonPath();
             assertEquals(null, cleared.getMap("headers"));
             String third = submit(FRANK, "/mj/submit/imagine", Map.of("prompt", "no gateway"));
@@ -274,7 +276,7 @@ class EndpointOptionsTest {
 
     @Test
     void headersThatWouldReplaceTheRelaysOrBreakTheRequestAreRefusedSayingWhich() {
-        Map<Object, String> refused = new java.util.LinkedHashMap<>();
+        Map<Object, String> refused = new LinkedHashMap<>();
         refused.put(Map.of("webhook-signature", "v1,forged"), "header webhook-signature is set by the relay");
         refused.put(Map.of("Content-Type", "text/plain"), "header Content-Type is set by the relay");
         refused.put(Map.of("ce-type", "x"), "header ce-type is set by the relay");
@@ -287,7 +289,7 @@ class EndpointOptionsTest {
         refused.put(Map.of("X Key", "v"), "header name \"X Key\" must be 1 to 64 letters");
         refused.put(Map.of("X-Key", 5), "header X-Key must have a string value");
         refused.put(List.of("X-Key: v"), "headers must be an object");
-        Map<String, String> many = new java.util.LinkedHashMap<>();
+        Map<String, String> many = new LinkedHashMap<>();
         for (int i = 0; i < 21; i++) {
             many.put("X-H" + i, "v");
         }

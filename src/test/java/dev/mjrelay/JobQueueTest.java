@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -120,8 +121,8 @@ class JobQueueTest {
         // of a pair the upstream hears first is the network's business)
         List<String> sent = prompts("room ");
         assertEquals(List.of("room 0 --never", "room 1 --never"), sent.subList(0, 2));
-        assertEquals(java.util.Set.of("room 2", "room 3"), java.util.Set.copyOf(sent.subList(2, 4)), "first in, first out: " + sent);
-        assertEquals(java.util.Set.of("room 4", "room 5"), java.util.Set.copyOf(sent.subList(4, 6)), "first in, first out: " + sent);
+        assertEquals(Set.of("room 2", "room 3"), Set.copyOf(sent.subList(2, 4)), "first in, first out: " + sent);
+        assertEquals(Set.of("room 4", "room 5"), Set.copyOf(sent.subList(4, 6)), "first in, first out: " + sent);
         queue(ALICE).body("queued", equalTo(0)).body("oldestQueuedAt", equalTo(null));
     }
 

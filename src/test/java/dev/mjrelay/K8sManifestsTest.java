@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 import static io.restassured.RestAssured.given;
@@ -135,7 +136,7 @@ class K8sManifestsTest {
 
     /** A setting as application.properties gives it to the packaged application (the prod profile). */
     private static String prodSetting(String key) throws IOException {
-        java.util.Properties properties = new java.util.Properties();
+        Properties properties = new Properties();
         try (var in = Files.newInputStream(Path.of("src/main/resources/application.properties"))) {
             properties.load(in);
         }

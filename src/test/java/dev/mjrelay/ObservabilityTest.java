@@ -7,8 +7,16 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
@@ -52,16 +60,16 @@ class ObservabilityTest {
     @Test
     void theShippedAlertRulesAndDashboardNameOnlyMetricsTheRelayExposes() throws Exception {
         com.fasterxml.jackson.databind.JsonNode rules = new com.fasterxml.jackson.databind.ObjectMapper(
-                new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(java.nio.file.Path.of("deploy/prometheus-alerts.yaml").toFile());
-        List<String> alerts = new java.util.ArrayList<>();
+                new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(Path.of("deploy/prometheus-alerts.yaml").toFile());
+        List<String> alerts = new ArrayList<>();
         rules.path("groups").forEach(group -> group.path("rules").forEach(rule -> alerts.add(rule.path("expr").asText())));
         assertTrue(alerts.size() >= 5, alerts.toString());
         for (String expr : alerts) {
             assertTrue(expr.contains("relay_"), "an alert on the relay's own metrics: " + expr);
         }
         com.fasterxml.jackson.databind.JsonNode dashboard = new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(java.nio.file.Path.of("deploy/grafana-dashboard.json").toFile());
-        List<String> exprs = new java.util.ArrayList<>(alerts);
+                .readTree(Path.of("deploy/grafana-dashboard.json").toFile());
+        List<String> exprs = new ArrayList<>(alerts);
         dashboard.path("panels").forEach(panel -> panel.path("targets").forEach(target -> exprs.add(target.path("expr").asText())));
         assertTrue(exprs.size() >= alerts.size() + 15, exprs.toString());
 
@@ -134,10 +142,10 @@ class ObservabilityTest {
         String token = "zq" + Long.toString(System.nanoTime(), 36);
         com.fasterxml.jackson.databind.JsonNode paths = new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree(given().get("/q/openapi?format=json").then().statusCode(200).extract().asString()).path("paths");
-        List<String> expected = new java.util.ArrayList<>();
+        List<String> expected = new ArrayList<>();
         paths.fields().forEachRemaining(path -> path.getValue().fieldNames().forEachRemaining(method -> {
             String concrete = path.getKey().replaceAll("\\{[^}]+}", token);
-            given().header("Authorization", "Bearer not-a-key").request(method.toUpperCase(java.util.Locale.ROOT), concrete)
+            given().header("Authorization", "Bearer not-a-key").request(method.toUpperCase(Locale.ROOT), concrete)
                     .then().statusCode(401);
             expected.add("method=\"" + method.toUpperCase(java.util.Locale.ROOT) + "\",outcome=\"CLIENT_ERROR\",status=\"401\",uri=\""
                     + path.getKey() + "\"");
@@ -157,12 +165,12 @@ class ObservabilityTest {
     }
 
     /** The status code the relay answers to a request written byte for byte (rest-assured would encode the path). */
-    private static int rawStatus(String request) throws java.io.IOException {
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", io.restassured.RestAssured.port)) {
+    private static int rawStatus(String request) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", io.restassured.RestAssured.port)) {
             socket.setSoTimeout(10_000);
-            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            String statusLine = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
-                    java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            String statusLine = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.US_ASCII)).readLine();
             return Integer.parseInt(statusLine.split(" ")[1]);
         }
     }

@@ -9,8 +9,6 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
-import javax.tools.JavaCompiler;
-import javax.tools.ToolProvider;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.reflect.Method;
@@ -22,12 +20,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
 
 import static dev.mjrelay.testing.Api.ALICE;
 import static dev.mjrelay.testing.Api.ALICE_SECRET;
@@ -106,7 +107,7 @@ class ReadmeVerifiersTest {
                 """);
         List<Map<String, String>> input = new ArrayList<>();
         cases().values().forEach(w -> input.add(Map.of("id", w.id(), "timestamp", w.timestamp(), "signature", w.signature(),
-                "body", java.util.Base64.getEncoder().encodeToString(w.body()), "secret", ALICE_SECRET)));
+                "body", Base64.getEncoder().encodeToString(w.body()), "secret", ALICE_SECRET)));
         Path file = Files.createTempFile("readme-verifier", ".py");
         try {
             Files.writeString(file, script);

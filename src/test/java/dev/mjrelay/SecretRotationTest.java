@@ -17,6 +17,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -136,7 +137,7 @@ class SecretRotationTest {
             CompletableFuture<HttpResponse<String>> changed = client.sendAsync(request(id, "PATCH", "{\"rateLimit\": 50}"),
                     HttpResponse.BodyHandlers.ofString());
 
-            List<String> shown = new java.util.ArrayList<>(List.of(endpoint.getString("secret")));
+            List<String> shown = new ArrayList<>(List.of(endpoint.getString("secret")));
             for (CompletableFuture<HttpResponse<String>> rotation : rotations) {
                 HttpResponse<String> answer = rotation.join();
                 assertEquals(200, answer.statusCode(), answer.body());

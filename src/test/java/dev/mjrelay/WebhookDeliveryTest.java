@@ -11,11 +11,21 @@ import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 import static dev.mjrelay.testing.Api.ALICE;
@@ -113,11 +123,11 @@ class WebhookDeliveryTest {
 
     @Test
     void anAnswerThatIsNotHttpIsAFailedAttemptSayingSoAndNoErrorOfTheRelay() throws Exception {
-        List<java.util.logging.LogRecord> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
+        List<LogRecord> errors = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
             @Override
-            public void publish(java.util.logging.LogRecord record) {
-                if (record.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()) {
+            public void publish(LogRecord record) {
+                if (record.getLevel().intValue() >= Level.SEVERE.intValue()) {
                     errors.add(record);
                 }
             }
@@ -130,9 +140,9 @@ class WebhookDeliveryTest {
             public void close() {
             }
         };
-        java.util.logging.Logger vertxConnections = java.util.logging.Logger.getLogger("io.vertx.core.net.impl.ConnectionBase");
+        Logger vertxConnections = Logger.getLogger("io.vertx.core.net.impl.ConnectionBase");
         vertxConnections.addHandler(capture);
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             Thread answering = new Thread(() -> answerEveryConnection(socket, "NOT HTTP AT ALL\r\n\r\n"));
             answering.setDaemon(true);
             answering.start();
@@ -147,7 +157,7 @@ class WebhookDeliveryTest {
                     assertNull(attempt.get("statusCode"));
                 }
             });
-            assertEquals(List.of(), errors.stream().map(java.util.logging.LogRecord::getMessage).toList(),
+            assertEquals(List.of(), errors.stream().map(LogRecord::getMessage).toList(),
                     "the receiver's fault, recorded with its attempts, is not logged as the relay's error");
         } finally {
             vertxConnections.removeHandler(capture);
@@ -155,16 +165,16 @@ class WebhookDeliveryTest {
     }
 
     /** Reads each request's head and answers {@code answer}, whatever was asked, then hangs up. */
-    private static void answerEveryConnection(java.net.ServerSocket socket, String answer) {
+    private static void answerEveryConnection(ServerSocket socket, String answer) {
         while (!socket.isClosed()) {
-            try (java.net.Socket connection = socket.accept()) {
-                java.io.InputStream in = connection.getInputStream();
+            try (Socket connection = socket.accept()) {
+                InputStream in = connection.getInputStream();
                 StringBuilder head = new StringBuilder();
                 int b;
                 while (head.indexOf("\r\n\r\n") < 0 && (b = in.read()) >= 0) {
                     head.append((char) b);
                 }
-                connection.getOutputStream().write(answer.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                connection.getOutputStream().write(answer.getBytes(StandardCharsets.US_ASCII));
                 connection.getOutputStream().flush();
                 Thread.sleep(100);
             } catch (Exception e) {

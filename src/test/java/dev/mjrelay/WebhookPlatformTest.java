@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -237,7 +238,7 @@ class WebhookPlatformTest {
             String a = first.url("/a");
             assertEquals(List.of(late), deadTasks(JANE, "&since=" + between + "&target=" + a));
             assertEquals(List.of(elsewhere), deadTasks(JANE, "&target=" + second.url("/b")));
-            assertEquals(java.util.Set.of(late, elsewhere), java.util.Set.copyOf(deadTasks(JANE, "&since=" + between)));
+            assertEquals(Set.of(late, elsewhere), Set.copyOf(deadTasks(JANE, "&since=" + between)));
             assertEquals(List.of(), deadTasks(JANE, "&since=" + Instant.now().plusSeconds(60)));
             assertEquals(List.of(), deadTasks(ALICE, "&target=" + a), "another account's list has none of them");
             // by target, a page at a time: every one to that URL once, none elsewhere
@@ -414,7 +415,7 @@ class WebhookPlatformTest {
     }
 
     private static Map<String, String> fields(Response flat) {
-        Map<String, String> map = new java.util.HashMap<>();
+        Map<String, String> map = new HashMap<>();
         for (int i = 0; i + 1 < flat.size(); i += 2) {
             map.put(flat.get(i).toString(), flat.get(i + 1).toString());
         }

@@ -7,6 +7,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,7 +26,7 @@ public class Accounts {
     }
 
     private final List<Entry> entries = new ArrayList<>();
-    private final Map<String, Account> byName = new java.util.HashMap<>();
+    private final Map<String, Account> byName = new HashMap<>();
 
     Accounts(RelayConfig config) {
         config.accounts().forEach((name, settings) -> {
@@ -67,7 +69,7 @@ public class Accounts {
         return Optional.ofNullable(byName.get(name));
     }
 
-    public java.util.Collection<Account> all() {
+    public Collection<Account> all() {
         return byName.values();
     }
 }

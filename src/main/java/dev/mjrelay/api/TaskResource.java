@@ -20,6 +20,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import java.time.Clock;
+import java.util.List;
 
 /** A task as of its last poll, from the relay's own store, in the upstream's shape. */
 @Path("/mj/task")
@@ -75,7 +76,7 @@ public class TaskResource {
         JsonNode mirrored = view.remove("mediaMirrored");
         if (!task.status().isTerminal()) {
             // a running task has no answer stored, but one whose images are being mirrored does: not shown yet
-            view.remove(java.util.List.of("images", "videos", "audios"));
+            view.remove(List.of("images", "videos", "audios"));
         }
         ObjectNode extra = view.path("extra").isObject() ? (ObjectNode) view.get("extra") : view.putObject("extra");
         ObjectNode relay = extra.putObject("relay");

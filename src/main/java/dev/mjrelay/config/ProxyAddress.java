@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * {@code relay.egress.proxy} read: {@code http://host:port} or {@code socks5://host:port}, with
@@ -23,7 +24,7 @@ public record ProxyAddress(boolean socks5, String host, int port, String usernam
         } catch (URISyntaxException e) {
             throw new IllegalArgumentException("is not a URL");
         }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("socks5")) {
             throw new IllegalArgumentException("must start http:// or socks5://");
         }

@@ -17,6 +17,8 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Refuses to start on settings that make no sense, naming the key: a non-positive interval, a bad
@@ -187,8 +189,8 @@ public class StartupCheck {
                         + " addresses, not '" + host + "'")));
     }
 
-    private static final java.util.regex.Pattern NO_PROXY_ENTRY =
-            java.util.regex.Pattern.compile("(\\*?\\.)?[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?|\\[?[0-9A-Fa-f:.]+]?");
+    private static final Pattern NO_PROXY_ENTRY =
+            Pattern.compile("(\\*?\\.)?[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*\\.?|\\[?[0-9A-Fa-f:.]+]?");
 
     private static void upstreams(List<String> problems, RelayConfig config) {
         if (config.upstream().url().isPresent() && defaultEntry(config).flatMap(RelayConfig.PoolEntry::url).isPresent()) {
@@ -236,8 +238,8 @@ public class StartupCheck {
         return url.replaceAll("//[^/@]*@", "//***@");
     }
 
-    private static java.util.Optional<RelayConfig.PoolEntry> defaultEntry(RelayConfig config) {
-        return java.util.Optional.ofNullable(config.upstreams().get("default"));
+    private static Optional<RelayConfig.PoolEntry> defaultEntry(RelayConfig config) {
+        return Optional.ofNullable(config.upstreams().get("default"));
     }
 
     private static void positive(List<String> problems, String key, Duration value) {

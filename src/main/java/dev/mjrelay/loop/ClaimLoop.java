@@ -8,6 +8,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.jboss.logging.Logger;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -152,7 +153,7 @@ public final class ClaimLoop<T> {
      * The loop that feeds {@code worker} from its due-queue with its settings, each claim hiding the
      * items for the worker's lease. Not yet started, and not woken by the queue: see {@link Workers}.
      */
-    public static <T> ClaimLoop<T> of(DueWorker<T> worker, Vertx vertx, java.time.Clock clock) {
+    public static <T> ClaimLoop<T> of(DueWorker<T> worker, Vertx vertx, Clock clock) {
         DueQueue<T> queue = worker.queue();
         DueWorker.Settings settings = worker.settings();
         return new ClaimLoop<>(queue.name(), vertx, queue.partitions(), settings.concurrency(), settings.sweep(),

@@ -27,6 +27,8 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -88,7 +90,7 @@ final class Downloader {
         return hop(url, dir, 0, inFlight)
                 .ifNoItem().after(within).failWith(() -> {
                     inFlight.giveUp();
-                    return new java.util.concurrent.TimeoutException("no whole answer within " + within.toSeconds() + " s");
+                    return new TimeoutException("no whole answer within " + within.toSeconds() + " s");
                 });
     }
 
@@ -208,7 +210,7 @@ final class Downloader {
             return out.close();
         };
         // failed first, then the request reset: the reset's own exception must not be the reason
-        java.util.function.Consumer<Throwable> abandon = reason -> {
+        Consumer<Throwable> abandon = reason -> {
             if (promise.tryFail(reason)) {
                 response.request().reset();
                 close.get();

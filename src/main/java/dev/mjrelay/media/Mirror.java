@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
@@ -164,7 +165,7 @@ public class Mirror {
         List<Uni<String>> stored = positions.stream()
                 .map(i -> mirrorOne(images.get(i).path("image_url").asText(), within)).toList();
         return Uni.join().all(stored).andCollectFailures()
-                .ifNoItem().after(within).failWith(() -> new java.util.concurrent.TimeoutException(
+                .ifNoItem().after(within).failWith(() -> new TimeoutException(
                         "the images were not stored within " + within.toSeconds() + " s"))
                 .map(urls -> {
                     ObjectNode copy = snapshot.deepCopy();

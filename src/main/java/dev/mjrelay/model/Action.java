@@ -2,6 +2,8 @@ package dev.mjrelay.model;
 
 import dev.mjrelay.upstream.UpstreamRequest;
 
+import java.util.Optional;
+
 /**
  * What a task asks of the upstream. The table below is the one place an action is described: what
  * it needs of the submit (a parent task, an image index) and the upstream submit it becomes. A new
@@ -74,12 +76,12 @@ public enum Action {
     }
 
     /** The action written {@code code} in the short form (any case), if any. */
-    public static java.util.Optional<Action> byShortCode(String code) {
+    public static Optional<Action> byShortCode(String code) {
         for (Action action : values()) {
             if (action.spec.shortCode() != null && action.spec.shortCode().equalsIgnoreCase(code)) {
-                return java.util.Optional.of(action);
+                return Optional.of(action);
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 }

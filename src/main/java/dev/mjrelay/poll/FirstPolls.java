@@ -14,6 +14,7 @@ import org.jboss.logging.Logger;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -77,7 +78,7 @@ public class FirstPolls {
         this.intervalMs = poll.interval().toMillis();
         this.floorMs = poll.floor().toMillis();
         this.keys = upstreams.names().stream()
-                .flatMap(upstream -> java.util.Arrays.stream(Action.values()).map(action -> new Key(upstream, action.name())))
+                .flatMap(upstream -> Arrays.stream(Action.values()).map(action -> new Key(upstream, action.name())))
                 .toList();
     }
 

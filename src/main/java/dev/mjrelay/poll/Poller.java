@@ -30,7 +30,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
@@ -265,7 +267,7 @@ public class Poller implements DueWorker<DueTask> {
                 LOG.debugf("task %s: mirroring its images failed again (%s, try %d); trying again at %s", task.id(),
                         ((Mirror.Retry) result).reason(), attempts, next);
             }
-            Map<TaskCodec.Field, String> fields = new java.util.EnumMap<>(TaskCodec.Field.class);
+            Map<TaskCodec.Field, String> fields = new EnumMap<>(TaskCodec.Field.class);
             fields.put(TaskCodec.Field.ERRORS, Integer.toString(attempts));
             if (!task.mirroring()) {
                 fields.put(TaskCodec.Field.MIRROR_SINCE, Long.toString(sinceMs));
@@ -292,8 +294,8 @@ public class Poller implements DueWorker<DueTask> {
     }
 
     /** 1 s, doubling, at most 30 s between attempts at a task's images. */
-    static java.time.Duration mirrorBackoff(int attempts) {
-        return java.time.Duration.ofSeconds(Math.min(30, 1L << Math.min(attempts - 1, 5)));
+    static Duration mirrorBackoff(int attempts) {
+        return Duration.ofSeconds(Math.min(30, 1L << Math.min(attempts - 1, 5)));
     }
 
     private Counter unknownStatusOf(String upstream) {

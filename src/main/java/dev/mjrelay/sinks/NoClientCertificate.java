@@ -1,10 +1,11 @@
 package dev.mjrelay.sinks;
 
-import javax.net.ssl.X509ExtendedKeyManager;
 import java.net.Socket;
 import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
  * The key manager of a TLS client with no certificate of its own: it shows none, and remembers
@@ -32,7 +33,7 @@ final class NoClientCertificate extends X509ExtendedKeyManager {
     }
 
     @Override
-    public String chooseEngineClientAlias(String[] keyTypes, Principal[] issuers, javax.net.ssl.SSLEngine engine) {
+    public String chooseEngineClientAlias(String[] keyTypes, Principal[] issuers, SSLEngine engine) {
         asked = true;
         return null;
     }

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * Webhook deliveries in Redis: one hash per delivery (see {@link DeliveryCodec}), per partition a
@@ -92,7 +93,7 @@ public class DeliveryStore {
                                 attempts.scheduled(p, now.toEpochMilli());
                             }
                         }))
-                .collect().with(java.util.stream.Collectors.summingLong(Long::longValue));
+                .collect().with(Collectors.summingLong(Long::longValue));
     }
 
     /**
@@ -102,7 +103,7 @@ public class DeliveryStore {
     public Uni<Long> redeliverDead(String account, Instant since, String target, Instant now) {
         return Multi.createFrom().range(0, keys.partitions())
                 .onItem().transformToUniAndConcatenate(p -> redeliverDead(p, account, since, target, now, 0, 0L))
-                .collect().with(java.util.stream.Collectors.summingLong(Long::longValue));
+                .collect().with(Collectors.summingLong(Long::longValue));
     }
 
     /** One partition's, a batch at a time from the first that died since the time, passing over those kept so far. */

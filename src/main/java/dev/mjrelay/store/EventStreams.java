@@ -4,10 +4,12 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.IntStream;
 
 /**
@@ -127,7 +129,7 @@ public class EventStreams {
      * forwards it and a task's events leave in order. {@link Lease#TAKEN}: the caller holds it afresh,
      * and should first take over what the previous holder left pending.
      */
-    public Uni<Lease> lease(String stream, String group, String holder, java.time.Duration length) {
+    public Uni<Lease> lease(String stream, String group, String holder, Duration length) {
         return scripts.run("take-lease", List.of(stream + ":lease:" + group), List.of(holder, Long.toString(length.toMillis())))
                 .map(response -> switch (response.toInteger()) {
                     case 1 -> Lease.TAKEN;
@@ -155,7 +157,7 @@ public class EventStreams {
     /** XREADGROUP's answer per stream: a map of name to entries (RESP3), or [name, entries] pairs (RESP2). */
     private static List<Response> streams(Response response) {
         List<Response> perStream = new ArrayList<>();
-        java.util.Set<String> names = response.getKeys();
+        Set<String> names = response.getKeys();
         if (names != null && !names.isEmpty()) {
             names.forEach(name -> perStream.add(response.get(name)));
             return perStream;

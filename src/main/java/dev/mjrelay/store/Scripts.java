@@ -19,7 +19,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -29,6 +31,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -138,12 +141,12 @@ public class Scripts {
 
     /** The same, each value as its bytes: a piece of a long value may end inside a character ({@link Pieces}). */
     static Map<String, byte[]> hashBytes(Response response) {
-        Map<String, byte[]> fields = new java.util.HashMap<>();
+        Map<String, byte[]> fields = new HashMap<>();
         hash(response, (field, value) -> fields.put(field, value.toBytes()));
         return fields;
     }
 
-    private static void hash(Response response, java.util.function.BiConsumer<String, Response> each) {
+    private static void hash(Response response, BiConsumer<String, Response> each) {
         if (response.isMap()) {
             for (String field : response.getKeys()) {
                 each.accept(field, response.get(field));
@@ -185,7 +188,7 @@ public class Scripts {
         try {
             byte[] sha = MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8));
             return new Script(source, HexFormat.of().formatHex(sha));
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -1,5 +1,9 @@
 package dev.mjrelay.upstream;
 
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
 /**
  * The class of an upstream's answer to a submit (CONTRACT §8): every answer, however strange, falls
  * in exactly one.
@@ -15,12 +19,12 @@ public sealed interface SubmitOutcome {
     }
 
     /** Every class's {@link #kind()}. */
-    static java.util.List<String> kinds() {
-        return java.util.Arrays.stream(SubmitOutcome.class.getPermittedSubclasses()).map(SubmitOutcome::kindOf).toList();
+    static List<String> kinds() {
+        return Arrays.stream(SubmitOutcome.class.getPermittedSubclasses()).map(SubmitOutcome::kindOf).toList();
     }
 
     private static String kindOf(Class<?> outcome) {
-        return outcome.getSimpleName().toLowerCase(java.util.Locale.ROOT);
+        return outcome.getSimpleName().toLowerCase(Locale.ROOT);
     }
 
     /** The upstream took the job: a new task with this id. */

@@ -21,13 +21,17 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.ProxyOptions;
 import org.jboss.logging.Logger;
 
+import java.net.ConnectException;
 import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
+import javax.net.ssl.SSLException;
 
 /**
  * The relay's door to one upstream of the pool ({@link Upstreams}). Owns the time-outs, reads at most
@@ -160,7 +164,7 @@ public class UpstreamClient {
     /** Percent-encodes everything but RFC 3986 unreserved characters, so an id cannot change the path. */
     static String pathSegment(String id) {
         StringBuilder out = new StringBuilder(id.length());
-        for (byte b : id.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+        for (byte b : id.getBytes(StandardCharsets.UTF_8)) {
             char c = (char) (b & 0xff);
             if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
                     || c == '-' || c == '.' || c == '_' || c == '~') {
@@ -229,13 +233,13 @@ public class UpstreamClient {
         if (e instanceof TimeoutException || name.contains("Timeout") || message.contains("timeout")) {
             return "timed out";
         }
-        if (e instanceof java.net.ConnectException || name.contains("Connect") || message.contains("Connection refused")) {
+        if (e instanceof ConnectException || name.contains("Connect") || message.contains("Connection refused")) {
             return "connection refused";
         }
-        if (e instanceof java.net.UnknownHostException || message.contains("resolve")) {
+        if (e instanceof UnknownHostException || message.contains("resolve")) {
             return "name not resolved";
         }
-        if (e instanceof javax.net.ssl.SSLException) {
+        if (e instanceof SSLException) {
             return "TLS handshake failed (" + Causes.rootMessage(e) + ")";
         }
         return "no usable answer (" + name + ")";

@@ -25,6 +25,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -304,7 +305,7 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
 
     private static String hostOf(String url) {
         try {
-            return java.net.URI.create(url).getHost();
+            return URI.create(url).getHost();
         } catch (RuntimeException e) {
             return "(invalid URL)";
         }

@@ -15,6 +15,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -43,8 +44,8 @@ public class Endpoints {
     private final Clock clock;
     private final WebhookSender sender;
     private final WebhookRequests requests;
-    private final java.time.Duration overlap;
-    private final java.time.Duration disableAfter;
+    private final Duration overlap;
+    private final Duration disableAfter;
     private final DeliveryStore deliveries;
     private final IdempotentRegistrations registrations;
     private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(Endpoints.class);

@@ -18,12 +18,17 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.net.ConnectException;
+import java.net.SocketException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
 
 /**
  * Sends one webhook attempt: checks the target (SSRF) at connect time, connects to exactly the
@@ -100,7 +105,7 @@ public class WebhookSender {
                 .chain(guard::resolve)
                 .onFailure(IllegalArgumentException.class).transform(e -> new TargetRefused(e.getMessage()))
                 .chain(resolved -> lanes.exchange(clients -> post(clients.of(resolved.target().host()), resolved, headers, body)))
-                .ifNoItem().after(timeout).failWith(() -> new java.util.concurrent.TimeoutException("timed out"))
+                .ifNoItem().after(timeout).failWith(() -> new TimeoutException("timed out"))
                 .map(result -> withDuration(result, start))
                 .onFailure().recoverWithItem(e -> Result.failed(failureOf(e), describe(e), elapsedMs(start)));
     }
@@ -233,14 +238,14 @@ public class WebhookSender {
         if (malformed(e)) {
             return Failure.MALFORMED_ANSWER;
         }
-        if (e instanceof java.util.concurrent.TimeoutException || name.contains("Timeout")) {
+        if (e instanceof TimeoutException || name.contains("Timeout")) {
             return Failure.TIMEOUT;
         }
-        if (e instanceof javax.net.ssl.SSLException || name.contains("Ssl") || name.contains("SSL")) {
+        if (e instanceof SSLException || name.contains("Ssl") || name.contains("SSL")) {
             return Failure.TLS;
         }
-        if (e instanceof java.net.ConnectException || e instanceof java.net.SocketException
-                || e instanceof java.nio.channels.ClosedChannelException || name.contains("Connect")) {
+        if (e instanceof ConnectException || e instanceof SocketException
+                || e instanceof ClosedChannelException || name.contains("Connect")) {
             return Failure.CONNECT;
         }
         return Failure.OTHER;
@@ -258,7 +263,7 @@ public class WebhookSender {
         if (malformed(e)) {
             return "malformed answer: " + clip(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
         }
-        if (e instanceof java.util.concurrent.TimeoutException || e.getClass().getSimpleName().contains("Timeout")) {
+        if (e instanceof TimeoutException || e.getClass().getSimpleName().contains("Timeout")) {
             return "timed out";
         }
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();

@@ -5,6 +5,8 @@ import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,7 +17,7 @@ class AccountsTest {
     private static final String KEY = "k3y-0123456789abcdef0123456789abcdef";
 
     private final Accounts accounts = new Accounts(new SmallRyeConfigBuilder().withMapping(RelayConfig.class)
-            .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
+            .withConverter(Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
             .withSources(new PropertiesConfigSource(Map.of(
                     "relay.accounts.acme.api-key", KEY,
                     "relay.accounts.acme.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
@@ -28,10 +30,10 @@ class AccountsTest {
 
     /** acme rotating: its old key in plain, its new one as a digest, the plain key nowhere in config. */
     private final Accounts rotating = new Accounts(new SmallRyeConfigBuilder().withMapping(RelayConfig.class)
-            .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
+            .withConverter(Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
             .withSources(new PropertiesConfigSource(Map.of(
                     "relay.accounts.acme.api-key", OLD,
-                    "relay.accounts.acme.api-keys", "sha256:" + java.util.HexFormat.of().formatHex(
+                    "relay.accounts.acme.api-keys", "sha256:" + HexFormat.of().formatHex(
                             dev.mjrelay.config.ApiKeyEntries.sha256(NEW)) + ", third-key-44",
                     "relay.accounts.acme.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), "test", 500))
             .build().getConfigMapping(RelayConfig.class));
@@ -45,7 +47,7 @@ class AccountsTest {
 
     @Test
     void knowingADigestIsNotKnowingTheKey() {
-        String digest = "sha256:" + java.util.HexFormat.of().formatHex(dev.mjrelay.config.ApiKeyEntries.sha256(NEW));
+        String digest = "sha256:" + HexFormat.of().formatHex(dev.mjrelay.config.ApiKeyEntries.sha256(NEW));
 
         assertTrue(rotating.byApiKey(digest).isEmpty());
     }

@@ -13,6 +13,7 @@ import io.swagger.v3.parser.core.models.ParseOptions;
 import io.swagger.v3.parser.core.models.SwaggerParseResult;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -205,14 +206,14 @@ class OpenApiDocumentTest {
         assertNotNull(schema, operation + " " + status + " documents its body");
         try {
             fits(schema, JSON.readTree(body), operation + " " + status + " $");
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             fail(operation + " answered something that is not JSON: " + body);
         }
         return body;
     }
 
     /** A webhook as received: the documented headers there, the body fitting the documented one; its type. */
-    private String received(JsonNode operation, Receiver.Request request) throws java.io.IOException {
+    private String received(JsonNode operation, Receiver.Request request) throws IOException {
         assertTrue(operation.isObject(), "the webhook is documented");
         String where = "webhook to " + request.path();
         operation.path("parameters").forEach(parameter -> assertTrue(!parameter.path("required").asBoolean()

@@ -5,7 +5,9 @@ import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -193,7 +195,7 @@ class StartupCheckTest {
 
     @Test
     void theSameKeyInTwoAccountsIsRefusedEvenWhenOneGivesItAsADigest() {
-        String digest = "sha256:" + java.util.HexFormat.of().formatHex(ApiKeyEntries.sha256("k1"));
+        String digest = "sha256:" + HexFormat.of().formatHex(ApiKeyEntries.sha256("k1"));
         List<String> problems = StartupCheck.problems(config(Map.of(
                 "relay.accounts.other.api-keys", "k9," + digest,
                 "relay.accounts.other.webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")), List.of("dev"));
@@ -244,7 +246,7 @@ class StartupCheckTest {
         SmallRyeConfig config = new SmallRyeConfigBuilder()
                 .withMapping(RelayConfig.class)
                 .withSources(new PropertiesConfigSource(properties, "test", 500))
-                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
+                .withConverter(Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
                 .build();
         return config.getConfigMapping(RelayConfig.class);
     }

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import javax.net.ssl.SSLSession;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -358,18 +361,18 @@ class BadInputIT {
         }
 
         @Override
-        public java.util.Optional<HttpResponse<String>> previousResponse() {
-            return java.util.Optional.empty();
+        public Optional<HttpResponse<String>> previousResponse() {
+            return Optional.empty();
         }
 
         @Override
-        public java.net.http.HttpHeaders headers() {
-            return java.net.http.HttpHeaders.of(Map.of(), (a, b) -> true);
+        public HttpHeaders headers() {
+            return HttpHeaders.of(Map.of(), (a, b) -> true);
         }
 
         @Override
-        public java.util.Optional<javax.net.ssl.SSLSession> sslSession() {
-            return java.util.Optional.empty();
+        public Optional<SSLSession> sslSession() {
+            return Optional.empty();
         }
 
         @Override

@@ -4,12 +4,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.Vertx;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -108,7 +111,7 @@ final class BenchQueue {
                 return new BenchSubmits.Job(key, account,
                         JSON.writeValueAsString(Map.of("prompt", "queue " + account, "callbackUrl", sink.url())));
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         }).stream().map(a -> new Submitted(a.taskId(), a.label(), a.at())).toList();
     }
@@ -169,7 +172,7 @@ final class BenchQueue {
         double jain = squares == 0 ? 0 : sum * sum / (ACCOUNTS.length * squares);
 
         long first = sends.isEmpty() ? 0 : sends.get(0).createdAt();
-        long lastArrival = submitted.stream().map(s -> sink.arrivals.get(s.taskId())).filter(java.util.Objects::nonNull)
+        long lastArrival = submitted.stream().map(s -> sink.arrivals.get(s.taskId())).filter(Objects::nonNull)
                 .mapToLong(Long::longValue).max().orElse(first);
         long delivered = submitted.stream().filter(s -> sink.arrivals.containsKey(s.taskId())).count();
         return new Result(round, jobs, cap, delivered / Math.max(0.001, (lastArrival - first) / 1000.0),
@@ -177,7 +180,7 @@ final class BenchQueue {
                 overhead.isEmpty() ? 0 : overhead.get(overhead.size() - 1), Benchmark.percentile(afterSubmits, 99),
                 Benchmark.percentile(waits, 50), Benchmark.percentile(waits, 99),
                 Benchmark.percentile(ideal, 50), Benchmark.percentile(ideal, 99), jain, counts, boxBusyWhileSubmitting,
-                jobs - delivered, sink.duplicatesAmong(java.util.Set.copyOf(submitted.stream().map(Submitted::taskId).toList())));
+                jobs - delivered, sink.duplicatesAmong(Set.copyOf(submitted.stream().map(Submitted::taskId).toList())));
     }
 
     /** The waits a FIFO with no overhead at all would impose at {@code cap}: each job starts as the earliest place frees. */

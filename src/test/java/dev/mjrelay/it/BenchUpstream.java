@@ -4,11 +4,15 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /**
  * A lean upstream for the benchmark, on Vert.x so that it is not the bottleneck: each task ends
@@ -43,14 +47,14 @@ final class BenchUpstream implements AutoCloseable {
         this.vertx = vertx;
         this.images = images;
         byte[] noise = new byte[imageBytes];
-        new java.util.Random(11).nextBytes(noise);
+        new Random(11).nextBytes(noise);
         this.imageBody = io.vertx.core.buffer.Buffer.buffer(noise);
         server = vertx.createHttpServer().requestHandler(request -> {
             String path = request.path();
             if (path.startsWith("/img/")) {
                 // the same noise, stamped with the path: every image distinct, so none is stored only once for two
                 io.vertx.core.buffer.Buffer body = imageBody.copy();
-                byte[] stamp = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                byte[] stamp = path.getBytes(StandardCharsets.UTF_8);
                 body.setBytes(0, stamp, 0, Math.min(stamp.length, body.length()));
                 request.response().putHeader("Content-Type", "image/png").end(body);
             } else if (path.startsWith("/mj/submit/")) {
@@ -86,9 +90,9 @@ final class BenchUpstream implements AutoCloseable {
                         .put("progress_percent", done ? 100 : (int) (elapsed * 100 / sim.durationMs()));
                 String imageList = !done ? "[]" : this.images == 0
                         ? "[{\"image_url\":\"https://img.example/" + id + ".png\",\"image_type\":\"png\"}]"
-                        : java.util.stream.IntStream.rangeClosed(1, this.images)
+                        : IntStream.rangeClosed(1, this.images)
                                 .mapToObj(k -> "{\"image_url\":\"" + url() + "/img/" + k + "/" + id + ".png\",\"image_type\":\"png\"}")
-                                .collect(java.util.stream.Collectors.joining(",", "[", "]"));
+                                .collect(Collectors.joining(",", "[", "]"));
                 request.response().putHeader("Content-Type", "application/json")
                         .end("{\"extra\":{},\"task\":" + task.encode() + ",\"images\":" + imageList + ",\"videos\":[],\"audios\":[]}");
             } else {

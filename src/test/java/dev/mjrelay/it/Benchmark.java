@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The benchmark: on this one machine, a Redis of its own, the packaged relay as its own process, a
@@ -450,7 +451,7 @@ final class Benchmark {
     /** Context switches, voluntary and not, of the process's threads so far (threads that ended are not counted). */
     private static long switches(long pid) {
         long total = 0;
-        try (java.util.stream.Stream<Path> threads = Files.list(Path.of("/proc/" + pid + "/task"))) {
+        try (Stream<Path> threads = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path thread : (Iterable<Path>) threads::iterator) {
                 try {
                     for (String line : Files.readAllLines(thread.resolve("status"))) {

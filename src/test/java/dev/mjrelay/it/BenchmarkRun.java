@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -36,7 +38,7 @@ class BenchmarkRun {
     @Test
     void run() throws Exception {
         List<String> parts = List.of(System.getProperty("bench.parts", "levels,mixes,polls,queue,media").split(","));
-        Map<String, Object> all = new java.util.LinkedHashMap<>();
+        Map<String, Object> all = new LinkedHashMap<>();
         StringBuilder markdown = new StringBuilder();
         Path dir = Files.createDirectories(Path.of("target/bench"));
         if (parts.contains("levels")) {
@@ -88,7 +90,7 @@ class BenchmarkRun {
     }
 
     /** After each part, so that a part that fails later loses nothing measured before it. */
-    private static void write(Path dir, Map<String, Object> all, CharSequence markdown) throws java.io.IOException {
+    private static void write(Path dir, Map<String, Object> all, CharSequence markdown) throws IOException {
         Files.writeString(dir.resolve("results.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                 .writeValueAsString(all));
         Files.writeString(dir.resolve("results.md"), markdown.toString());
@@ -144,9 +146,9 @@ class BenchmarkRun {
 
     @SuppressWarnings("unchecked")
     private static Map<String, Object> withoutLags(Map<String, Object> results) {
-        Map<String, Object> copy = new java.util.LinkedHashMap<>(results);
+        Map<String, Object> copy = new LinkedHashMap<>(results);
         copy.put("levels", ((List<Benchmark.Level>) results.get("levels")).stream().map(l -> {
-            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            Map<String, Object> m = new LinkedHashMap<>();
             for (var c : Benchmark.Level.class.getRecordComponents()) {
                 if (!c.getName().equals("lags")) {
                     try {

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -54,7 +55,7 @@ final class ClassArchive {
     }
 
     private static List<String> withArchiveOutput(Path partial) {
-        List<String> options = new java.util.ArrayList<>(RelayProcess.suiteJvmOptions());
+        List<String> options = new ArrayList<>(RelayProcess.suiteJvmOptions());
         options.add("-XX:ArchiveClassesAtExit=" + partial);
         return options;
     }

@@ -21,11 +21,16 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.logging.Level;
+import java.util.regex.Pattern;
 
 import static dev.mjrelay.it.FaultToleranceIT.HTTP;
 import static dev.mjrelay.it.FaultToleranceIT.JSON;
@@ -52,7 +57,7 @@ class ConsoleIT {
     static final String GAMMA_KEY = "gamma-console-key-5d1c";
 
     static OwnRedis redis;
-    static java.nio.file.Path media;
+    static Path media;
     static RelayProcess relay;
     static Chromium chromium;
     static WebDriver driver;
@@ -67,7 +72,7 @@ class ConsoleIT {
                 "relay.poll.interval", "300ms",
                 "relay.webhook.retry-schedule", "300ms,300ms"));
         // the relay's copies of images in a folder of this class's, so that a test can take some away
-        media = java.nio.file.Files.createTempDirectory("mj-relay-console-media");
+        media = Files.createTempDirectory("mj-relay-console-media");
         settings.put("%demo.relay.media.filesystem.path", media.toString());
         // an account limited to one request a second: two at a time, as a view refreshes, are one too many
         settings.put("relay.accounts.gamma.api-key", GAMMA_KEY);
@@ -234,7 +239,7 @@ class ConsoleIT {
 
                 button(secondItem, "All to this URL").click();
                 until(d -> d.findElement(By.id("redeliver-all-result")).getText()
-                        .matches("Sent 1 dead delivery to " + java.util.regex.Pattern.quote(failing.url("/hook")) + " again at .*"));
+                        .matches("Sent 1 dead delivery to " + Pattern.quote(failing.url("/hook")) + " again at .*"));
                 until(d -> d.findElements(secondItem).isEmpty());
                 await().atMost(Duration.ofSeconds(15)).until(() -> failing.forTask(second).size() == 4);
                 assertEquals(1, failing.forTask(second).stream().map(r -> r.header("webhook-id")).distinct().count());
@@ -473,7 +478,7 @@ class ConsoleIT {
             driver.findElement(By.id("sign-out")).click();
             until(d -> !d.findElements(By.id("api-key")).isEmpty());
             int before = calls().size();
-            java.util.concurrent.atomic.AtomicBoolean hammering = new java.util.concurrent.atomic.AtomicBoolean(true);
+            AtomicBoolean hammering = new AtomicBoolean(true);
             Thread backend = new Thread(() -> {
                 while (hammering.get()) {
                     HTTP.sendAsync(HttpRequest.newBuilder(URI.create(relay.url() + "/v1/queue"))
@@ -587,7 +592,7 @@ class ConsoleIT {
         assertEquals(4, urls.size(), urls.toString());
         for (JsonNode url : urls) {
             String file = url.asText().substring(url.asText().lastIndexOf('/') + 1);
-            assertTrue(java.nio.file.Files.deleteIfExists(media.resolve(file)), "the relay's copy " + file);
+            assertTrue(Files.deleteIfExists(media.resolve(file)), "the relay's copy " + file);
         }
         signIn(RelayProcess.ALPHA_KEY);
 
@@ -709,7 +714,7 @@ class ConsoleIT {
         return d.findElements(by).stream().filter(WebElement::isDisplayed).findFirst().orElse(null);
     }
 
-    private static <T> T until(java.util.function.Function<WebDriver, T> condition) {
+    private static <T> T until(Function<WebDriver, T> condition) {
         return new WebDriverWait(driver, Duration.ofSeconds(30), Duration.ofMillis(100))
                 .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
                 .until(condition::apply);

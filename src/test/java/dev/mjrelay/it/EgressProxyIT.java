@@ -5,10 +5,13 @@ import dev.mjrelay.testing.HttpProxy;
 import dev.mjrelay.testing.TestCertificate;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static dev.mjrelay.it.FaultToleranceIT.JSON;
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
@@ -84,10 +87,10 @@ class EgressProxyIT {
     /** The relay's thread dump (jcmd of the running JDK), or why there is none. */
     private static String threads(RelayProcess relay) {
         try {
-            Process jcmd = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+            Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
                     Long.toString(relay.pid()), "Thread.print").redirectErrorStream(true).start();
-            String dump = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            jcmd.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+            String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            jcmd.waitFor(20, TimeUnit.SECONDS);
             return dump;
         } catch (Exception e) {
             return "(no thread dump: " + e + ")";

@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -54,7 +55,7 @@ final class FakeUpstream implements AutoCloseable {
     private volatile Fault fault = Fault.NONE;
     private volatile long fetchDelayMs;
     /** A task's image URLs from its prompt; null: one made-up URL per task. */
-    private volatile java.util.function.Function<String, List<String>> images;
+    private volatile Function<String, List<String>> images;
     private final Map<String, String> prompts = new ConcurrentHashMap<>();
 
     FakeUpstream(long durationMs) throws IOException {
@@ -160,7 +161,7 @@ final class FakeUpstream implements AutoCloseable {
     }
 
     /** Succeeded tasks answer these image URLs, chosen from the task's prompt. */
-    FakeUpstream images(java.util.function.Function<String, List<String>> byPrompt) {
+    FakeUpstream images(Function<String, List<String>> byPrompt) {
         this.images = byPrompt;
         return this;
     }

@@ -16,7 +16,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -225,7 +227,7 @@ class FaultToleranceIT {
         String prefix = prefix();
         // enough refusals that no delivery is accepted (and its record removed) while the keys are counted
         int[] refusals = new int[20];
-        java.util.Arrays.fill(refusals, 503);
+        Arrays.fill(refusals, 503);
         try (Receiver receiver = new Receiver().answer(refusals);
              RelayProcess relay = new RelayProcess("redis-restart", redis.hosts(), prefix, upstream.url(), Map.of()).start()) {
             List<String> early = submit(relay, receiver, 5);
@@ -285,7 +287,7 @@ class FaultToleranceIT {
             List<String> ids = submit(relay, receiver, 5);
             snapshots.snapshot(); // the five running, none ended: what Redis comes back with
             awaitAllDelivered(receiver, ids, 30);
-            Map<String, String> sentWith = new java.util.HashMap<>();
+            Map<String, String> sentWith = new HashMap<>();
             ids.forEach(id -> sentWith.put(id, terminal(receiver, id).get(0).header("webhook-id")));
 
             snapshots.kill();
@@ -390,7 +392,7 @@ class FaultToleranceIT {
                         ids.add(JSON.readTree(submitted.body()).path("result").asText());
                     }
                 }
-                assertEquals(java.util.Collections.nCopies(20, 200), answers);
+                assertEquals(Collections.nCopies(20, 200), answers);
                 awaitAllDelivered(receiver, ids, 30);
                 assertEquals(0, outcome(receiver, ids).lost);
             }

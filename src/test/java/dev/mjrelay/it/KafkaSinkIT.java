@@ -14,6 +14,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +24,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
 import static dev.mjrelay.it.FaultToleranceIT.JSON;
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
@@ -165,7 +169,7 @@ class KafkaSinkIT {
     void anEventTooLargeForTheBrokerIsSetAsideAndTheRestGoOn() throws Exception {
         String topic = "mjit-" + UUID.randomUUID();
         try (FakeUpstream upstream = new FakeUpstream(300).images(prompt -> switch (prompt) {
-            case "many images" -> java.util.stream.IntStream.range(0, 12_000)
+            case "many images" -> IntStream.range(0, 12_000)
                     .mapToObj(i -> "https://img.example/many/" + i + ".png").toList();
             case "many random images" -> SinkScenario.randomImageUrls(12_000, 11);
             default -> List.of("https://img.example/" + prompt.replace(' ', '-') + ".png");
@@ -254,8 +258,8 @@ class KafkaSinkIT {
     }
 
     private static double refused(RelayProcess relay) throws Exception {
-        String metrics = FaultToleranceIT.HTTP.send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create(relay.url() + "/q/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = FaultToleranceIT.HTTP.send(HttpRequest.newBuilder(
+                URI.create(relay.url() + "/q/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         return metrics.lines().filter(l -> l.startsWith("relay_events_refused_total{"))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }

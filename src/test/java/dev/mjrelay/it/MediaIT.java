@@ -10,16 +10,20 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
@@ -154,9 +158,9 @@ class MediaIT {
 
     /** When a presigned URL was signed ({@code X-Amz-Date}, to the second). */
     private static Instant signedAt(String url) {
-        java.util.regex.Matcher date = java.util.regex.Pattern.compile("[?&]X-Amz-Date=(\\d{8}T\\d{6}Z)").matcher(url);
+        Matcher date = Pattern.compile("[?&]X-Amz-Date=(\\d{8}T\\d{6}Z)").matcher(url);
         assertTrue(date.find(), "presigned: " + url);
-        return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssX").parse(date.group(1), Instant::from);
+        return DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssX").parse(date.group(1), Instant::from);
     }
 
     private static void sleepUntil(Instant when) {
@@ -199,7 +203,7 @@ class MediaIT {
         try (FakeUpstream upstream = new FakeUpstream(500).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
              RelayProcess relay = relay("media-fs", prefix(), upstream, filesystemStore(dir)).start()) {
             // from 0 before the first attempt, so that the dashboard's rate over them sees the first ones
-            List<String> fresh = new String(fetch(relay.url() + "/q/metrics").body(), java.nio.charset.StandardCharsets.UTF_8)
+            List<String> fresh = new String(fetch(relay.url() + "/q/metrics").body(), StandardCharsets.UTF_8)
                     .lines().filter(l -> l.startsWith("relay_media_seconds_count{")).sorted().toList();
             assertEquals(3, fresh.size(), fresh.toString());
             for (String outcome : List.of("gave_up", "mirrored", "retry")) {
@@ -219,7 +223,7 @@ class MediaIT {
             assertTrue(served.headers().firstValue("Content-Security-Policy").orElse("").contains("sandbox"));
             assertEquals(404, fetch(relay.url() + "/media/../../etc/passwd").statusCode());
 
-            String metrics = new String(fetch(relay.url() + "/q/metrics").body(), java.nio.charset.StandardCharsets.UTF_8);
+            String metrics = new String(fetch(relay.url() + "/q/metrics").body(), StandardCharsets.UTF_8);
             double stored = metrics.lines().filter(l -> l.startsWith("relay_media_bytes_total"))
                     .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
             assertEquals(200.0 * ImageServer.SIZE, stored, "relay_media_bytes_total counts every byte stored");

@@ -7,6 +7,8 @@ import dev.mjrelay.testing.Resp;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** A redis-server process of the suite's own (never the shared one): a free port, AOF on, stoppable. */
 final class OwnRedis implements AutoCloseable {
@@ -14,7 +16,7 @@ final class OwnRedis implements AutoCloseable {
     final int port;
     private final Path dir;
     private final boolean aof;
-    private final java.util.List<String> settings;
+    private final List<String> settings;
     private Process process;
 
     OwnRedis() throws IOException {
@@ -29,7 +31,7 @@ final class OwnRedis implements AutoCloseable {
     /** @param settings more of redis-server's settings, at every start ({@code "--maxclients", "3"}) */
     OwnRedis(boolean aof, String... settings) throws IOException {
         this.aof = aof;
-        this.settings = java.util.List.of(settings);
+        this.settings = List.of(settings);
         port = FreePort.any();
         dir = Files.createTempDirectory("mj-relay-it-redis");
         start();
@@ -62,7 +64,7 @@ final class OwnRedis implements AutoCloseable {
     void ballast(int count) throws IOException {
         try (Resp redis = new Resp("127.0.0.1", port)) {
             for (int from = 0; from < count; from += 1000) {
-                java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("MSET"));
+                List<String> args = new ArrayList<>(List.of("MSET"));
                 for (int i = from; i < Math.min(count, from + 1000); i++) {
                     args.add("ballast:" + i);
                     args.add("x");
@@ -82,11 +84,11 @@ final class OwnRedis implements AutoCloseable {
     }
 
     private void spawn(String... more) throws IOException {
-        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(RedisBinary.path(), "--port",
+        List<String> command = new ArrayList<>(List.of(RedisBinary.path(), "--port",
                 Integer.toString(port), "--bind", "127.0.0.1", "--dir", dir.toString(), "--save", "", "--appendonly",
                 aof ? "yes" : "no", "--appendfsync", "always"));
         command.addAll(settings);
-        command.addAll(java.util.List.of(more));
+        command.addAll(List.of(more));
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
     }
 
@@ -189,7 +191,7 @@ final class OwnRedis implements AutoCloseable {
 
     long keys(String pattern) throws IOException {
         try (Resp redis = new Resp("127.0.0.1", port)) {
-            return ((java.util.List<?>) redis.call("KEYS", pattern)).size();
+            return ((List<?>) redis.call("KEYS", pattern)).size();
         }
     }
 

@@ -7,18 +7,23 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import static dev.mjrelay.it.FaultToleranceIT.JSON;
@@ -40,7 +45,7 @@ class QueueIT {
 
     static final String GAMMA_KEY = "gamma-api-key-51e0aa";
     /** When each prompt was submitted (acknowledged), for the waits the fairness test prints. */
-    static final Map<String, Long> SUBMITTED_AT = new java.util.concurrent.ConcurrentHashMap<>();
+    static final Map<String, Long> SUBMITTED_AT = new ConcurrentHashMap<>();
     static final String BUSY_SUBMITS = "relay_upstream_submits_total{outcome=\"busy\",upstream=\"default\"}";
     static final String ACCEPTED_BY_B = "relay_upstream_submits_total{outcome=\"accepted\",upstream=\"b\"}";
     static final String LOST_SUBMITS = "relay_upstream_submits_total{outcome=\"lost\",upstream=\"default\"}";
@@ -179,7 +184,7 @@ class QueueIT {
                 Thread.sleep(random.nextInt(1500));
                 killed.kill9();
                 clients.shutdown();
-                clients.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+                clients.awaitTermination(30, TimeUnit.SECONDS);
                 // a client that got no answer sends the same submit, with the same Idempotency-Key, to a
                 // replica that answers: it learns the task its first request made, or makes the one it did not
                 for (String prompt : List.copyOf(cut)) {
@@ -216,7 +221,7 @@ class QueueIT {
                     unknown++;
                 }
             }
-            java.util.Set<String> known = new java.util.HashSet<>(acknowledged);
+            Set<String> known = new HashSet<>(acknowledged);
             long strangers = receiver.requests().stream().map(w -> taskIdOf(w.body())).filter(id -> !known.contains(id))
                     .distinct().count();
             Map<String, Long> perPrompt = upstream.takenPerPrompt();
@@ -367,7 +372,7 @@ class QueueIT {
     }
 
     static HttpResponse<String> delete(RelayProcess relay, String path) throws Exception {
-        return FaultToleranceIT.HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(relay.url() + path))
+        return FaultToleranceIT.HTTP.send(HttpRequest.newBuilder(URI.create(relay.url() + path))
                 .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + RelayProcess.ALPHA_KEY).DELETE().build(),
                 HttpResponse.BodyHandlers.ofString());
     }

@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static dev.mjrelay.it.FaultToleranceIT.JSON;
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
@@ -542,7 +544,7 @@ class RabbitSinkIT {
 
     private static long maxMessageSize() throws Exception {
         String answer = rabbitmqctl("eval", "application:get_env(rabbit, max_message_size).").trim();
-        java.util.regex.Matcher size = java.util.regex.Pattern.compile("\\{ok,(\\d+)}").matcher(answer);
+        Matcher size = Pattern.compile("\\{ok,(\\d+)}").matcher(answer);
         assertTrue(size.find(), answer);
         return Long.parseLong(size.group(1));
     }

@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -44,8 +45,8 @@ class RateLimitIT {
             }
             ExecutorService clients = Executors.newFixedThreadPool(4);
             AtomicInteger allowed = new AtomicInteger();
-            java.util.concurrent.atomic.AtomicLong firstAllowed = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
-            java.util.concurrent.atomic.AtomicLong lastAllowed = new java.util.concurrent.atomic.AtomicLong();
+            AtomicLong firstAllowed = new AtomicLong(Long.MAX_VALUE);
+            AtomicLong lastAllowed = new AtomicLong();
             AtomicInteger refused = new AtomicInteger();
             long start = System.nanoTime();
             long end = start + FOR.toNanos();

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import static dev.mjrelay.it.FaultToleranceIT.JSON;
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
@@ -34,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RedisTlsIT {
 
-    static final String PASSWORD = "pw-" + java.util.UUID.randomUUID();
+    static final String PASSWORD = "pw-" + UUID.randomUUID();
 
     @Test
     void tasksGoThroughRedisOverTlsWithAUserAndOnlyToTheServerItsCertificateNames() throws Exception {

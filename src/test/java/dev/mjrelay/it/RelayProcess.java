@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.HttpURLConnection;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -257,7 +258,7 @@ final class RelayProcess implements AutoCloseable {
     /** What this relay has logged, over all its starts (and nothing of another run's relay on the same port). */
     String logText() throws IOException {
         byte[] all = Files.readAllBytes(log);
-        return new String(all, (int) logStart, all.length - (int) logStart, java.nio.charset.StandardCharsets.UTF_8);
+        return new String(all, (int) logStart, all.length - (int) logStart, StandardCharsets.UTF_8);
     }
 
     @Override

@@ -6,15 +6,20 @@ import dev.mjrelay.testing.Receiver;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static dev.mjrelay.it.FaultToleranceIT.HTTP;
 import static dev.mjrelay.it.FaultToleranceIT.submitOne;
@@ -59,7 +64,7 @@ final class SinkScenario {
      * 2.9 MB of JSON for 12,000, hardly smaller compressed, unlike a list of URLs that repeat.
      */
     static List<String> randomImageUrls(int count, long seed) {
-        java.util.Random random = new java.util.Random(seed);
+        Random random = new Random(seed);
         byte[] name = new byte[48];
         List<String> urls = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
@@ -152,14 +157,14 @@ final class SinkScenario {
      */
     static void assertAlertedSinkMetricsExposed(RelayProcess relay) throws Exception {
         JsonNode rules = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
-                .readTree(java.nio.file.Path.of("deploy/prometheus-alerts.yaml").toFile());
+                .readTree(Path.of("deploy/prometheus-alerts.yaml").toFile());
         List<String> exprs = new ArrayList<>();
         rules.path("groups").forEach(group -> group.path("rules").forEach(rule -> exprs.add(rule.path("expr").asText())));
-        new com.fasterxml.jackson.databind.ObjectMapper().readTree(java.nio.file.Path.of("deploy/grafana-dashboard.json").toFile())
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(Path.of("deploy/grafana-dashboard.json").toFile())
                 .path("panels").forEach(panel -> panel.path("targets").forEach(target -> exprs.add(target.path("expr").asText())));
-        Set<String> named = new java.util.TreeSet<>();
+        Set<String> named = new TreeSet<>();
         for (String expr : exprs) {
-            java.util.regex.Matcher name = java.util.regex.Pattern.compile("relay_events_[a-z_]+").matcher(expr);
+            Matcher name = Pattern.compile("relay_events_[a-z_]+").matcher(expr);
             while (name.find()) {
                 named.add(name.group());
             }

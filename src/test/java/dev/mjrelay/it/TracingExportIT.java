@@ -14,7 +14,9 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +44,7 @@ class TracingExportIT {
         String trace = HexFormat.of().formatHex(randomBytes(16));
         try (OwnRedis redis = new OwnRedis(false); FakeUpstream upstream = new FakeUpstream(500);
              Collector collector = new Collector(0); Receiver receiver = new Receiver()) {
-            Map<String, String> settings = new java.util.HashMap<>(QUICK);
+            Map<String, String> settings = new HashMap<>(QUICK);
             settings.put("quarkus.otel.exporter.otlp.traces.endpoint", "http://127.0.0.1:" + collector.port());
             settings.put("quarkus.otel.exporter.otlp.traces.protocol", "http/protobuf");
             try (RelayProcess relay = new RelayProcess("trace-export", redis.hosts(), FaultToleranceIT.prefix(),
@@ -112,7 +114,7 @@ class TracingExportIT {
 
     private static byte[] randomBytes(int n) {
         byte[] bytes = new byte[n];
-        new java.security.SecureRandom().nextBytes(bytes);
+        new SecureRandom().nextBytes(bytes);
         return bytes;
     }
 

@@ -3,8 +3,9 @@ package dev.mjrelay.lane;
 import dev.mjrelay.store.StoreUnavailableException;
 import org.junit.jupiter.api.Test;
 
-import javax.net.ssl.SSLHandshakeException;
 import java.net.ConnectException;
+import java.security.cert.CertificateException;
+import javax.net.ssl.SSLHandshakeException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -14,7 +15,7 @@ class CausesTest {
     @Test
     void theRootCauseIsNamed() {
         Exception tls = new SSLHandshakeException("Failed to create SSL connection");
-        tls.initCause(new java.security.cert.CertificateException("No subject alternative names matching IP address 127.0.0.1 found"));
+        tls.initCause(new CertificateException("No subject alternative names matching IP address 127.0.0.1 found"));
         assertEquals("Redis is unavailable: Failed to create SSL connection (CertificateException: No subject"
                 + " alternative names matching IP address 127.0.0.1 found)", new StoreUnavailableException(tls).getMessage());
     }
@@ -22,7 +23,7 @@ class CausesTest {
     @Test
     void theRootCauseAloneSaysWhy() {
         Exception tls = new SSLHandshakeException("Failed to create SSL connection");
-        tls.initCause(new java.security.cert.CertificateException("PKIX path building failed"));
+        tls.initCause(new CertificateException("PKIX path building failed"));
         assertEquals("PKIX path building failed", Causes.rootMessage(tls));
         assertEquals("IllegalStateException", Causes.rootMessage(new RuntimeException("wrapped", new IllegalStateException())));
     }

@@ -8,6 +8,7 @@ import io.vertx.core.net.ProxyOptions;
 import io.vertx.core.net.ProxyType;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,7 +54,7 @@ class EgressProxyTest {
     private static RelayConfig config(Map<String, String> properties) {
         return new SmallRyeConfigBuilder().withMapping(RelayConfig.class)
                 .withSources(new PropertiesConfigSource(properties, "test", 500))
-                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
+                .withConverter(Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
                 .build().getConfigMapping(RelayConfig.class);
     }
 }

@@ -19,9 +19,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -109,7 +112,7 @@ class DownloaderTest {
         assertEquals("image/png", got.contentType());
         assertEquals(IMAGE.length, got.bytes());
         assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(IMAGE)), got.sha256());
-        assertTrue(java.util.Arrays.equals(IMAGE, Files.readAllBytes(got.file())));
+        assertTrue(Arrays.equals(IMAGE, Files.readAllBytes(got.file())));
     }
 
     /** Written in blocks (300 KB is one and a part; this is two whole ones), the file is the image byte for byte. */
@@ -118,7 +121,7 @@ class DownloaderTest {
         Downloader.Downloaded got = download("/two-blocks.png");
         assertEquals(TWO_BLOCKS.length, got.bytes());
         assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(TWO_BLOCKS)), got.sha256());
-        assertTrue(java.util.Arrays.equals(TWO_BLOCKS, Files.readAllBytes(got.file())));
+        assertTrue(Arrays.equals(TWO_BLOCKS, Files.readAllBytes(got.file())));
     }
 
     @Test
@@ -198,7 +201,7 @@ class DownloaderTest {
         try {
             downloader.download(url(path), dir, within).await().atMost(within.plusSeconds(10));
         } catch (Throwable e) {
-            Throwable cause = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+            Throwable cause = e instanceof CompletionException ? e.getCause() : e;
             return cause instanceof io.smallrye.mutiny.CompositeException c ? c.getCause() : cause;
         }
         throw new AssertionError(path + " was downloaded");
@@ -224,7 +227,7 @@ class DownloaderTest {
         });
     }
 
-    private static void await(java.util.concurrent.Callable<Boolean> condition) throws Exception {
+    private static void await(Callable<Boolean> condition) throws Exception {
         long deadline = System.currentTimeMillis() + 5000;
         while (!condition.call()) {
             if (System.currentTimeMillis() > deadline) {

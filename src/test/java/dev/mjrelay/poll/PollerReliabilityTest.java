@@ -24,6 +24,7 @@ import io.vertx.core.Vertx;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +33,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.zip.CRC32;
 
 import static dev.mjrelay.testing.Api.ALICE;
 import static dev.mjrelay.testing.Api.submit;
@@ -246,8 +248,8 @@ class PollerReliabilityTest {
     }
 
     private int keysPartition(String id) {
-        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-        crc.update(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        CRC32 crc = new CRC32();
+        crc.update(id.getBytes(StandardCharsets.UTF_8));
         return (int) (crc.getValue() % store.polls().partitions());
     }
 

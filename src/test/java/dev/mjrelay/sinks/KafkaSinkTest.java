@@ -4,6 +4,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
@@ -85,7 +86,7 @@ class KafkaSinkTest {
         Properties admin = KafkaSink.adminSettings(producer);
 
         assertEquals("broker:9093", admin.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG));
-        for (String name : java.util.List.of("security.protocol", "sasl.mechanism", "sasl.jaas.config", "ssl.truststore.location")) {
+        for (String name : List.of("security.protocol", "sasl.mechanism", "sasl.jaas.config", "ssl.truststore.location")) {
             assertEquals(producer.get(name), admin.get(name), name);
         }
         assertFalse(admin.containsKey(ProducerConfig.ACKS_CONFIG), "no producer setting the admin client would warn of");

@@ -5,6 +5,8 @@ import redis.embedded.RedisServer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -16,13 +18,13 @@ public class OwnRedisResource implements QuarkusTestResourceLifecycleManager {
 
     private static int port;
     private static RedisServer server;
-    private static java.nio.file.Path dir;
+    private static Path dir;
 
     @Override
     public Map<String, String> start() {
         port = FreePort.any();
         try {
-            dir = java.nio.file.Files.createTempDirectory("mj-relay-redis");
+            dir = Files.createTempDirectory("mj-relay-redis");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -14,6 +14,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real webhook receiver for tests: an HTTP server on a free port that records every request and
@@ -41,8 +42,8 @@ public final class Receiver implements AutoCloseable {
     private final Queue<Answer> script = new ConcurrentLinkedQueue<>();
     private volatile long delayMs;
     private volatile boolean down;
-    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
-    private final java.util.concurrent.atomic.AtomicInteger mostInFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger mostInFlight = new AtomicInteger();
 
     public Receiver() {
         this(0);

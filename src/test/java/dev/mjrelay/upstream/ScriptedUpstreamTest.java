@@ -14,10 +14,19 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.logging.LogRecord;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
@@ -107,18 +116,18 @@ class ScriptedUpstreamTest {
         assertEquals(stored + waited, tasksStored(), "only an acceptance, or a job put in line, stores a task");
         // relay_upstream_submits_total{outcome}: each answer counted under its class, lost ones for an alert
         Map<String, Double> now = submitsCounted();
-        Map<String, Double> grew = new java.util.TreeMap<>();
+        Map<String, Double> grew = new TreeMap<>();
         now.forEach((outcome, count) -> grew.put(outcome, count - counted.getOrDefault(outcome, 0.0)));
         assertEquals(Map.of("accepted", 0.0, "busy", 3.0, "unreachable", 1.0, "refused", 3.0, "lost", 4.0), grew);
     }
 
     /** relay_upstream_submits_total of the upstream, by outcome. */
     private static Map<String, Double> submitsCounted() {
-        Map<String, Double> counted = new java.util.HashMap<>();
-        java.util.regex.Pattern line = java.util.regex.Pattern.compile(
+        Map<String, Double> counted = new HashMap<>();
+        Pattern line = Pattern.compile(
                 "relay_upstream_submits_total\\{outcome=\"([a-z]+)\",upstream=\"default\"} ([0-9.E]+)");
         given().get("/q/metrics").then().statusCode(200).extract().asString().lines().forEach(text -> {
-            java.util.regex.Matcher m = line.matcher(text);
+            Matcher m = line.matcher(text);
             if (m.matches()) {
                 counted.put(m.group(1), Double.parseDouble(m.group(2)));
             }
@@ -172,7 +181,7 @@ class ScriptedUpstreamTest {
     }
 
     private static String texts(List<LogRecord> records) {
-        return records.stream().map(LogCapture::text).collect(java.util.stream.Collectors.joining("\n"));
+        return records.stream().map(LogCapture::text).collect(Collectors.joining("\n"));
     }
 
     @Test
@@ -230,7 +239,7 @@ class ScriptedUpstreamTest {
                         + "\"progress_percent\":40,\"prompt\":\"" + padding + "\"},\"images\":[]}")));
         UpstreamClient client = upstreams.byName(UpstreamClient.DEFAULT).orElseThrow();
         io.vertx.core.impl.VertxInternal internal = (io.vertx.core.impl.VertxInternal) vertx;
-        Map<String, java.util.function.Consumer<Runnable>> starts = Map.of(
+        Map<String, Consumer<Runnable>> starts = Map.of(
                 "a plain thread", Runnable::run,
                 "an event loop's context", run -> vertx.getOrCreateContext().runOnContext(ignored -> run.run()),
                 "a duplicated context", run -> ((io.vertx.core.impl.ContextInternal) internal.createEventLoopContext())
@@ -240,14 +249,14 @@ class ScriptedUpstreamTest {
                     run.run();
                     return null;
                 }));
-        Map<String, java.util.concurrent.CompletableFuture<FetchOutcome>> answers = new java.util.TreeMap<>();
+        Map<String, CompletableFuture<FetchOutcome>> answers = new TreeMap<>();
         // sixteen at a time: more new connections at once than that overrun WireMock's accept queue
-        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(16);
+        Semaphore inFlight = new Semaphore(16);
         int n = 0;
         for (int i = 0; i < 40; i++) {
             for (var start : starts.entrySet()) {
                 String id = "whole-" + n++;
-                java.util.concurrent.CompletableFuture<FetchOutcome> answer = new java.util.concurrent.CompletableFuture<>();
+                CompletableFuture<FetchOutcome> answer = new CompletableFuture<>();
                 answers.put(start.getKey() + " " + id, answer);
                 inFlight.acquire();
                 answer.whenComplete((done, failed) -> inFlight.release());
@@ -256,7 +265,7 @@ class ScriptedUpstreamTest {
         }
         for (var answer : answers.entrySet()) {
             String id = answer.getKey().substring(answer.getKey().lastIndexOf(' ') + 1);
-            FetchOutcome outcome = answer.getValue().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            FetchOutcome outcome = answer.getValue().get(30, TimeUnit.SECONDS);
             assertTrue(outcome instanceof FetchOutcome.Snapshot, answer.getKey() + ": " + outcome);
             FetchOutcome.Snapshot snapshot = (FetchOutcome.Snapshot) outcome;
             assertEquals(id, snapshot.body().path("task").path("task_id").asText(), answer.getKey());
