@@ -33,6 +33,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The delivery worker: signs and sends each claimed delivery's attempt and records what
@@ -148,15 +149,18 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
     /**
      * An attempt within its host's share of this replica's slots: over it, the delivery waits a while,
      * not counted as an attempt, and the slot goes to another host's webhook. The slot is taken before
-     * the endpoint's rate is asked, so an attempt turned away by its host spends none of the rate.
+     * the endpoint's rate is asked, so an attempt turned away by its host spends none of the rate, and
+     * it is given back as soon as the receiver has answered (or failed to): recording the attempt in
+     * Redis is no time the receiver is busy, and counted in it made a quick receiver look slow under
+     * load, turning away its webhooks while it had room.
      */
     private Uni<Void> send(DeliveryRecord delivery, int attempt, Instant at, Signing signing) {
         String host = HostSlots.of(delivery.target());
-        if (!hosts.take(host)) {
+        if (!hosts.take(host, delivery.createdAtMs())) {
             turnedAway.increment();
-            return store.postpone(delivery, at.plus(hosts.wait(host)));
+            return store.postpone(delivery, at.plus(hosts.wait(host, delivery.createdAtMs())));
         }
-        long[] began = {-1};
+        HostSlot slot = new HostSlot(host);
         // deferred: whatever the rate or the attempt throws, even before it is under way, gives the slot back
         return Uni.createFrom().deferred(() -> rateTurn(delivery, signing))
                 .chain(wait -> {
@@ -164,10 +168,32 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
                         // over the endpoint's rate the attempt waits its turn, the oldest first; a wait is no failure
                         return store.postpone(delivery, at.plus(wait));
                     }
-                    began[0] = System.nanoTime();
-                    return attemptNow(delivery, attempt, at, signing);
+                    return attemptNow(delivery, attempt, at, signing, slot);
                 })
-                .onTermination().invoke(() -> hosts.give(host, began[0] < 0 ? -1 : (System.nanoTime() - began[0]) / 1_000_000));
+                .onTermination().invoke(slot::giveBack);
+    }
+
+    /** A slot of {@link #hosts} held for one attempt: given back once, when the exchange ends or the work does. */
+    private final class HostSlot {
+        private final String host;
+        private final AtomicBoolean given = new AtomicBoolean();
+        private volatile long began = -1;
+
+        HostSlot(String host) {
+            this.host = host;
+        }
+
+        void exchangeBegins() {
+            began = System.nanoTime();
+        }
+
+        /** The time of the exchange, when there was one, is the host's attempt time. */
+        void giveBack() {
+            if (given.compareAndSet(false, true)) {
+                long from = began;
+                hosts.give(host, from < 0 ? -1 : (System.nanoTime() - from) / 1_000_000);
+            }
+        }
     }
 
     /** How long the delivery must wait for its endpoint's rateLimit: zero without one, or when its turn is now. */
@@ -183,7 +209,7 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
      * One attempt, a span of its task's trace; the receiver gets the attempt's {@code traceparent}, so
      * what it does next can join the trace.
      */
-    private Uni<Void> attemptNow(DeliveryRecord delivery, int attempt, Instant at, Signing signing) {
+    private Uni<Void> attemptNow(DeliveryRecord delivery, int attempt, Instant at, Signing signing, HostSlot slot) {
         Endpoint endpoint = signing.endpoint();
         WebhookRequests.Request request = requests.build(endpoint == null ? Endpoint.Format.STANDARD_WEBHOOKS : endpoint.format(),
                 delivery.webhookId(), at, signing.secrets(), delivery.body(), endpoint == null ? Map.of() : endpoint.headers());
@@ -200,7 +226,11 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         if (traceparent != null) {
             request.headers().put(TaskTraces.HEADER, traceparent);
         }
-        return TaskTraces.around(span, sender.send(delivery.target(), request.headers(), request.body())
+        return TaskTraces.around(span, Uni.createFrom().deferred(() -> {
+                    slot.exchangeBegins();
+                    return sender.send(delivery.target(), request.headers(), request.body());
+                })
+                .onItemOrFailure().invoke((result, failure) -> slot.giveBack())
                 .invoke(result -> {
                     if (result.statusCode() != null) {
                         span.setAttribute(TaskTraces.STATUS_CODE, (long) result.statusCode());

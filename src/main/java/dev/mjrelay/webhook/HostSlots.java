@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * This replica's webhook attempts in flight to each host, at most {@code limit} at once: a receiver
@@ -12,8 +13,13 @@ import java.util.Map;
  * and every other host's webhooks go on. One turned away is told when a slot should be free for it:
  * a host's slots free one every (its recent attempt time / limit) on average, so the k-th turned away
  * comes back after about k of those — however long the host's backlog, it is claimed again about as
- * often as the host takes webhooks, not all of it every moment. Memory: one entry per host with an
- * attempt in flight.
+ * often as the host takes webhooks, not all of it every moment.
+ * <p>
+ * Those turned away form the host's line, first in first out: while turns are promised, a webhook
+ * newer than every one in the line joins its end, even where a slot is free at that moment. Before,
+ * new webhooks took the slots as they freed and the ones coming back at their turn found none, again
+ * and again: under a load at the host's share, a few waited 15 s and more behind webhooks that came
+ * after them. Memory: one entry per host with an attempt in flight.
  */
 final class HostSlots {
 
@@ -22,26 +28,47 @@ final class HostSlots {
 
     private final int limit;
     private final Duration longest;
+    private final LongSupplier nanos;
     private final Map<String, Host> hosts = new HashMap<>();
 
     /** @param longest an attempt's time-out: no attempt takes longer */
     HostSlots(int limit, Duration longest) {
+        this(limit, longest, System::nanoTime);
+    }
+
+    /** With a clock of its own (tests): {@code nanos} as {@link System#nanoTime()}. */
+    HostSlots(int limit, Duration longest, LongSupplier nanos) {
         this.limit = limit;
         this.longest = longest;
+        this.nanos = nanos;
     }
 
     private static final class Host {
+        /** When its first attempt in flight was taken (ms, this JVM's nano clock): none has taken longer. */
+        final double sinceMs;
         int inFlight;
         /** How long its attempts took, on average of late (ms); -1 before the first ended. */
         double averageMs = -1;
         /** When the last one turned away was told a slot would be free for it (ms, this JVM's nano clock). */
         double lastTurnMs;
+        /** The creation time of the newest webhook in the line (epoch ms). */
+        long newestInLine = Long.MIN_VALUE;
+
+        Host(double sinceMs) {
+            this.sinceMs = sinceMs;
+        }
     }
 
-    /** Takes a slot for an attempt to {@code host}: false when it has {@code limit} in flight already. */
-    synchronized boolean take(String host) {
-        Host h = hosts.computeIfAbsent(host, k -> new Host());
-        if (h.inFlight >= limit) {
+    /**
+     * Takes a slot for an attempt to {@code host} of a webhook created at {@code createdAtMs}: false when
+     * the host has {@code limit} in flight already, or when turns are promised to webhooks all older
+     * than this one (it goes behind them). With nothing in flight there is nothing to wait for.
+     */
+    synchronized boolean take(String host, long createdAtMs) {
+        double now = nowMs();
+        Host h = hosts.computeIfAbsent(host, k -> new Host(now));
+        boolean behindTheLine = h.inFlight > 0 && h.lastTurnMs > now && createdAtMs > h.newestInLine;
+        if (h.inFlight >= limit || behindTheLine) {
             return false;
         }
         h.inFlight++;
@@ -63,21 +90,31 @@ final class HostSlots {
     }
 
     /**
-     * How long an attempt turned away from {@code host} waits before it is claimed again: until the
-     * next slot not yet promised to one turned away before it should be free (a time-out's half stands
-     * for the attempt time before any ended), at least {@link #SOONEST}, at most four time-outs.
+     * How long an attempt turned away from {@code host} (a webhook created at {@code createdAtMs}) waits
+     * before it is claimed again: until the next slot not yet promised to one turned away before it
+     * should be free, at least {@link #SOONEST}, at most four time-outs. It joins the host's line.
+     * Before any attempt to the host has ended, the attempt time is taken to be as long as its first one
+     * in flight has been under way: a quick host's first burst waits a moment, not the seconds half a
+     * time-out per slot would give (its first webhooks turned away waited up to 7 s), and a host that
+     * does not answer has its line spread out more the longer it keeps silent.
      */
-    synchronized Duration wait(String host) {
+    synchronized Duration wait(String host, long createdAtMs) {
         Host h = hosts.get(host);
-        double attemptMs = h == null || h.averageMs < 0 ? longest.toMillis() / 2.0 : h.averageMs;
+        double now = nowMs();
+        double attemptMs = h == null ? SOONEST.toMillis()
+                : h.averageMs >= 0 ? h.averageMs : Math.max(SOONEST.toMillis(), now - h.sinceMs);
         double everyMs = attemptMs / limit;
-        double now = System.nanoTime() / 1e6;
         double turn = Math.max(now + everyMs, h == null ? 0 : h.lastTurnMs + everyMs);
         long ms = (long) Math.min(turn - now, 4.0 * longest.toMillis());
         if (h != null) {
             h.lastTurnMs = now + ms;
+            h.newestInLine = Math.max(h.newestInLine, createdAtMs);
         }
         return Duration.ofMillis(Math.max(SOONEST.toMillis(), ms));
+    }
+
+    private double nowMs() {
+        return nanos.getAsLong() / 1e6;
     }
 
     /**

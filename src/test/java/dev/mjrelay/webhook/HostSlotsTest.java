@@ -13,16 +13,29 @@ class HostSlotsTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(15);
 
+    /** Now, on the slots' clock (ms); each test moves it itself. */
+    private long nowMs;
+    /** When the webhooks of a test were created (epoch ms): each new one later than the last. */
+    private long created = 1_800_000_000_000L;
+
+    private HostSlots slots(int limit) {
+        return new HostSlots(limit, TIMEOUT, () -> nowMs * 1_000_000);
+    }
+
+    private long next() {
+        return ++created;
+    }
+
     @Test
     void aHostHasAtMostItsShareAndAnotherHostIsNotHeldUp() {
-        HostSlots slots = new HostSlots(2, TIMEOUT);
-        assertTrue(slots.take("slow.example:443"));
-        assertTrue(slots.take("slow.example:443"));
-        assertFalse(slots.take("slow.example:443"), "its share is taken");
-        assertTrue(slots.take("quick.example:443"), "another host's webhooks go on");
+        HostSlots slots = slots(2);
+        assertTrue(slots.take("slow.example:443", next()));
+        assertTrue(slots.take("slow.example:443", next()));
+        assertFalse(slots.take("slow.example:443", next()), "its share is taken");
+        assertTrue(slots.take("quick.example:443", next()), "another host's webhooks go on");
 
         slots.give("slow.example:443", 15_000);
-        assertTrue(slots.take("slow.example:443"), "a slot given back is taken again");
+        assertTrue(slots.take("slow.example:443", next()), "a slot given back is taken again");
     }
 
     @Test
@@ -40,59 +53,97 @@ class HostSlotsTest {
     void theOnesTurnedAwayAreToldTheirTurnsOneSlotApart() {
         HostSlots slots = twoSlotsFullAfterA400MsAttempt();
         // two slots, attempts of 400 ms: one frees every 200 ms
-        long first = slots.wait("h:80").toMillis();
-        long second = slots.wait("h:80").toMillis();
-        long third = slots.wait("h:80").toMillis();
-        assertTrue(first >= 190 && first <= 200, "the first: one slot's time: " + first);
-        assertTrue(second - first >= 150 && second - first <= 210, "the next, one slot later: " + second);
-        assertTrue(third - second >= 150 && third - second <= 210, "and the next: " + third);
+        assertEquals(200, slots.wait("h:80", next()).toMillis(), "the first: one slot's time");
+        assertEquals(400, slots.wait("h:80", next()).toMillis(), "the next, one slot later");
+        assertEquals(600, slots.wait("h:80", next()).toMillis(), "and the next");
     }
 
     @Test
-    void aWaitIsHalfATimeOutPerSlotBeforeAnyAttemptEndedAndWithinBounds() {
-        HostSlots slots = new HostSlots(1, TIMEOUT);
-        slots.take("h:80");
-        long first = slots.wait("h:80").toMillis();
-        assertTrue(first >= 7_400 && first <= 7_500, "half a time-out: " + first);
+    void beforeAnyAttemptEndedTheWaitIsAsLongAsTheFirstHasBeenUnderWay() {
+        HostSlots slots = slots(1);
+        slots.take("h:80", next());
+        assertEquals(HostSlots.SOONEST, slots.wait("h:80", next()),
+                "a burst to a host just begun waits a moment, not half a time-out");
+        nowMs += 10_000;
+        long wait = slots.wait("h:80", next()).toMillis();
+        assertEquals(10_000, wait, "a host silent for 10 s: its slot is taken to need 10 s more");
         for (int i = 0; i < 20; i++) {
-            assertTrue(slots.wait("h:80").compareTo(TIMEOUT.multipliedBy(4)) <= 0, "at most four time-outs");
+            nowMs += 10_000;
+            assertTrue(slots.wait("h:80", next()).compareTo(TIMEOUT.multipliedBy(4)) <= 0, "at most four time-outs");
         }
 
-        HostSlots quick = new HostSlots(2, TIMEOUT);
-        quick.take("q:80");
-        quick.take("q:80");
+        HostSlots quick = slots(2);
+        quick.take("q:80", next());
+        quick.take("q:80", next());
         quick.give("q:80", 1);
-        assertEquals(HostSlots.SOONEST, quick.wait("q:80"), "however quick the host, not sooner than this");
+        assertEquals(HostSlots.SOONEST, quick.wait("q:80", next()), "however quick the host, not sooner than this");
     }
 
     @Test
     void aSlotGivenBackUnusedLeavesTheHostsAttemptTimeAsItWas() {
         HostSlots slots = twoSlotsFullAfterA400MsAttempt();
         // an endpoint's rate said wait: the slot went back without an attempt made with it
+        long created = next();
         slots.give("h:80", -1);
-        slots.take("h:80");
-        long first = slots.wait("h:80").toMillis();
-        assertTrue(first >= 190 && first <= 200, "still one 400 ms attempt's time per two slots: " + first);
+        slots.take("h:80", created);
+        assertEquals(200, slots.wait("h:80", next()).toMillis(), "still one 400 ms attempt's time per two slots");
+    }
+
+    @Test
+    void theOnesTurnedAwayGoFirstAndANewerWebhookQueuesBehindThem() {
+        HostSlots slots = twoSlotsFullAfterA400MsAttempt();
+        long older = next();
+        assertFalse(slots.take("h:80", older));
+        assertEquals(200, slots.wait("h:80", older).toMillis());
+
+        slots.give("h:80", 400);
+        long newer = next();
+        assertFalse(slots.take("h:80", newer), "a slot is free, but an older webhook has been promised it");
+        assertEquals(400, slots.wait("h:80", newer).toMillis(), "the newer one's turn comes after the older one's");
+
+        nowMs += 200;
+        assertTrue(slots.take("h:80", older), "the older one at its turn takes the slot");
+        slots.give("h:80", 400);
+        nowMs += 200;
+        assertTrue(slots.take("h:80", newer), "and then the newer one");
+
+        slots.give("h:80", 400);
+        nowMs += 1;
+        assertTrue(slots.take("h:80", next()), "no turn is promised any more: the next new one goes at once");
+    }
+
+    @Test
+    void withNothingInFlightNothingIsWaitedFor() {
+        HostSlots slots = slots(1);
+        long first = next();
+        slots.take("h:80", first);
+        slots.give("h:80", 400);
+        slots.take("h:80", next());
+        long older = next();
+        slots.take("h:80", older);
+        slots.wait("h:80", older);
+        slots.give("h:80", 400);
+        assertTrue(slots.take("h:80", next()), "its line's webhooks went elsewhere: a free host takes what comes");
     }
 
     @Test
     void aHostWithNothingInFlightLeavesNothingBehind() {
-        HostSlots slots = new HostSlots(4, TIMEOUT);
+        HostSlots slots = slots(4);
         for (int i = 0; i < 100; i++) {
             String host = "h" + i + ":443";
-            slots.take(host);
+            slots.take(host, next());
             slots.give(host, 10);
         }
         assertEquals(0, slots.hosts());
     }
 
     /** Host h:80 with both its slots taken, its attempts known to take 400 ms. */
-    private static HostSlots twoSlotsFullAfterA400MsAttempt() {
-        HostSlots slots = new HostSlots(2, TIMEOUT);
-        slots.take("h:80");
-        slots.take("h:80");
+    private HostSlots twoSlotsFullAfterA400MsAttempt() {
+        HostSlots slots = slots(2);
+        slots.take("h:80", next());
+        slots.take("h:80", next());
         slots.give("h:80", 400);
-        slots.take("h:80");
+        slots.take("h:80", next());
         return slots;
     }
 }
