@@ -49,8 +49,11 @@ final class HostSlots {
         int inFlight;
         /** How long its attempts took, on average of late (ms); -1 before the first ended. */
         double averageMs = -1;
-        /** When the last one turned away was told a slot would be free for it (ms, this JVM's nano clock). */
-        double lastTurnMs;
+        /**
+         * When the last one turned away was told a slot would be free for it (ms, this JVM's nano clock);
+         * none yet: before any time, for {@link System#nanoTime()} may be negative.
+         */
+        double lastTurnMs = Double.NEGATIVE_INFINITY;
         /** The creation time of the newest webhook in the line (epoch ms). */
         long newestInLine = Long.MIN_VALUE;
 

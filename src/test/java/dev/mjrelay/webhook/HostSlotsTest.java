@@ -127,6 +127,20 @@ class HostSlotsTest {
     }
 
     @Test
+    void aNanoClockBelowZeroChangesNothing() {
+        // System.nanoTime() has an arbitrary origin: it may be negative
+        nowMs = -3_600_000;
+        HostSlots slots = twoSlotsFullAfterA400MsAttempt();
+        assertEquals(200, slots.wait("h:80", next()).toMillis(), "one slot's time, not the way back to zero");
+        slots.give("h:80", 400);
+        assertTrue(slots.take("h:80", created), "the one turned away is in the line");
+
+        HostSlots fresh = slots(2);
+        fresh.take("f:80", next());
+        assertTrue(fresh.take("f:80", next()), "a host with no line takes what comes");
+    }
+
+    @Test
     void aHostWithNothingInFlightLeavesNothingBehind() {
         HostSlots slots = slots(4);
         for (int i = 0; i < 100; i++) {
