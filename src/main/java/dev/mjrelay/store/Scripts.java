@@ -42,12 +42,13 @@ import java.util.regex.Pattern;
  * after {@link #TIMEOUT} so that a dead Redis turns into a prompt {@link StoreUnavailableException};
  * a call the relay's Redis user may not make, into a {@link StoreRefusedException} ({@link Refusals}).
  * <p>
- * A script is assembled when first used: the names of the stored records' fields and states
- * (from their codecs), the task status words and the event types come first, as Lua tables that
- * fail loudly on a name they do not hold ({@code TASK.STATUS}, {@code DLV_STATE.PENDING},
- * {@code EVENT.PROGRESS}); then each {@code --- @include "lib/<fragment>"} line is replaced by that
- * fragment, once per script, so each shared step (is-ended, append event, enqueue deliveries) is
- * written once.
+ * A script is assembled when first used: each {@code --- @include "lib/<fragment>"} line is replaced
+ * by that fragment, once per script, so each shared step (is-ended, append event, enqueue deliveries)
+ * is written once; then each name of a stored record's field or state (from its codec), a task status
+ * word or an event type ({@code TASK.STATUS}, {@code DLV_STATE.PENDING}, {@code EVENT.PROGRESS}) is
+ * written in as the string it stands for, and a name no codec declares fails the assembly. Redis runs
+ * a script's whole text at every call, so names kept as Lua tables were built again at every call:
+ * about 11 µs of Redis's time a call, a fetch's claim and record included.
  * <p>
  * Calls go out on the event loop they are made on: each loop has a Redis client of its own
  * ({@link Lanes}), with the options Quarkus built for the default client from {@code quarkus.redis.*},
@@ -65,10 +66,29 @@ public class Scripts {
     }
 
     private static final Pattern INCLUDE = Pattern.compile("^--- @include \"([a-z/-]+)\"\\s*$");
+    /** A Lua comment to the end of its line (the scripts write none inside a string). */
+    private static final Pattern COMMENT = Pattern.compile("--[^\\n]*");
+    /** A name the codecs own, as a script writes it: {@code TASK.STATUS}, not part of {@code a.TASK.STATUS}. */
+    private static final Pattern NAME = Pattern.compile("(?<![\\w.])([A-Z][A-Z_]*)\\.([A-Z][A-Z0-9_]*)\\b");
+
+    /**
+     * The names the scripts use, by table: each table's constants and the strings they stand for, from
+     * the codecs and enums that own them.
+     */
+    private static final Map<String, Map<String, String>> NAMES = Map.of(
+            "TASK", table(TaskCodec.Field.values(), HashField::stored),
+            "TASK_QUEUE", table(TaskCodec.Queue.values(), HashField::stored),
+            "JOB", table(JobQueue.JobField.values(), HashField::stored),
+            "ROOM", table(JobQueue.RoomField.values(), HashField::stored),
+            "DURATION", table(DurationStore.Field.values(), HashField::stored),
+            "DLV", table(DeliveryCodec.Field.values(), HashField::stored),
+            "DLV_STATE", table(DeliveryCodec.State.values(), HashField::stored),
+            "STATUS", table(TaskStatus.values(), Enum::name),
+            "EVENT", table(EventType.values(), EventType::wireName));
 
     private final Redis shared;
     private final Lanes<Pipelined> lanes;
-    private final String names;
+    private final boolean pieceLongValues;
     private final Map<String, Script> scripts = new ConcurrentHashMap<>();
     private final Refusals refusals = new Refusals();
 
@@ -78,7 +98,7 @@ public class Scripts {
         this.lanes = new Lanes<>(vertx, () -> new Pipelined(vertx, Redis.createClient(vertx, new RedisOptions(options.get())
                 .setPoolName(options.get().getPoolName() + "-lane-" + lane.getAndIncrement())),
                 config.store().connectionsPerLoop()));
-        this.names = names(config.store().pieceLongValues());
+        this.pieceLongValues = config.store().pieceLongValues();
     }
 
     @PreDestroy
@@ -184,7 +204,7 @@ public class Scripts {
     }
 
     private Script load(String name) {
-        String source = names + assemble(name, new HashSet<>());
+        String source = compile(assemble(name, new HashSet<>()), pieceLongValues);
         try {
             byte[] sha = MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8));
             return new Script(source, HexFormat.of().formatHex(sha));
@@ -220,40 +240,48 @@ public class Scripts {
         }
     }
 
-    /** The names every script may use, from the codecs and enums that own them; long values in pieces. */
-    static String names() {
-        return names(true);
-    }
-
     /**
-     * The names every script may use, from the codecs and enums that own them, and whether long
-     * values of the pieced fields are stored in pieces ({@code relay.store.piece-long-values}).
+     * An assembled script as Redis runs it: every {@code TABLE.NAME} written in as its string, and the
+     * constants and piece sets it uses ({@code TASK_PIECED}, {@code PIECE_LONG_VALUES}, ...) declared
+     * before it.
+     *
+     * @throws IllegalStateException naming a name no codec declares
      */
-    static String names(boolean pieceLongValues) {
+    static String compile(String script, boolean pieceLongValues) {
+        Matcher name = NAME.matcher(script);
+        StringBuilder body = new StringBuilder();
+        while (name.find()) {
+            Map<String, String> table = NAMES.get(name.group(1));
+            if (table == null) {
+                continue; // not one of the codecs' tables: left as written
+            }
+            String value = table.get(name.group(2));
+            if (value == null) {
+                throw new IllegalStateException("a Lua script uses " + name.group() + ", which no codec declares");
+            }
+            name.appendReplacement(body, Matcher.quoteReplacement("'" + value + "'"));
+        }
+        name.appendTail(body);
         StringBuilder lua = new StringBuilder();
-        lua.append("local function names(kind, t)\n")
-                .append("  return setmetatable(t, {__index = function(_, k) error('no ' .. kind .. ' ' .. tostring(k)) end})\n")
-                .append("end\n");
-        table(lua, "TASK", "task field", TaskCodec.Field.values(), HashField::stored);
-        table(lua, "TASK_QUEUE", "job-queue phase", TaskCodec.Queue.values(), HashField::stored);
-        table(lua, "JOB", "job field", JobQueue.JobField.values(), HashField::stored);
-        table(lua, "ROOM", "upstream room field", JobQueue.RoomField.values(), HashField::stored);
-        lua.append("local CIRCUIT_TRIPS_AFTER = ").append(JobQueue.CIRCUIT_TRIPS_AFTER).append('\n');
-        lua.append("local SERVED_WITHIN_MS = ").append(ReplicaRoster.SERVED_WITHIN.toMillis()).append('\n');
-        table(lua, "DURATION", "duration history field", DurationStore.Field.values(), HashField::stored);
-        table(lua, "DLV", "delivery field", DeliveryCodec.Field.values(), HashField::stored);
-        table(lua, "DLV_STATE", "delivery state", DeliveryCodec.State.values(), HashField::stored);
-        table(lua, "STATUS", "task status", TaskStatus.values(), Enum::name);
-        table(lua, "EVENT", "event type", EventType.values(), EventType::wireName);
-        pieced(lua, "TASK_PIECED", TaskCodec.Field.values());
-        pieced(lua, "JOB_PIECED", JobQueue.JobField.values());
-        lua.append("local PIECE_LONG_VALUES = ").append(pieceLongValues).append('\n');
-        return lua.toString();
+        String code = COMMENT.matcher(body).replaceAll("");
+        declare(lua, code, "TASK_PIECED", pieced(TaskCodec.Field.values()));
+        declare(lua, code, "JOB_PIECED", pieced(JobQueue.JobField.values()));
+        declare(lua, code, "PIECE_LONG_VALUES", String.valueOf(pieceLongValues));
+        declare(lua, code, "CIRCUIT_TRIPS_AFTER", String.valueOf(JobQueue.CIRCUIT_TRIPS_AFTER));
+        declare(lua, code, "SERVED_WITHIN_MS", String.valueOf(ReplicaRoster.SERVED_WITHIN.toMillis()));
+        return lua.append(body).toString();
     }
 
-    /** The set of a record's fields stored in pieces when long ({@code TASK_PIECED[name]}, lib/pieces.lua). */
-    private static void pieced(StringBuilder lua, String table, HashField[] fields) {
-        lua.append("local ").append(table).append(" = {");
+    /** {@code local <name> = <value>} where the script's code (its comments left out) uses the name. */
+    private static void declare(StringBuilder lua, CharSequence script, String name, String value) {
+        if (Pattern.compile("\\b" + name + "\\b").matcher(script).find()) {
+            lua.append("local ").append(name).append(" = ").append(value).append('\n');
+        }
+    }
+
+    /** The set of a record's fields stored in pieces when long ({@code TASK_PIECED[name]}, lib/pieces.lua), as a Lua table. */
+    private static String pieced(HashField[] fields) {
+        StringBuilder lua = new StringBuilder("{");
         String separator = "";
         for (HashField field : fields) {
             if (field.pieced()) {
@@ -261,16 +289,14 @@ public class Scripts {
                 separator = ", ";
             }
         }
-        lua.append("}\n");
+        return lua.append('}').toString();
     }
 
-    private static <E extends Enum<E>> void table(StringBuilder lua, String table, String kind, E[] constants,
-                                                  Function<E, String> value) {
-        lua.append("local ").append(table).append(" = names('").append(kind).append("', {");
-        for (int i = 0; i < constants.length; i++) {
-            lua.append(i == 0 ? "" : ", ").append(constants[i].name()).append(" = '")
-                    .append(value.apply(constants[i])).append('\'');
+    private static <E extends Enum<E>> Map<String, String> table(E[] constants, Function<E, String> value) {
+        Map<String, String> names = new HashMap<>();
+        for (E constant : constants) {
+            names.put(constant.name(), value.apply(constant));
         }
-        lua.append("})\n");
+        return Map.copyOf(names);
     }
 }

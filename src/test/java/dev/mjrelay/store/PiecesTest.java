@@ -119,7 +119,7 @@ class PiecesTest {
 
     /** Runs {@code body} with lib/pieces loaded, on the test's hash; the answer's bytes, or null. */
     private byte[] run(boolean pieceLongValues, String body, String... args) {
-        String script = Scripts.names(pieceLongValues) + Scripts.assemble("lib/pieces", new HashSet<>()) + body + "\n";
+        String script = Scripts.compile(Scripts.assemble("lib/pieces", new HashSet<>()) + body + "\n", pieceLongValues);
         List<String> all = new ArrayList<>(List.of(script, "1", KEY));
         all.addAll(List.of(args));
         Response answer = redis.execute("EVAL", all.toArray(String[]::new));

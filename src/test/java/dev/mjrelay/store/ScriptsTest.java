@@ -13,9 +13,11 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The Lua scripts are assembled from fragments and name every stored field through its codec. */
+/** The Lua scripts are assembled from fragments and name every stored field through its codec, written in when assembled. */
 class ScriptsTest {
 
     private static final Path LUA = Path.of("src/main/resources/lua");
@@ -32,25 +34,44 @@ class ScriptsTest {
     }
 
     @Test
-    void everyNameAScriptUsesIsOneTheCodecsDeclare() throws IOException {
-        String names = Scripts.names();
-        List<Path> scripts;
-        try (Stream<Path> files = Files.walk(LUA)) {
-            scripts = files.filter(p -> p.toString().endsWith(".lua")).toList();
+    void everyNameAScriptUsesIsWrittenInAsTheStringItsCodecGives() throws IOException {
+        List<String> scripts;
+        try (Stream<Path> files = Files.list(LUA)) {
+            scripts = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".lua"))
+                    .map(n -> n.substring(0, n.length() - ".lua".length())).sorted().toList();
         }
         Set<String> used = new HashSet<>();
-        for (Path script : scripts) {
-            Matcher m = NAME.matcher(Files.readString(script));
+        for (String script : scripts) {
+            String assembled = Scripts.assemble(script, new HashSet<>());
+            Matcher m = NAME.matcher(assembled);
             while (m.find()) {
-                used.add(m.group(1) + "." + m.group(2));
-                String table = "local " + m.group(1) + " = names(";
-                int start = names.indexOf(table);
-                int end = names.indexOf('\n', start);
-                assertTrue(start >= 0 && names.substring(start, end).matches(".*[{ ]" + m.group(2) + " = '.*"),
-                        script.getFileName() + " uses " + m.group() + ", which no codec declares");
+                used.add(m.group());
             }
+            String compiled = Scripts.compile(assembled, true);
+            Matcher left = NAME.matcher(compiled);
+            assertFalse(left.find(), () -> script + " still names " + left.group() + " when Redis runs it");
         }
         assertTrue(used.contains("TASK.STATUS") && used.contains("DLV_STATE.PENDING"), used.toString());
+        String isEnded = Scripts.compile(Scripts.assemble("lib/is-ended", new HashSet<>()), true);
+        assertTrue(isEnded.contains("status == 'TASK_STATUS_SUCCEED'")
+                && isEnded.contains("redis.call('HGET', task_key, '" + TaskCodec.Field.STATUS.stored() + "')"), isEnded);
+    }
+
+    @Test
+    void aNameNoCodecDeclaresFailsTheAssemblyNotACallInRedis() {
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> Scripts.compile("return redis.call('HGET', KEYS[1], TASK.NO_SUCH_FIELD)\n", true));
+        assertTrue(e.getMessage().contains("TASK.NO_SUCH_FIELD"), e.getMessage());
+    }
+
+    @Test
+    void onlyTheConstantsAScriptUsesAreDeclaredInIt() {
+        String pieces = Scripts.compile(Scripts.assemble("lib/pieces", new HashSet<>()) + "set_fields(KEYS[1], TASK_PIECED, 1, 2)\n", false);
+        assertTrue(pieces.startsWith("local TASK_PIECED = {") && pieces.contains("['prompt'] = true"), pieces);
+        assertTrue(pieces.contains("local PIECE_LONG_VALUES = false\n"), pieces);
+        assertFalse(pieces.contains("local JOB_PIECED"), pieces);
+        assertFalse(Scripts.compile(Scripts.assemble("claim-due", new HashSet<>()), true).contains("local "
+                + "TASK_PIECED"));
     }
 
     @Test
