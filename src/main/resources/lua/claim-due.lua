@@ -9,7 +9,9 @@
 -- answer, in the caller's order
 -- Answers the earliest due time left in the set ('' when empty), then per item its id and the values
 -- of the fields asked for ('' for an unset one).
-local fields = {}
+-- The live field is read with the fields asked for, in one HMGET (a call from a script costs Redis a
+-- few microseconds beyond its own work), before the lease is written: none of them is its field.
+local fields = {ARGV[5]}
 for i = 8, #ARGV do
   fields[#fields + 1] = ARGV[i]
 end
@@ -17,7 +19,8 @@ local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, to
 local claimed = {''}
 for _, id in ipairs(ids) do
   local key = ARGV[4] .. id
-  local live = redis.call('HGET', key, ARGV[5])
+  local values = redis.call('HMGET', key, unpack(fields))
+  local live = values[1]
   if live == false or (ARGV[6] ~= '' and live ~= ARGV[6]) then
     redis.call('ZREM', KEYS[1], id)
   else
@@ -26,8 +29,7 @@ for _, id in ipairs(ids) do
       redis.call('HSET', key, ARGV[7], ARGV[3])
     end
     claimed[#claimed + 1] = id
-    local values = redis.call('HMGET', key, unpack(fields))
-    for i = 1, #fields do
+    for i = 2, #fields do
       claimed[#claimed + 1] = values[i] or ''
     end
   end

@@ -49,6 +49,10 @@ public final class DueSet<T> implements DueQueue<T> {
     DueSet(String name, Scripts scripts, int partitions, IntFunction<String> dueSet, IntFunction<String> recordPrefix,
              HashField live, HashField liveValue, HashField leasedUntil, List<? extends HashField> fields,
              BiFunction<String, StoredFields, T> decode, Function<T, String> idOf, ToIntFunction<String> partitionOf) {
+        if (leasedUntil != null && fields.contains(leasedUntil)) {
+            // claim-due reads the fields before it writes the lease
+            throw new IllegalArgumentException("a claim cannot read back the lease it writes: " + leasedUntil.stored());
+        }
         this.name = name;
         this.scripts = scripts;
         this.partitions = partitions;
