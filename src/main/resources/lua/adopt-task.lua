@@ -5,7 +5,7 @@
 -- Answers 1 when the task is the retry's.
 --- @include "lib/is-ended"
 -- KEYS[1] task hash
-if task_ended(KEYS[1]) or redis.call('HGET', KEYS[1], TASK.QUEUE) ~= TASK_QUEUE.WAITING then
+if not in_phase(KEYS[1], TASK_QUEUE.WAITING) then
   return 0
 end
 redis.call('HSET', KEYS[1], TASK.ADOPTED, '1')

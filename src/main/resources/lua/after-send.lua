@@ -11,7 +11,10 @@
 -- ARGV[1] task id, ARGV[2] 'running' or TASK_QUEUE.WAITING, ARGV[3] first poll, or the watchdog's
 -- first look when waiting (ms), ARGV[4] stream max length, ARGV[5] the event's data ('' = none),
 -- ARGV[6..] field/value pairs
-if task_ended(KEYS[1]) or redis.call('HGET', KEYS[1], TASK.QUEUE) ~= TASK_QUEUE.SENDING then
+-- What the script reads of the task before it writes, in one call: the fields it sets are none of these.
+local status, queue, deadline, account, submitted = unpack(redis.call('HMGET', KEYS[1],
+  TASK.STATUS, TASK.QUEUE, TASK.DEADLINE, TASK.ACCOUNT, TASK.SUBMITTED_AT))
+if status == false or is_terminal(status) or queue ~= TASK_QUEUE.SENDING then
   return 0
 end
 if #ARGV > 5 then
@@ -19,15 +22,16 @@ if #ARGV > 5 then
 end
 if ARGV[2] == TASK_QUEUE.WAITING then
   redis.call('HSET', KEYS[1], TASK.QUEUE, TASK_QUEUE.WAITING)
-  redis.call('ZADD', KEYS[2], math.min(tonumber(ARGV[3]), tonumber(redis.call('HGET', KEYS[1], TASK.DEADLINE))), ARGV[1])
+  redis.call('ZADD', KEYS[2], math.min(tonumber(ARGV[3]), tonumber(deadline)), ARGV[1])
 else
   redis.call('HDEL', KEYS[1], TASK.QUEUE)
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
   redis.call('HSET', KEYS[1], TASK.COUNTED, '1')
-  redis.call('HINCRBY', KEYS[4], redis.call('HGET', KEYS[1], TASK.UPSTREAM), 1)
+  -- set by the fields above
+  redis.call('HINCRBY', KEYS[4], redis.call('HGET', KEYS[1], TASK.UPSTREAM), '1')
 end
 if ARGV[5] ~= '' then
-  append_event(KEYS[3], ARGV[4], EVENT.SUBMITTED, ARGV[1], redis.call('HGET', KEYS[1], TASK.ACCOUNT), ARGV[5])
-  note_event(KEYS[1], EVENT.SUBMITTED, redis.call('HGET', KEYS[1], TASK.SUBMITTED_AT), '')
+  append_event(KEYS[3], ARGV[4], EVENT.SUBMITTED, ARGV[1], account, ARGV[5])
+  note_event(KEYS[1], EVENT.SUBMITTED, submitted, '')
 end
 return 1

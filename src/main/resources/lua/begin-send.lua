@@ -6,7 +6,7 @@
 --- @include "lib/is-ended"
 -- KEYS[1] task hash, KEYS[2] task due set
 -- ARGV[1] task id, ARGV[2] lease end (ms), ARGV[3] the upstream it is sent to
-if task_ended(KEYS[1]) or redis.call('HGET', KEYS[1], TASK.QUEUE) ~= TASK_QUEUE.WAITING then
+if not in_phase(KEYS[1], TASK_QUEUE.WAITING) then
   return false
 end
 redis.call('HSET', KEYS[1], TASK.QUEUE, TASK_QUEUE.SENDING, TASK.UPSTREAM, ARGV[3])

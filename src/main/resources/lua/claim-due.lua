@@ -15,7 +15,7 @@ local fields = {ARGV[5]}
 for i = 8, #ARGV do
   fields[#fields + 1] = ARGV[i]
 end
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', '0', ARGV[2])
 local claimed = {''}
 for _, id in ipairs(ids) do
   local key = ARGV[4] .. id
@@ -34,7 +34,7 @@ for _, id in ipairs(ids) do
     end
   end
 end
-local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local first = redis.call('ZRANGE', KEYS[1], '0', '0', 'WITHSCORES')
 if first[2] then
   claimed[1] = first[2]
 end

@@ -20,7 +20,7 @@ set_fields(KEYS[1], TASK_PIECED, 7, #ARGV, true)
 local submitted = redis.call('HGET', KEYS[1], TASK.SUBMITTED_AT)
 list_add(KEYS[5], KEYS[6], KEYS[7], ARGV[3], submitted, ARGV[1], ARGV[6])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
+redis.call('HINCRBY', KEYS[3], ARGV[3], '1')
 if ARGV[5] ~= '' then
   append_event(KEYS[4], ARGV[4], EVENT.SUBMITTED, ARGV[1], ARGV[3], ARGV[5])
   note_event(KEYS[1], EVENT.SUBMITTED, submitted, '')

@@ -19,14 +19,13 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   keep_out()
   return 0
 end
-if task_ended(KEYS[1]) or redis.call('HGET', KEYS[1], TASK.QUEUE) ~= TASK_QUEUE.SENDING
-    or redis.call('HEXISTS', KEYS[1], TASK.EVENTS) == 1 then
+if not in_phase(KEYS[1], TASK_QUEUE.SENDING) or redis.call('HEXISTS', KEYS[1], TASK.EVENTS) == 1 then
   return 0
 end
 local account = redis.call('HGET', KEYS[1], TASK.ACCOUNT)
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-if tonumber(redis.call('HINCRBY', KEYS[3], account, -1)) <= 0 then
+if tonumber(redis.call('HINCRBY', KEYS[3], account, '-1')) <= 0 then
   redis.call('HDEL', KEYS[3], account)
 end
 keep_out()

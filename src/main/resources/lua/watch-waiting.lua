@@ -5,7 +5,7 @@
 --- @include "lib/is-ended"
 -- KEYS[1] task hash, KEYS[2] task due set
 -- ARGV[1] task id, ARGV[2] the next look (ms)
-if task_ended(KEYS[1]) or redis.call('HGET', KEYS[1], TASK.QUEUE) ~= TASK_QUEUE.WAITING then
+if not in_phase(KEYS[1], TASK_QUEUE.WAITING) then
   return 0
 end
 redis.call('ZADD', KEYS[2], 'XX', ARGV[2], ARGV[1])

@@ -17,7 +17,7 @@ local function enqueue_delivery(prefix, due_key, now, task_id, account, webhook_
   redis.call('HSET', prefix .. id,
     DLV.TASK_ID, task_id, DLV.ACCOUNT, account, DLV.WEBHOOK_ID, webhook_id, DLV.TYPE, event_type,
     DLV.TARGET, ARGV[i + 1], DLV.SECRET, ARGV[i + 2], DLV.BODY, body,
-    DLV.ATTEMPT, 0, DLV.STATE, DLV_STATE.PENDING, DLV.CREATED_AT, now)
+    DLV.ATTEMPT, '0', DLV.STATE, DLV_STATE.PENDING, DLV.CREATED_AT, now)
   if trace then
     redis.call('HSET', prefix .. id, DLV.TRACE, trace)
   end

@@ -8,3 +8,10 @@ local function task_ended(task_key)
   local status = redis.call('HGET', task_key, TASK.STATUS)
   return status == false or is_terminal(status)
 end
+
+-- Whether the task is stored, has not ended, and is in job-queue phase `phase` (TASK.QUEUE), read
+-- in one call.
+local function in_phase(task_key, phase)
+  local f = redis.call('HMGET', task_key, TASK.STATUS, TASK.QUEUE)
+  return f[1] ~= false and not is_terminal(f[1]) and f[2] == phase
+end

@@ -29,7 +29,7 @@ local function list_add(list, listed, legacy, account, submitted_ms, task_id, ol
   local oldest = tonumber(oldest_ms)
   local popped = 0
   for _ = 1, 4 do
-    local head = redis.call('LINDEX', list, 0)
+    local head = redis.call('LINDEX', list, '0')
     if not head or tonumber(string.match(head, '^(%d+):')) >= oldest then
       break
     end

@@ -48,7 +48,10 @@ import java.util.regex.Pattern;
  * word or an event type ({@code TASK.STATUS}, {@code DLV_STATE.PENDING}, {@code EVENT.PROGRESS}) is
  * written in as the string it stands for, and a name no codec declares fails the assembly. Redis runs
  * a script's whole text at every call, so names kept as Lua tables were built again at every call:
- * about 11 µs of Redis's time a call, a fetch's claim and record included.
+ * about 11 µs of Redis's time a call, a fetch's claim and record included. For the same reason the
+ * scripts read a record's fields in one {@code HMGET} where they can (each {@code redis.call} costs
+ * Redis its own overhead), and pass numbers they write as literals to {@code redis.call} as strings
+ * ({@code '-1'}): Redis formats a Lua number argument with {@code printf}.
  * <p>
  * Calls go out on the event loop they are made on: each loop has a Redis client of its own
  * ({@link Lanes}), with the options Quarkus built for the default client from {@code quarkus.redis.*},
