@@ -6,7 +6,7 @@
 -- the terminal event exactly-once across replicas.
 -- The body is kept in a string key of its own, which expires with the task. In the task's hash it
 -- took some 30 pieces (lib/pieces.lua), each an insert that looks through the whole hash: about a
--- sixth of all Redis did for a task.
+-- fifth of all Redis did for a task.
 --- @include "lib/is-ended"
 --- @include "lib/pieces"
 --- @include "lib/append-event"
