@@ -1,18 +1,14 @@
 -- Ends a task exactly once: records its result, takes it off the due set, frees its pending slot,
 -- takes it off its upstream's running tasks, lets it expire after the retention, drops progress
 -- deliveries not yet made (no progress after the end: their records go), appends the terminal
--- event to the event stream, keeps the event's body for a redelivery, and enqueues one delivery of
--- it per target, all or nothing. A task that has already ended is left alone, which is what makes
--- the terminal event exactly-once across replicas.
--- The body is kept in a string key of its own, which expires with the task. In the task's hash it
--- took some 30 pieces (lib/pieces.lua), each an insert that looks through the whole hash: about a
--- fifth of all Redis did for a task.
+-- event to the event stream and enqueues one delivery of it per target, all or nothing. A task that has already ended
+-- is left alone, which is what makes the terminal event exactly-once across replicas.
 --- @include "lib/is-ended"
 --- @include "lib/pieces"
 --- @include "lib/append-event"
 --- @include "lib/enqueue-deliveries"
 -- KEYS[1] task hash, KEYS[2] task due set, KEYS[3] delivery due set, KEYS[4] pending counts,
--- KEYS[5] event stream, KEYS[6] running tasks per upstream, KEYS[7] the task's terminal event (Keys.event)
+-- KEYS[5] event stream, KEYS[6] running tasks per upstream
 -- ARGV[1] task id, ARGV[2] now (ms), ARGV[3] retention (ms), ARGV[4] delivery key prefix,
 -- ARGV[5] webhook id, ARGV[6] event type, ARGV[7] event body, ARGV[8] event data (JSON),
 -- ARGV[9] stream max length, ARGV[10] the job-queue phase the task must be in ('' = any: see
@@ -36,6 +32,8 @@ end
 local n = tonumber(ARGV[12])
 set_fields(KEYS[1], TASK_PIECED, 13, 12 + n)
 redis.call('HSET', KEYS[1], TASK.WEBHOOK_ID, ARGV[5], TASK.EVENT_TYPE, ARGV[6])
+-- no event was set before the end, so there are no pieces of one to remove
+set_field(KEYS[1], TASK_PIECED, TASK.EVENT, ARGV[7], true)
 redis.call('ZREM', KEYS[2], ARGV[1])
 if tonumber(redis.call('HINCRBY', KEYS[4], account, '-1')) <= 0 then
   redis.call('HDEL', KEYS[4], account)
@@ -52,7 +50,6 @@ if ARGV[11] == '1' then
   redis.call('HSET', KEYS[1], TASK.ABANDONED, '1')
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('SET', KEYS[7], ARGV[7], 'PX', ARGV[3])
 if progress then
   progress = get_pieced(KEYS[1], TASK.PROGRESS_DELIVERIES, true)
   for id in string.gmatch(progress, '[^,]+') do

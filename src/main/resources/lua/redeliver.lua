@@ -16,20 +16,15 @@
 -- later redelivery of the dead list does not send the event once more. Which they are, the task's
 -- delivery log says (each attempt names its delivery; an older replica made each redelivery anew).
 -- KEYS[1] task hash, KEYS[2] delivery due set, KEYS[3] the task's delivery log, KEYS[4] the account's
--- dead deliveries in this partition, KEYS[5] the task's terminal event (Keys.event)
+-- dead deliveries in this partition
 -- ARGV[1] task id, ARGV[2] now (ms), ARGV[3] delivery key prefix, then (delivery id, target, secret ref) triples
-local f = redis.call('HMGET', KEYS[1], TASK.STATUS, TASK.ACCOUNT, TASK.WEBHOOK_ID, TASK.EVENT_TYPE, TASK.TRACE)
+local f = redis.call('HMGET', KEYS[1], TASK.STATUS, TASK.ACCOUNT, TASK.WEBHOOK_ID, TASK.EVENT_TYPE, TASK.EVENT,
+  TASK.TRACE)
 if f[1] == false then
   return 0
 end
 if not is_terminal(f[1]) then
   return -1
-end
--- a task ended by a relay before the event's own key keeps the body in its hash
-local body = redis.call('GET', KEYS[5]) or get_pieced(KEYS[1], TASK.EVENT)
-if not body then
-  -- the task and its event expire together: this one is going
-  return 0
 end
 for _, entry in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
   if string.find(entry, '"outcome":"dead"', 1, true) then
@@ -41,6 +36,7 @@ for _, entry in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
 end
 local now = tonumber(ARGV[2])
 local count = triples_from(4)
+local body = nil
 for t = 0, count - 1 do
   local i = 4 + 3 * t
   local id = ARGV[i]
@@ -52,7 +48,8 @@ for t = 0, count - 1 do
     redis.call('HSET', key, DLV.ATTEMPT, 0)
     send_again(key, KEYS[2], KEYS[4], id, ARGV[2])
   else
-    enqueue_delivery(ARGV[3], KEYS[2], ARGV[2], ARGV[1], f[2], f[3], f[4], body, f[5], i)
+    body = body or get_pieced(KEYS[1], TASK.EVENT)
+    enqueue_delivery(ARGV[3], KEYS[2], ARGV[2], ARGV[1], f[2], f[3], f[4], body, f[6], i)
   end
 end
 return count

@@ -20,8 +20,6 @@ import java.util.zip.CRC32;
  * {prefix}:{pN}:dlv:{deliveryId}     hash   one delivery of one event to one target
  * {prefix}:{pN}:dlv-due              zset   delivery ids by next attempt time (ms)
  * {prefix}:{pN}:log:{taskId}         list   every webhook attempt for the task (JSON)
- * {prefix}:{pN}:event:{taskId}       string the ended task's terminal event (its webhook body), kept
- *                                           for redelivery as long as the task
  * {prefix}:{pN}:dead:{account}       zset   the account's dead delivery ids by time of death
  * {prefix}:{pN}:list:{account}       list   the account's tasks, '{submitted ms}:{taskId}' oldest first, for
  *                                           listing (lib/task-list.lua)
@@ -116,10 +114,6 @@ public class Keys {
 
     String log(String taskId) {
         return base(partitionOf(taskId)) + "log:" + taskId;
-    }
-
-    String event(String taskId) {
-        return base(partitionOf(taskId)) + "event:" + taskId;
     }
 
     String accountTasks(int partition, String account) {

@@ -26,10 +26,7 @@ public final class TaskCodec {
         SUBMITTED_AT, FINISHED_AT, DEADLINE,
         /** The poll schedule's memory (see {@code PollSchedule.Memory}) and the poller's counters. */
         BASE_AT, END_BY, MISSES, NOT_FOUND, ERRORS,
-        /**
-         * The terminal event, kept for redelivery. Its body is in a key of its own ({@code Keys.event});
-         * {@code EVENT} holds it only in tasks ended by a relay before that key.
-         */
+        /** The terminal event, kept for redelivery. */
         WEBHOOK_ID, EVENT_TYPE, EVENT(true),
         /**
          * Progress words already notified, and the progress deliveries to drop if the task ends first

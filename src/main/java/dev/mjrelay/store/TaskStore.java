@@ -351,7 +351,7 @@ public class TaskStore {
         addTargets(args, event.targets());
         return scripts.run("complete-task",
                         List.of(keys.task(id), keys.due(p), keys.deliveryDue(p), keys.pending(p), keys.stream(p),
-                                keys.running(p), keys.event(id)), args)
+                                keys.running(p)), args)
                 .map(response -> {
                     boolean ended = response.toLong() == 1L;
                     if (ended) {
@@ -374,8 +374,7 @@ public class TaskStore {
         args.add(Long.toString(now.toEpochMilli()));
         args.add(keys.deliveryPrefix(p));
         addTargets(args, targets);
-        return scripts.run("redeliver", List.of(keys.task(id), keys.deliveryDue(p), keys.log(id), keys.dead(p, account),
-                        keys.event(id)), args)
+        return scripts.run("redeliver", List.of(keys.task(id), keys.deliveryDue(p), keys.log(id), keys.dead(p, account)), args)
                 .map(Response::toLong)
                 .invoke(count -> {
                     if (count > 0) {
