@@ -68,6 +68,8 @@ final class Benchmark {
                  /* the two parts of lag, p50 and p99: upstream end -> first fetch that saw it; that fetch -> sink arrival */
                  double pollLateP50Ms, double pollLateP99Ms, double relayWorkP50Ms, double relayWorkP99Ms,
                  double relayCpuPercent, double relayCpuMicrosPerFetch, double pollPhaseCpuMicrosPerFetch,
+                 /* while the submits ran: the relay's CPU (of one core), and the JIT compiler threads' part of it */
+                 double submitPhaseCpuPercent, double submitPhaseJitPercent,
                  double redisCpuPercent, /* all cores, everything on the box */ double machineBusyPercent, long relayRssMbAtPeak,
                  /*
                   * Redis memory per task, solved from two readings (at peak pending, and once all ended):
@@ -302,6 +304,7 @@ final class Benchmark {
         long memoryBefore = redis.usedMemory();
         long fetchesBefore = upstream.fetches.get();
         long[] cpuBefore = cpu(relay.pid());
+        long jitBefore = jitTicks(relay.pid());
         double redisCpuBefore = redis.cpuSeconds();
         long[] machineBefore = machineTicks();
         long start = System.currentTimeMillis();
@@ -311,6 +314,8 @@ final class Benchmark {
         double submitSeconds = (System.currentTimeMillis() - start) / 1000.0;
         // from here on the relay only polls and delivers: its CPU per fetch without the submits
         long[] cpuAtSubmitsEnd = cpu(relay.pid());
+        long submitPhaseJitTicks = jitTicks(relay.pid()) - jitBefore;
+        long submitPhaseTicks = (cpuAtSubmitsEnd[0] + cpuAtSubmitsEnd[1]) - (cpuBefore[0] + cpuBefore[1]);
         long fetchesAtSubmitsEnd = upstream.fetches.get();
 
         long peakRss = 0;
@@ -396,7 +401,9 @@ final class Benchmark {
                 lags.isEmpty() ? 0 : lags.get(lags.size() - 1), percentile(pollLate, 50), percentile(pollLate, 99),
                 percentile(relayWork, 50), percentile(relayWork, 99), cpuPercent,
                 fetches == 0 ? 0 : ticks * 10_000.0 / fetches,
-                pollPhaseFetches == 0 ? 0 : pollPhaseTicks * 10_000.0 / pollPhaseFetches, redisCpuPercent, machineBusy, peakRss / 1024,
+                pollPhaseFetches == 0 ? 0 : pollPhaseTicks * 10_000.0 / pollPhaseFetches,
+                submitPhaseTicks / submitSeconds, submitPhaseTicks == 0 ? 0 : 100.0 * submitPhaseJitTicks / submitPhaseTicks,
+                redisCpuPercent, machineBusy, peakRss / 1024,
                 perPending, perEnded, peakPending,
                 n - lags.size(), sink.duplicatesAmong(Set.copyOf(ids)), lags);
     }
@@ -458,6 +465,32 @@ final class Benchmark {
                         if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
                             total += Long.parseLong(line.replaceAll("[^0-9]", ""));
                         }
+                    }
+                } catch (IOException ended) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException ignored) {
+            // the process is gone
+        }
+        return total;
+    }
+
+    /**
+     * CPU ticks (user and system) of the JVM's JIT compiler threads so far ({@code C1 CompilerThre},
+     * {@code C2 CompilerThre}: Linux keeps 15 characters of a thread's name); with two cores the JVM keeps
+     * one of each for its life, so none of their work is lost with a thread that ended.
+     */
+    private static long jitTicks(long pid) {
+        long total = 0;
+        try (Stream<Path> threads = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path thread : (Iterable<Path>) threads::iterator) {
+                try {
+                    String stat = Files.readString(thread.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    if (name.matches("C[12] CompilerThre.*")) {
+                        String[] fields = stat.substring(stat.lastIndexOf(") ") + 2).split(" ");
+                        total += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
                     }
                 } catch (IOException ended) {
                     // the thread ended meanwhile

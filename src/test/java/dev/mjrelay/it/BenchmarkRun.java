@@ -170,15 +170,16 @@ class BenchmarkRun {
                 .append("; wrk limit of the upstream's fetch: ")
                 .append(limit > 0 ? String.format(Locale.ROOT, "%.0f fetches/s", limit) : "not measured (no wrk)").append("\n\n");
         md.append("| tasks | submits/s | submit p50 / p99 ms | fetches/task (fixed 5 s: duration/5+1) | fetches/s (of wrk limit) "
-                + "| webhooks/s | lag p50 / p99 / max ms | of which polling p50 / p99 ms | of which relay p50 / p99 ms | relay CPU (of one core) | relay CPU µs per fetch (all / after the submits) | Redis CPU | box busy (all cores) | peak pending | relay RSS at peak | Redis bytes per pending / ended task | lost | dup |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| webhooks/s | lag p50 / p99 / max ms | of which polling p50 / p99 ms | of which relay p50 / p99 ms | relay CPU (of one core) | relay CPU µs per fetch (all / after the submits) | relay CPU while the submits ran (JIT's part) | Redis CPU | box busy (all cores) | peak pending | relay RSS at peak | Redis bytes per pending / ended task | lost | dup |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Benchmark.Level l : (List<Benchmark.Level>) results.get("levels")) {
-            md.append(String.format(Locale.ROOT, "| %s | %.0f | %.1f / %.1f | %.2f (%.2f) | %.0f (%s) | %.0f | %.0f / %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.0f%% | %.0f / %.0f | %.0f%% | %.0f%% | %d | %d MB | %.0f / %.0f | %d | %d |%n",
+            md.append(String.format(Locale.ROOT, "| %s | %.0f | %.1f / %.1f | %.2f (%.2f) | %.0f (%s) | %.0f | %.0f / %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.0f%% | %.0f / %.0f | %.0f%% (%.0f%%) | %.0f%% | %.0f%% | %d | %d MB | %.0f / %.0f | %d | %d |%n",
                     l.tasks() + (l.fresh() ? " (fresh relay)" : ""), l.submitsPerSecond(), l.submitP50Ms(), l.submitP99Ms(), l.fetchesPerTask(),
                     l.fixedPollingFetchesPerTask(), l.fetchesPerSecond(),
                     limit > 0 ? String.format(Locale.ROOT, "%.0f%%", 100 * l.fetchesPerSecond() / limit) : "n/a",
                     l.webhooksPerSecond(), l.lagP50Ms(), l.lagP99Ms(), l.lagMaxMs(),
-                    l.pollLateP50Ms(), l.pollLateP99Ms(), l.relayWorkP50Ms(), l.relayWorkP99Ms(), l.relayCpuPercent(), l.relayCpuMicrosPerFetch(), l.pollPhaseCpuMicrosPerFetch(), l.redisCpuPercent(), l.machineBusyPercent(), l.peakPending(),
+                    l.pollLateP50Ms(), l.pollLateP99Ms(), l.relayWorkP50Ms(), l.relayWorkP99Ms(), l.relayCpuPercent(), l.relayCpuMicrosPerFetch(), l.pollPhaseCpuMicrosPerFetch(),
+                    l.submitPhaseCpuPercent(), l.submitPhaseJitPercent(), l.redisCpuPercent(), l.machineBusyPercent(), l.peakPending(),
                     l.relayRssMbAtPeak(),
                     l.redisBytesPerPendingTask(), l.redisBytesPerEndedTask(), l.lost(), l.duplicated()));
         }
