@@ -13,16 +13,21 @@ final class Png {
     }
 
     static byte[] gradient(int size, int rgbFrom, int rgbTo) {
-        byte[] raw = new byte[size * (1 + size * 3)];
-        int i = 0;
+        // A pixel's colour depends on x + y only: the image's one diagonal line of 2·size − 1 pixels is
+        // worked out once, and each row is a window on it. The simulator answers image requests on an
+        // event loop, and working out every pixel took longer than deflating them; now deflating is
+        // most of an image's cost (the same bytes, in about half the time).
+        byte[] diagonal = new byte[(2 * size - 1) * 3];
+        for (int d = 0; d < 2 * size - 1; d++) {
+            double t = d / (2.0 * (size - 1));
+            diagonal[3 * d] = (byte) mix(rgbFrom >> 16, rgbTo >> 16, t);
+            diagonal[3 * d + 1] = (byte) mix(rgbFrom >> 8, rgbTo >> 8, t);
+            diagonal[3 * d + 2] = (byte) mix(rgbFrom, rgbTo, t);
+        }
+        int rowBytes = 1 + size * 3; // a filter byte (0: none), then the row's pixels
+        byte[] raw = new byte[size * rowBytes];
         for (int y = 0; y < size; y++) {
-            raw[i++] = 0; // filter: none
-            for (int x = 0; x < size; x++) {
-                double t = (x + y) / (2.0 * (size - 1));
-                raw[i++] = (byte) mix(rgbFrom >> 16, rgbTo >> 16, t);
-                raw[i++] = (byte) mix(rgbFrom >> 8, rgbTo >> 8, t);
-                raw[i++] = (byte) mix(rgbFrom, rgbTo, t);
-            }
+            System.arraycopy(diagonal, 3 * y, raw, y * rowBytes + 1, size * 3);
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(new byte[]{(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
