@@ -47,6 +47,14 @@ class RetryPolicyTest {
     }
 
     @Test
+    void aRetryAfterOfNoWaitLeavesTheScheduledWait() {
+        for (Duration now : List.of(Duration.ZERO, Duration.ofMillis(999))) {
+            long wait = policy.waitAfter(2, now).toMillis();
+            assertTrue(wait >= 240_000 && wait <= 360_000, now + " gave a wait of " + wait + " ms");
+        }
+    }
+
+    @Test
     void retryAfterBeyondTwiceTheWaitIsCappedAtTwice() {
         assertEquals(Duration.ofSeconds(10), policy.waitAfter(1, Duration.ofHours(1)));
     }

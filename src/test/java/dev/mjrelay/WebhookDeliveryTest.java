@@ -107,6 +107,24 @@ class WebhookDeliveryTest {
     }
 
     @Test
+    void aRetryAfterThatAsksForNoWaitDoesNotSpendTheScheduleAtOnce() {
+        Receiver.Answer now = new Receiver.Answer(503, Map.of("Retry-After", "0"));
+        Receiver.Answer gone = new Receiver.Answer(429, Map.of("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"));
+        try (Receiver receiver = new Receiver().answer(now, gone, now)) {
+            String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "come back now", "callbackUrl", receiver.url("/h")));
+
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertEquals(
+                    List.of("failed", "failed", "failed", "delivered"), log(id).stream().map(e -> e.getString("outcome")).toList()));
+            List<Instant> at = log(id).stream().map(e -> Instant.parse(e.getString("at"))).toList();
+            for (int i = 1; i < at.size(); i++) {
+                // the schedule here is 200ms,200ms,200ms with ±20% jitter: each wait is at least 160 ms
+                assertTrue(Duration.between(at.get(i - 1), at.get(i)).toMillis() >= 150,
+                        "attempt " + (i + 1) + " came " + Duration.between(at.get(i - 1), at.get(i)).toMillis() + " ms after the one before");
+            }
+        }
+    }
+
+    @Test
     void aReceiverThatIsDownIsRetriedAndTheErrorIsLogged() {
         Receiver later = new Receiver();
         String url = later.url("/h");

@@ -7,9 +7,14 @@ import java.util.random.RandomGenerator;
 /**
  * When to try a failed webhook again: entry N of the schedule is the wait before attempt N+1, with
  * ±20% jitter; a receiver's {@code Retry-After} (on 429 or 503) replaces the wait when it is at most
- * twice the wait, else twice the wait is used.
+ * twice the wait, else twice the wait is used. A Retry-After under a second (0, or a date gone by, as a
+ * receiver's skewed clock or a load balancer's fixed answer gives) names no time to come back, and the
+ * schedule's wait stands: honoured, it would spend every attempt of the schedule within a second.
  */
 public final class RetryPolicy {
+
+    /** The shortest Retry-After taken as a time to come back. */
+    private static final Duration SHORTEST_RETRY_AFTER = Duration.ofSeconds(1);
 
     private final List<Duration> schedule;
     private final RandomGenerator random;
@@ -34,7 +39,7 @@ public final class RetryPolicy {
             return null;
         }
         Duration base = schedule.get(attempt - 1);
-        if (retryAfter != null) {
+        if (retryAfter != null && retryAfter.compareTo(SHORTEST_RETRY_AFTER) >= 0) {
             Duration cap = base.multipliedBy(2);
             return retryAfter.compareTo(cap) <= 0 ? retryAfter : cap;
         }
