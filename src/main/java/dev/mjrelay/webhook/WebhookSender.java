@@ -74,8 +74,8 @@ public class WebhookSender {
         }
     }
 
-    /** How long a 2xx answer's body may take to arrive for the log; the 2xx counts from its status line. */
-    static final long SUCCESS_BODY_GRACE_MS = 1000;
+    /** How long an answer's body may take to arrive for the log; the answer counts from its status line. */
+    static final long BODY_GRACE_MS = 1000;
 
     private final Lanes<HttpClients.ByHost> lanes;
     private final Vertx vertx;
@@ -130,35 +130,29 @@ public class WebhookSender {
         headers.forEach(options::putHeader);
         return http.request(options)
                 .compose(request -> request.send(Buffer.buffer(body, StandardCharsets.UTF_8.name())))
-                .compose(response -> read(response, vertx, SUCCESS_BODY_GRACE_MS));
+                .compose(response -> read(response, vertx, BODY_GRACE_MS));
     }
 
     /**
      * Reads the answer, keeping only the start of its body: at most {@link #MAX_BODY} bytes are read,
-     * and a 2xx is the receiver's answer as soon as its status line comes (its body gets
-     * {@link #SUCCESS_BODY_GRACE_MS} for the log), so a receiver that never finishes its answer
-     * does not turn a delivered webhook into a time-out and a repeat. Should the answer's events come
+     * and the status line is the receiver's answer as soon as it comes (its body gets
+     * {@link #BODY_GRACE_MS} for the log), so a receiver that never finishes its answer
+     * does not turn a delivered webhook into a time-out and a repeat, nor a 500 or a 503 (and its
+     * Retry-After) into a time-out without a status. Should the answer's events come
      * on another event loop than this one (a connection shared between loops, as before
      * {@link Lanes}), a small answer can have ended before the handlers are set: Vert.x then refuses
      * the handlers and has dropped the body, and the answer is its status alone; before this, such a
      * delivered webhook was recorded as failed and sent again.
      *
-     * @param graceMs how long a 2xx's body may take ({@link #SUCCESS_BODY_GRACE_MS}; tests on a busy
+     * @param graceMs how long a 2xx's body may take ({@link #BODY_GRACE_MS}; tests on a busy
      *                machine, whose event loop may stall past it, give more)
      */
     static Future<Result> read(HttpClientResponse response, Vertx vertx, long graceMs) {
         Promise<Result> promise = Promise.promise();
         Buffer start = Buffer.buffer();
-        boolean success = response.statusCode() >= 200 && response.statusCode() < 300;
         try {
-            response.exceptionHandler(e -> {
-                // a 2xx was a success when its status line came, whatever becomes of its body
-                if (success) {
-                    promise.tryComplete(answered(response, start));
-                } else {
-                    promise.tryFail(e);
-                }
-            });
+            // the status line is the answer, whatever becomes of its body
+            response.exceptionHandler(e -> promise.tryComplete(answered(response, start)));
             response.handler(chunk -> {
                 int room = MAX_BODY - start.length();
                 if (room > 0) {
@@ -172,11 +166,9 @@ public class WebhookSender {
         } catch (IllegalStateException alreadyEnded) {
             return Future.succeededFuture(answered(response, Buffer.buffer()));
         }
-        if (success) {
-            // its body gets a moment to arrive for the log, not the whole time-out
-            long timer = vertx.setTimer(graceMs, fired -> stopReading(response, promise, start));
-            promise.future().onComplete(done -> vertx.cancelTimer(timer));
-        }
+        // its body gets a moment to arrive for the log, not the whole time-out
+        long timer = vertx.setTimer(graceMs, fired -> stopReading(response, promise, start));
+        promise.future().onComplete(done -> vertx.cancelTimer(timer));
         return promise.future();
     }
 

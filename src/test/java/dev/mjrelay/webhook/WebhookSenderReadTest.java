@@ -45,7 +45,7 @@ class WebhookSenderReadTest {
         // the whole answer has arrived, and ended, before anyone reads it
         UnreadAnswers.awaitEnd(response);
 
-        WebhookSender.Result result = WebhookSender.read(response, vertx, WebhookSender.SUCCESS_BODY_GRACE_MS).toCompletionStage().toCompletableFuture()
+        WebhookSender.Result result = WebhookSender.read(response, vertx, WebhookSender.BODY_GRACE_MS).toCompletionStage().toCompletableFuture()
                 .get(10, TimeUnit.SECONDS);
 
         assertEquals(202, result.statusCode());
@@ -65,6 +65,21 @@ class WebhookSenderReadTest {
         assertEquals(200, result.statusCode());
         assertNull(result.error());
         assertEquals("accepted, and then", result.responseBody());
+    }
+
+    @Test
+    void aRefusalWhoseBodyNeverEndsKeepsItsStatusAndRetryAfter() throws Exception {
+        HttpServer server = vertx.createHttpServer()
+                .requestHandler(request -> request.response().setStatusCode(503).putHeader("Retry-After", "120")
+                        .setChunked(true).write("busy, and then"))
+                .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        // before, the attempt waited out the whole time-out and was logged as one, without the 503
+        WebhookSender.Result result = answerOf(server, "/hook", 3_000);
+
+        assertEquals(503, result.statusCode());
+        assertEquals(Duration.ofSeconds(120), result.retryAfter());
+        assertEquals("busy, and then", result.responseBody());
     }
 
     @Test
@@ -106,7 +121,7 @@ class WebhookSenderReadTest {
     }
 
     private WebhookSender.Result answerOf(HttpServer server, String path) throws Exception {
-        return answerOf(server, path, WebhookSender.SUCCESS_BODY_GRACE_MS);
+        return answerOf(server, path, WebhookSender.BODY_GRACE_MS);
     }
 
     private WebhookSender.Result answerOf(HttpServer server, String path, long graceMs) throws Exception {
