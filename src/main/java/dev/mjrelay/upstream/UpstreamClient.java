@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -114,7 +115,8 @@ public class UpstreamClient {
                 })
                 .compose(response -> BoundedBody.read(response, maxAnswerBytes)
                         .map(body -> logIfUnreadable(response.statusCode(), body,
-                                SubmitAnswers.classify(response.statusCode(), body))))))
+                                SubmitAnswers.classify(response.statusCode(), body)))
+                        .recover(cut -> Future.succeededFuture(cutShort(response.statusCode(), cut))))))
                 .onFailure().recoverWithItem(e -> SubmitAnswers.failed(sent.get(), describe(e)))
                 .invoke(outcome -> {
                     submits.get(outcome.kind()).increment();
@@ -122,6 +124,16 @@ public class UpstreamClient {
                         LOG.errorf("upstream %s: %s; check its api-key", name, unreachable.description());
                     }
                 });
+    }
+
+    /**
+     * The status came and the body did not arrive whole (cut, or stalled past the read time-out): the
+     * status decides, as for any unreadable body. A 503 or a 429 stays busy, a 401 unreachable and a
+     * 4xx refused; only a 2xx or a 5xx, whose job may have run, is lost.
+     */
+    private SubmitOutcome cutShort(int status, Throwable cut) {
+        LOG.warnf("upstream %s answered a submit with HTTP %d, and its body did not arrive whole (%s)", name, status, describe(cut));
+        return SubmitAnswers.classify(status, null);
     }
 
     /** An answer the relay could not read is worth a look: its start goes to the log (no secret is in it). */

@@ -121,6 +121,25 @@ class ScriptedUpstreamTest {
         assertEquals(Map.of("accepted", 0.0, "busy", 3.0, "unreachable", 1.0, "refused", 3.0, "lost", 4.0), grew);
     }
 
+    @Test
+    void anAnswerCutShortIsClassedByItsStatus() {
+        // the answer promises 5,000 bytes, sends its status line and ~230 bytes, and the connection closes:
+        // a 503 is busy and a 400 refused whatever became of their bodies, not "lost, it may have run"
+        String cut = "{\"code\":0,\"description\":\"" + "x".repeat(200) + "\"}";
+        ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine"))
+                .willReturn(json(503, cut).withHeader("Content-Length", "5000")));
+        String id = dev.mjrelay.testing.Api.post(ALICE, "/mj/submit/imagine", Map.of("prompt", "a busy upstream"))
+                .statusCode(200).body("code", equalTo(1)).body("properties.queued", equalTo(true))
+                .extract().path("result");
+        given().header("Authorization", "Bearer " + ALICE).delete("/v1/tasks/" + id).then().statusCode(200);
+        await().pollDelay(Duration.ofMillis(1100)).until(() -> true);
+
+        ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine"))
+                .willReturn(json(400, cut).withHeader("Content-Length", "5000")));
+        dev.mjrelay.testing.Api.post(ALICE, "/mj/submit/imagine", Map.of("prompt", "a refused prompt"))
+                .statusCode(422).body("code", equalTo(9)).body("description", containsString("without a readable body"));
+    }
+
     /** relay_upstream_submits_total of the upstream, by outcome. */
     private static Map<String, Double> submitsCounted() {
         Map<String, Double> counted = new HashMap<>();
