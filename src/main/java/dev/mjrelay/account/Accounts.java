@@ -30,15 +30,7 @@ public class Accounts {
 
     Accounts(RelayConfig config) {
         config.accounts().forEach((name, settings) -> {
-            List<WebhookSecret> secrets = new ArrayList<>();
-            for (String entry : settings.webhookSecret().split(",")) {
-                try {
-                    secrets.add(WebhookSecret.parse(entry.trim()));
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalStateException("relay.accounts." + name + ".webhook-secret " + e.getMessage());
-                }
-            }
-            Account account = new Account(name, List.copyOf(secrets), settings.maxPending(), settings.requestsPerSecond(),
+            Account account = new Account(name, secrets(name, settings.webhookSecret()), settings.maxPending(), settings.requestsPerSecond(),
                     settings.weight());
             for (String entry : ApiKeyEntries.of(settings)) {
                 try {
@@ -49,6 +41,23 @@ public class Accounts {
             }
             byName.put(name, account);
         });
+    }
+
+    /**
+     * An account's {@code webhook-secret}: one secret or several, comma-separated.
+     *
+     * @throws IllegalStateException naming the key and what is wrong, never echoing the value
+     */
+    static List<WebhookSecret> secrets(String account, String setting) {
+        List<WebhookSecret> secrets = new ArrayList<>();
+        for (String entry : setting.split(",")) {
+            try {
+                secrets.add(WebhookSecret.parse(entry.trim()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException("relay.accounts." + account + ".webhook-secret " + e.getMessage());
+            }
+        }
+        return List.copyOf(secrets);
     }
 
     public Optional<Account> byApiKey(String apiKey) {

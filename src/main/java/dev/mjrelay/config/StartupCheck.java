@@ -6,6 +6,7 @@ import io.vertx.ext.web.Router;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
@@ -23,7 +24,8 @@ import java.util.regex.Pattern;
 /**
  * Refuses to start on settings that make no sense, naming the key: a non-positive interval, a bad
  * secret, and in prod a missing upstream, Redis or account, or the simulator switched on; and on a
- * {@code RELAY_*} environment variable that sets nothing ({@link SettingKeys}).
+ * {@code RELAY_*} environment variable that sets nothing ({@link SettingKeys}); with the checks other
+ * packages own ({@link SettingsCheck}).
  */
 @ApplicationScoped
 public class StartupCheck {
@@ -36,8 +38,9 @@ public class StartupCheck {
      * they are given. Checked only at StartupEvent, a media store missing its bucket stopped the relay
      * with {@code NoSuchElementException: No value present} instead of naming the key.
      */
-    void refuseSettingsThatMakeNoSense(@Observes @Priority(1) Router router, RelayConfig config) {
+    void refuseSettingsThatMakeNoSense(@Observes @Priority(1) Router router, RelayConfig config, Instance<SettingsCheck> others) {
         List<String> problems = problems(config, ConfigUtils.getProfiles());
+        others.forEach(check -> problems.addAll(check.problems(config)));
         problems.addAll(SettingKeys.unmatched(config, System.getenv()));
         if (!problems.isEmpty()) {
             throw new IllegalStateException("mj-relay cannot start: " + String.join("; ", problems));

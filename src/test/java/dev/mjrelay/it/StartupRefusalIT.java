@@ -7,6 +7,7 @@ import java.util.Map;
 
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,6 +28,19 @@ class StartupRefusalIT {
     @Test
     void aRelayWithANonPositiveIntervalExitsNamingTheKey() throws Exception {
         refused(Map.of("relay.poll.interval", "0s"), "mj-relay cannot start: relay.poll.interval must be");
+    }
+
+    @Test
+    void aRelayWithABadWebhookSecretExitsNamingTheKeyWithTheOtherProblems() throws Exception {
+        // before: the relay got half started, then stopped with a stack trace, a Redis client's error
+        // beside it, and only this one problem named
+        String tooShort = "whsec_c2hvcnQ=";
+        String log = refused(Map.of("relay.accounts.late.api-key", "late-key", "relay.accounts.late.webhook-secret", tooShort,
+                        "relay.poll.interval", "0s"),
+                Map.of(), "mj-relay cannot start: relay.poll.interval must be positive, not PT0S;"
+                        + " relay.accounts.late.webhook-secret must encode 24 to 64 bytes, not 5");
+        assertFalse(log.contains(tooShort), "no secret in the log");
+        assertFalse(log.contains("RedisConnectionManager"), log);
     }
 
     @Test
@@ -62,7 +76,8 @@ class StartupRefusalIT {
         refused(settings, Map.of(), said);
     }
 
-    private static void refused(Map<String, String> settings, Map<String, String> environment, String said) throws Exception {
+    /** Starts a relay that must refuse to start, saying {@code said}; its log. */
+    private static String refused(Map<String, String> settings, Map<String, String> environment, String said) throws Exception {
         // a Redis of its own for the tests' class archive, which the first relay of a test JVM makes;
         // the refused relay stops before it stores or polls anything
         try (OwnRedis redis = new OwnRedis(false);
@@ -71,6 +86,7 @@ class StartupRefusalIT {
             assertNotEquals(0, relay.startRefused(), "exits with a failure");
             String log = relay.logText();
             assertTrue(log.contains(said), "says what is wrong: " + said + "\n" + log);
+            return log;
         }
     }
 }
