@@ -30,8 +30,8 @@ public class Accounts {
 
     Accounts(RelayConfig config) {
         config.accounts().forEach((name, settings) -> {
-            Account account = new Account(name, secrets(name, settings.webhookSecret()), settings.maxPending(), settings.requestsPerSecond(),
-                    settings.weight());
+            Account account = new Account(name, secrets(name, settings.webhookSecret()), settings.maxPending(),
+                    settings.requestsPerSecond(), settings.weight());
             for (String entry : ApiKeyEntries.of(settings)) {
                 try {
                     entries.add(new Entry(ApiKeyEntries.digest(entry), account));

@@ -144,7 +144,7 @@ public class WebhookSender {
      * the handlers and has dropped the body, and the answer is its status alone; before this, such a
      * delivered webhook was recorded as failed and sent again.
      *
-     * @param graceMs how long a 2xx's body may take ({@link #BODY_GRACE_MS}; tests on a busy
+     * @param graceMs how long an answer's body may take ({@link #BODY_GRACE_MS}; tests on a busy
      *                machine, whose event loop may stall past it, give more)
      */
     static Future<Result> read(HttpClientResponse response, Vertx vertx, long graceMs) {
