@@ -2,10 +2,13 @@ package dev.mjrelay.upstream;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Reads an upstream answer's body up to a limit; a longer one reads as null and is never kept, so
@@ -25,6 +28,15 @@ final class BoundedBody {
 
     /** The body as text, or null when it is longer than {@code maxBytes}. */
     static Future<String> read(HttpClientResponse response, long maxBytes) {
+        return read(response, maxBytes, null, 0);
+    }
+
+    /**
+     * {@link #read(HttpClientResponse, long)}, failed with a {@link TimeoutException} and the
+     * connection reset when the body is not in by {@code deadline} (of {@link System#nanoTime()}): an
+     * answer dribbling a byte at a time is never idle long enough for the read time-out to end it.
+     */
+    static Future<String> read(HttpClientResponse response, long maxBytes, Vertx vertx, long deadline) {
         String length = response.getHeader("Content-Length");
         if (length != null && declared(length) > maxBytes) {
             refuse(response);
@@ -47,6 +59,15 @@ final class BoundedBody {
                 body.appendBuffer(chunk);
             });
             response.endHandler(done -> promise.tryComplete(body.toString(StandardCharsets.UTF_8)));
+            if (vertx != null) {
+                long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+                long timer = vertx.setTimer(left, fired -> {
+                    if (promise.tryFail(new TimeoutException("the body was still coming when the call's time was up"))) {
+                        response.request().reset();
+                    }
+                });
+                promise.future().onComplete(done -> vertx.cancelTimer(timer));
+            }
         } catch (IllegalStateException alreadyEnded) {
             return Future.failedFuture(new IllegalStateException(
                     "the answer (HTTP " + response.statusCode() + ") ended before it was read, and its body with it"));

@@ -65,6 +65,7 @@ public class UpstreamClient {
     /** Submits by the class of their answer, each registered at start so that an alert sees its first rise. */
     private final Map<String, Counter> submits;
     private final Duration guard;
+    private final Vertx vertx;
 
     UpstreamClient(String name, String url, String apiKey, long maxAnswerBytes, RelayConfig config, ObjectMapper mapper,
                    MeterRegistry registry, Vertx vertx) {
@@ -77,6 +78,7 @@ public class UpstreamClient {
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         this.readTimeout = timeouts.readTimeout();
+        this.vertx = vertx;
         this.proxy = EgressProxy.of(config).forHost(host);
         HttpClientOptions options = new HttpClientOptions()
                 // no Vert.x spans: the relay makes its own (TaskTraces)
@@ -107,16 +109,21 @@ public class UpstreamClient {
     /** Submits a job; never fails: every answer, and every failure to get one, is a class of {@link SubmitOutcome}. */
     public Uni<SubmitOutcome> submit(UpstreamRequest request) {
         AtomicBoolean sent = new AtomicBoolean();
-        return timed("submit-" + request.path(), lanes.exchange(http -> http.request(options(HttpMethod.POST,
-                        "/mj/submit/" + request.path()).putHeader("Content-Type", "application/json"))
-                .compose(call -> {
-                    sent.set(true);
-                    return call.send(Buffer.buffer(request.body().toString()));
-                })
-                .compose(response -> BoundedBody.read(response, maxAnswerBytes)
-                        .map(body -> logIfUnreadable(response.statusCode(), body,
-                                SubmitAnswers.classify(response.statusCode(), body)))
-                        .recover(cut -> Future.succeededFuture(cutShort(response.statusCode(), cut))))))
+        return timed("submit-" + request.path(), lanes.exchange(http -> {
+            // the body must be in a second before the call's guard fires: a status that came is then
+            // always what classifies the answer, however slowly its body dribbles
+            long bodyDeadline = System.nanoTime() + guard.minusSeconds(1).toNanos();
+            return http.request(options(HttpMethod.POST, "/mj/submit/" + request.path())
+                            .putHeader("Content-Type", "application/json"))
+                    .compose(call -> {
+                        sent.set(true);
+                        return call.send(Buffer.buffer(request.body().toString()));
+                    })
+                    .compose(response -> BoundedBody.read(response, maxAnswerBytes, vertx, bodyDeadline)
+                            .map(body -> logIfUnreadable(response.statusCode(), body,
+                                    SubmitAnswers.classify(response.statusCode(), body)))
+                            .recover(cut -> Future.succeededFuture(cutShort(response.statusCode(), cut))));
+        }))
                 .onFailure().recoverWithItem(e -> SubmitAnswers.failed(sent.get(), describe(e)))
                 .invoke(outcome -> {
                     submits.get(outcome.kind()).increment();
@@ -127,8 +134,8 @@ public class UpstreamClient {
     }
 
     /**
-     * The status came and the body did not arrive whole (cut, or stalled past the read time-out): the
-     * status decides, as for any unreadable body. A 503 or a 429 stays busy, a 401 unreachable and a
+     * The status came and the body did not arrive whole (cut, stalled past the read time-out, or still
+     * coming when the call's time is up): the status decides, as for any unreadable body. A 503 or a 429 stays busy, a 401 unreachable and a
      * 4xx refused; only a 2xx or a 5xx, whose job may have run, is lost.
      */
     private SubmitOutcome cutShort(int status, Throwable cut) {

@@ -140,6 +140,26 @@ class ScriptedUpstreamTest {
                 .statusCode(422).body("code", equalTo(9)).body("description", containsString("without a readable body"));
     }
 
+    @Test
+    void anAnswerWhoseBodyDribblesPastTheCallsTimeIsClassedByItsStatus() {
+        // a 503 whose body comes a piece every 0.8 s, never idle for the read time-out (2 s here) and
+        // not done within the call's time (connect 1 s + read 2 s): busy, not "lost, it may have run"
+        ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine"))
+                .willReturn(json(503, "{\"code\":0,\"description\":\"" + "x".repeat(200) + "\"}")
+                        .withChunkedDribbleDelay(10, 8000)));
+        String id = dev.mjrelay.testing.Api.post(ALICE, "/mj/submit/imagine", Map.of("prompt", "a slow refusal"))
+                .statusCode(200).body("code", equalTo(1)).body("properties.queued", equalTo(true))
+                .extract().path("result");
+        given().header("Authorization", "Bearer " + ALICE).delete("/v1/tasks/" + id).then().statusCode(200);
+
+        // its back-off over, the upstream is asked again (and, refusing, is no longer backed off)
+        await().pollDelay(Duration.ofMillis(1100)).until(() -> true);
+        ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine"))
+                .willReturn(json(400, "{\"code\":24,\"description\":\"banned prompt\"}")));
+        dev.mjrelay.testing.Api.post(ALICE, "/mj/submit/imagine", Map.of("prompt", "a banned prompt"))
+                .statusCode(422).body("code", equalTo(24));
+    }
+
     /** relay_upstream_submits_total of the upstream, by outcome. */
     private static Map<String, Double> submitsCounted() {
         Map<String, Double> counted = new HashMap<>();
