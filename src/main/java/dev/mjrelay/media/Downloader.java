@@ -20,6 +20,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -163,8 +164,12 @@ final class Downloader {
         String url = target.uri().toString();
         if (status >= 300 && status < 400 && response.getHeader("Location") != null) {
             discard(response);
-            return Future.succeededFuture(new Redirect(target.uri().resolve(URI.create(response.getHeader("Location").trim()))
-                    .toString()));
+            String location = response.getHeader("Location").trim();
+            try {
+                return Future.succeededFuture(new Redirect(target.uri().resolve(new URI(location)).toString()));
+            } catch (URISyntaxException | IllegalArgumentException e) {
+                return Future.failedFuture(new Refused(url + " redirects to what is not a URL: " + printable(location)));
+            }
         }
         if (status == 408 || status == 429 || status >= 500) {
             discard(response);
@@ -250,6 +255,10 @@ final class Downloader {
             close.get().onComplete(closed -> {
                 if (closed.failed()) {
                     promise.tryFail(closed.cause());
+                } else if (size[0] == 0) {
+                    // a CDN that has the name but not yet the bytes: stored, the empty file would be the
+                    // image's URL for good (its key is its hash); another try may find it whole
+                    promise.tryFail(new IllegalStateException(url + " answered 200 with no bytes"));
                 } else {
                     promise.tryComplete(new Downloaded(file, HexFormat.of().formatHex(digest.digest()), type, size[0]));
                 }
@@ -272,6 +281,12 @@ final class Downloader {
         }
         int semicolon = header.indexOf(';');
         return (semicolon < 0 ? header : header.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
+    }
+
+    /** At most 100 characters of what a server sent, its control characters as '?': safe to log. */
+    static String printable(String text) {
+        String start = text.length() > 100 ? text.substring(0, 100) + "..." : text;
+        return start.replaceAll("\\p{Cntrl}", "?");
     }
 
     private static long parseLong(String text) {

@@ -69,6 +69,12 @@ class DownloaderTest {
         server.createContext("/chain2", ex -> redirect(ex, url("/ok.png")));
         server.createContext("/loop", ex -> redirect(ex, "/loop"));
         server.createContext("/to-metadata", ex -> redirect(ex, "http://169.254.169.254/latest/meta-data/"));
+        server.createContext("/to-nowhere", ex -> redirect(ex, "http://exa mple.com/a\tb.png"));
+        server.createContext("/not-yet.png", ex -> {
+            ex.getResponseHeaders().add("Content-Type", "image/png");
+            ex.sendResponseHeaders(200, -1); // Content-Length: 0
+            ex.close();
+        });
         server.createContext("/page.png", ex -> send(ex, 200, "text/html", "<html>not an image</html>".getBytes()));
         server.createContext("/drawing.svg", ex -> send(ex, 200, "image/svg+xml", "<svg onload='x()'/>".getBytes()));
         server.createContext("/missing.png", ex -> send(ex, 404, "text/plain", "no".getBytes()));
@@ -129,6 +135,20 @@ class DownloaderTest {
         assertEquals(IMAGE.length, download("/chain").bytes());
         assertRefused("/loop", "redirects more than 3 times");
         assertRefused("/to-metadata", "non-public address");
+        // what the server sent is logged with the refusal, its control characters (a tab here) are not
+        Throwable nowhere = failure("/to-nowhere", Duration.ofSeconds(10));
+        assertInstanceOf(Downloader.Refused.class, nowhere, nowhere.toString());
+        assertTrue(nowhere.getMessage().endsWith("redirects to what is not a URL: http://exa mple.com/a?b.png"),
+                nowhere.getMessage());
+    }
+
+    /** An image of no bytes is a CDN that has the name and not yet the image: tried again, never stored. */
+    @Test
+    void anEmptyAnswerIsWorthAnotherTryAndNothingIsKept() throws Exception {
+        Throwable empty = failure("/not-yet.png", Duration.ofSeconds(5));
+        assertFalse(empty instanceof Downloader.Refused, empty.toString());
+        assertTrue(empty.getMessage().endsWith("answered 200 with no bytes"), empty.getMessage());
+        assertEmpty();
     }
 
     /**
