@@ -1,6 +1,9 @@
 package dev.mjrelay.lane;
 
-/** How a failure is told in a log line or a delivery's {@code error}: what failed, and why. */
+/**
+ * How a failure is told in a log line or a delivery's {@code error}: what failed, and why; and what
+ * another party wrote, made fit for a log line.
+ */
 public final class Causes {
 
     private Causes() {
@@ -32,5 +35,46 @@ public final class Causes {
             return said;
         }
         return said + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
+    }
+
+    /**
+     * {@code text} with its control characters escaped as Java writes them (a line feed as backslash
+     * and n, the others as backslash, u and four hex digits), for a log line that quotes what an
+     * upstream, a receiver or a client wrote: a line break in it cannot forge a line of its own in a
+     * plain-text log.
+     */
+    public static String loggable(String text) {
+        if (text == null) {
+            return null;
+        }
+        int first = 0;
+        while (first < text.length() && !control(text.charAt(first))) {
+            first++;
+        }
+        if (first == text.length()) {
+            return text;
+        }
+        StringBuilder out = new StringBuilder(text.length() + 16).append(text, 0, first);
+        for (int i = first; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (control(c)) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.toString();
+    }
+
+    /** C0 and C1 controls, DEL, and the Unicode line and paragraph separators. */
+    private static boolean control(char c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029';
     }
 }

@@ -1,5 +1,6 @@
 package dev.mjrelay.media;
 
+import dev.mjrelay.lane.Causes;
 import dev.mjrelay.lane.EgressProxy;
 import dev.mjrelay.lane.HttpClients;
 import dev.mjrelay.lane.Lanes;
@@ -283,10 +284,9 @@ final class Downloader {
         return (semicolon < 0 ? header : header.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
     }
 
-    /** At most 100 characters of what a server sent, its control characters as '?': safe to log. */
+    /** At most 100 characters of what a server sent, its control characters escaped: fit for a log line. */
     static String printable(String text) {
-        String start = text.length() > 100 ? text.substring(0, 100) + "..." : text;
-        return start.replaceAll("\\p{Cntrl}", "?");
+        return Causes.loggable(text.length() > 100 ? text.substring(0, 100) + "..." : text);
     }
 
     private static long parseLong(String text) {

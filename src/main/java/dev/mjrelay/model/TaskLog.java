@@ -1,11 +1,13 @@
 package dev.mjrelay.model;
 
+import dev.mjrelay.lane.Causes;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
 /**
  * Log lines about one task: the task id and account are in the message and, for JSON logs, in the
- * MDC fields {@code taskId} and {@code account}. Never pass a key, secret or signature.
+ * MDC fields {@code taskId} and {@code account}. Text arguments, often an upstream's words (a fail
+ * reason, a status word), have their control characters escaped. Never pass a key, secret or signature.
  */
 public final class TaskLog {
 
@@ -34,11 +36,14 @@ public final class TaskLog {
         }
     }
 
+    /** The arguments after the task's id and account, each text among them {@link Causes#loggable}. */
     private static Object[] prepend(String taskId, String account, Object[] args) {
         Object[] all = new Object[args.length + 2];
         all[0] = taskId;
         all[1] = account;
-        System.arraycopy(args, 0, all, 2, args.length);
+        for (int i = 0; i < args.length; i++) {
+            all[i + 2] = args[i] instanceof CharSequence text ? Causes.loggable(text.toString()) : args[i];
+        }
         return all;
     }
 }

@@ -3,6 +3,7 @@ package dev.mjrelay.poll;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.lane.Causes;
 import dev.mjrelay.loop.DueWorker;
 import dev.mjrelay.media.Mirror;
 import dev.mjrelay.model.Task;
@@ -262,10 +263,10 @@ public class Poller implements DueWorker<DueTask> {
             // tried again a dozen times and more before it is back
             if (attempts == 1) {
                 LOG.infof("task %s: mirroring its images failed (%s); trying again with back-off until %s", task.id(),
-                        ((Mirror.Retry) result).reason(), giveUpAt);
+                        Causes.loggable(((Mirror.Retry) result).reason()), giveUpAt);
             } else {
                 LOG.debugf("task %s: mirroring its images failed again (%s, try %d); trying again at %s", task.id(),
-                        ((Mirror.Retry) result).reason(), attempts, next);
+                        Causes.loggable(((Mirror.Retry) result).reason()), attempts, next);
             }
             Map<TaskCodec.Field, String> fields = new EnumMap<>(TaskCodec.Field.class);
             fields.put(TaskCodec.Field.ERRORS, Integer.toString(attempts));

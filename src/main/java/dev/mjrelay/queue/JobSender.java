@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.events.Notifier;
+import dev.mjrelay.lane.Causes;
 import dev.mjrelay.loop.DueWorker;
 import dev.mjrelay.model.TaskLog;
 import dev.mjrelay.poll.FirstPolls;
@@ -163,7 +164,7 @@ public class JobSender implements DueWorker<Job> {
         return queue.settle(id, upstream, settled, now, now.plus(holdUntilPolled)).invoke(opened -> {
             if (opened) {
                 LOG.warnf("upstream %s: circuit open for 30 s after 5 busy or unreachable answers in a row (last: %s);"
-                        + " its running tasks are still polled", upstream, outcome.description());
+                        + " its running tasks are still polled", upstream, Causes.loggable(outcome.description()));
             }
         }).replaceWithVoid();
     }

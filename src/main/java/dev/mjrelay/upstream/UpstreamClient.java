@@ -148,7 +148,8 @@ public class UpstreamClient {
         if (outcome.description().contains("unreadable") || outcome.description().contains("without a readable body")) {
             String start = body == null ? "(larger than " + maxAnswerBytes + " bytes)"
                     : body.length() > 200 ? body.substring(0, 200) + "..." : body;
-            LOG.warnf("upstream %s answered a submit with HTTP %d and a body it could not read: %s", name, status, start);
+            LOG.warnf("upstream %s answered a submit with HTTP %d and a body it could not read: %s", name, status,
+                    Causes.loggable(start));
         }
         return outcome;
     }

@@ -8,6 +8,7 @@ import java.security.cert.CertificateException;
 import javax.net.ssl.SSLHandshakeException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 /** How a failure is told in the log: what failed, and the root cause that says why, never twice. */
 class CausesTest {
@@ -35,5 +36,14 @@ class CausesTest {
         assertEquals("java.net.ConnectException: Connection refused: /127.0.0.1:6379",
                 Causes.withRoot(new RuntimeException(refused)), "a wrapper that already says its cause's message");
         assertEquals("Redis is unavailable: no answer in time", new StoreUnavailableException(null).getMessage());
+    }
+
+    @Test
+    void whatAnotherPartyWroteIsOneLineInTheLog() {
+        assertEquals("banned\\r\\nERROR forged\\tx", Causes.loggable("banned\r\nERROR forged\tx"));
+        assertEquals("a\\u0000b\\u001bc\\u007fd\\u0085e\\u2028f\\u2029g",
+                Causes.loggable("a\u0000b\u001bc\u007fd\u0085e\u2028f\u2029g"));
+        String clean = "un café, 日本語, \"quoted\", back\\slash";
+        assertSame(clean, Causes.loggable(clean), "nothing to escape: the text itself");
     }
 }

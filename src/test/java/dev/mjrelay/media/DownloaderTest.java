@@ -138,7 +138,7 @@ class DownloaderTest {
         // what the server sent is logged with the refusal, its control characters (a tab here) are not
         Throwable nowhere = failure("/to-nowhere", Duration.ofSeconds(10));
         assertInstanceOf(Downloader.Refused.class, nowhere, nowhere.toString());
-        assertTrue(nowhere.getMessage().endsWith("redirects to what is not a URL: http://exa mple.com/a?b.png"),
+        assertTrue(nowhere.getMessage().endsWith("redirects to what is not a URL: http://exa mple.com/a\\tb.png"),
                 nowhere.getMessage());
     }
 

@@ -263,6 +263,28 @@ class ScriptedUpstreamTest {
         fetch(ALICE, id).body("task.status", equalTo("TASK_STATUS_PROCESSING"));
     }
 
+    /** An upstream's words in a log line cannot forge a line of their own: their line breaks are escaped. */
+    @Test
+    void aFailReasonWithLineBreaksStaysOneLogLine() {
+        ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine"))
+                .willReturn(json(200, "{\"code\":1,\"result\":\"up-forge\"}")));
+        ScriptedUpstream.server().stubFor(get(urlPathEqualTo("/mj/task/up-forge/fetch")).willReturn(json(200,
+                "{\"task\":{\"status\":\"TASK_STATUS_FAILED\",\"reason\":\"banned\\r\\n"
+                        + "2026-12-07 12:00:00,000 ERROR [dev.mjrelay.api] (main) forged\"},\"images\":[]}")));
+        AtomicReference<String> submitted = new AtomicReference<>();
+        List<String> lines = LogCapture.during("dev.mjrelay", () -> {
+            submitted.set(dev.mjrelay.testing.Api.submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "a forged line")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> fetch(ALICE, submitted.get()).extract()
+                    .path("task.status").equals("TASK_STATUS_FAILED"));
+        }).stream().map(LogCapture::text).filter(line -> line.contains("forged")).toList();
+
+        assertEquals(List.of("task " + submitted.get() + " of account alice: ended TASK_STATUS_FAILED (banned\\r\\n"
+                + "2026-12-07 12:00:00,000 ERROR [dev.mjrelay.api] (main) forged)"), lines);
+        // the client gets the upstream's words as they were
+        fetch(ALICE, submitted.get()).body("task.reason", equalTo("banned\r\n2026-12-07 12:00:00,000 ERROR"
+                + " [dev.mjrelay.api] (main) forged"));
+    }
+
     /**
      * An exchange runs on the event loop it is started on, or is handed to one: from every kind of
      * thread the relay calls from — a plain thread, an event loop's context, a request's duplicated
