@@ -28,6 +28,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -38,7 +39,8 @@ import java.util.function.Supplier;
  * hop's target checked as a webhook's is (§4: private addresses refused unless allowed, and the
  * connection made to exactly the address checked, or by the name through {@code relay.egress.proxy}),
  * at most {@link #MAX_REDIRECTS} redirects, only
- * {@code image/*} and {@code video/*} (no SVG: it can carry script), at most {@code maxBytes}
+ * {@code image/*} and {@code video/*} (no SVG: it can carry script) — or, from a server that names no
+ * type, bytes that show one ({@link #sniff}) —, at most {@code maxBytes}
  * (refused as soon as the stream passes it), and no longer than the time it is given.
  * <p>
  * Failures come in two kinds: {@link Refused} — this URL will never be mirrored (a private address,
@@ -49,6 +51,13 @@ final class Downloader {
     static final int MAX_REDIRECTS = 3;
     /** What a download gathers before it writes to its file. */
     static final int WRITE_BLOCK = 256 * 1024;
+    /**
+     * Content types that name no type: a bucket's object stored without one answers so. Its first
+     * bytes decide ({@link #sniff}).
+     */
+    static final Set<String> UNTYPED = Set.of("", "application/octet-stream", "binary/octet-stream");
+    /** How many of an untyped answer's first bytes {@link #sniff} reads. */
+    static final int SNIFF_BYTES = 12;
     /** No byte for this long: the download is stalled. */
     static final Duration IDLE = Duration.ofSeconds(20);
 
@@ -181,10 +190,10 @@ final class Downloader {
             return Future.failedFuture(new Refused(url + " answered " + status));
         }
         String type = contentType(response.getHeader("Content-Type"));
-        if (!(type.startsWith("image/") || type.startsWith("video/")) || type.equals("image/svg+xml")) {
+        boolean untyped = UNTYPED.contains(type);
+        if (!untyped && !(type.startsWith("image/") || type.startsWith("video/")) || type.equals("image/svg+xml")) {
             discard(response);
-            return Future.failedFuture(new Refused(url + " is " + (type.isEmpty() ? "of no content type" : type)
-                    + ", not an image or a video"));
+            return Future.failedFuture(new Refused(url + " is " + type + ", not an image or a video"));
         }
         String length = response.getHeader("Content-Length");
         if (length != null && parseLong(length) > maxBytes) {
@@ -193,16 +202,33 @@ final class Downloader {
                     + maxBytes + ")"));
         }
         response.pause();
+        Promise<Object> promise = Promise.promise();
+        // at once, not once the file is open: a connection that closes meanwhile fails this download
+        // rather than go to Vert.x's log as an error nobody handled
+        response.exceptionHandler(promise::tryFail);
         Path file = dir.resolve(UUID.randomUUID() + ".part");
-        return vertx.fileSystem().open(file.toString(), new OpenOptions().setWrite(true).setCreateNew(true))
-                .compose(out -> stream(response, out, file, type, url))
-                .onFailure(e -> vertx.fileSystem().delete(file.toString()));
+        vertx.fileSystem().open(file.toString(), new OpenOptions().setWrite(true).setCreateNew(true)).onComplete(opened -> {
+            if (opened.failed()) {
+                promise.tryFail(opened.cause());
+                response.request().reset();
+            } else if (promise.future().isComplete()) {
+                opened.result().close().onComplete(closed -> vertx.fileSystem().delete(file.toString()));
+            } else {
+                stream(response, opened.result(), file, untyped ? null : type, url, promise);
+            }
+        });
+        return promise.future().onFailure(e -> vertx.fileSystem().delete(file.toString()));
     }
 
-    private Future<Object> stream(HttpClientResponse response, AsyncFile out, Path file, String type, String url) {
-        Promise<Object> promise = Promise.promise();
+    /**
+     * Streams the answer into {@code out}, completing {@code promise}; {@code type} null: the server
+     * named none, and the first bytes must show an image or a video ({@link #sniff}).
+     */
+    private void stream(HttpClientResponse response, AsyncFile out, Path file, String type, String url,
+                        Promise<Object> promise) {
         MessageDigest digest = sha256();
         long[] size = {0};
+        byte[] head = new byte[SNIFF_BYTES];
         // the answer's chunks are a few KB each and every file write is a task on a worker thread:
         // written in blocks, a 1 MB image takes four writes instead of a hundred
         Buffer[] block = {Buffer.buffer(WRITE_BLOCK)};
@@ -230,6 +256,10 @@ final class Downloader {
             if (size[0] > maxBytes) {
                 abandon.accept(new Refused(url + " is larger than relay.media.max-bytes (" + maxBytes + ")"));
                 return;
+            }
+            if (size[0] - chunk.length() < SNIFF_BYTES) {
+                int at = (int) (size[0] - chunk.length());
+                chunk.getBytes(0, Math.min(chunk.length(), SNIFF_BYTES - at), head, at);
             }
             digest.update(chunk.getByteBuf().nioBuffer()); // no copy of the bytes
             block[0].appendBuffer(chunk);
@@ -260,13 +290,16 @@ final class Downloader {
                     // a CDN that has the name but not yet the bytes: stored, the empty file would be the
                     // image's URL for good (its key is its hash); another try may find it whole
                     promise.tryFail(new IllegalStateException(url + " answered 200 with no bytes"));
+                } else if (type == null && sniff(head) == null) {
+                    promise.tryFail(new Refused(url + " names no image type, and its bytes are not an image or a"
+                            + " video of a kind the relay knows"));
                 } else {
-                    promise.tryComplete(new Downloaded(file, HexFormat.of().formatHex(digest.digest()), type, size[0]));
+                    promise.tryComplete(new Downloaded(file, HexFormat.of().formatHex(digest.digest()),
+                            type == null ? sniff(head) : type, size[0]));
                 }
             });
         });
         response.resume();
-        return promise.future();
     }
 
     /** Drops an answer not worth reading: its connection goes, and the reset is nobody's error. */
@@ -274,6 +307,46 @@ final class Downloader {
         response.exceptionHandler(ignored -> {
         });
         response.request().reset();
+    }
+
+    /**
+     * The image or video type the first bytes of a file show — PNG, JPEG, GIF, WebP, AVIF, MP4 or
+     * WebM, by their signatures — or null: nothing else (SVG, HTML, ...) is taken on its bytes alone.
+     */
+    static String sniff(byte[] head) {
+        if (starts(head, 0, 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a)) {
+            return "image/png";
+        }
+        if (starts(head, 0, 0xff, 0xd8, 0xff)) {
+            return "image/jpeg";
+        }
+        if (starts(head, 0, 'G', 'I', 'F', '8', '7', 'a') || starts(head, 0, 'G', 'I', 'F', '8', '9', 'a')) {
+            return "image/gif";
+        }
+        if (starts(head, 0, 'R', 'I', 'F', 'F') && starts(head, 8, 'W', 'E', 'B', 'P')) {
+            return "image/webp";
+        }
+        if (starts(head, 0, 0x1a, 0x45, 0xdf, 0xa3)) {
+            return "video/webm";
+        }
+        if (starts(head, 4, 'f', 't', 'y', 'p')) {
+            if (starts(head, 8, 'a', 'v', 'i', 'f')) {
+                return "image/avif";
+            }
+            if (starts(head, 8, 'i', 's', 'o', 'm') || starts(head, 8, 'm', 'p', '4', '1') || starts(head, 8, 'm', 'p', '4', '2')) {
+                return "video/mp4";
+            }
+        }
+        return null;
+    }
+
+    private static boolean starts(byte[] head, int at, int... signature) {
+        for (int i = 0; i < signature.length; i++) {
+            if (at + i >= head.length || (head[at + i] & 0xff) != signature[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static String contentType(String header) {

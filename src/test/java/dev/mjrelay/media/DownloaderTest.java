@@ -45,6 +45,8 @@ class DownloaderTest {
 
     static final int MAX = 1024 * 1024;
     static final byte[] IMAGE = new byte[300 * 1024];
+    /** A PNG's signature and some bytes. */
+    static final byte[] PNG_BYTES = new byte[2048];
     /** Exactly two of the blocks a download writes at a time: nothing is left for its last write. */
     static final byte[] TWO_BLOCKS = new byte[2 * Downloader.WRITE_BLOCK];
     static Vertx vertx;
@@ -59,6 +61,8 @@ class DownloaderTest {
     static void start() throws IOException {
         new Random(7).nextBytes(IMAGE);
         new Random(8).nextBytes(TWO_BLOCKS);
+        new Random(9).nextBytes(PNG_BYTES);
+        System.arraycopy(new byte[]{(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a}, 0, PNG_BYTES, 0, 8);
         vertx = Vertx.vertx();
         downloader = new Downloader(vertx, new TargetGuard((InetAddress address) -> address.isLoopbackAddress()), MAX, EgressProxy.none());
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -70,6 +74,17 @@ class DownloaderTest {
         server.createContext("/loop", ex -> redirect(ex, "/loop"));
         server.createContext("/to-metadata", ex -> redirect(ex, "http://169.254.169.254/latest/meta-data/"));
         server.createContext("/to-nowhere", ex -> redirect(ex, "http://exa mple.com/a\tb.png"));
+        server.createContext("/untyped.png", ex -> send(ex, 200, "binary/octet-stream", PNG_BYTES));
+        server.createContext("/untyped.html", ex -> send(ex, 200, "application/octet-stream",
+                "<html><body>not found</body></html>".getBytes()));
+        server.createContext("/cut.png", ex -> {
+            // promises 300 KB, sends 100 bytes and closes
+            ex.getResponseHeaders().add("Content-Type", "image/png");
+            ex.sendResponseHeaders(200, IMAGE.length);
+            ex.getResponseBody().write(IMAGE, 0, 100);
+            ex.getResponseBody().flush();
+            ex.close(); // short of its length: the server closes the connection
+        });
         server.createContext("/not-yet.png", ex -> {
             ex.getResponseHeaders().add("Content-Type", "image/png");
             ex.sendResponseHeaders(200, -1); // Content-Length: 0
@@ -140,6 +155,42 @@ class DownloaderTest {
         assertInstanceOf(Downloader.Refused.class, nowhere, nowhere.toString());
         assertTrue(nowhere.getMessage().endsWith("redirects to what is not a URL: http://exa mple.com/a\\tb.png"),
                 nowhere.getMessage());
+    }
+
+    /** A bucket's object stored without a type answers octet-stream: its bytes say whether it is an image. */
+    @Test
+    void anUntypedAnswerIsTakenForWhatItsBytesShow() throws Exception {
+        assertRefused("/untyped.html", "names no image type, and its bytes are not an image or a video");
+        assertEmpty();
+        Downloader.Downloaded got = download("/untyped.png");
+        assertEquals("image/png", got.contentType());
+        assertTrue(Arrays.equals(PNG_BYTES, Files.readAllBytes(got.file())));
+    }
+
+    @Test
+    void theFirstBytesOfEachKnownKindAreRecognisedAndNothingElse() {
+        assertEquals("image/jpeg", Downloader.sniff(new byte[]{(byte) 0xff, (byte) 0xd8, (byte) 0xff, (byte) 0xe0, 0, 0, 0, 0, 0, 0, 0, 0}));
+        assertEquals("image/gif", Downloader.sniff("GIF89a......".getBytes()));
+        assertEquals("image/webp", Downloader.sniff("RIFF\0\0\0\0WEBP".getBytes()));
+        assertEquals("image/avif", Downloader.sniff("\0\0\0\034ftypavif".getBytes()));
+        assertEquals("video/mp4", Downloader.sniff("\0\0\0\030ftypisom".getBytes()));
+        assertEquals("video/webm", Downloader.sniff(new byte[]{0x1a, 0x45, (byte) 0xdf, (byte) 0xa3, 0, 0, 0, 0, 0, 0, 0, 0}));
+        assertEquals(null, Downloader.sniff("<svg onload=".getBytes()));
+        assertEquals(null, Downloader.sniff("\0\0\0\030ftypheic".getBytes()));
+        assertEquals(null, Downloader.sniff(new byte[12]));
+    }
+
+    /** The server closes the connection mid-answer, maybe while the download's file opens: a failure worth another try, logged by nobody. */
+    @Test
+    void anAnswerCutShortIsWorthAnotherTryAndNoErrorForVertxToLog() throws Exception {
+        List<String> errors = dev.mjrelay.testing.LogCapture.during("io.vertx", () -> {
+            for (int i = 0; i < 20; i++) {
+                Throwable cut = failure("/cut.png", Duration.ofSeconds(5));
+                assertFalse(cut instanceof Downloader.Refused, cut.toString());
+            }
+        }).stream().map(dev.mjrelay.testing.LogCapture::text).toList();
+        assertEquals(List.of(), errors);
+        assertEmpty();
     }
 
     /** An image of no bytes is a CDN that has the name and not yet the image: tried again, never stored. */
