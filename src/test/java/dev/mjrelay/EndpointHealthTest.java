@@ -77,7 +77,8 @@ class EndpointHealthTest {
                 return endpointView().getBoolean("disabled");
             });
             JsonPath disabled = endpointView();
-            assertTrue(disabled.getString("disabledReason").contains("every attempt failed"), disabled.prettify());
+            assertTrue(disabled.getString("disabledReason").matches("every attempt failed since \\S+Z"
+                    + " \\(relay.webhook.disable-after 2s\\)"), disabled.prettify());
             Instant.parse(disabled.getString("disabledAt"));
             // the gauges, read every 5 s: disabled, and so no longer counted as failing
             await().atMost(Duration.ofSeconds(15)).until(() -> metrics().contains("relay_endpoints_disabled{account=\"ivan\"} 1.0"));

@@ -69,7 +69,8 @@ public class StartupCheck {
         positive(problems, "relay.webhook.lease", config.webhook().lease());
         positive(problems, "relay.webhook.disable-after", config.webhook().disableAfter());
         if (config.webhook().secretOverlap().isNegative()) {
-            problems.add("relay.webhook.secret-overlap must be 0 (no overlap) or more, not " + config.webhook().secretOverlap());
+            problems.add("relay.webhook.secret-overlap must be 0 (no overlap) or more, not "
+                    + DurationText.of(config.webhook().secretOverlap()));
         }
         positive(problems, "relay.task.timeout", config.task().timeout());
         positive(problems, "relay.task.retention", config.task().retention());
@@ -247,14 +248,15 @@ public class StartupCheck {
 
     private static void positive(List<String> problems, String key, Duration value) {
         if (value.isNegative() || value.isZero()) {
-            problems.add(key + " must be positive, not " + value);
+            problems.add(key + " must be positive, not " + DurationText.of(value));
         }
     }
 
     /** A lease must outlast the longest one claimed item's work may take, or a second replica takes it meanwhile. */
     private static void longerThan(List<String> problems, String key, Duration lease, String work, Duration longest) {
         if (lease.compareTo(longest) <= 0) {
-            problems.add(key + " must be longer than " + work + " (" + longest + "), not " + lease);
+            problems.add(key + " must be longer than " + work + " (" + DurationText.of(longest) + "), not "
+                    + DurationText.of(lease));
         }
     }
 

@@ -3,6 +3,7 @@ package dev.mjrelay.media;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mjrelay.config.DurationText;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.lane.EgressProxy;
 import dev.mjrelay.model.Task;
@@ -159,7 +160,7 @@ public class Mirror {
         }
         Duration left = Duration.between(now, giveUpAt);
         if (left.isNegative() || left.isZero()) {
-            return Uni.createFrom().item(timed(start, gaveUp(snapshot, "gave up after relay.media.timeout (" + timeout + ")")));
+            return Uni.createFrom().item(timed(start, gaveUp(snapshot, "gave up after relay.media.timeout (" + DurationText.of(timeout) + ")")));
         }
         Duration within = left.compareTo(attempt) < 0 ? left : attempt;
         List<Uni<String>> stored = positions.stream()

@@ -1,6 +1,7 @@
 package dev.mjrelay.webhook;
 
 import dev.mjrelay.account.WebhookSecret;
+import dev.mjrelay.config.DurationText;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.model.EventType;
 import dev.mjrelay.model.IdempotencyKey;
@@ -118,7 +119,7 @@ public class Endpoints {
                 return Uni.createFrom().voidItem();
             }
             String reason = "every attempt failed since " + Timestamps.format(Instant.ofEpochMilli(since))
-                    + " (relay.webhook.disable-after " + disableAfter + ")";
+                    + " (relay.webhook.disable-after " + DurationText.of(disableAfter) + ")";
             AtomicReference<Endpoint> disabling = new AtomicReference<>();
             return store.change(account, id, endpoint -> {
                 disabling.set(endpoint.disabled() ? null : endpoint.disabled(now, reason));

@@ -37,7 +37,7 @@ class StartupRefusalIT {
         String tooShort = "whsec_c2hvcnQ=";
         String log = refused(Map.of("relay.accounts.late.api-key", "late-key", "relay.accounts.late.webhook-secret", tooShort,
                         "relay.poll.interval", "0s"),
-                Map.of(), "mj-relay cannot start: relay.poll.interval must be positive, not PT0S;"
+                Map.of(), "mj-relay cannot start: relay.poll.interval must be positive, not 0s;"
                         + " relay.accounts.late.webhook-secret must encode 24 to 64 bytes, not 5");
         assertFalse(log.contains(tooShort), "no secret in the log");
         assertFalse(log.contains("RedisConnectionManager"), log);
