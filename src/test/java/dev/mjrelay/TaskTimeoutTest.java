@@ -16,7 +16,6 @@ import static dev.mjrelay.testing.Api.ALICE;
 import static dev.mjrelay.testing.Api.fetch;
 import static dev.mjrelay.testing.Api.submit;
 import static org.awaitility.Awaitility.await;
-import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,9 +42,9 @@ class TaskTimeoutTest {
             JsonPath body = JsonPath.from(receiver.forTask(id).get(0).body());
             assertEquals("task.failed", body.getString("type"));
             assertEquals("TASK_STATUS_FAILED", body.getString("data.status"));
-            assertTrue(body.getString("data.failReason").contains("timed out"), body.getString("data.failReason"));
+            assertEquals("timed out: the upstream did not end the task within 3s", body.getString("data.failReason"));
             fetch(ALICE, id).statusCode(200).body("task.status", equalTo("TASK_STATUS_FAILED"))
-                    .body("task.reason", containsString("timed out"));
+                    .body("task.reason", equalTo("timed out: the upstream did not end the task within 3s"));
         }
     }
 }

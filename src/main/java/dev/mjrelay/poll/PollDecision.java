@@ -1,6 +1,7 @@
 package dev.mjrelay.poll;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.mjrelay.config.DurationText;
 import dev.mjrelay.store.DueTask;
 import dev.mjrelay.store.TaskCodec.Field;
 import dev.mjrelay.model.TaskStatus;
@@ -59,7 +60,7 @@ public final class PollDecision {
             return null;
         }
         return new End("timeout", TaskStatus.TASK_STATUS_FAILED, null,
-                "timed out: the upstream did not end the task within " + taskTimeout);
+                "timed out: the upstream did not end the task within " + DurationText.of(taskTimeout));
     }
 
     /**
@@ -80,7 +81,7 @@ public final class PollDecision {
         }
         if (now.toEpochMilli() >= task.deadlineMs()) {
             return new End("queue_timeout", TaskStatus.TASK_STATUS_FAILED, null, "waited for upstream room until its"
-                    + " deadline (" + taskTimeout + " after the submit) and was never sent");
+                    + " deadline (" + DurationText.of(taskTimeout) + " after the submit) and was never sent");
         }
         return new Reschedule("queued", Instant.ofEpochMilli(task.deadlineMs()), Map.of(), null, null, null);
     }
