@@ -10,7 +10,8 @@ public sealed interface FetchOutcome {
      * are bounded as they are read, whatever the upstream wrote: {@code progress} 0 to 100, {@code eta}
      * 0 (no hint) to {@link #MAX_ETA_SECONDS}. A number out of range or of another type misleads
      * nothing: an eta of 10^23 seconds once overflowed the next poll's time into the past, and the task
-     * was polled every {@code relay.poll.floor} for as long as the upstream said so.
+     * was polled every {@code relay.poll.floor} for as long as the upstream said so. The {@code reason}
+     * is {@link Words#bounded}.
      */
     record Snapshot(JsonNode body, String status, String reason, int progress, long eta) implements FetchOutcome {
 
@@ -20,7 +21,7 @@ public sealed interface FetchOutcome {
         /** Reads an answer whose {@code task.status} is a string. */
         public static Snapshot of(JsonNode body) {
             JsonNode task = body.path("task");
-            return new Snapshot(body, task.path("status").asText(), task.path("reason").asText(""),
+            return new Snapshot(body, task.path("status").asText(), Words.bounded(task.path("reason").asText("")),
                     progressOf(task), etaOf(task));
         }
 

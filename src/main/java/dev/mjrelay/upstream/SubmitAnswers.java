@@ -30,7 +30,7 @@ public final class SubmitAnswers {
         JsonNode json = parse(body);
         boolean hasCode = json != null && json.path("code").canConvertToInt() && json.path("code").isIntegralNumber();
         int code = hasCode ? json.path("code").asInt() : 0;
-        String description = hasCode ? json.path("description").asText("") : "";
+        String description = hasCode ? Words.bounded(json.path("description").asText("")) : "";
         String result = hasCode && json.path("result").isValueNode() ? json.path("result").asText("") : "";
         if (status == 429 || status == 503 || (hasCode && code == QUEUE_FULL)) {
             return new SubmitOutcome.Busy(hasCode && code == QUEUE_FULL

@@ -285,6 +285,31 @@ class ScriptedUpstreamTest {
                 + " [dev.mjrelay.api] (main) forged"));
     }
 
+    /** However much an upstream writes as a reason, the task, its events and the log keep a thousand characters of it. */
+    @Test
+    void anUpstreamsWordsAreKeptToAThousandCharacters() {
+        String words = "not allowed; ".repeat(400); // 5,200 characters
+        String kept = words.substring(0, 1_000) + "... (5200 characters in all)";
+        ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine"))
+                .willReturn(json(200, "{\"code\":1,\"result\":\"up-wordy\"}")));
+        ScriptedUpstream.server().stubFor(get(urlPathEqualTo("/mj/task/up-wordy/fetch")).willReturn(json(200,
+                "{\"task\":{\"status\":\"TASK_STATUS_FAILED\",\"reason\":\"" + words + "\"},\"images\":[]}")));
+        AtomicReference<String> submitted = new AtomicReference<>();
+        List<String> lines = LogCapture.during("dev.mjrelay", () -> {
+            submitted.set(dev.mjrelay.testing.Api.submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "a wordy failure")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> fetch(ALICE, submitted.get()).extract()
+                    .path("task.status").equals("TASK_STATUS_FAILED"));
+        }).stream().map(LogCapture::text).filter(line -> line.contains("ended TASK_STATUS_FAILED")).toList();
+        fetch(ALICE, submitted.get()).body("task.reason", equalTo(kept));
+        assertEquals(List.of("task " + submitted.get() + " of account alice: ended TASK_STATUS_FAILED (" + kept + ")"), lines);
+
+        // and a refusal's description, which the client gets in its 422
+        ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine"))
+                .willReturn(json(400, "{\"code\":24,\"description\":\"" + words + "\"}")));
+        dev.mjrelay.testing.Api.post(ALICE, "/mj/submit/imagine", Map.of("prompt", "a wordy refusal"))
+                .statusCode(422).body("code", equalTo(24)).body("description", equalTo(kept));
+    }
+
     /**
      * An exchange runs on the event loop it is started on, or is handed to one: from every kind of
      * thread the relay calls from — a plain thread, an event loop's context, a request's duplicated
