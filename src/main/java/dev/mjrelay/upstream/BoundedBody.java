@@ -35,6 +35,7 @@ final class BoundedBody {
      * {@link #read(HttpClientResponse, long)}, failed with a {@link TimeoutException} and the
      * connection reset when the body is not in by {@code deadline} (of {@link System#nanoTime()}): an
      * answer dribbling a byte at a time is never idle long enough for the read time-out to end it.
+     * A null {@code vertx} sets no deadline (a fetch: whatever ends it, it is tried again).
      */
     static Future<String> read(HttpClientResponse response, long maxBytes, Vertx vertx, long deadline) {
         String length = response.getHeader("Content-Length");
