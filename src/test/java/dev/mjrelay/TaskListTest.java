@@ -92,6 +92,21 @@ class TaskListTest {
                 .body("items.taskId", equalTo(List.of(wanted))).body("items[0].state", equalTo(order));
     }
 
+    /**
+     * The longest state a submit takes (4,096 characters) finds its task too, written the longest way a URL
+     * can write it: each emoji four bytes of UTF-8, each byte three characters escaped, 49,152 in all — past
+     * the 4 KB request line HTTP servers take by default, which answered 414 with no body.
+     */
+    @Test
+    void theLongestStateASubmitTakesFindsItsTask() {
+        String stamp = System.nanoTime() + "-";
+        String order = stamp + "😀".repeat(4096 - stamp.length());
+        String wanted = submit(GINA, "/mj/submit/imagine", Map.of("prompt", "the longest order", "state", order));
+
+        given().header("Authorization", "Bearer " + GINA).queryParam("state", order).get("/v1/tasks").then().statusCode(200)
+                .body("items.taskId", equalTo(List.of(wanted)));
+    }
+
     @Test
     void oneTaskComesWithItsEvents() {
         String id = submit(GINA, "/mj/submit/imagine", Map.of("prompt", "with events", "notifyProgress", true));
