@@ -216,6 +216,8 @@ class EndpointOptionsTest {
             patch(id, Map.of()).statusCode(400);
             patch(id, Map.of("rate_limit", 5)).statusCode(400).body("description", containsString("unknown field \"rate_limit\""));
             patch(id, Map.of("url", "ftp://example.com/")).statusCode(400);
+            // a PATCH need not give a url, but one it gives must be one
+            patch(id, Map.of("url", 5)).statusCode(400).body("description", org.hamcrest.Matchers.equalTo("url must be a non-blank string"));
             patch(id, Map.of("events", List.of("task.exploded"))).statusCode(400);
             given().header("Authorization", "Bearer alice-key").contentType("application/json")
                     .body(Map.of("url", moved.url("/x"))).patch("/v1/webhooks/" + id).then().statusCode(404);

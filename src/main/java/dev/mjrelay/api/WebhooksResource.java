@@ -199,7 +199,7 @@ public class WebhooksResource {
             JsonNode givenUrl = json.get("url");
             if (givenUrl != null && !givenUrl.isNull()) {
                 if (!givenUrl.isTextual() || givenUrl.asText().isBlank()) {
-                    throw RelayException.badRequest("url is required and must be a string");
+                    throw RelayException.badRequest("url must be a non-blank string");
                 }
                 url = givenUrl.asText();
             }
