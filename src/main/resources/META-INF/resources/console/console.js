@@ -618,12 +618,12 @@ function renderTask(task, images, fields, events) {
     ['Status', statusBadge(task)],
     ['Action', task.action],
     ['Progress', task.progressPercent != null ? `${task.progressPercent}%` : null],
-    ['Prompt', task.prompt],
+    ['Prompt', longText(task.prompt, `${task.taskId} prompt`)],
     ['Made from', task.parentTaskId
       ? h('a', { href: `#/task/${encodeURIComponent(task.parentTaskId)}` }, task.parentTaskId) : null],
     ['Image index', task.index],
-    ['State', task.state],
-    ['Fail reason', task.failReason],
+    ['State', longText(task.state, `${task.taskId} state`)],
+    ['Fail reason', longText(task.failReason, `${task.taskId} failReason`)],
     ['Images', task.mediaMirrored === true ? 'copies in the relay\'s media store (each keeps its upstream URL as sourceUrl)'
       : task.mediaMirrored === false ? 'the upstream\'s links: mirroring gave up' : null],
     ['Submitted', timeEl(task.submittedAt)],
@@ -635,6 +635,34 @@ function renderTask(task, images, fields, events) {
   replace(events, list.length === 0 ? h('li', { class: 'muted' }, 'None yet.')
     : list.map((event) => h('li', {}, h('span', { class: 'event-type' }, event.type), ' ', timeEl(event.at),
       event.webhookId ? [' ', h('code', { class: 'muted' }, event.webhookId)] : null)));
+}
+
+// A prompt, a state or a fail reason may run to thousands of characters: a task's page shows the start of
+// one, and the whole on request, so that its events and attempts stay within reach. What was opened stays
+// open while the page refreshes.
+const LONG_TEXT = 400;
+const SHOWN_START = 300;
+const shownWhole = new Set();
+function longText(text, key) {
+  if (typeof text !== 'string') return text;
+  const characters = [...text];
+  if (characters.length <= LONG_TEXT) return text;
+  const start = `${characters.slice(0, SHOWN_START).join('')}…`;
+  const all = `Show all ${characters.length.toLocaleString('en')} characters`;
+  const shown = h('span', { class: 'long-text' });
+  const toggle = h('button', { type: 'button', class: 'quiet inline' });
+  const draw = () => {
+    const whole = shownWhole.has(key);
+    replace(shown, whole ? text : start);
+    replace(toggle, whole ? 'Show less' : all);
+    toggle.setAttribute('aria-expanded', String(whole));
+  };
+  toggle.addEventListener('click', () => {
+    if (!shownWhole.delete(key)) shownWhole.add(key);
+    draw();
+  });
+  draw();
+  return h('span', {}, shown, ' ', toggle);
 }
 
 // A task's attempts come oldest first; an endpoint's newest first, each naming its task (byEndpoint).
@@ -670,7 +698,7 @@ function renderAttempts(items, timeline, byEndpoint = false, taskEnded = false) 
         status, ' · ', `${entry.durationMs} ms`, ' · ', timeEl(entry.at)),
       byEndpoint ? h('p', {}, entry.type, ' of task ',
         h('a', { href: `#/task/${encodeURIComponent(entry.taskId)}` }, entry.taskId))
-        : h('p', { class: 'attempt-target' }, entry.type, ' to ', h('span', { class: 'url' }, entry.target)),
+        : h('p', { class: 'attempt-target' }, entry.type, ' to ', h('span', { class: 'url' }, longText(entry.target, `target ${entry.target}`))),
       entry.error ? h('p', { class: 'attempt-error' }, entry.error) : null,
       entry.responseBody ? h('details', { open: true }, h('summary', {}, 'Start of the answer'),
         h('pre', { class: 'answer' }, entry.responseBody)) : null);

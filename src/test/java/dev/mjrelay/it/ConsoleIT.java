@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
@@ -407,6 +408,39 @@ class ConsoleIT {
             noMarkupRan();
             assertNoSevereBrowserMessage();
         }
+    }
+
+    /**
+     * A prompt and a state may be thousands of characters (8,000 and 4,096): a task's page shows the start
+     * of each, so that its events and attempts are not screens away, and the whole on request.
+     */
+    @Test
+    void aLongPromptAndStateShowTheirStartAndTheWholeOnRequest() throws Exception {
+        String prompt = "a lighthouse at dusk, " + "in the style of a woodcut print ".repeat(100);
+        String state = "order-" + "😀".repeat(994);
+        String id = submit(RelayProcess.ALPHA_KEY, Map.of("prompt", prompt, "state", state));
+        signIn(RelayProcess.ALPHA_KEY);
+        until(d -> visible(d, By.id("open-task-id"))).sendKeys(id, Keys.ENTER);
+        until(d -> heading(d, "Task " + id));
+        until(d -> fields().contains("order-"));
+
+        String start = fields();
+        assertFalse(start.contains(prompt.strip()), "the whole prompt is not shown at first");
+        assertTrue(start.contains(prompt.substring(0, 300) + "…"), start);
+        assertTrue(start.contains("order-" + "😀".repeat(294) + "…"), start);
+        assertFalse(start.contains("😀".repeat(295)), "the whole state is not shown at first");
+        bothWidths("task-long-text");
+
+        button(By.cssSelector("dl.fields"), "Show all " + String.format(Locale.ROOT, "%,d", prompt.length()) + " characters")
+                .click();
+        until(d -> fields().contains(prompt.strip()));
+        assertTrue(fields().contains("😀".repeat(294) + "…"), "the state stays as it was");
+        // the page refreshes every 2 s while the task runs: what was opened stays open
+        Thread.sleep(2500);
+        assertTrue(fields().contains(prompt.strip()));
+        button(By.cssSelector("dl.fields"), "Show less").click();
+        until(d -> !fields().contains(prompt.strip()));
+        assertNoSevereBrowserMessage();
     }
 
     @Test
