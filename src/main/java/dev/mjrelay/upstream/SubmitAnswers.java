@@ -3,6 +3,8 @@ package dev.mjrelay.upstream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import java.util.regex.Pattern;
+
 /**
  * Which class an upstream's answer to a submit falls in — the table of CONTRACT §8, as a pure
  * function of what came back.
@@ -16,6 +18,8 @@ public final class SubmitAnswers {
     /** The envelope code for "no usable answer". */
     static final int NO_ANSWER = 9;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** A code written as a string: a whole number an int holds. */
+    private static final Pattern WRITTEN_CODE = Pattern.compile("-?[0-9]{1,9}");
 
     private SubmitAnswers() {
     }
@@ -28,10 +32,11 @@ public final class SubmitAnswers {
      */
     public static SubmitOutcome classify(int status, String body) {
         JsonNode json = parse(body);
-        boolean hasCode = json != null && json.path("code").canConvertToInt() && json.path("code").isIntegralNumber();
-        int code = hasCode ? json.path("code").asInt() : 0;
+        Integer given = json == null ? null : code(json.path("code"));
+        boolean hasCode = given != null;
+        int code = hasCode ? given : 0;
         String description = hasCode ? Words.bounded(json.path("description").asText("")) : "";
-        String result = hasCode && json.path("result").isValueNode() ? json.path("result").asText("") : "";
+        String result = hasCode ? taskId(json.path("result")) : "";
         if (status == 429 || status == 503 || (hasCode && code == QUEUE_FULL)) {
             return new SubmitOutcome.Busy(hasCode && code == QUEUE_FULL
                     ? "its queue is full (code 23" + (description.isBlank() ? "" : ": " + description) + ")"
@@ -65,6 +70,20 @@ public final class SubmitAnswers {
     /** No HTTP answer: trouble before the request was sent is unreachable, after it lost. */
     public static SubmitOutcome failed(boolean sent, String description) {
         return sent ? new SubmitOutcome.Lost(description) : new SubmitOutcome.Unreachable(description);
+    }
+
+    /** A code as a number, or as a string of digits (as proxies in other languages write it); null for none. */
+    private static Integer code(JsonNode node) {
+        if (node.isIntegralNumber()) {
+            return node.canConvertToInt() ? node.asInt() : null;
+        }
+        String text = node.isTextual() ? node.asText().strip() : "";
+        return WRITTEN_CODE.matcher(text).matches() ? Integer.valueOf(text) : null;
+    }
+
+    /** A task id as a string or a whole number; "" for anything else (a boolean, a fraction, an object). */
+    private static String taskId(JsonNode node) {
+        return node.isTextual() || node.isIntegralNumber() ? node.asText() : "";
     }
 
     private static JsonNode parse(String body) {

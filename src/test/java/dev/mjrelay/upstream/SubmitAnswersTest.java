@@ -65,6 +65,41 @@ class SubmitAnswersTest {
         }
     }
 
+    /**
+     * Proxies written in other languages write the code as a string ("1") and the task id as a number: the
+     * upstream took the job either way, and calling it lost would fail a task that runs. A task id must still be
+     * one: a boolean, a fraction, an object or an array is none.
+     */
+    @ParameterizedTest(name = "HTTP 200 with {0}: {1} {2}")
+    @CsvSource(delimiter = '|', value = {
+            // body                                          | class    | task id or code
+            "{\"code\":\"1\",\"result\":\"up-7\"}                 | Accepted | up-7",
+            "{\"code\":\" 22 \",\"result\":\"up-8\"}              | Accepted | up-8",
+            "{\"code\":1,\"result\":1734567890123456789}        | Accepted | 1734567890123456789",
+            "{\"code\":1,\"result\":0}                          | Accepted | 0",
+            "{\"code\":\"23\",\"description\":\"full\"}            | Busy     | ",
+            "{\"code\":\"24\",\"description\":\"banned\"}          | Refused  | 24",
+            "{\"code\":\"-1\",\"description\":\"error\"}           | Refused  | -1",
+            "{\"code\":1,\"result\":true}                       | Lost     | ",
+            "{\"code\":1,\"result\":1.5}                        | Lost     | ",
+            "{\"code\":1,\"result\":{\"id\":\"x\"}}                 | Lost     | ",
+            "{\"code\":1,\"result\":[\"x\"]}                      | Lost     | ",
+            "{\"code\":1,\"result\":null}                       | Lost     | ",
+            "{\"code\":\"one\",\"result\":\"up-9\"}               | Lost     | ",
+            "{\"code\":\"1.0\",\"result\":\"up-9\"}               | Lost     | ",
+            "{\"code\":\"99999999999\",\"result\":\"up-9\"}       | Lost     | ",
+    })
+    void aCodeWrittenAsAStringAndATaskIdWrittenAsANumberAreRead(String body, String expected, String idOrCode) {
+        SubmitOutcome outcome = SubmitAnswers.classify(200, body);
+
+        assertEquals(expected, outcome.getClass().getSimpleName(), outcome.toString());
+        if (outcome instanceof SubmitOutcome.Accepted accepted) {
+            assertEquals(idOrCode, accepted.upstreamId());
+        } else if (outcome instanceof SubmitOutcome.Refused refused) {
+            assertEquals(Integer.parseInt(idOrCode), refused.code());
+        }
+    }
+
     @ParameterizedTest(name = "no answer, sent {0}: {1}")
     @CsvSource({"false, Unreachable", "true, Lost"})
     void noAnswerIsUnreachableBeforeSendingAndLostAfter(boolean sent, String expected) {
