@@ -26,6 +26,15 @@ final class BoundedBody {
     private BoundedBody() {
     }
 
+    /**
+     * The bytes as UTF-8 text, without a byte order mark before them: RFC 8259 forbids a sender one and
+     * lets a reader ignore it, and some servers (.NET's, Windows') write it.
+     */
+    static String text(Buffer body) {
+        String text = body.toString(StandardCharsets.UTF_8);
+        return text.startsWith("\uFEFF") ? text.substring(1) : text;
+    }
+
     /** The body as text, or null when it is longer than {@code maxBytes}. */
     static Future<String> read(HttpClientResponse response, long maxBytes) {
         return read(response, maxBytes, null, 0);
@@ -59,7 +68,7 @@ final class BoundedBody {
                 }
                 body.appendBuffer(chunk);
             });
-            response.endHandler(done -> promise.tryComplete(body.toString(StandardCharsets.UTF_8)));
+            response.endHandler(done -> promise.tryComplete(text(body)));
             if (vertx != null) {
                 long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
                 long timer = vertx.setTimer(left, fired -> {

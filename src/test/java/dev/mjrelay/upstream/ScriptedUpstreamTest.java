@@ -285,6 +285,33 @@ class ScriptedUpstreamTest {
                 + " [dev.mjrelay.api] (main) forged"));
     }
 
+    /**
+     * A byte order mark before the JSON (a .NET or Windows habit): RFC 8259 lets a reader ignore it, and the
+     * upstream took the job — reading the answer as unreadable would fail a task that runs.
+     */
+    @Test
+    void anAnswerOpeningWithAByteOrderMarkIsRead() {
+        byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+        ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine")).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json; charset=utf-8")
+                .withBody(withBom(bom, "{\"code\":1,\"result\":\"up-bom\"}"))));
+        ScriptedUpstream.server().stubFor(get(urlPathEqualTo("/mj/task/up-bom/fetch")).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json").withBody(withBom(bom,
+                        "{\"task\":{\"status\":\"TASK_STATUS_FAILED\",\"reason\":\"read past the mark\"},\"images\":[]}"))));
+
+        String id = dev.mjrelay.testing.Api.submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "a marked answer"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> "TASK_STATUS_FAILED".equals(fetch(ALICE, id).extract()
+                .path("task.status")));
+        fetch(ALICE, id).body("task.reason", equalTo("read past the mark"));
+    }
+
+    private static byte[] withBom(byte[] bom, String json) {
+        byte[] text = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] all = java.util.Arrays.copyOf(bom, bom.length + text.length);
+        System.arraycopy(text, 0, all, bom.length, text.length);
+        return all;
+    }
+
     /** However much an upstream writes as a reason, the task, its events and the log keep a thousand characters of it. */
     @Test
     void anUpstreamsWordsAreKeptToAThousandCharacters() {
