@@ -17,6 +17,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.tracing.TracingPolicy;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.ProxyOptions;
@@ -120,7 +121,7 @@ public class UpstreamClient {
                         return call.send(Buffer.buffer(request.body().toString()));
                     })
                     .compose(response -> BoundedBody.read(response, maxAnswerBytes, vertx, bodyDeadline)
-                            .map(body -> logIfUnreadable(response.statusCode(), body,
+                            .map(body -> logIfUnreadable(response, body,
                                     SubmitAnswers.classify(response.statusCode(), body)))
                             .recover(cut -> Future.succeededFuture(cutShort(response.statusCode(), cut))));
         }))
@@ -143,13 +144,21 @@ public class UpstreamClient {
         return SubmitAnswers.classify(status, null);
     }
 
-    /** An answer the relay could not read is worth a look: its start goes to the log (no secret is in it). */
-    private SubmitOutcome logIfUnreadable(int status, String body, SubmitOutcome outcome) {
+    /**
+     * An answer the relay could not read is worth a look: its start goes to the log (no secret is in it),
+     * or, for a compressed one, its encoding — the relay asks for none, so a server that compresses all
+     * the same is misconfigured, and its bytes would tell nobody anything.
+     */
+    private SubmitOutcome logIfUnreadable(HttpClientResponse response, String body, SubmitOutcome outcome) {
         if (outcome.description().contains("unreadable") || outcome.description().contains("without a readable body")) {
-            String start = body == null ? "(larger than " + maxAnswerBytes + " bytes)"
+            String encoding = response.getHeader("Content-Encoding");
+            String start = encoding != null && !encoding.isBlank() && !encoding.equalsIgnoreCase("identity")
+                    ? "it is compressed (Content-Encoding: " + Words.bounded(encoding) + "), though the relay asks for"
+                    + " none (Accept-Encoding: identity)"
+                    : body == null ? "(larger than " + maxAnswerBytes + " bytes)"
                     : body.length() > 200 ? body.substring(0, 200) + "..." : body;
-            LOG.warnf("upstream %s answered a submit with HTTP %d and a body it could not read: %s", name, status,
-                    Causes.loggable(start));
+            LOG.warnf("upstream %s answered a submit with HTTP %d and a body it could not read: %s", name,
+                    response.statusCode(), Causes.loggable(start));
         }
         return outcome;
     }
@@ -174,7 +183,9 @@ public class UpstreamClient {
                 .setFollowRedirects(false)
                 .setIdleTimeout(readTimeout.toMillis())
                 .setProxyOptions(proxy)
-                .putHeader("Accept", "application/json");
+                .putHeader("Accept", "application/json")
+                // without it a server may compress its answers (RFC 9110 §12.5.3), which are read as they come
+                .putHeader("Accept-Encoding", "identity");
         if (authorization != null) {
             options.putHeader("Authorization", authorization);
         }

@@ -305,6 +305,31 @@ class ScriptedUpstreamTest {
         fetch(ALICE, id).body("task.reason", equalTo("read past the mark"));
     }
 
+    /**
+     * The relay asks for answers as they are (Accept-Encoding: identity): without it RFC 9110 lets a server
+     * compress them. One that compresses all the same is named in the warning, not dumped as bytes.
+     */
+    @Test
+    void anUpstreamIsAskedForPlainAnswersAndOneCompressingAnywayIsNamed() throws Exception {
+        java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gzip = new java.util.zip.GZIPOutputStream(zipped)) {
+            gzip.write("{\"code\":1,\"result\":\"up-gz\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        ScriptedUpstream.server().stubFor(post(urlPathEqualTo("/mj/submit/imagine")).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json").withHeader("Content-Encoding", "gzip")
+                .withBody(zipped.toByteArray())));
+
+        List<LogRecord> records = LogCapture.during("dev.mjrelay", () -> dev.mjrelay.testing.Api.post(ALICE,
+                "/mj/submit/imagine", Map.of("prompt", "a zipped answer")).statusCode(502).body("code", equalTo(9)));
+
+        assertTrue(texts(records).contains("upstream default answered a submit with HTTP 200 and a body it could not read:"
+                + " it is compressed (Content-Encoding: gzip), though the relay asks for none (Accept-Encoding: identity)"),
+                texts(records));
+        ScriptedUpstream.server().verify(com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(
+                urlPathEqualTo("/mj/submit/imagine")).withHeader("Accept-Encoding",
+                com.github.tomakehurst.wiremock.client.WireMock.equalTo("identity")));
+    }
+
     private static byte[] withBom(byte[] bom, String json) {
         byte[] text = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         byte[] all = java.util.Arrays.copyOf(bom, bom.length + text.length);
