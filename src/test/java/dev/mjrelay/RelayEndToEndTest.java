@@ -56,6 +56,8 @@ class RelayEndToEndTest {
         assertTrue(Webhooks.verifies(ALICE_SECRET, webhook), "signature verifies with the account's secret");
         assertTrue(webhook.header("webhook-id").startsWith("msg_"));
         assertTrue(webhook.header("User-Agent").startsWith("mj-relay/"));
+        // the receiver's answer is logged as text: asked for uncompressed
+        assertEquals("identity", webhook.header("Accept-Encoding"));
         assertEquals("/hooks/mj", webhook.path());
         JsonPath body = JsonPath.from(webhook.body());
         assertEquals("task.succeeded", body.getString("type"));

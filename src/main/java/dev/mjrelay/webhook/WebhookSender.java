@@ -127,6 +127,8 @@ public class WebhookSender {
                 .setConnectTimeout(timeout.toMillis())
                 .setIdleTimeout(timeout.toMillis());
         egress.route(options, target.host(), target.port(), resolved.addresses().get(0).getHostAddress());
+        // the answer's start is kept for the log as text: without this a receiver may compress it (RFC 9110)
+        options.putHeader("Accept-Encoding", "identity");
         headers.forEach(options::putHeader);
         return http.request(options)
                 .compose(request -> request.send(Buffer.buffer(body, StandardCharsets.UTF_8.name())))
@@ -180,8 +182,17 @@ public class WebhookSender {
     }
 
     private static Result answered(HttpClientResponse response, Buffer bodyStart) {
-        return new Result(response.statusCode(), null, null, bodyStart.toString(StandardCharsets.UTF_8),
+        return new Result(response.statusCode(), null, null, shown(response.getHeader("Content-Encoding"), bodyStart),
                 retryAfter(response.getHeader("Retry-After"), Instant.now()), 0);
+    }
+
+    /** The answer's start as the log shows it: its text, or what it is when it is compressed bytes. */
+    static String shown(String contentEncoding, Buffer bodyStart) {
+        if (bodyStart.length() > 0 && contentEncoding != null && !contentEncoding.isBlank()
+                && !contentEncoding.trim().equalsIgnoreCase("identity")) {
+            return "(compressed, Content-Encoding: " + clip(contentEncoding.trim()) + "; not shown)";
+        }
+        return bodyStart.toString(StandardCharsets.UTF_8);
     }
 
     /**

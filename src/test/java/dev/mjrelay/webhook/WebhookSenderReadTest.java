@@ -95,6 +95,24 @@ class WebhookSenderReadTest {
         assertEquals(WebhookSender.MAX_BODY, result.responseBody().length());
     }
 
+    /** Compressed bytes read as text are noise in the delivery log and the console: what they are is shown instead. */
+    @Test
+    void aCompressedAnswerIsShownAsSuchNotAsItsBytes() throws Exception {
+        java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gzip = new java.util.zip.GZIPOutputStream(zipped)) {
+            gzip.write("{\"received\": true}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        HttpServer server = vertx.createHttpServer()
+                .requestHandler(request -> request.response().setStatusCode(200).putHeader("Content-Encoding", "gzip")
+                        .end(io.vertx.core.buffer.Buffer.buffer(zipped.toByteArray())))
+                .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        WebhookSender.Result result = answerOf(server);
+
+        assertEquals(200, result.statusCode());
+        assertEquals("(compressed, Content-Encoding: gzip; not shown)", result.responseBody());
+    }
+
     @Test
     void retryAfterIsReadInSecondsAndAsAnHttpDate() throws Exception {
         String inAMinute = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(60));
