@@ -145,7 +145,7 @@ final class Downloader {
         try {
             return guard.parse(url);
         } catch (IllegalArgumentException e) {
-            throw new Refused("the image URL " + e.getMessage());
+            throw new Refused("the image URL " + printable(url) + " " + e.getMessage());
         }
     }
 
@@ -161,7 +161,9 @@ final class Downloader {
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(target.host())
                 .setPort(target.port()).setSsl(target.https()).setURI(path)
                 .setFollowRedirects(false).setConnectTimeout(10_000).setIdleTimeout(IDLE.toMillis())
-                .putHeader("Accept", "image/*, video/*").putHeader("User-Agent", "mj-relay media mirror");
+                .putHeader("Accept", "image/*, video/*").putHeader("User-Agent", "mj-relay media mirror")
+                // the bytes are stored as they come: without this a server may compress them (RFC 9110)
+                .putHeader("Accept-Encoding", "identity");
         egress.route(options, target.host(), target.port(), resolved.addresses().get(0).getHostAddress());
         return clients.of(target.host()).request(options).compose(request -> {
             inFlight.began(request);
@@ -194,6 +196,13 @@ final class Downloader {
         if (!untyped && !(type.startsWith("image/") || type.startsWith("video/")) || type.equals("image/svg+xml")) {
             discard(response);
             return Future.failedFuture(new Refused(url + " is " + type + ", not an image or a video"));
+        }
+        String encoding = response.getHeader("Content-Encoding");
+        if (encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")) {
+            // stored as they came, compressed bytes would be a broken image at a URL that says it is one
+            discard(response);
+            return Future.failedFuture(new Refused(url + " is compressed (Content-Encoding: " + printable(encoding.trim())
+                    + "), though the relay asks for it as it is"));
         }
         String length = response.getHeader("Content-Length");
         if (length != null && parseLong(length) > maxBytes) {

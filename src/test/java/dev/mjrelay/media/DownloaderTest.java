@@ -91,6 +91,19 @@ class DownloaderTest {
             ex.close();
         });
         server.createContext("/page.png", ex -> send(ex, 200, "text/html", "<html>not an image</html>".getBytes()));
+        server.createContext("/zipped.png", ex -> {
+            // a server that compresses what it was asked for as it is: the relay asks so, and says so
+            if (!"identity".equals(ex.getRequestHeaders().getFirst("Accept-Encoding"))) {
+                send(ex, 400, "text/plain", "not asked for identity".getBytes());
+                return;
+            }
+            java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+            try (java.util.zip.GZIPOutputStream gzip = new java.util.zip.GZIPOutputStream(zipped)) {
+                gzip.write(PNG_BYTES);
+            }
+            ex.getResponseHeaders().add("Content-Encoding", "gzip");
+            send(ex, 200, "image/png", zipped.toByteArray());
+        });
         server.createContext("/drawing.svg", ex -> send(ex, 200, "image/svg+xml", "<svg onload='x()'/>".getBytes()));
         server.createContext("/missing.png", ex -> send(ex, 404, "text/plain", "no".getBytes()));
         server.createContext("/flaky.png", ex -> send(ex, 503, "text/plain", "later".getBytes()));
@@ -165,6 +178,13 @@ class DownloaderTest {
         Downloader.Downloaded got = download("/untyped.png");
         assertEquals("image/png", got.contentType());
         assertTrue(Arrays.equals(PNG_BYTES, Files.readAllBytes(got.file())));
+    }
+
+    /** Compressed bytes stored as they came would be a broken image behind a URL that says it is one. */
+    @Test
+    void anImageCompressedThoughAskedForAsItIsIsRefused() throws Exception {
+        assertRefused("/zipped.png", "is compressed (Content-Encoding: gzip), though the relay asks for it as it is");
+        assertEmpty();
     }
 
     @Test
@@ -260,6 +280,8 @@ class DownloaderTest {
                 .download("http://10.1.2.3/x.png", dir, Duration.ofSeconds(5)).await().atMost(Duration.ofSeconds(10)));
         assertTrue(refused.getMessage().contains("non-public"), refused.getMessage());
         assertRefusedUrl("ftp://example.com/x.png", "must use http or https");
+        // an upstream's relative URL: the warning names it
+        assertRefusedUrl("/images/1.png", "the image URL /images/1.png must");
     }
 
     // ---------------------------------------------------------------- helpers
