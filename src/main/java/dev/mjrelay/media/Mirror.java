@@ -15,6 +15,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.FileSystemAccess;
 import io.vertx.ext.web.handler.StaticHandler;
@@ -31,6 +32,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
@@ -267,20 +269,21 @@ public class Mirror {
         return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
     }
 
+    /** The file name extension of each type a key is stored with. */
+    private static final Map<String, String> EXTENSIONS = Map.ofEntries(Map.entry("image/png", "png"),
+            Map.entry("image/jpeg", "jpg"), Map.entry("image/gif", "gif"), Map.entry("image/webp", "webp"),
+            Map.entry("image/avif", "avif"), Map.entry("image/bmp", "bmp"), Map.entry("image/tiff", "tif"),
+            Map.entry("video/mp4", "mp4"), Map.entry("video/webm", "webm"), Map.entry("video/quicktime", "mov"));
+
     static String extension(String contentType) {
-        return switch (contentType) {
-            case "image/png" -> "png";
-            case "image/jpeg", "image/jpg" -> "jpg";
-            case "image/gif" -> "gif";
-            case "image/webp" -> "webp";
-            case "image/avif" -> "avif";
-            case "image/bmp" -> "bmp";
-            case "image/tiff" -> "tif";
-            case "video/mp4" -> "mp4";
-            case "video/webm" -> "webm";
-            case "video/quicktime" -> "mov";
-            default -> "bin";
-        };
+        return EXTENSIONS.getOrDefault(contentType.equals("image/jpg") ? "image/jpeg" : contentType, "bin");
+    }
+
+    /** The type a stored file was kept as, by its name's extension (what {@link #extension} made it). */
+    static String typeOf(String fileName) {
+        String extension = fileName.substring(fileName.lastIndexOf('.') + 1);
+        return EXTENSIONS.entrySet().stream().filter(e -> e.getValue().equals(extension)).map(Map.Entry::getKey)
+                .findFirst().orElse("application/octet-stream");
     }
 
     /** {@code /media/<key>} for the filesystem store: immutable files, never run as a page. */
@@ -291,9 +294,14 @@ public class Mirror {
         StaticHandler handler = StaticHandler.create(FileSystemAccess.ROOT, files.root().toString())
                 .setDirectoryListing(false).setIncludeHidden(false).setCachingEnabled(true)
                 .setMaxAgeSeconds(Duration.ofDays(365).toSeconds()).setSendVaryHeader(false);
-        router.get("/media/*").handler(ctx -> {
+        // HEAD too: link checkers and unfurlers ask it before they fetch
+        router.route("/media/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> {
             ctx.response().putHeader("X-Content-Type-Options", "nosniff")
                     .putHeader("Content-Security-Policy", "default-src 'none'; sandbox");
+            if (ctx.request().method() == HttpMethod.HEAD) {
+                // the static handler gives a HEAD answer no type, where GET's has one
+                ctx.response().putHeader("Content-Type", typeOf(ctx.request().path()));
+            }
             ctx.next();
         }).handler(handler);
     }

@@ -222,6 +222,14 @@ class MediaIT {
             assertTrue(served.headers().firstValue("Cache-Control").orElse("").contains("max-age="));
             assertTrue(served.headers().firstValue("Content-Security-Policy").orElse("").contains("sandbox"));
             assertEquals(404, fetch(relay.url() + "/media/../../etc/passwd").statusCode());
+            // HEAD answers as GET does, without the bytes: link checkers and unfurlers ask it first
+            HttpResponse<byte[]> head = HTTP.send(HttpRequest.newBuilder(URI.create(events.get(0).path("data")
+                    .path("imageUrls").get(0).asText())).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, head.statusCode());
+            assertEquals("image/png", head.headers().firstValue("Content-Type").orElse(""));
+            assertEquals(String.valueOf(served.body().length), head.headers().firstValue("Content-Length").orElse(""));
+            assertEquals(0, head.body().length);
 
             String metrics = new String(fetch(relay.url() + "/q/metrics").body(), StandardCharsets.UTF_8);
             double stored = metrics.lines().filter(l -> l.startsWith("relay_media_bytes_total"))
