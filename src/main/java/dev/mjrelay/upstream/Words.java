@@ -14,12 +14,39 @@ final class Words {
     private Words() {
     }
 
-    /** {@code text}, or its first {@link #MAX_CHARS} characters and how long it was. */
+    /**
+     * {@code text}, or its first {@link #MAX_CHARS} characters and how long it was; half of a surrogate
+     * pair (JSON can escape one alone) made U+FFFD, which every client's JSON parser takes.
+     */
     static String bounded(String text) {
-        if (text.length() <= MAX_CHARS) {
-            return text;
+        String whole = wholeCharacters(text);
+        if (whole.length() <= MAX_CHARS) {
+            return whole;
         }
-        int end = Character.isHighSurrogate(text.charAt(MAX_CHARS - 1)) ? MAX_CHARS - 1 : MAX_CHARS;
-        return text.substring(0, end) + "... (" + text.length() + " characters in all)";
+        int end = Character.isHighSurrogate(whole.charAt(MAX_CHARS - 1)) ? MAX_CHARS - 1 : MAX_CHARS;
+        return whole.substring(0, end) + "... (" + whole.length() + " characters in all)";
+    }
+
+    private static String wholeCharacters(String text) {
+        StringBuilder mended = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean paired = Character.isHighSurrogate(c) && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1));
+            if (paired) {
+                if (mended != null) {
+                    mended.append(c).append(text.charAt(i + 1));
+                }
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                if (mended == null) {
+                    mended = new StringBuilder(text.length()).append(text, 0, i);
+                }
+                mended.append('\uFFFD');
+            } else if (mended != null) {
+                mended.append(c);
+            }
+        }
+        return mended == null ? text : mended.toString();
     }
 }
