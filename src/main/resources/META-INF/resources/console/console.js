@@ -637,9 +637,9 @@ function renderTask(task, images, fields, events) {
       event.webhookId ? [' ', h('code', { class: 'muted' }, event.webhookId)] : null)));
 }
 
-// A prompt, a state or a fail reason may run to thousands of characters: a task's page shows the start of
-// one, and the whole on request, so that its events and attempts stay within reach. What was opened stays
-// open while the page refreshes.
+// A prompt, a state, a fail reason or a URL may run to thousands of characters: the start of one is shown,
+// and the whole on request, so that a task's events and attempts, or the next item of a list, stay within
+// reach. What was opened stays open while the page refreshes.
 const LONG_TEXT = 400;
 const SHOWN_START = 300;
 const shownWhole = new Set();
@@ -738,7 +738,7 @@ function showDead() {
   const redeliverAll = (button, target) => onAction(button, async () => {
     const answer = await api('POST', '/v1/deliveries/dead/redeliver', target ? { target } : {});
     const count = `${answer.redelivered} dead deliver${answer.redelivered === 1 ? 'y' : 'ies'}`;
-    replace(allResult, `Sent ${count}`, target ? h('span', {}, ' to ', h('span', { class: 'url' }, target)) : null,
+    replace(allResult, `Sent ${count}`, target ? h('span', {}, ' to ', h('span', { class: 'url' }, longText(target, `target ${target}`))) : null,
       ' again at ', new Date().toLocaleTimeString(), '; each gets one more attempt, and is listed again if it fails.');
     await load(true);
   }, (e) => {
@@ -779,7 +779,7 @@ function deadItem(dead, redeliverAll) {
     h('p', { class: 'card-line' }, h('span', { class: 'badge outcome-dead' }, 'dead'), ' ', dead.type, ' · ',
       `${dead.attempts} attempts`, ' · last: ', last, ' · died ', timeEl(dead.diedAt, ago(dead.diedAt))),
     h('p', {}, 'Task ', h('a', { href: `#/task/${encodeURIComponent(dead.taskId)}` }, dead.taskId)),
-    h('p', { class: 'attempt-target' }, 'to ', h('span', { class: 'url' }, dead.target)),
+    h('p', { class: 'attempt-target' }, 'to ', h('span', { class: 'url' }, longText(dead.target, `target ${dead.target}`))),
     dead.lastError ? h('p', { class: 'attempt-error' }, dead.lastError) : null,
     h('div', { class: 'actions' }, button, allToTarget), result);
 }
@@ -969,7 +969,7 @@ function endpointItem(endpoint, reload, showSecret) {
       ? h('span', { class: 'badge outcome-failed' }, 'failing')
       : h('span', { class: 'badge outcome-delivered' }, 'enabled');
   return h('li', { class: 'endpoint', 'data-endpoint-id': endpoint.id },
-    h('h3', { class: 'url' }, endpoint.url),
+    h('h3', { class: 'url' }, longText(endpoint.url, `target ${endpoint.url}`)),
     h('p', { class: 'card-line' }, state, ' ', (endpoint.events ?? []).join(', '), ' · ', endpoint.format ?? 'standard-webhooks',
       endpoint.rateLimit != null ? ` · at most ${endpoint.rateLimit}/s` : '',
       endpoint.headers ? ` · headers ${Object.keys(endpoint.headers).join(', ')}` : '', ' · id ', h('code', {}, endpoint.id)),

@@ -440,6 +440,27 @@ class ConsoleIT {
         assertTrue(fields().contains(prompt.strip()));
         button(By.cssSelector("dl.fields"), "Show less").click();
         until(d -> !fields().contains(prompt.strip()));
+
+        // an endpoint's URL (up to 2,048 characters) too, in the list of endpoints
+        try (Receiver receiver = new Receiver()) {
+            String url = receiver.url("/" + "long-path-".repeat(60));
+            HttpResponse<String> registered = post(relay, "/v1/webhooks", RelayProcess.ALPHA_KEY,
+                    JSON.writeValueAsString(Map.of("url", url)));
+            assertEquals(201, registered.statusCode(), registered.body());
+            String endpointId = JSON.readTree(registered.body()).path("id").asText();
+            try {
+                driver.findElement(By.linkText("Endpoints")).click();
+                By heading = By.cssSelector("li.endpoint[data-endpoint-id='" + endpointId + "'] h3");
+                String shown = until(d -> visible(d, heading)).getText();
+                assertTrue(shown.startsWith(url.substring(0, 300) + "…"), shown);
+                assertFalse(shown.contains(url), shown);
+                bothWidths("endpoint-long-url");
+            } finally {
+                HTTP.send(HttpRequest.newBuilder(URI.create(relay.url() + "/v1/webhooks/" + endpointId))
+                        .header("Authorization", "Bearer " + RelayProcess.ALPHA_KEY).DELETE().build(),
+                        HttpResponse.BodyHandlers.discarding());
+            }
+        }
         assertNoSevereBrowserMessage();
     }
 
