@@ -152,7 +152,7 @@ public class UpstreamClient {
     private SubmitOutcome logIfUnreadable(HttpClientResponse response, String body, SubmitOutcome outcome) {
         if (outcome.description().contains("unreadable") || outcome.description().contains("without a readable body")) {
             String encoding = response.getHeader("Content-Encoding");
-            String start = encoding != null && !encoding.isBlank() && !encoding.equalsIgnoreCase("identity")
+            String start = encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")
                     ? "it is compressed (Content-Encoding: " + Words.bounded(encoding) + "), though the relay asks for"
                     + " none (Accept-Encoding: identity)"
                     : body == null ? "(larger than " + maxAnswerBytes + " bytes)"
