@@ -17,6 +17,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -74,8 +76,45 @@ final class SubmitParser {
         }
     }
 
+    /** The fields every submit takes besides its own. */
+    private static final List<String> COMMON = List.of("callbackUrl", "notifyHook", "state", "notifyProgress");
+    private static final List<String> IMAGINE = fields("prompt");
+    private static final List<String> CHANGE = fields("taskId", "action", "index");
+    private static final List<String> SIMPLE_CHANGE_FIELDS = fields("content");
+
+    private static List<String> fields(String... own) {
+        List<String> all = new ArrayList<>(List.of(own));
+        all.addAll(COMMON);
+        return List.copyOf(all);
+    }
+
+    /**
+     * Other fields are ignored (the upstream's clients send extras), but one that is a known field
+     * written another way ({@code callbackURL}, {@code callback_url}, {@code State}) is refused: ignored,
+     * it would drop the task's webhook or its state without a word.
+     */
+    private static void refuseNearMisses(JsonNode json, List<String> known) {
+        json.fieldNames().forEachRemaining(field -> {
+            if (known.contains(field)) {
+                return;
+            }
+            String plain = plain(field);
+            for (String name : known) {
+                if (plain.equals(plain(name))) {
+                    throw RelayException.badRequest("\"" + field + "\" is not a field; did you mean \"" + name + "\"?");
+                }
+            }
+        });
+    }
+
+    /** A field name as a person might write it: case, underscores and hyphens aside. */
+    private static String plain(String field) {
+        return field.length() > 64 ? field : field.replace("_", "").replace("-", "").toLowerCase(Locale.ROOT);
+    }
+
     static Submission imagine(String body) {
         JsonNode json = object(body);
+        refuseNearMisses(json, IMAGINE);
         String prompt = string(json, "prompt", MAX_PROMPT, true);
         if (prompt.isBlank()) {
             throw RelayException.badRequest("prompt must not be blank");
@@ -86,6 +125,7 @@ final class SubmitParser {
 
     static Submission change(String body) {
         JsonNode json = object(body);
+        refuseNearMisses(json, CHANGE);
         String taskId = taskId(string(json, "taskId", MAX_TASK_ID, true), "taskId");
         String actionName = string(json, "action", 32, true);
         Action action;
@@ -114,6 +154,7 @@ final class SubmitParser {
 
     static Submission simpleChange(String body) {
         JsonNode json = object(body);
+        refuseNearMisses(json, SIMPLE_CHANGE_FIELDS);
         String content = string(json, "content", MAX_TASK_ID + 4, true);
         Matcher m = SIMPLE_CHANGE.matcher(content);
         if (!m.matches()) {

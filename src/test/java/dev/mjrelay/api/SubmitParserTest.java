@@ -46,6 +46,30 @@ class SubmitParserTest {
         assertEquals("the body is not valid JSON (line 1, column 19)", refusal("{\"prompt\": \"a mug\""));
     }
 
+    /**
+     * A known field written another way would be ignored as an extra, and the task would run without its
+     * webhook or its state, without a word: it is refused, saying which was meant. Extras still pass.
+     */
+    @Test
+    void aKnownFieldWrittenAnotherWayIsRefusedSayingWhichWasMeant() {
+        assertEquals("\"callbackURL\" is not a field; did you mean \"callbackUrl\"?",
+                refusal("{\"prompt\": \"a mug\", \"callbackURL\": \"https://example.com/hook\"}"));
+        assertEquals("\"callback_url\" is not a field; did you mean \"callbackUrl\"?",
+                refusal("{\"prompt\": \"a mug\", \"callback_url\": \"https://example.com/hook\"}"));
+        assertEquals("\"notify_hook\" is not a field; did you mean \"notifyHook\"?",
+                refusal("{\"prompt\": \"a mug\", \"notify_hook\": \"https://example.com/hook\"}"));
+        assertEquals("\"State\" is not a field; did you mean \"state\"?", refusal("{\"prompt\": \"a mug\", \"State\": \"o-1\"}"));
+        assertEquals("\"task_id\" is not a field; did you mean \"taskId\"?", assertThrows(RelayException.class,
+                () -> SubmitParser.change("{\"task_id\": \"t-1\", \"taskId\": \"t-1\", \"action\": \"UPSCALE\", \"index\": 1}"))
+                .getMessage());
+        assertEquals("\"Content\" is not a field; did you mean \"content\"?", assertThrows(RelayException.class,
+                () -> SubmitParser.simpleChange("{\"Content\": \"t-1 U1\"}")).getMessage());
+
+        Submission extras = SubmitParser.imagine("{\"prompt\": \"a mug\", \"base64Array\": [], \"botType\": \"MID_JOURNEY\","
+                + " \"callbackUrl\": \"https://example.com/hook\"}");
+        assertEquals("https://example.com/hook", extras.callbackUrl());
+    }
+
     @Test
     void aBodyNestedPastTheLimitIsRefusedSayingSo() {
         String deep = "{\"prompt\": \"a\", \"x\": " + "[".repeat(SubmitParser.MAX_NESTING) + "]".repeat(SubmitParser.MAX_NESTING) + "}";
