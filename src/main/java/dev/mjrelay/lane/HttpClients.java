@@ -28,7 +28,20 @@ public final class HttpClients {
      */
     static final int IDLE_SECONDS = 3;
 
+    /**
+     * What every request of the relay's says to {@code Accept-Encoding}: its answers as they are. Without
+     * it a server may compress them (RFC 9110 §12.5.3), and the relay reads the bytes as they come: an
+     * upstream's JSON, the start of a receiver's answer, an image's bytes to store.
+     */
+    public static final String AS_THEY_ARE = "identity";
+
     private HttpClients() {
+    }
+
+    /** Whether an answer with this {@code Content-Encoding} is compressed: anything but none or identity. */
+    public static boolean compressed(String contentEncoding) {
+        return contentEncoding != null && !contentEncoding.isBlank()
+                && !contentEncoding.trim().equalsIgnoreCase(AS_THEY_ARE);
     }
 
     /**

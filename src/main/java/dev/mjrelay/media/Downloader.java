@@ -162,8 +162,7 @@ final class Downloader {
                 .setPort(target.port()).setSsl(target.https()).setURI(path)
                 .setFollowRedirects(false).setConnectTimeout(10_000).setIdleTimeout(IDLE.toMillis())
                 .putHeader("Accept", "image/*, video/*").putHeader("User-Agent", "mj-relay media mirror")
-                // the bytes are stored as they come: without this a server may compress them (RFC 9110)
-                .putHeader("Accept-Encoding", "identity");
+                .putHeader("Accept-Encoding", HttpClients.AS_THEY_ARE);
         egress.route(options, target.host(), target.port(), resolved.addresses().get(0).getHostAddress());
         return clients.of(target.host()).request(options).compose(request -> {
             inFlight.began(request);
@@ -198,7 +197,7 @@ final class Downloader {
             return Future.failedFuture(new Refused(url + " is " + type + ", not an image or a video"));
         }
         String encoding = response.getHeader("Content-Encoding");
-        if (encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")) {
+        if (HttpClients.compressed(encoding)) {
             // stored as they came, compressed bytes would be a broken image at a URL that says it is one
             discard(response);
             return Future.failedFuture(new Refused(url + " is compressed (Content-Encoding: " + printable(encoding.trim())

@@ -152,7 +152,7 @@ public class UpstreamClient {
     private SubmitOutcome logIfUnreadable(HttpClientResponse response, String body, SubmitOutcome outcome) {
         if (outcome.description().contains("unreadable") || outcome.description().contains("without a readable body")) {
             String encoding = response.getHeader("Content-Encoding");
-            String start = encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")
+            String start = HttpClients.compressed(encoding)
                     ? "it is compressed (Content-Encoding: " + Words.bounded(encoding) + "), though the relay asks for"
                     + " none (Accept-Encoding: identity)"
                     : body == null ? "(larger than " + maxAnswerBytes + " bytes)"
@@ -184,8 +184,7 @@ public class UpstreamClient {
                 .setIdleTimeout(readTimeout.toMillis())
                 .setProxyOptions(proxy)
                 .putHeader("Accept", "application/json")
-                // without it a server may compress its answers (RFC 9110 §12.5.3), which are read as they come
-                .putHeader("Accept-Encoding", "identity");
+                .putHeader("Accept-Encoding", HttpClients.AS_THEY_ARE);
         if (authorization != null) {
             options.putHeader("Authorization", authorization);
         }

@@ -127,8 +127,8 @@ public class WebhookSender {
                 .setConnectTimeout(timeout.toMillis())
                 .setIdleTimeout(timeout.toMillis());
         egress.route(options, target.host(), target.port(), resolved.addresses().get(0).getHostAddress());
-        // the answer's start is kept for the log as text: without this a receiver may compress it (RFC 9110)
-        options.putHeader("Accept-Encoding", "identity");
+        // the answer's start is kept for the log as text
+        options.putHeader("Accept-Encoding", HttpClients.AS_THEY_ARE);
         headers.forEach(options::putHeader);
         return http.request(options)
                 .compose(request -> request.send(Buffer.buffer(body, StandardCharsets.UTF_8.name())))
@@ -188,8 +188,7 @@ public class WebhookSender {
 
     /** The answer's start as the log shows it: its text, or what it is when it is compressed bytes. */
     static String shown(String contentEncoding, Buffer bodyStart) {
-        if (bodyStart.length() > 0 && contentEncoding != null && !contentEncoding.isBlank()
-                && !contentEncoding.trim().equalsIgnoreCase("identity")) {
+        if (bodyStart.length() > 0 && HttpClients.compressed(contentEncoding)) {
             return "(compressed, Content-Encoding: " + clip(contentEncoding.trim()) + "; not shown)";
         }
         return bodyStart.toString(StandardCharsets.UTF_8);

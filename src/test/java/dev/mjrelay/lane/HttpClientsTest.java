@@ -34,6 +34,17 @@ class HttpClientsTest {
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
+    /** An answer's bytes are compressed unless it names no coding or identity, however written. */
+    @Test
+    void anAnswerIsCompressedUnlessItSaysIdentityOrNothing() {
+        for (String plain : new String[]{null, "", " ", "identity", "IDENTITY", " identity "}) {
+            assertEquals(false, HttpClients.compressed(plain), String.valueOf(plain));
+        }
+        for (String coded : new String[]{"gzip", "br", "deflate", "gzip, identity", "x-gzip"}) {
+            assertTrue(HttpClients.compressed(coded), coded);
+        }
+    }
+
     @Test
     void itsPoolIsTheOptionsNotTheBuildersDefaultOfFive() throws Exception {
         List<HttpServerRequest> held = new ArrayList<>();
