@@ -37,6 +37,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * binding, removed while the relay is connected — comes back, and the broker then confirms it all
  * the same. Confirmed so, it would be dropped, while the relay counts it forwarded; instead the send
  * fails, and the next connect declares the queue and its binding again, and sends the batch anew.
+ * An exchange of the relay's name that was declared before it as another type than topic (a
+ * {@code direct} one routes nothing to {@code #}) is named as the cause instead; the events wait
+ * in the stream until it is made right.
  */
 final class RabbitSink implements EventSink {
 
@@ -132,8 +135,32 @@ final class RabbitSink implements EventSink {
         // a message routed nowhere comes back before its confirm, on the same connection thread
         int lost = unroutable.get();
         if (lost > 0) {
+            String otherType = otherType(open.getConnection());
+            if (otherType != null) {
+                throw new IOException("the exchange " + exchange + " routed " + lost + " of " + events.size() + " events to no"
+                        + " queue: it was declared before the relay as another type than topic (" + otherType + "), and"
+                        + " routes the events' keys (their types) past the relay's binding '#'; delete it, or declare it"
+                        + " as a durable topic exchange, and the events waiting are sent");
+            }
             throw new IOException("the exchange " + exchange + " routed " + lost + " of " + events.size() + " events to no"
                     + " queue: the queue " + queue + " or its binding was removed; both are declared again");
+        }
+    }
+
+    /**
+     * What the broker says when asked for the exchange as the relay would declare it, if it exists as
+     * another type: a {@code direct} one routes a message only to a binding of its very key, never
+     * to {@code #}. AMQP has no way to ask an exchange's type but this; null when it is a topic
+     * exchange (or one that differs in durability alone) or the question fails.
+     */
+    private String otherType(Connection open) {
+        try {
+            declare(open, declaring -> declaring.exchangeDeclare(exchange, "topic", true));
+            return null;
+        } catch (IOException e) {
+            AMQP.Channel.Close close = channelClosed(e);
+            return close != null && close.getReplyCode() == AMQP.PRECONDITION_FAILED
+                    && close.getReplyText().contains("'type'") ? close.getReplyText() : null;
         }
     }
 
