@@ -136,6 +136,29 @@ class ValidationAndAuthTest {
         assertNothingSentOrStored();
     }
 
+    /**
+     * JSON is UTF-8 (RFC 8259 §8.1 defines no charset parameter): a body in another encoding is
+     * refused, whatever the Content-Type names, with a word on why the declared charset was not
+     * followed; a UTF-8 body is read as UTF-8 even under another charset.
+     */
+    @Test
+    void aBodyInAnotherCharsetIsRefusedSayingJsonIsReadAsUtf8() {
+        byte[] latin1 = "{\"prompt\": \"caf\u00e9 at dusk\"}".getBytes(StandardCharsets.ISO_8859_1);
+        for (String path : List.of(IMAGINE, "/v1/webhooks")) {
+            given().header("Authorization", "Bearer " + ALICE).contentType("application/json; charset=iso-8859-1")
+                    .body(latin1).post(path).then().statusCode(400).body("code", equalTo(4))
+                    .body("description", equalTo("the body is not valid UTF-8 (JSON is read as UTF-8, RFC 8259,"
+                            + " whatever charset the Content-Type names)"));
+        }
+        assertNothingSentOrStored();
+
+        byte[] utf8 = "{\"prompt\": \"caf\u00e9 at dusk\"}".getBytes(StandardCharsets.UTF_8);
+        String id = given().header("Authorization", "Bearer " + ALICE).contentType("application/json; charset=iso-8859-1")
+                .body(utf8).post(IMAGINE).then().statusCode(200).extract().path("result");
+        given().header("Authorization", "Bearer " + ALICE).get("/v1/tasks/" + id).then().statusCode(200)
+                .body("prompt", equalTo("caf\u00e9 at dusk"));
+    }
+
     @Test
     void theMjApiSecretHeaderIsAcceptedAsTheKey() {
         given().header("mj-api-secret", ALICE).contentType("application/json").body(Map.of("prompt", "a mug"))

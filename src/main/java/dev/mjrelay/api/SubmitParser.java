@@ -57,7 +57,8 @@ final class SubmitParser {
 
     /**
      * Decodes a request body strictly as UTF-8: a body with broken bytes is refused, not patched
-     * with replacement characters and sent upstream.
+     * with replacement characters and sent upstream. A {@code charset} on the Content-Type is not
+     * followed: RFC 8259 defines none for JSON, whose text exchanged between systems is UTF-8.
      */
     static String text(byte[] body) {
         if (body == null) {
@@ -72,7 +73,8 @@ final class SubmitParser {
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(body)).toString();
         } catch (CharacterCodingException e) {
-            throw RelayException.badRequest("the body is not valid UTF-8");
+            throw RelayException.badRequest("the body is not valid UTF-8 (JSON is read as UTF-8, RFC 8259,"
+                    + " whatever charset the Content-Type names)");
         }
     }
 
