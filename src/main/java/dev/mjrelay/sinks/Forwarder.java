@@ -303,6 +303,11 @@ public class Forwarder {
                 Thread.currentThread().interrupt();
                 return;
             } catch (Exception e) {
+                if (!running) {
+                    // the stop interrupted a call (or closed Redis under it): no outage to report, and stop()
+                    // hands the leases on; what this round left unacknowledged the next holder sends again
+                    return;
+                }
                 // A call whose answer never came may still have been run, late: a read whose entries were never
                 // sent, an acknowledgement that was not made. Either leaves entries pending on this replica that
                 // nothing would send again (holding back the trim) but for this: they go first on the next round
