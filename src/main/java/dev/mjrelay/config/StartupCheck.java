@@ -220,12 +220,33 @@ public class StartupCheck {
         });
     }
 
-    /** An absolute http or https URL with a host: what the relay's HTTP clients are made for. */
+    /**
+     * An absolute http or https URL with a host: what the relay's HTTP clients are made for. It is a
+     * base that paths are added to, so a query, a fragment or a user and password in it would be
+     * dropped without a word (an upstream's {@code ?key=} never sent, its requests refused), or, in
+     * the media's public base, end up in every image URL receivers get: each is refused, the value
+     * shown without them (they may hold a secret).
+     */
     private static void httpUrl(List<String> problems, String key, String url) {
         URI uri = parsed(url);
         if (uri == null || uri.getHost() == null
                 || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
-            problems.add(key + " must be an absolute http or https URL with a host, not '" + withoutUserInfo(url) + "'");
+            problems.add(key + " must be an absolute http or https URL with a host, not '" + shown(url) + "'");
+            return;
+        }
+        boolean handedOut = key.equals("relay.media.public-base-url"); // the base of every mirrored image's URL
+        String but = key.startsWith("relay.upstream")
+                ? "; the upstream's key goes in " + key.replaceFirst("url$", "api-key") : "";
+        if (uri.getRawUserInfo() != null) {
+            problems.add(key + " must not carry a user or password ('" + shown(url) + "'): "
+                    + (handedOut ? "they would be in every image URL receivers get" : "the relay never sends them") + but);
+        }
+        if (uri.getRawQuery() != null || url.contains("?")) {
+            problems.add(key + " must not have a query ('" + shown(url) + "'): paths are added to it, "
+                    + (handedOut ? "so each image's name would land in the query" : "and the query is not sent") + but);
+        }
+        if (uri.getRawFragment() != null) {
+            problems.add(key + " must not have a fragment ('" + shown(url) + "'): paths are added to it");
         }
     }
 
@@ -237,9 +258,9 @@ public class StartupCheck {
         }
     }
 
-    /** The URL as it may be logged: a password written into it is not. */
-    private static String withoutUserInfo(String url) {
-        return url.replaceAll("//[^/@]*@", "//***@");
+    /** The URL as it may be logged: a password or a query written into it is not (a query may hold a key). */
+    private static String shown(String url) {
+        return url.replaceAll("//[^/@]*@", "//***@").replaceAll("\\?[^#]*", "?***");
     }
 
     private static Optional<RelayConfig.PoolEntry> defaultEntry(RelayConfig config) {

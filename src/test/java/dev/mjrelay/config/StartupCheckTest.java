@@ -63,6 +63,28 @@ class StartupCheckTest {
         assertEquals(List.of("relay.media.s3.endpoint must be an absolute http or https URL with a host, not 'minio:9000'"), s3);
     }
 
+    /**
+     * Paths are added to these URLs: a query, a fragment or a user and password in one was dropped
+     * without a word (an upstream's {@code ?key=} never sent, every submit refused), or handed to every
+     * receiver in the image URLs. Each is refused by name, the URL shown without what may be a secret.
+     */
+    @Test
+    void aBaseUrlWithAQueryAFragmentOrAPasswordIsRefusedWithoutRepeatingThem() {
+        assertEquals(List.of("relay.upstream.url must not have a query ('https://mj.example.com/api?***'): paths are added"
+                        + " to it, and the query is not sent; the upstream's key goes in relay.upstream.api-key"),
+                problemsWith("relay.upstream.url", "https://mj.example.com/api?key=s3cret"));
+        assertEquals(List.of("relay.upstreams.second.url must not carry a user or password ('https://***@mj.example.com'):"
+                        + " the relay never sends them; the upstream's key goes in relay.upstreams.second.api-key"),
+                problemsWith("relay.upstreams.second.url", "https://user:s3cret@mj.example.com"));
+        assertEquals(List.of("relay.upstream.url must not have a fragment ('https://mj.example.com/mj#top'): paths are added to it"),
+                problemsWith("relay.upstream.url", "https://mj.example.com/mj#top"));
+        List<String> media = StartupCheck.problems(config(Map.of("relay.media.store", "s3", "relay.media.s3.bucket", "b",
+                "relay.media.public-base-url", "https://cdn.example.com/m?sig=s3cret")), List.of("dev"));
+        assertEquals(List.of("relay.media.public-base-url must not have a query ('https://cdn.example.com/m?***'): paths are"
+                + " added to it, so each image's name would land in the query"), media);
+        assertFalse(String.join(" ", media).contains("s3cret"));
+    }
+
     @Test
     void anAccountRateBelowOneRequestIn1000SecondsIsRefusedAndZeroMeansNoLimit() {
         String key = "relay.accounts.acme.requests-per-second";
