@@ -175,7 +175,9 @@ final class RabbitSink implements EventSink {
             refuseWhileBlocked();
             try {
                 if (!open.waitForConfirms(CONFIRM_SLICE_MS)) {
-                    throw new IOException("the broker refused (nack) a message of the batch");
+                    throw new IOException("the broker refused (nack) a message of the batch: a queue the exchange " + exchange
+                            + " routes to turns messages away (one declared with x-max-length and x-overflow"
+                            + " reject-publish, full, say); the events wait in the stream until it takes them");
                 }
                 return;
             } catch (TimeoutException e) {

@@ -23,14 +23,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The RabbitMQ sink against the real broker (127.0.0.1:5672), when the exchange of its name was
- * declared before it, as an operator's infrastructure code might. A {@code direct} exchange routes
+ * The RabbitMQ sink against the real broker (127.0.0.1:5672), when the exchange or the queue of its
+ * name was declared before it, as an operator's infrastructure code might. A {@code direct} exchange routes
  * the events' keys (their types) past the relay's {@code #} binding: the sink used to blame a removed
  * queue at every try, and the exchange never; now it names the exchange's type, and once the
  * exchange is made right the event goes through. (The relay's own way of ridding out failed sends,
  * events waiting in the stream, is RabbitSinkIT's.)
  */
-class RabbitSinkExchangeTest {
+class RabbitSinkDeclaredFirstTest {
 
     private final String name = "mjtest-" + UUID.randomUUID();
     private Connection operator;
@@ -90,6 +90,25 @@ class RabbitSinkExchangeTest {
 
         IOException refused = assertThrows(IOException.class, () -> sink.send(List.of(event())));
         assertTrue(refused.getMessage().contains("the queue " + name + " or its binding was removed"), refused.getMessage());
+    }
+
+    /**
+     * A queue declared first with a length limit that refuses what passes it: the broker nacks the
+     * event, and the sink's failure says what kind of queue does that, where it used to say only that
+     * the broker refused a message. Once the queue has room the event goes through.
+     */
+    @Test
+    void aFullQueueThatRefusesPublishesIsNamedAsTheLikelyCauseAndOnceItHasRoomTheEventGoesThrough() throws Exception {
+        channel.queueDeclare(name, true, false, false, Map.of("x-max-length", 1, "x-overflow", "reject-publish"));
+        assertEquals(List.of(), sink.send(List.of(event())), "the first fills the queue");
+
+        IOException refused = assertThrows(IOException.class, () -> sink.send(List.of(event())));
+        assertTrue(refused.getMessage().contains("the broker refused (nack)"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("x-max-length and x-overflow reject-publish"), refused.getMessage());
+
+        assertNotNull(channel.basicGet(name, true), "a consumer makes room");
+        sink.reset();
+        assertEquals(List.of(), sink.send(List.of(event())));
     }
 
     private CloudEvent event() {
