@@ -37,6 +37,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * binding, removed while the relay is connected — comes back, and the broker then confirms it all
  * the same. Confirmed so, it would be dropped, while the relay counts it forwarded; instead the send
  * fails, and the next connect declares the queue and its binding again, and sends the batch anew.
+ * A user that may only publish (no permission to bind the queue) is enough where the operator bound
+ * it: the binding is then used as it is.
  * An exchange of the relay's name that was declared before it as another type than topic (a
  * {@code direct} one routes nothing to {@code #}) is named as the cause instead; the events wait
  * in the stream until it is made right.
@@ -56,6 +58,8 @@ final class RabbitSink implements EventSink {
     private final String queue;
     private Connection connection;
     private Channel channel;
+    /** The broker's refusal to let the relay's user bind its queue, since the last connect; null when it bound it. */
+    private String bindRefused;
     /** Why the broker blocks this connection's publishing, while it does (its connection thread sets it). */
     private volatile String blocked;
     /** Messages of the batch under way the broker routed to no queue (its connection thread counts them). */
@@ -141,6 +145,12 @@ final class RabbitSink implements EventSink {
                         + " queue: it was declared before the relay as another type than topic (" + otherType + "), and"
                         + " routes the events' keys (their types) past the relay's binding '#'; delete it, or declare it"
                         + " as a durable topic exchange, and the events waiting are sent");
+            }
+            if (bindRefused != null) {
+                throw new IOException("the exchange " + exchange + " routed " + lost + " of " + events.size() + " events to no"
+                        + " queue, and the relay's user may not bind the queue " + queue + " to it (" + bindRefused + "):"
+                        + " bind it with the routing key '#', or let the user do so (read on the exchange, write on the"
+                        + " queue), and the events waiting are sent");
             }
             throw new IOException("the exchange " + exchange + " routed " + lost + " of " + events.size() + " events to no"
                     + " queue: the queue " + queue + " or its binding was removed; both are declared again");
@@ -230,8 +240,8 @@ final class RabbitSink implements EventSink {
         if (!exists(connection, declared -> declared.queueDeclarePassive(queue))) {
             declare(connection, declaring -> declaring.queueDeclare(queue, true, false, false, null));
         }
+        bindRefused = bound(connection);
         channel = connection.createChannel();
-        channel.queueBind(queue, exchange, "#");
         channel.confirmSelect();
         channel.addReturnListener(returned -> unroutable.incrementAndGet());
         return channel;
@@ -248,6 +258,25 @@ final class RabbitSink implements EventSink {
             if (noCertificate != null && noCertificate.asked()) {
                 throw new SSLException("the broker asked for a client certificate and the relay has none"
                         + " (rabbitmq-key-store-path is not set): " + e.getMessage(), e);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Binds the queue to the exchange with {@code #}; answers null, or the broker's refusal when the
+     * relay's user may not (a user that may only publish, on a broker locked down so: binding wants
+     * read on the exchange and write on the queue). The operator's own binding is then used as it is;
+     * without one, the events come back unroutable and the failure says what to bind.
+     */
+    private String bound(Connection open) throws IOException {
+        try {
+            declare(open, binding -> binding.queueBind(queue, exchange, "#"));
+            return null;
+        } catch (IOException e) {
+            AMQP.Channel.Close close = channelClosed(e);
+            if (close != null && close.getReplyCode() == AMQP.ACCESS_REFUSED) {
+                return close.getReplyText();
             }
             throw e;
         }

@@ -12,10 +12,12 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -109,6 +111,48 @@ class RabbitSinkDeclaredFirstTest {
         assertNotNull(channel.basicGet(name, true), "a consumer makes room");
         sink.reset();
         assertEquals(List.of(), sink.send(List.of(event())));
+    }
+
+    /**
+     * A broker locked down so that the relay's user may only publish to its exchange (write on it,
+     * nothing else), the exchange, queue and binding made by the operator: the sink used to fail at
+     * every connect, refused the binding it makes, and forwarded nothing. The operator's binding is
+     * now used as it is; and where there is none, the failure says what to bind.
+     */
+    @Test
+    void aUserThatMayOnlyPublishIsEnoughWhereTheOperatorBoundTheQueue() throws Exception {
+        channel.exchangeDeclare(name, "topic", true);
+        channel.queueDeclare(name, true, false, false, null);
+        channel.queueBind(name, name, "#");
+        String user = name + "-publisher";
+        rabbitmqctl("add_user", user, "publisher-password");
+        try {
+            rabbitmqctl("set_permissions", "-p", "/", user, "^$", "^" + name + "$", "^$");
+            Map<String, String> settings = Map.of("rabbitmq-host", "127.0.0.1", "rabbitmq-username", user,
+                    "rabbitmq-password", "publisher-password");
+            try (RabbitSink publisher = new RabbitSink(RabbitBroker.of(key -> Optional.ofNullable(settings.get(key))), name, name)) {
+                CloudEvent event = event();
+                assertEquals(List.of(), publisher.send(List.of(event)));
+                GetResponse got = channel.basicGet(name, true);
+                assertNotNull(got, "the event is in the operator's queue");
+                assertEquals(event.json(), new String(got.getBody(), StandardCharsets.UTF_8));
+
+                channel.queueUnbind(name, name, "#");
+                IOException refused = assertThrows(IOException.class, () -> publisher.send(List.of(event())));
+                assertTrue(refused.getMessage().contains("the relay's user may not bind the queue " + name), refused.getMessage());
+                assertTrue(refused.getMessage().contains("ACCESS_REFUSED"), "the broker's word: " + refused.getMessage());
+            }
+        } finally {
+            rabbitmqctl("delete_user", user);
+        }
+    }
+
+    private static void rabbitmqctl(String... arguments) throws Exception {
+        List<String> line = new ArrayList<>(List.of("rabbitmqctl"));
+        line.addAll(List.of(arguments));
+        Process process = new ProcessBuilder(line).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0, line + ": " + output);
     }
 
     private CloudEvent event() {
