@@ -42,6 +42,23 @@ final class FilesystemStore implements MediaStore {
     }
 
     @Override
+    public Uni<Void> check() {
+        return Uni.createFrom().<Void>item(() -> {
+            for (Path directory : new Path[] {root, incoming}) {
+                if (!Files.isDirectory(directory) || !Files.isWritable(directory)) {
+                    throw new UncheckedIOException(new IOException(directory + " is not a directory the relay may write"));
+                }
+            }
+            return null;
+        }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+
+    @Override
+    public String toString() {
+        return "the directory " + root + ", served as " + publicBase;
+    }
+
+    @Override
     public Uni<String> put(String key, Path file, String contentType) {
         return Uni.createFrom().item(() -> {
             Path target = root.resolve(key);

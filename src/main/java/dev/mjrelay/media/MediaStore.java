@@ -14,6 +14,12 @@ public interface MediaStore {
      */
     Uni<String> put(String key, Path file, String contentType);
 
+    /**
+     * Fails, saying why, when the store cannot take a file now: the bucket missing or refusing the
+     * relay's credentials, the directory not writable. Stores nothing.
+     */
+    Uni<Void> check();
+
     /** Where downloads wait before they are stored: on the same file system, for filesystem. */
     Path incoming();
 

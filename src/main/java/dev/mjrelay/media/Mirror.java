@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.config.DurationText;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.lane.EgressProxy;
+import dev.mjrelay.model.OutageLog;
 import dev.mjrelay.model.Task;
 import dev.mjrelay.model.TaskStatus;
 import dev.mjrelay.webhook.TargetGuard;
@@ -13,6 +14,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -81,6 +83,13 @@ public class Mirror {
     private final Vertx vertx;
     private final ObjectMapper mapper;
     private final Slots downloads;
+    /**
+     * The store failing writes: said once when it starts, reminded every minute, and said again when
+     * it ends. A bucket that does not exist or refuses the relay's credentials fails every task's
+     * attempts for as long as it lasts, each task's event held back up to relay.media.timeout: one
+     * INFO line a task, as before, told the operator neither which part failed nor that all did.
+     */
+    private final OutageLog storeDown = new OutageLog();
 
     Mirror(RelayConfig config, Vertx vertx, TargetGuard guard, MeterRegistry registry, ObjectMapper mapper) {
         this.vertx = vertx;
@@ -178,6 +187,7 @@ public class Mirror {
                         image.put("image_url", urls.get(k));
                     }
                     copy.put(MIRRORED, true);
+                    storeWorked();
                     return timed(start, (Result) new Mirrored(copy));
                 })
                 .onFailure().recoverWithItem(failure -> {
@@ -188,6 +198,7 @@ public class Mirror {
                             return timed(start, gaveUp(snapshot, refused.getMessage()));
                         }
                     }
+                    causes.stream().filter(StoreFailed.class::isInstance).findFirst().ifPresent(this::storeFailed);
                     return timed(start, new Retry(describe(causes.get(0))));
                 });
     }
@@ -250,7 +261,50 @@ public class Mirror {
     private Uni<String> mirrorOne(String url, Duration within) {
         return downloads.run(() -> downloader.download(url, store.incoming(), within)
                 .chain(file -> store.put(file.sha256() + "." + extension(file.contentType()), file.file(), file.contentType())
+                        .onFailure().transform(StoreFailed::new)
                         .invoke(stored -> bytes.increment(file.bytes()))));
+    }
+
+    /** The store, not the image's server, failed: told apart so that its outage is said as one. */
+    static final class StoreFailed extends Exception {
+        StoreFailed(Throwable cause) {
+            super(describe(cause), cause);
+        }
+    }
+
+    private void storeFailed(Throwable failure) {
+        OutageLog.Failure failed = storeDown.failed(System.currentTimeMillis());
+        switch (failed.say()) {
+            case FIRST -> LOG.warnf("media: the store failed to take an image (%s): the events of tasks that succeed wait"
+                    + " for it, up to relay.media.timeout (%s) each, then go out with the upstream's URLs",
+                    failure.getMessage(), DurationText.of(timeout));
+            case REMINDER -> LOG.warnf("media: the store has failed to take images for %d s now (%d tries): %s",
+                    failed.lastedMs() / 1000, failed.failures(), failure.getMessage());
+            case NOTHING -> { }
+        }
+    }
+
+    private void storeWorked() {
+        OutageLog.Ended ended = storeDown.worked(System.currentTimeMillis());
+        if (ended != null) {
+            LOG.infof("media: the store takes images again, after %d s", ended.lastedMs() / 1000);
+        }
+    }
+
+    /**
+     * Tries the store once at start, so that a bucket that does not exist, credentials it refuses or
+     * a directory the relay may not write are said before the first task needs them; the relay starts
+     * all the same (a bucket may be made after it, a store may be down for a while).
+     */
+    void checkStore(@Observes StartupEvent event) {
+        if (store == null) {
+            return;
+        }
+        store.check().subscribe().with(
+                ok -> LOG.infof("media: mirroring images into %s", store),
+                failure -> LOG.warnf("media: the store cannot take images now (%s): the events of tasks that succeed"
+                        + " will wait for it, up to relay.media.timeout (%s) each, then go out with the upstream's URLs",
+                        describe(failure), DurationText.of(timeout)));
     }
 
     private Result timed(long start, Result result) {

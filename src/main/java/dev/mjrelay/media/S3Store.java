@@ -23,7 +23,9 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.HeadBucketRequest;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 import software.amazon.awssdk.services.s3.presigner.model.GetObjectPresignRequest;
 
@@ -112,6 +114,39 @@ final class S3Store implements MediaStore, AutoCloseable {
     @Override
     public Path incoming() {
         return incoming;
+    }
+
+    @Override
+    public Uni<Void> check() {
+        return Uni.createFrom().completionStage(() -> client.headBucket(HeadBucketRequest.builder().bucket(bucket).build()))
+                .onFailure().transform(S3Store::said)
+                .replaceWithVoid();
+    }
+
+    /**
+     * A failure as the operator can act on it: a bucket's HEAD answers no body, so the SDK has only
+     * the status to say; the common ones are named.
+     */
+    private static Throwable said(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof S3Exception s3) {
+            String why = switch (s3.statusCode()) {
+                case 404 -> "the bucket does not exist";
+                case 403 -> "the store refuses the relay's credentials, or they may not use the bucket";
+                case 301 -> "the bucket is in another region than relay.media.s3.region";
+                default -> null;
+            };
+            if (why != null) {
+                return new IOException(why + " (" + s3.statusCode() + ")", cause);
+            }
+        }
+        return cause;
+    }
+
+    @Override
+    public String toString() {
+        return "the bucket " + bucket + (publicBase == null ? " (presigned URLs)" : ", served as " + publicBase);
     }
 
     @Override

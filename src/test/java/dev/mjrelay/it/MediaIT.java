@@ -120,6 +120,32 @@ class MediaIT {
         }
     }
 
+    /**
+     * A bucket that does not exist (yet): it was said nowhere at start, and each task's failure was one
+     * INFO line, while every event waited up to relay.media.timeout. Now the start says the store
+     * cannot take images and why, the first failure is a WARN naming the store, and once the bucket
+     * is made the waiting events go out mirrored and the log says the store is back.
+     */
+    @Test
+    void aBucketThatDoesNotExistIsSaidAtStartAndOnceMadeTheWaitingEventsGoOutMirrored() throws Exception {
+        String bucket = "mirror-made-late";
+        try (FakeUpstream upstream = new FakeUpstream(300).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("media-no-bucket", prefix(), upstream, s3Store(bucket, "1h")).start()) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> relay.logText()
+                    .contains("media: the store cannot take images now (the bucket does not exist (404))"));
+            List<String> ids = submit(relay, receiver, "late-", 3);
+            await().atMost(Duration.ofSeconds(30)).until(() -> relay.logText().contains("media: the store failed to take an image ("));
+            assertTrue(ids.stream().allMatch(id -> receiver.forTask(id).isEmpty()), "the events wait for the store");
+
+            s3.bucket(bucket);
+            List<JsonNode> events = awaitOneEventEach(receiver, ids, 60);
+            for (JsonNode event : events) {
+                assertTrue(event.path("data").path("mediaMirrored").asBoolean(), event.toString());
+            }
+            assertTrue(relay.logText().contains("media: the store takes images again, after "), "the end of the outage said");
+        }
+    }
+
     @Test
     void presignedUrlsWorkThenExpireAndAReadPastHalfTheirLifetimeShowsThemSignedAgain() throws Exception {
         String bucket = s3.bucket("mirror-expiring");
