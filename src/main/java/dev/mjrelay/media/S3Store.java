@@ -23,7 +23,6 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
-import software.amazon.awssdk.services.s3.model.HeadBucketRequest;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
@@ -116,17 +115,22 @@ final class S3Store implements MediaStore, AutoCloseable {
         return incoming;
     }
 
+    /**
+     * Writes an empty object at {@value #CHECK_KEY}, the same each time: what mirroring needs and no
+     * more. A bucket's {@code HEAD} would want {@code s3:ListBucket}, which a policy of least
+     * privilege (put and get objects) does not grant, and would cry wolf there.
+     */
     @Override
     public Uni<Void> check() {
-        return Uni.createFrom().completionStage(() -> client.headBucket(HeadBucketRequest.builder().bucket(bucket).build()))
+        PutObjectRequest request = PutObjectRequest.builder().bucket(bucket).key(CHECK_KEY).contentType("text/plain").build();
+        return Uni.createFrom().completionStage(() -> client.putObject(request, AsyncRequestBody.empty()))
                 .onFailure().transform(S3Store::said)
                 .replaceWithVoid();
     }
 
-    /**
-     * A failure as the operator can act on it: a bucket's HEAD answers no body, so the SDK has only
-     * the status to say; the common ones are named.
-     */
+    static final String CHECK_KEY = ".mj-relay-check";
+
+    /** A failure as the operator can act on it: the common statuses named. */
     private static Throwable said(Throwable failure) {
         Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;

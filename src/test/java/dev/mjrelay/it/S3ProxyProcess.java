@@ -74,7 +74,7 @@ final class S3ProxyProcess implements AutoCloseable {
         return "http://127.0.0.1:" + port;
     }
 
-    /** Every key in the bucket. */
+    /** Every image's key in the bucket. */
     List<String> keys(String bucket) {
         List<String> keys = new ArrayList<>();
         String token = null;
@@ -84,7 +84,8 @@ final class S3ProxyProcess implements AutoCloseable {
                 request.continuationToken(token);
             }
             var page = client.listObjectsV2(request.build()).join();
-            page.contents().stream().map(S3Object::key).forEach(keys::add);
+            // the empty object the relay writes at start to try the store is no image
+            page.contents().stream().map(S3Object::key).filter(key -> !key.equals(".mj-relay-check")).forEach(keys::add);
             token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
         } while (token != null);
         return keys;
