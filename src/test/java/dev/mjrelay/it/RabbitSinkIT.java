@@ -21,12 +21,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static dev.mjrelay.it.FaultToleranceIT.JSON;
 import static dev.mjrelay.it.FaultToleranceIT.prefix;
+import static dev.mjrelay.testing.Rabbitmqctl.rabbitmqctl;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -571,15 +571,6 @@ class RabbitSinkIT {
     /** Changes the broker's limit on a message while it runs: channels opened from then on apply it. */
     private static void setMaxMessageSize(long bytes) throws Exception {
         rabbitmqctl("eval", "application:set_env(rabbit, max_message_size, " + bytes + ").");
-    }
-
-    private static String rabbitmqctl(String... command) throws Exception {
-        List<String> line = new ArrayList<>(List.of("rabbitmqctl"));
-        line.addAll(List.of(command));
-        Process process = new ProcessBuilder(line).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0, line + ": " + output);
-        return output;
     }
 
     /** Reads the test's queue: every event by task, in arrival order, and how many arrived twice. */

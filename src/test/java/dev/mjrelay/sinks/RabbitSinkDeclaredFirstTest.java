@@ -12,13 +12,12 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
+import static dev.mjrelay.testing.Rabbitmqctl.rabbitmqctl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -145,14 +144,6 @@ class RabbitSinkDeclaredFirstTest {
         } finally {
             rabbitmqctl("delete_user", user);
         }
-    }
-
-    private static void rabbitmqctl(String... arguments) throws Exception {
-        List<String> line = new ArrayList<>(List.of("rabbitmqctl"));
-        line.addAll(List.of(arguments));
-        Process process = new ProcessBuilder(line).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0, line + ": " + output);
     }
 
     private CloudEvent event() {
