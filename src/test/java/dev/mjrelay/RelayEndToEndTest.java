@@ -74,6 +74,22 @@ class RelayEndToEndTest {
         given().get(urls.get(0)).then().statusCode(200).contentType("image/png");
     }
 
+    /**
+     * A callback URL written with letters outside ASCII in its path or query reaches its receiver
+     * percent-encoded, as a browser sends it: the bytes went raw into the request line before, which
+     * strict servers and proxies refuse as malformed. The fragment is never sent.
+     */
+    @Test
+    void aCallbackUrlWithLettersOutsideAsciiIsSentPercentEncoded() {
+        String id = submit(ALICE, "/mj/submit/imagine", Map.of("prompt", "a red mug",
+                "callbackUrl", receiver.url("/hooks/caf\u00e9?who=Jos\u00e9&done=%E2%9C%93#top")));
+
+        Receiver.Request webhook = awaitOneWebhook(id);
+
+        assertEquals("/hooks/caf%C3%A9?who=Jos%C3%A9&done=%E2%9C%93", webhook.path());
+        assertTrue(Webhooks.verifies(ALICE_SECRET, webhook));
+    }
+
     @Test
     void upscaleThroughChangeSendsTheParentsUpstreamIdAndDelivers() {
         String parent = succeededImagine();

@@ -5,6 +5,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.InetAddress;
@@ -49,6 +50,18 @@ class TargetGuardTest {
         // some of these are not even hosts to java.net.URI; refused either way, before any lookup
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> strict.parse(url));
         assertEquals("uses an unusual numeric form of an IP address; write it as a.b.c.d", e.getMessage());
+    }
+
+    /** What goes into the request line: ASCII only, percent-encoded as a browser would; the fragment never. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "https://example.com                       | /",
+            "https://example.com/hook?a=1              | /hook?a=1",
+            "https://example.com/caf\u00e9?who=Jos\u00e9 | /caf%C3%A9?who=Jos%C3%A9",
+            "https://example.com/%E2%9C%93?q=%20x#top  | /%E2%9C%93?q=%20x",
+            "https://example.com/a?\u2713             | /a?%E2%9C%93"})
+    void theRequestTargetIsAsciiAndLeavesTheFragmentOut(String url, String requestTarget) {
+        assertEquals(requestTarget, strict.parse(url).requestTarget());
     }
 
     @Test

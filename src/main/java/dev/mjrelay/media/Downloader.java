@@ -154,10 +154,7 @@ final class Downloader {
 
     private Future<Object> get(HttpClients.ByHost clients, TargetGuard.Resolved resolved, Path dir, InFlight inFlight) {
         TargetGuard.Target target = resolved.target();
-        String path = target.uri().getRawPath() == null || target.uri().getRawPath().isEmpty() ? "/" : target.uri().getRawPath();
-        if (target.uri().getRawQuery() != null) {
-            path += "?" + target.uri().getRawQuery();
-        }
+        String path = target.requestTarget();
         RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(target.host())
                 .setPort(target.port()).setSsl(target.https()).setURI(path)
                 .setFollowRedirects(false).setConnectTimeout(10_000).setIdleTimeout(IDLE.toMillis())

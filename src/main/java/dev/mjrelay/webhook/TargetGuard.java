@@ -83,6 +83,18 @@ public class TargetGuard {
 
     /** A URL that passed the syntax checks. */
     public record Target(URI uri, String host, int port, boolean https) {
+
+        /**
+         * The request's target: the path ({@code /} when there is none) and the query, with every
+         * character outside ASCII percent-encoded as its UTF-8 bytes, as a browser sends
+         * {@code ?name=José}. Sent raw, as written, those bytes make an invalid request line that
+         * strict servers and proxies refuse; the fragment is never sent.
+         */
+        public String requestTarget() {
+            URI ascii = URI.create(uri.toASCIIString());
+            String path = ascii.getRawPath() == null || ascii.getRawPath().isEmpty() ? "/" : ascii.getRawPath();
+            return ascii.getRawQuery() == null ? path : path + "?" + ascii.getRawQuery();
+        }
     }
 
     /** A target and the addresses it may be reached at. */

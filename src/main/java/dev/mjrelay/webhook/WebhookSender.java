@@ -112,11 +112,7 @@ public class WebhookSender {
 
     private Future<Result> post(HttpClient http, TargetGuard.Resolved resolved, Map<String, String> headers, String body) {
         TargetGuard.Target target = resolved.target();
-        String path = target.uri().getRawPath() == null || target.uri().getRawPath().isEmpty()
-                ? "/" : target.uri().getRawPath();
-        if (target.uri().getRawQuery() != null) {
-            path += "?" + target.uri().getRawQuery();
-        }
+        String path = target.requestTarget();
         RequestOptions options = new RequestOptions()
                 .setMethod(HttpMethod.POST)
                 .setHost(target.host())
