@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mjrelay.config.DurationText;
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.lane.Causes;
 import dev.mjrelay.lane.EgressProxy;
 import dev.mjrelay.model.OutageLog;
 import dev.mjrelay.model.Task;
@@ -277,9 +278,9 @@ public class Mirror {
         switch (failed.say()) {
             case FIRST -> LOG.warnf("media: the store failed to take an image (%s): the events of tasks that succeed wait"
                     + " for it, up to relay.media.timeout (%s) each, then go out with the upstream's URLs",
-                    failure.getMessage(), DurationText.of(timeout));
+                    Causes.loggable(failure.getMessage()), DurationText.of(timeout));
             case REMINDER -> LOG.warnf("media: the store has failed to take images for %d s now (%d tries): %s",
-                    failed.lastedMs() / 1000, failed.failures(), failure.getMessage());
+                    failed.lastedMs() / 1000, failed.failures(), Causes.loggable(failure.getMessage()));
             case NOTHING -> { }
         }
     }
@@ -304,7 +305,7 @@ public class Mirror {
                 ok -> LOG.infof("media: mirroring images into %s", store),
                 failure -> LOG.warnf("media: the store cannot take images now (%s): the events of tasks that succeed"
                         + " will wait for it, up to relay.media.timeout (%s) each, then go out with the upstream's URLs",
-                        describe(failure), DurationText.of(timeout)));
+                        Causes.loggable(describe(failure)), DurationText.of(timeout)));
     }
 
     private Result timed(long start, Result result) {

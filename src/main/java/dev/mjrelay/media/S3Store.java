@@ -41,6 +41,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.Optional;
+import java.util.concurrent.CompletionException;
 
 /**
  * An S3-compatible bucket, through the AWS SDK's asynchronous client (credentials the usual AWS
@@ -132,7 +133,7 @@ final class S3Store implements MediaStore, AutoCloseable {
 
     /** A failure as the operator can act on it: the common statuses named. */
     private static Throwable said(Throwable failure) {
-        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
         if (cause instanceof S3Exception s3) {
             String why = switch (s3.statusCode()) {
