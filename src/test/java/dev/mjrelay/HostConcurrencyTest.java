@@ -9,9 +9,12 @@ import io.quarkus.test.junit.TestProfile;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static dev.mjrelay.testing.Api.post;
 import static dev.mjrelay.testing.Api.submit;
@@ -24,7 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A receiver that answers slowly holds at most relay.webhook.concurrency-per-host of the dispatcher's
  * slots (2 of 4 here): its webhooks over that wait, uncounted as attempts and spending none of an
- * endpoint's rateLimit, and another receiver's go on.
+ * endpoint's rateLimit, and another receiver's go on. An account whose receivers answer slowly, on
+ * however many hosts, holds at most relay.webhook.concurrency-per-account (3 of 4 here), and another
+ * account's webhooks go on.
  */
 @QuarkusTest
 @QuarkusTestResource(RedisTestResource.class)
@@ -39,7 +44,8 @@ class HostConcurrencyTest {
         public Map<String, String> getConfigOverrides() {
             return Map.of("relay.webhook.concurrency", "4",
                     "relay.webhook.concurrency-per-host", "2",
-                    // attempts of 6 s are answered, not timed out
+                    "relay.webhook.concurrency-per-account", "3",
+                    // attempts of 6 and 8 s are answered, not timed out
                     "relay.webhook.timeout", "10s",
                     "relay.webhook.lease", "20s",
                     "relay.accounts.hugo.api-key", HUGO,
@@ -106,6 +112,41 @@ class HostConcurrencyTest {
                 given().header("Authorization", "Bearer " + HUGO).delete("/v1/webhooks/" + endpoint).then().statusCode(204);
             }
         }
+    }
+
+    @Test
+    void anAccountWhoseReceiversAllHangHoldsItsShareAndAnotherAccountsWebhookGoesAtOnce() {
+        try (Receiver first = new Receiver().slow(8_000); Receiver second = new Receiver().slow(8_000);
+             Receiver quick = new Receiver()) {
+            // two hosts, two slots each: without an account's share, its six webhooks would hold all four
+            for (int i = 0; i < 6; i++) {
+                Receiver slow = i % 2 == 0 ? first : second;
+                submit(HUGO, "/mj/submit/imagine", Map.of("prompt", "to a receiver that hangs " + i,
+                        "callbackUrl", slow.url("/hangs")));
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> first.requests().size() + second.requests().size() >= 3);
+            Instant firstAnswered = Stream.concat(first.requests().stream(), second.requests().stream())
+                    .map(Receiver.Request::at).min(Comparator.naturalOrder()).orElseThrow().plusMillis(8_000);
+
+            String task = submit(OTTO, "/mj/submit/imagine", Map.of("prompt", "to a receiver that answers",
+                    "callbackUrl", quick.url("/answers")));
+            await().atMost(Duration.ofSeconds(30)).until(() -> !quick.forTask(task).isEmpty());
+            assertTrue(quick.forTask(task).get(0).at().isBefore(firstAnswered),
+                    "the other account's webhook went while the hanging ones held their slots");
+            await().atMost(Duration.ofSeconds(40)).until(() -> first.requests().size() + second.requests().size() >= 6);
+            // no slot was given back before the first answer: what arrived before it was in flight at once
+            long atOnce = Stream.concat(first.requests().stream(), second.requests().stream())
+                    .filter(request -> request.at().isBefore(firstAnswered)).count();
+            assertEquals(3, atOnce, "the account's share: 3 at once over both hosts, not all 4 slots");
+            assertTrue(accountBusy("hugo") > 0, "the waits are counted, by account");
+        }
+    }
+
+    private static double accountBusy(String account) {
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        return metrics.lines().filter(line -> line.startsWith("relay_webhook_account_busy_total{")
+                        && line.contains("account=\"" + account + "\""))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
     }
 
     private static double hostBusy() {

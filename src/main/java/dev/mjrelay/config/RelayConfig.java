@@ -172,6 +172,14 @@ public interface RelayConfig {
         @WithDefault("128")
         int concurrencyPerHost();
 
+        /**
+         * Webhook attempts in flight per replica for one account: an account whose receivers answer
+         * slowly or not at all, on however many hosts, holds at most this many of {@code concurrency},
+         * and the other accounts' webhooks go on; attempts over it wait, uncounted.
+         */
+        @WithDefault("128")
+        int concurrencyPerAccount();
+
         /** Time allowed for one attempt, connect to answer. */
         @WithDefault("15s")
         Duration timeout();

@@ -89,6 +89,7 @@ public class StartupCheck {
         atLeast(problems, "relay.poll.concurrency", config.poll().concurrency(), 1);
         atLeast(problems, "relay.webhook.concurrency", config.webhook().concurrency(), 1);
         atLeast(problems, "relay.webhook.concurrency-per-host", config.webhook().concurrencyPerHost(), 1);
+        atLeast(problems, "relay.webhook.concurrency-per-account", config.webhook().concurrencyPerAccount(), 1);
         atLeast(problems, "relay.store.partitions", config.store().partitions(), 1);
         atLeast(problems, "relay.store.connections-per-loop", config.store().connectionsPerLoop(), 1);
         if (config.store().partitions() > 1024) {

@@ -2,6 +2,7 @@ package dev.mjrelay.webhook;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mjrelay.account.Account;
 import dev.mjrelay.account.Accounts;
 import dev.mjrelay.account.WebhookSecret;
 import dev.mjrelay.config.RelayConfig;
@@ -30,6 +31,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -61,8 +63,11 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
     private final Settings settings;
     private final TaskTraces traces;
     private final ReplicaRoster roster;
-    private final HostSlots hosts;
+    private final SlotShares hosts;
+    private final SlotShares accountShares;
     private final Counter turnedAway;
+    /** Attempts put off because their account had its share in flight, by account (each configured one from 0). */
+    private final Map<String, Counter> accountBusy;
     private final Map<Skip, Counter> skipped;
     private final Map<AttemptDecision.Outcome, Counter> attempts;
     private final Timer deliveredAfter;
@@ -85,10 +90,17 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         this.requests = requests;
         RelayConfig.Webhook webhook = config.webhook();
         this.settings = new Settings(webhook.concurrency(), webhook.lease(), webhook.idle());
-        this.hosts = new HostSlots(webhook.concurrencyPerHost(), webhook.timeout());
+        this.hosts = new SlotShares(webhook.concurrencyPerHost(), webhook.timeout());
+        this.accountShares = new SlotShares(webhook.concurrencyPerAccount(), webhook.timeout());
         this.turnedAway = Counter.builder("relay.webhook.host.busy")
                 .description("Webhook attempts put off because their host had relay.webhook.concurrency-per-host in flight")
                 .register(registry);
+        this.accountBusy = new HashMap<>();
+        for (Account account : accounts.all()) {
+            accountBusy.put(account.name(), Counter.builder("relay.webhook.account.busy")
+                    .description("Webhook attempts put off because their account had relay.webhook.concurrency-per-account in flight")
+                    .tag("account", account.name()).register(registry));
+        }
         // each series from 0, so that an increase over it counts its first event: an alert on dead
         // deliveries (increase over 30 minutes) missed the first one after a start, when the series began at 1
         this.skipped = new EnumMap<>(Skip.class);
@@ -147,20 +159,30 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
     }
 
     /**
-     * An attempt within its host's share of this replica's slots: over it, the delivery waits a while,
-     * not counted as an attempt, and the slot goes to another host's webhook. The slot is taken before
-     * the endpoint's rate is asked, so an attempt turned away by its host spends none of the rate, and
-     * it is given back as soon as the receiver has answered (or failed to): recording the attempt in
-     * Redis is no time the receiver is busy, and counted in it made a quick receiver look slow under
-     * load, turning away its webhooks while it had room.
+     * An attempt within its account's share and its host's share of this replica's slots: over either,
+     * the delivery waits a while, not counted as an attempt, and the slot goes to another account's or
+     * host's webhook. The slots are taken before the endpoint's rate is asked, so an attempt turned away
+     * spends none of the rate, and they are given back as soon as the receiver has answered (or failed
+     * to): recording the attempt in Redis is no time the receiver is busy, and counted in it made a
+     * quick receiver look slow under load, turning away its webhooks while it had room.
      */
     private Uni<Void> send(DeliveryRecord delivery, int attempt, Instant at, Signing signing) {
-        String host = HostSlots.of(delivery.target());
-        if (!hosts.take(host, delivery.createdAtMs())) {
-            turnedAway.increment();
-            return store.postpone(delivery, at.plus(hosts.wait(host, delivery.createdAtMs())));
+        String account = delivery.account();
+        long created = delivery.createdAtMs();
+        if (!accountShares.take(account, created)) {
+            Counter busy = accountBusy.get(account);
+            if (busy != null) {
+                busy.increment();
+            }
+            return store.postpone(delivery, at.plus(accountShares.wait(account, created)));
         }
-        HostSlot slot = new HostSlot(host);
+        String host = SlotShares.host(delivery.target());
+        if (!hosts.take(host, created)) {
+            accountShares.give(account, -1);
+            turnedAway.increment();
+            return store.postpone(delivery, at.plus(hosts.wait(host, created)));
+        }
+        HeldSlots slot = new HeldSlots(host, account);
         // deferred: whatever the rate or the attempt throws, even before it is under way, gives the slot back
         return Uni.createFrom().deferred(() -> rateTurn(delivery, signing))
                 .chain(wait -> {
@@ -173,25 +195,32 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
                 .onTermination().invoke(slot::giveBack);
     }
 
-    /** A slot of {@link #hosts} held for one attempt: given back once, when the exchange ends or the work does. */
-    private final class HostSlot {
+    /**
+     * The slots of {@link #hosts} and {@link #accountShares} held for one attempt: given back once, when
+     * the exchange ends or the work does.
+     */
+    private final class HeldSlots {
         private final String host;
+        private final String account;
         private final AtomicBoolean given = new AtomicBoolean();
         private volatile long began = -1;
 
-        HostSlot(String host) {
+        HeldSlots(String host, String account) {
             this.host = host;
+            this.account = account;
         }
 
         void exchangeBegins() {
             began = System.nanoTime();
         }
 
-        /** The time of the exchange, when there was one, is the host's attempt time. */
+        /** The time of the exchange, when there was one, is the host's and the account's attempt time. */
         void giveBack() {
             if (given.compareAndSet(false, true)) {
                 long from = began;
-                hosts.give(host, from < 0 ? -1 : (System.nanoTime() - from) / 1_000_000);
+                long took = from < 0 ? -1 : (System.nanoTime() - from) / 1_000_000;
+                hosts.give(host, took);
+                accountShares.give(account, took);
             }
         }
     }
@@ -209,7 +238,7 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
      * One attempt, a span of its task's trace; the receiver gets the attempt's {@code traceparent}, so
      * what it does next can join the trace.
      */
-    private Uni<Void> attemptNow(DeliveryRecord delivery, int attempt, Instant at, Signing signing, HostSlot slot) {
+    private Uni<Void> attemptNow(DeliveryRecord delivery, int attempt, Instant at, Signing signing, HeldSlots slot) {
         Endpoint endpoint = signing.endpoint();
         WebhookRequests.Request request = requests.build(endpoint == null ? Endpoint.Format.STANDARD_WEBHOOKS : endpoint.format(),
                 delivery.webhookId(), at, signing.secrets(), delivery.body(), endpoint == null ? Map.of() : endpoint.headers());

@@ -8,42 +8,44 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * This replica's webhook attempts in flight to each host, at most {@code limit} at once: a receiver
- * that answers slowly or not at all holds that many of the dispatcher's slots, never all of them,
- * and every other host's webhooks go on. One turned away is told when a slot should be free for it:
- * a host's slots free one every (its recent attempt time / limit) on average, so the k-th turned away
- * comes back after about k of those — however long the host's backlog, it is claimed again about as
- * often as the host takes webhooks, not all of it every moment.
+ * This replica's webhook attempts in flight per share — a receiver's host, or an account — at most
+ * {@code limit} at once to each: a receiver that answers slowly or not at all holds its host's share
+ * of the dispatcher's slots, never all of them, and an account whose receivers do (however many
+ * hosts it spreads them over) holds its account's share, so every other account's webhooks go on.
+ * One turned away is told when a slot should be free for it: a share's slots free one every (its
+ * recent attempt time / limit) on average, so the k-th turned away comes back after about k of
+ * those — however long the share's backlog, it is claimed again about as often as its attempts end,
+ * not all of it every moment.
  * <p>
- * Those turned away form the host's line, first in first out: while turns are promised, a webhook
+ * Those turned away form the share's line, first in first out: while turns are promised, a webhook
  * newer than every one in the line joins its end, even where a slot is free at that moment. Before,
  * new webhooks took the slots as they freed and the ones coming back at their turn found none, again
- * and again: under a load at the host's share, a few waited 15 s and more behind webhooks that came
- * after them. Memory: one entry per host with an attempt in flight.
+ * and again: under a load at a host's share, a few waited 15 s and more behind webhooks that came
+ * after them. Memory: one entry per share with an attempt in flight.
  */
-final class HostSlots {
+final class SlotShares {
 
-    /** The soonest a turned-away attempt comes back, however quick its host. */
+    /** The soonest a turned-away attempt comes back, however quick its share's attempts. */
     static final Duration SOONEST = Duration.ofMillis(50);
 
     private final int limit;
     private final Duration longest;
     private final LongSupplier nanos;
-    private final Map<String, Host> hosts = new HashMap<>();
+    private final Map<String, Share> shares = new HashMap<>();
 
     /** @param longest an attempt's time-out: no attempt takes longer */
-    HostSlots(int limit, Duration longest) {
+    SlotShares(int limit, Duration longest) {
         this(limit, longest, System::nanoTime);
     }
 
     /** With a clock of its own (tests): {@code nanos} as {@link System#nanoTime()}. */
-    HostSlots(int limit, Duration longest, LongSupplier nanos) {
+    SlotShares(int limit, Duration longest, LongSupplier nanos) {
         this.limit = limit;
         this.longest = longest;
         this.nanos = nanos;
     }
 
-    private static final class Host {
+    private static final class Share {
         /** When its first attempt in flight was taken (ms, this JVM's nano clock): none has taken longer. */
         final double sinceMs;
         int inFlight;
@@ -57,19 +59,19 @@ final class HostSlots {
         /** The creation time of the newest webhook in the line (epoch ms). */
         long newestInLine = Long.MIN_VALUE;
 
-        Host(double sinceMs) {
+        Share(double sinceMs) {
             this.sinceMs = sinceMs;
         }
     }
 
     /**
-     * Takes a slot for an attempt to {@code host} of a webhook created at {@code createdAtMs}: false when
-     * the host has {@code limit} in flight already, or when turns are promised to webhooks all older
+     * Takes a slot of {@code share} for an attempt of a webhook created at {@code createdAtMs}: false when
+     * the share has {@code limit} in flight already, or when turns are promised to webhooks all older
      * than this one (it goes behind them). With nothing in flight there is nothing to wait for.
      */
-    synchronized boolean take(String host, long createdAtMs) {
+    synchronized boolean take(String share, long createdAtMs) {
         double now = nowMs();
-        Host h = hosts.computeIfAbsent(host, k -> new Host(now));
+        Share h = shares.computeIfAbsent(share, k -> new Share(now));
         boolean behindTheLine = h.inFlight > 0 && h.lastTurnMs > now && createdAtMs > h.newestInLine;
         if (h.inFlight >= limit || behindTheLine) {
             return false;
@@ -78,9 +80,9 @@ final class HostSlots {
         return true;
     }
 
-    /** Gives back the slot of an attempt to {@code host} that took {@code tookMs}; negative: none was made with it. */
-    synchronized void give(String host, long tookMs) {
-        Host h = hosts.get(host);
+    /** Gives back a slot of {@code share}, whose attempt took {@code tookMs}; negative: none was made with it. */
+    synchronized void give(String share, long tookMs) {
+        Share h = shares.get(share);
         if (h == null) {
             return;
         }
@@ -88,21 +90,21 @@ final class HostSlots {
             h.averageMs = h.averageMs < 0 ? tookMs : 0.8 * h.averageMs + 0.2 * tookMs;
         }
         if (--h.inFlight <= 0) {
-            hosts.remove(host);
+            shares.remove(share);
         }
     }
 
     /**
-     * How long an attempt turned away from {@code host} (a webhook created at {@code createdAtMs}) waits
+     * How long an attempt turned away by {@code share} (a webhook created at {@code createdAtMs}) waits
      * before it is claimed again: until the next slot not yet promised to one turned away before it
-     * should be free, at least {@link #SOONEST}, at most four time-outs. It joins the host's line.
-     * Before any attempt to the host has ended, the attempt time is taken to be as long as its first one
+     * should be free, at least {@link #SOONEST}, at most four time-outs. It joins the share's line.
+     * Before any attempt of the share has ended, the attempt time is taken to be as long as its first one
      * in flight has been under way: a quick host's first burst waits a moment, not the seconds half a
      * time-out per slot would give (its first webhooks turned away waited up to 7 s), and a host that
      * does not answer has its line spread out more the longer it keeps silent.
      */
-    synchronized Duration wait(String host, long createdAtMs) {
-        Host h = hosts.get(host);
+    synchronized Duration wait(String share, long createdAtMs) {
+        Share h = shares.get(share);
         double now = nowMs();
         double attemptMs = h == null ? SOONEST.toMillis()
                 : h.averageMs >= 0 ? h.averageMs : Math.max(SOONEST.toMillis(), now - h.sinceMs);
@@ -125,7 +127,7 @@ final class HostSlots {
      * scheme's own when the URL names none — {@code https://Example.com/} and {@code https://example.com:443/}
      * are one receiver. An unreadable URL is a host of its own.
      */
-    static String of(String url) {
+    static String host(String url) {
         try {
             URI uri = URI.create(url);
             if (uri.getHost() == null) {
@@ -138,7 +140,7 @@ final class HostSlots {
         }
     }
 
-    synchronized int hosts() {
-        return hosts.size();
+    synchronized int shares() {
+        return shares.size();
     }
 }

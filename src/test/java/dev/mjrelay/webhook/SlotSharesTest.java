@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A host's share of the dispatcher's slots, how long one turned away waits, and that nothing stays behind. */
-class HostSlotsTest {
+/** A share (a host, an account) of the dispatcher's slots, how long one turned away waits, and that nothing stays behind. */
+class SlotSharesTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(15);
 
@@ -18,8 +18,8 @@ class HostSlotsTest {
     /** When the webhooks of a test were created (epoch ms): each new one later than the last. */
     private long created = 1_800_000_000_000L;
 
-    private HostSlots slots(int limit) {
-        return new HostSlots(limit, TIMEOUT, () -> nowMs * 1_000_000);
+    private SlotShares slots(int limit) {
+        return new SlotShares(limit, TIMEOUT, () -> nowMs * 1_000_000);
     }
 
     private long next() {
@@ -28,7 +28,7 @@ class HostSlotsTest {
 
     @Test
     void aHostHasAtMostItsShareAndAnotherHostIsNotHeldUp() {
-        HostSlots slots = slots(2);
+        SlotShares slots = slots(2);
         assertTrue(slots.take("slow.example:443", next()));
         assertTrue(slots.take("slow.example:443", next()));
         assertFalse(slots.take("slow.example:443", next()), "its share is taken");
@@ -40,18 +40,18 @@ class HostSlotsTest {
 
     @Test
     void oneReceiverIsOneHostHoweverItsUrlsSpellIt() {
-        assertEquals("example.com:443", HostSlots.of("https://Example.COM/hooks"));
-        assertEquals("example.com:443", HostSlots.of("https://example.com:443/other?x=1"));
-        assertEquals("example.com:80", HostSlots.of("http://example.com/"));
-        assertEquals("example.com:80", HostSlots.of("HTTP://example.com:80/"));
-        assertEquals("example.com:8443", HostSlots.of("https://example.com:8443/"));
-        assertEquals("[::1]:9000", HostSlots.of("http://[::1]:9000/"));
-        assertEquals("not a url", HostSlots.of("not a url"), "an unreadable URL is a host of its own");
+        assertEquals("example.com:443", SlotShares.host("https://Example.COM/hooks"));
+        assertEquals("example.com:443", SlotShares.host("https://example.com:443/other?x=1"));
+        assertEquals("example.com:80", SlotShares.host("http://example.com/"));
+        assertEquals("example.com:80", SlotShares.host("HTTP://example.com:80/"));
+        assertEquals("example.com:8443", SlotShares.host("https://example.com:8443/"));
+        assertEquals("[::1]:9000", SlotShares.host("http://[::1]:9000/"));
+        assertEquals("not a url", SlotShares.host("not a url"), "an unreadable URL is a host of its own");
     }
 
     @Test
     void theOnesTurnedAwayAreToldTheirTurnsOneSlotApart() {
-        HostSlots slots = twoSlotsFullAfterA400MsAttempt();
+        SlotShares slots = twoSlotsFullAfterA400MsAttempt();
         // two slots, attempts of 400 ms: one frees every 200 ms
         assertEquals(200, slots.wait("h:80", next()).toMillis(), "the first: one slot's time");
         assertEquals(400, slots.wait("h:80", next()).toMillis(), "the next, one slot later");
@@ -60,9 +60,9 @@ class HostSlotsTest {
 
     @Test
     void beforeAnyAttemptEndedTheWaitIsAsLongAsTheFirstHasBeenUnderWay() {
-        HostSlots slots = slots(1);
+        SlotShares slots = slots(1);
         slots.take("h:80", next());
-        assertEquals(HostSlots.SOONEST, slots.wait("h:80", next()),
+        assertEquals(SlotShares.SOONEST, slots.wait("h:80", next()),
                 "a burst to a host just begun waits a moment, not half a time-out");
         nowMs += 10_000;
         long wait = slots.wait("h:80", next()).toMillis();
@@ -72,16 +72,16 @@ class HostSlotsTest {
             assertTrue(slots.wait("h:80", next()).compareTo(TIMEOUT.multipliedBy(4)) <= 0, "at most four time-outs");
         }
 
-        HostSlots quick = slots(2);
+        SlotShares quick = slots(2);
         quick.take("q:80", next());
         quick.take("q:80", next());
         quick.give("q:80", 1);
-        assertEquals(HostSlots.SOONEST, quick.wait("q:80", next()), "however quick the host, not sooner than this");
+        assertEquals(SlotShares.SOONEST, quick.wait("q:80", next()), "however quick the host, not sooner than this");
     }
 
     @Test
     void aSlotGivenBackUnusedLeavesTheHostsAttemptTimeAsItWas() {
-        HostSlots slots = twoSlotsFullAfterA400MsAttempt();
+        SlotShares slots = twoSlotsFullAfterA400MsAttempt();
         // an endpoint's rate said wait: the slot went back without an attempt made with it
         long created = next();
         slots.give("h:80", -1);
@@ -91,7 +91,7 @@ class HostSlotsTest {
 
     @Test
     void theOnesTurnedAwayGoFirstAndANewerWebhookQueuesBehindThem() {
-        HostSlots slots = twoSlotsFullAfterA400MsAttempt();
+        SlotShares slots = twoSlotsFullAfterA400MsAttempt();
         long older = next();
         assertFalse(slots.take("h:80", older));
         assertEquals(200, slots.wait("h:80", older).toMillis());
@@ -114,7 +114,7 @@ class HostSlotsTest {
 
     @Test
     void withNothingInFlightNothingIsWaitedFor() {
-        HostSlots slots = slots(1);
+        SlotShares slots = slots(1);
         long first = next();
         slots.take("h:80", first);
         slots.give("h:80", 400);
@@ -130,30 +130,30 @@ class HostSlotsTest {
     void aNanoClockBelowZeroChangesNothing() {
         // System.nanoTime() has an arbitrary origin: it may be negative
         nowMs = -3_600_000;
-        HostSlots slots = twoSlotsFullAfterA400MsAttempt();
+        SlotShares slots = twoSlotsFullAfterA400MsAttempt();
         assertEquals(200, slots.wait("h:80", next()).toMillis(), "one slot's time, not the way back to zero");
         slots.give("h:80", 400);
         assertTrue(slots.take("h:80", created), "the one turned away is in the line");
 
-        HostSlots fresh = slots(2);
+        SlotShares fresh = slots(2);
         fresh.take("f:80", next());
         assertTrue(fresh.take("f:80", next()), "a host with no line takes what comes");
     }
 
     @Test
     void aHostWithNothingInFlightLeavesNothingBehind() {
-        HostSlots slots = slots(4);
+        SlotShares slots = slots(4);
         for (int i = 0; i < 100; i++) {
             String host = "h" + i + ":443";
             slots.take(host, next());
             slots.give(host, 10);
         }
-        assertEquals(0, slots.hosts());
+        assertEquals(0, slots.shares());
     }
 
     /** Host h:80 with both its slots taken, its attempts known to take 400 ms. */
-    private HostSlots twoSlotsFullAfterA400MsAttempt() {
-        HostSlots slots = slots(2);
+    private SlotShares twoSlotsFullAfterA400MsAttempt() {
+        SlotShares slots = slots(2);
         slots.take("h:80", next());
         slots.take("h:80", next());
         slots.give("h:80", 400);
