@@ -1,13 +1,16 @@
 package dev.mjrelay;
 
 import dev.mjrelay.testing.FreePort;
+import dev.mjrelay.testing.LogCapture;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.logging.LogRecord;
 
 import static dev.mjrelay.testing.Api.ALICE;
 import static dev.mjrelay.testing.Api.fetch;
@@ -15,8 +18,9 @@ import static dev.mjrelay.testing.Api.post;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.lessThan;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** With Redis gone the relay still answers, promptly, with 503 and the envelope; readiness says so. */
+/** With Redis gone the relay still answers, promptly, with 503 and the envelope; readiness says so, to the prober alone. */
 @QuarkusTest
 @TestProfile(UnreachableRedisTest.NoRedis.class)
 class UnreachableRedisTest {
@@ -46,6 +50,17 @@ class UnreachableRedisTest {
     void readinessIsDownAndLivenessUp() {
         given().get("/q/health/ready").then().statusCode(503).time(lessThan(5000L));
         given().get("/q/health/live").then().statusCode(200);
+    }
+
+    @Test
+    void readinessProbesDuringTheOutageAreNotEachLogged() {
+        List<LogRecord> logged = LogCapture.during("io.smallrye.health", () -> {
+            for (int i = 0; i < 3; i++) {
+                given().get("/q/health/ready").then().statusCode(503);
+            }
+        });
+        assertEquals(List.of(), logged.stream().map(LogCapture::text).toList(),
+                "a probe's answer is for the prober, not a log line each");
     }
 
     static int closedPort() {

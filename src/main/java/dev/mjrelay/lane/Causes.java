@@ -1,5 +1,7 @@
 package dev.mjrelay.lane;
 
+import java.util.StringJoiner;
+
 /**
  * How a failure is told in a log line or a delivery's {@code error}: what failed, and why; and what
  * another party wrote, made fit for a log line.
@@ -18,23 +20,48 @@ public final class Causes {
         return root;
     }
 
-    /** What the root cause says (its type when it says nothing): a TLS failure's reason, for one. */
+    /** What the root cause says (its type when it says nothing), on one line: a TLS failure's reason, for one. */
     public static String rootMessage(Throwable failure) {
         Throwable root = root(failure);
-        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return root.getMessage() == null ? root.getClass().getSimpleName() : oneLine(root.getMessage());
     }
 
     /**
-     * The failure's message and, when it adds something, its root cause's: "Failed to create SSL
-     * connection" alone does not tell an operator that the certificate names another host.
+     * The failure's message and, when it adds something, its root cause's, on one line: "Failed to
+     * create SSL connection" alone does not tell an operator that the certificate names another host.
      */
     public static String withRoot(Throwable failure) {
-        String said = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
+        String said = failure.getMessage() == null ? failure.getClass().getSimpleName() : oneLine(failure.getMessage());
         Throwable root = root(failure);
-        if (root == failure || root.getMessage() == null || said.contains(root.getMessage())) {
+        if (root == failure || root.getMessage() == null || said.contains(oneLine(root.getMessage()))) {
             return said;
         }
-        return said + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
+        return said + " (" + root.getClass().getSimpleName() + ": " + oneLine(root.getMessage()) + ")";
+    }
+
+    /**
+     * A message written over several lines, as one: its lines joined with "; ", a list's leading
+     * "- " dropped, any other control character escaped. The Redis client tells why it reached no
+     * Sentinel as "Cannot connect to any of the provided endpoints", then one line per endpoint
+     * ("- WRONGPASS ..."): in a plain-text log that second line, the one that says why, stood apart
+     * from its level and time, where a search for the warning did not find it.
+     */
+    static String oneLine(String message) {
+        if (loggable(message) == message) {
+            // nothing to escape, so no line break either
+            return message;
+        }
+        StringJoiner joined = new StringJoiner("; ");
+        for (String line : message.split("\\R")) {
+            String text = line.strip();
+            if (text.startsWith("- ")) {
+                text = text.substring(2).strip();
+            }
+            if (!text.isEmpty()) {
+                joined.add(text);
+            }
+        }
+        return loggable(joined.toString());
     }
 
     /**

@@ -39,6 +39,19 @@ class CausesTest {
     }
 
     @Test
+    void aMessageOfSeveralLinesIsToldOnOne() {
+        // how the Redis client says it reached no Sentinel: the reason on the lines after the first
+        Exception sentinels = new ConnectException("Cannot connect to any of the provided endpoints\n"
+                + "- WRONGPASS invalid username-password pair or user is disabled.");
+        assertEquals("Redis is unavailable: Cannot connect to any of the provided endpoints; WRONGPASS invalid"
+                + " username-password pair or user is disabled.", new StoreUnavailableException(sentinels).getMessage());
+        assertEquals("first; second\\tindented; third", Causes.rootMessage(
+                new RuntimeException(new IllegalStateException("first\r\n  second\tindented\u2028third\n"))));
+        assertEquals("refused (IllegalStateException: one; two)",
+                Causes.withRoot(new RuntimeException("refused", new IllegalStateException("one\ntwo"))));
+    }
+
+    @Test
     void whatAnotherPartyWroteIsOneLineInTheLog() {
         assertEquals("banned\\r\\nERROR forged\\tx", Causes.loggable("banned\r\nERROR forged\tx"));
         assertEquals("a\\u0000b\\u001bc\\u007fd\\u0085e\\u2028f\\u2029g",
