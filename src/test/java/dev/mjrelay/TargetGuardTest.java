@@ -9,15 +9,22 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -99,7 +106,7 @@ class TargetGuardTest {
     void namesAndLiteralsResolvingToPrivateSpaceAreRefused(String url) {
         TargetGuard.Target target = strict.parse(url);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> strict.resolve(target).await().indefinitely());
+                () -> strict.resolve(target, "alice").await().indefinitely());
         assertTrue(e.getMessage().contains("non-public"), e.getMessage());
     }
 
@@ -107,7 +114,7 @@ class TargetGuardTest {
     void aNameThatDoesNotResolveIsRefused() {
         TargetGuard.Target target = strict.parse("https://no-such-host.invalid/hook");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> strict.resolve(target).await().indefinitely());
+                () -> strict.resolve(target, "alice").await().indefinitely());
         assertTrue(e.getMessage().contains("does not resolve"), e.getMessage());
     }
 
@@ -115,14 +122,14 @@ class TargetGuardTest {
     void aPublicLiteralPassesAndKeepsItsPort() {
         TargetGuard.Target target = strict.parse("https://8.8.8.8:8443/hook?x=1");
         assertEquals(8443, target.port());
-        assertDoesNotThrow(() -> strict.resolve(target).await().indefinitely());
+        assertDoesNotThrow(() -> strict.resolve(target, "alice").await().indefinitely());
     }
 
     @Test
     void privateTargetsPassWhenAllowed() {
         TargetGuard lenient = new TargetGuard(true);
         TargetGuard.Target target = lenient.parse("http://localhost:8080/hook");
-        assertDoesNotThrow(() -> lenient.resolve(target).await().indefinitely());
+        assertDoesNotThrow(() -> lenient.resolve(target, "alice").await().indefinitely());
     }
 
     /**
@@ -139,7 +146,7 @@ class TargetGuardTest {
                 CompletableFuture<String> where = new CompletableFuture<>();
                 caller.runOnContext(ignored -> {
                     String asked = Thread.currentThread().getName();
-                    lenient.resolve(lenient.parse(url)).subscribe().with(
+                    lenient.resolve(lenient.parse(url), "alice").subscribe().with(
                             resolved -> where.complete(asked + " -> " + answeredOn(caller)),
                             refused -> where.complete(asked + " -> " + answeredOn(caller)));
                 });
@@ -171,7 +178,7 @@ class TargetGuardTest {
                 caller.runOnContext(ignored -> {
                     String asked = Thread.currentThread().getName();
                     StringBuilder answered = new StringBuilder();
-                    guard.resolve(guard.parse(url)).subscribe().with(
+                    guard.resolve(guard.parse(url), "alice").subscribe().with(
                             resolved -> answered.append("passed on ").append(Thread.currentThread().getName()),
                             refused -> answered.append("refused on ").append(Thread.currentThread().getName()));
                     where.complete(asked + ": " + answered);
@@ -202,20 +209,20 @@ class TargetGuardTest {
         }, now::get);
         TargetGuard.Target target = guard.parse("https://hooks.example.com/in");
 
-        assertEquals(List.of(answer[0]), guard.resolve(target).await().indefinitely().addresses());
+        assertEquals(List.of(answer[0]), guard.resolve(target, "alice").await().indefinitely().addresses());
         now.addAndGet(TargetGuard.REMEMBERED_MILLIS - 1);
-        assertEquals(List.of(answer[0]), guard.resolve(target).await().indefinitely().addresses());
+        assertEquals(List.of(answer[0]), guard.resolve(target, "alice").await().indefinitely().addresses());
         assertEquals(1, lookups.get(), "within ten seconds: no second lookup");
 
         answer[0] = InetAddress.getByName("93.184.215.15");
         now.addAndGet(1);
-        assertEquals(List.of(answer[0]), guard.resolve(target).await().indefinitely().addresses(), "the moved receiver");
+        assertEquals(List.of(answer[0]), guard.resolve(target, "alice").await().indefinitely().addresses(), "the moved receiver");
         assertEquals(2, lookups.get());
 
         answer[0] = InetAddress.getByName("10.1.2.3");
         now.addAndGet(TargetGuard.REMEMBERED_MILLIS);
         for (int i = 0; i < 2; i++) {
-            assertThrows(IllegalArgumentException.class, () -> guard.resolve(target).await().indefinitely());
+            assertThrows(IllegalArgumentException.class, () -> guard.resolve(target, "alice").await().indefinitely());
         }
         assertEquals(4, lookups.get(), "a refusal is looked up again each time");
     }
@@ -230,13 +237,60 @@ class TargetGuardTest {
             return new InetAddress[]{publicAddress};
         }, () -> 5_000);
         TargetGuard.Target first = guard.parse("https://h0.example.com/");
-        guard.resolve(first).await().indefinitely();
+        guard.resolve(first, "alice").await().indefinitely();
         for (int i = 1; i <= 5_000; i++) {
-            guard.resolve(guard.parse("https://h" + i + ".example.com/")).await().indefinitely();
+            guard.resolve(guard.parse("https://h" + i + ".example.com/"), "alice").await().indefinitely();
         }
         int before = lookups.get();
-        guard.resolve(first).await().indefinitely();
+        guard.resolve(first, "alice").await().indefinitely();
         assertEquals(before + 1, lookups.get(), "the first name was forgotten to make room");
+    }
+
+    /**
+     * An account whose callback hosts' name server keeps silent holds its own few look-ups, each
+     * waiting as long as the resolver does; its other names wait their turn holding no thread, and
+     * another account's name is looked up at once.
+     */
+    @Test
+    void anAccountWhoseNamesDoNotResolveHoldsItsOwnTurnsAndAnotherAccountsNameIsLookedUpAtOnce() throws Exception {
+        CountDownLatch silence = new CountDownLatch(1);
+        AtomicInteger silentAsked = new AtomicInteger();
+        InetAddress publicAddress = InetAddress.getByName("93.184.215.14");
+        TargetGuard guard = new TargetGuard(TargetGuard::isGlobal, host -> {
+            if (host.endsWith(".silent.example")) {
+                silentAsked.incrementAndGet();
+                try {
+                    silence.await(); // as a resolver waits out a name server that does not answer
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new UnknownHostException(host);
+            }
+            return new InetAddress[]{publicAddress};
+        }, System::currentTimeMillis);
+        try {
+            List<CompletableFuture<TargetGuard.Resolved>> silent = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                silent.add(guard.resolve(guard.parse("https://t" + i + ".silent.example/hook"), "mallory")
+                        .subscribeAsCompletionStage());
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> silentAsked.get() == TargetGuard.LOOKUPS_PER_SHARE);
+
+            TargetGuard.Resolved other = guard.resolve(guard.parse("https://hooks.example.com/in"), "alice")
+                    .await().atMost(Duration.ofSeconds(5));
+            assertEquals(List.of(publicAddress), other.addresses(), "another account's name, while those wait");
+            assertEquals(TargetGuard.LOOKUPS_PER_SHARE, silentAsked.get(), "the silent account's others wait their turn");
+
+            silence.countDown();
+            for (CompletableFuture<TargetGuard.Resolved> each : silent) {
+                ExecutionException refused = assertThrows(ExecutionException.class, () -> each.get(10, TimeUnit.SECONDS));
+                assertInstanceOf(IllegalArgumentException.class, refused.getCause(), "names a host that does not resolve");
+            }
+            assertEquals(20, silentAsked.get(), "each in its turn");
+        } finally {
+            silence.countDown();
+            guard.stop();
+        }
     }
 
     private static String answeredOn(Context caller) {

@@ -127,7 +127,7 @@ final class Downloader {
 
     private Uni<Downloaded> hop(String url, Path dir, int redirects, InFlight inFlight) {
         return Uni.createFrom().item(() -> parse(url))
-                .chain(target -> guard.resolve(target).onFailure(IllegalArgumentException.class)
+                .chain(target -> guard.resolve(target, TargetGuard.IMAGES).onFailure(IllegalArgumentException.class)
                         .transform(e -> new Refused(url + " " + e.getMessage())))
                 .chain(resolved -> lanes.exchange(clients -> get(clients, resolved, dir, inFlight)))
                 .chain(answer -> {

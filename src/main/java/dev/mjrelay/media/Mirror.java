@@ -7,6 +7,7 @@ import dev.mjrelay.config.DurationText;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.lane.Causes;
 import dev.mjrelay.lane.EgressProxy;
+import dev.mjrelay.lane.Slots;
 import dev.mjrelay.model.OutageLog;
 import dev.mjrelay.model.Task;
 import dev.mjrelay.model.TaskStatus;

@@ -133,18 +133,18 @@ public class TaskService {
     private Uni<Submitted> submit(Account account, Submission submission, Span span, String taskId) {
         return layout.check()
                 .onFailure(KeyLayout.Mismatch.class).transform(e -> RelayException.misconfigured())
-                .chain(() -> checkCallback(submission.callbackUrl()))
+                .chain(() -> checkCallback(account, submission.callbackUrl()))
                 .chain(() -> parentOf(account, submission))
                 // deferred: the slot goes back however place ends, a throw while building the job included
                 .chain(parent -> admission.admit(account, submission, parent, span, taskId));
     }
 
-    private Uni<Void> checkCallback(String callbackUrl) {
+    private Uni<Void> checkCallback(Account account, String callbackUrl) {
         if (callbackUrl == null) {
             return Uni.createFrom().voidItem();
         }
         return Uni.createFrom().item(() -> guard.parse(callbackUrl))
-                .chain(guard::resolve)
+                .chain(target -> guard.resolve(target, account.name()))
                 .onFailure(IllegalArgumentException.class)
                 .transform(e -> RelayException.badRequest("callbackUrl " + e.getMessage()))
                 .replaceWithVoid();

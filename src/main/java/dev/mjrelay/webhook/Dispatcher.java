@@ -257,7 +257,7 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
         }
         return TaskTraces.around(span, Uni.createFrom().deferred(() -> {
                     slot.exchangeBegins();
-                    return sender.send(delivery.target(), request.headers(), request.body());
+                    return sender.send(delivery.account(), delivery.target(), request.headers(), request.body());
                 })
                 .onItemOrFailure().invoke((result, failure) -> slot.giveBack())
                 .invoke(result -> {

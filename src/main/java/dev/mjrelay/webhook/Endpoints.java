@@ -78,7 +78,7 @@ public class Endpoints {
                     + "\",\"data\":{\"endpointId\":\"" + endpoint.id() + "\"}}";
             WebhookRequests.Request request = requests.build(endpoint.format(), Ids.webhookId(), now,
                     endpoint.signingSecrets(now).stream().map(WebhookSecret::parse).toList(), body, endpoint.headers());
-            return sender.send(endpoint.url(), request.headers(), request.body());
+            return sender.send(account, endpoint.url(), request.headers(), request.body());
         });
     }
 
@@ -187,7 +187,7 @@ public class Endpoints {
     private Uni<Endpoint> register(String account, String id, String url, List<String> events, Endpoint.Format format,
                                    Double rateLimit, Map<String, String> headers) {
         List<String> wanted = events == null ? DEFAULT_EVENTS : events.stream().distinct().toList();
-        return checked(url, wanted)
+        return checked(account, url, wanted)
                 .chain(() -> {
                     Endpoint endpoint = new Endpoint(id, url, wanted, newSecret(), clock.instant(),
                             format == null ? Endpoint.Format.STANDARD_WEBHOOKS : format, rateLimit, headers);
@@ -209,18 +209,18 @@ public class Endpoints {
     public Uni<Endpoint> update(String account, String id, UnaryOperator<Endpoint> change) {
         return store.change(account, id, endpoint -> {
             Endpoint changed = change.apply(endpoint);
-            return checked(changed.url(), changed.events()).replaceWith(changed);
+            return checked(account, changed.url(), changed.events()).replaceWith(changed);
         }).map(changed -> found(changed, id));
     }
 
     /** A 400 unless the events are known and the URL is one webhooks may go to. */
-    private Uni<Void> checked(String url, List<String> events) {
+    private Uni<Void> checked(String account, String url, List<String> events) {
         if (events.isEmpty() || !KNOWN_EVENTS.containsAll(events)) {
             return Uni.createFrom().failure(RelayException.badRequest(
                     "events must be a non-empty subset of task.succeeded, task.failed, task.progress"));
         }
         return Uni.createFrom().item(() -> guard.parse(url))
-                .chain(guard::resolve)
+                .chain(target -> guard.resolve(target, account))
                 .onFailure(IllegalArgumentException.class).transform(e -> RelayException.badRequest("url " + e.getMessage()))
                 .replaceWithVoid();
     }

@@ -2,8 +2,9 @@ package dev.mjrelay.webhook;
 
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.lane.Lanes;
+import dev.mjrelay.lane.Slots;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -17,6 +18,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
@@ -44,6 +50,23 @@ public class TargetGuard {
     /** At most this many names are remembered: past it, answers out of date are dropped, and if that leaves too many, all. */
     static final int MAX_REMEMBERED = 4_096;
 
+    /**
+     * Look-ups under way at once, all together, on threads of their own: a name server that does not
+     * answer holds a look-up for as long as the system's resolver waits (20 s with its usual two tries
+     * of 5 s, for each of IPv4 and IPv6), and on the worker pool that the media store and the rest
+     * share, a few hundred such look-ups left every other name waiting behind them.
+     */
+    static final int LOOKUP_THREADS = 64;
+    /**
+     * Look-ups under way at once for one account (or for the images of mirroring): its others wait
+     * their turn holding no thread, so an account whose callback hosts' DNS does not answer (a name
+     * for every task, under a domain whose name server keeps silent) slows its own submits and
+     * webhooks, never another account's.
+     */
+    public static final int LOOKUPS_PER_SHARE = 4;
+    /** The share the look-ups of image hosts (media mirroring) wait their turns in. */
+    public static final String IMAGES = "(images)";
+
     /** Looks a host name up (it may block). */
     @FunctionalInterface
     public interface Lookup {
@@ -56,6 +79,9 @@ public class TargetGuard {
     private final LongSupplier millis;
     /** Names whose every address was allowed, with when that answer is to be looked up again. */
     private final Map<String, Checked> remembered = new ConcurrentHashMap<>();
+    private final ExecutorService lookups = lookupThreads();
+    /** Each share's turns at a look-up: one entry per account that has looked a name up. */
+    private final Map<String, Slots> shares = new ConcurrentHashMap<>();
 
     private record Checked(List<InetAddress> addresses, long until) {
     }
@@ -163,26 +189,55 @@ public class TargetGuard {
     /**
      * Resolves the target's host and checks every address. An IP address, or a name whose addresses
      * were checked in the last {@link #REMEMBERED_MILLIS}, is answered at once on the caller's thread;
-     * a name is otherwise looked up on a worker thread (DNS may block) and the answer comes back to the
+     * a name is otherwise looked up on a look-up thread (DNS may block) in its turn among the
+     * look-ups of {@code share} (the account, or {@link #IMAGES}), and the answer comes back to the
      * caller's event loop. Fails with {@link IllegalArgumentException} when the name does not resolve
      * or any address is not globally routable (unless private targets are allowed); refusals are not
      * remembered.
      */
-    public Uni<Resolved> resolve(Target target) {
+    public Uni<Resolved> resolve(Target target, String share) {
         return Uni.createFrom().deferred(() -> {
             if (isLiteral(target.host())) {
                 return Uni.createFrom().item(() -> check(target, literal(target.host())));
             }
-            Checked known = remembered.get(target.host());
-            if (known != null && millis.getAsLong() < known.until()) {
-                return Uni.createFrom().item(new Resolved(target, known.addresses()));
+            Resolved known = known(target);
+            if (known != null) {
+                return Uni.createFrom().item(known);
             }
-            Uni<Resolved> resolved = Uni.createFrom().item(() -> remember(resolveNow(target)))
-                    .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+            Uni<Resolved> resolved = shares.computeIfAbsent(share, name -> new Slots(LOOKUPS_PER_SHARE))
+                    .run(() -> {
+                        // a look-up of the same name may have ended while this one waited its turn
+                        Resolved meanwhile = known(target);
+                        return meanwhile != null ? Uni.createFrom().item(meanwhile)
+                                : Uni.createFrom().item(() -> remember(resolveNow(target))).runSubscriptionOn(lookups);
+                    });
             // the answer goes back to the caller's event loop: what follows there (the submit's Redis
             // calls, the webhook's exchange) then runs on that loop's own connections, not from a worker
             return Lanes.backToCaller(resolved);
         });
+    }
+
+    /** The target's addresses as checked in the last {@link #REMEMBERED_MILLIS}; null when none are. */
+    private Resolved known(Target target) {
+        Checked known = remembered.get(target.host());
+        return known != null && millis.getAsLong() < known.until() ? new Resolved(target, known.addresses()) : null;
+    }
+
+    private static ExecutorService lookupThreads() {
+        AtomicInteger made = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(LOOKUP_THREADS, LOOKUP_THREADS, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), work -> {
+                    Thread thread = new Thread(work, "mj-relay-dns-" + made.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+
+    @PreDestroy
+    public void stop() {
+        lookups.shutdownNow();
     }
 
     private Resolved resolveNow(Target target) {

@@ -99,10 +99,11 @@ public class WebhookSender {
         this.lanes = new Lanes<>(vertx, () -> HttpClients.byHost(vertx, options));
     }
 
-    public Uni<Result> send(String url, Map<String, String> headers, String body) {
+    /** One attempt of an {@code account}'s webhook: its target's name looked up in the account's turn. */
+    public Uni<Result> send(String account, String url, Map<String, String> headers, String body) {
         long start = System.nanoTime();
         return Uni.createFrom().item(() -> guard.parse(url))
-                .chain(guard::resolve)
+                .chain(target -> guard.resolve(target, account))
                 .onFailure(IllegalArgumentException.class).transform(e -> new TargetRefused(e.getMessage()))
                 .chain(resolved -> lanes.exchange(clients -> post(clients.of(resolved.target().host()), resolved, headers, body)))
                 .ifNoItem().after(timeout).failWith(() -> new TimeoutException("timed out"))

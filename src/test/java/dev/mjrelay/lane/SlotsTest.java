@@ -1,4 +1,4 @@
-package dev.mjrelay.media;
+package dev.mjrelay.lane;
 
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.Cancellable;

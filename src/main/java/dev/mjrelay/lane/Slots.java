@@ -1,4 +1,4 @@
-package dev.mjrelay.media;
+package dev.mjrelay.lane;
 
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
@@ -14,13 +14,13 @@ import java.util.function.Supplier;
  * is given back whenever its work ends — with an item, a failure, or cancelled while it waited or
  * ran — so no ending loses one.
  */
-final class Slots {
+public final class Slots {
 
     private final int size;
     private final ArrayDeque<Slot> waiting = new ArrayDeque<>();
     private int taken;
 
-    Slots(int size) {
+    public Slots(int size) {
         if (size < 1) {
             throw new IllegalArgumentException("size must be at least 1, not " + size);
         }
@@ -28,7 +28,7 @@ final class Slots {
     }
 
     /** Runs {@code work} once a slot is free, and frees it when the work ends however it ends. */
-    <T> Uni<T> run(Supplier<Uni<T>> work) {
+    public <T> Uni<T> run(Supplier<Uni<T>> work) {
         return Uni.createFrom().deferred(() -> {
             Slot slot = new Slot(Vertx.currentContext());
             return Uni.createFrom().completionStage(() -> take(slot))
@@ -38,12 +38,12 @@ final class Slots {
     }
 
     /** Slots in use now. */
-    synchronized int taken() {
+    public synchronized int taken() {
         return taken;
     }
 
     /** Pieces of work waiting for a slot now. */
-    synchronized int waiting() {
+    public synchronized int waiting() {
         return waiting.size();
     }
 
