@@ -7,6 +7,7 @@ import dev.mjrelay.config.DurationText;
 import dev.mjrelay.config.RelayConfig;
 import dev.mjrelay.lane.Causes;
 import dev.mjrelay.lane.EgressProxy;
+import dev.mjrelay.lane.SlotShares;
 import dev.mjrelay.lane.Slots;
 import dev.mjrelay.model.OutageLog;
 import dev.mjrelay.model.Task;
@@ -76,6 +77,13 @@ public class Mirror {
     public record Retry(String reason) implements Result {
     }
 
+    /**
+     * Not yet begun: as many tasks as keep the download slots busy are being mirrored here, and this
+     * one's turn comes in about {@code wait}. No attempt, no failure.
+     */
+    public record Later(Duration after) implements Result {
+    }
+
     private final MediaStore store;
     private final Downloader downloader;
     private final Duration timeout;
@@ -85,6 +93,16 @@ public class Mirror {
     private final Vertx vertx;
     private final ObjectMapper mapper;
     private final Slots downloads;
+    /**
+     * Tasks whose images are being mirrored, at most twice {@code relay.media.concurrency} at once
+     * (enough to keep every download slot busy with four images a task or one). A task mirrored holds
+     * its poll slot until its images are stored: before, every task that succeeded took its images in
+     * hand at once, so a burst of successes with slow images took all of {@code relay.poll.concurrency}
+     * for as long as the download slots took to get through them, and no other task of any account was
+     * polled meanwhile. A task over it is told when its turn should come and frees its poll slot.
+     */
+    private final SlotShares tasks;
+    private static final String MIRRORING = "mirroring";
     /**
      * The store failing writes: said once when it starts, reminded every minute, and said again when
      * it ends. A bucket that does not exist or refuses the relay's credentials fails every task's
@@ -114,6 +132,7 @@ public class Mirror {
         this.downloader = store == null ? null : new Downloader(vertx, guard, media.maxBytes(), EgressProxy.of(config));
         // below 1 the start-up check stops the relay, naming the key
         this.downloads = new Slots(Math.max(1, media.concurrency()));
+        this.tasks = new SlotShares(2 * Math.max(1, media.concurrency()), attempt);
         // registered without a store too (at 0): alert rules and dashboards find them either way
         Gauge.builder("relay.media.downloads", downloads, Slots::taken)
                 .description("Images this replica is downloading and storing now (at most relay.media.concurrency)")
@@ -176,11 +195,18 @@ public class Mirror {
             return Uni.createFrom().item(timed(start, gaveUp(snapshot, "gave up after relay.media.timeout (" + DurationText.of(timeout) + ")")));
         }
         Duration within = left.compareTo(attempt) < 0 ? left : attempt;
+        // first in first out by when the task was first seen to succeed
+        long sinceMs = giveUpAt.minus(timeout).toEpochMilli();
+        if (!tasks.take(MIRRORING, sinceMs)) {
+            return Uni.createFrom().item(new Later(tasks.wait(MIRRORING, sinceMs)));
+        }
+        long began = System.nanoTime();
         List<Uni<String>> stored = positions.stream()
                 .map(i -> mirrorOne(images.get(i).path("image_url").asText(), within)).toList();
         return Uni.join().all(stored).andCollectFailures()
                 .ifNoItem().after(within).failWith(() -> new TimeoutException(
                         "the images were not stored within " + within.toSeconds() + " s"))
+                .onTermination().invoke(() -> tasks.give(MIRRORING, (System.nanoTime() - began) / 1_000_000))
                 .map(urls -> {
                     ObjectNode copy = snapshot.deepCopy();
                     for (int k = 0; k < positions.size(); k++) {

@@ -249,6 +249,12 @@ public class Poller implements DueWorker<DueTask> {
             if (result instanceof Mirror.Mirrored mirrored) {
                 return notifier.finish(task.id(), TaskStatus.TASK_STATUS_SUCCEED, mirrored.snapshot(), null).replaceWithVoid();
             }
+            if (result instanceof Mirror.Later later) {
+                // not begun: its turn among the tasks being mirrored comes later, and its poll slot is free meanwhile
+                Instant turn = clock.instant().plus(later.after());
+                return mirrorAt(task, snapshot, sinceMs, turn.isAfter(giveUpAt) ? giveUpAt : turn,
+                        task.mirroring() ? task.errors() : 0);
+            }
             if (result instanceof Mirror.GaveUp gaveUp) {
                 return warn(task.id(), "its images go out with the upstream's URLs, unmirrored: %s", gaveUp.reason())
                         .chain(() -> notifier.finish(task.id(), TaskStatus.TASK_STATUS_SUCCEED, gaveUp.snapshot(), null))
@@ -268,14 +274,25 @@ public class Poller implements DueWorker<DueTask> {
                 LOG.debugf("task %s: mirroring its images failed again (%s, try %d); trying again at %s", task.id(),
                         Causes.loggable(((Mirror.Retry) result).reason()), attempts, next);
             }
-            Map<TaskCodec.Field, String> fields = new EnumMap<>(TaskCodec.Field.class);
-            fields.put(TaskCodec.Field.ERRORS, Integer.toString(attempts));
-            if (!task.mirroring()) {
-                fields.put(TaskCodec.Field.MIRROR_SINCE, Long.toString(sinceMs));
-                fields.put(TaskCodec.Field.SNAPSHOT, snapshot.toString());
-            }
-            return batches.record(store.partitionOf(task.id()), new PollRecord(task.id(), next, fields)).replaceWithVoid();
+            return mirrorAt(task, snapshot, sinceMs, next, attempts);
         });
+    }
+
+    /**
+     * Makes the task due again at {@code next} for its images, the upstream's answer kept in it (so the
+     * upstream is not asked again) from the first time; {@code failedAttempts} counts the failed
+     * attempts so far (the back-off's), 0 when none has been made yet.
+     */
+    private Uni<Void> mirrorAt(DueTask task, JsonNode snapshot, long sinceMs, Instant next, int failedAttempts) {
+        Map<TaskCodec.Field, String> fields = new EnumMap<>(TaskCodec.Field.class);
+        if (failedAttempts > 0 || !task.mirroring()) {
+            fields.put(TaskCodec.Field.ERRORS, Integer.toString(failedAttempts));
+        }
+        if (!task.mirroring()) {
+            fields.put(TaskCodec.Field.MIRROR_SINCE, Long.toString(sinceMs));
+            fields.put(TaskCodec.Field.SNAPSHOT, snapshot.toString());
+        }
+        return batches.record(store.partitionOf(task.id()), new PollRecord(task.id(), next, fields)).replaceWithVoid();
     }
 
     /** Another attempt at a task's images, from the answer stored at the first. */

@@ -6,6 +6,7 @@ import dev.mjrelay.account.Account;
 import dev.mjrelay.account.Accounts;
 import dev.mjrelay.account.WebhookSecret;
 import dev.mjrelay.config.RelayConfig;
+import dev.mjrelay.lane.SlotShares;
 import dev.mjrelay.loop.DueWorker;
 import dev.mjrelay.store.DeliveryRecord;
 import dev.mjrelay.store.DeliveryStore;

@@ -63,10 +63,13 @@ class MediaIT {
         redis.close();
     }
 
-    /** A prompt names its images: {@code bad:<path>} one image at that path, else four of its own. */
+    /** A prompt names its images: {@code bad:<path>} one image at that path, {@code none-...} none, else four of its own. */
     static List<String> imagesOf(String prompt) {
         if (prompt.startsWith("bad:")) {
             return List.of(images.url(prompt.substring(4)));
+        }
+        if (prompt.startsWith("none-")) {
+            return List.of();
         }
         String kind = prompt.startsWith("slow-") ? "/slow/" : "/img/";
         return IntStream.rangeClosed(1, 4).mapToObj(k -> images.url(kind + prompt + "-" + k + ".png")).toList();
@@ -217,6 +220,44 @@ class MediaIT {
                 JsonNode data = events.get(i).path("data");
                 assertTrue(data.path("mediaMirrored").asBoolean(), "the rest waited their turn, none gave up: " + data);
                 assertMirroredLikeTheUpstream(data, "slow-slots-" + i, relay.url() + "/media/");
+            }
+        } finally {
+            images.slow(1500);
+        }
+    }
+
+    /**
+     * Tasks whose images are slow to come hold poll slots while they are mirrored, but no more than
+     * keep the download slots busy: another task that ends meanwhile is polled and its event goes out
+     * while they are still at it (before, every success took its images in hand at once, and a burst of
+     * them held every poll slot until the downloads got through).
+     */
+    @Test
+    void aBurstOfSuccessesWithSlowImagesLeavesPollSlotsForOtherTasks() throws Exception {
+        Path dir = Files.createTempDirectory("mj-relay-media-it");
+        Map<String, String> media = new HashMap<>(filesystemStore(dir));
+        media.put("relay.media.concurrency", "1");
+        media.put("relay.poll.concurrency", "3");
+        images.slow(800);
+        try (FakeUpstream upstream = new FakeUpstream(300).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("media-poll-slots", prefix(), upstream, media).start()) {
+            // as many tasks as poll slots, ending together: twelve images of 0.8 s each, through one download slot
+            List<String> slow = submit(relay, receiver, "slow-burst-", 3);
+            int before = images.requests();
+            await().atMost(Duration.ofSeconds(20)).until(() -> images.requests() > before);
+            String quick = submit(relay, receiver, "none-quick-", 1).get(0);
+
+            awaitOneEventEach(receiver, List.of(quick), 30);
+            Instant quickArrived = receiver.forTask(quick).get(0).at();
+            List<JsonNode> events = awaitOneEventEach(receiver, slow, 60);
+            Instant firstSlowArrived = slow.stream().map(id -> receiver.forTask(id).get(0).at())
+                    .min(Instant::compareTo).orElseThrow();
+            assertTrue(quickArrived.isBefore(firstSlowArrived), "the other task's event went out while the images came: "
+                    + quickArrived + " against the first mirrored one at " + firstSlowArrived);
+            for (int i = 0; i < slow.size(); i++) {
+                JsonNode data = events.get(i).path("data");
+                assertTrue(data.path("mediaMirrored").asBoolean(), "each in its turn, none gave up: " + data);
+                assertMirroredLikeTheUpstream(data, "slow-burst-" + i, relay.url() + "/media/");
             }
         } finally {
             images.slow(1500);

@@ -1,4 +1,4 @@
-package dev.mjrelay.webhook;
+package dev.mjrelay.lane;
 
 import java.net.URI;
 import java.time.Duration;
@@ -8,25 +8,27 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * This replica's webhook attempts in flight per share — a receiver's host, or an account — at most
- * {@code limit} at once to each: a receiver that answers slowly or not at all holds its host's share
- * of the dispatcher's slots, never all of them, and an account whose receivers do (however many
- * hosts it spreads them over) holds its account's share, so every other account's webhooks go on.
+ * This replica's work in flight per share, at most {@code limit} at once in each, the rest told when
+ * to come back (the work is claimed from a due-queue in Redis, so a turn costs no memory here). The
+ * shares: a webhook's host and its account — a receiver that answers slowly or not at all holds its
+ * host's share of the dispatcher's slots, never all of them, and an account whose receivers do
+ * (however many hosts it spreads them over) holds its account's share, so every other account's
+ * webhooks go on; and the tasks whose images are being mirrored, which hold poll slots meanwhile.
  * One turned away is told when a slot should be free for it: a share's slots free one every (its
  * recent attempt time / limit) on average, so the k-th turned away comes back after about k of
  * those — however long the share's backlog, it is claimed again about as often as its attempts end,
  * not all of it every moment.
  * <p>
- * Those turned away form the share's line, first in first out: while turns are promised, a webhook
- * newer than every one in the line joins its end, even where a slot is free at that moment. Before,
+ * Those turned away form the share's line, first in first out: while turns are promised, work
+ * newer than every piece in the line joins its end, even where a slot is free at that moment. Before,
  * new webhooks took the slots as they freed and the ones coming back at their turn found none, again
  * and again: under a load at a host's share, a few waited 15 s and more behind webhooks that came
  * after them. Memory: one entry per share with an attempt in flight.
  */
-final class SlotShares {
+public final class SlotShares {
 
     /** The soonest a turned-away attempt comes back, however quick its share's attempts. */
-    static final Duration SOONEST = Duration.ofMillis(50);
+    public static final Duration SOONEST = Duration.ofMillis(50);
 
     private final int limit;
     private final Duration longest;
@@ -34,7 +36,7 @@ final class SlotShares {
     private final Map<String, Share> shares = new HashMap<>();
 
     /** @param longest an attempt's time-out: no attempt takes longer */
-    SlotShares(int limit, Duration longest) {
+    public SlotShares(int limit, Duration longest) {
         this(limit, longest, System::nanoTime);
     }
 
@@ -69,7 +71,7 @@ final class SlotShares {
      * the share has {@code limit} in flight already, or when turns are promised to webhooks all older
      * than this one (it goes behind them). With nothing in flight there is nothing to wait for.
      */
-    synchronized boolean take(String share, long createdAtMs) {
+    public synchronized boolean take(String share, long createdAtMs) {
         double now = nowMs();
         Share h = shares.computeIfAbsent(share, k -> new Share(now));
         boolean behindTheLine = h.inFlight > 0 && h.lastTurnMs > now && createdAtMs > h.newestInLine;
@@ -81,7 +83,7 @@ final class SlotShares {
     }
 
     /** Gives back a slot of {@code share}, whose attempt took {@code tookMs}; negative: none was made with it. */
-    synchronized void give(String share, long tookMs) {
+    public synchronized void give(String share, long tookMs) {
         Share h = shares.get(share);
         if (h == null) {
             return;
@@ -103,7 +105,7 @@ final class SlotShares {
      * time-out per slot would give (its first webhooks turned away waited up to 7 s), and a host that
      * does not answer has its line spread out more the longer it keeps silent.
      */
-    synchronized Duration wait(String share, long createdAtMs) {
+    public synchronized Duration wait(String share, long createdAtMs) {
         Share h = shares.get(share);
         double now = nowMs();
         double attemptMs = h == null ? SOONEST.toMillis()
@@ -127,7 +129,7 @@ final class SlotShares {
      * scheme's own when the URL names none — {@code https://Example.com/} and {@code https://example.com:443/}
      * are one receiver. An unreadable URL is a host of its own.
      */
-    static String host(String url) {
+    public static String host(String url) {
         try {
             URI uri = URI.create(url);
             if (uri.getHost() == null) {

@@ -1,4 +1,4 @@
-package dev.mjrelay.webhook;
+package dev.mjrelay.lane;
 
 import org.junit.jupiter.api.Test;
 
