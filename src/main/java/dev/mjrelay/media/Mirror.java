@@ -95,13 +95,16 @@ public class Mirror {
     private final Slots downloads;
     /**
      * Tasks whose images are being mirrored, at most twice {@code relay.media.concurrency} at once
-     * (enough to keep every download slot busy with four images a task or one). A task mirrored holds
-     * its poll slot until its images are stored: before, every task that succeeded took its images in
-     * hand at once, so a burst of successes with slow images took all of {@code relay.poll.concurrency}
-     * for as long as the download slots took to get through them, and no other task of any account was
-     * polled meanwhile. A task over it is told when its turn should come and frees its poll slot.
+     * (enough to keep every download slot busy with four images a task or one), and of those at most
+     * three quarters for one account. A task mirrored holds its poll slot until its images are stored: before,
+     * every task that succeeded took its images in hand at once, so a burst of successes with slow
+     * images took all of {@code relay.poll.concurrency} for as long as the download slots took to get
+     * through them, and no other task of any account was polled meanwhile; and one account's burst
+     * would have filled the places, another account's task waiting its turn behind all of it. A task
+     * over either is told when its turn should come and frees its poll slot.
      */
     private final SlotShares tasks;
+    private final SlotShares tasksOfAccount;
     private static final String MIRRORING = "mirroring";
     /**
      * The store failing writes: said once when it starts, reminded every minute, and said again when
@@ -133,6 +136,8 @@ public class Mirror {
         // below 1 the start-up check stops the relay, naming the key
         this.downloads = new Slots(Math.max(1, media.concurrency()));
         this.tasks = new SlotShares(2 * Math.max(1, media.concurrency()), attempt);
+        // room left for others' tasks while one account has a burst, and enough for it alone to keep the slots busy
+        this.tasksOfAccount = new SlotShares(Math.max(1, 3 * Math.max(1, media.concurrency()) / 2), attempt);
         // registered without a store too (at 0): alert rules and dashboards find them either way
         Gauge.builder("relay.media.downloads", downloads, Slots::taken)
                 .description("Images this replica is downloading and storing now (at most relay.media.concurrency)")
@@ -165,10 +170,10 @@ public class Mirror {
     }
 
     /**
-     * One attempt at the images of {@code snapshot} (the upstream's answer that showed the task
-     * succeeded), given up at {@code giveUpAt}.
+     * One attempt at the images of {@code snapshot} (the upstream's answer that showed a task of
+     * {@code account} succeeded), given up at {@code giveUpAt}.
      */
-    public Uni<Result> mirror(JsonNode snapshot, Instant now, Instant giveUpAt) {
+    public Uni<Result> mirror(JsonNode snapshot, Instant now, Instant giveUpAt, String account) {
         long start = System.nanoTime();
         JsonNode images = snapshot.path("images");
         List<Integer> positions = new ArrayList<>();
@@ -197,16 +202,24 @@ public class Mirror {
         Duration within = left.compareTo(attempt) < 0 ? left : attempt;
         // first in first out by when the task was first seen to succeed
         long sinceMs = giveUpAt.minus(timeout).toEpochMilli();
+        if (!tasksOfAccount.take(account, sinceMs)) {
+            return Uni.createFrom().item(new Later(tasksOfAccount.wait(account, sinceMs)));
+        }
         if (!tasks.take(MIRRORING, sinceMs)) {
+            tasksOfAccount.give(account, -1);
             return Uni.createFrom().item(new Later(tasks.wait(MIRRORING, sinceMs)));
         }
         long began = System.nanoTime();
         List<Uni<String>> stored = positions.stream()
-                .map(i -> mirrorOne(images.get(i).path("image_url").asText(), within)).toList();
+                .map(i -> mirrorOne(images.get(i).path("image_url").asText(), within, account)).toList();
         return Uni.join().all(stored).andCollectFailures()
                 .ifNoItem().after(within).failWith(() -> new TimeoutException(
                         "the images were not stored within " + within.toSeconds() + " s"))
-                .onTermination().invoke(() -> tasks.give(MIRRORING, (System.nanoTime() - began) / 1_000_000))
+                .onTermination().invoke(() -> {
+                    long tookMs = (System.nanoTime() - began) / 1_000_000;
+                    tasks.give(MIRRORING, tookMs);
+                    tasksOfAccount.give(account, tookMs);
+                })
                 .map(urls -> {
                     ObjectNode copy = snapshot.deepCopy();
                     for (int k = 0; k < positions.size(); k++) {
@@ -285,9 +298,12 @@ public class Mirror {
         return new GaveUp(unmirrored(snapshot), reason);
     }
 
-    /** One image downloaded and stored, in a download slot: its file is on local disk until stored. */
-    private Uni<String> mirrorOne(String url, Duration within) {
-        return downloads.run(() -> downloader.download(url, store.incoming(), within)
+    /**
+     * One image downloaded and stored, in a download slot, the accounts taking turns at them: its file
+     * is on local disk until stored.
+     */
+    private Uni<String> mirrorOne(String url, Duration within, String account) {
+        return downloads.run(account, () -> downloader.download(url, store.incoming(), within)
                 .chain(file -> store.put(file.sha256() + "." + extension(file.contentType()), file.file(), file.contentType())
                         .onFailure().transform(StoreFailed::new)
                         .invoke(stored -> bytes.increment(file.bytes()))));

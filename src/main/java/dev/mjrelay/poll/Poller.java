@@ -182,7 +182,10 @@ public class Poller implements DueWorker<DueTask> {
         return readForLine(id).invoke(task -> TaskLog.warn(LOG, id, accountOf(task), format, args)).replaceWithVoid();
     }
 
-    /** The line matters more than its detail: should Redis not answer now, it goes without. */
+    /**
+     * The task, read for what a claim does not carry (its account, for a log line or a turn at
+     * mirroring); should Redis not answer now, the work goes on without it (account "?").
+     */
     private Uni<Task> readForLine(String id) {
         return store.find(id).onFailure().recoverWithNull();
     }
@@ -198,7 +201,9 @@ public class Poller implements DueWorker<DueTask> {
             if (end.status() == TaskStatus.TASK_STATUS_SUCCEED && end.snapshot() != null && mirror.enabled()) {
                 // its room on the upstream is free now; the event waits for the images
                 return jobs.ended(upstreamName, task.id(), clock.instant())
-                        .chain(() -> mirrorThenFinish(task, end.snapshot(), clock.millis()));
+                        // whose task it is (a claim does not say): the accounts take turns at mirroring
+                        .chain(() -> readForLine(task.id()))
+                        .chain(stored -> mirrorThenFinish(task, end.snapshot(), clock.millis(), accountOf(stored)));
             }
             // its room on the upstream is free once it ended, whoever ended it
             return finish(task, upstreamName, end.status(), end.snapshot(), end.failReason());
@@ -243,9 +248,9 @@ public class Poller implements DueWorker<DueTask> {
      * A replica that dies meanwhile leaves the task due: another mirrors it again, to the same keys.
      * Its room on the upstream was freed before the first attempt, so the end only records the task's end.
      */
-    private Uni<Void> mirrorThenFinish(DueTask task, JsonNode snapshot, long sinceMs) {
+    private Uni<Void> mirrorThenFinish(DueTask task, JsonNode snapshot, long sinceMs, String account) {
         Instant giveUpAt = Instant.ofEpochMilli(sinceMs).plus(mirror.timeout());
-        return mirror.mirror(snapshot, clock.instant(), giveUpAt).chain(result -> {
+        return mirror.mirror(snapshot, clock.instant(), giveUpAt, account).chain(result -> {
             if (result instanceof Mirror.Mirrored mirrored) {
                 return notifier.finish(task.id(), TaskStatus.TASK_STATUS_SUCCEED, mirrored.snapshot(), null).replaceWithVoid();
             }
@@ -307,7 +312,7 @@ public class Poller implements DueWorker<DueTask> {
             } catch (Exception e) {
                 return notifier.finish(task.id(), TaskStatus.TASK_STATUS_SUCCEED, null, null).replaceWithVoid();
             }
-            return mirrorThenFinish(task, snapshot, task.mirrorSince());
+            return mirrorThenFinish(task, snapshot, task.mirrorSince(), stored.account());
         });
     }
 

@@ -228,12 +228,14 @@ class MediaIT {
 
     /**
      * Tasks whose images are slow to come hold poll slots while they are mirrored, but no more than
-     * keep the download slots busy: another task that ends meanwhile is polled and its event goes out
-     * while they are still at it (before, every success took its images in hand at once, and a burst of
-     * them held every poll slot until the downloads got through).
+     * keep the download slots busy, and one account's no more than part of them: another task that ends
+     * meanwhile is polled and its event goes out while they are still at it, and another account's
+     * images take turns with theirs at the download slots (before, every success took its images in
+     * hand at once, a burst of them held every poll slot until the downloads got through, and another
+     * account's images waited behind all of theirs).
      */
     @Test
-    void aBurstOfSuccessesWithSlowImagesLeavesPollSlotsForOtherTasks() throws Exception {
+    void aBurstOfSuccessesWithSlowImagesLeavesPollSlotsForOtherTasksAndTurnsForOtherAccounts() throws Exception {
         Path dir = Files.createTempDirectory("mj-relay-media-it");
         Map<String, String> media = new HashMap<>(filesystemStore(dir));
         media.put("relay.media.concurrency", "1");
@@ -246,14 +248,18 @@ class MediaIT {
             int before = images.requests();
             await().atMost(Duration.ofSeconds(20)).until(() -> images.requests() > before);
             String quick = submit(relay, receiver, "none-quick-", 1).get(0);
+            String other = submitOne(relay, RelayProcess.BETA_KEY, receiver.url("/hook"), "other-account");
 
-            awaitOneEventEach(receiver, List.of(quick), 30);
-            Instant quickArrived = receiver.forTask(quick).get(0).at();
+            awaitOneEventEach(receiver, List.of(quick, other), 30);
             List<JsonNode> events = awaitOneEventEach(receiver, slow, 60);
-            Instant firstSlowArrived = slow.stream().map(id -> receiver.forTask(id).get(0).at())
-                    .min(Instant::compareTo).orElseThrow();
-            assertTrue(quickArrived.isBefore(firstSlowArrived), "the other task's event went out while the images came: "
-                    + quickArrived + " against the first mirrored one at " + firstSlowArrived);
+            List<Instant> slowArrived = slow.stream().map(id -> receiver.forTask(id).get(0).at()).sorted().toList();
+            Instant quickArrived = receiver.forTask(quick).get(0).at();
+            assertTrue(quickArrived.isBefore(slowArrived.get(0)), "the other task's event went out while the images came: "
+                    + quickArrived + " against the first mirrored one at " + slowArrived.get(0));
+            Instant otherArrived = receiver.forTask(other).get(0).at();
+            assertTrue(otherArrived.isBefore(slowArrived.get(1)), "the other account's images took turns with the burst's: "
+                    + otherArrived + " against the burst's second at " + slowArrived.get(1));
+            assertTrue(JSON.readTree(receiver.forTask(other).get(0).body()).path("data").path("mediaMirrored").asBoolean());
             for (int i = 0; i < slow.size(); i++) {
                 JsonNode data = events.get(i).path("data");
                 assertTrue(data.path("mediaMirrored").asBoolean(), "each in its turn, none gave up: " + data);

@@ -74,6 +74,29 @@ class SlotsTest {
     }
 
     @Test
+    void keysTakeTurnsSoAKeyWithManyWaitingHoldsUpAnothersFirstByOnePieceAtMost() {
+        Slots slots = new Slots(1);
+        List<String> started = new ArrayList<>();
+        List<CompletableFuture<Object>> done = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            String name = "busy-" + i;
+            done.add(slots.run("busy", () -> Uni.createFrom().item((Object) name).onSubscription()
+                    .invoke(() -> started.add(name)).onItem().delayIt().by(Duration.ofMillis(20))).subscribeAsCompletionStage());
+        }
+        for (int i = 0; i < 2; i++) {
+            String name = "other-" + i;
+            done.add(slots.run("other", () -> Uni.createFrom().item((Object) name).onSubscription()
+                    .invoke(() -> started.add(name)).onItem().delayIt().by(Duration.ofMillis(20))).subscribeAsCompletionStage());
+        }
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> done.stream().allMatch(CompletableFuture::isDone));
+        assertEquals(List.of("busy-0", "busy-1", "other-0", "busy-2", "other-1", "busy-3", "busy-4"), started,
+                "in turns, first come first served within a key");
+        assertEquals(0, slots.taken());
+        assertEquals(0, slots.waiting());
+    }
+
+    @Test
     void aPieceThatWaitedRunsOnTheContextItAskedFrom() throws Exception {
         Slots slots = new Slots(1);
         CompletableFuture<Void> release = new CompletableFuture<>();
