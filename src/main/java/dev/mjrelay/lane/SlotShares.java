@@ -32,18 +32,33 @@ public final class SlotShares {
 
     private final int limit;
     private final Duration longest;
+    private final Duration soonest;
     private final LongSupplier nanos;
     private final Map<String, Share> shares = new HashMap<>();
 
     /** @param longest an attempt's time-out: no attempt takes longer */
     public SlotShares(int limit, Duration longest) {
-        this(limit, longest, System::nanoTime);
+        this(limit, longest, SOONEST, System::nanoTime);
+    }
+
+    /**
+     * Whose turned-away work comes back no sooner than {@code soonest}: work whose every return costs
+     * a claim and a read, and whose first turns, before any attempt has ended to time them by, would
+     * otherwise bring the whole backlog back within moments, again and again.
+     */
+    public SlotShares(int limit, Duration longest, Duration soonest) {
+        this(limit, longest, soonest, System::nanoTime);
     }
 
     /** With a clock of its own (tests): {@code nanos} as {@link System#nanoTime()}. */
     SlotShares(int limit, Duration longest, LongSupplier nanos) {
+        this(limit, longest, SOONEST, nanos);
+    }
+
+    private SlotShares(int limit, Duration longest, Duration soonest, LongSupplier nanos) {
         this.limit = limit;
         this.longest = longest;
+        this.soonest = soonest;
         this.nanos = nanos;
     }
 
@@ -99,7 +114,7 @@ public final class SlotShares {
     /**
      * How long an attempt turned away by {@code share} (a webhook created at {@code createdAtMs}) waits
      * before it is claimed again: until the next slot not yet promised to one turned away before it
-     * should be free, at least {@link #SOONEST}, at most four time-outs. It joins the share's line.
+     * should be free, at least the soonest ({@link #SOONEST} unless told), at most four time-outs. It joins the share's line.
      * Before any attempt of the share has ended, the attempt time is taken to be as long as its first one
      * in flight has been under way: a quick host's first burst waits a moment, not the seconds half a
      * time-out per slot would give (its first webhooks turned away waited up to 7 s), and a host that
@@ -108,8 +123,8 @@ public final class SlotShares {
     public synchronized Duration wait(String share, long createdAtMs) {
         Share h = shares.get(share);
         double now = nowMs();
-        double attemptMs = h == null ? SOONEST.toMillis()
-                : h.averageMs >= 0 ? h.averageMs : Math.max(SOONEST.toMillis(), now - h.sinceMs);
+        double attemptMs = h == null ? soonest.toMillis()
+                : h.averageMs >= 0 ? h.averageMs : Math.max(soonest.toMillis(), now - h.sinceMs);
         double everyMs = attemptMs / limit;
         double turn = Math.max(now + everyMs, h == null ? 0 : h.lastTurnMs + everyMs);
         long ms = (long) Math.min(turn - now, 4.0 * longest.toMillis());
@@ -117,7 +132,7 @@ public final class SlotShares {
             h.lastTurnMs = now + ms;
             h.newestInLine = Math.max(h.newestInLine, createdAtMs);
         }
-        return Duration.ofMillis(Math.max(SOONEST.toMillis(), ms));
+        return Duration.ofMillis(Math.max(soonest.toMillis(), ms));
     }
 
     private double nowMs() {

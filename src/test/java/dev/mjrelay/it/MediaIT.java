@@ -239,12 +239,13 @@ class MediaIT {
         Path dir = Files.createTempDirectory("mj-relay-media-it");
         Map<String, String> media = new HashMap<>(filesystemStore(dir));
         media.put("relay.media.concurrency", "1");
-        media.put("relay.poll.concurrency", "3");
+        // two tasks mirrored at once (half the poll slots), one of them of one account
+        media.put("relay.poll.concurrency", "4");
         images.slow(800);
         try (FakeUpstream upstream = new FakeUpstream(300).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
              RelayProcess relay = relay("media-poll-slots", prefix(), upstream, media).start()) {
-            // as many tasks as poll slots, ending together: twelve images of 0.8 s each, through one download slot
-            List<String> slow = submit(relay, receiver, "slow-burst-", 3);
+            // as many tasks as poll slots, ending together: sixteen images of 0.8 s each, through one download slot
+            List<String> slow = submit(relay, receiver, "slow-burst-", 4);
             int before = images.requests();
             await().atMost(Duration.ofSeconds(20)).until(() -> images.requests() > before);
             String quick = submit(relay, receiver, "none-quick-", 1).get(0);
