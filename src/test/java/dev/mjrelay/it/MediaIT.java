@@ -228,7 +228,7 @@ class MediaIT {
 
     /**
      * Tasks whose images are slow to come hold poll slots while they are mirrored, but no more than
-     * keep the download slots busy, and one account's no more than part of them: another task that ends
+     * half of them, and one account's no more than part of that: another task that ends
      * meanwhile is polled and its event goes out while they are still at it, and another account's
      * images take turns with theirs at the download slots (before, every success took its images in
      * hand at once, a burst of them held every poll slot until the downloads got through, and another
