@@ -22,6 +22,9 @@ import io.vertx.core.http.RequestOptions;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -44,7 +47,8 @@ import java.util.function.Supplier;
  * (refused as soon as the stream passes it), and no longer than the time it is given.
  * <p>
  * Failures come in two kinds: {@link Refused} — this URL will never be mirrored (a private address,
- * HTML, too large, a 4xx) — and anything else, worth another try (time-outs, 5xx, resets).
+ * HTML, too large, a 4xx) — and anything else, worth another try (time-outs, 5xx, resets). Among the
+ * latter, {@link DiskFailed}: the relay's own disk, not the image's server, failed the download.
  */
 final class Downloader {
 
@@ -65,6 +69,31 @@ final class Downloader {
     static final class Refused extends RuntimeException {
         Refused(String message) {
             super(message, null, false, false);
+        }
+    }
+
+    /**
+     * The download's file could not be made or written (a full disk, a directory that cannot be made):
+     * the relay's own fault, the same for every image until someone sees to it.
+     */
+    static final class DiskFailed extends Exception {
+        DiskFailed(Path dir, Throwable cause) {
+            super("a downloaded image could not be written to " + dir + " (" + why(cause) + ")", cause);
+        }
+
+        /** What the file system said: its reason, not the file's name, which the message already tells. */
+        private static String why(Throwable failure) {
+            Throwable root = Causes.root(failure);
+            if (root instanceof NoSuchFileException) {
+                return "no such directory";
+            }
+            if (root instanceof FileAlreadyExistsException) {
+                return "a file, not a directory, is in its place";
+            }
+            if (root instanceof FileSystemException refused && refused.getReason() != null) {
+                return Causes.loggable(refused.getReason());
+            }
+            return Causes.rootMessage(failure);
         }
     }
 
@@ -212,9 +241,9 @@ final class Downloader {
         // rather than go to Vert.x's log as an error nobody handled
         response.exceptionHandler(promise::tryFail);
         Path file = dir.resolve(UUID.randomUUID() + ".part");
-        vertx.fileSystem().open(file.toString(), new OpenOptions().setWrite(true).setCreateNew(true)).onComplete(opened -> {
+        create(file).onComplete(opened -> {
             if (opened.failed()) {
-                promise.tryFail(opened.cause());
+                promise.tryFail(new DiskFailed(dir, opened.cause()));
                 response.request().reset();
             } else if (promise.future().isComplete()) {
                 opened.result().close().onComplete(closed -> vertx.fileSystem().delete(file.toString()));
@@ -223,6 +252,17 @@ final class Downloader {
             }
         });
         return promise.future().onFailure(e -> vertx.fileSystem().delete(file.toString()));
+    }
+
+    /**
+     * A new file for a download. Its directory gone — a temp cleaner takes one left unused for days —
+     * is made again, rather than fail every image until a restart.
+     */
+    private Future<AsyncFile> create(Path file) {
+        OpenOptions create = new OpenOptions().setWrite(true).setCreateNew(true);
+        return vertx.fileSystem().open(file.toString(), create)
+                .recover(failed -> vertx.fileSystem().mkdirs(file.getParent().toString())
+                        .compose(made -> vertx.fileSystem().open(file.toString(), create)));
     }
 
     /**
@@ -272,7 +312,7 @@ final class Downloader {
                 return;
             }
             // a write that fails (a full disk) ends the download there, not after the rest is read
-            out.write(block[0]).onFailure(abandon::accept);
+            out.write(block[0]).onFailure(failed -> abandon.accept(new DiskFailed(file.getParent(), failed)));
             block[0] = Buffer.buffer(WRITE_BLOCK);
             if (out.writeQueueFull()) {
                 response.pause();
@@ -285,12 +325,12 @@ final class Downloader {
         });
         response.endHandler(done -> {
             if (!promise.future().isComplete()) {
-                out.write(block[0]).onFailure(promise::tryFail);
+                out.write(block[0]).onFailure(failed -> promise.tryFail(new DiskFailed(file.getParent(), failed)));
             }
             // the file closes once its writes are done: a write that failed has failed the download by then
             close.get().onComplete(closed -> {
                 if (closed.failed()) {
-                    promise.tryFail(closed.cause());
+                    promise.tryFail(new DiskFailed(file.getParent(), closed.cause()));
                 } else if (size[0] == 0) {
                     // a CDN that has the name but not yet the bytes: stored, the empty file would be the
                     // image's URL for good (its key is its hash); another try may find it whole

@@ -244,7 +244,8 @@ public class Mirror {
                             return timed(start, gaveUp(snapshot, refused.getMessage()));
                         }
                     }
-                    causes.stream().filter(StoreFailed.class::isInstance).findFirst().ifPresent(this::storeFailed);
+                    causes.stream().filter(cause -> cause instanceof StoreFailed || cause instanceof Downloader.DiskFailed)
+                            .findFirst().ifPresent(this::storeFailed);
                     return timed(start, new Retry(describe(causes.get(0))));
                 });
     }
@@ -321,14 +322,19 @@ public class Mirror {
         }
     }
 
+    /**
+     * The store, or the relay's own disk under the downloads, failed: one outage for every task, said
+     * once and then once in a while, not left to each task's INFO line.
+     */
     private void storeFailed(Throwable failure) {
+        String what = failure instanceof StoreFailed ? "the store failed to take an image (" + failure.getMessage() + ")"
+                : failure.getMessage();
         OutageLog.Failure failed = storeDown.failed(System.currentTimeMillis());
         switch (failed.say()) {
-            case FIRST -> LOG.warnf("media: the store failed to take an image (%s): the events of tasks that succeed wait"
-                    + " for it, up to relay.media.timeout (%s) each, then go out with the upstream's URLs",
-                    Causes.loggable(failure.getMessage()), DurationText.of(timeout));
-            case REMINDER -> LOG.warnf("media: the store has failed to take images for %d s now (%d tries): %s",
-                    failed.lastedMs() / 1000, failed.failures(), Causes.loggable(failure.getMessage()));
+            case FIRST -> LOG.warnf("media: %s: the events of tasks that succeed wait for it, up to relay.media.timeout"
+                    + " (%s) each, then go out with the upstream's URLs", Causes.loggable(what), DurationText.of(timeout));
+            case REMINDER -> LOG.warnf("media: images have not been stored for %d s now (%d tries): %s",
+                    failed.lastedMs() / 1000, failed.failures(), Causes.loggable(what));
             case NOTHING -> { }
         }
     }

@@ -316,6 +316,40 @@ class MediaIT {
         }
     }
 
+    /**
+     * The directory the filesystem store downloads into, under a running relay: taken away (as a temp
+     * cleaner takes one left unused), it is made again at once; a file put in its place, no image can
+     * be written — one WARN naming the directory and why, the events waiting — until it is set right,
+     * when they go out mirrored. Before, either was each task's INFO line ("Unable to open file at
+     * path ..."), and a directory taken away failed every image until a restart.
+     */
+    @Test
+    void aDownloadsDirectoryTakenAwayIsMadeAgainAndOneThatCannotBeWrittenIsOneWarning() throws Exception {
+        Path dir = Files.createTempDirectory("mj-relay-media-it");
+        Path incoming = dir.resolve(".incoming");
+        try (FakeUpstream upstream = new FakeUpstream(300).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("media-disk", prefix(), upstream, filesystemStore(dir)).start()) {
+            Files.delete(incoming);
+            JsonNode first = awaitOneEventEach(receiver, submit(relay, receiver, "gone-", 1), 60).get(0);
+            assertTrue(first.path("data").path("mediaMirrored").asBoolean(), first.toString());
+            assertTrue(Files.isDirectory(incoming), "made again");
+
+            deleteTree(incoming);
+            Files.createFile(incoming);
+            List<String> held = submit(relay, receiver, "blocked-", 2);
+            String said = "media: a downloaded image could not be written to " + incoming + " (";
+            await().atMost(Duration.ofSeconds(30)).until(() -> relay.logText().contains(said));
+            assertTrue(held.stream().allMatch(id -> receiver.forTask(id).isEmpty()), "the events wait for the disk");
+            Files.delete(incoming);
+            for (JsonNode event : awaitOneEventEach(receiver, held, 60)) {
+                assertTrue(event.path("data").path("mediaMirrored").asBoolean(), event.toString());
+            }
+            String log = relay.logText();
+            assertEquals(1, log.lines().filter(line -> line.contains(" WARN ") && line.contains(said)).count(), log);
+            assertTrue(log.contains("media: the store takes images again, after "), "the end of the outage said");
+        }
+    }
+
     @Test
     void imagesThat404HangAreHugeOrHtmlGoOutUnmirroredInTimeAndNothingIsStored() throws Exception {
         Path dir = Files.createTempDirectory("mj-relay-media-bad");
@@ -474,6 +508,14 @@ class MediaIT {
                 .header("Authorization", "Bearer " + RelayProcess.ALPHA_KEY).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, response.statusCode(), response.body());
         return JSON.readTree(response.body());
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path path : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
     }
 
     private static List<Path> files(Path dir) throws IOException {

@@ -213,6 +213,38 @@ class DownloaderTest {
         assertEmpty();
     }
 
+    /**
+     * The downloads' directory taken away under a running relay (a temp cleaner removes one left
+     * unused for days): made again at the next download, which arrives whole. Before, every image
+     * failed "Unable to open file" until a restart.
+     */
+    @Test
+    void aDirectoryTakenAwayIsMadeAgain() throws Exception {
+        Files.delete(dir);
+        Downloader.Downloaded got = download("/ok.png");
+        assertEquals(IMAGE.length, Files.size(got.file()));
+        assertEquals(dir, got.file().getParent());
+    }
+
+    /**
+     * A directory that cannot be made (a file stands where it would go): the relay's own disk failed,
+     * not the image's server — told apart, with the directory and the file system's reason, so that
+     * it is said as one failure of the relay's, not as each task's. Nothing is refused for good.
+     */
+    @Test
+    void aDirectoryThatCannotBeMadeIsTheRelaysFailureNamedWithItsReason() throws Exception {
+        Path blocked = Files.createFile(dir.resolve("a-file")).resolve("incoming");
+        Throwable failed;
+        try {
+            downloader.download(url("/ok.png"), blocked, Duration.ofSeconds(5)).await().atMost(Duration.ofSeconds(15));
+            throw new AssertionError("downloaded into " + blocked);
+        } catch (CompletionException e) {
+            failed = e.getCause();
+        }
+        assertInstanceOf(Downloader.DiskFailed.class, failed, String.valueOf(failed));
+        assertEquals("a downloaded image could not be written to " + blocked + " (Not a directory)", failed.getMessage());
+    }
+
     /** An image of no bytes is a CDN that has the name and not yet the image: tried again, never stored. */
     @Test
     void anEmptyAnswerIsWorthAnotherTryAndNothingIsKept() throws Exception {
