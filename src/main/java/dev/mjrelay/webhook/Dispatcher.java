@@ -330,7 +330,7 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
             deliveredAfter.record(Duration.ofMillis(Math.max(0, now.toEpochMilli() - delivery.createdAtMs())));
         } else {
             TaskLog.info(LOG, delivery.taskId(), delivery.account(), "webhook %s to %s: attempt %d %s (%s)",
-                    delivery.type(), hostOf(delivery.target()), attempt, outcome,
+                    delivery.type(), whereTo(delivery), attempt, outcome,
                     result.statusCode() != null ? "HTTP " + result.statusCode() : result.error());
         }
         return store.recordAttempt(delivery, attempt, verdict.next(), verdict.nextAttempt(), entry.toString(),
@@ -361,6 +361,22 @@ public class Dispatcher implements DueWorker<DeliveryRecord> {
                             endpoint.signingSecrets(at).stream().map(WebhookSecret::parse).toList(), endpoint));
         }
         return Uni.createFrom().nullItem();
+    }
+
+    /**
+     * Where a delivery goes, for a log line: the registered endpoint by its id, or the task's
+     * callbackUrl, with the receiver's host and port — two receivers on one host told apart — but
+     * never its path, query or user info, which may carry the receiver's token.
+     */
+    static String whereTo(DeliveryRecord delivery) {
+        String at;
+        try {
+            URI uri = URI.create(delivery.target());
+            at = uri.getHost() == null ? "(invalid URL)" : uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
+        } catch (RuntimeException e) {
+            at = "(invalid URL)";
+        }
+        return delivery.endpointId() != null ? "endpoint " + delivery.endpointId() + " at " + at : "callbackUrl at " + at;
     }
 
     private static String hostOf(String url) {
