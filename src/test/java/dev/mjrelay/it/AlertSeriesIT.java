@@ -41,8 +41,10 @@ class AlertSeriesIT {
         }));
         assertTrue(series.contains("relay_webhook_attempts_total{outcome=\"dead\"}"), series.toString());
 
+        // with a media store: mirroring's counters are there only with one, as mirroring is
+        Map<String, String> media = MediaIT.filesystemStore(java.nio.file.Files.createTempDirectory("mj-relay-alert-series"));
         try (OwnRedis redis = new OwnRedis(false);
-             RelayProcess relay = new RelayProcess("alert-series", redis.hosts(), prefix(), "http://127.0.0.1:9", Map.of())
+             RelayProcess relay = new RelayProcess("alert-series", redis.hosts(), prefix(), "http://127.0.0.1:9", media)
                      .start()) {
             List<String> lines = FaultToleranceIT.get(relay, "/q/metrics", null).body().lines().toList();
             for (String wanted : series) {
