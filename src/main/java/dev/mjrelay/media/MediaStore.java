@@ -20,6 +20,14 @@ public interface MediaStore {
      */
     Uni<Void> check();
 
+    /**
+     * What an operator should know of the store as configured, once it has taken a file: a caveat
+     * to log at start, or null for none.
+     */
+    default Uni<String> caveat() {
+        return Uni.createFrom().nullItem();
+    }
+
     /** Where downloads wait before they are stored: on the same file system, for filesystem. */
     Path incoming();
 

@@ -356,7 +356,14 @@ public class Mirror {
             return;
         }
         store.check().subscribe().with(
-                ok -> LOG.infof("media: mirroring images into %s", store),
+                ok -> {
+                    LOG.infof("media: mirroring images into %s", store);
+                    store.caveat().subscribe().with(caveat -> {
+                        if (caveat != null) {
+                            LOG.warnf("media: %s", caveat);
+                        }
+                    }, failure -> { });
+                },
                 failure -> LOG.warnf("media: the store cannot take images now (%s): the events of tasks that succeed"
                         + " will wait for it, up to relay.media.timeout (%s) each, then go out with the upstream's URLs",
                         Causes.loggable(describe(failure)), DurationText.of(timeout)));

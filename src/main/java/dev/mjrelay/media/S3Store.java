@@ -1,5 +1,6 @@
 package dev.mjrelay.media;
 
+import dev.mjrelay.config.DurationText;
 import dev.mjrelay.lane.EgressProxy;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -18,6 +19,7 @@ import software.amazon.awssdk.http.auth.spi.signer.SignedRequest;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.ProxyConfiguration;
 import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
+import software.amazon.awssdk.identity.spi.AwsSessionCredentialsIdentity;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
@@ -130,6 +132,29 @@ final class S3Store implements MediaStore, AutoCloseable {
     }
 
     static final String CHECK_KEY = ".mj-relay-check";
+
+    /**
+     * Presigned URLs made with a session's credentials — a role's: EKS's IAM roles for service
+     * accounts, an instance profile, SSO — are honoured by S3 only while that session lasts, an hour
+     * or a few, whatever their own lifetime says: the URLs in events would stop opening long before
+     * {@code url-ttl}. Said once the store has taken a file, when there is no public base URL.
+     */
+    @Override
+    public Uni<String> caveat() {
+        if (publicBase == null) {
+            return Uni.createFrom().completionStage(() -> credentials.resolveIdentity()).map(identity ->
+                    identity instanceof AwsSessionCredentialsIdentity session ? "the relay's credentials are a session's"
+                            + session.expirationTime().map(at -> " (this one ends " + at + ")").orElse("")
+                            + ", and S3 honours a URL presigned with them only while the session lasts, not for"
+                            + " relay.media.url-ttl (" + DurationText.of(urlTtl) + "): the image URLs in events stop"
+                            + " opening when it ends; set relay.media.public-base-url (a CDN, or a bucket its"
+                            + " receivers may read)" : null)
+                    // reading credentials may touch files or the network: off the event loop
+                    .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                    .onFailure().recoverWithNull();
+        }
+        return Uni.createFrom().nullItem();
+    }
 
     /** A failure as the operator can act on it: the common statuses named. */
     private static Throwable said(Throwable failure) {

@@ -108,6 +108,7 @@ class MediaIT {
                 assertTrue(data.path("imageUrls").get(0).asText().contains("X-Amz-Signature="), "presigned");
             }
             assertEquals(200, s3.keys(bucket).size(), "one object per distinct image");
+            assertFalse(relay.logText().contains("credentials are a session's"), "keys of its own: no session to outlast");
 
             // the same images again: the same keys, nothing new stored
             List<String> again = submit(relay, receiver, "s3-", 2);
@@ -466,6 +467,69 @@ class MediaIT {
             }
             Figures.report("media", "S3 store hanging 15 s (SIGSTOP) while 5 tasks succeeded: events held, then all"
                     + " mirrored; log: " + relay.logText().lines().filter(line -> line.contains("WARN")).findFirst().orElse("-"));
+        }
+    }
+
+    /**
+     * Credentials from a web identity token, as EKS's IAM roles for service accounts give a pod:
+     * AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, no keys. The relay asks STS for a session with the
+     * token and stores the images with the session's credentials. STS is the one part scripted here
+     * (nothing runs it on this machine): it answers AssumeRoleWithWebIdentity with the keys S3Proxy
+     * takes and a session token. Before, the SDK's STS module was not in the relay, and its default
+     * chain passed over the token ("the 'sts' service module must be on the class path"): no
+     * credentials, nothing stored, every event held for relay.media.timeout.
+     */
+    @Test
+    void credentialsFromAWebIdentityTokenStoreTheImages() throws Exception {
+        String bucket = s3.bucket("mirror-web-identity");
+        String role = "arn:aws:iam::123456789012:role/mj-relay";
+        String jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6bWo6bWotcmVsYXkifQ.c2lnbmF0dXJl";
+        Path token = Files.createTempFile("mj-relay-web-identity", ".jwt");
+        Files.writeString(token, jwt);
+        List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer sts = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        sts.createContext("/", exchange -> {
+            asked.add(java.net.URLDecoder.decode(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8),
+                    StandardCharsets.UTF_8));
+            byte[] answer = ("<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+                    + "<AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>" + S3ProxyProcess.ACCESS_KEY
+                    + "</AccessKeyId><SecretAccessKey>" + S3ProxyProcess.SECRET_KEY + "</SecretAccessKey>"
+                    + "<SessionToken>session-token-of-the-test</SessionToken><Expiration>"
+                    + Instant.now().plus(Duration.ofHours(1)) + "</Expiration></Credentials>"
+                    + "<AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/mj-relay/it</Arn>"
+                    + "<AssumedRoleId>AROAEXAMPLE:it</AssumedRoleId></AssumedRoleUser></AssumeRoleWithWebIdentityResult>"
+                    + "<ResponseMetadata><RequestId>it-1</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>")
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "text/xml");
+            exchange.sendResponseHeaders(200, answer.length);
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        });
+        sts.start();
+        Map<String, String> settings = new HashMap<>(Map.of("relay.poll.interval", "300ms"));
+        settings.putAll(s3Store(bucket, "1h"));
+        try (FakeUpstream upstream = new FakeUpstream(300).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
+             RelayProcess relay = new RelayProcess("media-web-identity", redis.hosts(), prefix(), upstream.url(), settings)
+                     .env("AWS_ROLE_ARN", role).env("AWS_WEB_IDENTITY_TOKEN_FILE", token.toString())
+                     .env("AWS_REGION", S3ProxyProcess.REGION)
+                     .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:" + sts.getAddress().getPort()).start()) {
+            List<String> ids = submit(relay, receiver, "web-identity-", 2);
+            List<JsonNode> events = awaitOneEventEach(receiver, ids, 60);
+            for (int i = 0; i < ids.size(); i++) {
+                JsonNode data = events.get(i).path("data");
+                assertTrue(data.path("mediaMirrored").asBoolean(), data.toString());
+                assertMirroredLikeTheUpstream(data, "web-identity-" + i, s3.endpoint() + "/" + bucket + "/");
+            }
+            assertEquals(8, s3.keys(bucket).size());
+            // presigned with a session's credentials, its URLs open only while the session lasts
+            assertTrue(relay.logText().contains("media: the relay's credentials are a session's (this one ends "),
+                    relay.logText());
+            assertTrue(asked.stream().anyMatch(body -> body.contains("Action=AssumeRoleWithWebIdentity")
+                    && body.contains("RoleArn=" + role) && body.contains("WebIdentityToken=" + jwt)), asked.toString());
+        } finally {
+            sts.stop(0);
+            Files.deleteIfExists(token);
         }
     }
 
