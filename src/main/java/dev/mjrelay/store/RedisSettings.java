@@ -32,18 +32,24 @@ public class RedisSettings {
     }
 
     void check(@Observes StartupEvent event) {
-        warn(evictionWarning());
-        if (!EmbeddedRedisConfigSource.started()) {
-            warn(persistenceWarning());
-        }
+        Uni<String> persistence = EmbeddedRedisConfigSource.started() ? Uni.createFrom().nullItem() : persistenceWarning();
+        evictionWarning().invoke(RedisSettings::warn)
+                .chain(() -> persistence).invoke(RedisSettings::warn)
+                .subscribe().with(done -> { }, e -> {
+                    if (Refusals.isRefusal(e)) {
+                        // README's Redis user may leave config|get out: nothing is wrong, a check is skipped
+                        LOG.info("Redis's settings are not readable by the relay's user (CONFIG GET refused): the"
+                                + " start-up checks of maxmemory-policy and persistence are skipped");
+                    } else {
+                        LOG.debugf("could not read Redis's configuration: %s", e.getMessage());
+                    }
+                });
     }
 
-    private static void warn(Uni<String> warning) {
-        warning.subscribe().with(text -> {
-            if (text != null) {
-                LOG.warn(text);
-            }
-        }, e -> LOG.debugf("could not read Redis's configuration: %s", e.getMessage()));
+    private static void warn(String text) {
+        if (text != null) {
+            LOG.warn(text);
+        }
     }
 
     /** The warning to give about Redis's eviction policy, or null when it is noeviction (or cannot be read). */
@@ -81,7 +87,7 @@ public class RedisSettings {
 
     /** A setting as CONFIG GET gives it: a map (RESP3) or a flat [name, value] list (RESP2); null when absent. */
     private Uni<String> setting(String name) {
-        return scripts.command("CONFIG", "GET", name).map(answer -> valueOf(answer, name));
+        return scripts.commandIfAllowed("CONFIG", "GET", name).map(answer -> valueOf(answer, name));
     }
 
     private static String valueOf(Response answer, String name) {

@@ -135,6 +135,18 @@ public class Scripts {
         return guard(send(request), "the command", command);
     }
 
+    /**
+     * A command the relay can do without (reading Redis's settings for the start-up warnings): the
+     * user's ACL refusing it fails this call alone, with no ERROR and readiness untouched.
+     */
+    Uni<Response> commandIfAllowed(String command, String... args) {
+        Request request = Request.cmd(Command.create(command));
+        for (String arg : args) {
+            request.arg(arg);
+        }
+        return guard(send(request), null, command);
+    }
+
     /** The latest call Redis refused the relay's user (its ACL), if within the last 10 s: not ready. */
     public Optional<String> refusedLately() {
         return refusals.lately();
@@ -181,12 +193,17 @@ public class Scripts {
         }
     }
 
-    /** The call's failures as the relay tells them apart: no answer, Redis full, the user refused the call, Redis gone. */
+    /**
+     * The call's failures as the relay tells them apart: no answer, Redis full, the user refused the
+     * call (counted against readiness unless {@code kind} is null: a call the relay does without),
+     * Redis gone.
+     */
     private <T> Uni<T> guard(Uni<T> call, String kind, String name) {
         return call
                 .ifNoItem().after(TIMEOUT).failWith(() -> new StoreUnavailableException(null))
                 .onFailure(Scripts::isFull).transform(StoreFullException::new)
-                .onFailure(Refusals::isRefusal).transform(refused -> refusals.refused(kind + " " + name, refused))
+                .onFailure(refused -> kind != null && Refusals.isRefusal(refused))
+                .transform(refused -> refusals.refused(kind + " " + name, refused))
                 .onFailure(Scripts::isConnectionTrouble).transform(StoreUnavailableException::new);
     }
 
@@ -202,8 +219,9 @@ public class Scripts {
             return false;
         }
         String message = e.getMessage() == null ? "" : e.getMessage();
+        // NOPERM here is a refusal the caller does without (commandIfAllowed): the others were told apart before
         return !(message.startsWith("NOSCRIPT") || message.startsWith("ERR") || message.startsWith("WRONGTYPE")
-                || message.startsWith("BUSYGROUP") || message.startsWith("NOGROUP"));
+                || message.startsWith("BUSYGROUP") || message.startsWith("NOGROUP") || message.startsWith("NOPERM"));
     }
 
     private Script load(String name) {

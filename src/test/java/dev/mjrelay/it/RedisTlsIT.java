@@ -145,6 +145,36 @@ class RedisTlsIT {
         }
     }
 
+    /**
+     * README's Redis user without {@code config|get}, which README says may be left out: the relay is
+     * ready at once, logs no ERROR, says at INFO that the start-up checks of Redis's settings are
+     * skipped, and runs a task. Before, the start-up read of those settings counted as a refused
+     * permission: an ERROR line ("Redis refuses the relay's user the command CONFIG"), and readiness
+     * down for its first 10 s.
+     */
+    @Test
+    void aUserWithoutConfigGetIsReadyAtOnceAndOnlyToldTheSettingsChecksAreSkipped() throws Exception {
+        String prefix = prefix();
+        List<String> rules = readmeAclRules(prefix);
+        assertTrue(rules.contains("+config|get"), "README's user may read settings: " + rules);
+        try (OwnRedis redis = new OwnRedis(false); Resp admin = new Resp("127.0.0.1", redis.port);
+             FakeUpstream upstream = new FakeUpstream(300); Receiver receiver = new Receiver()) {
+            List<String> setUser = new ArrayList<>(List.of("ACL", "SETUSER", "mjrelay"));
+            setUser.addAll(rules.stream().filter(rule -> !rule.equals("+config|get")).toList());
+            admin.call(setUser.toArray(String[]::new));
+            try (RelayProcess relay = new RelayProcess("redis-acl-no-config", "redis://mjrelay:" + PASSWORD + "@127.0.0.1:"
+                    + redis.port + "/0", prefix, upstream.url(), Map.of(), RelayProcess.suiteJvmOptions(), List.of())
+                    .start()) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> relay.logText().contains("Redis's settings are not"
+                        + " readable by the relay's user (CONFIG GET refused)"));
+                String id = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), "no config");
+                await().atMost(Duration.ofSeconds(30)).until(() -> !FaultToleranceIT.terminal(receiver, id).isEmpty());
+                List<String> errors = relay.logText().lines().filter(line -> line.contains(" ERROR ")).toList();
+                assertEquals(List.of(), errors);
+            }
+        }
+    }
+
     /** The rules of README's {@code ACL SETUSER} line for the relay's user, its keys under {@code prefix}. */
     static List<String> readmeAclRules(String prefix) throws IOException {
         String readme = Files.readString(Path.of("README.md"));
