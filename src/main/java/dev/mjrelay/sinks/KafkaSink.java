@@ -5,6 +5,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.AuthorizationException;
@@ -25,6 +27,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Kafka through its own Java client: an idempotent producer (acks from every in-sync replica, no
@@ -59,13 +63,47 @@ final class KafkaSink implements EventSink {
             ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
             ProducerConfig.TRANSACTIONAL_ID_CONFIG);
 
+    /** A JAAS line's login module: the class name it begins with, before its control flag. */
+    private static final Pattern LOGIN_MODULE = Pattern.compile("^\\s*([\\w.$]+)\\s+(?:required|requisite|sufficient|optional)\\b");
+
     private final Properties settings;
     private final String topic;
     private KafkaProducer<String, String> producer;
 
     KafkaSink(Properties settings, String topic) {
-        this.settings = settings;
+        this.settings = checked(settings);
         this.topic = topic;
+    }
+
+    /**
+     * Settings Kafka cannot take, found at start rather than at each forward, where they failed every
+     * try the same ("events wait in the stream, and are sent when it is back") until someone read the
+     * log: a value Kafka refuses, or a class the relay does not include — the callback handler or
+     * login module of a library it lacks, Amazon MSK's IAM authentication for one. They stop the start,
+     * naming the setting; no value is shown but a class's name (a JAAS line holds a password).
+     */
+    static Properties checked(Properties settings) {
+        try {
+            ProducerConfig.configDef().parse(settings);
+        } catch (ConfigException e) {
+            throw refused("a kafka.* setting: " + e.getMessage());
+        }
+        String jaas = settings.getProperty(SaslConfigs.SASL_JAAS_CONFIG);
+        Matcher module = jaas == null ? null : LOGIN_MODULE.matcher(jaas);
+        if (module != null && module.find()) {
+            try {
+                Class.forName(module.group(1), false, KafkaSink.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw refused("kafka.sasl.jaas.config names the login module " + module.group(1) + ", which is not in the"
+                        + " relay");
+            }
+        }
+        return settings;
+    }
+
+    private static IllegalStateException refused(String problem) {
+        return new IllegalStateException("mj-relay cannot start: " + problem + " (a library the relay does not include"
+                + " cannot be named in kafka.*: on Amazon MSK, use SASL/SCRAM rather than its IAM authentication)");
     }
 
     /**

@@ -10,6 +10,8 @@ import java.util.Properties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A managed Kafka wants TLS and SASL: any producer setting given as {@code kafka.<name>} reaches the
@@ -30,6 +32,41 @@ class KafkaSinkTest {
         assertEquals("PLAIN", settings.get("sasl.mechanism"));
         assertEquals("zstd", settings.get("compression.type"), "the relay's lz4 is a default, not a rule");
         assertEquals("broker:9093", settings.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG));
+    }
+
+    /**
+     * Amazon MSK's IAM authentication, set as its guide says, names classes of a library the relay
+     * does not include. Before, the relay started, and every forward failed "Class ... could not be
+     * found", the log promising the events would go "when it is back"; now the start stops, naming it.
+     */
+    @Test
+    void aClassOrLoginModuleTheRelayLacksStopsTheStartNamingIt() {
+        IllegalStateException handler = assertThrows(IllegalStateException.class, () -> new KafkaSink(
+                KafkaSink.producerSettings("broker:9098", Map.of("security.protocol", "SASL_SSL", "sasl.mechanism", "AWS_MSK_IAM",
+                        "sasl.client.callback.handler.class", "software.amazon.msk.auth.iam.IAMClientCallbackHandler")), "t"));
+        assertTrue(handler.getMessage().startsWith("mj-relay cannot start: a kafka.* setting: ")
+                && handler.getMessage().contains("software.amazon.msk.auth.iam.IAMClientCallbackHandler could not be found")
+                && handler.getMessage().contains("use SASL/SCRAM"), handler.getMessage());
+
+        IllegalStateException module = assertThrows(IllegalStateException.class, () -> new KafkaSink(
+                KafkaSink.producerSettings("broker:9098", Map.of("sasl.jaas.config",
+                        "software.amazon.msk.auth.iam.IAMLoginModule required awsRoleArn=\"arn:aws:iam::1:role/secret-role\";")), "t"));
+        assertTrue(module.getMessage().contains("kafka.sasl.jaas.config names the login module"
+                + " software.amazon.msk.auth.iam.IAMLoginModule, which is not in the relay"), module.getMessage());
+        assertFalse(module.getMessage().contains("secret-role"), "nothing of the JAAS line but its module");
+
+        IllegalStateException number = assertThrows(IllegalStateException.class, () -> new KafkaSink(
+                KafkaSink.producerSettings("broker:9092", Map.of("linger.ms", "soon")), "t"));
+        assertTrue(number.getMessage().contains("linger.ms"), number.getMessage());
+    }
+
+    @Test
+    void whatTheRelayIncludesPassesTheCheck() {
+        new KafkaSink(KafkaSink.producerSettings("broker:9093", Map.of("security.protocol", "SASL_SSL",
+                "sasl.mechanism", "SCRAM-SHA-512", "sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"u\" password=\"p\";")), "t");
+        new KafkaSink(KafkaSink.producerSettings("broker:9093", Map.of("sasl.jaas.config",
+                "  org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"p\";")), "t");
     }
 
     @Test
