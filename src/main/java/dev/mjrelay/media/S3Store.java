@@ -10,6 +10,8 @@ import org.jboss.logging.Logger;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.SdkHttpMethod;
 import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.http.auth.aws.signer.AwsV4FamilyHttpSigner;
@@ -81,6 +83,13 @@ final class S3Store implements MediaStore, AutoCloseable {
         S3Presigner.Builder presign = S3Presigner.builder().credentialsProvider(credentials);
         if (endpoint.isPresent()) {
             builder.endpointOverride(URI.create(endpoint.get())).forcePathStyle(true);
+            if (!checksumsChosen()) {
+                // an S3-compatible store: a plain body with its length, as every one takes, rather than
+                // the SDK's default of an aws-chunked body with a trailing checksum, which many do not
+                // (stored as it came, the chunks' framing becomes part of the image)
+                builder.requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+            }
             presign.endpointOverride(URI.create(endpoint.get()))
                     .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build());
         }
@@ -90,6 +99,12 @@ final class S3Store implements MediaStore, AutoCloseable {
         });
         this.client = builder.build();
         this.presigner = presign.build();
+    }
+
+    /** Whether the operator chose the SDK's checksum behaviour, the AWS way (environment or system property). */
+    private static boolean checksumsChosen() {
+        return System.getenv("AWS_REQUEST_CHECKSUM_CALCULATION") != null
+                || System.getProperty("aws.requestChecksumCalculation") != null;
     }
 
     /**
