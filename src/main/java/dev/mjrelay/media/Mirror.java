@@ -355,14 +355,12 @@ public class Mirror {
         if (store == null) {
             return;
         }
-        store.check().subscribe().with(
-                ok -> {
-                    LOG.infof("media: mirroring images into %s", store);
-                    store.caveat().subscribe().with(caveat -> {
-                        if (caveat != null) {
-                            LOG.warnf("media: %s", caveat);
-                        }
-                    }, failure -> { });
+        store.check().invoke(() -> LOG.infof("media: mirroring images into %s", store))
+                .chain(store::caveat)
+                .subscribe().with(caveat -> {
+                    if (caveat != null) {
+                        LOG.warnf("media: %s", caveat);
+                    }
                 },
                 failure -> LOG.warnf("media: the store cannot take images now (%s): the events of tasks that succeed"
                         + " will wait for it, up to relay.media.timeout (%s) each, then go out with the upstream's URLs",

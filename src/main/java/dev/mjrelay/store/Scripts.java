@@ -128,11 +128,7 @@ public class Scripts {
 
     /** Any other Redis command, with the same time-out and failure mapping. */
     Uni<Response> command(String command, String... args) {
-        Request request = Request.cmd(Command.create(command));
-        for (String arg : args) {
-            request.arg(arg);
-        }
-        return guard(send(request), "the command", command);
+        return guard(send(request(command, args)), "the command", command);
     }
 
     /**
@@ -140,11 +136,15 @@ public class Scripts {
      * user's ACL refusing it fails this call alone, with no ERROR and readiness untouched.
      */
     Uni<Response> commandIfAllowed(String command, String... args) {
+        return guard(send(request(command, args)), null, command);
+    }
+
+    private static Request request(String command, String... args) {
         Request request = Request.cmd(Command.create(command));
         for (String arg : args) {
             request.arg(arg);
         }
-        return guard(send(request), null, command);
+        return request;
     }
 
     /** The latest call Redis refused the relay's user (its ACL), if within the last 10 s: not ready. */
