@@ -22,7 +22,9 @@ import java.util.stream.Stream;
  * artifacts on the test class path, as a process on free ports: its storage formatted once, then
  * {@code kafka.Kafka}. Stoppable and restartable on the same ports and data, like a broker that
  * goes away for a while. Beside its plain listener it has one as a managed Kafka is reached:
- * SASL_SSL, {@code PLAIN} with the user {@link #USER}, a certificate for {@code localhost}.
+ * SASL_SSL with the user {@link #USER} by {@code SCRAM-SHA-512} (what Amazon MSK, Aiven and Confluent
+ * Platform offer; the user's salted credentials written into the storage at its format, as KRaft keeps
+ * them) or {@code PLAIN} (Confluent Cloud's), a certificate for {@code localhost}.
  *
  * <p>A port found free can be taken by something else before the broker binds it; a broker that
  * exits on its first start is started again on other ports, and one that never starts fails the
@@ -64,7 +66,8 @@ final class KafkaBroker implements AutoCloseable {
                 ""));
         choosePorts();
         run(List.of("kafka.tools.StorageTool", "format", "-t", UUID.randomUUID().toString().replace("-", "").substring(0, 22),
-                "-c", properties.toString()));
+                "-c", properties.toString(),
+                "--add-scram", "SCRAM-SHA-512=[name=" + USER + ",password=" + USER_PASSWORD + "]"));
         for (int attempt = 1; ; attempt++) {
             try {
                 start();
@@ -129,7 +132,8 @@ final class KafkaBroker implements AutoCloseable {
                 "controller.listener.names=CONTROLLER",
                 "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL",
                 "inter.broker.listener.name=PLAINTEXT",
-                "sasl.enabled.mechanisms=PLAIN",
+                "sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN",
+                "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;",
                 "listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required"
                         + " user_" + USER + "=\"" + USER_PASSWORD + "\";",
                 "ssl.keystore.type=PKCS12",
