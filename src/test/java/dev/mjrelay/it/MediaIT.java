@@ -507,29 +507,137 @@ class MediaIT {
             exchange.close();
         });
         sts.start();
-        Map<String, String> settings = new HashMap<>(Map.of("relay.poll.interval", "300ms"));
-        settings.putAll(s3Store(bucket, "1h"));
-        try (FakeUpstream upstream = new FakeUpstream(300).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
-             RelayProcess relay = new RelayProcess("media-web-identity", redis.hosts(), prefix(), upstream.url(), settings)
-                     .env("AWS_ROLE_ARN", role).env("AWS_WEB_IDENTITY_TOKEN_FILE", token.toString())
-                     .env("AWS_REGION", S3ProxyProcess.REGION)
-                     .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:" + sts.getAddress().getPort()).start()) {
-            List<String> ids = submit(relay, receiver, "web-identity-", 2);
-            List<JsonNode> events = awaitOneEventEach(receiver, ids, 60);
-            for (int i = 0; i < ids.size(); i++) {
-                JsonNode data = events.get(i).path("data");
-                assertTrue(data.path("mediaMirrored").asBoolean(), data.toString());
-                assertMirroredLikeTheUpstream(data, "web-identity-" + i, s3.endpoint() + "/" + bucket + "/");
-            }
-            assertEquals(8, s3.keys(bucket).size());
-            // presigned with a session's credentials, its URLs open only while the session lasts
-            assertTrue(relay.logText().contains("media: the relay's credentials are a session's (this one ends "),
-                    relay.logText());
+        try {
+            assertImagesStoredWithASessionsCredentials("media-web-identity", bucket, Map.of("AWS_ROLE_ARN", role,
+                    "AWS_WEB_IDENTITY_TOKEN_FILE", token.toString(), "AWS_REGION", S3ProxyProcess.REGION,
+                    "AWS_ENDPOINT_URL_STS", "http://127.0.0.1:" + sts.getAddress().getPort()));
             assertTrue(asked.stream().anyMatch(body -> body.contains("Action=AssumeRoleWithWebIdentity")
                     && body.contains("RoleArn=" + role) && body.contains("WebIdentityToken=" + jwt)), asked.toString());
         } finally {
             sts.stop(0);
             Files.deleteIfExists(token);
+        }
+    }
+
+    /**
+     * Credentials as EKS Pod Identity gives a pod: AWS_CONTAINER_CREDENTIALS_FULL_URI (its agent on
+     * the node, 169.254.170.23) and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, no keys. The relay asks
+     * the agent with the token and stores the images with the session it answers. The agent is the
+     * one part scripted here (it runs only on an EKS node), on the loopback address the SDK also
+     * takes, answering as the agent does.
+     */
+    @Test
+    void credentialsFromEksPodIdentityStoreTheImages() throws Exception {
+        String bucket = s3.bucket("mirror-pod-identity");
+        String podToken = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwb2QtaWRlbnRpdHkifQ.c2lnbmF0dXJl";
+        Path token = Files.createTempFile("mj-relay-pod-identity", ".jwt");
+        Files.writeString(token, podToken);
+        List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer agent = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        agent.createContext("/v1/credentials", exchange -> {
+            String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+            asked.add(exchange.getRequestMethod() + " " + exchange.getRequestURI() + " " + authorization);
+            byte[] answer = ("{\"AccessKeyId\":\"" + S3ProxyProcess.ACCESS_KEY + "\",\"SecretAccessKey\":\""
+                    + S3ProxyProcess.SECRET_KEY + "\",\"Token\":\"session-token-of-the-test\",\"AccountId\":\"123456789012\","
+                    + "\"Expiration\":\"" + Instant.now().plus(Duration.ofHours(6)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                    + "\"}").getBytes(StandardCharsets.UTF_8);
+            if (!podToken.equals(authorization)) {
+                answer = "{\"Message\":\"not the pod's token\"}".getBytes(StandardCharsets.UTF_8);
+            }
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(podToken.equals(authorization) ? 200 : 403, answer.length);
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        });
+        agent.start();
+        try {
+            assertImagesStoredWithASessionsCredentials("media-pod-identity", bucket, Map.of("AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                    "http://127.0.0.1:" + agent.getAddress().getPort() + "/v1/credentials",
+                    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token.toString(), "AWS_REGION", S3ProxyProcess.REGION));
+            assertTrue(asked.contains("GET /v1/credentials " + podToken), asked.toString());
+        } finally {
+            agent.stop(0);
+            Files.deleteIfExists(token);
+        }
+    }
+
+    /**
+     * Credentials from an IAM Identity Center (SSO) profile, as a developer runs the relay against a
+     * real bucket: AWS_PROFILE naming a profile of an {@code sso-session}, whose token `aws sso login`
+     * left in ~/.aws/sso/cache. The relay asks the SSO portal for the role's credentials with the
+     * token. The portal is the one part scripted here, answering GetRoleCredentials as AWS does.
+     * Before, the SDK's sso and ssooidc modules were not in the relay, and its profile provider
+     * refused the profile ("To use Sso related properties in the 'dev' profile, the 'sso' service
+     * module must be on the class path"): no credentials, nothing stored.
+     */
+    @Test
+    void credentialsFromAnSsoProfileStoreTheImages() throws Exception {
+        String bucket = s3.bucket("mirror-sso");
+        Path home = Files.createTempDirectory("mj-relay-sso-home");
+        Path cache = Files.createDirectories(home.resolve(".aws/sso/cache"));
+        Files.writeString(home.resolve(".aws/config"), String.join("\n",
+                "[profile dev]", "sso_session = corp", "sso_account_id = 123456789012", "sso_role_name = MjRelayDev",
+                "region = " + S3ProxyProcess.REGION, "",
+                "[sso-session corp]", "sso_start_url = https://corp.awsapps.com/start", "sso_region = " + S3ProxyProcess.REGION,
+                "sso_registration_scopes = sso:account:access", ""));
+        String accessToken = "sso-access-token-of-the-test";
+        String expires = Instant.now().plus(Duration.ofHours(8)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        // the cache file aws sso login writes: named by the SHA-1 of the session's name
+        String cacheName = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest("corp".getBytes(StandardCharsets.UTF_8)));
+        Files.writeString(cache.resolve(cacheName + ".json"), "{\"startUrl\":\"https://corp.awsapps.com/start\",\"region\":\""
+                + S3ProxyProcess.REGION + "\",\"accessToken\":\"" + accessToken + "\",\"expiresAt\":\"" + expires
+                + "\",\"clientId\":\"client\",\"clientSecret\":\"secret\",\"registrationExpiresAt\":\"" + expires
+                + "\",\"refreshToken\":\"refresh\"}");
+        List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer portal = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        portal.createContext("/federation/credentials", exchange -> {
+            asked.add(exchange.getRequestURI().getQuery() + " " + exchange.getRequestHeaders().getFirst("x-amz-sso_bearer_token"));
+            byte[] answer = ("{\"roleCredentials\":{\"accessKeyId\":\"" + S3ProxyProcess.ACCESS_KEY + "\",\"secretAccessKey\":\""
+                    + S3ProxyProcess.SECRET_KEY + "\",\"sessionToken\":\"session-token-of-the-test\",\"expiration\":"
+                    + Instant.now().plus(Duration.ofHours(1)).toEpochMilli() + "}}").getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, answer.length);
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        });
+        portal.start();
+        try {
+            assertImagesStoredWithASessionsCredentials("media-sso", bucket, Map.of("HOME", home.toString(), "AWS_PROFILE", "dev",
+                    "AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:" + portal.getAddress().getPort()));
+            assertTrue(asked.contains("role_name=MjRelayDev&account_id=123456789012 " + accessToken), asked.toString());
+        } finally {
+            portal.stop(0);
+            try (Stream<Path> files = Files.walk(home)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
+        }
+    }
+
+    /**
+     * A relay given no keys, only {@code environment} to find a session's by, stores two tasks' images
+     * and says at start that the URLs it presigns last only as long as the session.
+     */
+    private static void assertImagesStoredWithASessionsCredentials(String name, String bucket, Map<String, String> environment)
+            throws Exception {
+        Map<String, String> settings = new HashMap<>(Map.of("relay.poll.interval", "300ms"));
+        settings.putAll(s3Store(bucket, "1h"));
+        try (FakeUpstream upstream = new FakeUpstream(300).images(MediaIT::imagesOf); Receiver receiver = new Receiver();
+             RelayProcess relay = new RelayProcess(name, redis.hosts(), prefix(), upstream.url(), settings)) {
+            environment.forEach(relay::env);
+            relay.start();
+            List<String> ids = submit(relay, receiver, name + "-", 2);
+            List<JsonNode> events = awaitOneEventEach(receiver, ids, 60);
+            for (int i = 0; i < ids.size(); i++) {
+                JsonNode data = events.get(i).path("data");
+                assertTrue(data.path("mediaMirrored").asBoolean(), data.toString());
+                assertMirroredLikeTheUpstream(data, name + "-" + i, s3.endpoint() + "/" + bucket + "/");
+            }
+            assertEquals(8, s3.keys(bucket).size());
+            // presigned with a session's credentials, its URLs open only while the session lasts
+            assertTrue(relay.logText().contains("media: the relay's credentials are a session's"),
+                    relay.logText());
         }
     }
 
