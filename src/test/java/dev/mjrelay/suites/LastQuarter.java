@@ -10,5 +10,5 @@ import org.junit.platform.suite.api.Suite;
 @IncludeClassNamePatterns(LastQuarter.TESTS)
 public class LastQuarter {
 
-    static final String TESTS = "dev\\.mjrelay\\.it\\.(RabbitSinkIT|AotTrainingIT|AttacksIT|RedisTlsIT|EgressProxyIT|BenchmarkSmokeIT)";
+    static final String TESTS = "dev\\.mjrelay\\.it\\.(RabbitSinkIT|AotTrainingIT|AttacksIT|RedisTlsIT|EgressProxyIT|BenchmarkSmokeIT|SentinelFailoverIT)";
 }
