@@ -8,9 +8,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
+import java.util.Locale;
+
 /**
  * What Redis must be set to for the relay to lose nothing, read at start-up and warned about when
- * it is not (a managed Redis that refuses CONFIG is left alone):
+ * it is not (a managed Redis that refuses CONFIG or turns it off is told what to set by hand, once):
  * <ul>
  *   <li>{@code maxmemory-policy noeviction}: any other policy drops keys silently at maxmemory,
  *       tasks and deliveries among them;</li>
@@ -40,10 +42,27 @@ public class RedisSettings {
                         // README's Redis user may leave config|get out: nothing is wrong, a check is skipped
                         LOG.info("Redis's settings are not readable by the relay's user (CONFIG GET refused): the"
                                 + " start-up checks of maxmemory-policy and persistence are skipped");
+                    } else if (isTurnedOff(e)) {
+                        LOG.info(CONFIG_TURNED_OFF);
                     } else {
                         LOG.debugf("could not read Redis's configuration: %s", e.getMessage());
                     }
                 });
+    }
+
+    /**
+     * A managed Redis that offers no CONFIG at all (ElastiCache, Memorystore and Azure Cache turn it
+     * off, as {@code rename-command CONFIG ""} does): the checks cannot run, and these services'
+     * default policy, volatile-lru, is the one that hurts the relay without a sign.
+     */
+    static final String CONFIG_TURNED_OFF = "Redis does not offer CONFIG GET (managed services such as ElastiCache,"
+            + " Memorystore and Azure Cache turn it off): the start-up checks of maxmemory-policy and persistence are"
+            + " skipped. Set the service's maxmemory-policy to noeviction: their default, volatile-lru, evicts at"
+            + " maxmemory the keys the relay keeps for a time (idempotency keys, the event sinks' lease, ended tasks):"
+            + " an idempotency key evicted lets a retried submit reach the upstream twice";
+
+    private static boolean isTurnedOff(Throwable e) {
+        return e.getMessage() != null && e.getMessage().toLowerCase(Locale.ROOT).contains("unknown command");
     }
 
     private static void warn(String text) {

@@ -175,6 +175,30 @@ class RedisTlsIT {
         }
     }
 
+    /**
+     * A managed Redis that turns CONFIG off (ElastiCache, Memorystore, Azure Cache; here {@code
+     * rename-command CONFIG ""}, which answers as they do: unknown command): the relay works, and says
+     * once, at INFO, that the settings checks are skipped and what to set by hand. Before, it said
+     * nothing at all (a DEBUG line), leaving these services' default volatile-lru unmentioned.
+     */
+    @Test
+    void aRedisWithConfigTurnedOffIsToldWhatToSetByHandAndWorks() throws Exception {
+        try (OwnRedis redis = new OwnRedis(false, "--rename-command", "CONFIG", "");
+             FakeUpstream upstream = new FakeUpstream(300); Receiver receiver = new Receiver();
+             RelayProcess relay = relay("redis-no-config", redis.hosts(), upstream, Map.of()).start()) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> relay.logText().contains("Redis does not offer CONFIG GET"));
+            String told = relay.logText().lines().filter(line -> line.contains("Redis does not offer CONFIG GET"))
+                    .findFirst().orElseThrow();
+            assertTrue(told.contains(" INFO ") && told.contains("maxmemory-policy to noeviction")
+                    && told.contains("volatile-lru"), told);
+            String id = FaultToleranceIT.submitOne(relay, RelayProcess.ALPHA_KEY, receiver.url("/hook"), "config turned off");
+            await().atMost(Duration.ofSeconds(30)).until(() -> !FaultToleranceIT.terminal(receiver, id).isEmpty());
+            List<String> complaints = relay.logText().lines()
+                    .filter(line -> line.contains(" ERROR ") || line.contains(" WARN ")).toList();
+            assertEquals(List.of(), complaints);
+        }
+    }
+
     /** The rules of README's {@code ACL SETUSER} line for the relay's user, its keys under {@code prefix}. */
     static List<String> readmeAclRules(String prefix) throws IOException {
         String readme = Files.readString(Path.of("README.md"));
