@@ -2,11 +2,17 @@ package dev.mjrelay.lane;
 
 import dev.mjrelay.config.ProxyAddress;
 import dev.mjrelay.config.RelayConfig;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.ProxyOptions;
 import io.vertx.core.net.ProxyType;
 import io.vertx.core.net.SocketAddress;
 
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.SocketException;
 import java.util.List;
 import java.util.Locale;
 
@@ -68,16 +74,35 @@ public final class EgressProxy {
     }
 
     /**
-     * {@code options}, a request to {@code host}:{@code port}, routed: through the proxy when it
-     * applies (the proxy connects by the name, as its rules expect), else straight to
-     * {@code address}, the address the relay checked the name against.
+     * Opens {@code options}, a request to {@code host}:{@code port}: through the proxy when it
+     * applies (the proxy connects by the name, as its rules expect), else straight to the
+     * {@code addresses} the relay checked the name against, in their order, the next one when a
+     * connection to one cannot be made — as a browser or curl goes on, so that a receiver listening
+     * on one of its name's addresses only (a server bound to {@code ::1} reached as {@code localhost},
+     * one node of several down) is still reached. Nothing has been sent when a connection fails.
      */
-    public RequestOptions route(RequestOptions options, String host, int port, String address) {
+    public Future<HttpClientRequest> open(HttpClient http, RequestOptions options, String host, int port,
+                                          List<InetAddress> addresses) {
         ProxyOptions through = forHost(host);
         if (through != null) {
-            return options.setProxyOptions(through).setServer(SocketAddress.inetSocketAddress(port, host));
+            return http.request(options.setProxyOptions(through).setServer(SocketAddress.inetSocketAddress(port, host)));
         }
-        return options.setServer(SocketAddress.inetSocketAddress(port, address));
+        return openAt(http, options, port, addresses, 0);
+    }
+
+    private static Future<HttpClientRequest> openAt(HttpClient http, RequestOptions options, int port,
+                                                    List<InetAddress> addresses, int index) {
+        // each address its own copy: Vert.x keeps the options a request was given
+        RequestOptions at = new RequestOptions(options)
+                .setServer(SocketAddress.inetSocketAddress(port, addresses.get(index).getHostAddress()));
+        return http.request(at).recover(failed -> index + 1 < addresses.size() && noConnection(failed)
+                ? openAt(http, options, port, addresses, index + 1)
+                : Future.failedFuture(failed));
+    }
+
+    /** A connection not made: refused, unreachable, timed out; not a TLS handshake that failed on one. */
+    static boolean noConnection(Throwable failed) {
+        return failed instanceof SocketException || failed instanceof ConnectException;
     }
 
     private static boolean within(String name, String domain) {

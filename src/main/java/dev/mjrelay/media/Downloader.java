@@ -189,11 +189,11 @@ final class Downloader {
                 .setFollowRedirects(false).setConnectTimeout(10_000).setIdleTimeout(IDLE.toMillis())
                 .putHeader("Accept", "image/*, video/*").putHeader("User-Agent", "mj-relay media mirror")
                 .putHeader("Accept-Encoding", HttpClients.AS_THEY_ARE);
-        egress.route(options, target.host(), target.port(), resolved.addresses().get(0).getHostAddress());
-        return clients.of(target.host()).request(options).compose(request -> {
-            inFlight.began(request);
-            return request.send();
-        }).compose(response -> answer(response, target, dir));
+        return egress.open(clients.of(target.host()), options, target.host(), target.port(), resolved.addresses())
+                .compose(request -> {
+                    inFlight.began(request);
+                    return request.send();
+                }).compose(response -> answer(response, target, dir));
     }
 
     private Future<Object> answer(HttpClientResponse response, TargetGuard.Target target, Path dir) {

@@ -32,7 +32,8 @@ import javax.net.ssl.SSLException;
 
 /**
  * Sends one webhook attempt: checks the target (SSRF) at connect time, connects to exactly the
- * address it checked (or, through {@code relay.egress.proxy}, has the proxy connect by the name),
+ * addresses it checked, the next when one takes no connection (or, through
+ * {@code relay.egress.proxy}, has the proxy connect by the name),
  * follows no redirect, and reads at most {@link #MAX_BODY} bytes of the answer.
  * Never fails: every problem is a {@link Result} with an error.
  */
@@ -123,11 +124,10 @@ public class WebhookSender {
                 .setFollowRedirects(false)
                 .setConnectTimeout(timeout.toMillis())
                 .setIdleTimeout(timeout.toMillis());
-        egress.route(options, target.host(), target.port(), resolved.addresses().get(0).getHostAddress());
         // the answer's start is kept for the log as text
         options.putHeader("Accept-Encoding", HttpClients.AS_THEY_ARE);
         headers.forEach(options::putHeader);
-        return http.request(options)
+        return egress.open(http, options, target.host(), target.port(), resolved.addresses())
                 .compose(request -> request.send(Buffer.buffer(body, StandardCharsets.UTF_8.name())))
                 .compose(response -> read(response, vertx, BODY_GRACE_MS));
     }
