@@ -15,6 +15,7 @@ import java.net.InetAddress;
 import java.net.SocketException;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The proxy of {@code relay.egress.proxy} that the relay's own HTTP requests go through — upstream
@@ -90,19 +91,31 @@ public final class EgressProxy {
         return openAt(http, options, port, addresses, 0);
     }
 
+    /**
+     * Each address but the last gets its share of the connect time left, as curl gives it: a first
+     * address that drops connections (a server gone from behind a name of several, its packets
+     * dropped) would otherwise take all of an attempt's time, and the next would never be tried.
+     */
     private static Future<HttpClientRequest> openAt(HttpClient http, RequestOptions options, int port,
                                                     List<InetAddress> addresses, int index) {
         // each address its own copy: Vert.x keeps the options a request was given
         RequestOptions at = new RequestOptions(options)
                 .setServer(SocketAddress.inetSocketAddress(port, addresses.get(index).getHostAddress()));
+        int left = addresses.size() - index;
+        if (left > 1 && options.getConnectTimeout() > 0) {
+            at.setConnectTimeout(Math.max(1, options.getConnectTimeout() / left));
+        }
         return http.request(at).recover(failed -> index + 1 < addresses.size() && noConnection(failed)
                 ? openAt(http, options, port, addresses, index + 1)
                 : Future.failedFuture(failed));
     }
 
-    /** A connection not made: refused, unreachable, timed out; not a TLS handshake that failed on one. */
+    /**
+     * A connection not made: refused, unreachable, or none within its share of the time (Vert.x's
+     * pool says so with a TimeoutException); not a TLS handshake that failed on one.
+     */
     static boolean noConnection(Throwable failed) {
-        return failed instanceof SocketException || failed instanceof ConnectException;
+        return failed instanceof SocketException || failed instanceof ConnectException || failed instanceof TimeoutException;
     }
 
     private static boolean within(String name, String domain) {
