@@ -1,12 +1,15 @@
 package dev.mjrelay.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
 import dev.mjrelay.testing.Receiver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -17,11 +20,13 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
@@ -486,27 +491,19 @@ class MediaIT {
         String jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6bWo6bWotcmVsYXkifQ.c2lnbmF0dXJl";
         Path token = Files.createTempFile("mj-relay-web-identity", ".jwt");
         Files.writeString(token, jwt);
-        List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
-        com.sun.net.httpserver.HttpServer sts = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-        sts.createContext("/", exchange -> {
+        List<String> asked = new CopyOnWriteArrayList<>();
+        HttpServer sts = scriptedService("/", "text/xml", exchange -> {
             asked.add(java.net.URLDecoder.decode(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8),
                     StandardCharsets.UTF_8));
-            byte[] answer = ("<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+            return new Scripted(200, "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
                     + "<AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>" + S3ProxyProcess.ACCESS_KEY
                     + "</AccessKeyId><SecretAccessKey>" + S3ProxyProcess.SECRET_KEY + "</SecretAccessKey>"
                     + "<SessionToken>session-token-of-the-test</SessionToken><Expiration>"
                     + Instant.now().plus(Duration.ofHours(1)) + "</Expiration></Credentials>"
                     + "<AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/mj-relay/it</Arn>"
                     + "<AssumedRoleId>AROAEXAMPLE:it</AssumedRoleId></AssumedRoleUser></AssumeRoleWithWebIdentityResult>"
-                    + "<ResponseMetadata><RequestId>it-1</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>")
-                    .getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "text/xml");
-            exchange.sendResponseHeaders(200, answer.length);
-            exchange.getResponseBody().write(answer);
-            exchange.close();
+                    + "<ResponseMetadata><RequestId>it-1</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>");
         });
-        sts.start();
         try {
             assertImagesStoredWithASessionsCredentials("media-web-identity", bucket, Map.of("AWS_ROLE_ARN", role,
                     "AWS_WEB_IDENTITY_TOKEN_FILE", token.toString(), "AWS_REGION", S3ProxyProcess.REGION,
@@ -532,25 +529,17 @@ class MediaIT {
         String podToken = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwb2QtaWRlbnRpdHkifQ.c2lnbmF0dXJl";
         Path token = Files.createTempFile("mj-relay-pod-identity", ".jwt");
         Files.writeString(token, podToken);
-        List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
-        com.sun.net.httpserver.HttpServer agent = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-        agent.createContext("/v1/credentials", exchange -> {
+        List<String> asked = new CopyOnWriteArrayList<>();
+        HttpServer agent = scriptedService("/v1/credentials", "application/json", exchange -> {
             String authorization = exchange.getRequestHeaders().getFirst("Authorization");
             asked.add(exchange.getRequestMethod() + " " + exchange.getRequestURI() + " " + authorization);
-            byte[] answer = ("{\"AccessKeyId\":\"" + S3ProxyProcess.ACCESS_KEY + "\",\"SecretAccessKey\":\""
-                    + S3ProxyProcess.SECRET_KEY + "\",\"Token\":\"session-token-of-the-test\",\"AccountId\":\"123456789012\","
-                    + "\"Expiration\":\"" + Instant.now().plus(Duration.ofHours(6)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
-                    + "\"}").getBytes(StandardCharsets.UTF_8);
             if (!podToken.equals(authorization)) {
-                answer = "{\"Message\":\"not the pod's token\"}".getBytes(StandardCharsets.UTF_8);
+                return new Scripted(403, "{\"Message\":\"not the pod's token\"}");
             }
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(podToken.equals(authorization) ? 200 : 403, answer.length);
-            exchange.getResponseBody().write(answer);
-            exchange.close();
+            return new Scripted(200, "{\"AccessKeyId\":\"" + S3ProxyProcess.ACCESS_KEY + "\",\"SecretAccessKey\":\""
+                    + S3ProxyProcess.SECRET_KEY + "\",\"Token\":\"session-token-of-the-test\",\"AccountId\":\"123456789012\","
+                    + "\"Expiration\":\"" + Instant.now().plus(Duration.ofHours(6)).truncatedTo(ChronoUnit.SECONDS) + "\"}");
         });
-        agent.start();
         try {
             assertImagesStoredWithASessionsCredentials("media-pod-identity", bucket, Map.of("AWS_CONTAINER_CREDENTIALS_FULL_URI",
                     "http://127.0.0.1:" + agent.getAddress().getPort() + "/v1/credentials",
@@ -582,27 +571,20 @@ class MediaIT {
                 "[sso-session corp]", "sso_start_url = https://corp.awsapps.com/start", "sso_region = " + S3ProxyProcess.REGION,
                 "sso_registration_scopes = sso:account:access", ""));
         String accessToken = "sso-access-token-of-the-test";
-        String expires = Instant.now().plus(Duration.ofHours(8)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        String expires = Instant.now().plus(Duration.ofHours(8)).truncatedTo(ChronoUnit.SECONDS).toString();
         // the cache file aws sso login writes: named by the SHA-1 of the session's name
         String cacheName = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest("corp".getBytes(StandardCharsets.UTF_8)));
         Files.writeString(cache.resolve(cacheName + ".json"), "{\"startUrl\":\"https://corp.awsapps.com/start\",\"region\":\""
                 + S3ProxyProcess.REGION + "\",\"accessToken\":\"" + accessToken + "\",\"expiresAt\":\"" + expires
                 + "\",\"clientId\":\"client\",\"clientSecret\":\"secret\",\"registrationExpiresAt\":\"" + expires
                 + "\",\"refreshToken\":\"refresh\"}");
-        List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
-        com.sun.net.httpserver.HttpServer portal = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-        portal.createContext("/federation/credentials", exchange -> {
+        List<String> asked = new CopyOnWriteArrayList<>();
+        HttpServer portal = scriptedService("/federation/credentials", "application/json", exchange -> {
             asked.add(exchange.getRequestURI().getQuery() + " " + exchange.getRequestHeaders().getFirst("x-amz-sso_bearer_token"));
-            byte[] answer = ("{\"roleCredentials\":{\"accessKeyId\":\"" + S3ProxyProcess.ACCESS_KEY + "\",\"secretAccessKey\":\""
-                    + S3ProxyProcess.SECRET_KEY + "\",\"sessionToken\":\"session-token-of-the-test\",\"expiration\":"
-                    + Instant.now().plus(Duration.ofHours(1)).toEpochMilli() + "}}").getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, answer.length);
-            exchange.getResponseBody().write(answer);
-            exchange.close();
+            return new Scripted(200, "{\"roleCredentials\":{\"accessKeyId\":\"" + S3ProxyProcess.ACCESS_KEY
+                    + "\",\"secretAccessKey\":\"" + S3ProxyProcess.SECRET_KEY + "\",\"sessionToken\":\"session-token-of-the-test\","
+                    + "\"expiration\":" + Instant.now().plus(Duration.ofHours(1)).toEpochMilli() + "}}");
         });
-        portal.start();
         try {
             assertImagesStoredWithASessionsCredentials("media-sso", bucket, Map.of("HOME", home.toString(), "AWS_PROFILE", "dev",
                     "AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:" + portal.getAddress().getPort()));
@@ -613,6 +595,28 @@ class MediaIT {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
             }
         }
+    }
+
+    private record Scripted(int status, String body) {
+    }
+
+    private interface Script {
+        Scripted answer(HttpExchange exchange) throws IOException;
+    }
+
+    /** A scripted service on loopback, started: what {@code script} answers to each request at {@code path}. */
+    private static HttpServer scriptedService(String path, String contentType, Script script) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext(path, exchange -> {
+            Scripted answer = script.answer(exchange);
+            byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", contentType);
+            exchange.sendResponseHeaders(answer.status(), body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        return server;
     }
 
     /**
