@@ -98,8 +98,8 @@ public final class EgressProxy {
      */
     private static Future<HttpClientRequest> openAt(HttpClient http, RequestOptions options, int port,
                                                     List<InetAddress> addresses, int index) {
-        // each address its own copy: Vert.x keeps the options a request was given
-        RequestOptions at = new RequestOptions(options)
+        // each address of several its own copy: Vert.x keeps the options a request was given
+        RequestOptions at = (addresses.size() == 1 ? options : new RequestOptions(options))
                 .setServer(SocketAddress.inetSocketAddress(port, addresses.get(index).getHostAddress()));
         int left = addresses.size() - index;
         if (left > 1 && options.getConnectTimeout() > 0) {
