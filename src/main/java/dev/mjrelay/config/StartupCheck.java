@@ -98,8 +98,10 @@ public class StartupCheck {
         if (config.events().maxLen() < 1) {
             problems.add("relay.events.max-len must be at least 1");
         }
-        if (config.store().keyPrefix().isBlank() || config.store().keyPrefix().contains("{")) {
-            problems.add("relay.store.key-prefix must be non-blank and hold no '{'");
+        String keyPrefix = config.store().keyPrefix();
+        if (keyPrefix.isBlank() || keyPrefix.contains("{") || keyPrefix.contains("}")) {
+            // braces are Redis Cluster's hash tags: the relay's keys choose their slots by their own
+            problems.add("relay.store.key-prefix must be non-blank and hold no '{' or '}'");
         }
         upstreams(problems, config);
         media(problems, config.media(), profiles.contains("demo") || profiles.contains("dev"));

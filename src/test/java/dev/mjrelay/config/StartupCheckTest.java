@@ -159,6 +159,15 @@ class StartupCheckTest {
     }
 
     @Test
+    void aKeyPrefixWithAHashTagBraceIsRefusedByName() {
+        for (String prefix : List.of("mj{relay", "mj}relay", " ")) {
+            assertEquals(List.of("relay.store.key-prefix must be non-blank and hold no '{' or '}'"),
+                    problemsWith("relay.store.key-prefix", prefix), prefix);
+        }
+        assertEquals(List.of(), problemsWith("relay.store.key-prefix", "team-a:mj-relay"));
+    }
+
+    @Test
     void bothLeasesMustOutlastTheWorkTheyCoverAndAreRefusedByName() {
         List<String> problems = StartupCheck.problems(config(Map.of(
                 "relay.poll.lease", "20s", "relay.upstream.connect-timeout", "5s", "relay.upstream.read-timeout", "20s",
