@@ -8,7 +8,7 @@ local answer = {}
 for i = 1, accounts do
   answer[i] = redis.call('LLEN', KEYS[i])
 end
-for i = accounts + 1, #KEYS, 2 do
+for i = accounts + 1, KEY_COUNT, 2 do
   local fails = tonumber(redis.call('HGET', KEYS[i], ROOM.FAILS) or '0')
   answer[#answer + 1] = fails >= CIRCUIT_TRIPS_AFTER and 1 or 0
   answer[#answer + 1] = redis.call('ZCOUNT', KEYS[i + 1], '(' .. ARGV[2], '+inf')

@@ -30,7 +30,7 @@ redis.call('HSET', KEYS[1], DLV.ATTEMPT, ARGV[3], DLV.STATE, state, DLV.LAST_STA
 if ARGV[10] and ARGV[10] ~= '' then
   redis.call('HSET', KEYS[1], DLV.TARGET, ARGV[10])
 end
-log_attempt(KEYS[3], ARGV[5], ARGV[6], ARGV[7], KEYS[5] or false, ARGV[1])
+log_attempt(KEYS[3], ARGV[5], ARGV[6], ARGV[7], KEY_COUNT >= 5 and KEYS[5] or false, ARGV[1])
 if state == DLV_STATE.PENDING then
   redis.call('ZADD', KEYS[2], next_at, ARGV[1])
 elseif state == DLV_STATE.DELIVERED then

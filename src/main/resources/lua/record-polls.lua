@@ -16,7 +16,7 @@
 -- Answers one 1 (recorded) or 0 (it had ended) per task.
 local results = {}
 local a = 4
-for k = 4, #KEYS do
+for k = 4, KEY_COUNT do
   local id = ARGV[a]
   local n = tonumber(ARGV[a + 2])
   local targets = tonumber(ARGV[a + 3 + n])

@@ -11,5 +11,5 @@ end
 redis.call('HSET', KEYS[1], DLV.STATE, DLV_STATE.SKIPPED, DLV.UPDATED_AT, ARGV[4])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-log_attempt(KEYS[3], ARGV[2], ARGV[3], ARGV[4], KEYS[4] or false, ARGV[1])
+log_attempt(KEYS[3], ARGV[2], ARGV[3], ARGV[4], KEY_COUNT >= 4 and KEYS[4] or false, ARGV[1])
 return 1

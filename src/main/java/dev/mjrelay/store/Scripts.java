@@ -59,6 +59,20 @@ import java.util.regex.Pattern;
  * once ({@link Pipelined}). Vert.x's Redis client opens every connection in the context it was made
  * in, so with one client each call made on another loop is handed to that one and its answer handed
  * back. Calls made off the event loops use Quarkus's pooled client, as before.
+ * <p>
+ * Every call that names keys also names one key more, last, that nothing ever writes
+ * ({@link #unwritten}), in the same Redis Cluster slot as its first. The scripts reach keys they
+ * cannot name beforehand (a claimed task's hash, a job's account line), and while Redis Cluster
+ * moves a slot from one node to another (resharding: the keys go over a few at a time) a script run
+ * on either node would see only that node's part of the slot: a claim took a task whose hash had
+ * already moved for gone and dropped it from its due set, and keys written on the new node clashed
+ * with those not yet moved, which stopped the move (BUSYKEY). Redis answers TRYAGAIN to a call
+ * naming several keys of a slot being moved when one of them is missing, and the unwritten key is
+ * always missing: no script runs on a slot while it moves, Vert.x's client tries again (ten-odd
+ * seconds, within {@link #TIMEOUT} of each call), and once the slot has moved the scripts run there,
+ * on all of it. Outside a move, and on Redis without Cluster, a key named and never read costs
+ * nothing. The scripts count their keys as {@code KEY_COUNT}, which leaves it out, and tell an optional
+ * key's absence by it ({@code KEY_COUNT >= 5 and KEYS[5]}), never by {@code KEYS[5]} being nil.
  */
 @ApplicationScoped
 public class Scripts {
@@ -153,10 +167,29 @@ public class Scripts {
     }
 
     private Uni<Response> call(String name, Command verb, String script, List<String> keys, List<String> args) {
-        Request request = Request.cmd(verb).arg(script).arg(keys.size());
+        Request request = Request.cmd(verb).arg(script).arg(keys.isEmpty() ? 0 : keys.size() + 1);
         keys.forEach(request::arg);
+        if (!keys.isEmpty()) {
+            request.arg(unwritten(keys.get(0)));
+        }
         args.forEach(request::arg);
         return guard(send(request), "the script", name);
+    }
+
+    /**
+     * A key in the slot of {@code key} that the relay never writes, beginning as {@code key} does (a
+     * Redis user's key pattern, {@code ~mj-relay:*}, takes it too): {@code key} with a suffix when it
+     * has a hash tag (the tag alone picks the slot), else with itself as the tag (a key without one is
+     * hashed whole, and so is the tag). A key without a tag that holds a brace (an account named so)
+     * cannot be a tag: it is named again, which changes nothing.
+     */
+    static String unwritten(String key) {
+        int open = key.indexOf('{');
+        int close = open < 0 ? -1 : key.indexOf('}', open + 1);
+        if (close > open + 1) {
+            return key + ":unwritten";
+        }
+        return open < 0 && key.indexOf('}') < 0 ? key + ":{" + key + "}" : key;
     }
 
     /** Sends {@code request}, at each subscription, with this event loop's client, or Quarkus's off the loops. */
@@ -213,12 +246,19 @@ public class Scripts {
                 && e.getMessage().contains("OOM command not allowed");
     }
 
-    /** Script errors and refused commands (a consumer group already there, say) stay as they are; everything else means Redis is not there. */
+    /**
+     * Script errors and refused commands (a consumer group already there, say) stay as they are;
+     * everything else means Redis is not there, and so does a script stopped by Redis Cluster for
+     * reaching a key its node does not serve (a slot moving, or moved: the next call finds it).
+     */
     private static boolean isConnectionTrouble(Throwable e) {
         if (e instanceof StoreUnavailableException) {
             return false;
         }
         String message = e.getMessage() == null ? "" : e.getMessage();
+        if (message.contains("non local key")) {
+            return true;
+        }
         // NOPERM here is a refusal the caller does without (commandIfAllowed): the others were told apart before
         return !(message.startsWith("NOSCRIPT") || message.startsWith("ERR") || message.startsWith("WRONGTYPE")
                 || message.startsWith("BUSYGROUP") || message.startsWith("NOGROUP") || message.startsWith("NOPERM"));
@@ -288,6 +328,7 @@ public class Scripts {
         declare(lua, code, "TASK_PIECED", pieced(TaskCodec.Field.values()));
         declare(lua, code, "JOB_PIECED", pieced(JobQueue.JobField.values()));
         declare(lua, code, "PIECE_LONG_VALUES", String.valueOf(pieceLongValues));
+        declare(lua, code, "KEY_COUNT", "#KEYS - 1");
         declare(lua, code, "CIRCUIT_TRIPS_AFTER", String.valueOf(JobQueue.CIRCUIT_TRIPS_AFTER));
         declare(lua, code, "SERVED_WITHIN_MS", String.valueOf(ReplicaRoster.SERVED_WITHIN.toMillis()));
         return lua.append(body).toString();

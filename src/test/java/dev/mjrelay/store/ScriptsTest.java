@@ -3,6 +3,7 @@ package dev.mjrelay.store;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -22,6 +23,62 @@ class ScriptsTest {
 
     private static final Path LUA = Path.of("src/main/resources/lua");
     private static final Pattern NAME = Pattern.compile("\\b(TASK_QUEUE|TASK|DLV_STATE|DLV|STATUS|EVENT|JOB|ROOM|DURATION)\\.([A-Z_]+)");
+
+    /**
+     * The key every call names last, that nothing writes, is in its first key's Redis Cluster slot
+     * (else Redis would refuse every call with CROSSSLOT), is another key (else it would not make a
+     * call name several keys, and a script would run on a slot that is being moved), and begins as the
+     * first does (README's ACL gives the relay's user the keys {@code ~mj-relay:*}).
+     */
+    @Test
+    void theUnwrittenKeyIsAnotherKeyInTheFirstKeysSlot() {
+        assertEquals(0x31C3, crc16("123456789"), "the CRC Redis Cluster documents");
+        for (String key : List.of("mj-relay:{p3}:due", "mj-relay:{q}:job:abc", "mj-relay:{ep:acme:ep_1}:line",
+                "mj-relay:layout", "mj-relay:idem:acme:0f3a", "mj-relay:events:{p15}")) {
+            String unwritten = Scripts.unwritten(key);
+            assertEquals(slot(key), slot(unwritten), key + " and " + unwritten);
+            assertFalse(unwritten.equals(key), key);
+            assertTrue(unwritten.startsWith(key), "a key pattern that takes " + key + " takes " + unwritten);
+        }
+        // an untagged key with a brace cannot be made a tag: named again, it keeps the call in its slot
+        assertEquals("mj-relay:rate:a}b", Scripts.unwritten("mj-relay:rate:a}b"));
+        assertEquals("x{}y:z", Scripts.unwritten("x{}y:z"));
+    }
+
+    /**
+     * A call names one key more than its script's own, last: a script that took an optional last key
+     * by its presence ({@code KEYS[5] or false}) took that one for it, and wrote it.
+     */
+    @Test
+    void noScriptTellsAnOptionalKeyByItsPresence() throws IOException {
+        Pattern byPresence = Pattern.compile("(?<!and )KEYS\\[\\d+\\]\\s*(or|and|~=|==)|(not|if)\\s+KEYS\\[|#KEYS");
+        try (Stream<Path> files = Stream.concat(Files.list(LUA), Files.list(LUA.resolve("lib")))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".lua")).toList()) {
+                String code = Files.readString(file).replaceAll("--[^\\n]*", "");
+                Matcher found = byPresence.matcher(code);
+                assertFalse(found.find(), () -> file + " tells a key by its presence: " + found.group()
+                        + " (count them by KEY_COUNT)");
+            }
+        }
+    }
+
+    /** A key's slot as Redis Cluster computes it: CRC16 (XMODEM) of its hash tag, or of all of it, mod 16384. */
+    private static int slot(String key) {
+        int open = key.indexOf('{');
+        int close = open < 0 ? -1 : key.indexOf('}', open + 1);
+        return crc16(close > open + 1 ? key.substring(open + 1, close) : key) % 16384;
+    }
+
+    private static int crc16(String text) {
+        int crc = 0;
+        for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+            crc ^= (b & 0xff) << 8;
+            for (int bit = 0; bit < 8; bit++) {
+                crc = ((crc & 0x8000) != 0 ? (crc << 1) ^ 0x1021 : crc << 1) & 0xffff;
+            }
+        }
+        return crc;
+    }
 
     @Test
     void aFragmentIncludedTwiceIsAssembledOnce() {

@@ -136,6 +136,95 @@ public class RedisCluster implements QuarkusTestResourceLifecycleManager, AutoCl
         }
     }
 
+    /**
+     * Moves the slot of the hash tag {@code {tag}} from the primary serving it to the next one, the
+     * way {@code redis-cli --cluster reshard} does (the target IMPORTING, the source MIGRATING, its
+     * keys sent over with MIGRATE without REPLACE, then the slot given to the target on every node),
+     * but one key at a time with {@code pauseMs} between: the slot stays split between the two nodes
+     * for a while, as a big one does. A key the target already holds stops the move with BUSYKEY, as it
+     * stops redis-cli's (an IOException here).
+     *
+     * @return how many keys were moved
+     */
+    public static int moveSlot(String tag, long pauseMs) throws IOException, InterruptedException {
+        String slot;
+        try (Resp any = new Resp("127.0.0.1", PORTS.get(0))) {
+            slot = (String) any.call("CLUSTER", "KEYSLOT", "{" + tag + "}");
+        }
+        int from = -1;
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < PORTS.size(); i++) {
+            try (Resp node = new Resp("127.0.0.1", PORTS.get(i))) {
+                ids.add((String) node.call("CLUSTER", "MYID"));
+                if (serves(node, Integer.parseInt(slot))) {
+                    from = i;
+                }
+            }
+        }
+        int to = (from + 1) % PORTS.size();
+        int moved = 0;
+        try (Resp source = new Resp("127.0.0.1", PORTS.get(from)); Resp target = new Resp("127.0.0.1", PORTS.get(to))) {
+            target.call("CLUSTER", "SETSLOT", slot, "IMPORTING", ids.get(from));
+            source.call("CLUSTER", "SETSLOT", slot, "MIGRATING", ids.get(to));
+            while (true) {
+                @SuppressWarnings("unchecked")
+                List<Object> keys = (List<Object>) source.call("CLUSTER", "GETKEYSINSLOT", slot, "1");
+                if (keys.isEmpty()) {
+                    break;
+                }
+                source.call("MIGRATE", "127.0.0.1", Integer.toString(PORTS.get(to)), "", "0", "5000", "KEYS", (String) keys.get(0));
+                moved++;
+                Thread.sleep(pauseMs);
+            }
+            // the target first, then the source, then the others, as redis-cli does: told in another
+            // order, two nodes each name the other as the slot's for a moment
+            target.call("CLUSTER", "SETSLOT", slot, "NODE", ids.get(to));
+            source.call("CLUSTER", "SETSLOT", slot, "NODE", ids.get(to));
+            for (int i = 0; i < PORTS.size(); i++) {
+                if (i != from && i != to) {
+                    try (Resp node = new Resp("127.0.0.1", PORTS.get(i))) {
+                        node.call("CLUSTER", "SETSLOT", slot, "NODE", ids.get(to));
+                    }
+                }
+            }
+        }
+        return moved;
+    }
+
+    /** Whether the node serves {@code slot}, by its own line of CLUSTER NODES. */
+    private static boolean serves(Resp node, int slot) throws IOException {
+        for (String line : ((String) node.call("CLUSTER", "NODES")).split("\n")) {
+            if (!line.contains("myself")) {
+                continue;
+            }
+            String[] fields = line.trim().split(" ");
+            for (int i = 8; i < fields.length; i++) {
+                if (fields[i].startsWith("[")) {
+                    continue; // a slot being moved, not a range
+                }
+                String[] range = fields[i].split("-");
+                int first = Integer.parseInt(range[0]);
+                int last = range.length > 1 ? Integer.parseInt(range[1]) : first;
+                if (slot >= first && slot <= last) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The keys matching {@code pattern} on every primary. */
+    @SuppressWarnings("unchecked")
+    public static List<String> keys(String pattern) throws IOException {
+        List<String> keys = new ArrayList<>();
+        for (int port : PORTS) {
+            try (Resp node = new Resp("127.0.0.1", port)) {
+                ((List<Object>) node.call("KEYS", pattern)).forEach(key -> keys.add((String) key));
+            }
+        }
+        return keys;
+    }
+
     /** How many keys each node holds, in port order. */
     public static List<Long> keysPerNode() throws IOException {
         List<Long> counts = new ArrayList<>();
