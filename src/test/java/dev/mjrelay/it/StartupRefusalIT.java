@@ -31,6 +31,18 @@ class StartupRefusalIT {
     }
 
     @Test
+    void aRelayToldToReadFromRedisReplicasExitsNamingTheKey() throws Exception {
+        refused(Map.of("quarkus.redis.replicas", "share"), "mj-relay cannot start: quarkus.redis.replicas must be never"
+                + " (the default), not 'share'");
+    }
+
+    @Test
+    void aRelayOnRedisClusterWithOneEventStreamExitsNamingTheKey() throws Exception {
+        refused(Map.of("quarkus.redis.client-type", "cluster"), "mj-relay cannot start: relay.events.per-partition must be"
+                + " true on Redis Cluster");
+    }
+
+    @Test
     void aRelayWithABadWebhookSecretExitsNamingTheKeyWithTheOtherProblems() throws Exception {
         // before: the relay got half started, then stopped with a stack trace, a Redis client's error
         // beside it, and only this one problem named
