@@ -17,7 +17,8 @@ import java.util.List;
  * {@code META-INF/resources/console/}, and its Content-Security-Policy is set for every
  * {@code /console} answer in application.properties ({@code quarkus.http.filter.console}).
  * <ul>
- *   <li>{@code /console} redirects to {@code /console/}, so the page's relative paths hold;</li>
+ *   <li>{@code /console} redirects to {@code console/} (relative, so that behind a proxy serving the
+ *   relay under a prefix of its own the redirect keeps the prefix), so the page's relative paths hold;</li>
  *   <li>{@code GET /console/demo} offers the demo accounts' keys for one-click sign-in, only where
  *   the start-up log prints them anyway: the dev and demo profiles with the simulator on. Anywhere
  *   else it is a 404 and the page shows the key field alone.</li>
@@ -40,7 +41,7 @@ public class ConsoleRoutes {
             if (ctx.request().path().endsWith("/")) {
                 ctx.next();
             } else {
-                ctx.response().setStatusCode(301).putHeader("Location", "/console/").end();
+                ctx.response().setStatusCode(301).putHeader("Location", "console/").end();
             }
         });
         String demo = demoAccounts(ConfigUtils.getProfiles());

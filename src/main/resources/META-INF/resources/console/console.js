@@ -150,6 +150,16 @@ const refusals = { count: 0, retryAfterMs: 0 };
 /** Statuses the views back off on, 0 standing for no answer; see {@link refusals}. */
 const NOT_NOW = new Set([0, 429, 503]);
 
+/**
+ * A path of the relay's (`/v1/tasks`) as this page reaches it: relative to the page, which the relay
+ * serves at `/console/`. Behind a proxy that serves the relay under a prefix of its own
+ * (`https://tools.example.com/mj-relay/console/`), `/v1/tasks` would leave the prefix; `../v1/tasks`
+ * keeps it.
+ */
+function fromRoot(path) {
+  return `..${path}`;
+}
+
 /** One call to the relay's API with the tab's key; the error envelope's description becomes the message. */
 async function api(method, path, body, key = sessionStorage.getItem(KEY), headers = {}) {
   const init = {
@@ -164,7 +174,7 @@ async function api(method, path, body, key = sessionStorage.getItem(KEY), header
   }
   let response;
   try {
-    response = await fetch(path, init);
+    response = await fetch(fromRoot(path), init);
   } catch {
     refusals.count += 1;
     throw new ApiError(0, 'The relay did not answer. Is it running, and is this the right address?');
@@ -317,7 +327,7 @@ function showSignIn() {
   });
   show(view, false);
   input.focus();
-  fetch('/console/demo', { cache: 'no-store', credentials: 'omit' })
+  fetch(fromRoot('/console/demo'), { cache: 'no-store', credentials: 'omit' })
     .then((response) => (response.ok ? response.json() : null))
     .then((answer) => {
       const accounts = answer && Array.isArray(answer.accounts) ? answer.accounts : [];

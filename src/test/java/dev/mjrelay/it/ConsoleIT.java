@@ -1,6 +1,7 @@
 package dev.mjrelay.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.mjrelay.testing.PrefixProxy;
 import dev.mjrelay.testing.Receiver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -609,11 +610,15 @@ class ConsoleIT {
         assertTrue(gap < 4_000, "a refresh " + gap + " ms after the one before, with Redis back: " + calls());
     }
 
-    /** From now on, every call the page makes: when it began and ended, and its status (0: no answer). */
+    /**
+     * From now on, every call the page makes: the path and query it asked for (as the browser resolved
+     * it: the page asks relative to itself), when it began and ended, and its status (0: no answer).
+     */
     private static void recordCalls() {
         // run by the driver: no CSP applies
         chromium.js("window.calls = []; const original = window.fetch; window.fetch = async (...args) => {"
-                + " const call = { url: String(args[0]), at: performance.now(), status: 0 };"
+                + " const asked = new URL(String(args[0]), location.href);"
+                + " const call = { url: asked.pathname + asked.search, at: performance.now(), status: 0 };"
                 + " try { const answer = await original(...args); call.status = answer.status; return answer; }"
                 + " finally { call.done = performance.now(); window.calls.push(call); } };");
     }
@@ -696,6 +701,30 @@ class ConsoleIT {
                     .noneMatch(WebElement::isDisplayed), "an ended task has nothing to cancel");
             await().atMost(Duration.ofSeconds(10)).until(() -> receiver.forTask(waiting).stream()
                     .anyMatch(r -> r.body().contains("task.failed") && r.body().contains("cancelled")));
+        }
+    }
+
+    /**
+     * Behind a proxy that serves the relay under a prefix of its own (an ingress path rule on a host
+     * shared with other services), the console opens at the prefix and every call it makes stays
+     * under it. Before, the bare path's redirect and every call of the page were absolute: it
+     * redirected to the shared host's /console/, and signed in there it called /v1/... on that host.
+     */
+    @Test
+    void behindAProxyServingTheRelayUnderAPrefixEveryCallStaysUnderIt() throws Exception {
+        try (PrefixProxy proxy = new PrefixProxy("/mj-relay", relay.url())) {
+            driver.get(proxy.url() + "/mj-relay/console");
+            WebElement demo = until(d -> visible(d, By.xpath("//button[contains(., 'Open the demo account “demo”')]")));
+            assertTrue(driver.getCurrentUrl().startsWith(proxy.url() + "/mj-relay/console/"), driver.getCurrentUrl());
+            demo.click();
+            until(d -> heading(d, "Tasks"));
+            String id = submit("demo-key", Map.of("prompt", "served under a prefix"));
+            By card = By.cssSelector("li.task-card[data-task-id='" + id + "']");
+            until(d -> !d.findElements(card).isEmpty());
+            driver.findElement(card).findElement(By.cssSelector(".card-title a")).click();
+            until(d -> heading(d, "Task " + id));
+            assertEquals(List.of(), proxy.outside(), "requests that left the prefix");
+            assertNoSevereBrowserMessage();
         }
     }
 
