@@ -68,9 +68,9 @@ import java.util.regex.Pattern;
  * already moved for gone and dropped it from its due set, and keys written on the new node clashed
  * with those not yet moved, which stopped the move (BUSYKEY). Redis answers TRYAGAIN to a call
  * naming several keys of a slot being moved when one of them is missing, and the unwritten key is
- * always missing: no script runs on a slot while it moves, Vert.x's client tries again (ten-odd
- * seconds, within {@link #TIMEOUT} of each call), and once the slot has moved the scripts run there,
- * on all of it. Outside a move, and on Redis without Cluster, a key named and never read costs
+ * always missing: no script runs on a slot while it moves. Vert.x's client tries such a call again
+ * for ten-odd seconds, the relay waits {@link #TIMEOUT} for its answer (a submit is then answered
+ * 503), and once the slot has moved the scripts run there, on all of it. Outside a move, and on Redis without Cluster, a key named and never read costs
  * nothing. The scripts count their keys as {@code KEY_COUNT}, which leaves it out, and tell an optional
  * key's absence by it ({@code KEY_COUNT >= 5 and KEYS[5]}), never by {@code KEYS[5]} being nil.
  */
